@@ -1,0 +1,167 @@
+// The on-disk run format, version 1 (ARCHITECTURE.md). Readers accept unknown fields.
+import type { BackendName, TrainingConfig } from './config';
+
+export const RUN_FORMAT_VERSION = 1;
+
+/** `interrupted` is never written by a trainer: readers derive it for a `running` run whose process is gone. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface SplitCounts {
+  train: number;
+  validation: number;
+  test: number;
+}
+
+export interface RunDataset {
+  root: string;
+  layout: DatasetLayout;
+  classNames: string[];
+  counts: SplitCounts;
+  /** Per class, per split. */
+  classCounts: Record<string, SplitCounts>;
+  skipped: SkippedFile[];
+}
+
+export type DatasetLayout = 'class-folders' | 'split-folders';
+
+export interface RunError {
+  message: string;
+  /** A path the error is about (a file that failed to write, a corrupt image), when there is one. */
+  path?: string;
+}
+
+export interface RunRecord {
+  formatVersion: number;
+  id: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  /** PID of the trainer while running; readers use it to tell a crashed run (`interrupted`). */
+  pid?: number;
+  hostname?: string;
+  config: TrainingConfig;
+  dataset: RunDataset;
+  backend: BackendName;
+  /** Why faster backends were not used (`tensorflow-gpu: module not installed`, ...). */
+  backendNotes: string[];
+  epochsCompleted: number;
+  bestEpoch?: number;
+  bestValAccuracy?: number;
+  bestValLoss?: number;
+  /** Group of runs this one belongs to (sweep, k-fold), if any. */
+  group?: string;
+  error?: RunError;
+  resumedFrom?: number[];
+}
+
+export interface EpochMetrics {
+  kind?: 'epoch';
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  learningRate: number;
+  durationMs: number;
+  samplesPerSecond: number;
+}
+
+export interface BatchMetrics {
+  kind: 'batch';
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+}
+
+export type MetricsLine = EpochMetrics | BatchMetrics;
+
+export interface SplitRecord {
+  seed: number;
+  /** Relative to the data set root, with forward slashes. */
+  train: SplitEntry[];
+  validation: SplitEntry[];
+  test: SplitEntry[];
+}
+
+export interface SplitEntry {
+  path: string;
+  label: string;
+}
+
+export interface ClassMetrics {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface AveragedMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface Misclassified {
+  path: string;
+  label: string;
+  predicted: string;
+  confidence: number;
+}
+
+export interface Evaluation {
+  labels: string[];
+  /** rows = true class, columns = predicted class */
+  confusion: number[][];
+  accuracy: number;
+  macro: AveragedMetrics;
+  weighted: AveragedMetrics;
+  perClass: ClassMetrics[];
+  misclassified: Misclassified[];
+  /** Where the evaluated images came from (`validation`, `test`, or a folder). */
+  source?: string;
+  /** Per-epoch validation confusion matrices, when recorded, for the dashboard's scrubber. */
+  confusionByEpoch?: { epoch: number; confusion: number[][] }[];
+}
+
+export interface Preprocessing {
+  imageSize: number;
+  channels: 1 | 3;
+  /** How images are fitted into the square: stretched (`fill`) as in training. */
+  resize: 'fill';
+  /** pixel value v in 0..255 becomes v * scale + offset */
+  scale: number;
+  offset: number;
+}
+
+export interface ModelMetadata {
+  formatVersion: number;
+  labels: string[];
+  preprocessing: Preprocessing;
+  model: string;
+  createdAt: string;
+}
+
+export interface Prediction {
+  path: string;
+  label: string;
+  confidence: number;
+  top: { label: string; confidence: number }[];
+}
+
+export const RUN_FILES = {
+  run: 'run.json',
+  metrics: 'metrics.jsonl',
+  split: 'split.json',
+  evaluation: 'evaluation.json',
+  model: 'model',
+  checkpoints: 'checkpoints',
+  modelMetadata: 'metadata.json',
+} as const;
