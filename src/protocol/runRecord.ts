@@ -165,3 +165,35 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
   modelMetadata: 'metadata.json',
 } as const;
+
+/** One row of the Runs view and the compare table: what a reader derives from a run directory. */
+export interface RunSummary {
+  id: string;
+  runDir: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  model: string;
+  epochsCompleted: number;
+  totalEpochs: number;
+  bestEpoch: number | null;
+  bestValAccuracy: number | null;
+  lastValAccuracy: number | null;
+  lastValLoss: number | null;
+  testAccuracy: number | null;
+  datasetRoot: string;
+  classNames: string[];
+  backend: string;
+  group: string | null;
+  config: TrainingConfig;
+  error: string | null;
+}
+
+/** Everything the dashboard's run page shows about one run. */
+export interface RunDetails {
+  summary: RunSummary;
+  record: RunRecord;
+  epochs: EpochMetrics[];
+  batches: BatchMetrics[];
+  evaluation: Evaluation | null;
+}
