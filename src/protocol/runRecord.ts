@@ -197,3 +197,21 @@ export interface RunDetails {
   batches: BatchMetrics[];
   evaluation: Evaluation | null;
 }
+
+/** A metric over several runs (k-fold folds): mean and population standard deviation. */
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+/** k-fold cross-validation result: every metric as mean ± std over the folds, plus the summed confusion. */
+export interface FoldSummary {
+  folds: number;
+  labels: string[];
+  accuracy: MeanStd;
+  macro: { precision: MeanStd; recall: MeanStd; f1: MeanStd };
+  weighted: { precision: MeanStd; recall: MeanStd; f1: MeanStd };
+  perClass: { label: string; precision: MeanStd; recall: MeanStd; f1: MeanStd; support: number }[];
+  /** Element-wise sum of the folds' confusion matrices (rows = true class). */
+  confusion: number[][];
+}

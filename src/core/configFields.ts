@@ -1,0 +1,245 @@
+// The one description of every training-config field: its type, range, meaning and default. The
+// validator (config.ts) and the JSON-schema generator (configSchema.ts) both walk it, so the editor's
+// IntelliSense and the trainer's checks cannot disagree.
+import {
+  ACTIVATIONS,
+  BACKEND_CHOICES,
+  KERNEL_INITIALIZERS,
+  MODEL_PRESETS,
+  OPTIMIZERS,
+  type AugmentConfig,
+  type CnnOptions,
+  type EarlyStoppingConfig,
+  type ScheduleConfig,
+  type TrainingConfig,
+} from '../protocol/config';
+
+export interface IntegerField {
+  kind: 'integer';
+  description: string;
+  min: number;
+  max: number;
+}
+
+export interface NumberField {
+  kind: 'number';
+  description: string;
+  min: number;
+  max: number;
+  /** The bound itself is not allowed (a learning rate of 0, a split of 0.9). */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+export interface EnumField {
+  kind: 'enum';
+  description: string;
+  values: readonly (string | number)[];
+}
+
+export interface BooleanField {
+  kind: 'boolean';
+  description: string;
+}
+
+export interface ObjectField {
+  kind: 'object';
+  description: string;
+  fields: FieldMap;
+}
+
+/** `null` or `"none"` turns it off, `"default"` gives `defaults`, an object is merged over the defaults. */
+export interface OptionalObjectField {
+  kind: 'optionalObject';
+  description: string;
+  fields: FieldMap;
+  defaults: Readonly<Record<string, unknown>>;
+}
+
+export interface UnionVariant {
+  description: string;
+  fields: FieldMap;
+  defaults: Readonly<Record<string, unknown>>;
+}
+
+/** Objects told apart by their `type`; a bare type name gives that variant's defaults. */
+export interface UnionField {
+  kind: 'union';
+  description: string;
+  variants: Readonly<Record<string, UnionVariant>>;
+}
+
+export type FieldSpec = IntegerField | NumberField | EnumField | BooleanField | ObjectField | OptionalObjectField | UnionField;
+export type FieldMap = Readonly<Record<string, FieldSpec>>;
+
+/** Every key of T described: adding a config field without describing it fails to compile. */
+type FieldsOf<T> = { readonly [K in keyof T]-?: FieldSpec };
+
+const integer = (description: string, min: number, max: number): IntegerField => ({ kind: 'integer', description, min, max });
+const number = (
+  description: string,
+  min: number,
+  max: number,
+  bounds: { minExclusive?: boolean; maxExclusive?: boolean } = {},
+): NumberField => ({ kind: 'number', description, min, max, ...bounds });
+const oneOf = (description: string, values: readonly (string | number)[]): EnumField => ({ kind: 'enum', description, values });
+const boolean = (description: string): BooleanField => ({ kind: 'boolean', description });
+
+export const DEFAULT_CNN: Readonly<CnnOptions> = {
+  blocks: 3,
+  filters: 32,
+  convsPerBlock: 2,
+  batchNorm: true,
+  dropout: 0.25,
+  denseUnits: 128,
+  activation: 'relu',
+  kernelInitializer: 'heNormal',
+  l2: 0,
+};
+
+/** Keras-like on-the-fly augmentation, used for `"augment": "default"` and under partial objects. */
+export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
+  rotation: 10,
+  widthShift: 0.1,
+  heightShift: 0.1,
+  horizontalFlip: true,
+  zoom: 0.1,
+  brightness: 0.1,
+};
+
+export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = {
+  monitor: 'valLoss',
+  patience: 5,
+  restoreBest: true,
+};
+
+type ScheduleType = ScheduleConfig['type'];
+type ScheduleParams<K extends ScheduleType> = Omit<Extract<ScheduleConfig, { type: K }>, 'type'>;
+
+export const DEFAULT_SCHEDULES: { readonly [K in ScheduleType]: Readonly<Extract<ScheduleConfig, { type: K }>> } = {
+  constant: { type: 'constant' },
+  step: { type: 'step', stepSize: 10, gamma: 0.1 },
+  cosine: { type: 'cosine', minLearningRate: 0 },
+  reduceOnPlateau: { type: 'reduceOnPlateau', factor: 0.5, patience: 3, minLearningRate: 1e-6 },
+};
+
+export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
+  model: 'cnn',
+  cnn: DEFAULT_CNN,
+  epochs: 10,
+  batchSize: 32,
+  learningRate: 0.001,
+  optimizer: 'adam',
+  momentum: 0.9,
+  imageSize: 64,
+  channels: 3,
+  seed: 42,
+  validationSplit: 0.2,
+  testSplit: 0,
+  augment: null,
+  schedule: DEFAULT_SCHEDULES.constant,
+  earlyStopping: null,
+  classWeight: 'none',
+  backend: 'auto',
+};
+
+const CNN_FIELDS: FieldsOf<CnnOptions> = {
+  blocks: integer('Number of convolution blocks; each ends in max-pooling and doubles the filters.', 1, 8),
+  filters: integer('Filters of the first block’s convolutions.', 1, 1024),
+  convsPerBlock: integer('3×3 convolutions in each block.', 1, 4),
+  batchNorm: boolean('Batch normalisation after every convolution.'),
+  dropout: number('Dropout rate after each block and before the output layer.', 0, 1, { maxExclusive: true }),
+  denseUnits: integer('Units of the dense layer before the output layer.', 1, 8192),
+  activation: oneOf('Activation of the hidden layers.', ACTIVATIONS),
+  kernelInitializer: oneOf('Weight initialiser of the convolution and dense layers.', KERNEL_INITIALIZERS),
+  l2: number('L2 weight-decay factor on the kernels (0 = off).', 0, 1),
+};
+
+const AUGMENT_FIELDS: FieldsOf<AugmentConfig> = {
+  rotation: number('Largest random rotation, in degrees (0 = off).', 0, 180),
+  widthShift: number('Largest random horizontal shift, as a fraction of the width (0 = off).', 0, 1, { maxExclusive: true }),
+  heightShift: number('Largest random vertical shift, as a fraction of the height (0 = off).', 0, 1, { maxExclusive: true }),
+  horizontalFlip: boolean('Flip half of the images left to right.'),
+  zoom: number('Largest random zoom in or out, as a fraction (0 = off).', 0, 1, { maxExclusive: true }),
+  brightness: number('Largest random brightness change, as a fraction (0 = off).', 0, 1, { maxExclusive: true }),
+};
+
+const EARLY_STOPPING_FIELDS: FieldsOf<EarlyStoppingConfig> = {
+  monitor: oneOf('The validation metric watched for improvement.', ['valLoss', 'valAccuracy']),
+  patience: integer('Epochs without improvement before training stops.', 0, 10000),
+  restoreBest: boolean('Keep the weights of the best epoch rather than the last.'),
+};
+
+const minLearningRate = number('Lowest learning rate the schedule goes down to.', 0, 10);
+const SCHEDULE_FIELDS: { readonly [K in ScheduleType]: FieldsOf<ScheduleParams<K>> } = {
+  constant: {},
+  step: {
+    stepSize: integer('Epochs between two decays.', 1, 10000),
+    gamma: number('Factor the learning rate is multiplied by at each step.', 0, 1, { minExclusive: true }),
+  },
+  cosine: { minLearningRate },
+  reduceOnPlateau: {
+    factor: number('Factor the learning rate is multiplied by on a plateau.', 0, 1, { minExclusive: true, maxExclusive: true }),
+    patience: integer('Epochs without validation-loss improvement before reducing.', 0, 1000),
+    minLearningRate,
+  },
+};
+
+const SCHEDULE_DESCRIPTIONS: { readonly [K in ScheduleType]: string } = {
+  constant: 'The learning rate stays as set.',
+  step: 'Multiply the learning rate by gamma every stepSize epochs.',
+  cosine: 'Cosine decay from learningRate to minLearningRate over the run.',
+  reduceOnPlateau: 'Multiply the learning rate by factor when the validation loss stops improving.',
+};
+
+function withoutType(defaults: Readonly<ScheduleConfig>): Record<string, unknown> {
+  const { type: _type, ...params } = defaults;
+  return params;
+}
+
+const SCHEDULE_VARIANTS: Record<string, UnionVariant> = Object.fromEntries(
+  (Object.keys(SCHEDULE_FIELDS) as ScheduleType[]).map((type) => [
+    type,
+    { description: SCHEDULE_DESCRIPTIONS[type], fields: SCHEDULE_FIELDS[type], defaults: withoutType(DEFAULT_SCHEDULES[type]) },
+  ]),
+);
+
+export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
+  model: oneOf('Model preset: simple-cnn (the classic two-convolution net) or the configurable cnn.', MODEL_PRESETS),
+  cnn: { kind: 'object', description: 'Options of the cnn preset (ignored by the others).', fields: CNN_FIELDS },
+  epochs: integer('Passes over the training images.', 1, 10000),
+  batchSize: integer('Images per training step.', 1, 4096),
+  learningRate: number('Initial learning rate of the optimizer.', 0, 10, { minExclusive: true }),
+  optimizer: oneOf('Optimizer.', OPTIMIZERS),
+  momentum: number('SGD momentum (the other optimizers ignore it).', 0, 1, { maxExclusive: true }),
+  imageSize: integer('Images are resized to imageSize × imageSize pixels.', 8, 1024),
+  channels: oneOf('1 = greyscale, 3 = RGB.', [1, 3]),
+  seed: integer('Seed of the split, the shuffling, the augmentation and the initial weights.', 0, 4294967295),
+  validationSplit: number('Fraction of each class held out for validation (class-folder layout, or split folders without a val folder).', 0, 0.9, {
+    maxExclusive: true,
+  }),
+  testSplit: number('Fraction of each class held out as a test set that training never sees.', 0, 0.9, { maxExclusive: true }),
+  augment: {
+    kind: 'optionalObject',
+    description:
+      'On-the-fly augmentation of training images: "none" (or null), "default", or an object whose missing fields take the default values (set one to 0 to turn it off).',
+    fields: AUGMENT_FIELDS,
+    defaults: DEFAULT_AUGMENT,
+  },
+  schedule: {
+    kind: 'union',
+    description: 'Learning-rate schedule: a type name ("cosine") for its defaults, or an object with a type and its parameters.',
+    variants: SCHEDULE_VARIANTS,
+  },
+  earlyStopping: {
+    kind: 'optionalObject',
+    description: 'Stop when the monitored validation metric stops improving: "none" (or null), "default", or an object.',
+    fields: EARLY_STOPPING_FIELDS,
+    defaults: DEFAULT_EARLY_STOPPING,
+  },
+  classWeight: oneOf('"balanced" weighs each class’s loss by n_samples / (n_classes × class count), as Keras/scikit-learn do.', ['none', 'balanced']),
+  backend: oneOf('Compute backend; auto takes the fastest one available and records why others were not used.', BACKEND_CHOICES),
+};
+
+/** Keys a config file may hold besides the fields: editors add `$schema`. */
+export const CONFIG_FILE_META_KEYS = ['$schema', '$comment'] as const;
