@@ -1,0 +1,158 @@
+// Gradients of Conv2D for the WASM backend, composed from its own (XNNPACK) forward convolution.
+// The WASM backend has no Conv2DBackpropFilter, and its Conv2DBackpropInput is a plain loop that took
+// 156 ms of a 313 ms simple-cnn step (PERF-NOTES.md).
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackendWasm,
+  type Pads4,
+  assertNhwc,
+  conv2dInfo,
+  disposeInfos,
+  heapOf,
+  runWasmKernel,
+  sliceInfo,
+  transposeInfo,
+} from './wasmOps';
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co].
+ * Read with ci as the batch, b as the input channel and dy as a filter dilated by the stride, this
+ * is a forward convolution of x (transposed to [Ci,H,W,B]) with dy (transposed to [OH,OW,B,Co]),
+ * whose output [Ci,fh,fw,Co] is the filter gradient up to one transpose.
+ */
+export function conv2dBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { backend } = args;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  assertNhwc('Conv2DBackpropFilter', dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const [, height, width, inChannels] = x.shape;
+  const { top, left } = info.padInfo;
+  // Rows and columns of the padded input that the windows cover; a negative far-side padding
+  // means the last rows or columns are never read (e.g. 'valid' with stride 2 on an even size).
+  const bottom = info.filterHeight + (info.outHeight - 1) * info.strideHeight - top - height;
+  const right = info.filterWidth + (info.outWidth - 1) * info.strideWidth - left - width;
+
+  const xT = transposeInfo(backend, x, [3, 1, 2, 0]);
+  let xUsed = xT;
+  if (bottom < 0 || right < 0) {
+    xUsed = sliceInfo(backend, xT, [0, 0, 0, 0], [
+      inChannels,
+      height + Math.min(bottom, 0),
+      width + Math.min(right, 0),
+      x.shape[0],
+    ]);
+  }
+  const dyT = transposeInfo(backend, dy, [1, 2, 0, 3]);
+  const pads: Pads4 = [
+    [0, 0],
+    [top, Math.max(bottom, 0)],
+    [left, Math.max(right, 0)],
+    [0, 0],
+  ];
+  const swapped = conv2dInfo(backend, xUsed, dyT, [info.strideHeight, info.strideWidth], pads);
+  const dW = transposeInfo(backend, swapped, [1, 2, 0, 3]);
+  disposeInfos(backend, xT, dyT, swapped);
+  if (xUsed !== xT) disposeInfos(backend, xUsed);
+  return dW;
+}
+
+/**
+ * dx is the forward convolution of dy — zero-dilated by the stride and padded by (filter − 1 − pad) —
+ * with the filter rotated 180° and its in/out channels swapped.
+ */
+export function conv2dBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { backend } = args;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  assertNhwc('Conv2DBackpropInput', dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { filterHeight, filterWidth, strideHeight, strideWidth, outHeight, outWidth } = info;
+  const dilatedHeight = (outHeight - 1) * strideHeight + 1;
+  const dilatedWidth = (outWidth - 1) * strideWidth + 1;
+  const padTop = filterHeight - 1 - info.padInfo.top;
+  const padLeft = filterWidth - 1 - info.padInfo.left;
+  const padBottom = inputShape[1] + filterHeight - 1 - dilatedHeight - padTop;
+  const padRight = inputShape[2] + filterWidth - 1 - dilatedWidth - padLeft;
+  if (Math.min(padTop, padLeft, padBottom, padRight) < 0) {
+    // Explicit paddings wider than the filter: rare; the backend's own (slow) kernel handles them.
+    return runWasmKernel('Conv2DBackpropInput', backend, args.inputs, args.attrs);
+  }
+  const rotated = rotateFilter(backend, filter);
+  const dilated = strideHeight === 1 && strideWidth === 1 ? dy : dilateSpatial(backend, dy, strideHeight, strideWidth);
+  const pads: Pads4 = [
+    [0, 0],
+    [padTop, padBottom],
+    [padLeft, padRight],
+    [0, 0],
+  ];
+  const dx = conv2dInfo(backend, dilated, rotated, [1, 1], pads);
+  disposeInfos(backend, rotated);
+  if (dilated !== dy) disposeInfos(backend, dilated);
+  return dx;
+}
+
+/** W[kh,kw,ci,co] → R[fh−1−kh, fw−1−kw, co, ci]. */
+function rotateFilter(backend: BackendWasm, filter: tf.TensorInfo): tf.TensorInfo {
+  const [fh, fw, ci, co] = filter.shape;
+  const out = backend.makeOutput([fh, fw, co, ci], 'float32');
+  const src = heapOf(backend, filter);
+  const dst = heapOf(backend, out);
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const srcBase = (kh * fw + kw) * ci * co;
+      const dstBase = ((fh - 1 - kh) * fw + (fw - 1 - kw)) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) dst[dstBase + o * ci + i] = src[srcBase + i * co + o];
+      }
+    }
+  }
+  return out;
+}
+
+/** Inserts stride−1 zero rows and columns between the pixels of an NHWC tensor. */
+function dilateSpatial(backend: BackendWasm, x: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+  const [batch, height, width, channels] = x.shape;
+  const outHeight = (height - 1) * sh + 1;
+  const outWidth = (width - 1) * sw + 1;
+  const out = backend.makeOutput([batch, outHeight, outWidth, channels], 'float32');
+  const src = heapOf(backend, x);
+  const dst = heapOf(backend, out);
+  dst.fill(0);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < height; h++) {
+      for (let w = 0; w < width; w++) {
+        const from = ((b * height + h) * width + w) * channels;
+        const to = ((b * outHeight + h * sh) * outWidth + w * sw) * channels;
+        dst.set(src.subarray(from, from + channels), to);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+// Registers our kernels for the WASM backend: the gradients it lacks, and faster versions of the ones
+// that dominated a simple-cnn training step (figures in bench/RESULTS.md).
+import * as tf from '@tensorflow/tfjs';
+// Importing the package registers the backend and its kernels, which ours replace.
+import '@tensorflow/tfjs-backend-wasm';
+import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
+import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
+import { batchMatMul, fusedMatMul } from './matMul';
+import { maxPoolGrad } from './maxPoolGrad';
+import { type BackendWasm, originalKernel, rememberOriginal } from './wasmOps';
+
+type OurKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+
+const OUR_KERNELS = {
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  MaxPoolGrad: maxPoolGrad,
+} satisfies Record<string, OurKernel>;
+
+export type WasmKernelName = keyof typeof OUR_KERNELS;
+export const WASM_KERNEL_NAMES = Object.keys(OUR_KERNELS) as WasmKernelName[];
+
+/** Kernel functions we registered, to tell ours from the backend's when registering again. */
+const registered = new Set<tf.KernelFunc>();
+
+/**
+ * Registers our kernels for 'wasm' (all of them by default), replacing the backend's own where it has
+ * one. Idempotent; safe before or after the backend initialises, since none needs a setup step.
+ */
+export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERNEL_NAMES): WasmKernelName[] {
+  for (const name of names) {
+    const existing = tf.getKernel(name, 'wasm');
+    if (existing !== undefined && registered.has(existing.kernelFunc)) continue;
+    if (existing !== undefined) {
+      rememberOriginal(existing);
+      tf.unregisterKernel(name, 'wasm');
+    }
+    const kernelFunc = OUR_KERNELS[name] as unknown as tf.KernelFunc;
+    registered.add(kernelFunc);
+    // Ours delegate to the original, whose setup (binding its WASM function) must still run when the
+    // backend initialises after this call.
+    const setupFunc = originalKernel(name)?.setupFunc;
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc });
+  }
+  return [...names];
+}
+
+/** Puts the backend's own kernels back (or none, where it had none). For benchmarks and tests. */
+export function unregisterWasmKernels(names: readonly WasmKernelName[] = WASM_KERNEL_NAMES): void {
+  for (const name of names) {
+    const existing = tf.getKernel(name, 'wasm');
+    if (existing === undefined || !registered.has(existing.kernelFunc)) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const original = originalKernel(name);
+    if (original !== undefined) tf.registerKernel(original);
+  }
+}

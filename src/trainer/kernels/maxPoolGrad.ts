@@ -1,0 +1,58 @@
+// MaxPoolGrad for the WASM backend. Its own kernel took 35 ms on [64,26,26,32] with a 2×2 pool — as
+// long as simple-cnn's whole forward pass (PERF-NOTES.md). This one finds each window's first maximum
+// (the pure-JS backend's rule for ties) with channels innermost, so memory is read in order, and adds
+// dy there.
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, heapOf } from './wasmOps';
+
+type Shape4 = [number, number, number, number];
+
+export function maxPoolGrad(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { backend } = args;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const out = backend.makeOutput(input.shape, 'float32');
+  const xs = heapOf(backend, input);
+  const dys = heapOf(backend, dy);
+  const dx = heapOf(backend, out);
+  dx.fill(0);
+  const best = new Float32Array(channels);
+  const bestAt = new Int32Array(channels);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const rowStart = oh * info.strideHeight - info.padInfo.top;
+      const rowFrom = Math.max(0, rowStart);
+      const rowTo = Math.min(inHeight, rowStart + info.effectiveFilterHeight);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const colStart = ow * info.strideWidth - info.padInfo.left;
+        const colFrom = Math.max(0, colStart);
+        const colTo = Math.min(inWidth, colStart + info.effectiveFilterWidth);
+        best.fill(Number.NEGATIVE_INFINITY);
+        bestAt.fill(-1);
+        for (let r = rowFrom; r < rowTo; r++) {
+          for (let c = colFrom; c < colTo; c++) {
+            const base = ((b * inHeight + r) * inWidth + c) * channels;
+            for (let ch = 0; ch < channels; ch++) {
+              const v = xs[base + ch];
+              if (v > best[ch]) {
+                best[ch] = v;
+                bestAt[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        for (let ch = 0; ch < channels; ch++) {
+          if (bestAt[ch] >= 0) dx[bestAt[ch]] += dys[dyBase + ch];
+        }
+      }
+    }
+  }
+  return out;
+}
