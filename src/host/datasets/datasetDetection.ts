@@ -1,0 +1,232 @@
+// Finds image data sets in the workspace from a cheap directory listing (no decoding): folders whose
+// subfolders hold images (class folders) or whose train/val/test folders do (split folders).
+import * as path from 'node:path';
+import type { DatasetLayout, DatasetSplitName } from '../../protocol';
+import { compareNames, isHidden, isImageFile, type DirectoryLister } from '../util/fsListing';
+
+export interface DetectedClass {
+  name: string;
+  dir: string;
+  count: number;
+}
+
+export interface DetectedSplit {
+  name: DatasetSplitName;
+  /** The folder's name as it is on disk (`val`, `valid`, `validation`, ...). */
+  folder: string;
+  dir: string;
+  classes: DetectedClass[];
+  total: number;
+}
+
+export interface DetectedDataset {
+  root: string;
+  name: string;
+  layout: DatasetLayout;
+  /** Class-folder layout: the classes. Split-folder layout: the union, counts summed over splits. */
+  classes: { name: string; count: number }[];
+  /** Empty for the class-folder layout. */
+  splits: DetectedSplit[];
+  total: number;
+}
+
+export interface DetectionOptions {
+  /** Folders to search (workspace folders and extra roots from the settings). */
+  roots: string[];
+  /** Folder names or globs relative to a root (`data/raw`, `**\/tmp`), from the settings. */
+  excludes?: string[];
+  maxDepth?: number;
+  /** Bound on folders visited per detection, so a huge workspace cannot stall the view. */
+  maxDirectories?: number;
+}
+
+/** Never searched: tooling folders and our own runs. Hidden folders are skipped as well. */
+export const ALWAYS_EXCLUDED = ['node_modules', '.git', '.image-trainer'] as const;
+
+const SPLIT_FOLDERS: Record<string, DatasetSplitName> = {
+  train: 'train',
+  training: 'train',
+  val: 'validation',
+  valid: 'validation',
+  validation: 'validation',
+  test: 'test',
+  testing: 'test',
+};
+
+const SPLIT_ORDER: DatasetSplitName[] = ['train', 'validation', 'test'];
+
+/** Depth bound when counting images inside a class folder (class/subfolder/.../image). */
+const CLASS_COUNT_DEPTH = 3;
+
+export function splitNameOf(folder: string): DatasetSplitName | undefined {
+  return SPLIT_FOLDERS[folder.toLowerCase()];
+}
+
+/** A minimal glob: `*` matches within a path segment, `**` across segments. */
+export function globToRegExp(glob: string): RegExp {
+  const normalized = glob.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
+  let source = '';
+  for (let i = 0; i < normalized.length; i++) {
+    const ch = normalized[i];
+    if (ch === '*' && normalized[i + 1] === '*') {
+      source += '.*';
+      i++;
+      if (normalized[i + 1] === '/') i++;
+    } else if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+export class ExcludeMatcher {
+  private readonly patterns: RegExp[];
+
+  constructor(excludes: readonly string[] = []) {
+    this.patterns = excludes.filter((e) => e.trim() !== '').map((e) => globToRegExp(e.trim()));
+  }
+
+  /** `relative` is the folder's path from its search root with forward slashes. */
+  excludes(name: string, relative: string): boolean {
+    if (isHidden(name) || (ALWAYS_EXCLUDED as readonly string[]).includes(name)) return true;
+    return this.patterns.some((p) => p.test(name) || p.test(relative));
+  }
+}
+
+/** Detects data sets; a data set's own folders are not searched for more data sets. */
+export async function detectDatasets(lister: DirectoryLister, options: DetectionOptions): Promise<DetectedDataset[]> {
+  const detector = new Detector(lister, options);
+  const found = new Map<string, DetectedDataset>();
+  for (const root of options.roots) {
+    for (const dataset of await detector.search(path.resolve(root))) found.set(dataset.root, dataset);
+  }
+  return [...found.values()].sort((a, b) => compareNames(a.root, b.root));
+}
+
+class Detector {
+  private readonly matcher: ExcludeMatcher;
+  private readonly maxDepth: number;
+  private budget: number;
+
+  constructor(
+    private readonly lister: DirectoryLister,
+    options: DetectionOptions,
+  ) {
+    this.matcher = new ExcludeMatcher(options.excludes);
+    this.maxDepth = options.maxDepth ?? 4;
+    this.budget = options.maxDirectories ?? 5000;
+  }
+
+  async search(root: string): Promise<DetectedDataset[]> {
+    const result: DetectedDataset[] = [];
+    const visit = async (dir: string, depth: number): Promise<void> => {
+      if (this.budget-- <= 0) return;
+      const dataset = await this.datasetAt(dir);
+      if (dataset) {
+        result.push(dataset);
+        return;
+      }
+      if (depth >= this.maxDepth) return;
+      for (const sub of await this.subfolders(dir, root)) await visit(sub, depth + 1);
+    };
+    await visit(root, 0);
+    return result;
+  }
+
+  private async subfolders(dir: string, root: string): Promise<string[]> {
+    const entries = await this.lister.list(dir);
+    return entries
+      .filter((e) => e.kind === 'directory')
+      .filter((e) => !this.matcher.excludes(e.name, toRelative(root, path.join(dir, e.name))))
+      .map((e) => e.name)
+      .sort(compareNames)
+      .map((name) => path.join(dir, name));
+  }
+
+  private async datasetAt(dir: string): Promise<DetectedDataset | undefined> {
+    const entries = await this.lister.list(dir);
+    const folders = entries.filter((e) => e.kind === 'directory' && !isHidden(e.name)).map((e) => e.name);
+    const splitFolders = folders.filter((f) => splitNameOf(f) !== undefined);
+    if (splitFolders.some((f) => splitNameOf(f) === 'train')) {
+      const splits: DetectedSplit[] = [];
+      for (const folder of splitFolders) {
+        const splitDir = path.join(dir, folder);
+        const classes = await classesIn(this.lister, splitDir);
+        if (classes === undefined) continue;
+        splits.push({ name: splitNameOf(folder) as DatasetSplitName, folder, dir: splitDir, classes, total: sum(classes) });
+      }
+      const train = splits.find((s) => s.name === 'train');
+      if (train && train.classes.filter((c) => c.count > 0).length >= 2) {
+        splits.sort((a, b) => SPLIT_ORDER.indexOf(a.name) - SPLIT_ORDER.indexOf(b.name));
+        const classes = mergeClasses(splits);
+        return { root: dir, name: path.basename(dir), layout: 'split-folders', classes, splits, total: sum(classes) };
+      }
+    }
+    const classes = await classesIn(this.lister, dir);
+    if (classes === undefined || classes.filter((c) => c.count > 0).length < 2) return undefined;
+    return { root: dir, name: path.basename(dir), layout: 'class-folders', classes, splits: [], total: sum(classes) };
+  }
+}
+
+/**
+ * The class folders of `dir`: subfolders holding images, and empty subfolders (an empty class is a
+ * finding, not a reason to hide the class). Undefined when `dir` has loose images of its own.
+ */
+async function classesIn(lister: DirectoryLister, dir: string): Promise<DetectedClass[] | undefined> {
+  const entries = await lister.list(dir);
+  if (entries.some((e) => e.kind === 'file' && isImageFile(e.name))) return undefined;
+  const classes: DetectedClass[] = [];
+  for (const entry of entries) {
+    if (entry.kind !== 'directory' || isHidden(entry.name) || splitNameOf(entry.name) !== undefined) continue;
+    const classDir = path.join(dir, entry.name);
+    const { images, others } = await countFiles(lister, classDir, CLASS_COUNT_DEPTH);
+    if (images > 0 || others === 0) classes.push({ name: entry.name, dir: classDir, count: images });
+  }
+  return classes.sort((a, b) => compareNames(a.name, b.name));
+}
+
+async function countFiles(lister: DirectoryLister, dir: string, depth: number): Promise<{ images: number; others: number }> {
+  let images = 0;
+  let others = 0;
+  for (const entry of await lister.list(dir)) {
+    if (isHidden(entry.name)) continue;
+    if (entry.kind === 'file') {
+      if (isImageFile(entry.name)) images++;
+      else others++;
+    } else if (depth > 1) {
+      const inner = await countFiles(lister, path.join(dir, entry.name), depth - 1);
+      images += inner.images;
+      others += inner.others;
+    }
+  }
+  return { images, others };
+}
+
+/** Image files under a class folder, relative paths sorted, for the tree's paged image list. */
+export async function listImages(lister: DirectoryLister, classDir: string, depth = CLASS_COUNT_DEPTH): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string, left: number): Promise<void> => {
+    const entries = (await lister.list(dir)).filter((e) => !isHidden(e.name)).sort((a, b) => compareNames(a.name, b.name));
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.kind === 'file' && isImageFile(entry.name)) files.push(full);
+      else if (entry.kind === 'directory' && left > 1) await walk(full, left - 1);
+    }
+  };
+  await walk(classDir, depth);
+  return files;
+}
+
+function mergeClasses(splits: DetectedSplit[]): { name: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const split of splits) for (const c of split.classes) counts.set(c.name, (counts.get(c.name) ?? 0) + c.count);
+  return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => compareNames(a.name, b.name));
+}
+
+function sum(classes: { count: number }[]): number {
+  return classes.reduce((total, c) => total + c.count, 0);
+}
+
+function toRelative(root: string, full: string): string {
+  return path.relative(root, full).split(path.sep).join('/');
+}

@@ -1,0 +1,347 @@
+// The Datasets view as plain data: data set → split → class (count) → images, paged; the doctor's
+// findings from a cached scan report. The vscode adapter (datasetsView.ts) only translates nodes.
+import * as path from 'node:path';
+import type { DuplicateGroup, ScanReport, ScanWarningKind, SkippedFile } from '../../protocol';
+import { COMMANDS } from '../ids';
+import { escapeMarkdown, plural, type IconSpec, type NodePresentation } from '../treePresentation';
+import type { DirectoryLister } from '../util/fsListing';
+import {
+  detectDatasets,
+  listImages,
+  type DetectedClass,
+  type DetectedDataset,
+  type DetectedSplit,
+  type DetectionOptions,
+} from './datasetDetection';
+
+export type DoctorState =
+  | { state: 'scanning' }
+  | { state: 'done'; report: ScanReport; scannedAt: Date }
+  | { state: 'failed'; message: string };
+
+export type DatasetTreeNode =
+  | { kind: 'dataset'; dataset: DetectedDataset }
+  | { kind: 'split'; dataset: DetectedDataset; split: DetectedSplit }
+  | { kind: 'class'; dataset: DetectedDataset; cls: DetectedClass; split?: DetectedSplit }
+  | { kind: 'image'; path: string }
+  | { kind: 'loadMore'; listKey: string; remaining: number }
+  | { kind: 'doctor'; dataset: DetectedDataset; doctor: DoctorState | undefined }
+  | { kind: 'findingGroup'; dataset: DetectedDataset; group: 'skipped' | 'duplicates'; report: ScanReport }
+  | { kind: 'finding'; id: string; label: string; description?: string; tooltip: string; icon: IconSpec; path?: string }
+  | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup }
+  | { kind: 'empty'; message: string };
+
+export interface DatasetsModelDeps {
+  lister: DirectoryLister;
+  /** Read at every refresh, so settings changes apply. */
+  options: () => DetectionOptions;
+  pageSize?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 200;
+
+const WARNING_ICONS: Record<ScanWarningKind, IconSpec> = {
+  'empty-class': { id: 'circle-slash', color: 'problemsWarningIcon.foreground' },
+  imbalance: { id: 'graph', color: 'problemsWarningIcon.foreground' },
+  'few-images': { id: 'info', color: 'problemsInfoIcon.foreground' },
+  'label-conflict': { id: 'error', color: 'problemsErrorIcon.foreground' },
+  'split-leak': { id: 'error', color: 'problemsErrorIcon.foreground' },
+};
+
+export class DatasetsModel {
+  private datasets: DetectedDataset[] = [];
+  private loaded = false;
+  private readonly lists = new Map<string, string[]>();
+  private readonly shown = new Map<string, number>();
+  private readonly doctor = new Map<string, DoctorState>();
+  private readonly pageSize: number;
+
+  constructor(private readonly deps: DatasetsModelDeps) {
+    this.pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
+  }
+
+  /** Re-detects the data sets and forgets cached image lists (counts may have changed). */
+  async refresh(): Promise<void> {
+    this.datasets = await detectDatasets(this.deps.lister, this.deps.options());
+    this.loaded = true;
+    this.lists.clear();
+  }
+
+  async all(): Promise<readonly DetectedDataset[]> {
+    if (!this.loaded) await this.refresh();
+    return this.datasets;
+  }
+
+  async find(root: string): Promise<DetectedDataset | undefined> {
+    return (await this.all()).find((d) => d.root === path.resolve(root));
+  }
+
+  setDoctor(root: string, state: DoctorState): void {
+    this.doctor.set(path.resolve(root), state);
+  }
+
+  doctorOf(root: string): DoctorState | undefined {
+    return this.doctor.get(path.resolve(root));
+  }
+
+  /** Shows one more page of the list behind a "Load more" node. */
+  loadMore(listKey: string): void {
+    this.shown.set(listKey, (this.shown.get(listKey) ?? this.pageSize) + this.pageSize);
+  }
+
+  async getChildren(node?: DatasetTreeNode): Promise<DatasetTreeNode[]> {
+    if (!node) {
+      const datasets = await this.all();
+      if (datasets.length === 0) return [{ kind: 'empty', message: 'No image data sets found in this workspace.' }];
+      return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
+    }
+    switch (node.kind) {
+      case 'dataset': {
+        const doctor: DatasetTreeNode = { kind: 'doctor', dataset: node.dataset, doctor: this.doctorOf(node.dataset.root) };
+        const children: DatasetTreeNode[] =
+          node.dataset.layout === 'split-folders'
+            ? node.dataset.splits.map((split) => ({ kind: 'split', dataset: node.dataset, split }))
+            : this.classNodes(node.dataset, undefined);
+        return [doctor, ...children];
+      }
+      case 'split':
+        return this.classNodes(node.dataset, node.split);
+      case 'class': {
+        const key = node.cls.dir;
+        let images = this.lists.get(key);
+        if (!images) {
+          images = await listImages(this.deps.lister, node.cls.dir);
+          this.lists.set(key, images);
+        }
+        return this.page(key, images, (p) => ({ kind: 'image', path: p }));
+      }
+      case 'doctor':
+        return node.doctor?.state === 'done' ? findingNodes(node.dataset, node.doctor.report) : [];
+      case 'findingGroup':
+        return node.group === 'skipped'
+          ? this.page(`skipped:${node.dataset.root}`, node.report.skipped, (s) => skippedNode(node.dataset, s))
+          : node.report.duplicates.map((group) => ({ kind: 'duplicate', dataset: node.dataset, group }));
+      case 'duplicate':
+        return node.group.paths.map((p, i) => ({
+          kind: 'finding',
+          id: `dup:${node.group.hash}:${i}`,
+          label: p,
+          description: i === 0 ? 'kept' : 'skipped',
+          tooltip: escapeMarkdown(resolveIn(node.dataset.root, p)),
+          icon: { id: i === 0 ? 'file-media' : 'copy' },
+          path: resolveIn(node.dataset.root, p),
+        }));
+      case 'image':
+      case 'loadMore':
+      case 'finding':
+      case 'empty':
+        return [];
+    }
+  }
+
+  private classNodes(dataset: DetectedDataset, split: DetectedSplit | undefined): DatasetTreeNode[] {
+    const classes = split ? split.classes : dataset.classes.map((c) => ({ ...c, dir: path.join(dataset.root, c.name) }));
+    return classes.map((cls) => ({ kind: 'class', dataset, cls, split }));
+  }
+
+  private page<T>(key: string, items: readonly T[], toNode: (item: T) => DatasetTreeNode): DatasetTreeNode[] {
+    const limit = this.shown.get(key) ?? this.pageSize;
+    const nodes = items.slice(0, limit).map(toNode);
+    if (items.length > limit) nodes.push({ kind: 'loadMore', listKey: key, remaining: items.length - limit });
+    return nodes;
+  }
+}
+
+function resolveIn(root: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.join(root, ...p.split('/'));
+}
+
+function skippedNode(dataset: DetectedDataset, skipped: SkippedFile): DatasetTreeNode {
+  const full = resolveIn(dataset.root, skipped.path);
+  return {
+    kind: 'finding',
+    id: `skipped:${full}`,
+    label: skipped.path,
+    description: skipped.reason,
+    tooltip: `**Skipped** ${escapeMarkdown(skipped.path)}\n\n${escapeMarkdown(skipped.reason)}`,
+    icon: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+    path: full,
+  };
+}
+
+/** Problems in a scan report, as the doctor node's children. */
+export function findingNodes(dataset: DetectedDataset, report: ScanReport): DatasetTreeNode[] {
+  const nodes: DatasetTreeNode[] = report.warnings.map((warning, i) => ({
+    kind: 'finding',
+    id: `warning:${dataset.root}:${i}`,
+    label: warning.message,
+    description: warning.classes?.join(', '),
+    tooltip: `**${warning.kind}**: ${escapeMarkdown(warning.message)}`,
+    icon: WARNING_ICONS[warning.kind] ?? { id: 'warning' },
+  }));
+  if (report.skipped.length > 0) nodes.push({ kind: 'findingGroup', dataset, group: 'skipped', report });
+  if (report.duplicates.length > 0) nodes.push({ kind: 'findingGroup', dataset, group: 'duplicates', report });
+  if (nodes.length === 0) {
+    nodes.push({
+      kind: 'finding',
+      id: `clean:${dataset.root}`,
+      label: 'No problems found',
+      tooltip: `${plural(report.total, 'image')} accepted.`,
+      icon: { id: 'pass', color: 'testing.iconPassed' },
+    });
+  }
+  return nodes;
+}
+
+export function problemCount(report: ScanReport): number {
+  return report.warnings.length + report.skipped.length + report.duplicates.length;
+}
+
+export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
+  switch (node.kind) {
+    case 'dataset': {
+      const d = node.dataset;
+      const layout = d.layout === 'split-folders' ? ` · ${d.splits.map((s) => s.folder).join('/')}` : '';
+      return {
+        id: `dataset:${d.root}`,
+        label: d.name,
+        description: `${plural(d.total, 'image')} · ${plural(d.classes.length, 'class', 'classes')}${layout}`,
+        tooltip: `**${escapeMarkdown(d.name)}**\n\n${escapeMarkdown(d.root)}\n\n${d.layout === 'split-folders' ? 'Split folders' : 'Class folders'}`,
+        icon: { id: 'folder-library' },
+        collapsible: 'collapsed',
+        contextValue: 'dataset',
+        resourcePath: d.root,
+      };
+    }
+    case 'split':
+      return {
+        id: `split:${node.split.dir}`,
+        label: node.split.folder,
+        description: `${plural(node.split.total, 'image')}`,
+        tooltip: `${node.split.name} split\n\n${escapeMarkdown(node.split.dir)}`,
+        icon: { id: 'split-horizontal' },
+        collapsible: 'collapsed',
+        contextValue: 'datasetSplit',
+        resourcePath: node.split.dir,
+      };
+    case 'class': {
+      const empty = node.cls.count === 0;
+      return {
+        id: `class:${node.cls.dir}`,
+        label: node.cls.name,
+        description: String(node.cls.count),
+        tooltip: empty
+          ? `**${escapeMarkdown(node.cls.name)}** has no images: training would fail or ignore it.`
+          : `**${escapeMarkdown(node.cls.name)}**: ${plural(node.cls.count, 'image')}`,
+        icon: empty ? { id: 'warning', color: 'problemsWarningIcon.foreground' } : { id: 'symbol-class' },
+        collapsible: empty ? 'none' : 'collapsed',
+        contextValue: 'datasetClass',
+        resourcePath: node.cls.dir,
+      };
+    }
+    case 'image':
+      return {
+        id: `image:${node.path}`,
+        label: path.basename(node.path),
+        collapsible: 'none',
+        contextValue: 'datasetImage',
+        resourcePath: node.path,
+        command: { command: 'vscode.open', title: 'Open Image', args: [node.path] },
+      };
+    case 'loadMore':
+      return {
+        id: `more:${node.listKey}`,
+        label: 'Load more…',
+        description: `${node.remaining.toLocaleString('en-US')} more`,
+        icon: { id: 'ellipsis' },
+        collapsible: 'none',
+        command: { command: COMMANDS.loadMore, title: 'Load More', args: [node.listKey] },
+      };
+    case 'doctor':
+      return presentDoctor(node.dataset, node.doctor);
+    case 'findingGroup':
+      return node.group === 'skipped'
+        ? {
+            id: `skipped:${node.dataset.root}`,
+            label: 'Skipped files',
+            description: String(node.report.skipped.length),
+            tooltip: 'Files the trainer will not use: corrupt, empty, not an image or too large.',
+            icon: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+            collapsible: 'collapsed',
+          }
+        : {
+            id: `duplicates:${node.dataset.root}`,
+            label: 'Duplicates',
+            description: plural(node.report.duplicates.length, 'group'),
+            tooltip: 'Files with identical content. Only the first of each group is used.',
+            icon: { id: 'copy', color: 'problemsWarningIcon.foreground' },
+            collapsible: 'collapsed',
+          };
+    case 'duplicate': {
+      const g = node.group;
+      return {
+        id: `dup:${g.hash}`,
+        label: g.paths[0] ?? g.hash,
+        description: g.conflict ? `label conflict: ${g.labels.join(' vs ')}` : `${plural(g.paths.length - 1, 'copy', 'copies')}`,
+        tooltip: `${g.conflict ? '**Label conflict**: the same image is in several classes.\n\n' : ''}${g.paths.map(escapeMarkdown).join('\n\n')}`,
+        icon: g.conflict ? { id: 'error', color: 'problemsErrorIcon.foreground' } : { id: 'copy' },
+        collapsible: 'collapsed',
+      };
+    }
+    case 'finding':
+      return {
+        id: node.id,
+        label: node.label,
+        description: node.description,
+        tooltip: node.tooltip,
+        icon: node.icon,
+        collapsible: 'none',
+        contextValue: node.path ? 'datasetFinding' : undefined,
+        resourcePath: node.path,
+        command: node.path ? { command: 'vscode.open', title: 'Open', args: [node.path] } : undefined,
+      };
+    case 'empty':
+      return { id: 'empty', label: node.message, icon: { id: 'info' }, collapsible: 'none' };
+  }
+}
+
+function presentDoctor(dataset: DetectedDataset, doctor: DoctorState | undefined): NodePresentation {
+  const base = { id: `doctor:${dataset.root}`, label: 'Doctor' };
+  if (!doctor) {
+    return {
+      ...base,
+      description: 'not scanned — click to scan',
+      tooltip: 'Decode every image and look for corrupt files, duplicates, label conflicts, empty classes and imbalance.',
+      icon: { id: 'search' },
+      collapsible: 'none',
+      command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [dataset.root] },
+    };
+  }
+  switch (doctor.state) {
+    case 'scanning':
+      return { ...base, description: 'scanning…', icon: { id: 'sync~spin' }, collapsible: 'none' };
+    case 'failed':
+      return {
+        ...base,
+        description: 'scan failed — click to retry',
+        tooltip: escapeMarkdown(doctor.message),
+        icon: { id: 'error', color: 'problemsErrorIcon.foreground' },
+        collapsible: 'none',
+        command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [dataset.root] },
+      };
+    case 'done': {
+      const problems = problemCount(doctor.report);
+      const time = doctor.scannedAt.toTimeString().slice(0, 5);
+      return {
+        ...base,
+        description: `${problems === 0 ? 'no problems' : plural(problems, 'finding')} · scanned ${time}`,
+        tooltip: `Scanned at ${time}: ${plural(doctor.report.total, 'image')} accepted. Run Scan again after changing files.`,
+        icon:
+          problems === 0
+            ? { id: 'pass', color: 'testing.iconPassed' }
+            : { id: 'checklist', color: 'problemsWarningIcon.foreground' },
+        collapsible: 'expanded',
+      };
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// The Runs view as plain data: every run under the runs root, newest first, with its status icon,
+// epoch progress and best validation accuracy. Reading runs is the run store's job (src/core/runStore.ts).
+import type { RunStatus, RunSummary } from '../../protocol';
+import { COMMANDS } from '../ids';
+import { messageOf } from '../util/errors';
+import { escapeMarkdown, formatPercent, type IconSpec, type NodePresentation } from '../treePresentation';
+
+export interface RunReader {
+  listRuns(runsRoot: string): Promise<RunSummary[]>;
+}
+
+export type RunTreeNode = { kind: 'run'; run: RunSummary } | { kind: 'empty'; message: string } | { kind: 'error'; message: string };
+
+export const STATUS_ICONS: Record<RunStatus, IconSpec> = {
+  running: { id: 'sync~spin', color: 'charts.blue' },
+  completed: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  stopped: { id: 'debug-stop', color: 'disabledForeground' },
+  interrupted: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+};
+
+/** Runs that can continue from their last checkpoint. */
+export const RESUMABLE: readonly RunStatus[] = ['stopped', 'failed', 'interrupted'];
+
+/** Newest first by creation time; the id (which starts with a timestamp) breaks ties. */
+export function sortRunsNewestFirst(runs: readonly RunSummary[]): RunSummary[] {
+  return [...runs].sort((a, b) => {
+    const byTime = timeOf(b.createdAt) - timeOf(a.createdAt);
+    return byTime !== 0 ? byTime : b.id.localeCompare(a.id);
+  });
+}
+
+function timeOf(iso: string): number {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+export function epochProgress(run: RunSummary): string {
+  return `${run.epochsCompleted}/${run.totalEpochs}`;
+}
+
+export function describeRun(run: RunSummary): string {
+  const parts = [run.status === 'running' ? `epoch ${epochProgress(run)}` : epochProgress(run)];
+  if (run.bestValAccuracy !== null) parts.push(`best ${formatPercent(run.bestValAccuracy)}`);
+  if (run.status !== 'completed' && run.status !== 'running') parts.push(run.status);
+  return parts.join(' · ');
+}
+
+export class RunsModel {
+  private runs: RunSummary[] = [];
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly reader: RunReader,
+    private readonly runsRoot: () => string,
+  ) {}
+
+  async refresh(): Promise<void> {
+    try {
+      this.runs = sortRunsNewestFirst(await this.reader.listRuns(this.runsRoot()));
+      this.lastError = undefined;
+    } catch (error) {
+      // A missing runs root is simply "no runs yet"; anything else is shown, never thrown at the view.
+      const code = (error as NodeJS.ErrnoException).code;
+      this.runs = [];
+      this.lastError = code === 'ENOENT' ? undefined : `Cannot read runs in ${this.runsRoot()}: ${messageOf(error)}`;
+    }
+  }
+
+  get all(): readonly RunSummary[] {
+    return this.runs;
+  }
+
+  find(id: string): RunSummary | undefined {
+    return this.runs.find((r) => r.id === id);
+  }
+
+  getChildren(): RunTreeNode[] {
+    if (this.lastError) return [{ kind: 'error', message: this.lastError }];
+    if (this.runs.length === 0) return [{ kind: 'empty', message: 'No runs yet. Train a model to start one.' }];
+    return this.runs.map((run) => ({ kind: 'run', run }));
+  }
+}
+
+export function presentRunNode(node: RunTreeNode): NodePresentation {
+  switch (node.kind) {
+    case 'run': {
+      const run = node.run;
+      return {
+        id: `run:${run.id}`,
+        label: run.id,
+        description: describeRun(run),
+        tooltip: runTooltip(run),
+        icon: STATUS_ICONS[run.status],
+        collapsible: 'none',
+        contextValue: `run.${run.status}`,
+        resourcePath: run.runDir,
+        command: { command: COMMANDS.openDashboard, title: 'Open Dashboard', args: [run.id] },
+      };
+    }
+    case 'empty':
+      return { id: 'empty', label: node.message, icon: { id: 'info' }, collapsible: 'none' };
+    case 'error':
+      return { id: 'error', label: node.message, icon: { id: 'error', color: 'problemsErrorIcon.foreground' }, collapsible: 'none' };
+  }
+}
+
+function runTooltip(run: RunSummary): string {
+  const lines = [
+    `**${escapeMarkdown(run.id)}** — ${run.status}`,
+    `Model: ${escapeMarkdown(run.model)} · backend: ${escapeMarkdown(run.backend)}`,
+    `Epochs: ${epochProgress(run)}${run.bestEpoch !== null ? ` · best epoch ${run.bestEpoch}` : ''}`,
+    `Validation accuracy: best ${formatPercent(run.bestValAccuracy)}, last ${formatPercent(run.lastValAccuracy)}`,
+  ];
+  if (run.testAccuracy !== null) lines.push(`Test accuracy: ${formatPercent(run.testAccuracy)}`);
+  lines.push(`Data set: ${escapeMarkdown(run.datasetRoot)} (${run.classNames.length} classes)`);
+  lines.push(`Started ${escapeMarkdown(run.createdAt)}`);
+  if (run.error) lines.push(`**Error**: ${escapeMarkdown(run.error)}`);
+  return lines.join('\n\n');
+}

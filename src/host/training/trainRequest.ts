@@ -1,0 +1,34 @@
+// What one training run is asked to do, and the CLI arguments that ask it.
+import type { BackendChoice, ModelPreset } from '../../protocol';
+
+export interface TrainRequest {
+  datasetDir: string;
+  runsRoot: string;
+  /** An `*.imagetrainer.json` experiment config; its values are the defaults, flags override them. */
+  configFile?: string;
+  model?: ModelPreset;
+  backend?: BackendChoice;
+  /** Continue this run from its last checkpoint. */
+  resumeRunDir?: string;
+}
+
+/** `train DIR --json --out RUNSROOT [--config FILE] [--model X] [--backend B] [--resume RUN_DIR]` */
+export function trainArgs(request: TrainRequest): string[] {
+  const args = ['train', request.datasetDir, '--json', '--out', request.runsRoot];
+  if (request.configFile) args.push('--config', request.configFile);
+  if (request.model) args.push('--model', request.model);
+  if (request.backend && request.backend !== 'auto') args.push('--backend', request.backend);
+  if (request.resumeRunDir) args.push('--resume', request.resumeRunDir);
+  return args;
+}
+
+/** A one-line name for notifications and the queue prompt. */
+export function describeRequest(request: TrainRequest): string {
+  const name = request.datasetDir.split(/[\\/]/).filter(Boolean).pop() ?? request.datasetDir;
+  if (request.resumeRunDir) {
+    const run = request.resumeRunDir.split(/[\\/]/).filter(Boolean).pop() ?? request.resumeRunDir;
+    return `resume ${run}`;
+  }
+  const what = request.configFile ? (request.configFile.split(/[\\/]/).pop() ?? request.configFile) : (request.model ?? 'default model');
+  return `${name} with ${what}`;
+}

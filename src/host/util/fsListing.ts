@@ -1,0 +1,45 @@
+// A directory listing the views depend on, so that tests can hand them an in-memory tree.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export interface DirEntry {
+  name: string;
+  kind: 'file' | 'directory';
+}
+
+export interface DirectoryLister {
+  /** Entries of `dir`; an unreadable or missing directory lists as empty. Links are not followed. */
+  list(dir: string): Promise<DirEntry[]>;
+}
+
+export const nodeDirectoryLister: DirectoryLister = {
+  async list(dir: string): Promise<DirEntry[]> {
+    try {
+      const entries = await fs.readdir(dir, { withFileTypes: true });
+      const result: DirEntry[] = [];
+      for (const entry of entries) {
+        // Symbolic links are skipped: a link loop or a link out of the data set must not be walked.
+        if (entry.isDirectory()) result.push({ name: entry.name, kind: 'directory' });
+        else if (entry.isFile()) result.push({ name: entry.name, kind: 'file' });
+      }
+      return result;
+    } catch {
+      return [];
+    }
+  },
+};
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff'] as const;
+
+export function isImageFile(name: string): boolean {
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+}
+
+export function isHidden(name: string): boolean {
+  return name.startsWith('.');
+}
+
+/** Compares names the way a file manager does ("img2" before "img10"). */
+export function compareNames(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
+}
