@@ -1,0 +1,161 @@
+// The dashboard app: holds the state, runs the reducer, posts the messages an action implies, and
+// rebuilds only the sections whose inputs changed. It gets its root element and the host channel from
+// outside, so tests and the benchmark drive it in jsdom or Chromium exactly as the webview does.
+import type { HostToWebview, WebviewToHost } from '../../src/protocol/webviewMessages';
+import { el } from './dom';
+import { type Action, type DashboardState, initialState, reduce, type UiState } from './state';
+import { compareSections } from './views/comparePage';
+import { matrixSections } from './views/confusionMatrix';
+import type { Section, ViewContext } from './views/context';
+import { renderHeader } from './views/header';
+import { runSections } from './views/runPage';
+
+export interface DashboardHost {
+  post(message: WebviewToHost): void;
+  /** Called when the user's choices change, to persist them (vscode.setState). */
+  saveUi?(ui: UiState): void;
+}
+
+export interface Dashboard {
+  receive(message: HostToWebview): void;
+  dispatch(action: Action): void;
+  getState(): DashboardState;
+}
+
+/** How many runs the compare page selects by itself when the user has selected none. */
+const DEFAULT_COMPARED = 5;
+
+interface Mounted {
+  section: Section<DashboardState>;
+  container: HTMLElement;
+  inputs: readonly unknown[] | null;
+}
+
+const header: Section<DashboardState> = {
+  key: 'header',
+  inputs: (s) => [s.runs, s.selectedRunId, s.page, s.notice, s.loaded],
+  render: renderHeader,
+};
+
+function panel(doc: Document, title: string, ...keys: string[]): { node: HTMLElement; slots: Record<string, HTMLElement> } {
+  const slots: Record<string, HTMLElement> = {};
+  const node = el(doc, 'section', { class: 'panel', attrs: { 'aria-label': title } }, el(doc, 'h2', { text: title }));
+  for (const key of keys) {
+    slots[key] = el(doc, 'div', { class: `slot slot-${key}` });
+    node.appendChild(slots[key]);
+  }
+  return { node, slots };
+}
+
+/** The page layout: headed panels, each holding the containers of its sections. */
+function layout(doc: Document, page: DashboardState['page']): { nodes: HTMLElement[]; slots: Record<string, HTMLElement> } {
+  const parts =
+    page === 'run'
+      ? [
+          panel(doc, 'Run', 'summary'),
+          panel(doc, 'Curves', 'curve-controls', 'curves'),
+          panel(doc, 'Per-class metrics', 'class-table'),
+          panel(doc, 'Confusion matrix', 'matrix', 'examples'),
+        ]
+      : [
+          panel(doc, 'All runs', 'compare-toolbar', 'compare-table'),
+          panel(doc, 'Curves of the selected runs', 'overlay'),
+          panel(doc, 'Hyperparameters against a metric', 'parallel'),
+          panel(doc, 'Two runs side by side', 'diff'),
+        ];
+  return { nodes: parts.map((p) => p.node), slots: Object.assign({}, ...parts.map((p) => p.slots)) };
+}
+
+function sameInputs(a: readonly unknown[] | null, b: readonly unknown[]): boolean {
+  return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Rebuild a section, keeping keyboard focus and scroll positions where they were. */
+function rebuild(mounted: Mounted, state: DashboardState, ctx: ViewContext): void {
+  const { container } = mounted;
+  const active = ctx.doc.activeElement;
+  const focusKey = active && container.contains(active) ? active.getAttribute('data-key') : null;
+  const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map((e) => e.scrollTop);
+  container.replaceChildren(mounted.section.render(state, ctx));
+  container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll').forEach((e, i) => {
+    if (scrolls[i]) e.scrollTop = scrolls[i];
+  });
+  if (focusKey) {
+    for (const candidate of container.querySelectorAll<HTMLElement>('[data-key]')) {
+      if (candidate.getAttribute('data-key') === focusKey) {
+        candidate.focus();
+        break;
+      }
+    }
+  }
+}
+
+/** The host messages an action implies (selection and navigation live on the host too). */
+function effects(before: DashboardState, after: DashboardState, action: Action, autoSelected: boolean): WebviewToHost[] {
+  const out: WebviewToHost[] = [];
+  const byUser = action.type.startsWith('ui/');
+  if (action.type === 'ui/selectRun' && after.selectedRunId && after.selectedRunId !== before.details?.summary.id) {
+    out.push({ type: 'selectRun', runId: after.selectedRunId });
+  }
+  if (after.page !== before.page && byUser) out.push({ type: 'showPage', page: after.page });
+  if (after.compareRunIds !== before.compareRunIds && (byUser || autoSelected)) {
+    out.push({ type: 'requestCompare', runIds: after.compareRunIds });
+  }
+  return out;
+}
+
+export function createDashboard(root: HTMLElement, host: DashboardHost, savedUi: Partial<UiState> = {}): Dashboard {
+  const doc = root.ownerDocument;
+  let state = initialState(savedUi);
+  let mountedPage: DashboardState['page'] | null = null;
+  let mounted: Mounted[] = [];
+  const headerSlot = el(doc, 'header', { class: 'topbar' });
+  const main = el(doc, 'main', { class: 'page' });
+  root.replaceChildren(headerSlot, main);
+  const headerMount: Mounted = { section: header, container: headerSlot, inputs: null };
+
+  const ctx: ViewContext = {
+    doc,
+    getState: () => state,
+    dispatch: (action) => dispatch(action),
+    post: (message) => host.post(message),
+  };
+
+  function render(): void {
+    if (mountedPage !== state.page) {
+      const { nodes, slots } = layout(doc, state.page);
+      main.replaceChildren(...nodes);
+      const sections = state.page === 'run' ? [...runSections, ...matrixSections] : compareSections;
+      mounted = sections.map((section) => ({ section, container: slots[section.key], inputs: null }));
+      mountedPage = state.page;
+    }
+    for (const m of [headerMount, ...mounted]) {
+      const inputs = m.section.inputs(state);
+      if (sameInputs(m.inputs, inputs)) continue;
+      m.inputs = inputs;
+      rebuild(m, state, ctx);
+    }
+  }
+
+  function apply(action: Action): void {
+    const before = state;
+    state = reduce(state, action);
+    if (state === before) return;
+    // Entering the compare page with nothing selected selects the newest runs rather than show nothing.
+    const autoSelected =
+      state.page === 'compare' && before.page !== 'compare' && state.compareRunIds.length === 0 && state.runs.length > 0;
+    if (autoSelected) {
+      state = reduce(state, { type: 'ui/setCompareRuns', runIds: state.runs.slice(0, DEFAULT_COMPARED).map((r) => r.id) });
+    }
+    for (const message of effects(before, state, action, autoSelected)) host.post(message);
+    if (state.ui !== before.ui) host.saveUi?.(state.ui);
+    render();
+  }
+
+  function dispatch(action: Action): void {
+    apply(action);
+  }
+
+  render();
+  return { receive: (message) => apply(message), dispatch, getState: () => state };
+}

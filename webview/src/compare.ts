@@ -1,0 +1,214 @@
+// The compare page's model: flattened configs, the columns worth showing, sorting, filtering, CSV,
+// per-run colours, per-class recall differences and config differences. Pure; unit-tested in node.
+import type { Evaluation, RunSummary } from '../../src/protocol/runRecord';
+import { formatValue } from './format';
+
+export type CellValue = string | number | null;
+
+export interface Column {
+  key: string;
+  label: string;
+  kind: 'text' | 'number' | 'percent';
+  value(run: RunSummary): CellValue;
+}
+
+export type SortDirection = 'asc' | 'desc';
+export interface SortSpec {
+  key: string;
+  direction: SortDirection;
+}
+
+/** `{ cnn: { blocks: 2 } }` → `{ 'cnn.blocks': 2 }`; arrays and null stay whole values. */
+export function flattenConfig(config: object, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.assign(out, flattenConfig(value as object, name));
+    } else {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+const flatCache = new WeakMap<object, Record<string, unknown>>();
+
+/** flattenConfig, remembered per config object: table cells and sorting ask for it many times. */
+export function flatConfigOf(run: RunSummary): Record<string, unknown> {
+  let flat = flatCache.get(run.config);
+  if (!flat) {
+    flat = flattenConfig(run.config);
+    flatCache.set(run.config, flat);
+  }
+  return flat;
+}
+
+/** Config keys whose values differ between at least two runs, sorted; the rest is noise in a table. */
+export function varyingConfigKeys(runs: readonly RunSummary[]): string[] {
+  const seen = new Map<string, Set<string>>();
+  const flats = runs.map(flatConfigOf);
+  const allKeys = new Set<string>();
+  for (const flat of flats) for (const k of Object.keys(flat)) allKeys.add(k);
+  for (const key of allKeys) {
+    const values = new Set<string>();
+    for (const flat of flats) values.add(JSON.stringify(flat[key] ?? null));
+    seen.set(key, values);
+  }
+  return [...allKeys].filter((k) => (seen.get(k)?.size ?? 0) > 1).sort();
+}
+
+function configCell(value: unknown): CellValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return value;
+  return formatValue(value);
+}
+
+export const METRIC_COLUMNS: readonly Column[] = [
+  { key: 'bestValAccuracy', label: 'Best val acc', kind: 'percent', value: (r) => r.bestValAccuracy },
+  { key: 'lastValAccuracy', label: 'Last val acc', kind: 'percent', value: (r) => r.lastValAccuracy },
+  { key: 'lastValLoss', label: 'Last val loss', kind: 'number', value: (r) => r.lastValLoss },
+  { key: 'testAccuracy', label: 'Test acc', kind: 'percent', value: (r) => r.testAccuracy },
+];
+
+const BASE_COLUMNS: readonly Column[] = [
+  { key: 'id', label: 'Run', kind: 'text', value: (r) => r.id },
+  { key: 'group', label: 'Group', kind: 'text', value: (r) => r.group },
+  { key: 'status', label: 'Status', kind: 'text', value: (r) => r.status },
+  { key: 'model', label: 'Model', kind: 'text', value: (r) => r.model },
+  { key: 'epochs', label: 'Epochs', kind: 'number', value: (r) => r.epochsCompleted },
+  { key: 'createdAt', label: 'Started', kind: 'text', value: (r) => r.createdAt },
+];
+
+/** Base columns, then metrics, then one column per varying hyperparameter (`config.<key>`). */
+export function compareColumns(runs: readonly RunSummary[]): Column[] {
+  const configColumns = varyingConfigKeys(runs)
+    .filter((k) => k !== 'model')
+    .map<Column>((key) => ({
+      key: `config.${key}`,
+      label: key,
+      kind: runs.every((r) => {
+        const v = flatConfigOf(r)[key];
+        return v === undefined || v === null || typeof v === 'number';
+      })
+        ? 'number'
+        : 'text',
+      value: (r) => configCell(flatConfigOf(r)[key]),
+    }));
+  return [...BASE_COLUMNS, ...METRIC_COLUMNS, ...configColumns];
+}
+
+/** Nulls sort last in both directions: a missing figure is never "best". */
+export function compareCells(a: CellValue, b: CellValue): number {
+  if (a === null && b === null) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+export function sortRuns(runs: readonly RunSummary[], columns: readonly Column[], sort: SortSpec | null): RunSummary[] {
+  const column = sort ? columns.find((c) => c.key === sort.key) : undefined;
+  if (!sort || !column) return [...runs];
+  const sign = sort.direction === 'asc' ? 1 : -1;
+  return [...runs].sort((a, b) => {
+    const va = column.value(a);
+    const vb = column.value(b);
+    if (va === null || vb === null) return compareCells(va, vb);
+    return sign * compareCells(va, vb) || a.id.localeCompare(b.id);
+  });
+}
+
+/** Every whitespace-separated term must appear in some cell (case-insensitive). */
+export function filterRuns(runs: readonly RunSummary[], columns: readonly Column[], query: string): RunSummary[] {
+  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (terms.length === 0) return [...runs];
+  return runs.filter((run) => {
+    const text = columns.map((c) => String(c.value(run) ?? '')).join('\u0000').toLowerCase();
+    return terms.every((t) => text.includes(t));
+  });
+}
+
+export function csvEscape(value: CellValue): string {
+  if (value === null) return '';
+  const text = String(value);
+  // Cells starting with = + - @ are formulas in spreadsheets; a leading quote keeps them text.
+  const safe = /^[=+\-@\t\r]/.test(text) && typeof value !== 'number' ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(runs: readonly RunSummary[], columns: readonly Column[]): string {
+  const lines = [columns.map((c) => csvEscape(c.label)).join(',')];
+  for (const run of runs) lines.push(columns.map((c) => csvEscape(c.value(run))).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** Colours that read on dark and light themes; a run keeps its colour whatever else is selected. */
+export const RUN_PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1f9e89',
+  '#d4a6c8',
+] as const;
+
+/** FNV-1a: a stable, well-spread hash of the run id. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function runColor(runId: string): string {
+  return RUN_PALETTE[hashString(runId) % RUN_PALETTE.length];
+}
+
+export interface RecallDelta {
+  label: string;
+  recallA: number | null;
+  recallB: number | null;
+  delta: number | null;
+}
+
+function recallOf(evaluation: Evaluation, label: string): number | null {
+  const i = evaluation.labels.indexOf(label);
+  if (i < 0) return null;
+  const row = evaluation.confusion[i];
+  const total = row.reduce((a, b) => a + b, 0);
+  return total === 0 ? null : row[i] / total;
+}
+
+/** Per-class recall of B minus A over the union of both label sets (a class one run lacks gets null). */
+export function recallDifference(a: Evaluation, b: Evaluation): RecallDelta[] {
+  const labels = [...a.labels, ...b.labels.filter((l) => !a.labels.includes(l))];
+  return labels.map((label) => {
+    const recallA = recallOf(a, label);
+    const recallB = recallOf(b, label);
+    return { label, recallA, recallB, delta: recallA === null || recallB === null ? null : recallB - recallA };
+  });
+}
+
+export interface ConfigDifference {
+  key: string;
+  a: string;
+  b: string;
+}
+
+export function configDifference(a: object, b: object): ConfigDifference[] {
+  const fa = flattenConfig(a);
+  const fb = flattenConfig(b);
+  const keys = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort();
+  return keys
+    .filter((k) => JSON.stringify(fa[k] ?? null) !== JSON.stringify(fb[k] ?? null))
+    .map((key) => ({ key, a: formatValue(fa[key]), b: formatValue(fb[key]) }));
+}

@@ -1,0 +1,76 @@
+// Tiny DOM builders. Text always goes in through textContent (run ids, class names and paths are user
+// data), styles through the CSSOM (allowed by the CSP, unlike style attributes), and every element is
+// created from the document it will live in, so views render in jsdom as in the webview.
+
+export type Child = Node | string | number | null | undefined | false;
+
+export interface Props {
+  class?: string;
+  text?: string;
+  attrs?: Record<string, string | number | boolean | null | undefined>;
+  on?: { [K in keyof HTMLElementEventMap]?: (event: HTMLElementEventMap[K]) => void };
+}
+
+function applyAttrs(element: Element, attrs: Props['attrs']): void {
+  if (!attrs) return;
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+}
+
+function append(parent: Node, children: readonly Child[]): void {
+  const doc = parent.ownerDocument;
+  if (!doc) return;
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.appendChild(typeof child === 'object' ? child : doc.createTextNode(String(child)));
+  }
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = doc.createElement(tag);
+  if (props.class) element.className = props.class;
+  applyAttrs(element, props.attrs);
+  if (props.text !== undefined) element.textContent = props.text;
+  if (props.on) {
+    for (const [name, handler] of Object.entries(props.on)) {
+      element.addEventListener(name, handler as EventListener);
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg<K extends keyof SVGElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  attrs: Record<string, string | number | null | undefined> = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
+  const element = doc.createElementNS(SVG_NS, tag) as SVGElementTagNameMap[K];
+  applyAttrs(element, attrs);
+  append(element, children);
+  return element;
+}
+
+/** A button that says what it does to screen readers as well as on screen. */
+export function button(doc: Document, label: string, onClick: () => void, props: Props = {}): HTMLButtonElement {
+  return el(doc, 'button', {
+    ...props,
+    attrs: { type: 'button', ...props.attrs },
+    text: props.text ?? label,
+    on: { click: () => onClick(), ...props.on },
+  });
+}
+
+export function setStyle(element: HTMLElement | SVGElement, property: string, value: string): void {
+  element.style.setProperty(property, value);
+}

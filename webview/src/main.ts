@@ -1,0 +1,36 @@
+// Webview entry (bundled to dist/webview.js as an iife): wires the dashboard to the VS Code webview API.
+import { isHostToWebview, type WebviewToHost } from '../../src/protocol/webviewMessages';
+import { createDashboard } from './app';
+import { isRecord } from '../../src/protocol/guards';
+import { sanitizeUi, type UiState } from './state';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+function savedUi(api: VsCodeApi): Partial<UiState> {
+  const saved = api.getState();
+  return isRecord(saved) ? sanitizeUi(saved.ui) : {};
+}
+
+function start(): void {
+  const api = acquireVsCodeApi();
+  const root = document.getElementById('app');
+  if (!root) return;
+  const dashboard = createDashboard(
+    root,
+    { post: (message) => api.postMessage(message), saveUi: (ui) => api.setState({ ui }) },
+    savedUi(api),
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    // Anything that is not a well-formed host message is dropped, not half-applied.
+    if (isHostToWebview(event.data)) dashboard.receive(event.data);
+  });
+  api.postMessage({ type: 'ready' });
+}
+
+start();

@@ -1,0 +1,277 @@
+// The compare page: every run in one sortable, filterable, virtualised table; overlay curves of the
+// selected runs; parallel coordinates; per-class Δrecall and config diff of two runs; CSV export.
+import type { RunSummary } from '../../../src/protocol/runRecord';
+import { type Column, configDifference, recallDifference, runColor, toCsv } from '../compare';
+import { button, el } from '../dom';
+import { formatNumber, formatPercent } from '../format';
+import type { DashboardState, UiState } from '../state';
+import type { Section, ViewContext } from './context';
+import { renderLineChart, type Series } from './lineChart';
+import { renderParallelCoordinates } from './parallelCoordinates';
+import { columnsOf, tableRows } from './tableModel';
+
+export const ROW_HEIGHT = 28;
+const DEFAULT_VIEWPORT = 420;
+const OVERSCAN = 8;
+
+function formatCell(column: Column, run: RunSummary): string {
+  const value = column.value(run);
+  if (value === null) return '—';
+  if (column.kind === 'percent' && typeof value === 'number') return formatPercent(value);
+  if (typeof value === 'number') return formatNumber(value);
+  return value;
+}
+
+export function renderCompareToolbar(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const filter = el(doc, 'input', {
+    attrs: {
+      id: 'compare-filter',
+      type: 'search',
+      placeholder: 'Filter runs (id, group, status, hyperparameter value…)',
+      'aria-label': 'Filter runs',
+      'data-key': 'compare-filter',
+    },
+    on: { input: (e) => ctx.dispatch({ type: 'ui/filterCompare', query: (e.target as HTMLInputElement).value }) },
+  });
+  filter.value = state.ui.compareFilter;
+  const exportCsv = button(doc, 'Export CSV…', () => {
+    const rows = tableRows(ctx.getState());
+    ctx.post({ type: 'exportCsv', csv: toCsv(rows, columnsOf(ctx.getState().runs)), suggestedName: 'image-trainer-runs.csv' });
+  }, { attrs: { 'data-key': 'export-csv' } });
+  const selectShown = button(doc, 'Compare the first 10 shown', () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: tableRows(ctx.getState()).slice(0, 10).map((r) => r.id) }), {
+    attrs: { 'data-key': 'select-shown' },
+  });
+  const clear = button(doc, 'Clear selection', () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: [] }), { attrs: { 'data-key': 'clear-selection' } });
+  return el(doc, 'div', { class: 'toolbar' }, filter, selectShown, clear, exportCsv);
+}
+
+function headerCell(ctx: ViewContext, column: Column, sort: UiState['compareSort']): HTMLElement {
+  const { doc } = ctx;
+  const active = sort?.key === column.key;
+  const arrow = active ? (sort?.direction === 'asc' ? ' ▲' : ' ▼') : '';
+  return el(
+    doc,
+    'th',
+    { attrs: { scope: 'col', 'aria-sort': active ? (sort?.direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
+    el(doc, 'button', {
+      class: 'sort',
+      attrs: { type: 'button', 'data-key': `compare-sort-${column.key}` },
+      text: `${column.label}${arrow}`,
+      on: { click: () => ctx.dispatch({ type: 'ui/sortCompare', key: column.key }) },
+    }),
+  );
+}
+
+function renderRow(ctx: ViewContext, columns: readonly Column[], run: RunSummary, selected: boolean, index: number): HTMLElement {
+  const { doc } = ctx;
+  const checkbox = el(doc, 'input', {
+    attrs: { type: 'checkbox', 'aria-label': `Compare ${run.id}`, 'data-key': `compare-${run.id}` },
+    on: { change: () => ctx.dispatch({ type: 'ui/toggleCompareRun', runId: run.id }) },
+  });
+  checkbox.checked = selected;
+  const swatch = el(doc, 'span', { class: 'swatch', attrs: { 'aria-hidden': 'true' } });
+  swatch.style.setProperty('background-color', runColor(run.id));
+  const cells = columns.map((column) => {
+    if (column.key === 'id') {
+      return el(
+        doc,
+        'th',
+        { attrs: { scope: 'row' } },
+        swatch,
+        el(doc, 'button', {
+          class: 'link',
+          attrs: { type: 'button', title: 'Open this run', 'data-key': `open-run-${run.id}` },
+          text: run.id,
+          on: { click: () => ctx.dispatch({ type: 'ui/selectRun', runId: run.id }) },
+        }),
+      );
+    }
+    return el(doc, 'td', { class: column.kind === 'text' ? '' : 'num', text: formatCell(column, run) });
+  });
+  return el(doc, 'tr', { class: selected ? 'selected' : '', attrs: { 'aria-rowindex': index + 2 } }, el(doc, 'td', {}, checkbox), ...cells);
+}
+
+export function renderCompareTable(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const columns = columnsOf(state.runs);
+  const rows = tableRows(state);
+  const selected = new Set(state.compareRunIds);
+  const body = el(doc, 'tbody');
+  const scroller = el(doc, 'div', { class: 'table-scroll' });
+  const spacer = (height: number) => {
+    const tr = el(doc, 'tr', { class: 'spacer', attrs: { 'aria-hidden': 'true' } }, el(doc, 'td', { attrs: { colspan: columns.length + 1 } }));
+    tr.style.setProperty('height', `${height}px`);
+    return tr;
+  };
+  // Only the rows in view (plus a margin) exist in the DOM: thousands of runs scroll like ten.
+  const paintRows = () => {
+    const viewport = scroller.clientHeight || DEFAULT_VIEWPORT;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(rows.length, first + Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN * 2);
+    const children: Node[] = [];
+    if (first > 0) children.push(spacer(first * ROW_HEIGHT));
+    for (let i = first; i < last; i++) children.push(renderRow(ctx, columns, rows[i], selected.has(rows[i].id), i));
+    if (last < rows.length) children.push(spacer((rows.length - last) * ROW_HEIGHT));
+    body.replaceChildren(...children);
+  };
+  scroller.addEventListener('scroll', paintRows, { passive: true });
+  paintRows();
+  const table = el(
+    doc,
+    'table',
+    { class: 'data compare-table', attrs: { 'aria-label': 'All runs', 'aria-rowcount': rows.length + 1 } },
+    el(doc, 'thead', {}, el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'col' }, text: 'Compare' }), ...columns.map((c) => headerCell(ctx, c, state.ui.compareSort)))),
+    body,
+  );
+  scroller.appendChild(table);
+  const count = el(doc, 'p', {
+    class: 'count',
+    attrs: { 'aria-live': 'polite' },
+    text: `${rows.length} of ${state.runs.length} runs shown · ${state.compareRunIds.length} selected`,
+  });
+  return el(doc, 'div', {}, count, scroller);
+}
+
+const METRICS: { key: UiState['compareMetric']; label: string; percent: boolean }[] = [
+  { key: 'valAccuracy', label: 'Validation accuracy', percent: true },
+  { key: 'valLoss', label: 'Validation loss', percent: false },
+  { key: 'accuracy', label: 'Training accuracy', percent: true },
+  { key: 'loss', label: 'Training loss', percent: false },
+];
+
+export function metricLabel(metric: UiState['compareMetric']): string {
+  return METRICS.find((m) => m.key === metric)?.label ?? metric;
+}
+
+function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
+  const { doc } = ctx;
+  const select = el(doc, 'select', {
+    attrs: { id: 'compare-metric', 'data-key': 'compare-metric' },
+    on: {
+      change: (e) => {
+        const value = (e.target as HTMLSelectElement).value;
+        const metric = METRICS.find((m) => m.key === value);
+        if (metric) ctx.dispatch({ type: 'ui/setCompareMetric', metric: metric.key });
+      },
+    },
+  });
+  for (const m of METRICS) {
+    const option = el(doc, 'option', { attrs: { value: m.key }, text: m.label });
+    option.selected = m.key === state.ui.compareMetric;
+    select.appendChild(option);
+  }
+  return el(doc, 'div', { class: 'toolbar' }, el(doc, 'label', { attrs: { for: 'compare-metric' }, text: 'Metric' }), select);
+}
+
+export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const metric = METRICS.find((m) => m.key === state.ui.compareMetric) ?? METRICS[0];
+  if (state.compareRunIds.length === 0) {
+    return el(doc, 'div', {}, metricPicker(state, ctx), el(doc, 'p', { class: 'empty', text: 'Tick runs in the table to overlay their curves.' }));
+  }
+  const series: Series[] = [];
+  const waiting: string[] = [];
+  for (const id of state.compareRunIds) {
+    const data = state.compare[id];
+    if (!data) {
+      waiting.push(id);
+      continue;
+    }
+    const points = data.epochs.flatMap((e) => {
+      const y = e[metric.key];
+      return y === null || !Number.isFinite(y) ? [] : [{ x: e.epoch, y }];
+    });
+    series.push({ id, label: id, points, color: runColor(id) });
+  }
+  return el(
+    doc,
+    'div',
+    {},
+    metricPicker(state, ctx),
+    renderLineChart(doc, {
+      title: `${metric.label} of ${series.length} run${series.length === 1 ? '' : 's'}`,
+      xLabel: 'Epoch',
+      series,
+      yFormat: metric.percent ? (v) => formatPercent(v, 0) : undefined,
+    }),
+    waiting.length > 0 ? el(doc, 'p', { class: 'empty', text: `Loading ${waiting.length} run${waiting.length === 1 ? '' : 's'}…` }) : null,
+  );
+}
+
+function runPicker(state: DashboardState, ctx: ViewContext, slot: 0 | 1): HTMLElement {
+  const { doc } = ctx;
+  const current = state.ui.diffRunIds[slot];
+  const select = el(doc, 'select', {
+    attrs: { 'aria-label': slot === 0 ? 'Run A' : 'Run B', 'data-key': `diff-${slot}` },
+    on: { change: (e) => ctx.dispatch({ type: 'ui/setDiffRun', slot, runId: (e.target as HTMLSelectElement).value || null }) },
+  });
+  select.appendChild(el(doc, 'option', { attrs: { value: '' }, text: '(choose a run)' }));
+  const ids = state.compareRunIds.length >= 2 ? state.compareRunIds : state.runs.map((r) => r.id);
+  for (const id of ids) {
+    const option = el(doc, 'option', { attrs: { value: id }, text: id });
+    option.selected = id === current;
+    select.appendChild(option);
+  }
+  return el(doc, 'label', {}, slot === 0 ? 'A ' : 'B ', select);
+}
+
+export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const [a, b] = state.ui.diffRunIds;
+  const pickers = el(doc, 'div', { class: 'toolbar' }, runPicker(state, ctx, 0), runPicker(state, ctx, 1));
+  if (!a || !b) return el(doc, 'div', {}, pickers, el(doc, 'p', { class: 'empty', text: 'Choose two runs to compare their per-class recall and configuration.' }));
+  const runA = state.runs.find((r) => r.id === a);
+  const runB = state.runs.find((r) => r.id === b);
+  const evalA = state.compare[a]?.evaluation ?? null;
+  const evalB = state.compare[b]?.evaluation ?? null;
+  const parts: Node[] = [pickers];
+  if (evalA && evalB) {
+    const rows = recallDifference(evalA, evalB).map((d) => {
+      const delta = el(doc, 'td', { class: `num ${d.delta === null ? '' : d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}`, text: d.delta === null ? '—' : `${d.delta > 0 ? '+' : ''}${(d.delta * 100).toFixed(1)} pt` });
+      return el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: d.label }), el(doc, 'td', { class: 'num', text: formatPercent(d.recallA) }), el(doc, 'td', { class: 'num', text: formatPercent(d.recallB) }), delta);
+    });
+    parts.push(
+      el(
+        doc,
+        'table',
+        { class: 'data recall-diff', attrs: { 'aria-label': 'Per-class recall, B minus A' } },
+        el(doc, 'caption', { text: 'Per-class recall (B − A)' }),
+        el(doc, 'thead', {}, el(doc, 'tr', {}, ...['Class', `Recall A`, `Recall B`, 'Δ recall'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })))),
+        el(doc, 'tbody', {}, ...rows),
+      ),
+    );
+  } else if (state.compare[a] && state.compare[b]) {
+    parts.push(el(doc, 'p', { class: 'empty', text: 'Both runs need an evaluation for a per-class comparison.' }));
+  } else {
+    parts.push(el(doc, 'p', { class: 'empty', text: 'Tick both runs in the table to load their evaluations.' }));
+  }
+  if (runA && runB) {
+    const diff = configDifference(runA.config, runB.config);
+    parts.push(
+      diff.length === 0
+        ? el(doc, 'p', { class: 'empty', text: 'The two configurations are identical.' })
+        : el(
+            doc,
+            'table',
+            { class: 'data config-diff', attrs: { 'aria-label': 'Configuration differences' } },
+            el(doc, 'caption', { text: 'Configuration differences' }),
+            el(doc, 'thead', {}, el(doc, 'tr', {}, ...['Setting', 'A', 'B'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })))),
+            el(doc, 'tbody', {}, ...diff.map((d) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: d.key }), el(doc, 'td', { text: d.a }), el(doc, 'td', { text: d.b })))),
+          ),
+    );
+  }
+  return el(doc, 'div', {}, ...parts);
+}
+
+export const compareSections: Section<DashboardState>[] = [
+  { key: 'compare-toolbar', inputs: () => [], render: renderCompareToolbar },
+  { key: 'compare-table', inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds], render: renderCompareTable },
+  { key: 'overlay', inputs: (s) => [s.compareRunIds, s.compare, s.ui.compareMetric], render: renderOverlay },
+  {
+    key: 'parallel',
+    inputs: (s) => [s.runs, s.ui.compareFilter, s.compareRunIds, s.ui.parallelMetric],
+    render: renderParallelCoordinates,
+  },
+  { key: 'diff', inputs: (s) => [s.runs, s.compare, s.ui.diffRunIds, s.compareRunIds], render: renderDiff },
+];

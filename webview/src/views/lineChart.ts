@@ -1,0 +1,127 @@
+// A plain-SVG line chart: no eval, no inline styles, so it runs under the webview's strict CSP.
+import { el, svg } from '../dom';
+import { formatNumber, niceTicks } from '../format';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface Series {
+  id: string;
+  label: string;
+  points: Point[];
+  /** A CSS class from dashboard.css (theme colours), or an explicit colour. */
+  className?: string;
+  color?: string;
+  /** Draw a dot per point (epoch points on the run page). */
+  dots?: boolean;
+  /** Batch-level points: drawn thin and faint, behind the rest. */
+  faint?: boolean;
+}
+
+export interface ChartOptions {
+  title: string;
+  xLabel: string;
+  series: Series[];
+  yFormat?: (value: number) => string;
+  logY?: boolean;
+}
+
+const WIDTH = 480;
+const HEIGHT = 220;
+const MARGIN = { left: 52, right: 12, top: 10, bottom: 32 };
+
+function extent(values: number[]): [number, number] | null {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return min === Infinity ? null : [min, max];
+}
+
+/** Summary for screen readers: each series' last value. */
+function describe(options: ChartOptions, format: (v: number) => string): string {
+  const parts = options.series
+    .filter((s) => !s.faint && s.points.length > 0)
+    .map((s) => {
+      const last = s.points[s.points.length - 1];
+      return `${s.label} ${format(last.y)} at ${options.xLabel.toLowerCase()} ${formatNumber(last.x)}`;
+    });
+  return `${options.title}: ${parts.length > 0 ? parts.join('; ') : 'no data yet'}`;
+}
+
+export function renderLineChart(doc: Document, options: ChartOptions): HTMLElement {
+  const format = options.yFormat ?? formatNumber;
+  const transform = (y: number) => (options.logY ? (y > 0 ? Math.log10(y) : NaN) : y);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const s of options.series) {
+    for (const p of s.points) {
+      xs.push(p.x);
+      ys.push(transform(p.y));
+    }
+  }
+  const xRange = extent(xs) ?? [0, 1];
+  const yRange = extent(ys) ?? [0, 1];
+  if (xRange[0] === xRange[1]) xRange[1] = xRange[0] + 1;
+  if (yRange[0] === yRange[1]) yRange[1] = yRange[0] + (Math.abs(yRange[0]) || 1) * 0.1;
+  const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const sx = (x: number) => MARGIN.left + ((x - xRange[0]) / (xRange[1] - xRange[0])) * plotW;
+  const sy = (y: number) => MARGIN.top + plotH - ((transform(y) - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
+
+  const chart = svg(doc, 'svg', {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    class: 'chart',
+    role: 'img',
+    'aria-label': describe(options, format),
+  });
+  chart.appendChild(svg(doc, 'title', {}, options.title));
+
+  const axes = svg(doc, 'g', { class: 'axes' });
+  for (const t of niceTicks(yRange[0], yRange[1], 4)) {
+    const y = MARGIN.top + plotH - ((t - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
+    axes.appendChild(svg(doc, 'line', { class: 'grid', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y, y2: y }));
+    axes.appendChild(
+      svg(doc, 'text', { class: 'tick', x: MARGIN.left - 6, y: y + 4, 'text-anchor': 'end' }, format(options.logY ? Math.pow(10, t) : t)),
+    );
+  }
+  for (const t of niceTicks(xRange[0], xRange[1], 6)) {
+    axes.appendChild(svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, formatNumber(t)));
+  }
+  axes.appendChild(svg(doc, 'text', { class: 'axis-label', x: MARGIN.left + plotW / 2, y: HEIGHT - 2, 'text-anchor': 'middle' }, options.xLabel));
+  chart.appendChild(axes);
+
+  const ordered = [...options.series.filter((s) => s.faint), ...options.series.filter((s) => !s.faint)];
+  for (const s of ordered) {
+    const valid = s.points.filter((p) => Number.isFinite(transform(p.y)));
+    const group = svg(doc, 'g', { class: `series ${s.className ?? ''} ${s.faint ? 'faint' : ''}`.trim(), 'data-series': s.id });
+    const line = svg(doc, 'polyline', {
+      points: valid.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
+      fill: 'none',
+      stroke: s.color,
+    });
+    group.appendChild(line);
+    if (s.dots) {
+      for (const p of valid) {
+        group.appendChild(
+          svg(doc, 'circle', { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5, fill: s.color }, svg(doc, 'title', {}, `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`)),
+        );
+      }
+    }
+    chart.appendChild(group);
+  }
+
+  const legend = el(doc, 'ul', { class: 'legend', attrs: { 'aria-hidden': 'true' } });
+  for (const s of options.series) {
+    if (s.faint) continue;
+    const swatch = el(doc, 'span', { class: `swatch ${s.className ?? ''}` });
+    if (s.color) swatch.style.setProperty('background-color', s.color);
+    legend.appendChild(el(doc, 'li', {}, swatch, s.label));
+  }
+  return el(doc, 'figure', { class: 'chart-figure' }, el(doc, 'figcaption', { text: options.title }), chart, legend);
+}

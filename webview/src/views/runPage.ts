@@ -1,0 +1,245 @@
+// The run page: header and summary, live curves, per-class table. The confusion matrix lives in
+// confusionMatrix.ts.
+import type { BatchMetrics, EpochMetrics, RunDetails } from '../../../src/protocol/runRecord';
+import { flattenConfig } from '../compare';
+import { el } from '../dom';
+import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
+import type { ClassSortKey, DashboardState } from '../state';
+import type { Section, ViewContext } from './context';
+import { type Point, type Series, renderLineChart } from './lineChart';
+
+function definition(doc: Document, term: string, value: string | Node): HTMLElement[] {
+  return [el(doc, 'dt', { text: term }), el(doc, 'dd', {}, value)];
+}
+
+function statusBadge(doc: Document, status: string): HTMLElement {
+  return el(doc, 'span', { class: `badge status-${status}`, text: status });
+}
+
+export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const details = state.details;
+  if (!details) {
+    const text = state.runs.length === 0 ? 'No runs yet. Train a model to see it here.' : 'Choose a run to see its details.';
+    return el(doc, 'p', { class: 'empty', text });
+  }
+  const { summary, record } = details;
+  const durations = details.epochs.map((e) => e.durationMs);
+  const running = summary.status === 'running';
+  const ds = record.dataset;
+  const items = [
+    ...definition(doc, 'Status', statusBadge(doc, summary.status)),
+    ...definition(doc, 'Epochs', `${summary.epochsCompleted} / ${summary.totalEpochs}`),
+    ...(running ? definition(doc, 'Time left', formatEta(durations, summary.totalEpochs)) : []),
+    ...definition(doc, 'Training time', formatDuration(durations.reduce((a, b) => a + b, 0))),
+    ...definition(doc, 'Best validation accuracy', summary.bestEpoch === null ? formatPercent(summary.bestValAccuracy) : `${formatPercent(summary.bestValAccuracy)} (epoch ${summary.bestEpoch})`),
+    ...definition(doc, 'Test accuracy', formatPercent(summary.testAccuracy)),
+    ...definition(doc, 'Model', summary.model),
+    ...definition(doc, 'Backend', record.backendNotes.length > 0 ? `${summary.backend} (${record.backendNotes.join('; ')})` : summary.backend),
+    ...definition(doc, 'Data set', ds.root),
+    ...definition(doc, 'Classes', `${ds.classNames.length}: ${ds.classNames.join(', ')}`),
+    ...definition(doc, 'Images', `${ds.counts.train} train · ${ds.counts.validation} validation · ${ds.counts.test} test${ds.skipped.length > 0 ? ` · ${ds.skipped.length} skipped` : ''}`),
+    ...(summary.group ? definition(doc, 'Group', summary.group) : []),
+  ];
+  const error = summary.error ?? record.error?.message ?? null;
+  const config = flattenConfig(record.config);
+  const configRows = Object.keys(config)
+    .sort()
+    .map((k) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: k }), el(doc, 'td', { text: formatValue(config[k]) })));
+  return el(
+    doc,
+    'div',
+    { class: 'summary' },
+    el(doc, 'h2', { text: summary.id }),
+    error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
+    el(doc, 'dl', { class: 'facts' }, ...items),
+    el(
+      doc,
+      'details',
+      { class: 'config' },
+      el(doc, 'summary', { text: 'Configuration' }),
+      el(doc, 'table', { class: 'kv' }, el(doc, 'tbody', {}, ...configRows)),
+    ),
+  );
+}
+
+/** x of a batch point: epoch end is at x = epoch, so its batches fill (epoch − 1, epoch]. */
+export function batchPoints(batches: readonly BatchMetrics[], metric: 'loss' | 'accuracy'): Point[] {
+  const perEpoch = new Map<number, number>();
+  for (const b of batches) perEpoch.set(b.epoch, Math.max(perEpoch.get(b.epoch) ?? 0, b.batch + 1));
+  return batches.map((b) => ({ x: b.epoch - 1 + (b.batch + 1) / (perEpoch.get(b.epoch) ?? 1), y: b[metric] }));
+}
+
+function smoothed(points: Point[], weight: number): Point[] {
+  const ys = smoothDebiased(
+    points.map((p) => p.y),
+    weight,
+  );
+  return points.map((p, i) => ({ x: p.x, y: ys[i] }));
+}
+
+function epochPoints(epochs: readonly EpochMetrics[], key: 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'learningRate'): Point[] {
+  const out: Point[] = [];
+  for (const e of epochs) {
+    const y = e[key];
+    if (y !== null && Number.isFinite(y)) out.push({ x: e.epoch, y });
+  }
+  return out;
+}
+
+function metricSeries(details: RunDetails, metric: 'loss' | 'accuracy', weight: number, showBatches: boolean): Series[] {
+  const val = metric === 'loss' ? 'valLoss' : 'valAccuracy';
+  const series: Series[] = [];
+  if (showBatches && details.batches.length > 0) {
+    series.push({ id: `batch-${metric}`, label: 'batches', points: smoothed(batchPoints(details.batches, metric), weight), className: 'batch', faint: true });
+  }
+  const train = epochPoints(details.epochs, metric);
+  const validation = epochPoints(details.epochs, val);
+  if (weight > 0) {
+    series.push({ id: `raw-train-${metric}`, label: 'train (raw)', points: train, className: 'train', faint: true });
+    series.push({ id: `raw-val-${metric}`, label: 'validation (raw)', points: validation, className: 'val', faint: true });
+  }
+  series.push({ id: `train-${metric}`, label: 'train', points: smoothed(train, weight), className: 'train', dots: true });
+  series.push({ id: `val-${metric}`, label: 'validation', points: smoothed(validation, weight), className: 'val', dots: true });
+  return series;
+}
+
+export function renderCurveControls(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const ui = state.ui;
+  const output = el(doc, 'output', { attrs: { for: 'smoothing' }, text: ui.smoothing.toFixed(2) });
+  const slider = el(doc, 'input', {
+    attrs: { id: 'smoothing', type: 'range', min: 0, max: 0.99, step: 0.01, value: ui.smoothing, 'data-key': 'smoothing' },
+    on: { input: (e) => ctx.dispatch({ type: 'ui/setSmoothing', value: Number((e.target as HTMLInputElement).value) }) },
+  });
+  slider.value = String(ui.smoothing);
+  const batches = el(doc, 'input', {
+    attrs: { id: 'show-batches', type: 'checkbox', 'data-key': 'show-batches' },
+    on: { change: (e) => ctx.dispatch({ type: 'ui/setShowBatches', value: (e.target as HTMLInputElement).checked }) },
+  });
+  batches.checked = ui.showBatches;
+  return el(
+    doc,
+    'div',
+    { class: 'toolbar' },
+    el(doc, 'label', { attrs: { for: 'smoothing' }, text: 'Smoothing' }),
+    slider,
+    output,
+    batches,
+    el(doc, 'label', { attrs: { for: 'show-batches' }, text: 'Batch points' }),
+  );
+}
+
+export function renderCurves(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const details = state.details;
+  if (!details) return el(doc, 'div');
+  if (details.epochs.length === 0 && details.batches.length === 0) {
+    return el(doc, 'p', { class: 'empty', text: 'No epoch has finished yet.' });
+  }
+  const { smoothing, showBatches } = state.ui;
+  const lr = epochPoints(details.epochs, 'learningRate');
+  const lrValues = lr.map((p) => p.y).filter((v) => v > 0);
+  const logLr = lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10;
+  return el(
+    doc,
+    'div',
+    { class: 'charts' },
+    renderLineChart(doc, { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) }),
+    renderLineChart(doc, {
+      title: 'Accuracy',
+      xLabel: 'Epoch',
+      series: metricSeries(details, 'accuracy', smoothing, showBatches),
+      yFormat: (v) => formatPercent(v, 0),
+    }),
+    renderLineChart(doc, {
+      title: 'Learning rate',
+      xLabel: 'Epoch',
+      series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }],
+      logY: logLr,
+    }),
+  );
+}
+
+const CLASS_COLUMNS: { key: ClassSortKey; label: string }[] = [
+  { key: 'label', label: 'Class' },
+  { key: 'precision', label: 'Precision' },
+  { key: 'recall', label: 'Recall' },
+  { key: 'f1', label: 'F1' },
+  { key: 'support', label: 'Support' },
+];
+
+export function renderClassTable(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const evaluation = state.details?.evaluation;
+  if (!evaluation) {
+    return el(doc, 'p', { class: 'empty', text: state.details ? 'No evaluation yet: it is written when training ends.' : '' });
+  }
+  const { key, direction } = state.ui.classSort;
+  const sign = direction === 'asc' ? 1 : -1;
+  const rows = [...evaluation.perClass].sort((a, b) => {
+    const va = a[key];
+    const vb = b[key];
+    const order = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+    return sign * order || a.label.localeCompare(b.label);
+  });
+  const head = el(
+    doc,
+    'tr',
+    {},
+    ...CLASS_COLUMNS.map((c) =>
+      el(
+        doc,
+        'th',
+        { attrs: { scope: 'col', 'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
+        el(doc, 'button', {
+          class: 'sort',
+          attrs: { type: 'button', 'data-key': `class-sort-${c.key}` },
+          text: c.key === key ? `${c.label} ${direction === 'asc' ? '▲' : '▼'}` : c.label,
+          on: { click: () => ctx.dispatch({ type: 'ui/sortClasses', key: c.key }) },
+        }),
+      ),
+    ),
+  );
+  const body = rows.map((r) =>
+    el(
+      doc,
+      'tr',
+      {},
+      el(doc, 'th', { attrs: { scope: 'row' }, text: r.label }),
+      el(doc, 'td', { class: 'num', text: formatPercent(r.precision) }),
+      el(doc, 'td', { class: 'num', text: formatPercent(r.recall) }),
+      el(doc, 'td', { class: 'num', text: formatPercent(r.f1) }),
+      el(doc, 'td', { class: 'num', text: String(r.support) }),
+    ),
+  );
+  const total = evaluation.perClass.reduce((a, r) => a + r.support, 0);
+  const averageRow = (label: string, m: { precision: number; recall: number; f1: number }) =>
+    el(
+      doc,
+      'tr',
+      {},
+      el(doc, 'th', { attrs: { scope: 'row' }, text: label }),
+      el(doc, 'td', { class: 'num', text: formatPercent(m.precision) }),
+      el(doc, 'td', { class: 'num', text: formatPercent(m.recall) }),
+      el(doc, 'td', { class: 'num', text: formatPercent(m.f1) }),
+      el(doc, 'td', { class: 'num', text: String(total) }),
+    );
+  return el(
+    doc,
+    'table',
+    { class: 'data class-table', attrs: { 'aria-label': 'Per-class precision, recall and F1' } },
+    el(doc, 'caption', { text: `Accuracy ${formatPercent(evaluation.accuracy)} on ${evaluation.source ?? 'the evaluation set'}` }),
+    el(doc, 'thead', {}, head),
+    el(doc, 'tbody', {}, ...body),
+    el(doc, 'tfoot', {}, averageRow('Macro average', evaluation.macro), averageRow('Weighted average', evaluation.weighted)),
+  );
+}
+
+export const runSections: Section<DashboardState>[] = [
+  { key: 'summary', inputs: (s) => [s.details?.summary, s.details?.record, s.details?.epochs, s.runs.length], render: renderSummary },
+  { key: 'curve-controls', inputs: (s) => [s.details === null, s.ui.smoothing, s.ui.showBatches], render: renderCurveControls },
+  { key: 'curves', inputs: (s) => [s.details?.epochs, s.details?.batches, s.ui.smoothing, s.ui.showBatches], render: renderCurves },
+  { key: 'class-table', inputs: (s) => [s.details?.evaluation, s.ui.classSort], render: renderClassTable },
+];
+
