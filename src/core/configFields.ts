@@ -205,7 +205,7 @@ const SCHEDULE_VARIANTS: Record<string, UnionVariant> = Object.fromEntries(
 );
 
 export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
-  model: oneOf('Model preset: simple-cnn (the classic two-convolution net) or the configurable cnn.', MODEL_PRESETS),
+  model: oneOf('Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field.', MODEL_PRESETS),
   cnn: { kind: 'object', description: 'Options of the cnn preset (ignored by the others).', fields: CNN_FIELDS },
   epochs: integer('Passes over the training images.', 1, 10000),
   batchSize: integer('Images per training step.', 1, 4096),
