@@ -1,0 +1,73 @@
+// The e2e workspaces' data: the product's own procedural sample data set, written by the CLI, counted
+// back from disk so that the views are checked against what is really there.
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { runToEnd } from './processes';
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp']);
+
+/** Class name → number of images, for a class-folder data set. */
+export type ClassCounts = Map<string, number>;
+
+/** Writes the sample data set with `image-trainer sample DIR` (the built CLI). */
+export function writeSampleDataset(repo: string, dir: string, perClass: number): void {
+  mkdirSync(dir, { recursive: true });
+  const result = runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), 'sample', dir, '--per-class', String(perClass)], repo);
+  if (result.status !== 0) {
+    throw new Error(`image-trainer sample ${dir} failed (${result.status}): ${(result.stderr || result.stdout).trim().split('\n')[0]}`);
+  }
+}
+
+function isImage(name: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+/** Counts images per class folder directly under `root` (or under its split folders, summed). */
+export function countClasses(root: string): ClassCounts {
+  const counts: ClassCounts = new Map();
+  const addClassesOf = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      if (!statSync(full).isDirectory() || name.startsWith('.')) continue;
+      const images = readdirSync(full).filter(isImage).length;
+      if (images > 0) counts.set(name, (counts.get(name) ?? 0) + images);
+    }
+  };
+  const splits = ['train', 'validation', 'val', 'test'].filter((s) => existsSync(join(root, s)));
+  if (splits.length > 0) for (const split of splits) addClassesOf(join(root, split));
+  else addClassesOf(root);
+  return counts;
+}
+
+/** The first image (sorted by name) of a class folder, for the classify step. */
+export function firstImage(root: string, className: string): string {
+  const dir = join(root, className);
+  const name = readdirSync(dir).filter(isImage).sort()[0];
+  if (name === undefined) throw new Error(`no image in ${dir}`);
+  return join(dir, name);
+}
+
+/** Development stand-in until the CLI's `sample` command lands: flat-colour squares and circles. */
+export async function writeFallbackDataset(dir: string, perClass: number): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const size = 32;
+  const shapes: Record<string, (x: number, y: number) => boolean> = {
+    circle: (x, y) => (x - 16) ** 2 + (y - 16) ** 2 < 100,
+    square: (x, y) => Math.abs(x - 16) < 9 && Math.abs(y - 16) < 9,
+  };
+  for (const [name, inside] of Object.entries(shapes)) {
+    mkdirSync(join(dir, name), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const pixels = Buffer.alloc(size * size * 3);
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const v = inside(x + (i % 5) - 2, y + ((i * 3) % 5) - 2) ? 230 : 20 + ((i * 37) % 60);
+          pixels.fill(v, (y * size + x) * 3, (y * size + x) * 3 + 3);
+        }
+      }
+      await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toFile(join(dir, name, `${name}-${String(i).padStart(3, '0')}.png`));
+    }
+  }
+}

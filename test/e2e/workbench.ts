@@ -1,0 +1,159 @@
+// Small drivers for the VS Code workbench as code-server serves it (VS Code 1.100 DOM). Selectors are the
+// workbench's own class names and ARIA labels, the same ones code-server's e2e tests use.
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+export const LONG = 120_000;
+
+/** Waits until the workbench has rendered its activity bar and status bar. */
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: LONG });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: LONG });
+}
+
+/** Answers the workspace-trust dialog that VS Code shows on a folder's first open. */
+export async function answerTrustDialog(page: Page, trust: boolean): Promise<void> {
+  const dialog = page.locator('.monaco-dialog-box').filter({ hasText: 'Do you trust the authors' });
+  await dialog.waitFor({ state: 'visible', timeout: LONG });
+  const label = trust ? 'Yes, I trust the authors' : "No, I don't trust the authors";
+  await dialog.locator('a.monaco-button', { hasText: label }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+export function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget');
+}
+
+/** Rows of the open quick pick; the row's aria-label holds its label and description. */
+export function quickPickRows(page: Page): Locator {
+  return quickInput(page).locator('.quick-input-list .monaco-list-row');
+}
+
+/** Runs a command by its palette title ("Image Trainer: Train Model"). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await closeQuickInput(page);
+  await page.keyboard.press('F1');
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(`>${title}`);
+  const row = quickPickRows(page).filter({ hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+}
+
+/** Waits for a quick pick whose rows include `text` and picks that row. */
+export async function pickQuickItem(page: Page, text: string | RegExp): Promise<string> {
+  const row = quickPickRows(page).filter({ hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout: LONG });
+  const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
+  await row.click();
+  return label;
+}
+
+/** The labels of every row of the open quick pick. */
+export async function quickPickLabels(page: Page): Promise<string[]> {
+  await quickPickRows(page).first().waitFor({ state: 'visible', timeout: LONG });
+  return quickPickRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
+}
+
+export async function closeQuickInput(page: Page): Promise<void> {
+  if (await quickInput(page).isVisible()) {
+    await page.keyboard.press('Escape');
+    await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+}
+
+/** Opens a view container from the activity bar by its title, unless it is open already. */
+export async function openViewContainer(page: Page, title: string): Promise<void> {
+  const item = page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title}"]`).first();
+  await item.waitFor({ state: 'visible', timeout: LONG });
+  const parent = item.locator('xpath=..');
+  const checked = (await parent.getAttribute('aria-pressed')) === 'true' || (await parent.getAttribute('class'))?.includes('checked');
+  if (!checked) await item.click();
+  await page.locator('.part.sidebar .composite.title', { hasText: title }).first().waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+/** A view pane of the side bar, found by its title ("Datasets"). */
+export function viewPane(page: Page, title: string): Locator {
+  return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: title }) }).first();
+}
+
+/** Expands a collapsed view pane. */
+export async function expandPane(page: Page, title: string): Promise<Locator> {
+  const pane = viewPane(page, title);
+  await pane.waitFor({ state: 'visible', timeout: LONG });
+  const header = pane.locator('.pane-header').first();
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  return pane;
+}
+
+/** The rows of a tree view inside a pane. */
+export function treeRows(pane: Locator): Locator {
+  return pane.locator('.pane-body .monaco-list-row');
+}
+
+/** Expands every collapsed row of a tree, level by level, up to `depth` levels. */
+export async function expandTree(pane: Locator, depth: number): Promise<void> {
+  for (let level = 1; level <= depth; level++) {
+    const collapsed = pane.locator(`.pane-body .monaco-list-row[aria-level="${level}"][aria-expanded="false"]`);
+    const count = await collapsed.count();
+    for (let i = count - 1; i >= 0; i--) {
+      await collapsed.nth(i).locator('.monaco-tl-twistie').click();
+    }
+    if (count > 0) await pane.page().waitForTimeout(300);
+  }
+}
+
+/** What each row of a tree says: label, description and aria-label, as the user and a screen reader see it. */
+export async function treeRowTexts(pane: Locator): Promise<string[]> {
+  const rows = treeRows(pane);
+  const texts = await rows.allInnerTexts();
+  const labels = await rows.evaluateAll((all) => all.map((r) => r.getAttribute('aria-label') ?? ''));
+  return texts.map((t, i) => `${squash(t)} | ${labels[i] ?? ''}`);
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Visible notification toasts, as text. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  const texts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  return texts.map(squash);
+}
+
+/** Waits for a notification whose text matches and returns its text. */
+export async function waitForNotification(page: Page, text: string | RegExp, timeout = LONG): Promise<string> {
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout });
+  return squash(await toast.innerText());
+}
+
+/** Closes every visible notification toast. */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+/** The content frame of the active webview (VS Code nests it inside a second iframe). */
+export function activeWebview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/** Opens a workspace file by name through Quick Open, which also reveals it in the Explorer. */
+export async function quickOpen(page: Page, fileName: string): Promise<void> {
+  await closeQuickInput(page);
+  await page.keyboard.press('Control+P');
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(fileName);
+  const row = quickPickRows(page).filter({ hasText: fileName }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Picks an item of the open context menu by its label. */
+export async function pickContextMenuItem(page: Page, label: string): Promise<void> {
+  const item = page.locator('.monaco-menu .action-item a.action-label, .monaco-menu .action-menu-item', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: 30_000 });
+  await item.click();
+}
