@@ -229,6 +229,13 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         details: {
           ...details,
           summary: message.summary,
+          // The host sends run.json's per-epoch fields through the summary only.
+          record: {
+            ...details.record,
+            status: message.summary.status,
+            updatedAt: message.summary.updatedAt,
+            epochsCompleted: message.summary.epochsCompleted,
+          },
           epochs: [...details.epochs, ...message.epochs],
           batches: [...details.batches, ...message.batches],
         },

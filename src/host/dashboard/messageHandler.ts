@@ -1,0 +1,373 @@
+// The dashboard's host-side logic without vscode: it answers the webview's messages, keeps it up to date
+// with deltas, and is the only place a webview message can touch the file system. Every path from the
+// webview is checked here: relative, no `..`, real path (symlinks resolved) inside the run's data set
+// root, and listed in the run's evaluation; moves never overwrite and go to a class of the data set.
+import * as path from 'node:path';
+import type { RunDetails, RunSummary } from '../../protocol/runRecord';
+import {
+  type CompareRunData,
+  type DashboardPage,
+  type HostToWebview,
+  isWebviewToHost,
+  type WebviewToHost,
+} from '../../protocol/webviewMessages';
+import { assertNever } from '../../protocol/guards';
+import type { Clock } from '../util/clock';
+import { messageOf } from '../util/errors';
+import { compareSignature, detailsDelta, runsDiffer, Throttle } from './deltas';
+
+export interface FileStat {
+  isFile(): boolean;
+  isDirectory(): boolean;
+}
+
+/** The file-system calls the dashboard makes, so tests can run against a temp dir or a fake. */
+export interface DashboardFs {
+  realpath(p: string): Promise<string>;
+  stat(p: string): Promise<FileStat>;
+  /** Must reject with code ENOENT when nothing is at `p` (a dangling link counts as something). */
+  lstat(p: string): Promise<FileStat>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+export interface RunSource {
+  listRuns(): Promise<RunSummary[]>;
+  readRunDetails(runDir: string): Promise<RunDetails | null>;
+}
+
+export interface DashboardEffects {
+  post(message: HostToWebview): void;
+  /** Modal confirmation; true when the user accepted. */
+  confirm(message: string, detail: string, action: string): Promise<boolean>;
+  log(line: string): void;
+  openFile(absolutePath: string): Promise<void>;
+  /** Asks where to save and writes the text; the chosen path, or null when the user cancelled. */
+  saveText(text: string, suggestedName: string): Promise<string | null>;
+  /** Webview URI base for a data set root's files. */
+  thumbnailBase(datasetRoot: string): string;
+  /** Called with the data set roots of the runs shown, so the panel can allow them as resource roots. */
+  datasetRootsChanged?(roots: string[]): void;
+}
+
+export interface DashboardSelection {
+  selectedRunId: string | null;
+  page: DashboardPage;
+  compareRunIds: string[];
+}
+
+export type PathCheck = { ok: true; absolute: string; realRoot: string } | { ok: false; reason: string };
+
+const MAX_PATH_CHARS = 4096;
+/** Throttle interval: at most ~5 refreshes a second reach the webview. */
+export const REFRESH_INTERVAL_MS = 200;
+
+/** Splits a webview-supplied relative path into safe segments, or says why it is refused. */
+export function relativeSegments(relativePath: string): string[] | string {
+  if (relativePath.length === 0 || relativePath.length > MAX_PATH_CHARS) return 'path is empty or too long';
+  if (relativePath.includes('\0')) return 'path contains a NUL character';
+  if (path.posix.isAbsolute(relativePath) || path.win32.isAbsolute(relativePath) || /^[a-zA-Z]:/.test(relativePath)) {
+    return 'path must be relative to the data set root';
+  }
+  const segments = relativePath.split(/[\\/]/);
+  if (segments.some((s) => s === '..' || s === '.' || s === '')) return 'path may not contain "..", "." or empty segments';
+  return segments;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
+export async function resolveInsideRoot(fs: DashboardFs, datasetRoot: string, relativePath: string): Promise<PathCheck> {
+  const segments = relativeSegments(relativePath);
+  if (typeof segments === 'string') return { ok: false, reason: segments };
+  let realRoot: string;
+  try {
+    realRoot = await fs.realpath(datasetRoot);
+  } catch {
+    return { ok: false, reason: `the data set folder ${datasetRoot} no longer exists` };
+  }
+  const absolute = path.join(realRoot, ...segments);
+  let realFile: string;
+  try {
+    realFile = await fs.realpath(absolute);
+  } catch {
+    return { ok: false, reason: `${relativePath} no longer exists in ${datasetRoot}` };
+  }
+  if (!isInside(realRoot, realFile)) return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
+  // The entry itself (which a move renames) must live in a folder inside the root, links resolved too.
+  let realParent: string;
+  try {
+    realParent = await fs.realpath(path.dirname(absolute));
+  } catch {
+    return { ok: false, reason: `${relativePath} no longer exists in ${datasetRoot}` };
+  }
+  if (realParent !== realRoot && !isInside(realRoot, realParent)) {
+    return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
+  }
+  const stat = await fs.stat(realFile).catch(() => null);
+  if (!stat?.isFile()) return { ok: false, reason: `${relativePath} is not a file` };
+  return { ok: true, absolute: path.join(realParent, segments[segments.length - 1]), realRoot };
+}
+
+function isSafeClassName(name: string): boolean {
+  return Array.isArray(relativeSegments(name)) && !/[\\/]/.test(name);
+}
+
+async function exists(fs: DashboardFs, p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+export class DashboardController {
+  private runs: RunSummary[] = [];
+  private sentDetails: RunDetails | null = null;
+  private readonly sentCompare = new Map<string, string>();
+  private readonly throttle: Throttle;
+  private ready = false;
+  readonly state: DashboardSelection;
+
+  constructor(
+    private readonly fs: DashboardFs,
+    private readonly source: RunSource,
+    private readonly effects: DashboardEffects,
+    clock: Clock,
+    initial: Partial<DashboardSelection> = {},
+  ) {
+    this.state = { selectedRunId: initial.selectedRunId ?? null, page: initial.page ?? 'run', compareRunIds: initial.compareRunIds ?? [] };
+    this.throttle = new Throttle(() => this.refresh(), REFRESH_INTERVAL_MS, clock);
+  }
+
+  /** Something changed on disk: refresh the webview, at most ~5 times a second. */
+  runsChanged(): void {
+    if (this.ready) this.throttle.trigger();
+  }
+
+  /** The extension asked to show a run or a comparison while the panel is open. */
+  async navigate(target: { runId?: string; compareRunIds?: string[] }): Promise<void> {
+    if (target.compareRunIds) {
+      this.state.page = 'compare';
+      this.state.compareRunIds = [...target.compareRunIds];
+    } else if (target.runId) {
+      this.state.page = 'run';
+      this.state.selectedRunId = target.runId;
+    }
+    if (!this.ready) return;
+    this.effects.post({ type: 'navigate', page: this.state.page, selectedRunId: this.state.selectedRunId, compareRunIds: this.state.compareRunIds });
+    await this.sendDetails();
+    await this.sendCompare();
+  }
+
+  /** Entry point for whatever the webview posted; nothing unvalidated gets further. */
+  async handle(raw: unknown): Promise<void> {
+    if (!isWebviewToHost(raw)) {
+      this.effects.log(`[dashboard] ignored a malformed message from the webview`);
+      return;
+    }
+    try {
+      await this.dispatch(raw);
+    } catch (error) {
+      this.notify('error', `Dashboard: ${messageOf(error)}`);
+    }
+  }
+
+  dispose(): void {
+    this.throttle.dispose();
+  }
+
+  private async dispatch(message: WebviewToHost): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.sendSnapshot();
+        return;
+      case 'selectRun':
+        if (!this.runs.some((r) => r.id === message.runId)) return;
+        this.state.selectedRunId = message.runId;
+        this.state.page = 'run';
+        await this.sendDetails();
+        return;
+      case 'showPage':
+        this.state.page = message.page;
+        return;
+      case 'requestCompare': {
+        const known = new Set(this.runs.map((r) => r.id));
+        this.state.compareRunIds = [...new Set(message.runIds)].filter((id) => known.has(id));
+        await this.sendCompare();
+        return;
+      }
+      case 'openImage':
+        await this.openImage(message.runId, message.path);
+        return;
+      case 'moveImage':
+        await this.moveImage(message.runId, message.path, message.toClass);
+        return;
+      case 'exportCsv':
+        await this.exportCsv(message.csv, message.suggestedName);
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  private notify(level: 'info' | 'warn' | 'error', message: string): void {
+    this.effects.log(`[dashboard] ${message}`);
+    this.effects.post({ type: 'notice', level, message });
+  }
+
+  private thumbnailBases(): Record<string, string> {
+    const bases: Record<string, string> = {};
+    for (const run of this.runs) {
+      if (run.datasetRoot) bases[run.id] = this.effects.thumbnailBase(run.datasetRoot);
+    }
+    return bases;
+  }
+
+  private async loadRuns(): Promise<void> {
+    this.runs = await this.source.listRuns();
+    const roots = [...new Set(this.runs.map((r) => r.datasetRoot).filter(Boolean))];
+    this.effects.datasetRootsChanged?.(roots);
+    if (this.state.selectedRunId === null || !this.runs.some((r) => r.id === this.state.selectedRunId)) {
+      this.state.selectedRunId = this.runs[0]?.id ?? null;
+    }
+    const known = new Set(this.runs.map((r) => r.id));
+    this.state.compareRunIds = this.state.compareRunIds.filter((id) => known.has(id));
+  }
+
+  private async readDetails(runId: string | null): Promise<RunDetails | null> {
+    const run = this.runs.find((r) => r.id === runId);
+    return run ? this.source.readRunDetails(run.runDir) : null;
+  }
+
+  private async compareData(runIds: readonly string[]): Promise<CompareRunData[]> {
+    const out: CompareRunData[] = [];
+    for (const id of runIds) {
+      const run = this.runs.find((r) => r.id === id);
+      if (!run) continue;
+      const details = await this.source.readRunDetails(run.runDir);
+      if (!details) continue;
+      out.push({ runId: id, epochs: details.epochs, evaluation: details.evaluation });
+      this.sentCompare.set(id, compareSignature(details.summary));
+    }
+    return out;
+  }
+
+  private async sendSnapshot(): Promise<void> {
+    await this.loadRuns();
+    const details = await this.readDetails(this.state.selectedRunId);
+    this.sentDetails = details;
+    this.sentCompare.clear();
+    const compare = await this.compareData(this.state.compareRunIds);
+    this.effects.post({
+      type: 'snapshot',
+      snapshot: {
+        runs: this.runs,
+        selectedRunId: this.state.selectedRunId,
+        details,
+        page: this.state.page,
+        compareRunIds: this.state.compareRunIds,
+        compare,
+        thumbnailBases: this.thumbnailBases(),
+      },
+    });
+  }
+
+  private async sendDetails(): Promise<void> {
+    const details = await this.readDetails(this.state.selectedRunId);
+    const delta = detailsDelta(this.sentDetails, details);
+    this.sentDetails = details;
+    if (delta) this.effects.post(delta);
+  }
+
+  /** Sends compare data for selected runs the webview lacks or whose files changed since. */
+  private async sendCompare(): Promise<void> {
+    const stale = this.state.compareRunIds.filter((id) => {
+      const run = this.runs.find((r) => r.id === id);
+      return run !== undefined && this.sentCompare.get(id) !== compareSignature(run);
+    });
+    if (stale.length === 0) return;
+    const runs = await this.compareData(stale);
+    if (runs.length > 0) this.effects.post({ type: 'compareData', runs });
+  }
+
+  /** Re-reads the runs root and sends what changed. Never throws: a half-written run is tried next time. */
+  async refresh(): Promise<void> {
+    try {
+      const before = this.runs;
+      await this.loadRuns();
+      if (runsDiffer(before, this.runs)) {
+        this.effects.post({ type: 'runsChanged', runs: this.runs, thumbnailBases: this.thumbnailBases() });
+      }
+      await this.sendDetails();
+      await this.sendCompare();
+    } catch (error) {
+      this.effects.log(`[dashboard] refresh failed: ${messageOf(error)}`);
+    }
+  }
+
+  /** The run and the evaluated image the webview names, checked; or the reason it is refused. */
+  private async checkedImage(runId: string, relativePath: string): Promise<{ run: RunDetails; file: PathCheck } | string> {
+    const summary = this.runs.find((r) => r.id === runId);
+    if (!summary) return `unknown run ${runId}`;
+    const run = await this.source.readRunDetails(summary.runDir);
+    if (!run) return `run ${runId} can no longer be read`;
+    const listed = run.evaluation?.misclassified.some((m) => m.path === relativePath) ?? false;
+    if (!listed) return `${relativePath} is not an image of run ${runId}'s evaluation`;
+    const file = await resolveInsideRoot(this.fs, run.record.dataset.root, relativePath);
+    return { run, file };
+  }
+
+  private async openImage(runId: string, relativePath: string): Promise<void> {
+    const checked = await this.checkedImage(runId, relativePath);
+    if (typeof checked === 'string') return this.notify('error', `Cannot open the image: ${checked}.`);
+    if (!checked.file.ok) return this.notify('error', `Cannot open the image: ${checked.file.reason}.`);
+    await this.effects.openFile(checked.file.absolute);
+  }
+
+  private async moveImage(runId: string, relativePath: string, toClass: string): Promise<void> {
+    const checked = await this.checkedImage(runId, relativePath);
+    if (typeof checked === 'string') return this.notify('error', `Cannot move the image: ${checked}.`);
+    const { run, file } = checked;
+    if (!file.ok) return this.notify('error', `Cannot move the image: ${file.reason}.`);
+    const dataset = run.record.dataset;
+    if (!isSafeClassName(toClass) || !dataset.classNames.includes(toClass)) {
+      return this.notify('error', `Cannot move the image: "${toClass}" is not a class of the data set.`);
+    }
+    // class-folders: <root>/<class>/…; split-folders: <root>/<split>/<class>/…
+    const segments = relativePath.split(/[\\/]/);
+    const classDepth = dataset.layout === 'split-folders' ? 1 : 0;
+    if (segments.length < classDepth + 2) return this.notify('error', `Cannot move the image: ${relativePath} is not inside a class folder.`);
+    if (segments[classDepth] === toClass) return this.notify('info', `${relativePath} is already in class ${toClass}.`);
+    const targetDir = path.join(file.realRoot, ...segments.slice(0, classDepth), toClass);
+    const realTargetDir = await this.fs.realpath(targetDir).catch(() => null);
+    const targetStat = realTargetDir ? await this.fs.stat(realTargetDir).catch(() => null) : null;
+    if (!realTargetDir || !targetStat?.isDirectory() || !isInside(file.realRoot, realTargetDir)) {
+      return this.notify('error', `Cannot move the image: the class folder ${targetDir} is missing or outside the data set.`);
+    }
+    const target = path.join(realTargetDir, path.basename(file.absolute));
+    if (await exists(this.fs, target)) {
+      return this.notify('error', `Cannot move the image: ${target} already exists; rename one of the two files first.`);
+    }
+    const accepted = await this.effects.confirm(
+      `Move ${path.basename(file.absolute)} to class "${toClass}"?`,
+      `From ${file.absolute}\nTo ${target}\nThe run's records are not changed; retrain to use the new label.`,
+      'Move',
+    );
+    if (!accepted) return;
+    await this.fs.rename(file.absolute, target);
+    this.effects.log(`[dashboard] moved ${file.absolute} → ${target} (run ${runId}: class ${segments[classDepth]} → ${toClass})`);
+    this.effects.post({ type: 'imageMoved', runId, path: relativePath, toClass });
+  }
+
+  private async exportCsv(csv: string, suggestedName: string): Promise<void> {
+    const name = path.basename(suggestedName).replace(/[^\w.-]+/g, '_') || 'runs.csv';
+    const saved = await this.effects.saveText(csv, name);
+    if (saved) this.notify('info', `Exported the runs table to ${saved}.`);
+  }
+}
