@@ -1,8 +1,29 @@
 // The user-facing steps of the e2e run, in order. Each step asserts what a user would see.
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
+import { basename } from 'node:path';
 import type { ClassCounts } from './sampleData';
-import { expandPane, expandTree, openViewContainer, treeRowTexts, LONG } from './workbench';
+import { firstImage } from './sampleData';
+import { listRunDirs, readEvaluation, waitForFinishedRun } from './runFiles';
+import {
+  activeWebview,
+  answerTrustDialog,
+  expandPane,
+  expandTree,
+  notificationTexts,
+  openViewContainer,
+  pickContextMenuItem,
+  quickInput,
+  quickOpen,
+  quickPickLabels,
+  quickPickRows,
+  runCommand,
+  treeRows,
+  treeRowTexts,
+  waitForNotification,
+  waitForWorkbench,
+  LONG,
+} from './workbench';
 
 export interface E2eDirs {
   userDataDir: string;
@@ -13,11 +34,15 @@ export interface E2eDirs {
 
 export interface E2eContext {
   page: Page;
+  /** Set by the train step for the later steps. */
+  runDir?: string;
   context: BrowserContext;
   base: string;
   dirs: E2eDirs;
   counts: ClassCounts;
   say: (line: string) => void;
+  /** Path of an extra artifact file (mid-step screenshots). */
+  artifact: (name: string) => string;
 }
 
 export interface Step {
@@ -41,11 +66,14 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
   let rows: string[] = [];
   const deadline = Date.now() + LONG;
   // The scan is asynchronous: expand levels as they appear until every class shows its count.
-  while (Date.now() < deadline) {
-    await expandTree(pane, 3);
-    rows = await treeRowTexts(pane);
-    if (expected.every(([c, n]) => rowShowsCount(rows, c, n))) break;
-    await page.waitForTimeout(1000);
+  const allShown = (): boolean => expected.every(([c, n]) => rowShowsCount(rows, c, n));
+  while (Date.now() < deadline && !allShown()) {
+    // Expand one level at a time (data set, then split if any), so image lists stay folded.
+    for (let depth = 1; depth <= 2 && !allShown(); depth++) {
+      await expandTree(pane, depth);
+      rows = await treeRowTexts(pane);
+    }
+    if (!allShown()) await page.waitForTimeout(1000);
   }
   ctx.say(`  Datasets view rows: ${rows.map((r) => JSON.stringify(r)).join(', ')}`);
   for (const [className, count] of expected) {
@@ -53,4 +81,175 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
   }
 }
 
-export const steps: Step[] = [{ name: 'datasets-view', run: datasetsView }];
+const DATASET_FOLDER = 'shapes';
+const CONFIG_FILE = 'e2e-quick.imagetrainer.json';
+const TRAINING_TIMEOUT = 8 * 60_000;
+
+/**
+ * Answers the Train command's pickers: the data set, then the preset or config file. Picks by what the
+ * rows say, so the order of the prompts does not matter; fails listing the rows it could not answer.
+ */
+async function answerTrainPickers(page: Page, say: (line: string) => void): Promise<void> {
+  const answered: string[] = [];
+  for (let prompt = 0; prompt < 4; prompt++) {
+    try {
+      await quickPickRows(page).first().waitFor({ state: 'visible', timeout: prompt === 0 ? 30_000 : 5_000 });
+    } catch {
+      break;
+    }
+    const labels = await quickPickLabels(page);
+    const pick = labels.find((l) => l.includes(CONFIG_FILE)) ?? labels.find((l) => l.includes(DATASET_FOLDER));
+    if (pick === undefined || answered.includes(pick)) throw new Error(`unexpected Train prompt with rows ${JSON.stringify(labels)}`);
+    say(`  Train prompt ${prompt + 1}: ${labels.length} rows, picking ${JSON.stringify(pick)}`);
+    answered.push(pick);
+    await quickPickRows(page).filter({ hasText: pick.includes(CONFIG_FILE) ? CONFIG_FILE : DATASET_FOLDER }).first().click();
+    await page.waitForTimeout(500);
+  }
+  assert.ok(answered.some((a) => a.includes(CONFIG_FILE)), `the Train command never offered ${CONFIG_FILE}`);
+}
+
+async function train(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  await runCommand(page, 'Image Trainer: Train Model');
+  await answerTrainPickers(page, say);
+  const progress: string[] = [];
+  let progressShot = false;
+  const { dir, record } = await waitForFinishedRun(ctx.dirs.workspace, TRAINING_TIMEOUT, async () => {
+    const status = (await page.locator('.part.statusbar').innerText().catch(() => '')).replace(/\s+/g, ' ');
+    const toasts = await notificationTexts(page);
+    const seen = [status, ...toasts].filter((t) => /epoch|train/i.test(t)).join(' | ');
+    if (seen && progress[progress.length - 1] !== seen) progress.push(seen);
+    if (seen && !progressShot) {
+      progressShot = true;
+      await page.screenshot({ path: ctx.artifact('train-progress.png') });
+    }
+    await page.waitForTimeout(1000);
+  });
+  say(`  progress seen: ${progress.slice(0, 6).join(' // ')}`);
+  assert.equal(record.status, 'completed', `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`);
+  assert.ok(progress.length > 0, 'no training progress was shown (status bar or notification)');
+  ctx.runDir = dir;
+  await openViewContainer(page, CONTAINER_TITLE);
+  const pane = await expandPane(page, 'Runs');
+  const row = treeRows(pane).filter({ hasText: record.id }).first();
+  await row.waitFor({ state: 'visible', timeout: 60_000 });
+  await row.locator('.codicon-pass').waitFor({ state: 'visible', timeout: 60_000 });
+  const text = (await row.innerText()).replace(/\s+/g, ' ');
+  const epochs = `${record.epochsCompleted}/${record.config.epochs}`;
+  assert.ok(text.includes(epochs), `Runs view row "${text}" should show ${epochs} epochs`);
+  say(`  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`);
+}
+
+async function dashboard(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const runDir = requireRun(ctx);
+  const runId = basename(runDir);
+  const evaluation = readEvaluation(runDir);
+  // The user's way in: click the run in the Runs view.
+  const pane = await expandPane(page, 'Runs');
+  await treeRows(pane).filter({ hasText: runId }).first().click();
+  const view = activeWebview(page);
+  await view.locator('h2', { hasText: runId }).waitFor({ state: 'visible', timeout: LONG });
+  const lines = view.locator('figure.chart-figure svg polyline');
+  await lines.first().waitFor({ state: 'attached', timeout: 30_000 });
+  say(`  charts: ${await view.locator('figure.chart-figure').count()} figures, ${await lines.count()} series`);
+  const cells = view.locator('table.matrix td.cell');
+  await cells.first().waitFor({ state: 'visible', timeout: 30_000 });
+  const n = evaluation.labels.length;
+  assert.equal(await cells.count(), n * n, `the confusion matrix should have ${n}×${n} cells`);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      const shown = (await cells.and(view.locator(`[data-row="${r}"][data-col="${c}"]`)).innerText()).trim();
+      assert.equal(shown, String(evaluation.confusion[r][c]), `matrix cell (${evaluation.labels[r]}, ${evaluation.labels[c]})`);
+    }
+  }
+  say(`  matrix matches evaluation.json: ${JSON.stringify(evaluation.confusion)}`);
+  // Click the off-diagonal cell with the most mistakes (or any off-diagonal cell when there are none).
+  let target = { r: 0, c: 1, count: -1 };
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (r !== c && evaluation.confusion[r][c] > target.count) target = { r, c, count: evaluation.confusion[r][c] };
+  await cells.and(view.locator(`[data-row="${target.r}"][data-col="${target.c}"]`)).click();
+  const examples = view.locator('.examples');
+  if (target.count === 0) {
+    await examples.locator('p.empty').waitFor({ state: 'visible', timeout: 30_000 });
+    say(`  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}): "${(await examples.locator('p.empty').innerText()).trim()}"`);
+    return;
+  }
+  const thumbs = examples.locator('li.example img');
+  await thumbs.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.waitForTimeout(1000);
+  const loaded = await thumbs.evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length);
+  const recorded = evaluation.misclassified.filter((m) => m.label === evaluation.labels[target.r] && m.predicted === evaluation.labels[target.c]).length;
+  say(`  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}) count ${target.count}: ${await thumbs.count()} thumbnails, ${loaded} loaded, ${recorded} recorded`);
+  assert.equal(await thumbs.count(), recorded, 'one thumbnail per recorded misclassified image');
+  assert.equal(loaded, recorded, 'every thumbnail image loads');
+}
+
+async function classify(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  requireRun(ctx);
+  const className = [...ctx.counts.keys()][0];
+  assert.ok(className, 'the sample data set has classes');
+  const image = firstImage(`${ctx.dirs.workspace}/${DATASET_FOLDER}`, className);
+  const name = basename(image);
+  // Quick Open reveals the file in the Explorer; the Explorer's context menu carries the command.
+  await page.locator('.part.activitybar a.action-label[aria-label^="Explorer"]').click();
+  await quickOpen(page, name);
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click({ button: 'right' });
+  await pickContextMenuItem(page, 'Classify Image');
+  // The command may ask which run's model to use; the newest run is the one just trained.
+  if (await quickPickRows(page).first().isVisible({ timeout: 5_000 }).catch(() => false)) {
+    const labels = await quickPickLabels(page);
+    say(`  model prompt: ${JSON.stringify(labels)}`);
+    await quickPickRows(page).first().click();
+  }
+  const answer = await waitForTopK(page, [...ctx.counts.keys()]);
+  say(`  answer for ${name}: ${answer}`);
+}
+
+/** Waits for a top-k answer (notification or quick pick) that names a class and a percentage. */
+async function waitForTopK(page: Page, classes: string[]): Promise<string> {
+  const deadline = Date.now() + LONG;
+  const names = new RegExp(classes.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+  while (Date.now() < deadline) {
+    const texts = [...(await notificationTexts(page))];
+    if (await quickInput(page).isVisible()) texts.push((await quickPickLabels(page).catch(() => [])).join(' / '));
+    const hit = texts.find((t) => names.test(t) && /\d+(\.\d+)?\s*%/.test(t));
+    if (hit) return hit;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no top-k answer naming a class with a percentage; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+}
+
+async function restricted(ctx: E2eContext): Promise<void> {
+  const { say } = ctx;
+  const before = listRunDirs(ctx.dirs.restrictedWorkspace).length;
+  await ctx.page.close();
+  const page = await ctx.context.newPage();
+  ctx.page = page;
+  await page.goto(`${ctx.base}/?folder=${encodeURIComponent(ctx.dirs.restrictedWorkspace)}`);
+  await waitForWorkbench(page);
+  await answerTrustDialog(page, false);
+  await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  // Views work in Restricted Mode: the Datasets view lists the classes with their counts.
+  await datasetsView(ctx);
+  await runCommand(page, 'Image Trainer: Train Model');
+  const message = await waitForNotification(page, /trust|restricted/i, 30_000);
+  say(`  refusal: "${message}"`);
+  await page.waitForTimeout(2000);
+  assert.equal(listRunDirs(ctx.dirs.restrictedWorkspace).length, before, 'no run may start in Restricted Mode');
+}
+
+function requireRun(ctx: E2eContext): string {
+  if (!ctx.runDir) throw new Error('needs the run of the train step');
+  return ctx.runDir;
+}
+
+export const steps: Step[] = [
+  { name: 'datasets-view', run: datasetsView },
+  { name: 'train', run: train },
+  { name: 'dashboard', run: dashboard },
+  { name: 'classify-image', run: classify },
+  { name: 'restricted-mode', run: restricted },
+];
