@@ -153,7 +153,7 @@ export function summarize(
     bestValAccuracy: record.bestValAccuracy ?? bestFromMetrics?.valAccuracy ?? null,
     lastValAccuracy: last?.valAccuracy ?? null,
     lastValLoss: last?.valLoss ?? null,
-    testAccuracy: evaluation && evaluation.source === 'test' ? evaluation.accuracy : null,
+    testAccuracy: record.testAccuracy ?? null,
     datasetRoot: record.dataset.root,
     classNames: record.dataset.classNames ?? [],
     backend: record.backend,

@@ -57,7 +57,10 @@ export interface RunRecord {
   /** Group of runs this one belongs to (sweep, k-fold), if any. */
   group?: string;
   error?: RunError;
+  /** Epochs at which the run was resumed. */
   resumedFrom?: number[];
+  /** Accuracy on the held-out test split, when one was asked for. */
+  testAccuracy?: number;
 }
 
 export interface EpochMetrics {
@@ -70,6 +73,10 @@ export interface EpochMetrics {
   learningRate: number;
   durationMs: number;
   samplesPerSecond: number;
+  /** Validation confusion matrix of this epoch (rows = true class), for the dashboard's scrubber. */
+  valConfusion?: number[][];
+  /** The epoch was cut short by a stop request. */
+  partial?: boolean;
 }
 
 export interface BatchMetrics {
@@ -125,8 +132,10 @@ export interface Evaluation {
   weighted: AveragedMetrics;
   perClass: ClassMetrics[];
   misclassified: Misclassified[];
-  /** Where the evaluated images came from (`validation`, `test`, or a folder). */
+  /** Where the evaluated images came from (`validation`, `test`, `train`, or a folder). */
   source?: string;
+  /** Absolute folder that `misclassified[].path` is relative to. */
+  root?: string;
   /** Per-epoch validation confusion matrices, when recorded, for the dashboard's scrubber. */
   confusionByEpoch?: { epoch: number; confusion: number[][] }[];
 }

@@ -1,0 +1,424 @@
+// `image-trainer`: the trainer as a command-line tool, and the child process the extension runs.
+// With --json it prints TrainerToHost events (train) or the result object (scan, evaluate, predict).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { TrainingConfig } from '../protocol/config';
+import type { Prediction } from '../protocol/runRecord';
+import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerMessages';
+import { ConfigError, parseConfigFileText, resolveConfig } from '../core/config';
+import { isImageCandidate, isHiddenName } from '../core/dataset';
+import { UsageError } from './errors';
+import { createProgressReporter } from './progress';
+import { DatasetInputError, scanDataset } from './scan';
+import { formatScanReport } from './scanFormat';
+import { writeSampleDataset } from './sampleWriter';
+
+const VERSION = '0.1.0';
+
+/** Flags that map onto TrainingConfig fields; their values are validated by resolveConfig. */
+const CONFIG_FLAGS: Record<string, keyof TrainingConfig> = {
+  '--epochs': 'epochs',
+  '--batch-size': 'batchSize',
+  '--learning-rate': 'learningRate',
+  '--optimizer': 'optimizer',
+  '--model': 'model',
+  '--image-size': 'imageSize',
+  '--channels': 'channels',
+  '--seed': 'seed',
+  '--validation-split': 'validationSplit',
+  '--test-split': 'testSplit',
+  '--augment': 'augment',
+  '--backend': 'backend',
+};
+
+interface CommandSpec {
+  usage: string;
+  summary: string;
+  /** Flags taking a value. */
+  valueFlags: string[];
+  /** Flags without a value. */
+  switches: string[];
+  positionals: { min: number; max: number };
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
+  scan: {
+    usage: 'image-trainer scan DIR [--json]',
+    summary: 'find the classes of a data set and report every file it would skip, with the reason',
+    valueFlags: [],
+    switches: ['--json'],
+    positionals: { min: 1, max: 1 },
+  },
+  train: {
+    usage: 'image-trainer train DIR [flags] | image-trainer train --resume RUN_DIR [--epochs N]',
+    summary: 'train a model on DIR (one sub-folder per class, or train/val/test split folders)',
+    valueFlags: [...Object.keys(CONFIG_FLAGS), '--out', '--config', '--resume', '--group'],
+    switches: ['--json'],
+    positionals: { min: 0, max: 1 },
+  },
+  evaluate: {
+    usage: 'image-trainer evaluate RUN_DIR DATA_DIR [--json]',
+    summary: "evaluate a run's model on a labelled folder",
+    valueFlags: [],
+    switches: ['--json'],
+    positionals: { min: 2, max: 2 },
+  },
+  predict: {
+    usage: 'image-trainer predict RUN_DIR IMAGE_OR_FOLDER... [--top K] [--json]',
+    summary: 'classify images with the preprocessing recorded at training time',
+    valueFlags: ['--top'],
+    switches: ['--json'],
+    positionals: { min: 2, max: Infinity },
+  },
+  sample: {
+    usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
+    summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
+    valueFlags: ['--per-class', '--size', '--seed'],
+    switches: ['--json'],
+    positionals: { min: 1, max: 1 },
+  },
+};
+
+interface ParsedArgs {
+  command: string;
+  positionals: string[];
+  values: Map<string, string>;
+  switches: Set<string>;
+}
+
+function helpText(): string {
+  const lines = [`image-trainer ${VERSION} — train, evaluate and use image classifiers`, '', 'Commands:'];
+  for (const [name, spec] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${spec.summary}`, `            ${spec.usage}`);
+  lines.push(
+    '',
+    'Training flags:',
+    '  --out DIR                runs root (default .image-trainer/runs under the current folder)',
+    '  --config FILE            a JSON config (*.imagetrainer.json); flags override it',
+    '  --model simple-cnn|cnn   --epochs N  --batch-size N  --learning-rate X',
+    '  --optimizer adam|sgd|rmsprop  --image-size N  --channels 1|3  --seed N',
+    '  --validation-split F  --test-split F  --augment none|default|JSON',
+    '  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
+    '  --resume RUN_DIR         continue a stopped or crashed run from its last checkpoint',
+    '  --json                   print events (train) or results as JSON',
+    '',
+    'Exit status: 0 done, 1 training failed, 2 bad usage or input, 130 stopped.',
+  );
+  return lines.join('\n');
+}
+
+function suggestFlag(flag: string, known: string[]): string {
+  const near = known.find((k) => k.replace(/-/g, '') === flag.replace(/-/g, '').toLowerCase());
+  return near ? ` — did you mean ${near}?` : '';
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const [command, ...rest] = argv;
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command "${command}" — use one of: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+  const parsed: ParsedArgs = { command, positionals: [], values: new Map(), switches: new Set() };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--') {
+      parsed.positionals.push(...rest.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq > 0 ? arg.slice(0, eq) : arg;
+      if (spec.switches.includes(name)) {
+        if (eq > 0) throw new UsageError(`${name} takes no value`);
+        parsed.switches.add(name);
+      } else if (spec.valueFlags.includes(name)) {
+        const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
+        if (value === undefined) throw new UsageError(`${name} needs a value (${spec.usage})`);
+        parsed.values.set(name, value);
+      } else {
+        throw new UsageError(`unknown flag ${name} for ${command}${suggestFlag(name, [...spec.valueFlags, ...spec.switches])}`);
+      }
+    } else {
+      parsed.positionals.push(arg);
+    }
+  }
+  const count = parsed.positionals.length;
+  if (count < spec.positionals.min || count > spec.positionals.max) throw new UsageError(`usage: ${spec.usage}`);
+  return parsed;
+}
+
+function parsePositiveInt(flag: string, value: string | undefined, fallback: number, max = 1_000_000): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
+  return n;
+}
+
+type Writer = (text: string) => void;
+
+export interface CliIo {
+  stdout: Writer;
+  stderr: Writer;
+  /** Present when forked with an IPC channel. */
+  send?: (message: TrainerToHost) => void;
+  isTTY: boolean;
+  cwd: string;
+}
+
+async function loadConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(`${file}: cannot read the config file — check the path`);
+  }
+  return parseConfigFileText(text, file);
+}
+
+async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
+  const root = path.resolve(io.cwd, args.positionals[0]);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat?.isDirectory()) throw new UsageError(`${root}: no such folder — pass the folder that holds the class sub-folders`);
+  const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
+  const { report } = await scanDataset(root, { onProgress: (done, total) => progress?.progress('Scanning', done, total) });
+  progress?.clear();
+  io.stdout(args.switches.has('--json') ? JSON.stringify(report) + '\n' : formatScanReport(report));
+  return 0;
+}
+
+async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean }): Promise<number> {
+  const json = args.switches.has('--json');
+  const resume = args.values.get('--resume');
+  if (resume && args.positionals.length > 0) throw new UsageError('pass either DIR or --resume RUN_DIR, not both');
+  if (!resume && args.positionals.length === 0) throw new UsageError(`usage: ${COMMANDS.train.usage}`);
+  const configFile = args.values.get('--config');
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(CONFIG_FLAGS)) {
+    const value = args.values.get(flag);
+    if (value !== undefined) overrides[key] = value;
+  }
+  const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
+  const config = resolveConfig(fileConfig, overrides, configFile);
+  const epochsOverride = resume && overrides.epochs !== undefined ? config.epochs : undefined;
+  const runsRoot = path.resolve(io.cwd, args.values.get('--out') ?? path.join('.image-trainer', 'runs'));
+  const progress = json ? null : createProgressReporter(io.stderr, io.isTTY);
+  const emit = (event: TrainerToHost): void => {
+    io.send?.(event);
+    if (json) io.stdout(JSON.stringify(event) + '\n');
+    else progress!.event(event, io.stdout);
+  };
+  // Loaded lazily: tfjs is heavy and `scan`, `--help` and usage errors should not pay for it.
+  const { trainRun } = await import('./train');
+  const outcome = await trainRun({
+    dataDir: resume ? undefined : path.resolve(io.cwd, args.positionals[0]),
+    runsRoot,
+    config,
+    resumeRunDir: resume ? path.resolve(io.cwd, resume) : undefined,
+    epochsOverride,
+    group: args.values.get('--group'),
+    emit,
+    stop,
+  });
+  progress?.clear();
+  if (outcome.status === 'completed') return 0;
+  if (outcome.status === 'stopped') return 130;
+  return 1;
+}
+
+async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
+  const { loadRunModel, evaluateFolder } = await import('./runModel');
+  const { selectBackend } = await import('./backend');
+  await selectBackend('auto');
+  const [runDir, dataDir] = args.positionals.map((p) => path.resolve(io.cwd, p));
+  const runModel = await loadRunModel(runDir);
+  const evaluation = await evaluateFolder(runModel, dataDir, (message) => io.stderr(`image-trainer: warning: ${message}\n`));
+  const saved = path.join(runDir, 'evaluations', `${path.basename(dataDir).replace(/[^\w.-]+/g, '_') || 'data'}.json`);
+  try {
+    await fs.mkdir(path.dirname(saved), { recursive: true });
+    await fs.writeFile(saved, JSON.stringify(evaluation, null, 2));
+  } catch {
+    io.stderr(`image-trainer: warning: could not save the evaluation under ${path.dirname(saved)}\n`);
+  }
+  if (args.switches.has('--json')) {
+    io.stdout(JSON.stringify(evaluation) + '\n');
+  } else {
+    const lines = [
+      `Accuracy ${(evaluation.accuracy * 100).toFixed(2)}% on ${evaluation.perClass.reduce((n, c) => n + c.support, 0)} images`,
+      `Macro F1 ${evaluation.macro.f1.toFixed(3)}   weighted F1 ${evaluation.weighted.f1.toFixed(3)}`,
+      '',
+      `${'class'.padEnd(20)} precision  recall     f1   support`,
+      ...evaluation.perClass.map(
+        (c) => `${c.label.padEnd(20)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(9)}`,
+      ),
+      '',
+      `Saved to ${saved}`,
+    ];
+    io.stdout(lines.join('\n') + '\n');
+  }
+  runModel.model.dispose();
+  return 0;
+}
+
+/** Expands folders into their image files (recursively, hidden entries skipped), sorted. */
+async function expandImageArguments(items: string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (isHiddenName(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && isImageCandidate(entry.name)) files.push(full);
+    }
+  };
+  for (const item of items) {
+    const full = path.resolve(cwd, item);
+    const stat = await fs.stat(full).catch(() => null);
+    if (!stat) throw new UsageError(`${full}: no such file or folder`);
+    if (stat.isDirectory()) await walk(full);
+    else files.push(full);
+  }
+  return files;
+}
+
+async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
+  const top = parsePositiveInt('--top', args.values.get('--top'), 3, 1000);
+  const [runDirArg, ...imageArgs] = args.positionals;
+  const files = await expandImageArguments(imageArgs, io.cwd);
+  if (files.length === 0) throw new UsageError('no image files found in the given paths');
+  const { loadRunModel, predictFiles } = await import('./runModel');
+  const { selectBackend } = await import('./backend');
+  await selectBackend('auto');
+  const runModel = await loadRunModel(path.resolve(io.cwd, runDirArg));
+  const json = args.switches.has('--json');
+  let first = true;
+  let failures = 0;
+  if (json) io.stdout('[');
+  const count = await predictFiles(runModel, files, {
+    top,
+    onPredictions: (predictions: Prediction[]) => {
+      for (const p of predictions) {
+        if (json) {
+          io.stdout((first ? '\n' : ',\n') + JSON.stringify(p));
+          first = false;
+        } else {
+          const rest = p.top.map((t) => `${t.label} ${(t.confidence * 100).toFixed(1)}%`).join(', ');
+          io.stdout(`${p.path}\t${p.label}\t${(p.confidence * 100).toFixed(1)}%\t(${rest})\n`);
+        }
+      }
+    },
+    onError: (file, message) => {
+      failures++;
+      io.stderr(`image-trainer: skipped ${file}: ${message}\n`);
+    },
+  });
+  if (json) io.stdout(first ? ']\n' : '\n]\n');
+  runModel.model.dispose();
+  if (count === 0) throw new UsageError(`none of the ${files.length} image(s) could be read (${failures} failed)`);
+  return 0;
+}
+
+async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
+  const dir = path.resolve(io.cwd, args.positionals[0]);
+  const perClass = parsePositiveInt('--per-class', args.values.get('--per-class'), 120, 100_000);
+  const size = parsePositiveInt('--size', args.values.get('--size'), 48, 1024);
+  const seed = parsePositiveInt('--seed', args.values.get('--seed'), 7, 2 ** 31);
+  const written = await writeSampleDataset(dir, { perClass, size, seed });
+  if (args.switches.has('--json')) io.stdout(JSON.stringify({ root: dir, ...written }) + '\n');
+  else io.stdout(`Wrote ${written.images} images in ${written.classes.length} classes (${written.classes.join(', ')}) to ${dir}\n`);
+  return 0;
+}
+
+/** Runs the CLI; returns the exit status. Never throws for user errors. */
+export async function main(argv: string[], io: CliIo, stop: { requested: boolean } = { requested: false }): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout(helpText() + '\n');
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version') {
+    io.stdout(VERSION + '\n');
+    return 0;
+  }
+  try {
+    const args = parseArgs(argv);
+    switch (args.command) {
+      case 'scan':
+        return await runScan(args, io);
+      case 'train':
+        return await runTrain(args, io, stop);
+      case 'evaluate':
+        return await runEvaluate(args, io);
+      case 'predict':
+        return await runPredict(args, io);
+      case 'sample':
+        return await runSample(args, io);
+      default:
+        throw new UsageError(`unknown command "${args.command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatasetInputError) {
+      io.stderr(`image-trainer: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`image-trainer: error: ${message}\n`);
+    if (process.env.IMAGE_TRAINER_DEBUG && err instanceof Error && err.stack) io.stderr(err.stack + '\n');
+    return 1;
+  }
+}
+
+function runAsProcess(): void {
+  // A closed pipe (`image-trainer predict … | head`) ends the output quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  const stop = { requested: false };
+  let interrupts = 0;
+  const requestStop = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    stop.requested = true;
+    process.stderr.write('\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', requestStop);
+  if (process.send) {
+    process.on('message', (message: unknown) => {
+      if (!isHostToTrainer(message)) return;
+      switch (message.type) {
+        case 'stop':
+          if (message.immediately) process.exit(130);
+          stop.requested = true;
+          break;
+      }
+    });
+    // The host going away (window closed) must not leave training running.
+    process.on('disconnect', () => {
+      stop.requested = true;
+    });
+  }
+  const send = process.send ? (m: TrainerToHost) => process.send!(m) : undefined;
+  const io: CliIo = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    send: send && ((m) => {
+      if (process.connected) send(m);
+    }),
+    isTTY: Boolean(process.stderr.isTTY),
+    cwd: process.cwd(),
+  };
+  main(process.argv.slice(2), io, stop).then(
+    (code) => {
+      process.exitCode = code;
+      // IPC keeps the event loop alive; let pending messages flush, then leave.
+      if (process.send) process.disconnect?.();
+    },
+    (err: unknown) => {
+      process.stderr.write(`image-trainer: error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (require.main === module) runAsProcess();

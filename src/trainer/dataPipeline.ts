@@ -1,0 +1,203 @@
+// Decodes every image once into a compact uint8 cache (in memory when it fits a budget, else a file read
+// at offsets), then builds normalised, augmented batches from it. Memory stays bounded by the budget
+// whatever the data set's size; decoding runs on sharp's thread pool, `concurrency` files at a time.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AugmentConfig } from '../protocol/config';
+import type { SkippedFile, SplitEntry } from '../protocol/runRecord';
+import { createRng, deriveSeed } from '../core/random';
+import { augmentInto, IDENTITY_AUGMENT, sampleAugmentParams } from './augment';
+import { decodeImage } from './imageDecode';
+
+export interface SampleShape {
+  imageSize: number;
+  channels: 1 | 3;
+}
+
+export interface Normalisation {
+  scale: number;
+  offset: number;
+}
+
+/** Pixels map to [0, 1]: the preprocessing recorded in model metadata. */
+export const DEFAULT_NORMALISATION: Normalisation = { scale: 1 / 255, offset: 0 };
+
+/** Decoded samples by index; `read` may resolve asynchronously (file-backed). */
+export interface SampleStore {
+  readonly count: number;
+  readonly bytesPerSample: number;
+  read(index: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+class MemoryStore implements SampleStore {
+  constructor(
+    private readonly data: Uint8Array,
+    readonly count: number,
+    readonly bytesPerSample: number,
+  ) {}
+  async read(index: number): Promise<Uint8Array> {
+    return this.data.subarray(index * this.bytesPerSample, (index + 1) * this.bytesPerSample);
+  }
+  async close(): Promise<void> {}
+}
+
+class FileStore implements SampleStore {
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly file: string,
+    readonly count: number,
+    readonly bytesPerSample: number,
+  ) {}
+  async read(index: number): Promise<Uint8Array> {
+    const buffer = new Uint8Array(this.bytesPerSample);
+    await this.handle.read(buffer, 0, this.bytesPerSample, index * this.bytesPerSample);
+    return buffer;
+  }
+  async close(): Promise<void> {
+    await this.handle.close();
+    await fs.rm(this.file, { force: true });
+  }
+}
+
+export interface DecodeOptions extends SampleShape {
+  root: string;
+  /** Bytes of decoded pixels kept in memory before spilling to a cache file. */
+  memoryBudget?: number;
+  cacheDir?: string;
+  concurrency?: number;
+  timeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface DecodedSet {
+  store: SampleStore;
+  /** Entries that decoded, in store order. */
+  entries: SplitEntry[];
+  /** Entries that failed to decode, with the reason. */
+  failed: SkippedFile[];
+}
+
+/** Runs `work` over `items` with at most `limit` promises in flight, preserving order of results. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index], index);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+/** Decodes `entries` (paths relative to `root`) into a SampleStore. */
+export async function decodeEntries(entries: readonly SplitEntry[], options: DecodeOptions): Promise<DecodedSet> {
+  const bytesPerSample = options.imageSize * options.imageSize * options.channels;
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const inMemory = entries.length * bytesPerSample <= budget;
+  const concurrency = options.concurrency ?? Math.max(2, os.availableParallelism());
+  const chunkSize = Math.max(concurrency * 16, 256);
+
+  let memory: Uint8Array | null = null;
+  let handle: fs.FileHandle | null = null;
+  let cacheFile = '';
+  if (inMemory) {
+    memory = new Uint8Array(entries.length * bytesPerSample);
+  } else {
+    const dir = options.cacheDir ?? os.tmpdir();
+    await fs.mkdir(dir, { recursive: true });
+    cacheFile = path.join(dir, `decoded-${process.pid}-${Date.now().toString(36)}.bin`);
+    handle = await fs.open(cacheFile, 'w+');
+  }
+
+  const kept: SplitEntry[] = [];
+  const failed: SkippedFile[] = [];
+  let done = 0;
+  try {
+    // Chunks bound the pixels held between decode and write when spilling to a file.
+    for (let start = 0; start < entries.length; start += chunkSize) {
+      const chunk = entries.slice(start, start + chunkSize);
+      const decoded = await mapLimit(chunk, concurrency, async (entry) => {
+        try {
+          return await decodeImage(path.join(options.root, entry.path), options.imageSize, options.channels, {
+            timeoutMs: options.timeoutMs,
+          });
+        } catch (err) {
+          failed.push({ path: entry.path, reason: (err as Error).message });
+          return null;
+        } finally {
+          done++;
+          options.onProgress?.(done, entries.length);
+        }
+      });
+      for (let i = 0; i < chunk.length; i++) {
+        const pixels = decoded[i];
+        if (!pixels) continue;
+        const slot = kept.length;
+        kept.push(chunk[i]);
+        if (memory) memory.set(pixels, slot * bytesPerSample);
+        else await handle!.write(pixels, 0, bytesPerSample, slot * bytesPerSample);
+      }
+    }
+  } catch (err) {
+    await handle?.close();
+    if (cacheFile) await fs.rm(cacheFile, { force: true });
+    throw err;
+  }
+  const store: SampleStore = memory
+    ? new MemoryStore(memory.subarray(0, kept.length * bytesPerSample), kept.length, bytesPerSample)
+    : new FileStore(handle!, cacheFile, kept.length, bytesPerSample);
+  return { store, entries: kept, failed };
+}
+
+export interface Batch {
+  /** [n, size, size, channels], normalised. */
+  pixels: Float32Array;
+  /** Class index per sample. */
+  labels: Int32Array;
+  /** Store indices of the samples. */
+  indices: number[];
+}
+
+export interface BatchPlan {
+  store: SampleStore;
+  shape: SampleShape;
+  normalisation: Normalisation;
+  labels: Int32Array;
+  augment: AugmentConfig | null;
+  seed: number;
+}
+
+/** Builds one batch. Augmentation draws from a stream seeded by (seed, epoch, sample), so a resumed run repeats it. */
+export async function assembleBatch(plan: BatchPlan, indices: number[], epoch: number): Promise<Batch> {
+  const { imageSize, channels } = plan.shape;
+  const per = imageSize * imageSize * channels;
+  const pixels = new Float32Array(indices.length * per);
+  const labels = new Int32Array(indices.length);
+  const samples = await Promise.all(indices.map((i) => plan.store.read(i)));
+  for (let k = 0; k < indices.length; k++) {
+    const index = indices[k];
+    const params = plan.augment
+      ? sampleAugmentParams(plan.augment, imageSize, createRng(deriveSeed(plan.seed, 'augment', epoch, index)).nextFloat)
+      : IDENTITY_AUGMENT;
+    augmentInto(samples[k], imageSize, channels, params, pixels, k * per, plan.normalisation.scale, plan.normalisation.offset);
+    labels[k] = plan.labels[index];
+  }
+  return { pixels, labels, indices };
+}
+
+/** The epoch's order of training samples: a seeded shuffle that depends only on (seed, epoch). */
+export function epochOrder(count: number, seed: number, epoch: number): number[] {
+  return createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(Array.from({ length: count }, (_, i) => i));
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,109 @@
+// Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
+import type { TrainerToHost } from '../protocol/trainerMessages';
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function bar(fraction: number, width = 24): string {
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+const percent = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+export interface ProgressReporter {
+  progress(label: string, done: number, total: number): void;
+  event(event: TrainerToHost, stdout: (text: string) => void): void;
+  clear(): void;
+}
+
+export function createProgressReporter(stderr: (text: string) => void, isTTY: boolean): ProgressReporter {
+  let drawn = false;
+  let totalEpochs = 0;
+  const draw = (line: string): void => {
+    if (!isTTY) return;
+    stderr(`\r\x1b[2K${line}`);
+    drawn = true;
+  };
+  const clear = (): void => {
+    if (drawn) stderr('\r\x1b[2K');
+    drawn = false;
+  };
+  const say = (stdout: (text: string) => void, text: string): void => {
+    clear();
+    stdout(text + '\n');
+  };
+  return {
+    progress(label, done, total) {
+      draw(`${label} ${bar(total ? done / total : 0)} ${done}/${total}`);
+    },
+    clear,
+    event(event, stdout) {
+      switch (event.type) {
+        case 'runStarted':
+          totalEpochs = event.totalEpochs;
+          say(
+            stdout,
+            `Run ${event.runId} — ${event.config.model} on ${event.dataset.classNames.length} classes ` +
+              `(${event.dataset.counts.train} train / ${event.dataset.counts.validation} val / ${event.dataset.counts.test} test), backend ${event.backend}`,
+          );
+          break;
+        case 'phaseChanged':
+          if (event.phase !== 'training' && event.phase !== 'saving' && event.phase !== 'evaluating') draw(event.message);
+          break;
+        case 'progress':
+          draw(`${event.phase[0].toUpperCase()}${event.phase.slice(1)} ${bar(event.total ? event.done / event.total : 0)} ${event.done}/${event.total}`);
+          break;
+        case 'epochStarted':
+          totalEpochs = event.totalEpochs;
+          break;
+        case 'batchEnded':
+          draw(
+            `Epoch ${event.epoch}/${totalEpochs} ${bar(event.batch / event.totalBatches)} ${event.batch}/${event.totalBatches} ` +
+              `loss ${event.loss.toFixed(4)} acc ${percent(event.accuracy)} ETA ${formatDuration(event.etaMs)}`,
+          );
+          break;
+        case 'epochEnded': {
+          const m = event.metrics;
+          say(
+            stdout,
+            `Epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)}  acc ${percent(m.accuracy)}  ` +
+              `val_loss ${m.valLoss === null ? '—' : m.valLoss.toFixed(4)}  val_acc ${percent(m.valAccuracy)}  ` +
+              `${formatDuration(m.durationMs)}  ${Math.round(m.samplesPerSecond)} img/s${event.improved ? '  *best' : ''}${m.partial ? '  (stopped early)' : ''}`,
+          );
+          break;
+        }
+        case 'checkpointSaved':
+        case 'evaluationWritten':
+          break;
+        case 'runCompleted':
+          say(
+            stdout,
+            `Done: ${event.epochsCompleted} epochs, best validation accuracy ${percent(event.bestValAccuracy)}` +
+              (event.bestEpoch ? ` (epoch ${event.bestEpoch})` : '') +
+              `\nRun directory: ${event.runDir}`,
+          );
+          break;
+        case 'runStopped':
+          say(stdout, `Stopped after ${event.epochsCompleted} epochs; resume with: image-trainer train --resume "${event.runDir}"\nRun directory: ${event.runDir}`);
+          break;
+        case 'runFailed':
+          clear();
+          stderr(`image-trainer: training failed: ${event.message}\n` + (event.runDir ? `Run directory: ${event.runDir}\n` : ''));
+          break;
+        case 'log':
+          if (event.level !== 'info') {
+            clear();
+            stderr(`image-trainer: ${event.level === 'warn' ? 'warning' : 'error'}: ${event.message}\n`);
+          }
+          break;
+      }
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// Writes a run directory. run.json is replaced atomically; metrics.jsonl is appended line by line and
+// fsynced so that a crash keeps every complete epoch. Every failed write names its path.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { MetricsLine, RunRecord } from '../protocol/runRecord';
+import { RUN_FILES } from '../protocol/runRecord';
+import { parseMetricsLines } from '../core/runStore';
+
+/** A write that failed, with the path and a hint users can act on (disk full, read-only folder). */
+export class RunWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+  ) {
+    super(`cannot write ${path}: ${describeWriteFailure(code)}`);
+    this.name = 'RunWriteError';
+  }
+}
+
+function describeWriteFailure(code: string | undefined): string {
+  switch (code) {
+    case 'ENOSPC':
+      return 'the disk is full (free some space, then resume the run)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (choose a writable --out folder)';
+    case 'EROFS':
+      return 'the file system is read-only (choose a writable --out folder)';
+    case 'EDQUOT':
+      return 'the disk quota is exceeded';
+    default:
+      return code ?? 'write failed';
+  }
+}
+
+export async function guardWrite<T>(target: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof RunWriteError) throw err;
+    throw new RunWriteError(target, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+  }
+}
+
+/** Writes a file through a temporary sibling and a rename, so readers never see a partial file. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await guardWrite(file, async () => {
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.rename(temp, file);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+  });
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A sortable id that says when the run started: 2026-11-26T21-49-56-123Z-k3f9. */
+export function newRunId(now: Date = new Date(), random: () => number = Math.random): string {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return `${stamp}-${Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
+}
+
+/**
+ * Creates `<runsRoot>/<runId>/`. mkdir without `recursive` fails when the directory exists, so two trainers
+ * started at the same moment on the same runs root can never share a run directory.
+ */
+export async function createRunDirectory(runsRoot: string, prefix?: string): Promise<{ runId: string; runDir: string }> {
+  await guardWrite(runsRoot, () => fs.mkdir(runsRoot, { recursive: true }));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const runId = (prefix ? `${prefix}-` : '') + newRunId();
+    const runDir = path.join(runsRoot, runId);
+    try {
+      await fs.mkdir(runDir);
+      return { runId, runDir };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunWriteError(runDir, (err as NodeJS.ErrnoException).code);
+    }
+  }
+  throw new Error(`could not create a unique run directory under ${runsRoot}`);
+}
+
+export class RunWriter {
+  private record: RunRecord;
+
+  constructor(
+    readonly runDir: string,
+    record: RunRecord,
+  ) {
+    this.record = record;
+  }
+
+  get current(): RunRecord {
+    return this.record;
+  }
+
+  path(name: string): string {
+    return path.join(this.runDir, name);
+  }
+
+  async update(patch: Partial<RunRecord>): Promise<void> {
+    this.record = { ...this.record, ...patch, updatedAt: new Date().toISOString() };
+    await writeJsonAtomic(this.path(RUN_FILES.run), this.record);
+  }
+
+  async appendMetrics(line: MetricsLine): Promise<void> {
+    const file = this.path(RUN_FILES.metrics);
+    await guardWrite(file, async () => {
+      const handle = await fs.open(file, 'a');
+      try {
+        await handle.appendFile(JSON.stringify(line) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await writeJsonAtomic(this.path(name), value);
+  }
+}
+
+export function runningRecordFields(): Pick<RunRecord, 'pid' | 'hostname'> {
+  return { pid: process.pid, hostname: os.hostname() };
+}
+
+/**
+ * Makes metrics.jsonl agree with a checkpoint before a resume: drops a torn last line and every line of an
+ * epoch after the checkpoint's, so the file never holds a duplicated or partial epoch.
+ */
+export async function truncateMetricsAfter(runDir: string, lastCompleteEpoch: number): Promise<void> {
+  const file = path.join(runDir, RUN_FILES.metrics);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const kept = parseMetricsLines(text).filter((line) => line.epoch <= lastCompleteEpoch);
+  await writeFileAtomic(file, kept.map((line) => JSON.stringify(line) + '\n').join(''));
+}

@@ -1,0 +1,611 @@
+// The training run: scan → split → decode → fit → evaluate → write the run directory. Reports through an
+// injected `emit` (tfjs-examples' pattern); the CLI prints the events, the extension receives them over IPC.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName, TrainingConfig } from '../protocol/config';
+import type {
+  Evaluation,
+  ModelMetadata,
+  RunDataset,
+  RunRecord,
+  SkippedFile,
+  SplitEntry,
+  SplitRecord,
+} from '../protocol/runRecord';
+import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
+import type { TrainerToHost } from '../protocol/trainerMessages';
+import { classCounts, stratifiedSplit } from '../core/split';
+import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
+import { parseMetricsLines, readRunRecord, splitMetrics } from '../core/runStore';
+import {
+  afterEpoch,
+  initialScheduleState,
+  learningRateForEpoch,
+  NO_BEST,
+  shouldStopEarly,
+  trackBest,
+  type BestTracker,
+  type ScheduleState,
+} from '../core/trainingControl';
+import { selectBackend } from './backend';
+import { assembleBatch, chunk, decodeEntries, DEFAULT_NORMALISATION, epochOrder, type BatchPlan, type DecodedSet } from './dataPipeline';
+import { UsageError } from './errors';
+import { predictIndices } from './inference';
+import { buildModel } from './models';
+import { loadModelFromDir, loadOptimizerState, replaceDirectory, resolveDirectory, saveModelFiles, saveOptimizerState } from './modelIO';
+import { createRunDirectory, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
+import { scanDataset } from './scan';
+
+export type Emit = (event: TrainerToHost) => void;
+
+/** Set by SIGINT or a `stop` message; the loop ends the epoch after the current batch. */
+export interface StopSignal {
+  requested: boolean;
+}
+
+export interface TrainRequest {
+  /** The data set folder; ignored when resuming (the run records its own). */
+  dataDir?: string;
+  runsRoot: string;
+  config: TrainingConfig;
+  /** Continue this run from its last complete checkpoint. */
+  resumeRunDir?: string;
+  /** With resume: train up to this many epochs instead of the recorded number. */
+  epochsOverride?: number;
+  group?: string;
+  emit: Emit;
+  stop: StopSignal;
+  /** Decoded-pixel memory budget before the cache spills to a file. */
+  memoryBudget?: number;
+}
+
+export interface TrainOutcome {
+  status: 'completed' | 'stopped' | 'failed';
+  runId: string | null;
+  runDir: string | null;
+  message?: string;
+}
+
+/** What checkpoints/<kind>/state.json holds besides the model and optimizer. */
+interface CheckpointState {
+  epoch: number;
+  tracker: BestTracker;
+  schedule: ScheduleState;
+}
+
+interface PreparedRun {
+  writer: RunWriter;
+  config: TrainingConfig;
+  split: SplitRecord;
+  classNames: string[];
+  datasetRoot: string;
+  backend: BackendName;
+  resume: { dir: string; state: CheckpointState } | null;
+}
+
+const EPSILON = 1e-7;
+const BATCH_EVENT_INTERVAL_MS = 200;
+const BATCH_LINES_PER_EPOCH = 20;
+
+export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
+  const { emit } = request;
+  let prepared: PreparedRun | null = null;
+  let decoded: DecodedSplit | null = null;
+  try {
+    prepared = request.resumeRunDir ? await prepareResume(request) : await prepareNewRun(request);
+    const { writer, config } = prepared;
+    emit({
+      type: 'runStarted',
+      runId: writer.current.id,
+      runDir: writer.runDir,
+      backend: prepared.backend,
+      backendNotes: writer.current.backendNotes,
+      config,
+      dataset: {
+        root: prepared.datasetRoot,
+        classNames: prepared.classNames,
+        counts: writer.current.dataset.counts,
+        skipped: writer.current.dataset.skipped.length,
+      },
+      startEpoch: (prepared.resume?.state.epoch ?? 0) + 1,
+      totalEpochs: config.epochs,
+    });
+    decoded = await decodeSplit(prepared, request);
+    return await fit(prepared, decoded, request);
+  } catch (err) {
+    return await fail(err, prepared, emit);
+  } finally {
+    await decoded?.decoded.store.close().catch(() => undefined);
+  }
+}
+
+async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
+  const { emit, config } = request;
+  if (!request.dataDir) throw new UsageError('train needs a data set folder: image-trainer train DIR');
+  const root = path.resolve(request.dataDir);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat?.isDirectory()) {
+    throw new UsageError(`${root}: no such folder — pass the folder that holds one sub-folder of images per class`);
+  }
+  const { backend, notes } = await selectEngine(config, emit);
+  emit({ type: 'phaseChanged', phase: 'scanning', message: `Scanning ${root}` });
+  const scan = await scanDataset(root, { onProgress: (done, total) => emit({ type: 'progress', phase: 'scanning', done, total }) });
+  const classNames = [...new Set(scan.entries.map((e) => e.label))].sort(compareCodeUnits);
+  if (classNames.length < 2) {
+    throw new UsageError(
+      `${root}: found ${classNames.length} class folder(s) with images; training needs at least two (one sub-folder per class)`,
+    );
+  }
+  for (const warning of scan.report.warnings) emit({ type: 'log', level: 'warn', message: warning.message });
+  emit({ type: 'phaseChanged', phase: 'splitting', message: 'Splitting into train, validation and test' });
+  const split = stratifiedSplit(scan.entries, config);
+  const { runId, runDir } = await createRunDirectory(request.runsRoot);
+  const counts = classCounts(split, classNames);
+  const now = new Date().toISOString();
+  const dataset: RunDataset = {
+    root,
+    layout: scan.report.layout,
+    classNames,
+    counts: counts.counts,
+    classCounts: counts.classCounts,
+    skipped: scan.report.skipped,
+  };
+  const record: RunRecord = {
+    formatVersion: RUN_FORMAT_VERSION,
+    id: runId,
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    ...runningRecordFields(),
+    config,
+    dataset,
+    backend,
+    backendNotes: notes,
+    epochsCompleted: 0,
+    ...(request.group ? { group: request.group } : {}),
+  };
+  const writer = new RunWriter(runDir, record);
+  await writer.writeJson(RUN_FILES.split, split);
+  await writer.update({});
+  return { writer, config, split, classNames, datasetRoot: root, backend, resume: null };
+}
+
+async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
+  const runDir = path.resolve(request.resumeRunDir!);
+  const record = await readRunRecord(runDir);
+  if (!record) throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
+  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
+  const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
+  const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
+  const done = state?.epoch ?? 0;
+  if (done >= config.epochs) {
+    throw new UsageError(
+      `${runDir}: already trained ${done} of ${config.epochs} epochs — pass --epochs N with N > ${done} to train further`,
+    );
+  }
+  let split: SplitRecord;
+  try {
+    split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
+  } catch {
+    throw new UsageError(`${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`);
+  }
+  const { backend, notes } = await selectEngine(config, request.emit);
+  await truncateMetricsAfter(runDir, done);
+  const writer = new RunWriter(runDir, record);
+  await writer.update({
+    status: 'running',
+    ...runningRecordFields(),
+    config,
+    backend,
+    backendNotes: notes,
+    epochsCompleted: done,
+    error: undefined,
+    endedAt: undefined,
+    resumedFrom: [...(record.resumedFrom ?? []), done],
+  });
+  request.emit({ type: 'log', level: 'info', message: `Resuming ${record.id} after epoch ${done}` });
+  return {
+    writer,
+    config,
+    split,
+    classNames: record.dataset.classNames,
+    datasetRoot: record.dataset.root,
+    backend,
+    resume: checkpointDir && state ? { dir: checkpointDir, state } : null,
+  };
+}
+
+async function selectEngine(config: TrainingConfig, emit: Emit): Promise<{ backend: BackendName; notes: string[] }> {
+  try {
+    const selected = await selectBackend(config.backend);
+    for (const note of selected.notes) emit({ type: 'log', level: 'info', message: note });
+    return selected;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function readCheckpointState(dir: string): Promise<CheckpointState | null> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  } catch {
+    return null;
+  }
+}
+
+/** Split entries in store order, with the index range of each split. */
+interface DecodedSplit {
+  decoded: DecodedSet;
+  train: number[];
+  validation: number[];
+  test: number[];
+  labels: Int32Array;
+}
+
+async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promise<DecodedSplit> {
+  const { config, split, writer } = prepared;
+  const all: (SplitEntry & { part: 'train' | 'validation' | 'test' })[] = [
+    ...split.train.map((e) => ({ ...e, part: 'train' as const })),
+    ...split.validation.map((e) => ({ ...e, part: 'validation' as const })),
+    ...split.test.map((e) => ({ ...e, part: 'test' as const })),
+  ];
+  request.emit({ type: 'phaseChanged', phase: 'decoding', message: `Decoding ${all.length} images` });
+  let lastEmit = 0;
+  const decoded = await decodeEntries(all, {
+    root: prepared.datasetRoot,
+    imageSize: config.imageSize,
+    channels: config.channels,
+    memoryBudget: request.memoryBudget,
+    cacheDir: writer.runDir,
+    onProgress: (done, total) => {
+      const now = Date.now();
+      if (done === total || now - lastEmit > BATCH_EVENT_INTERVAL_MS) {
+        lastEmit = now;
+        request.emit({ type: 'progress', phase: 'decoding', done, total });
+      }
+    },
+  });
+  if (decoded.failed.length > 0) {
+    for (const f of decoded.failed) request.emit({ type: 'log', level: 'warn', message: `skipped ${f.path}: ${f.reason}` });
+    const skipped: SkippedFile[] = [...writer.current.dataset.skipped, ...decoded.failed.filter((f) => !writer.current.dataset.skipped.some((s) => s.path === f.path))];
+    await writer.update({ dataset: { ...writer.current.dataset, skipped } });
+  }
+  const classIndex = new Map(prepared.classNames.map((name, i) => [name, i]));
+  const parts: DecodedSplit = { decoded, train: [], validation: [], test: [], labels: new Int32Array(decoded.entries.length) };
+  decoded.entries.forEach((entry, i) => {
+    parts.labels[i] = classIndex.get(entry.label) ?? -1;
+    parts[(entry as (typeof all)[number]).part].push(i);
+  });
+  if (parts.train.length === 0) throw new UsageError(`${prepared.datasetRoot}: no training image could be decoded`);
+  return parts;
+}
+
+function createOptimizer(config: TrainingConfig): tf.Optimizer {
+  switch (config.optimizer) {
+    case 'adam':
+      return tf.train.adam(config.learningRate);
+    case 'sgd':
+      return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum) : tf.train.sgd(config.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(config.learningRate);
+  }
+}
+
+/** SGD caches its rate in a scalar (setLearningRate); Adam and RMSprop read the field on every step. */
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  const withSetter = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void };
+  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(learningRate);
+  else (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}
+
+export interface TrainStep {
+  (pixels: Float32Array, labels: Int32Array): { loss: number; correct: number };
+}
+
+/** One optimisation step: weighted categorical cross-entropy on the softmax output plus regularisation. */
+export function makeTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  shape: { imageSize: number; channels: number },
+  numClasses: number,
+  weights: number[] | null,
+): TrainStep {
+  return (pixels, labels) => {
+    const n = labels.length;
+    let correct: tf.Tensor | null = null;
+    const loss = tf.tidy(() =>
+      optimizer.minimize(() => {
+        const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
+        const y = tf.tensor1d(labels, 'int32');
+        const probs = model.apply(x, { training: true }) as tf.Tensor2D;
+        const crossEntropy = tf.neg(tf.sum(tf.mul(tf.oneHot(y, numClasses), tf.log(tf.clipByValue(probs, EPSILON, 1 - EPSILON))), -1));
+        const weighted = weights ? tf.mul(crossEntropy, tf.gather(tf.tensor1d(weights), y)) : crossEntropy;
+        let total = tf.mean(weighted) as tf.Scalar;
+        for (const regularisation of model.calculateLosses()) total = tf.add(total, regularisation);
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'int32')));
+        return total;
+      }, true) as tf.Scalar,
+    );
+    const value = loss.dataSync()[0];
+    const hits = (correct as tf.Tensor | null)?.dataSync()[0] ?? 0;
+    loss.dispose();
+    (correct as tf.Tensor | null)?.dispose();
+    return { loss: value, correct: hits };
+  };
+}
+
+async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainRequest): Promise<TrainOutcome> {
+  const { writer, config, classNames } = prepared;
+  const { emit, stop } = request;
+  const numClasses = classNames.length;
+  const shape = { imageSize: config.imageSize, channels: config.channels };
+  const plan: BatchPlan = {
+    store: parts.decoded.store,
+    shape,
+    normalisation: DEFAULT_NORMALISATION,
+    labels: parts.labels,
+    augment: config.augment,
+    seed: config.seed,
+  };
+
+  const model = prepared.resume ? await loadModelFromDir(prepared.resume.dir) : buildModel(config, numClasses);
+  const optimizer = createOptimizer(config);
+  if (prepared.resume) {
+    const restored = await loadOptimizerState(optimizer, prepared.resume.dir);
+    if (!restored) emit({ type: 'log', level: 'warn', message: 'optimizer state not found in the checkpoint; it starts afresh' });
+  }
+  const trainCounts = new Array<number>(numClasses).fill(0);
+  for (const i of parts.train) trainCounts[parts.labels[i]]++;
+  const weights = config.classWeight === 'balanced' ? classWeights(trainCounts) : null;
+  const step = makeTrainStep(model, optimizer, shape, numClasses, weights);
+
+  let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
+  let schedule: ScheduleState = prepared.resume?.state.schedule ?? initialScheduleState(config.learningRate);
+  const monitor = config.earlyStopping?.monitor ?? 'valLoss';
+  const startEpoch = (prepared.resume?.state.epoch ?? 0) + 1;
+  const epochDurations: number[] = [];
+  const batches = Math.ceil(parts.train.length / config.batchSize);
+  let stoppedEarly = false;
+  let lastEpoch = startEpoch - 1;
+
+  emit({ type: 'phaseChanged', phase: 'training', message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}` });
+  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+    const learningRate = learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
+    setLearningRate(optimizer, learningRate);
+    emit({ type: 'epochStarted', epoch, totalEpochs: config.epochs, totalBatches: batches });
+    const started = Date.now();
+    const order = epochOrder(parts.train.length, config.seed, epoch).map((k) => parts.train[k]);
+    const batchList = chunk(order, config.batchSize);
+    const lineEvery = Math.max(1, Math.floor(batchList.length / BATCH_LINES_PER_EPOCH));
+    let lossSum = 0;
+    let correctSum = 0;
+    let seen = 0;
+    let lastBatchEmit = 0;
+    let next = assembleBatch(plan, batchList[0], epoch);
+    for (let b = 0; b < batchList.length; b++) {
+      const batch = await next;
+      // Prefetch: the next batch's reads run on the thread pool while this step computes.
+      if (b + 1 < batchList.length) next = assembleBatch(plan, batchList[b + 1], epoch);
+      const result = step(batch.pixels, batch.labels);
+      if (!Number.isFinite(result.loss)) {
+        throw new Error(`the loss became ${result.loss} at epoch ${epoch}, batch ${b + 1} — lower --learning-rate`);
+      }
+      lossSum += result.loss * batch.labels.length;
+      correctSum += result.correct;
+      seen += batch.labels.length;
+      const now = Date.now();
+      const elapsed = now - started;
+      const etaMs = estimateEta(epochDurations, elapsed, (b + 1) / batchList.length, config.epochs - epoch);
+      if (b === batchList.length - 1 || now - lastBatchEmit >= BATCH_EVENT_INTERVAL_MS) {
+        lastBatchEmit = now;
+        emit({ type: 'batchEnded', epoch, batch: b + 1, totalBatches: batchList.length, loss: lossSum / seen, accuracy: correctSum / seen, etaMs });
+      }
+      if ((b + 1) % lineEvery === 0) {
+        await writer.appendMetrics({ kind: 'batch', epoch, batch: b + 1, loss: result.loss, accuracy: result.correct / batch.labels.length });
+      }
+      if (stop.requested) break;
+    }
+    await next.catch(() => undefined);
+    const partial = seen < parts.train.length;
+    const trainSeconds = (Date.now() - started) / 1000;
+
+    emit({ type: 'phaseChanged', phase: 'evaluating', message: `Validating epoch ${epoch}` });
+    const validation = parts.validation.length > 0 ? await predictIndices(model, plan, parts.validation, evalBatchSize(config)) : null;
+    const valTrue = parts.validation.map((i) => parts.labels[i]);
+    const valAccuracy = validation ? validation.predicted.filter((p, k) => p === valTrue[k]).length / parts.validation.length : null;
+    const durationMs = Date.now() - started;
+    epochDurations.push(durationMs);
+    const metrics = {
+      epoch,
+      loss: lossSum / Math.max(1, seen),
+      accuracy: correctSum / Math.max(1, seen),
+      valLoss: validation ? validation.loss : null,
+      valAccuracy,
+      learningRate,
+      durationMs,
+      samplesPerSecond: seen / Math.max(1e-3, trainSeconds),
+      ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
+      ...(partial ? { partial: true } : {}),
+    };
+    const outcome = { epoch, loss: metrics.loss, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
+    const best = trackBest(tracker, monitor, outcome);
+    tracker = best.tracker;
+    schedule = afterEpoch(config.schedule, schedule, outcome);
+    const state: CheckpointState = { epoch, tracker, schedule };
+    emit({ type: 'phaseChanged', phase: 'saving', message: `Saving checkpoints of epoch ${epoch}` });
+    // Checkpoints before metrics: a metrics line always has a checkpoint at or after its epoch.
+    if (best.improved) await saveCheckpoint(writer, 'best', model, optimizer, state, emit);
+    await saveCheckpoint(writer, 'last', model, optimizer, state, emit);
+    await writer.appendMetrics(metrics);
+    await writer.update({
+      epochsCompleted: epoch,
+      bestEpoch: tracker.bestEpoch ?? undefined,
+      ...(best.improved ? { bestValAccuracy: metrics.valAccuracy ?? undefined, bestValLoss: metrics.valLoss ?? undefined } : {}),
+    });
+    emit({
+      type: 'epochEnded',
+      metrics,
+      etaMs: estimateEta(epochDurations, 0, 0, config.epochs - epoch),
+      bestEpoch: tracker.bestEpoch ?? epoch,
+      improved: best.improved,
+    });
+    lastEpoch = epoch;
+    if (stop.requested) break;
+    if (shouldStopEarly(config.earlyStopping, tracker)) {
+      stoppedEarly = true;
+      emit({ type: 'log', level: 'info', message: `Early stopping: no improvement of ${monitor} for ${tracker.wait} epochs` });
+      break;
+    }
+  }
+
+  let finalModel = model;
+  if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
+    const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
+    if (bestDir) {
+      finalModel = await loadModelFromDir(bestDir);
+      emit({ type: 'log', level: 'info', message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})` });
+    }
+  }
+  await finish(prepared, finalModel, plan, parts, emit);
+  if (finalModel !== model) finalModel.dispose();
+  model.dispose();
+  optimizer.dispose();
+
+  const stopped = stop.requested && !stoppedEarly && lastEpoch < config.epochs;
+  await writer.update({ status: stopped ? 'stopped' : 'completed', endedAt: new Date().toISOString(), pid: undefined });
+  if (stopped) {
+    emit({ type: 'runStopped', runId: writer.current.id, runDir: writer.runDir, epochsCompleted: lastEpoch });
+    return { status: 'stopped', runId: writer.current.id, runDir: writer.runDir };
+  }
+  emit({
+    type: 'runCompleted',
+    runId: writer.current.id,
+    runDir: writer.runDir,
+    epochsCompleted: lastEpoch,
+    bestEpoch: tracker.bestEpoch,
+    bestValAccuracy: writer.current.bestValAccuracy ?? null,
+  });
+  return { status: 'completed', runId: writer.current.id, runDir: writer.runDir };
+}
+
+function evalBatchSize(config: TrainingConfig): number {
+  return Math.max(config.batchSize, 128);
+}
+
+/** Time left: the mean epoch so far times the epochs to go, plus the rest of the current epoch. */
+function estimateEta(durations: readonly number[], elapsedInEpoch: number, fractionDone: number, epochsAfter: number): number {
+  const mean = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : fractionDone > 0 ? elapsedInEpoch / fractionDone : 0;
+  const restOfEpoch = fractionDone > 0 ? Math.max(0, elapsedInEpoch / fractionDone - elapsedInEpoch) : 0;
+  return Math.round(restOfEpoch + mean * epochsAfter);
+}
+
+async function saveCheckpoint(
+  writer: RunWriter,
+  kind: 'best' | 'last',
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: CheckpointState,
+  emit: Emit,
+): Promise<void> {
+  const dir = writer.path(path.join(RUN_FILES.checkpoints, kind));
+  await fs.mkdir(path.dirname(dir), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new RunWriteError(path.dirname(dir), err.code);
+  });
+  await replaceDirectory(dir, async (temp) => {
+    await saveModelFiles(model, temp);
+    await saveOptimizerState(optimizer, temp);
+    await fs.writeFile(path.join(temp, 'state.json'), JSON.stringify(state)).catch((err: NodeJS.ErrnoException) => {
+      throw new RunWriteError(path.join(temp, 'state.json'), err.code);
+    });
+  });
+  emit({ type: 'checkpointSaved', kind, epoch: state.epoch, path: dir });
+}
+
+/** Writes model/ with its metadata, evaluation.json (validation) and the test-split evaluation. */
+async function finish(prepared: PreparedRun, model: tf.LayersModel, plan: BatchPlan, parts: DecodedSplit, emit: Emit): Promise<void> {
+  const { writer, config, classNames } = prepared;
+  emit({ type: 'phaseChanged', phase: 'saving', message: 'Saving the model' });
+  const metadata: ModelMetadata = {
+    formatVersion: RUN_FORMAT_VERSION,
+    labels: classNames,
+    preprocessing: {
+      imageSize: config.imageSize,
+      channels: config.channels,
+      resize: 'fill',
+      scale: DEFAULT_NORMALISATION.scale,
+      offset: DEFAULT_NORMALISATION.offset,
+    },
+    model: config.model,
+    createdAt: new Date().toISOString(),
+  };
+  await replaceDirectory(writer.path(RUN_FILES.model), async (temp) => {
+    await saveModelFiles(model, temp);
+    await fs.writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2)).catch((err: NodeJS.ErrnoException) => {
+      throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
+    });
+  });
+
+  emit({ type: 'phaseChanged', phase: 'evaluating', message: 'Evaluating' });
+  const [source, indices] = parts.validation.length > 0 ? (['validation', parts.validation] as const) : (['train', parts.train] as const);
+  const paths = parts.decoded.entries.map((e) => e.path);
+  const evaluation = await evaluateIndices(model, plan, indices, classNames, paths, prepared.datasetRoot, source, evalBatchSize(config));
+  const metricsText = await fs.readFile(writer.path(RUN_FILES.metrics), 'utf8').catch(() => '');
+  const confusionByEpoch = splitMetrics(parseMetricsLines(metricsText))
+    .epochs.filter((e) => e.valConfusion)
+    .map((e) => ({ epoch: e.epoch, confusion: e.valConfusion! }));
+  await writer.writeJson(RUN_FILES.evaluation, { ...evaluation, ...(confusionByEpoch.length ? { confusionByEpoch } : {}) });
+  emit({ type: 'evaluationWritten', accuracy: evaluation.accuracy, path: writer.path(RUN_FILES.evaluation) });
+  if (parts.test.length > 0) {
+    const test = await evaluateIndices(model, plan, parts.test, classNames, paths, prepared.datasetRoot, 'test', evalBatchSize(config));
+    await writer.writeJson('test-evaluation.json', test);
+    await writer.update({ testAccuracy: test.accuracy });
+    emit({ type: 'log', level: 'info', message: `Test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${parts.test.length} held-out images` });
+  }
+}
+
+export async function evaluateIndices(
+  model: tf.LayersModel,
+  plan: BatchPlan,
+  indices: readonly number[],
+  labels: readonly string[],
+  paths: readonly string[],
+  root: string,
+  source: string,
+  batchSize: number,
+): Promise<Evaluation> {
+  const result = await predictIndices(model, plan, indices, batchSize);
+  const evaluation = evaluationFromPredictions({
+    labels,
+    trueIdx: indices.map((i) => plan.labels[i]),
+    predIdx: result.predicted,
+    confidences: result.confidences,
+    paths: indices.map((i) => paths[i]),
+    source,
+  });
+  return { ...evaluation, root };
+}
+
+async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Promise<TrainOutcome> {
+  if (err instanceof UsageError && !prepared) throw err;
+  const message = (err as Error).message ?? String(err);
+  const errorPath = err instanceof RunWriteError ? err.path : undefined;
+  if (prepared) {
+    // Best effort: when the disk is full this write may fail too; the reader then shows `interrupted`.
+    await prepared.writer
+      .update({ status: 'failed', endedAt: new Date().toISOString(), pid: undefined, error: { message, ...(errorPath ? { path: errorPath } : {}) } })
+      .catch(() => undefined);
+  }
+  emit({
+    type: 'runFailed',
+    runId: prepared?.writer.current.id ?? null,
+    runDir: prepared?.writer.runDir ?? null,
+    message,
+    ...(errorPath ? { path: errorPath } : {}),
+  });
+  return { status: 'failed', runId: prepared?.writer.current.id ?? null, runDir: prepared?.writer.runDir ?? null, message };
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
