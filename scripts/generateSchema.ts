@@ -15,7 +15,8 @@ function main(): void {
     } catch {
       // A missing file is simply out of date.
     }
-    if (current !== text) {
+    // Compared as JSON: reformatting the file is not drift.
+    if (!sameJson(current, text)) {
       console.error(`${SCHEMA_PATH} is out of date: run node --import tsx scripts/generateSchema.ts`);
       process.exit(1);
     }
@@ -24,6 +25,14 @@ function main(): void {
   }
   writeFileSync(SCHEMA_PATH, text);
   console.log(`wrote ${SCHEMA_PATH} (${text.length} bytes)`);
+}
+
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 main();

@@ -46,7 +46,11 @@ interface Origin {
  * command-line overrides (camelCase keys; string values are parsed strictly, other values are taken as
  * JSON values; undefined values are skipped; dotted keys such as `cnn.filters` reach nested fields).
  */
-export function resolveConfig(fileConfig: unknown, overrides: Record<string, unknown> = {}, source?: string): TrainingConfig {
+export function resolveConfig(
+  fileConfig: unknown,
+  overrides: Record<string, unknown> = {},
+  source?: string,
+): TrainingConfig {
   let config: Record<string, unknown> = { ...DEFAULT_CONFIG };
   if (fileConfig !== undefined && fileConfig !== null) {
     const origin: Origin = { file: source ?? 'config', fromCommandLine: false };
@@ -67,7 +71,9 @@ export function resolveConfig(fileConfig: unknown, overrides: Record<string, unk
   // A deep copy, so that a caller mutating its config can never change the shared defaults.
   const resolved = structuredClone(config) as unknown as TrainingConfig;
   const hasFile = fileConfig !== undefined && fileConfig !== null;
-  checkCrossFieldRules(resolved, (fields) => (hasFile && !fields.some((f) => f in overrides) ? `${source ?? 'config'}: ` : ''));
+  checkCrossFieldRules(resolved, (fields) =>
+    hasFile && !fields.some((f) => f in overrides) ? `${source ?? 'config'}: ` : '',
+  );
   return resolved;
 }
 
@@ -97,7 +103,8 @@ export function describeConfig(config: TrainingConfig): string {
   if (config.testSplit > 0) parts.push(`test ${config.testSplit}`);
   if (config.augment) parts.push('augment');
   if (config.schedule.type !== 'constant') parts.push(`schedule ${config.schedule.type}`);
-  if (config.earlyStopping) parts.push(`early stopping (${config.earlyStopping.monitor}, patience ${config.earlyStopping.patience})`);
+  if (config.earlyStopping)
+    parts.push(`early stopping (${config.earlyStopping.monitor}, patience ${config.earlyStopping.patience})`);
   if (config.classWeight !== 'none') parts.push(`class weight ${config.classWeight}`);
   return parts.join(', ');
 }
@@ -129,7 +136,12 @@ export function suggestName(name: string, candidates: readonly string[]): string
 
 // ---- walking the field description -------------------------------------------------------------
 
-function applyOverride(config: Record<string, unknown>, path: string[], value: unknown, origin: Origin): Record<string, unknown> {
+function applyOverride(
+  config: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+  origin: Origin,
+): Record<string, unknown> {
   // A dotted key becomes a nested partial object, so nested fields take the same merge rules as files.
   let partial: unknown = value;
   for (let i = path.length - 1; i >= 1; i--) partial = { [path[i]]: partial };
@@ -178,7 +190,8 @@ function validateValue(
     }
     case 'enum': {
       const numeric = spec.values.every((v) => typeof v === 'number');
-      const value = origin.fromCommandLine && numeric && typeof raw === 'string' ? parseStrictNumber(raw) : raw;
+      const value =
+        origin.fromCommandLine && numeric && typeof raw === 'string' ? parseStrictNumber(raw) : raw;
       if (!spec.values.includes(value as string | number)) {
         const hint = typeof raw === 'string' ? suggestName(raw, spec.values.map(String)) : undefined;
         throw invalid(path, `one of ${spec.values.join(', ')}`, raw, origin, hint);
@@ -213,7 +226,14 @@ function validateOptionalObject(
   if (raw === null || raw === 'none' || (origin.fromCommandLine && raw === 'null')) return null;
   if (raw === 'default') return { ...spec.defaults };
   const object = objectFrom(raw, path, origin, expected);
-  if (!object) throw invalid(path, expected, raw, origin, typeof raw === 'string' ? suggestName(raw, ['none', 'default']) : undefined);
+  if (!object)
+    throw invalid(
+      path,
+      expected,
+      raw,
+      origin,
+      typeof raw === 'string' ? suggestName(raw, ['none', 'default']) : undefined,
+    );
   // A partial object fills its gaps from what was already set, else from the defaults.
   const start = isRecord(base) ? base : spec.defaults;
   return mergeFields(spec.fields, object, start, path, origin);
@@ -230,14 +250,31 @@ function validateUnion(
   const expected = `one of ${typeNames.join(', ')} or an object with a "type"`;
   if (typeof raw === 'string' && spec.variants[raw]) return { type: raw, ...spec.variants[raw].defaults };
   const object = objectFrom(raw, path, origin, expected);
-  if (!object) throw invalid(path, expected, raw, origin, typeof raw === 'string' ? suggestName(raw, typeNames) : undefined);
+  if (!object)
+    throw invalid(
+      path,
+      expected,
+      raw,
+      origin,
+      typeof raw === 'string' ? suggestName(raw, typeNames) : undefined,
+    );
   const baseType = isRecord(base) && typeof base.type === 'string' ? base.type : undefined;
   // Files must name the type (as the schema says); a command-line partial may lean on the current one.
   const type = object.type ?? (origin.file === undefined ? baseType : undefined);
   const typePath = [...path, 'type'];
-  if (type === undefined) throw new ConfigError(`${prefix(origin)}${fieldName(typePath, origin)} is required: one of ${typeNames.join(', ')}`, typePath.join('.'));
+  if (type === undefined)
+    throw new ConfigError(
+      `${prefix(origin)}${fieldName(typePath, origin)} is required: one of ${typeNames.join(', ')}`,
+      typePath.join('.'),
+    );
   if (typeof type !== 'string' || !spec.variants[type]) {
-    throw invalid(typePath, `one of ${typeNames.join(', ')}`, type, origin, typeof type === 'string' ? suggestName(type, typeNames) : undefined);
+    throw invalid(
+      typePath,
+      `one of ${typeNames.join(', ')}`,
+      type,
+      origin,
+      typeof type === 'string' ? suggestName(type, typeNames) : undefined,
+    );
   }
   const variant = spec.variants[type];
   const start = type === baseType && isRecord(base) ? withoutKey(base, 'type') : variant.defaults;
@@ -247,7 +284,10 @@ function validateUnion(
       const owners = typeNames.filter((name) => spec.variants[name].fields[key]);
       if (owners.length > 0) {
         const keyPath = [...path, key].join('.');
-        throw new ConfigError(`${prefix(origin)}${keyPath} applies to ${path.join('.')} type ${owners.join(' or ')}, not ${type}`, keyPath);
+        throw new ConfigError(
+          `${prefix(origin)}${keyPath} applies to ${path.join('.')} type ${owners.join(' or ')}, not ${type}`,
+          keyPath,
+        );
       }
     }
   }
@@ -255,7 +295,12 @@ function validateUnion(
 }
 
 /** An object as given, or (on the command line) a JSON object string; undefined if it is neither. */
-function objectFrom(raw: unknown, path: string[], origin: Origin, expected: string): Record<string, unknown> | undefined {
+function objectFrom(
+  raw: unknown,
+  path: string[],
+  origin: Origin,
+  expected: string,
+): Record<string, unknown> | undefined {
   if (isRecord(raw)) return raw;
   if (origin.fromCommandLine && typeof raw === 'string' && raw.trim().startsWith('{')) {
     let parsed: unknown;
@@ -263,7 +308,10 @@ function objectFrom(raw: unknown, path: string[], origin: Origin, expected: stri
       parsed = JSON.parse(raw);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(`${fieldName(path, origin)} must be ${expected}; its JSON does not parse: ${detail}`, path.join('.'));
+      throw new ConfigError(
+        `${fieldName(path, origin)} must be ${expected}; its JSON does not parse: ${detail}`,
+        path.join('.'),
+      );
     }
     if (isRecord(parsed)) return parsed;
   }
@@ -279,7 +327,10 @@ function checkCrossFieldRules(config: TrainingConfig, where: (fields: string[]) 
     );
   }
   const schedule = config.schedule;
-  if ((schedule.type === 'cosine' || schedule.type === 'reduceOnPlateau') && schedule.minLearningRate > config.learningRate) {
+  if (
+    (schedule.type === 'cosine' || schedule.type === 'reduceOnPlateau') &&
+    schedule.minLearningRate > config.learningRate
+  ) {
     throw new ConfigError(
       `${where(['schedule', 'schedule.minLearningRate', 'learningRate'])}schedule.minLearningRate must not exceed learningRate (${config.learningRate}), got ${schedule.minLearningRate}`,
       'schedule.minLearningRate',
@@ -299,9 +350,18 @@ function unknownField(path: string[], known: string[], origin: Origin): ConfigEr
   return new ConfigError(`${prefix(origin)}unknown ${what} "${full(name)}"${hint}`, path.join('.'));
 }
 
-function invalid(path: string[], expected: string, got: unknown, origin: Origin, suggestion?: string): ConfigError {
+function invalid(
+  path: string[],
+  expected: string,
+  got: unknown,
+  origin: Origin,
+  suggestion?: string,
+): ConfigError {
   const hint = suggestion !== undefined && suggestion !== got ? ` — did you mean "${suggestion}"?` : '';
-  return new ConfigError(`${prefix(origin)}${fieldName(path, origin)} must be ${expected}, got ${show(got)}${hint}`, path.join('.'));
+  return new ConfigError(
+    `${prefix(origin)}${fieldName(path, origin)} must be ${expected}, got ${show(got)}${hint}`,
+    path.join('.'),
+  );
 }
 
 function prefix(origin: Origin): string {
@@ -327,7 +387,8 @@ function kindOf(value: unknown): string {
 }
 
 function describeRange(spec: NumberField): string {
-  if (spec.minExclusive && spec.maxExclusive) return `a number between ${spec.min} and ${spec.max}, both excluded`;
+  if (spec.minExclusive && spec.maxExclusive)
+    return `a number between ${spec.min} and ${spec.max}, both excluded`;
   if (spec.minExclusive) return `a number above ${spec.min} and at most ${spec.max}`;
   if (spec.maxExclusive) return `a number from ${spec.min} to below ${spec.max}`;
   return `a number from ${spec.min} to ${spec.max}`;

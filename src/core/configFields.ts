@@ -69,20 +69,30 @@ export interface UnionField {
   variants: Readonly<Record<string, UnionVariant>>;
 }
 
-export type FieldSpec = IntegerField | NumberField | EnumField | BooleanField | ObjectField | OptionalObjectField | UnionField;
+export type FieldSpec =
+  IntegerField | NumberField | EnumField | BooleanField | ObjectField | OptionalObjectField | UnionField;
 export type FieldMap = Readonly<Record<string, FieldSpec>>;
 
 /** Every key of T described: adding a config field without describing it fails to compile. */
 type FieldsOf<T> = { readonly [K in keyof T]-?: FieldSpec };
 
-const integer = (description: string, min: number, max: number): IntegerField => ({ kind: 'integer', description, min, max });
+const integer = (description: string, min: number, max: number): IntegerField => ({
+  kind: 'integer',
+  description,
+  min,
+  max,
+});
 const number = (
   description: string,
   min: number,
   max: number,
   bounds: { minExclusive?: boolean; maxExclusive?: boolean } = {},
 ): NumberField => ({ kind: 'number', description, min, max, ...bounds });
-const oneOf = (description: string, values: readonly (string | number)[]): EnumField => ({ kind: 'enum', description, values });
+const oneOf = (description: string, values: readonly (string | number)[]): EnumField => ({
+  kind: 'enum',
+  description,
+  values,
+});
 const boolean = (description: string): BooleanField => ({ kind: 'boolean', description });
 
 export const DEFAULT_CNN: Readonly<CnnOptions> = {
@@ -116,7 +126,9 @@ export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = {
 type ScheduleType = ScheduleConfig['type'];
 type ScheduleParams<K extends ScheduleType> = Omit<Extract<ScheduleConfig, { type: K }>, 'type'>;
 
-export const DEFAULT_SCHEDULES: { readonly [K in ScheduleType]: Readonly<Extract<ScheduleConfig, { type: K }>> } = {
+export const DEFAULT_SCHEDULES: {
+  readonly [K in ScheduleType]: Readonly<Extract<ScheduleConfig, { type: K }>>;
+} = {
   constant: { type: 'constant' },
   step: { type: 'step', stepSize: 10, gamma: 0.1 },
   cosine: { type: 'cosine', minLearningRate: 0 },
@@ -157,11 +169,17 @@ const CNN_FIELDS: FieldsOf<CnnOptions> = {
 
 const AUGMENT_FIELDS: FieldsOf<AugmentConfig> = {
   rotation: number('Largest random rotation, in degrees (0 = off).', 0, 180),
-  widthShift: number('Largest random horizontal shift, as a fraction of the width (0 = off).', 0, 1, { maxExclusive: true }),
-  heightShift: number('Largest random vertical shift, as a fraction of the height (0 = off).', 0, 1, { maxExclusive: true }),
+  widthShift: number('Largest random horizontal shift, as a fraction of the width (0 = off).', 0, 1, {
+    maxExclusive: true,
+  }),
+  heightShift: number('Largest random vertical shift, as a fraction of the height (0 = off).', 0, 1, {
+    maxExclusive: true,
+  }),
   horizontalFlip: boolean('Flip half of the images left to right.'),
   zoom: number('Largest random zoom in or out, as a fraction (0 = off).', 0, 1, { maxExclusive: true }),
-  brightness: number('Largest random brightness change, as a fraction (0 = off).', 0, 1, { maxExclusive: true }),
+  brightness: number('Largest random brightness change, as a fraction (0 = off).', 0, 1, {
+    maxExclusive: true,
+  }),
 };
 
 const EARLY_STOPPING_FIELDS: FieldsOf<EarlyStoppingConfig> = {
@@ -179,7 +197,10 @@ const SCHEDULE_FIELDS: { readonly [K in ScheduleType]: FieldsOf<ScheduleParams<K
   },
   cosine: { minLearningRate },
   reduceOnPlateau: {
-    factor: number('Factor the learning rate is multiplied by on a plateau.', 0, 1, { minExclusive: true, maxExclusive: true }),
+    factor: number('Factor the learning rate is multiplied by on a plateau.', 0, 1, {
+      minExclusive: true,
+      maxExclusive: true,
+    }),
     patience: integer('Epochs without validation-loss improvement before reducing.', 0, 1000),
     minLearningRate,
   },
@@ -200,13 +221,24 @@ function withoutType(defaults: Readonly<ScheduleConfig>): Record<string, unknown
 const SCHEDULE_VARIANTS: Record<string, UnionVariant> = Object.fromEntries(
   (Object.keys(SCHEDULE_FIELDS) as ScheduleType[]).map((type) => [
     type,
-    { description: SCHEDULE_DESCRIPTIONS[type], fields: SCHEDULE_FIELDS[type], defaults: withoutType(DEFAULT_SCHEDULES[type]) },
+    {
+      description: SCHEDULE_DESCRIPTIONS[type],
+      fields: SCHEDULE_FIELDS[type],
+      defaults: withoutType(DEFAULT_SCHEDULES[type]),
+    },
   ]),
 );
 
 export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
-  model: oneOf('Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field.', MODEL_PRESETS),
-  cnn: { kind: 'object', description: 'Options of the cnn preset (ignored by the others).', fields: CNN_FIELDS },
+  model: oneOf(
+    'Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field.',
+    MODEL_PRESETS,
+  ),
+  cnn: {
+    kind: 'object',
+    description: 'Options of the cnn preset (ignored by the others).',
+    fields: CNN_FIELDS,
+  },
   epochs: integer('Passes over the training images.', 1, 10000),
   batchSize: integer('Images per training step.', 1, 4096),
   learningRate: number('Initial learning rate of the optimizer.', 0, 10, { minExclusive: true }),
@@ -215,10 +247,17 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   imageSize: integer('Images are resized to imageSize × imageSize pixels.', 8, 1024),
   channels: oneOf('1 = greyscale, 3 = RGB.', [1, 3]),
   seed: integer('Seed of the split, the shuffling, the augmentation and the initial weights.', 0, 4294967295),
-  validationSplit: number('Fraction of each class held out for validation (class-folder layout, or split folders without a val folder).', 0, 0.9, {
+  validationSplit: number(
+    'Fraction of each class held out for validation (class-folder layout, or split folders without a val folder).',
+    0,
+    0.9,
+    {
+      maxExclusive: true,
+    },
+  ),
+  testSplit: number('Fraction of each class held out as a test set that training never sees.', 0, 0.9, {
     maxExclusive: true,
   }),
-  testSplit: number('Fraction of each class held out as a test set that training never sees.', 0, 0.9, { maxExclusive: true }),
   augment: {
     kind: 'optionalObject',
     description:
@@ -228,17 +267,25 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   },
   schedule: {
     kind: 'union',
-    description: 'Learning-rate schedule: a type name ("cosine") for its defaults, or an object with a type and its parameters.',
+    description:
+      'Learning-rate schedule: a type name ("cosine") for its defaults, or an object with a type and its parameters.',
     variants: SCHEDULE_VARIANTS,
   },
   earlyStopping: {
     kind: 'optionalObject',
-    description: 'Stop when the monitored validation metric stops improving: "none" (or null), "default", or an object.',
+    description:
+      'Stop when the monitored validation metric stops improving: "none" (or null), "default", or an object.',
     fields: EARLY_STOPPING_FIELDS,
     defaults: DEFAULT_EARLY_STOPPING,
   },
-  classWeight: oneOf('"balanced" weighs each class’s loss by n_samples / (n_classes × class count), as Keras/scikit-learn do.', ['none', 'balanced']),
-  backend: oneOf('Compute backend; auto takes the fastest one available and records why others were not used.', BACKEND_CHOICES),
+  classWeight: oneOf(
+    '"balanced" weighs each class’s loss by n_samples / (n_classes × class count), as Keras/scikit-learn do.',
+    ['none', 'balanced'],
+  ),
+  backend: oneOf(
+    'Compute backend; auto takes the fastest one available and records why others were not used.',
+    BACKEND_CHOICES,
+  ),
 };
 
 /** Keys a config file may hold besides the fields: editors add `$schema`. */

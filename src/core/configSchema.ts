@@ -2,7 +2,13 @@
 // description the trainer validates with (configFields.ts). scripts/generateSchema.ts writes it to
 // snippets/imagetrainer.schema.json, and a unit test keeps the committed file equal to this output.
 import { isRecord } from '../protocol/guards';
-import { CONFIG_FIELDS, CONFIG_FILE_META_KEYS, DEFAULT_CONFIG, type FieldMap, type FieldSpec } from './configFields';
+import {
+  CONFIG_FIELDS,
+  CONFIG_FILE_META_KEYS,
+  DEFAULT_CONFIG,
+  type FieldMap,
+  type FieldSpec,
+} from './configFields';
 
 export type JsonSchema = { [key: string]: JsonValue };
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -12,7 +18,10 @@ export const CONFIG_SCHEMA_ID = 'https://image-trainer.local/imagetrainer.schema
 export function buildConfigSchema(): JsonSchema {
   const meta: Record<string, JsonSchema> = {};
   for (const key of CONFIG_FILE_META_KEYS) {
-    meta[key] = { type: 'string', description: key === '$schema' ? 'The JSON schema of this file.' : 'A free comment.' };
+    meta[key] = {
+      type: 'string',
+      description: key === '$schema' ? 'The JSON schema of this file.' : 'A free comment.',
+    };
   }
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -59,13 +68,22 @@ function fieldSchema(spec: FieldSpec, defaultValue: unknown): JsonSchema {
     case 'boolean':
       return { type: 'boolean', ...common };
     case 'object':
-      return { type: 'object', ...common, properties: objectProperties(spec.fields, defaultValue), additionalProperties: false };
+      return {
+        type: 'object',
+        ...common,
+        properties: objectProperties(spec.fields, defaultValue),
+        additionalProperties: false,
+      };
     case 'optionalObject':
       return {
         ...common,
         anyOf: [
           { type: 'null', description: 'Off.' },
-          { type: 'string', enum: ['none', 'default'], description: '"none" turns it off; "default" uses the default values.' },
+          {
+            type: 'string',
+            enum: ['none', 'default'],
+            description: '"none" turns it off; "default" uses the default values.',
+          },
           {
             type: 'object',
             description: 'Fields left out take the default values.',
@@ -80,18 +98,16 @@ function fieldSchema(spec: FieldSpec, defaultValue: unknown): JsonSchema {
         ...common,
         anyOf: [
           { type: 'string', enum: types, description: 'A type name, with its default parameters.' },
-          ...types.map(
-            (type): JsonSchema => ({
-              type: 'object',
-              description: spec.variants[type].description,
-              properties: {
-                type: { type: 'string', const: type, description: spec.variants[type].description },
-                ...objectProperties(spec.variants[type].fields, spec.variants[type].defaults),
-              },
-              required: ['type'],
-              additionalProperties: false,
-            }),
-          ),
+          ...types.map((type): JsonSchema => ({
+            type: 'object',
+            description: spec.variants[type].description,
+            properties: {
+              type: { type: 'string', const: type, description: spec.variants[type].description },
+              ...objectProperties(spec.variants[type].fields, spec.variants[type].defaults),
+            },
+            required: ['type'],
+            additionalProperties: false,
+          })),
         ],
       };
     }

@@ -1,7 +1,14 @@
 // Classification metrics from predictions, the way scikit-learn computes them, so that figures can be
 // checked against it. Convention (sklearn's zero_division=0): a ratio whose denominator is 0 is 0 —
 // the precision of a class never predicted, the recall of a class with no support, F1 when P + R = 0.
-import type { AveragedMetrics, ClassMetrics, Evaluation, FoldSummary, MeanStd, Misclassified } from '../protocol/runRecord';
+import type {
+  AveragedMetrics,
+  ClassMetrics,
+  Evaluation,
+  FoldSummary,
+  MeanStd,
+  Misclassified,
+} from '../protocol/runRecord';
 
 export interface PredictionSet {
   labels: readonly string[];
@@ -17,7 +24,11 @@ export interface PredictionSet {
 }
 
 /** rows = true class, columns = predicted class. */
-export function confusionMatrix(trueIdx: readonly number[], predIdx: readonly number[], numClasses: number): number[][] {
+export function confusionMatrix(
+  trueIdx: readonly number[],
+  predIdx: readonly number[],
+  numClasses: number,
+): number[][] {
   if (trueIdx.length !== predIdx.length) {
     throw new RangeError(`confusionMatrix: ${trueIdx.length} true labels but ${predIdx.length} predictions`);
   }
@@ -26,7 +37,9 @@ export function confusionMatrix(trueIdx: readonly number[], predIdx: readonly nu
     const t = trueIdx[i];
     const p = predIdx[i];
     if (!isClassIndex(t, numClasses) || !isClassIndex(p, numClasses)) {
-      throw new RangeError(`confusionMatrix: class index out of range at example ${i} (true ${t}, predicted ${p}, ${numClasses} classes)`);
+      throw new RangeError(
+        `confusionMatrix: class index out of range at example ${i} (true ${t}, predicted ${p}, ${numClasses} classes)`,
+      );
     }
     matrix[t][p]++;
   }
@@ -79,11 +92,18 @@ export function evaluationFromPredictions(input: PredictionSet): Evaluation {
   const misclassified: Misclassified[] = [];
   for (let i = 0; i < trueIdx.length; i++) {
     if (trueIdx[i] !== predIdx[i]) {
-      misclassified.push({ path: paths[i], label: labels[trueIdx[i]], predicted: labels[predIdx[i]], confidence: confidences[i] });
+      misclassified.push({
+        path: paths[i],
+        label: labels[trueIdx[i]],
+        predicted: labels[predIdx[i]],
+        confidence: confidences[i],
+      });
     }
   }
   // Ties broken by path so that the list is the same on every run.
-  misclassified.sort((a, b) => b.confidence - a.confidence || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  misclassified.sort(
+    (a, b) => b.confidence - a.confidence || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
   const limit = input.topMisclassified ?? Infinity;
   const evaluation: Evaluation = {
     labels: [...labels],
@@ -119,7 +139,9 @@ export function summarizeFolds(evaluations: readonly Evaluation[]): FoldSummary 
   const labels = evaluations[0].labels;
   for (const evaluation of evaluations) {
     if (evaluation.labels.join('\u0000') !== labels.join('\u0000')) {
-      throw new RangeError(`summarizeFolds: folds have different labels (${labels.join(', ')} vs ${evaluation.labels.join(', ')})`);
+      throw new RangeError(
+        `summarizeFolds: folds have different labels (${labels.join(', ')} vs ${evaluation.labels.join(', ')})`,
+      );
     }
   }
   const over = (get: (e: Evaluation) => number): MeanStd => meanStd(evaluations.map(get));

@@ -26,7 +26,8 @@ export function createRng(seed: number): Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const nextInt = (n: number): number => {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`nextInt needs a positive whole number, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new RangeError(`nextInt needs a positive whole number, got ${n}`);
     return Math.floor(nextFloat() * n);
   };
   return {

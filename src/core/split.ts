@@ -51,9 +51,14 @@ export function stratifiedSplit(entries: readonly DatasetEntry[], options: Split
   const unique = uniqueEntries(entries);
   const hasFolder = (name: DatasetSplitName): boolean => unique.some((e) => e.split === name);
   const isSplitFolders = unique.some((e) => e.split !== undefined);
-  if (!isSplitFolders) return finish(options.seed, divideByClass(unique, options.validationSplit, options.testSplit, options.seed));
+  if (!isSplitFolders)
+    return finish(
+      options.seed,
+      divideByClass(unique, options.validationSplit, options.testSplit, options.seed),
+    );
 
-  const inFolder = (name: DatasetSplitName): SplitEntry[] => unique.filter((e) => (e.split ?? 'train') === name).map(toSplitEntry);
+  const inFolder = (name: DatasetSplitName): SplitEntry[] =>
+    unique.filter((e) => (e.split ?? 'train') === name).map(toSplitEntry);
   const carveValidation = hasFolder('validation') ? 0 : options.validationSplit;
   const carveTest = hasFolder('test') ? 0 : options.testSplit;
   const fromTrain = divideByClass(inFolder('train'), carveValidation, carveTest, options.seed);
@@ -72,8 +77,10 @@ export function kFoldSplits(entries: readonly DatasetEntry[], k: number, seed: n
   const unique = uniqueEntries(entries);
   const test = unique.filter((e) => e.split === 'test').map(toSplitEntry);
   const pool = unique.filter((e) => e.split !== 'test').map(toSplitEntry);
-  if (!Number.isInteger(k) || k < 2) throw new RangeError(`k-fold needs a whole number of folds of at least 2, got ${k}`);
-  if (k > pool.length) throw new RangeError(`k-fold with ${k} folds needs at least ${k} images, got ${pool.length}`);
+  if (!Number.isInteger(k) || k < 2)
+    throw new RangeError(`k-fold needs a whole number of folds of at least 2, got ${k}`);
+  if (k > pool.length)
+    throw new RangeError(`k-fold with ${k} folds needs at least ${k} images, got ${pool.length}`);
 
   const foldOf = new Map<SplitEntry, number>();
   // Continuing the round-robin across classes keeps the folds' total sizes within one of each other.
@@ -100,7 +107,11 @@ export function classCounts(
 ): { counts: SplitCounts; classCounts: Record<string, SplitCounts> } {
   const perClass: Record<string, SplitCounts> = {};
   for (const name of classNames) perClass[name] = { train: 0, validation: 0, test: 0 };
-  const counts: SplitCounts = { train: split.train.length, validation: split.validation.length, test: split.test.length };
+  const counts: SplitCounts = {
+    train: split.train.length,
+    validation: split.validation.length,
+    test: split.test.length,
+  };
   for (const part of ['train', 'validation', 'test'] as const) {
     for (const entry of split[part]) {
       perClass[entry.label] ??= { train: 0, validation: 0, test: 0 };
@@ -118,7 +129,12 @@ interface Parts {
   test: SplitEntry[];
 }
 
-function divideByClass(entries: readonly SplitEntry[], validationSplit: number, testSplit: number, seed: number): Parts {
+function divideByClass(
+  entries: readonly SplitEntry[],
+  validationSplit: number,
+  testSplit: number,
+  seed: number,
+): Parts {
   const parts: Parts = { train: [], validation: [], test: [] };
   for (const [label, members] of byClass(entries)) {
     const shuffled = shuffleClass(members, seed, 'split', label);
@@ -150,7 +166,10 @@ function shuffleClass<T>(sortedMembers: readonly T[], seed: number, purpose: str
 /** One entry per path, chosen independently of the input order. */
 function uniqueEntries(entries: readonly DatasetEntry[]): DatasetEntry[] {
   const sorted = [...entries].sort(
-    (a, b) => compareStrings(a.path, b.path) || compareStrings(a.label, b.label) || compareStrings(a.split ?? '', b.split ?? ''),
+    (a, b) =>
+      compareStrings(a.path, b.path) ||
+      compareStrings(a.label, b.label) ||
+      compareStrings(a.split ?? '', b.split ?? ''),
   );
   return sorted.filter((entry, i) => i === 0 || sorted[i - 1].path !== entry.path);
 }
@@ -161,7 +180,8 @@ function toSplitEntry(entry: DatasetEntry): SplitEntry {
 
 /** Each split sorted by label then path: split.json reads and diffs well; the trainer shuffles per epoch. */
 function finish(seed: number, parts: Parts): SplitRecord {
-  const order = (a: SplitEntry, b: SplitEntry): number => compareStrings(a.label, b.label) || compareStrings(a.path, b.path);
+  const order = (a: SplitEntry, b: SplitEntry): number =>
+    compareStrings(a.label, b.label) || compareStrings(a.path, b.path);
   return {
     seed,
     train: parts.train.map(toSplitEntry).sort(order),

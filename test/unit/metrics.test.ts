@@ -82,7 +82,14 @@ test('an empty evaluation gives zeros, not NaN', () => {
 test('evaluationFromPredictions lists mistakes most confident first, optionally the top few', () => {
   const paths = trueIdx.map((_, i) => `img${i}.png`);
   const confidences = [0.9, 0.8, 0.55, 0.7, 0.6, 0.65, 0.99, 0.9, 0.85, 0.7];
-  const evaluation = evaluationFromPredictions({ labels, trueIdx, predIdx, confidences, paths, source: 'validation' });
+  const evaluation = evaluationFromPredictions({
+    labels,
+    trueIdx,
+    predIdx,
+    confidences,
+    paths,
+    source: 'validation',
+  });
   assert.equal(evaluation.source, 'validation');
   assert.deepEqual(evaluation.labels, labels);
   assert.deepEqual(evaluation.confusion[0], [2, 1, 1]);
@@ -94,10 +101,23 @@ test('evaluationFromPredictions lists mistakes most confident first, optionally 
     { path: 'img9.png', label: 'c', predicted: 'b', confidence: 0.7 },
     { path: 'img2.png', label: 'a', predicted: 'b', confidence: 0.55 },
   ]);
-  const top = evaluationFromPredictions({ labels, trueIdx, predIdx, confidences, paths, topMisclassified: 2 });
-  assert.deepEqual(top.misclassified.map((m) => m.path), ['img6.png', 'img3.png']);
+  const top = evaluationFromPredictions({
+    labels,
+    trueIdx,
+    predIdx,
+    confidences,
+    paths,
+    topMisclassified: 2,
+  });
+  assert.deepEqual(
+    top.misclassified.map((m) => m.path),
+    ['img6.png', 'img3.png'],
+  );
   assert.equal(top.source, undefined);
-  assert.throws(() => evaluationFromPredictions({ labels, trueIdx, predIdx, confidences: [1], paths }), RangeError);
+  assert.throws(
+    () => evaluationFromPredictions({ labels, trueIdx, predIdx, confidences: [1], paths }),
+    RangeError,
+  );
 });
 
 test('balanced class weights are n_samples / (n_classes × count)', () => {
@@ -120,15 +140,29 @@ test('meanStd is the mean and the population standard deviation', () => {
 
 test('summarizeFolds: mean ± std of every metric equals the folds’ mean, confusion matrices summed', () => {
   const fold = (t: number[], p: number[]): Evaluation =>
-    evaluationFromPredictions({ labels: ['a', 'b'], trueIdx: t, predIdx: p, confidences: t.map(() => 0.5), paths: t.map((_, i) => `${i}`) });
-  const folds = [fold([0, 0, 1, 1], [0, 0, 1, 1]), fold([0, 0, 1, 1], [0, 1, 1, 1]), fold([0, 1, 1], [1, 1, 0])];
+    evaluationFromPredictions({
+      labels: ['a', 'b'],
+      trueIdx: t,
+      predIdx: p,
+      confidences: t.map(() => 0.5),
+      paths: t.map((_, i) => `${i}`),
+    });
+  const folds = [
+    fold([0, 0, 1, 1], [0, 0, 1, 1]),
+    fold([0, 0, 1, 1], [0, 1, 1, 1]),
+    fold([0, 1, 1], [1, 1, 0]),
+  ];
   // accuracies: 4/4 = 1, 3/4 = 0.75, 1/3 → mean (1 + 0.75 + 1/3)/3
   const summary = summarizeFolds(folds);
   assert.equal(summary.folds, 3);
   const accuracies = [1, 0.75, 1 / 3];
   const mean = accuracies.reduce((a, b) => a + b) / 3;
   close(summary.accuracy.mean, mean, 'accuracy mean');
-  close(summary.accuracy.std, Math.sqrt(accuracies.reduce((a, v) => a + (v - mean) ** 2, 0) / 3), 'accuracy std');
+  close(
+    summary.accuracy.std,
+    Math.sqrt(accuracies.reduce((a, v) => a + (v - mean) ** 2, 0) / 3),
+    'accuracy std',
+  );
   for (const kind of ['macro', 'weighted'] as const) {
     for (const key of ['precision', 'recall', 'f1'] as const) {
       close(summary[kind][key].mean, folds.reduce((a, f) => a + f[kind][key], 0) / 3, `${kind} ${key}`);

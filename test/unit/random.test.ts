@@ -20,7 +20,10 @@ test('nextFloat stays in [0, 1) and is roughly uniform', () => {
   assert.ok(Math.abs(mean - 0.5) < 0.02, `mean ${mean}`);
   const buckets = new Array<number>(10).fill(0);
   for (const v of values) buckets[Math.floor(v * 10)]++;
-  assert.ok(buckets.every((b) => b > 850 && b < 1150), `buckets ${buckets.join(',')}`);
+  assert.ok(
+    buckets.every((b) => b > 850 && b < 1150),
+    `buckets ${buckets.join(',')}`,
+  );
 });
 
 test('nextInt covers 0..n-1 and nothing else, and rejects a bad n', () => {
@@ -38,7 +41,10 @@ test('shuffle returns a new permutation and leaves the input alone', () => {
   const shuffled = createRng(3).shuffle(input);
   assert.deepEqual(input, copy);
   assert.notDeepEqual(shuffled, input);
-  assert.deepEqual([...shuffled].sort((a, b) => a - b), input);
+  assert.deepEqual(
+    [...shuffled].sort((a, b) => a - b),
+    input,
+  );
   assert.deepEqual(createRng(3).shuffle(input), shuffled);
 });
 
@@ -46,7 +52,10 @@ test('shuffle puts each element in each position about equally often', () => {
   const counts = [0, 0, 0];
   const rng = createRng(11);
   for (let i = 0; i < 3000; i++) counts[rng.shuffle(['a', 'b', 'c']).indexOf('a')]++;
-  assert.ok(counts.every((c) => c > 850 && c < 1150), `positions of "a": ${counts.join(',')}`);
+  assert.ok(
+    counts.every((c) => c > 850 && c < 1150),
+    `positions of "a": ${counts.join(',')}`,
+  );
 });
 
 test('normal has mean about 0 and standard deviation about 1', () => {

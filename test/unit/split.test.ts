@@ -8,12 +8,14 @@ import { createRng } from '../../src/core/random';
 function dataset(sizes: Record<string, number>): DatasetEntry[] {
   const entries: DatasetEntry[] = [];
   for (const [label, n] of Object.entries(sizes)) {
-    for (let i = 0; i < n; i++) entries.push({ path: `${label}/img ${String(i).padStart(3, '0')}.png`, label });
+    for (let i = 0; i < n; i++)
+      entries.push({ path: `${label}/img ${String(i).padStart(3, '0')}.png`, label });
   }
   return entries;
 }
 
-const allPaths = (split: SplitRecord): string[] => [...split.train, ...split.validation, ...split.test].map((e) => e.path);
+const allPaths = (split: SplitRecord): string[] =>
+  [...split.train, ...split.validation, ...split.test].map((e) => e.path);
 
 function assertNoLeak(split: SplitRecord): void {
   const seen = new Set<string>();
@@ -50,7 +52,10 @@ test('each class keeps its proportions within one image', () => {
   const { classCounts: perClass } = classCounts(split);
   for (const [label, n] of Object.entries(sizes)) {
     // e.g. cat: 50 × 0.2 = 10 validation, 50 × 0.1 = 5 test.
-    assert.ok(Math.abs(perClass[label].validation - n * 0.2) <= 1, `${label} validation ${perClass[label].validation}`);
+    assert.ok(
+      Math.abs(perClass[label].validation - n * 0.2) <= 1,
+      `${label} validation ${perClass[label].validation}`,
+    );
     assert.ok(Math.abs(perClass[label].test - n * 0.1) <= 1, `${label} test ${perClass[label].test}`);
     assert.equal(perClass[label].train + perClass[label].validation + perClass[label].test, n);
   }
@@ -65,14 +70,23 @@ test('small classes keep one training image, and one validation image when they 
   assert.deepEqual(allocateClass(10, 0.2, 0), { train: 8, validation: 2, test: 0 });
   assert.deepEqual(allocateClass(0, 0.2, 0.2), { train: 0, validation: 0, test: 0 });
   for (let n = 1; n <= 40; n++) {
-    for (const [v, t] of [[0.1, 0], [0.5, 0.3], [0.85, 0.1], [0, 0.5]]) {
+    for (const [v, t] of [
+      [0.1, 0],
+      [0.5, 0.3],
+      [0.85, 0.1],
+      [0, 0.5],
+    ]) {
       const a = allocateClass(n, v, t);
       assert.equal(a.train + a.validation + a.test, n);
       assert.ok(a.train >= 1, `n=${n} v=${v} t=${t}`);
       if (v > 0 && n >= 2) assert.ok(a.validation >= 1, `n=${n} v=${v} t=${t}`);
     }
   }
-  const split = stratifiedSplit(dataset({ a: 1, b: 2, c: 20 }), { validationSplit: 0.2, testSplit: 0, seed: 3 });
+  const split = stratifiedSplit(dataset({ a: 1, b: 2, c: 20 }), {
+    validationSplit: 0.2,
+    testSplit: 0,
+    seed: 3,
+  });
   const perClass = classCounts(split).classCounts;
   assert.deepEqual(perClass.a, { train: 1, validation: 0, test: 0 });
   assert.deepEqual(perClass.b, { train: 1, validation: 1, test: 0 });
@@ -82,13 +96,18 @@ test('a class added later does not change the other classes’ split', () => {
   const options = { validationSplit: 0.2, testSplit: 0, seed: 5 };
   const before = stratifiedSplit(dataset({ cat: 20, dog: 20 }), options);
   const after = stratifiedSplit(dataset({ cat: 20, dog: 20, emu: 9 }), options);
-  const catsOf = (s: SplitRecord): string[] => s.validation.filter((e) => e.label === 'cat').map((e) => e.path);
+  const catsOf = (s: SplitRecord): string[] =>
+    s.validation.filter((e) => e.label === 'cat').map((e) => e.path);
   assert.deepEqual(catsOf(after), catsOf(before));
 });
 
 test('a path listed twice is kept once', () => {
   const entries = dataset({ cat: 6, dog: 6 });
-  const split = stratifiedSplit([...entries, ...entries.slice(0, 4)], { validationSplit: 0.5, testSplit: 0, seed: 1 });
+  const split = stratifiedSplit([...entries, ...entries.slice(0, 4)], {
+    validationSplit: 0.5,
+    testSplit: 0,
+    seed: 1,
+  });
   assertNoLeak(split);
   assert.equal(allPaths(split).length, 12);
 });
@@ -96,7 +115,11 @@ test('a path listed twice is kept once', () => {
 test('split folders are used as given; a missing val folder is carved out of train', () => {
   const withFolders: DatasetEntry[] = [
     ...dataset({ cat: 10, dog: 10 }).map((e) => ({ ...e, path: `train/${e.path}`, split: 'train' as const })),
-    ...dataset({ cat: 3, dog: 2 }).map((e) => ({ ...e, path: `val/${e.path}`, split: 'validation' as const })),
+    ...dataset({ cat: 3, dog: 2 }).map((e) => ({
+      ...e,
+      path: `val/${e.path}`,
+      split: 'validation' as const,
+    })),
     ...dataset({ cat: 2, dog: 2 }).map((e) => ({ ...e, path: `test/${e.path}`, split: 'test' as const })),
   ];
   const given = stratifiedSplit(withFolders, { validationSplit: 0.2, testSplit: 0.3, seed: 1 });
@@ -109,7 +132,10 @@ test('split folders are used as given; a missing val folder is carved out of tra
   const carved = stratifiedSplit(noVal, { validationSplit: 0.2, testSplit: 0.3, seed: 1 });
   assertNoLeak(carved);
   assert.ok(carved.validation.every((e) => e.path.startsWith('train/')));
-  assert.ok(carved.test.every((e) => e.path.startsWith('test/')), 'the test folder is not topped up from train');
+  assert.ok(
+    carved.test.every((e) => e.path.startsWith('test/')),
+    'the test folder is not topped up from train',
+  );
   assert.deepEqual(classCounts(carved).classCounts.cat, { train: 8, validation: 2, test: 2 });
   assert.deepEqual(classCounts(carved).counts, { train: 16, validation: 4, test: 4 });
 });
@@ -155,5 +181,9 @@ test('classCounts lists every named class, with zeros for an absent one', () => 
   assert.deepEqual(counts, { train: 6, validation: 2, test: 0 });
   assert.deepEqual(perClass.c, { train: 0, validation: 0, test: 0 });
   assert.deepEqual(perClass.a, { train: 3, validation: 1, test: 0 });
-  assert.deepEqual(sortedLabels([{ label: 'b' }, { label: 'a' }, { label: 'B' }, { label: 'a' }]), ['B', 'a', 'b']);
+  assert.deepEqual(sortedLabels([{ label: 'b' }, { label: 'a' }, { label: 'B' }, { label: 'a' }]), [
+    'B',
+    'a',
+    'b',
+  ]);
 });
