@@ -72,7 +72,10 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const span = max - min;
   const rough = span / Math.max(count, 1);
   const magnitude = Math.pow(10, Math.floor(Math.log10(rough)));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? magnitude * 10;
+  // The round step whose tick count comes closest to the one asked for.
+  const step = [1, 2, 5, 10]
+    .map((m) => m * magnitude)
+    .reduce((best, s) => (Math.abs(span / s - count) < Math.abs(span / best - count) ? s : best));
   const ticks: number[] = [];
   for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) {
     ticks.push(Number(t.toPrecision(12)));

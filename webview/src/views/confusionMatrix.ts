@@ -36,7 +36,8 @@ export function examplesOfCell(evaluation: Evaluation, cell: CellRef): Misclassi
     .sort((a, b) => b.confidence - a.confidence);
 }
 
-function onGridKey(event: KeyboardEvent, ctx: ViewContext, focused: CellRef): void {
+function onGridKey(event: KeyboardEvent, ctx: ViewContext): void {
+  const focused = ctx.getState().ui.focusedCell;
   const moves: Record<string, [number, number]> = {
     ArrowUp: [-1, 0],
     ArrowDown: [1, 0],
@@ -160,7 +161,7 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
     {
       class: 'matrix',
       attrs: { role: 'grid', 'aria-label': 'Confusion matrix: rows are true classes, columns predicted classes' },
-      on: { keydown: (e) => onGridKey(e, ctx, focusedCell) },
+      on: { keydown: (e) => onGridKey(e, ctx) },
     },
     el(doc, 'thead', {}, headRow),
     el(doc, 'tbody', {}, ...rows),

@@ -1,0 +1,217 @@
+// Deterministic run records for the dashboard's tests, benchmark and screenshot harness: the same
+// shapes the run store produces, with curves that look like training and an evaluation whose
+// misclassified list agrees with its confusion matrix.
+import { DEFAULT_CONFIG } from '../../src/core/configFields';
+import type { TrainingConfig } from '../../src/protocol/config';
+import type {
+  BatchMetrics,
+  EpochMetrics,
+  Evaluation,
+  Misclassified,
+  RunDetails,
+  RunStatus,
+  RunSummary,
+} from '../../src/protocol/runRecord';
+import type { DashboardSnapshot } from '../../src/protocol/webviewMessages';
+
+export interface RunOptions {
+  index: number;
+  epochs: number;
+  totalEpochs?: number;
+  batchesPerEpoch?: number;
+  classes?: string[];
+  status?: RunStatus;
+  group?: string | null;
+  datasetRoot?: string;
+  withEvaluation?: boolean;
+  confusionByEpoch?: boolean;
+}
+
+export const DEFAULT_CLASSES = ['cat', 'dog', 'bird'];
+
+/** A small deterministic PRNG (mulberry32) so fixtures never change between runs. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function runId(index: number): string {
+  return `2026-11-26T10-${String(Math.floor(index / 60)).padStart(2, '0')}-${String(index % 60).padStart(2, '0')}-run${index}`;
+}
+
+export function configFor(index: number): TrainingConfig {
+  const learningRates = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+  return {
+    ...DEFAULT_CONFIG,
+    learningRate: learningRates[index % learningRates.length],
+    batchSize: [16, 32, 64][index % 3],
+    optimizer: (['adam', 'sgd', 'rmsprop'] as const)[index % 3],
+    seed: 42,
+  };
+}
+
+export function makeEpochs(index: number, count: number): EpochMetrics[] {
+  const random = prng(index + 1);
+  const rate = 0.04 + (index % 7) * 0.01;
+  return Array.from({ length: count }, (_, i) => {
+    const epoch = i + 1;
+    const progress = 1 - Math.exp(-rate * epoch * 3);
+    const noise = (random() - 0.5) * 0.02;
+    return {
+      epoch,
+      loss: 1.1 * (1 - progress) + 0.05 + noise,
+      accuracy: 0.34 + 0.6 * progress + noise,
+      valLoss: 1.15 * (1 - progress) + 0.12 + noise,
+      valAccuracy: 0.33 + 0.55 * progress - noise,
+      learningRate: configFor(index).learningRate * Math.pow(0.9, Math.floor(i / 10)),
+      durationMs: 1000 + Math.round(random() * 200),
+      samplesPerSecond: 300 + Math.round(random() * 40),
+    };
+  });
+}
+
+export function makeBatches(epochs: readonly EpochMetrics[], perEpoch: number): BatchMetrics[] {
+  return epochs.flatMap((e) =>
+    Array.from({ length: perEpoch }, (_, b) => ({
+      kind: 'batch' as const,
+      epoch: e.epoch,
+      batch: b,
+      loss: e.loss * (1.1 - (0.2 * b) / perEpoch),
+      accuracy: e.accuracy * (0.95 + (0.05 * b) / perEpoch),
+    })),
+  );
+}
+
+/** An evaluation with a made-up matrix, per-class metrics derived from it, and the mistakes listed. */
+export function makeEvaluation(index: number, classes: readonly string[], withEpochs = false): Evaluation {
+  const random = prng(1000 + index);
+  const n = classes.length;
+  const confusion = classes.map((_, r) =>
+    classes.map((__, c) => (r === c ? 20 + Math.floor(random() * 10) : Math.floor(random() * 4))),
+  );
+  // One cell is always empty so tests can ask for an honest "none".
+  if (n > 2) confusion[0][n - 1] = 0;
+  const misclassified: Misclassified[] = [];
+  classes.forEach((label, r) =>
+    classes.forEach((predicted, c) => {
+      if (r === c) return;
+      for (let k = 0; k < confusion[r][c]; k++) {
+        misclassified.push({ path: `${label}/${label}-${c}-${k}.png`, label, predicted, confidence: 0.5 + ((k * 7 + c) % 10) / 21 });
+      }
+    }),
+  );
+  const total = confusion.flat().reduce((a, b) => a + b, 0);
+  const correct = classes.reduce((a, _, i) => a + confusion[i][i], 0);
+  const perClass = classes.map((label, i) => {
+    const support = confusion[i].reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + row[i], 0);
+    const precision = predicted === 0 ? 0 : confusion[i][i] / predicted;
+    const recall = support === 0 ? 0 : confusion[i][i] / support;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    return { label, precision, recall, f1, support };
+  });
+  const mean = (key: 'precision' | 'recall' | 'f1') => perClass.reduce((a, c) => a + c[key], 0) / n;
+  const weighted = (key: 'precision' | 'recall' | 'f1') => perClass.reduce((a, c) => a + c[key] * c.support, 0) / total;
+  return {
+    labels: [...classes],
+    confusion,
+    accuracy: correct / total,
+    macro: { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') },
+    weighted: { precision: weighted('precision'), recall: weighted('recall'), f1: weighted('f1') },
+    perClass,
+    misclassified,
+    source: 'test',
+    confusionByEpoch: withEpochs
+      ? [1, 2, 3].map((epoch) => ({ epoch, confusion: confusion.map((row, r) => row.map((v, c) => (r === c ? Math.max(0, v - 4 + epoch) : v + 3 - epoch))) }))
+      : undefined,
+  };
+}
+
+export function makeRun(options: RunOptions): RunDetails {
+  const classes = options.classes ?? DEFAULT_CLASSES;
+  const id = runId(options.index);
+  const status = options.status ?? 'completed';
+  const totalEpochs = options.totalEpochs ?? options.epochs;
+  const epochs = makeEpochs(options.index, options.epochs);
+  const batches = makeBatches(epochs, options.batchesPerEpoch ?? 0);
+  const evaluation = options.withEvaluation === false ? null : makeEvaluation(options.index, classes, options.confusionByEpoch);
+  const config = { ...configFor(options.index), epochs: totalEpochs };
+  const datasetRoot = options.datasetRoot ?? '/data/pets';
+  const best = epochs.reduce<EpochMetrics | null>((b, e) => (b === null || (e.valAccuracy ?? 0) > (b.valAccuracy ?? 0) ? e : b), null);
+  const last = epochs[epochs.length - 1];
+  const createdAt = new Date(Date.UTC(2026, 10, 26, 10, 0, options.index)).toISOString();
+  const counts = { train: 600, validation: 150, test: 150 };
+  const summary: RunSummary = {
+    id,
+    runDir: `/work/runs/${id}`,
+    status,
+    createdAt,
+    updatedAt: createdAt,
+    model: config.model,
+    epochsCompleted: epochs.length,
+    totalEpochs,
+    bestEpoch: best?.epoch ?? null,
+    bestValAccuracy: best?.valAccuracy ?? null,
+    lastValAccuracy: last?.valAccuracy ?? null,
+    lastValLoss: last?.valLoss ?? null,
+    testAccuracy: evaluation?.accuracy ?? null,
+    datasetRoot,
+    classNames: [...classes],
+    backend: 'wasm',
+    group: options.group ?? null,
+    config,
+    error: status === 'failed' ? 'out of memory' : null,
+  };
+  return {
+    summary,
+    record: {
+      formatVersion: 1,
+      id,
+      status,
+      createdAt,
+      updatedAt: createdAt,
+      config,
+      dataset: {
+        root: datasetRoot,
+        layout: 'class-folders',
+        classNames: [...classes],
+        counts,
+        classCounts: Object.fromEntries(classes.map((c) => [c, { train: 200, validation: 50, test: 50 }])),
+        skipped: [{ path: 'cat/broken.png', reason: 'truncated PNG' }],
+      },
+      backend: 'wasm',
+      backendNotes: ['tensorflow: module not installed'],
+      epochsCompleted: epochs.length,
+      bestEpoch: best?.epoch,
+      bestValAccuracy: best?.valAccuracy ?? undefined,
+      ...(options.group ? { group: options.group } : {}),
+    },
+    epochs,
+    batches,
+    evaluation,
+  };
+}
+
+/** A full snapshot: `runCount` runs of `epochs` epochs, the first selected. */
+export function makeSnapshot(runCount: number, epochs: number, overrides: Partial<DashboardSnapshot> = {}): { snapshot: DashboardSnapshot; all: RunDetails[] } {
+  const all = Array.from({ length: runCount }, (_, i) =>
+    makeRun({ index: i, epochs, group: i % 4 === 0 ? 'sweep-lr' : null, batchesPerEpoch: i === 0 ? 4 : 0, confusionByEpoch: i === 0 }),
+  );
+  const snapshot: DashboardSnapshot = {
+    runs: all.map((r) => r.summary),
+    selectedRunId: all[0]?.summary.id ?? null,
+    details: all[0] ?? null,
+    page: 'run',
+    compareRunIds: [],
+    compare: [],
+    thumbnailBases: Object.fromEntries(all.map((r) => [r.summary.id, 'https://file+.vscode-resource.vscode-cdn.net/data/pets'])),
+    ...overrides,
+  };
+  return { snapshot, all };
+}
