@@ -171,6 +171,32 @@ test('maxPool gradient goes to the first maximum of a window when values tie', a
   });
 });
 
+const sumCases: Array<[Shape, number[], boolean]> = [
+  [[4, 5, 6, 3], [0, 1, 2], false],
+  [[4, 5, 6, 3], [0, 1, 2], true],
+  [[4, 5, 6, 3], [0], false],
+  [[7, 9], [0], true],
+  [[4, 5, 6, 3], [1, 2], false],
+  [[4, 5, 6, 3], [3], false],
+];
+
+for (const [shape, axes, keepDims] of sumCases) {
+  test(`sum: x ${shape}, axes ${axes}, keepDims ${keepDims}`, async () => {
+    const values = randomValues(shape.reduce((a, b) => a * b, 1), 5);
+    const on = async (backend: 'cpu' | 'wasm'): Promise<{ shape: number[]; data: Float32Array }> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const y = tf.sum(tf.tensor(values, shape), axes, keepDims);
+        return { shape: y.shape, data: y.dataSync() as Float32Array };
+      });
+    };
+    const expected = await on('cpu');
+    const actual = await on('wasm');
+    assert.deepEqual(actual.shape, expected.shape);
+    assertClose(actual.data, expected.data, 'sum');
+  });
+}
+
 test('repeated gradient calls on WASM leave no tensors or backend buffers behind', async () => {
   await tf.setBackend('wasm');
   const x = tf.tensor(randomValues(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]) as tf.Tensor4D;
@@ -182,7 +208,8 @@ test('repeated gradient calls on WASM leave no tensors or backend buffers behind
     const pooled = tf.maxPool(conv, 2, 1, 'valid');
     const depth = tf.depthwiseConv2d(xi as tf.Tensor4D, dwi as tf.Tensor4D, 1, 'valid');
     const flat = tf.reshape(pooled, [-1, 4]);
-    return tf.add(tf.sum(tf.matMul(flat, mi)), tf.sum(depth));
+    const perChannel = tf.sum(depth, [0, 1, 2]);
+    return tf.add(tf.sum(tf.matMul(flat, mi)), tf.sum(perChannel));
   };
   const step = (): void => {
     tf.tidy(() => {

@@ -7,6 +7,7 @@ import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
 import { maxPoolGrad } from './maxPoolGrad';
+import { sum } from './sum';
 import { type BackendWasm, originalKernel, rememberOriginal } from './wasmOps';
 
 type OurKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -19,6 +20,7 @@ const OUR_KERNELS = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
   MaxPoolGrad: maxPoolGrad,
+  Sum: sum,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
