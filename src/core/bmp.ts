@@ -74,13 +74,15 @@ export function parseBmpHeader(b: Uint8Array): BmpHeader {
   if (![0, 1, 2, 3, 6].includes(compression)) fail(`unsupported compression ${compression}`);
   if (compression === 1 && bitsPerPixel !== 8) fail('RLE8 needs 8 bits per pixel');
   if (compression === 2 && bitsPerPixel !== 4) fail('RLE4 needs 4 bits per pixel');
-  if ((compression === 3 || compression === 6) && bitsPerPixel !== 16 && bitsPerPixel !== 32) fail('bit fields need 16 or 32 bits per pixel');
+  if ((compression === 3 || compression === 6) && bitsPerPixel !== 16 && bitsPerPixel !== 32)
+    fail('bit fields need 16 or 32 bits per pixel');
   const topDown = height < 0;
   height = Math.abs(height);
   if (width <= 0 || height <= 0) fail('zero width or height');
   if (dataOffset >= b.length) fail('truncated (no pixel data)');
   if (compression === 0 || compression === 3 || compression === 6) {
-    if (dataOffset + rowStride(width, bitsPerPixel) * height > b.length) fail('truncated (pixel data past the end of the file)');
+    if (dataOffset + rowStride(width, bitsPerPixel) * height > b.length)
+      fail('truncated (pixel data past the end of the file)');
   }
   return { width, height, bitsPerPixel, compression, topDown, dataOffset, headerSize };
 }
@@ -172,7 +174,8 @@ function decodeRle(b: Uint8Array, h: BmpHeader, palette: Uint8Array, out: Uint8A
   let x = 0;
   let y = 0; // counted from the bottom row
   const put = (index: number): void => {
-    if (x < h.width && y < h.height) writePaletteColour(palette, index, out, ((h.height - 1 - y) * h.width + x) * 3);
+    if (x < h.width && y < h.height)
+      writePaletteColour(palette, index, out, ((h.height - 1 - y) * h.width + x) * 3);
     x++;
   };
   for (;;) {
@@ -195,7 +198,8 @@ function decodeRle(b: Uint8Array, h: BmpHeader, palette: Uint8Array, out: Uint8A
     } else {
       const bytes = four ? Math.ceil(value / 2) : value;
       if (at + bytes > b.length) fail('truncated');
-      for (let i = 0; i < value; i++) put(four ? (i & 1 ? b[at + (i >> 1)] & 15 : b[at + (i >> 1)] >> 4) : b[at + i]);
+      for (let i = 0; i < value; i++)
+        put(four ? (i & 1 ? b[at + (i >> 1)] & 15 : b[at + (i >> 1)] >> 4) : b[at + i]);
       at += bytes + (bytes & 1);
     }
     if (y > h.height) fail('runs past the last row');

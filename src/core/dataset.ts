@@ -2,7 +2,14 @@
 // the classes and the candidate files; from the per-file check results to the scan report. The fs walk
 // and the image checks live in src/trainer/scan.ts.
 import type { DatasetLayout, SkippedFile } from '../protocol/runRecord';
-import type { DatasetEntry, DatasetSplitName, DuplicateGroup, ScanReport, ScanWarning, ScannedClass } from '../protocol/scan';
+import type {
+  DatasetEntry,
+  DatasetSplitName,
+  DuplicateGroup,
+  ScanReport,
+  ScanWarning,
+  ScannedClass,
+} from '../protocol/scan';
 import type { ImageProblem } from './imageHeader';
 
 export interface ScanResult {
@@ -11,7 +18,16 @@ export interface ScanResult {
   entries: DatasetEntry[];
 }
 
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff'];
+export const IMAGE_EXTENSIONS: readonly string[] = [
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.gif',
+  '.bmp',
+  '.tif',
+  '.tiff',
+];
 
 /** A warning when the largest class has more than this many times the images of the smallest (non-empty) one. */
 export const IMBALANCE_RATIO = 3;
@@ -48,7 +64,9 @@ export function isImageCandidate(path: string): boolean {
 
 /** `val`, `valid` and `validation` all name the validation split; case-insensitive. */
 export function splitNameOf(folder: string): DatasetSplitName | null {
-  return Object.prototype.hasOwnProperty.call(SPLIT_FOLDERS, folder.toLowerCase()) ? SPLIT_FOLDERS[folder.toLowerCase()] : null;
+  return Object.prototype.hasOwnProperty.call(SPLIT_FOLDERS, folder.toLowerCase())
+    ? SPLIT_FOLDERS[folder.toLowerCase()]
+    : null;
 }
 
 export interface DatasetListing {
@@ -99,12 +117,19 @@ export function classifyListing(listing: DatasetListing): ClassifiedListing {
   for (const path of [...listing.files].sort(compareCodeUnits)) {
     const parts = path.split('/');
     if (parts.length < depth + 2) {
-      skipped.push({ path, reason: layout === 'split-folders' ? 'not inside a class folder of a split' : 'not inside a class folder' });
+      skipped.push({
+        path,
+        reason:
+          layout === 'split-folders' ? 'not inside a class folder of a split' : 'not inside a class folder',
+      });
       continue;
     }
     const ext = extensionOf(path);
     if (!IMAGE_EXTENSIONS.includes(ext)) {
-      skipped.push({ path, reason: ext === '' ? 'unsupported format (no extension)' : `unsupported format ${ext}` });
+      skipped.push({
+        path,
+        reason: ext === '' ? 'unsupported format (no extension)' : `unsupported format ${ext}`,
+      });
       continue;
     }
     const label = parts[depth];
@@ -176,7 +201,8 @@ export function resolveDuplicates(files: readonly CheckedFile[]): DuplicateResol
       const reason = `label conflict: same image in classes ${joinNames(distinct)}`;
       for (const m of members) skipped.push({ path: m.path, reason });
     } else {
-      for (const m of members.slice(1)) skipped.push({ path: m.path, reason: `duplicate of ${members[0].path}` });
+      for (const m of members.slice(1))
+        skipped.push({ path: m.path, reason: `duplicate of ${members[0].path}` });
     }
   }
   groups.sort((a, b) => compareCodeUnits(a.paths[0], b.paths[0]));
@@ -184,7 +210,9 @@ export function resolveDuplicates(files: readonly CheckedFile[]): DuplicateResol
 }
 
 function joinNames(names: readonly string[]): string {
-  return names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return names.length <= 2
+    ? names.join(' and ')
+    : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 export interface ReportInput {
@@ -204,7 +232,12 @@ export function buildScanResult(input: ReportInput): ScanResult {
   const entries: DatasetEntry[] = [];
   for (const f of input.checked) {
     if (f.problem !== null) skipped.push({ path: f.path, reason: describeImageProblem(f.problem) });
-    else if (!dropped.has(f.path)) entries.push(f.split === undefined ? { path: f.path, label: f.label } : { path: f.path, label: f.label, split: f.split });
+    else if (!dropped.has(f.path))
+      entries.push(
+        f.split === undefined
+          ? { path: f.path, label: f.label }
+          : { path: f.path, label: f.label, split: f.split },
+      );
   }
   entries.sort((a, b) => compareCodeUnits(a.path, b.path));
   skipped.sort((a, b) => compareCodeUnits(a.path, b.path));
@@ -221,9 +254,14 @@ export function buildScanResult(input: ReportInput): ScanResult {
   return { report, entries };
 }
 
-export function countClasses(classNames: readonly string[], entries: readonly DatasetEntry[], layout: DatasetLayout): ScannedClass[] {
+export function countClasses(
+  classNames: readonly string[],
+  entries: readonly DatasetEntry[],
+  layout: DatasetLayout,
+): ScannedClass[] {
   const byName = new Map<string, ScannedClass>();
-  for (const name of classNames) byName.set(name, layout === 'split-folders' ? { name, count: 0, splits: {} } : { name, count: 0 });
+  for (const name of classNames)
+    byName.set(name, layout === 'split-folders' ? { name, count: 0, splits: {} } : { name, count: 0 });
   for (const e of entries) {
     let c = byName.get(e.label);
     if (!c) {
@@ -237,16 +275,28 @@ export function countClasses(classNames: readonly string[], entries: readonly Da
 }
 
 /** Empty classes, imbalance (largest/smallest > IMBALANCE_RATIO), few images, label conflicts, split leaks. */
-export function datasetWarnings(classes: readonly ScannedClass[], groups: readonly DuplicateGroup[], layout: DatasetLayout): ScanWarning[] {
+export function datasetWarnings(
+  classes: readonly ScannedClass[],
+  groups: readonly DuplicateGroup[],
+  layout: DatasetLayout,
+): ScanWarning[] {
   const warnings: ScanWarning[] = [];
   const empty = classes.filter((c) => c.count === 0).map((c) => c.name);
   if (empty.length > 0) {
-    warnings.push({ kind: 'empty-class', message: `${plural(empty.length, 'class has', 'classes have')} no usable images: ${empty.join(', ')}`, classes: empty });
+    warnings.push({
+      kind: 'empty-class',
+      message: `${plural(empty.length, 'class has', 'classes have')} no usable images: ${empty.join(', ')}`,
+      classes: empty,
+    });
   }
   if (layout === 'split-folders') {
     const noTrain = classes.filter((c) => c.count > 0 && !c.splits?.train).map((c) => c.name);
     if (noTrain.length > 0) {
-      warnings.push({ kind: 'empty-class', message: `no training images for ${noTrain.join(', ')} (only in validation or test folders)`, classes: noTrain });
+      warnings.push({
+        kind: 'empty-class',
+        message: `no training images for ${noTrain.join(', ')} (only in validation or test folders)`,
+        classes: noTrain,
+      });
     }
   }
   const nonEmpty = classes.filter((c) => c.count > 0);
@@ -263,7 +313,11 @@ export function datasetWarnings(classes: readonly ScannedClass[], groups: readon
   }
   const few = nonEmpty.filter((c) => c.count < FEW_IMAGES_PER_CLASS).map((c) => c.name);
   if (few.length > 0) {
-    warnings.push({ kind: 'few-images', message: `fewer than ${FEW_IMAGES_PER_CLASS} images in ${few.join(', ')}`, classes: few });
+    warnings.push({
+      kind: 'few-images',
+      message: `fewer than ${FEW_IMAGES_PER_CLASS} images in ${few.join(', ')}`,
+      classes: few,
+    });
   }
   const conflicts = groups.filter((g) => g.conflict);
   if (conflicts.length > 0) {

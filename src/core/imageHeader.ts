@@ -30,9 +30,14 @@ export type HeaderCheck = { ok: true; header: ImageHeader } | { ok: false; probl
 export function sniffImageFormat(b: Uint8Array): ImageFormat | null {
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 6 && ascii(b, 0, 4) === 'GIF8' && (b[4] === 0x37 || b[4] === 0x39) && b[5] === 0x61) return 'gif';
+  if (b.length >= 6 && ascii(b, 0, 4) === 'GIF8' && (b[4] === 0x37 || b[4] === 0x39) && b[5] === 0x61)
+    return 'gif';
   if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return 'webp';
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) {
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))
+  ) {
     return 'tiff';
   }
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
@@ -52,10 +57,16 @@ export function inspectImage(bytes: Uint8Array, maxPixels: number): HeaderCheck 
     return { ok: false, problem: { kind: 'corrupt', detail: `${format.toUpperCase()}: ${detail}` } };
   }
   if (header.width <= 0 || header.height <= 0) {
-    return { ok: false, problem: { kind: 'corrupt', detail: `${format.toUpperCase()}: zero width or height` } };
+    return {
+      ok: false,
+      problem: { kind: 'corrupt', detail: `${format.toUpperCase()}: zero width or height` },
+    };
   }
   if (header.width * header.height > maxPixels) {
-    return { ok: false, problem: { kind: 'over-pixel-limit', width: header.width, height: header.height, limit: maxPixels } };
+    return {
+      ok: false,
+      problem: { kind: 'over-pixel-limit', width: header.width, height: header.height, limit: maxPixels },
+    };
   }
   return { ok: true, header };
 }
@@ -231,7 +242,21 @@ function parseWebp(b: Uint8Array): ImageHeader {
 }
 
 /** Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, ... DOUBLE, IFD). */
-const TIFF_TYPE_SIZES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+const TIFF_TYPE_SIZES: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+};
 
 /** TIFF (classic): first IFD; every strip or tile must lie inside the file. */
 function parseTiff(b: Uint8Array): ImageHeader {

@@ -38,7 +38,12 @@ export class ImageDecodeError extends Error {
   }
 }
 
-export async function decodeImage(absPath: string, imageSize: number, channels: 1 | 3, options: DecodeOptions = {}): Promise<Uint8Array> {
+export async function decodeImage(
+  absPath: string,
+  imageSize: number,
+  channels: 1 | 3,
+  options: DecodeOptions = {},
+): Promise<Uint8Array> {
   const buf = await readImageFile(absPath, DEFAULT_MAX_FILE_BYTES);
   try {
     return await decodeImageBuffer(buf, imageSize, channels, options);
@@ -49,8 +54,14 @@ export async function decodeImage(absPath: string, imageSize: number, channels: 
 }
 
 /** imageSize×imageSize×channels uint8, row-major HWC. */
-export async function decodeImageBuffer(buf: Uint8Array, imageSize: number, channels: 1 | 3, options: DecodeOptions = {}): Promise<Uint8Array> {
-  if (!Number.isInteger(imageSize) || imageSize < 1) throw new RangeError(`image size must be a positive integer, got ${imageSize}`);
+export async function decodeImageBuffer(
+  buf: Uint8Array,
+  imageSize: number,
+  channels: 1 | 3,
+  options: DecodeOptions = {},
+): Promise<Uint8Array> {
+  if (!Number.isInteger(imageSize) || imageSize < 1)
+    throw new RangeError(`image size must be a positive integer, got ${imageSize}`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const header = checkHeader(buf, maxPixels);
@@ -59,9 +70,13 @@ export async function decodeImageBuffer(buf: Uint8Array, imageSize: number, chan
       .flatten({ background: ALPHA_BACKGROUND })
       .resize(imageSize, imageSize, { fit: 'fill' });
     image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
-    const { data, info } = await runSharp(() => image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+    const { data, info } = await runSharp(() =>
+      image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    );
     if (info.width !== imageSize || info.height !== imageSize || info.channels !== channels) {
-      throw new Error(`decoder returned ${info.width}×${info.height}×${info.channels}, expected ${imageSize}×${imageSize}×${channels}`);
+      throw new Error(
+        `decoder returned ${info.width}×${info.height}×${info.channels}, expected ${imageSize}×${imageSize}×${channels}`,
+      );
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   });
@@ -74,7 +89,11 @@ export type VerifyMode = 'full' | 'header';
  * pixels decoded; catches truncation, misses corrupt data inside a complete file). `full`: that, then
  * every pixel of the first frame decoded. Returns null when the image is usable.
  */
-export async function verifyImageBuffer(buf: Uint8Array, mode: VerifyMode, options: DecodeOptions = {}): Promise<ImageProblem | null> {
+export async function verifyImageBuffer(
+  buf: Uint8Array,
+  mode: VerifyMode,
+  options: DecodeOptions = {},
+): Promise<ImageProblem | null> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
   try {
     const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -82,7 +101,8 @@ export async function verifyImageBuffer(buf: Uint8Array, mode: VerifyMode, optio
     if (mode === 'header') return null;
     await withTimeout(timeoutMs, async () => {
       let image = openImage(buf, header, maxPixels, timeoutMs);
-      if (header.width * header.height > VERIFY_RAW_MAX_PIXELS) image = image.resize(64, 64, { fit: 'inside' });
+      if (header.width * header.height > VERIFY_RAW_MAX_PIXELS)
+        image = image.resize(64, 64, { fit: 'inside' });
       await runSharp(() => image.raw().toBuffer());
     });
     return null;
@@ -99,7 +119,8 @@ export async function readImageFile(absPath: string, maxBytes: number): Promise<
     const handle = await open(absPath, 'r');
     try {
       const { size } = await handle.stat();
-      if (size > maxBytes) throw new ImageDecodeError({ kind: 'too-large', bytes: size, limit: maxBytes }, absPath);
+      if (size > maxBytes)
+        throw new ImageDecodeError({ kind: 'too-large', bytes: size, limit: maxBytes }, absPath);
       buf = await handle.readFile();
     } finally {
       await handle.close();
@@ -130,12 +151,19 @@ function openImage(buf: Uint8Array, header: ImageHeader, maxPixels: number, time
     try {
       bmp = decodeBmp(buf);
     } catch (error) {
-      throw new ImageDecodeError({ kind: 'corrupt', detail: `BMP: ${error instanceof Error ? error.message : String(error)}` });
+      throw new ImageDecodeError({
+        kind: 'corrupt',
+        detail: `BMP: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
-    return sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } }).timeout({ seconds });
+    return sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } }).timeout(
+      { seconds },
+    );
   }
   // The header was checked against the limit already; sharp's own check is the backstop.
-  return sharp(buf, { failOn: FAIL_ON, limitInputPixels: maxPixels, autoOrient: true, pages: 1 }).timeout({ seconds });
+  return sharp(buf, { failOn: FAIL_ON, limitInputPixels: maxPixels, autoOrient: true, pages: 1 }).timeout({
+    seconds,
+  });
 }
 
 /** Runs a sharp call and turns its failures into a corrupt-image problem with a short detail. */

@@ -6,7 +6,13 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { SkippedFile } from '../protocol/runRecord';
-import { buildScanResult, classifyListing, compareCodeUnits, isHiddenName, type CheckedFile, type ScanResult } from '../core/dataset';
+import {
+  buildScanResult,
+  classifyListing,
+  compareCodeUnits,
+  type CheckedFile,
+  type ScanResult,
+} from '../core/dataset';
 import type { ImageProblem } from '../core/imageHeader';
 import {
   DEFAULT_DECODE_TIMEOUT_MS,
@@ -65,7 +71,10 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
 }
 
 /** Read, hash, verify. Never throws for a bad file: every failure becomes a problem. */
-async function checkFile(absPath: string, options: ScanOptions): Promise<{ hash: string | null; problem: ImageProblem | null }> {
+async function checkFile(
+  absPath: string,
+  options: ScanOptions,
+): Promise<{ hash: string | null; problem: ImageProblem | null }> {
   try {
     const buf = await readImageFile(absPath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     if (buf.length === 0) return { hash: null, problem: { kind: 'empty' } };
@@ -77,7 +86,10 @@ async function checkFile(absPath: string, options: ScanOptions): Promise<{ hash:
     return { hash, problem };
   } catch (error) {
     if (error instanceof ImageDecodeError) return { hash: null, problem: error.problem };
-    return { hash: null, problem: { kind: 'unreadable', detail: error instanceof Error ? error.message : String(error) } };
+    return {
+      hash: null,
+      problem: { kind: 'unreadable', detail: error instanceof Error ? error.message : String(error) },
+    };
   }
 }
 
@@ -110,7 +122,8 @@ export async function walkDataset(absRoot: string): Promise<WalkResult> {
   let rootReal: string;
   try {
     rootReal = await realpath(absRoot);
-    if (!(await stat(rootReal)).isDirectory()) throw new DatasetInputError(`${absRoot} is not a folder; pass the data set folder`);
+    if (!(await stat(rootReal)).isDirectory())
+      throw new DatasetInputError(`${absRoot} is not a folder; pass the data set folder`);
   } catch (error) {
     if (error instanceof DatasetInputError) throw error;
     throw new DatasetInputError(`data set folder not found: ${absRoot}`);
@@ -132,7 +145,10 @@ export async function walkDataset(absRoot: string): Promise<WalkResult> {
       if (entry.name[0] === 0x2e) continue; // hidden ('.'), whatever the rest of the name
       const name = decodeName(entry.name);
       if (name === null) {
-        result.skipped.push({ path: relJoin(dir.rel, entry.name.toString('utf8')), reason: 'name is not valid UTF-8; rename it' });
+        result.skipped.push({
+          path: relJoin(dir.rel, entry.name.toString('utf8')),
+          reason: 'name is not valid UTF-8; rename it',
+        });
         continue;
       }
       const rel = relJoin(dir.rel, name);
@@ -167,10 +183,19 @@ interface WalkDir {
 type EntryKind = { type: 'dir'; real: string } | { type: 'file' } | { type: 'skip'; reason: string };
 
 /** Plain files and folders cost no system call; links (and entries of unknown type) are resolved and confined to the root. */
-async function entryKind(entry: Dirent<Buffer>, abs: string, realIfPlain: string, rootReal: string, visited: Set<string>): Promise<EntryKind> {
+async function entryKind(
+  entry: Dirent<Buffer>,
+  abs: string,
+  realIfPlain: string,
+  rootReal: string,
+  visited: Set<string>,
+): Promise<EntryKind> {
   if (entry.isFile()) return { type: 'file' };
   if (entry.isDirectory()) return { type: 'dir', real: realIfPlain };
-  if (!entry.isSymbolicLink() && (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice())) {
+  if (
+    !entry.isSymbolicLink() &&
+    (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice())
+  ) {
     // Reading one could block forever.
     return { type: 'skip', reason: 'not a regular file' };
   }
@@ -193,7 +218,8 @@ async function entryKind(entry: Dirent<Buffer>, abs: string, realIfPlain: string
     return { type: 'skip', reason: `unreadable (${codeOf(error)})` };
   }
   if (info.isDirectory()) {
-    if (visited.has(real)) return { type: 'skip', reason: 'link to a folder already scanned (loop, not followed)' };
+    if (visited.has(real))
+      return { type: 'skip', reason: 'link to a folder already scanned (loop, not followed)' };
     return { type: 'dir', real };
   }
   if (info.isFile()) return { type: 'file' };
@@ -202,7 +228,9 @@ async function entryKind(entry: Dirent<Buffer>, abs: string, realIfPlain: string
 
 function decodeName(raw: Buffer): string | null {
   const name = raw.toString('utf8');
-  return Buffer.byteLength(name, 'utf8') === raw.length && Buffer.from(name, 'utf8').equals(raw) ? name : null;
+  return Buffer.byteLength(name, 'utf8') === raw.length && Buffer.from(name, 'utf8').equals(raw)
+    ? name
+    : null;
 }
 
 function relJoin(parent: string, name: string): string {

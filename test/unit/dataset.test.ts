@@ -21,7 +21,8 @@ test('extensions are matched case-insensitively; other files are no candidates',
   for (const name of ['a.png', 'a.PNG', 'b.Jpg', 'c.JPEG', 'd.webp', 'e.GIF', 'f.bmp', 'g.TIF', 'h.tiff']) {
     assert.equal(isImageCandidate(`cls/${name}`), true, name);
   }
-  for (const name of ['a.txt', 'a.svg', 'png', 'a.png.bak', 'noext']) assert.equal(isImageCandidate(`cls/${name}`), false, name);
+  for (const name of ['a.txt', 'a.svg', 'png', 'a.png.bak', 'noext'])
+    assert.equal(isImageCandidate(`cls/${name}`), false, name);
   assert.equal(extensionOf('dir.with.dots/file'), '');
   assert.equal(extensionOf('a/B.TiFf'), '.tiff');
 });
@@ -78,7 +79,9 @@ test('split folders: label from the second level, split from the first', () => {
     { path: 'train/dog/2.png', label: 'dog', split: 'train' },
     { path: 'valid/cat/3.png', label: 'cat', split: 'validation' },
   ]);
-  assert.deepEqual(result.skipped, [{ path: 'train/stray.png', reason: 'not inside a class folder of a split' }]);
+  assert.deepEqual(result.skipped, [
+    { path: 'train/stray.png', reason: 'not inside a class folder of a split' },
+  ]);
 });
 
 test('code-unit order is locale-independent (upper case before lower, accents last)', () => {
@@ -86,8 +89,20 @@ test('code-unit order is locale-independent (upper case before lower, accents la
 });
 
 test('duplicates with one label: the first path is kept, the rest skipped as duplicates of it', () => {
-  const { groups, skipped } = resolveDuplicates([ok('cat/b.png', 'cat', 'h1'), ok('cat/a.png', 'cat', 'h1'), ok('cat/c.png', 'cat', 'h1'), ok('cat/d.png', 'cat', 'h2')]);
-  assert.deepEqual(groups, [{ hash: 'h1', paths: ['cat/a.png', 'cat/b.png', 'cat/c.png'], labels: ['cat', 'cat', 'cat'], conflict: false }]);
+  const { groups, skipped } = resolveDuplicates([
+    ok('cat/b.png', 'cat', 'h1'),
+    ok('cat/a.png', 'cat', 'h1'),
+    ok('cat/c.png', 'cat', 'h1'),
+    ok('cat/d.png', 'cat', 'h2'),
+  ]);
+  assert.deepEqual(groups, [
+    {
+      hash: 'h1',
+      paths: ['cat/a.png', 'cat/b.png', 'cat/c.png'],
+      labels: ['cat', 'cat', 'cat'],
+      conflict: false,
+    },
+  ]);
   assert.deepEqual(skipped, [
     { path: 'cat/b.png', reason: 'duplicate of cat/a.png' },
     { path: 'cat/c.png', reason: 'duplicate of cat/a.png' },
@@ -95,7 +110,11 @@ test('duplicates with one label: the first path is kept, the rest skipped as dup
 });
 
 test('duplicates across labels are a conflict: every copy is skipped', () => {
-  const { groups, skipped } = resolveDuplicates([ok('dog/x.png', 'dog', 'h'), ok('cat/x.png', 'cat', 'h'), ok('cat/y.png', 'cat', 'h')]);
+  const { groups, skipped } = resolveDuplicates([
+    ok('dog/x.png', 'dog', 'h'),
+    ok('cat/x.png', 'cat', 'h'),
+    ok('cat/y.png', 'cat', 'h'),
+  ]);
   assert.equal(groups.length, 1);
   assert.equal(groups[0].conflict, true);
   assert.deepEqual(groups[0].labels, ['cat', 'cat', 'dog']);
@@ -117,8 +136,14 @@ test('files with a problem never count as duplicates', () => {
 test('skip reasons read as one line each', () => {
   assert.equal(describeImageProblem({ kind: 'empty' }), 'empty file');
   assert.equal(describeImageProblem({ kind: 'not-an-image' }), 'not an image');
-  assert.equal(describeImageProblem({ kind: 'corrupt', detail: 'PNG: truncated' }), 'corrupt or truncated image (PNG: truncated)');
-  assert.equal(describeImageProblem({ kind: 'over-pixel-limit', width: 100000, height: 100000, limit: 100000000 }), 'over the pixel limit (100000×100000 > 100000000)');
+  assert.equal(
+    describeImageProblem({ kind: 'corrupt', detail: 'PNG: truncated' }),
+    'corrupt or truncated image (PNG: truncated)',
+  );
+  assert.equal(
+    describeImageProblem({ kind: 'over-pixel-limit', width: 100000, height: 100000, limit: 100000000 }),
+    'over the pixel limit (100000×100000 > 100000000)',
+  );
   assert.equal(describeImageProblem({ kind: 'timeout', ms: 50 }), 'decoding took longer than 50 ms');
 });
 
@@ -147,7 +172,10 @@ test('report: counts, skipped with reasons, entries sorted, empty classes and fe
     report.skipped.find((s) => s.path === 'dog/copy.png'),
     { path: 'dog/copy.png', reason: 'duplicate of dog/0.png' },
   );
-  assert.deepEqual(report.skipped.map((s) => s.path), ['dog/bad.png', 'dog/copy.png', 'notes.txt']);
+  assert.deepEqual(
+    report.skipped.map((s) => s.path),
+    ['dog/bad.png', 'dog/copy.png', 'notes.txt'],
+  );
   assert.deepEqual(report.warnings.map((w) => w.kind).sort(), ['empty-class', 'few-images']);
   assert.deepEqual(report.warnings.find((w) => w.kind === 'empty-class')?.classes, ['fish']);
   assert.deepEqual(report.warnings.find((w) => w.kind === 'few-images')?.classes, ['dog']);
@@ -155,9 +183,27 @@ test('report: counts, skipped with reasons, entries sorted, empty classes and fe
 });
 
 test('imbalance: warned above a ratio of 3 between the largest and smallest class, not at 3', () => {
-  const at3 = datasetWarnings([{ name: 'a', count: 30 }, { name: 'b', count: 10 }], [], 'class-folders');
-  assert.equal(at3.some((w) => w.kind === 'imbalance'), false);
-  const above = datasetWarnings([{ name: 'a', count: 31 }, { name: 'b', count: 10 }, { name: 'c', count: 0 }], [], 'class-folders');
+  const at3 = datasetWarnings(
+    [
+      { name: 'a', count: 30 },
+      { name: 'b', count: 10 },
+    ],
+    [],
+    'class-folders',
+  );
+  assert.equal(
+    at3.some((w) => w.kind === 'imbalance'),
+    false,
+  );
+  const above = datasetWarnings(
+    [
+      { name: 'a', count: 31 },
+      { name: 'b', count: 10 },
+      { name: 'c', count: 0 },
+    ],
+    [],
+    'class-folders',
+  );
   const warning = above.find((w) => w.kind === 'imbalance');
   assert.ok(warning);
   assert.deepEqual(warning.classes, ['a', 'b']);
@@ -171,7 +217,13 @@ test('split folders: per-split counts, split leak warned and the leaked copy dro
   }
   checked.push(ok('val/cat/leak.png', 'cat', 'c3', 'validation'));
   checked.push(ok('val/dog/v.png', 'dog', 'dv', 'validation'));
-  const { report, entries } = buildScanResult({ root: '/d', layout: 'split-folders', classNames: ['cat', 'dog'], checked, skipped: [] });
+  const { report, entries } = buildScanResult({
+    root: '/d',
+    layout: 'split-folders',
+    classNames: ['cat', 'dog'],
+    checked,
+    skipped: [],
+  });
   assert.deepEqual(report.classes, [
     { name: 'cat', count: 10, splits: { train: 10 } },
     { name: 'dog', count: 11, splits: { train: 10, validation: 1 } },
@@ -184,9 +236,23 @@ test('split folders: per-split counts, split leak warned and the leaked copy dro
 });
 
 test('label conflict raises a warning naming the classes', () => {
-  const checked = [ok('a/1.png', 'a', 'h'), ok('b/1.png', 'b', 'h'), ok('a/2.png', 'a', 'x'), ok('b/2.png', 'b', 'y')];
-  const { report, entries } = buildScanResult({ root: '/d', layout: 'class-folders', classNames: ['a', 'b'], checked, skipped: [] });
-  assert.deepEqual(entries.map((e) => e.path), ['a/2.png', 'b/2.png']);
+  const checked = [
+    ok('a/1.png', 'a', 'h'),
+    ok('b/1.png', 'b', 'h'),
+    ok('a/2.png', 'a', 'x'),
+    ok('b/2.png', 'b', 'y'),
+  ];
+  const { report, entries } = buildScanResult({
+    root: '/d',
+    layout: 'class-folders',
+    classNames: ['a', 'b'],
+    checked,
+    skipped: [],
+  });
+  assert.deepEqual(
+    entries.map((e) => e.path),
+    ['a/2.png', 'b/2.png'],
+  );
   const warning = report.warnings.find((w) => w.kind === 'label-conflict');
   assert.deepEqual(warning?.classes, ['a', 'b']);
   assert.equal(report.duplicates[0].conflict, true);
