@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, killAllSync, runToEnd, startTracked, stopAll, trackPid } from './processes';
-import { countClasses, writeFallbackDataset, writeSampleDataset, type ClassCounts } from './sampleData';
+import { countClasses, writeSampleDataset, type ClassCounts } from './sampleData';
 import { steps, type E2eContext } from './steps';
 import { answerTrustDialog, waitForWorkbench } from './workbench';
 
@@ -113,14 +113,9 @@ function installVsix(entry: string, extensionsDir: string, userDataDir: string, 
   if (installed.length === 0) throw new Error(`the VSIX did not install into ${extensionsDir}`);
 }
 
-async function prepareWorkspace(dir: string): Promise<ClassCounts> {
+function prepareWorkspace(dir: string): ClassCounts {
   const data = join(dir, 'shapes');
-  const help = runToEnd(process.execPath, [join(REPO, 'dist', 'cli.js'), '--help'], REPO);
-  if (/\bsample\b/.test(help.stdout + help.stderr)) writeSampleDataset(REPO, data, PER_CLASS);
-  else {
-    say('  (development) the CLI has no `sample` command yet; writing a stand-in data set with sharp');
-    await writeFallbackDataset(data, PER_CLASS);
-  }
+  writeSampleDataset(REPO, data, PER_CLASS);
   // A short experiment config the Train command offers next to the presets, so the run takes seconds.
   const config = { epochs: 2, batchSize: 16, imageSize: 32, model: 'simple-cnn', backend: 'wasm', augment: null, seed: 1 };
   writeFileSync(join(dir, 'e2e-quick.imagetrainer.json'), JSON.stringify(config, null, 2) + '\n');
@@ -251,13 +246,13 @@ async function main(): Promise<number> {
     // DEV ONLY (removed before the final version): run without the extension until it lands.
     const devNoExtension = process.env.E2E_DEV_NO_EXTENSION === '1';
     if (!devNoExtension) {
-      const vsix = await timed('build-and-package', buildAndPackage);
+      const vsix = process.env.E2E_DEV_VSIX ?? (await timed('build-and-package', buildAndPackage));
       await timed('install-vsix', () => installVsix(entry, dirs.extensionsDir, dirs.userDataDir, vsix));
     }
     const counts = await timed('workspaces', async () => {
       writeUserSettings(dirs.userDataDir);
-      const trusted = await prepareWorkspace(dirs.workspace);
-      await prepareWorkspace(dirs.restrictedWorkspace);
+      const trusted = prepareWorkspace(dirs.workspace);
+      prepareWorkspace(dirs.restrictedWorkspace);
       say(`  sample classes: ${[...trusted].map(([c, n]) => `${c}=${n}`).join(', ')}`);
       return trusted;
     });

@@ -47,27 +47,3 @@ export function firstImage(root: string, className: string): string {
   return join(dir, name);
 }
 
-/** Development stand-in until the CLI's `sample` command lands: flat-colour squares and circles. */
-export async function writeFallbackDataset(dir: string, perClass: number): Promise<void> {
-  const { default: sharp } = await import('sharp');
-  const size = 32;
-  const shapes: Record<string, (x: number, y: number) => boolean> = {
-    circle: (x, y) => (x - 16) ** 2 + (y - 16) ** 2 < 100,
-    square: (x, y) => Math.abs(x - 16) < 9 && Math.abs(y - 16) < 9,
-  };
-  for (const [name, inside] of Object.entries(shapes)) {
-    mkdirSync(join(dir, name), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const pixels = Buffer.alloc(size * size * 3);
-      for (let y = 0; y < size; y++) {
-        for (let x = 0; x < size; x++) {
-          const v = inside(x + (i % 5) - 2, y + ((i * 3) % 5) - 2) ? 230 : 20 + ((i * 37) % 60);
-          pixels.fill(v, (y * size + x) * 3, (y * size + x) * 3 + 3);
-        }
-      }
-      await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
-        .png()
-        .toFile(join(dir, name, `${name}-${String(i).padStart(3, '0')}.png`));
-    }
-  }
-}
