@@ -306,10 +306,10 @@ function objectFrom(
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+    } catch {
+      const problem = locateJsonError(raw);
       throw new ConfigError(
-        `${fieldName(path, origin)} must be ${expected}; its JSON does not parse: ${detail}`,
+        `${fieldName(path, origin)} must be ${expected}; its JSON is invalid at character ${problem.offset + 1}: ${problem.message}`,
         path.join('.'),
       );
     }

@@ -215,6 +215,20 @@ test('dotted overrides reach nested fields and keep the others', () => {
   assert.equal(config.cnn.blocks, 2);
   assert.equal(config.cnn.batchNorm, false);
   assert.equal(config.cnn.filters, 8);
+  // Sweeps set nested fields one at a time; an object that was off starts from its defaults.
+  assert.deepEqual(resolveConfig(undefined, { 'augment.rotation': '20' }).augment, {
+    ...DEFAULT_AUGMENT,
+    rotation: 20,
+  });
+  assert.deepEqual(
+    resolveConfig(undefined, { 'schedule.type': 'cosine' }).schedule,
+    DEFAULT_SCHEDULES.cosine,
+  );
+  assert.deepEqual(resolveConfig({ schedule: 'step' }, { 'schedule.stepSize': 3 }, 'e.json').schedule, {
+    type: 'step',
+    stepSize: 3,
+    gamma: 0.1,
+  });
   const swept = resolveConfig(undefined, { learningRate: 0.01, batchSize: 64 });
   assert.equal(swept.learningRate, 0.01);
   assert.equal(swept.batchSize, 64);
@@ -249,7 +263,7 @@ test('augment: none, default, partial object, JSON on the command line', () => {
   );
   assert.match(
     errorOf(() => resolveConfig(undefined, { augment: '{"zoom": ' })),
-    /^--augment must be "none", "default" or an object; its JSON does not parse/,
+    /^--augment must be "none", "default" or an object; its JSON is invalid at character 10: expected a value, found end of file$/,
   );
   assert.match(
     errorOf(() => resolveConfig(undefined, { augment: '{"rotaton": 5}' })),
