@@ -466,59 +466,40 @@ function locateJsonError(text: string): JsonProblem {
     if (i >= text.length) fail('unterminated string');
     i++;
   };
+  const parseMember = (): void => {
+    skipSpace();
+    if (text[i] !== '"') fail(`expected a property name in double quotes, found ${found()}`);
+    parseString();
+    expectChar(':', '":"');
+    parseValue();
+  };
+  /** Items separated by commas up to `close`; the opening bracket is at i. */
+  const parseSequence = (close: string, parseItem: () => void): void => {
+    i++;
+    skipSpace();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      parseItem();
+      skipSpace();
+      if (text[i] === ',') {
+        i++;
+        skipSpace();
+        if (text[i] === close) fail(`trailing comma before "${close}"`);
+        continue;
+      }
+      if (text[i] !== close) fail(`expected "," or "${close}", found ${found()}`);
+      i++;
+      return;
+    }
+  };
   const parseValue = (): void => {
     skipSpace();
     const c = text[i];
-    if (c === '{') {
-      i++;
-      skipSpace();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        skipSpace();
-        if (text[i] !== '"') fail(`expected a property name in double quotes, found ${found()}`);
-        parseString();
-        expectChar(':', '":"');
-        parseValue();
-        skipSpace();
-        if (text[i] === ',') {
-          i++;
-          skipSpace();
-          if (text[i] === '}') fail('trailing comma before "}"');
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected "," or "}", found ${found()}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      skipSpace();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        parseValue();
-        skipSpace();
-        if (text[i] === ',') {
-          i++;
-          skipSpace();
-          if (text[i] === ']') fail('trailing comma before "]"');
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected "," or "]", found ${found()}`);
-      }
-    }
+    if (c === '{') return parseSequence('}', parseMember);
+    if (c === '[') return parseSequence(']', parseValue);
     if (c === '"') return parseString();
     const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
     if (literal) {
