@@ -231,6 +231,7 @@ async function main(): Promise<number> {
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), 'image-trainer-e2e-'));
+  tmpFolder = tmp;
   const dirs = {
     userDataDir: join(tmp, 'user-data'),
     extensionsDir: join(tmp, 'extensions'),
@@ -299,11 +300,15 @@ async function main(): Promise<number> {
 }
 
 let interrupted = false;
+let tmpFolder: string | undefined;
 process.on('SIGINT', () => {
   if (interrupted) return;
   interrupted = true;
   say('interrupted: stopping every process this run started');
-  void stopAll().finally(() => process.exit(130));
+  void stopAll().finally(() => {
+    if (tmpFolder) rmSync(tmpFolder, { recursive: true, force: true });
+    process.exit(130);
+  });
 });
 process.on('exit', killAllSync);
 
