@@ -128,14 +128,31 @@ test(
   },
 );
 
-/** A snippet body with its placeholders filled by their defaults (first choice, default text). */
-function expandSnippet(body: string[]): string {
+/**
+ * A snippet body with its placeholders filled: default texts, and for each choice its first option,
+ * except the choice numbered `pick.tabStop`, which takes option `pick.option`.
+ */
+function expandSnippet(body: string[], pick?: { tabStop: number; option: number }): string {
   return body
     .join('\n')
-    .replace(/\$\{\d+\|([^,|]*)[^|]*\|\}/g, '$1')
+    .replace(/\$\{(\d+)\|([^|]*)\|\}/g, (_, tabStop: string, options: string) => {
+      const choices = options.split(',');
+      return pick && Number(tabStop) === pick.tabStop ? choices[pick.option] : choices[0];
+    })
     .replace(/\$\{\d+:([^}]*)\}/g, '$1')
     .replace(/(?<!\\)\$\d+/g, '')
     .replace(/\\\$/g, '$');
+}
+
+/** Every way of filling the snippet that differs from the default in one choice. */
+function snippetVariants(body: string[]): string[] {
+  const variants = [expandSnippet(body)];
+  for (const match of body.join('\n').matchAll(/\$\{(\d+)\|([^|]*)\|\}/g)) {
+    const count = match[2].split(',').length;
+    for (let option = 1; option < count; option++)
+      variants.push(expandSnippet(body, { tabStop: Number(match[1]), option }));
+  }
+  return variants;
 }
 
 interface Snippet {
@@ -145,7 +162,7 @@ interface Snippet {
   body: string[];
 }
 
-test('every snippet expands to a config that the validator and the schema accept', () => {
+test('every snippet, with each of its choices, expands to a config that the validator and the schema accept', () => {
   // VS Code reads snippet files as JSONC, and Prettier gives them trailing commas.
   const fileText = readFileSync(snippetsPath, 'utf8').replace(/,(\s*[\]}])/g, '$1');
   const snippets = JSON.parse(fileText) as Record<string, Snippet>;
@@ -169,9 +186,10 @@ test('every snippet expands to a config that the validator and the schema accept
   for (const [name, snippet] of Object.entries(snippets)) {
     assert.equal(snippet.scope, 'json,jsonc', name);
     assert.match(snippet.prefix, /^imagetrainer-/, name);
-    const text = expandSnippet(snippet.body);
-    const config: unknown = JSON.parse(text.trim().startsWith('{') ? text : `{${text}}`);
-    assert.ok(validatorAccepts(config), `${name}: ${text}`);
-    if (validate) assert.ok(validate(config), `${name} fails the schema`);
+    for (const text of snippetVariants(snippet.body)) {
+      const config: unknown = JSON.parse(text.trim().startsWith('{') ? text : `{${text}}`);
+      assert.ok(validatorAccepts(config), `${name}: ${text}`);
+      if (validate) assert.ok(validate(config), `${name} fails the schema: ${text}`);
+    }
   }
 });
