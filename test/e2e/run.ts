@@ -269,7 +269,7 @@ async function main(): Promise<number> {
       await answerTrustDialog(openedPage, true);
     });
     await screenshot(page, ++stepIndex, 'workbench-and-trust');
-    const ctx: E2eContext = { page, context, base, dirs, counts, say, artifact: (name) => join(ARTIFACTS, name) };
+    const ctx: E2eContext = { repo: REPO, page, context, base, dirs, counts, say, artifact: (name) => join(ARTIFACTS, name) };
     if (devNoExtension) {
       say('extension not found — skipping remaining steps (E2E_DEV_NO_EXTENSION=1, development only)');
       steps.length = 0;

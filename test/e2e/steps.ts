@@ -1,7 +1,9 @@
 // The user-facing steps of the e2e run, in order. Each step asserts what a user would see.
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import type { Prediction } from '../../src/protocol';
+import { runToEnd } from './processes';
 import type { ClassCounts } from './sampleData';
 import { firstImage } from './sampleData';
 import { listRunDirs, readEvaluation, waitForFinishedRun } from './runFiles';
@@ -33,6 +35,7 @@ export interface E2eDirs {
 }
 
 export interface E2eContext {
+  repo: string;
   page: Page;
   /** Set by the train step for the later steps. */
   runDir?: string;
@@ -186,7 +189,8 @@ async function dashboard(ctx: E2eContext): Promise<void> {
 
 async function classify(ctx: E2eContext): Promise<void> {
   const { page, say } = ctx;
-  requireRun(ctx);
+  const runDir = requireRun(ctx);
+  const runId = basename(runDir);
   const className = [...ctx.counts.keys()][0];
   assert.ok(className, 'the sample data set has classes');
   const image = firstImage(`${ctx.dirs.workspace}/${DATASET_FOLDER}`, className);
@@ -198,23 +202,44 @@ async function classify(ctx: E2eContext): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await row.click({ button: 'right' });
   await pickContextMenuItem(page, 'Classify Image');
-  // The command may ask which run's model to use; the newest run is the one just trained.
-  if (await quickPickRows(page).first().isVisible({ timeout: 5_000 }).catch(() => false)) {
-    const labels = await quickPickLabels(page);
-    say(`  model prompt: ${JSON.stringify(labels)}`);
-    await quickPickRows(page).first().click();
-  }
-  const answer = await waitForTopK(page, [...ctx.counts.keys()]);
+  const answer = await waitForTopK(page, runId, [...ctx.counts.keys()]);
   say(`  answer for ${name}: ${answer}`);
+  // The editor must show what the CLI answers for the same run and image.
+  const cli = runToEnd(process.execPath, [join(ctx.repo, 'dist', 'cli.js'), 'predict', runDir, image, '--top', '3', '--json'], ctx.repo);
+  assert.equal(cli.status, 0, `image-trainer predict failed: ${cli.stderr}`);
+  const prediction = parsePrediction(cli.stdout);
+  const expected = `${prediction.label} (${(prediction.confidence * 100).toFixed(1)}%)`;
+  say(`  CLI predict: ${expected}`);
+  assert.ok(answer.includes(expected), `the editor's answer "${answer}" should say "${expected}" as the CLI does`);
 }
 
-/** Waits for a top-k answer (notification or quick pick) that names a class and a percentage. */
-async function waitForTopK(page: Page, classes: string[]): Promise<string> {
+/** The first prediction of `predict --json` output (a JSON array; an object with `predictions` is accepted too). */
+function parsePrediction(stdout: string): Prediction {
+  const parsed: unknown = JSON.parse(stdout);
+  const list = Array.isArray(parsed) ? parsed : (parsed as { predictions?: unknown[] } | null)?.predictions;
+  const first = list?.[0] as Prediction | undefined;
+  if (!first || typeof first.label !== 'string' || typeof first.confidence !== 'number') throw new Error(`unexpected predict output: ${stdout.slice(0, 300)}`);
+  return first;
+}
+
+/**
+ * Waits for the top-k answer (a quick pick or a notification naming a class with a percentage). A run
+ * picker, if the command asks for one, is answered with the trained run.
+ */
+async function waitForTopK(page: Page, runId: string, classes: string[]): Promise<string> {
   const deadline = Date.now() + LONG;
   const names = new RegExp(classes.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
   while (Date.now() < deadline) {
     const texts = [...(await notificationTexts(page))];
-    if (await quickInput(page).isVisible()) texts.push((await quickPickLabels(page).catch(() => [])).join(' / '));
+    if (await quickInput(page).isVisible()) {
+      const labels = await quickPickLabels(page).catch(() => [] as string[]);
+      if (labels.some((l) => l.includes(runId))) {
+        await quickPickRows(page).filter({ hasText: runId }).first().click();
+        continue;
+      }
+      const title = await quickInput(page).locator('.quick-input-title').innerText().catch(() => '');
+      texts.push(`${title} — ${labels.join(' / ')}`);
+    }
     const hit = texts.find((t) => names.test(t) && /\d+(\.\d+)?\s*%/.test(t));
     if (hit) return hit;
     await page.waitForTimeout(500);
