@@ -2,7 +2,8 @@
 // subfolders hold images (class folders) or whose train/val/test folders do (split folders).
 import * as path from 'node:path';
 import type { DatasetLayout, DatasetSplitName } from '../../protocol';
-import { compareNames, isHidden, isImageFile, type DirectoryLister } from '../util/fsListing';
+import { isHiddenName as isHidden, isImageCandidate as isImageFile, splitNameOf } from '../../core/dataset';
+import { compareNames, type DirectoryLister } from '../util/fsListing';
 
 export interface DetectedClass {
   name: string;
@@ -43,24 +44,10 @@ export interface DetectionOptions {
 /** Never searched: tooling folders and our own runs. Hidden folders are skipped as well. */
 export const ALWAYS_EXCLUDED = ['node_modules', '.git', '.image-trainer'] as const;
 
-const SPLIT_FOLDERS: Record<string, DatasetSplitName> = {
-  train: 'train',
-  training: 'train',
-  val: 'validation',
-  valid: 'validation',
-  validation: 'validation',
-  test: 'test',
-  testing: 'test',
-};
-
 const SPLIT_ORDER: DatasetSplitName[] = ['train', 'validation', 'test'];
 
 /** Depth bound when counting images inside a class folder (class/subfolder/.../image). */
-const CLASS_COUNT_DEPTH = 3;
-
-export function splitNameOf(folder: string): DatasetSplitName | undefined {
-  return SPLIT_FOLDERS[folder.toLowerCase()];
-}
+const CLASS_COUNT_DEPTH = 8;
 
 /** A minimal glob: `*` matches within a path segment, `**` across segments. */
 export function globToRegExp(glob: string): RegExp {
@@ -146,8 +133,10 @@ class Detector {
   private async datasetAt(dir: string): Promise<DetectedDataset | undefined> {
     const entries = await this.lister.list(dir);
     const folders = entries.filter((e) => e.kind === 'directory' && !isHidden(e.name)).map((e) => e.name);
-    const splitFolders = folders.filter((f) => splitNameOf(f) !== undefined);
-    if (splitFolders.some((f) => splitNameOf(f) === 'train')) {
+    // The trainer's rule (core/dataset.ts detectLayout): split folders when the top level holds `train`
+    // and nothing but split folders.
+    const splitFolders = folders.filter((f) => splitNameOf(f) !== null);
+    if (splitFolders.length === folders.length && splitFolders.some((f) => splitNameOf(f) === 'train')) {
       const splits: DetectedSplit[] = [];
       for (const folder of splitFolders) {
         const splitDir = path.join(dir, folder);
@@ -169,37 +158,29 @@ class Detector {
 }
 
 /**
- * The class folders of `dir`: subfolders holding images, and empty subfolders (an empty class is a
- * finding, not a reason to hide the class). Undefined when `dir` has loose images of its own.
+ * The class folders of `dir`, as the trainer labels them: every non-hidden subfolder (one without
+ * images is an empty class, a finding). Undefined when `dir` has loose images of its own.
  */
 async function classesIn(lister: DirectoryLister, dir: string): Promise<DetectedClass[] | undefined> {
   const entries = await lister.list(dir);
   if (entries.some((e) => e.kind === 'file' && isImageFile(e.name))) return undefined;
   const classes: DetectedClass[] = [];
   for (const entry of entries) {
-    if (entry.kind !== 'directory' || isHidden(entry.name) || splitNameOf(entry.name) !== undefined) continue;
+    if (entry.kind !== 'directory' || isHidden(entry.name)) continue;
     const classDir = path.join(dir, entry.name);
-    const { images, others } = await countFiles(lister, classDir, CLASS_COUNT_DEPTH);
-    if (images > 0 || others === 0) classes.push({ name: entry.name, dir: classDir, count: images });
+    classes.push({ name: entry.name, dir: classDir, count: await countImages(lister, classDir, CLASS_COUNT_DEPTH) });
   }
   return classes.sort((a, b) => compareNames(a.name, b.name));
 }
 
-async function countFiles(lister: DirectoryLister, dir: string, depth: number): Promise<{ images: number; others: number }> {
+async function countImages(lister: DirectoryLister, dir: string, depth: number): Promise<number> {
   let images = 0;
-  let others = 0;
   for (const entry of await lister.list(dir)) {
     if (isHidden(entry.name)) continue;
-    if (entry.kind === 'file') {
-      if (isImageFile(entry.name)) images++;
-      else others++;
-    } else if (depth > 1) {
-      const inner = await countFiles(lister, path.join(dir, entry.name), depth - 1);
-      images += inner.images;
-      others += inner.others;
-    }
+    if (entry.kind === 'file' && isImageFile(entry.name)) images++;
+    else if (entry.kind === 'directory' && depth > 1) images += await countImages(lister, path.join(dir, entry.name), depth - 1);
   }
-  return { images, others };
+  return images;
 }
 
 /** Image files under a class folder, relative paths sorted, for the tree's paged image list. */

@@ -72,6 +72,11 @@ export class DatasetsModel {
     return this.datasets;
   }
 
+  /** The data sets of the last detection, without detecting again. */
+  get known(): readonly DetectedDataset[] {
+    return this.datasets;
+  }
+
   async find(root: string): Promise<DetectedDataset | undefined> {
     return (await this.all()).find((d) => d.root === path.resolve(root));
   }

@@ -22,19 +22,6 @@ export const STATUS_ICONS: Record<RunStatus, IconSpec> = {
 /** Runs that can continue from their last checkpoint. */
 export const RESUMABLE: readonly RunStatus[] = ['stopped', 'failed', 'interrupted'];
 
-/** Newest first by creation time; the id (which starts with a timestamp) breaks ties. */
-export function sortRunsNewestFirst(runs: readonly RunSummary[]): RunSummary[] {
-  return [...runs].sort((a, b) => {
-    const byTime = timeOf(b.createdAt) - timeOf(a.createdAt);
-    return byTime !== 0 ? byTime : b.id.localeCompare(a.id);
-  });
-}
-
-function timeOf(iso: string): number {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? 0 : t;
-}
-
 export function epochProgress(run: RunSummary): string {
   return `${run.epochsCompleted}/${run.totalEpochs}`;
 }
@@ -57,7 +44,8 @@ export class RunsModel {
 
   async refresh(): Promise<void> {
     try {
-      this.runs = sortRunsNewestFirst(await this.reader.listRuns(this.runsRoot()));
+      // The run store lists newest first; the view keeps its order.
+      this.runs = await this.reader.listRuns(this.runsRoot());
       this.lastError = undefined;
     } catch (error) {
       // A missing runs root is simply "no runs yet"; anything else is shown, never thrown at the view.

@@ -2,6 +2,7 @@
 import type { BackendChoice, ModelPreset } from '../../protocol';
 
 export interface TrainRequest {
+  /** The data set to train on; a resumed run reads its data set from run.json. */
   datasetDir: string;
   runsRoot: string;
   /** An `*.imagetrainer.json` experiment config; its values are the defaults, flags override them. */
@@ -12,13 +13,17 @@ export interface TrainRequest {
   resumeRunDir?: string;
 }
 
-/** `train DIR --json --out RUNSROOT [--config FILE] [--model X] [--backend B] [--resume RUN_DIR]` */
+/**
+ * `train DIR --json --out RUNSROOT [--config FILE] [--model X] [--backend B]`, or for a resume
+ * `train --resume RUN_DIR --json --out RUNSROOT [--backend B]` (the CLI takes DIR or --resume, not both;
+ * the resumed run keeps its own config).
+ */
 export function trainArgs(request: TrainRequest): string[] {
-  const args = ['train', request.datasetDir, '--json', '--out', request.runsRoot];
-  if (request.configFile) args.push('--config', request.configFile);
-  if (request.model) args.push('--model', request.model);
+  const target = request.resumeRunDir ? ['--resume', request.resumeRunDir] : [request.datasetDir];
+  const args = ['train', ...target, '--json', '--out', request.runsRoot];
+  if (!request.resumeRunDir && request.configFile) args.push('--config', request.configFile);
+  if (!request.resumeRunDir && request.model) args.push('--model', request.model);
   if (request.backend && request.backend !== 'auto') args.push('--backend', request.backend);
-  if (request.resumeRunDir) args.push('--resume', request.resumeRunDir);
   return args;
 }
 

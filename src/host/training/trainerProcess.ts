@@ -63,12 +63,17 @@ export interface RunCliOptions {
   onStderr?: (text: string) => void;
 }
 
+export interface CliOutput {
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Runs `cli ARGS` and accepts its stdout as JSON when the guard does. A non-zero exit becomes a
- * CliError carrying the CLI's one-line message (its last stderr line).
+ * Runs `cli ARGS` to completion. A non-zero exit becomes a CliError carrying the CLI's one-line
+ * message (its last stderr line); cancelling kills the process.
  */
-export function runCliJson<T>(location: CliLocation, args: string[], guard: Guard<T>, options: RunCliOptions = {}): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+export function runCli(location: CliLocation, args: string[], options: RunCliOptions = {}): Promise<CliOutput> {
+  return new Promise<CliOutput>((resolve, reject) => {
     const child = spawn(location.runtime.executable, [location.cliPath, ...args], {
       cwd: location.cwd,
       env: location.runtime.env,
@@ -94,13 +99,18 @@ export function runCliJson<T>(location: CliLocation, args: string[], guard: Guar
       options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) return reject(new CliError('cancelled', code, stderr));
       if (code !== 0) return reject(new CliError(lastLine(stderr) ?? `image-trainer ${args[0]} exited with code ${code ?? signal}`, code, stderr));
-      const text = Buffer.concat(stdout).toString('utf8');
-      const value = parseJsonOutput(text);
-      if (value === undefined) return reject(new CliError(`image-trainer ${args[0]} printed no JSON`, code, stderr));
-      if (!guard(value)) return reject(new CliError(`image-trainer ${args[0]} printed an unexpected result`, code, stderr));
-      resolve(value);
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr });
     });
   });
+}
+
+/** Runs `cli ARGS` and accepts its stdout as JSON when the guard does. */
+export async function runCliJson<T>(location: CliLocation, args: string[], guard: Guard<T>, options: RunCliOptions = {}): Promise<T> {
+  const { stdout, stderr } = await runCli(location, args, options);
+  const value = parseJsonOutput(stdout);
+  if (value === undefined) throw new CliError(`image-trainer ${args[0]} printed no JSON`, 0, stderr);
+  if (!guard(value)) throw new CliError(`image-trainer ${args[0]} printed an unexpected result`, 0, stderr);
+  return value;
 }
 
 /** The whole output as JSON, or else its last line that parses (a command may print events before its result). */

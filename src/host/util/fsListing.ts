@@ -1,6 +1,5 @@
 // A directory listing the views depend on, so that tests can hand them an in-memory tree.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 
 export interface DirEntry {
   name: string;
@@ -28,16 +27,6 @@ export const nodeDirectoryLister: DirectoryLister = {
     }
   },
 };
-
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff'] as const;
-
-export function isImageFile(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
-}
-
-export function isHidden(name: string): boolean {
-  return name.startsWith('.');
-}
 
 /** Compares names the way a file manager does ("img2" before "img10"). */
 export function compareNames(a: string, b: string): number {

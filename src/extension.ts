@@ -1,0 +1,120 @@
+// activate/deactivate only: builds the object graph and registers every disposable with one root.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { listRuns } from './core/runStore';
+import { registerDatasetCommands } from './host/commands/datasetCommands';
+import { registerRunCommands } from './host/commands/runCommands';
+import { registerTrainingCommands } from './host/commands/trainingCommands';
+import { openDashboard, type DashboardContext } from './host/dashboard/dashboardPanel';
+import { DatasetsModel } from './host/datasets/datasetsModel';
+import { DatasetsView } from './host/datasets/datasetsView';
+import type { HostServices } from './host/hostServices';
+import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
+import { RunsModel } from './host/runs/runsModel';
+import { RunsView } from './host/runs/runsView';
+import { RunsWatcher } from './host/runs/runsWatcher';
+import { readSettings } from './host/settings';
+import { markRunEnded } from './host/training/runRecordRepair';
+import { SessionPresenter } from './host/training/sessionPresenter';
+import { TrainingController } from './host/training/trainingController';
+import { killProcessTree, resolveRuntime, spawnTrainer, type CliLocation } from './host/training/trainerProcess';
+import { TrainingSession } from './host/training/trainingSession';
+import { nodeDirectoryLister } from './host/util/fsListing';
+
+let controller: TrainingController | undefined;
+
+export interface ImageTrainerApi {
+  /** For integration tests: the object graph of this activation. */
+  services: HostServices;
+}
+
+export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
+  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
+  const settings = readSettings;
+  const cli = (): CliLocation => ({
+    runtime: resolveRuntime(settings().nodePath),
+    cliPath: path.join(context.extensionPath, 'dist', 'cli.js'),
+    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.extensionPath,
+  });
+
+  const runsWatcher = new RunsWatcher(settings().runsRoot);
+  const datasetsModel = new DatasetsModel({
+    lister: nodeDirectoryLister,
+    options: () => {
+      const s = settings();
+      return { roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots], excludes: s.datasetExcludes };
+    },
+  });
+  const datasets = new DatasetsView(datasetsModel);
+  const runs = new RunsView(new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot), runsWatcher);
+
+  const presenter = new SessionPresenter(output, { onEvent: () => runsWatcher.poke() });
+  controller = new TrainingController(
+    (request) =>
+      new TrainingSession(
+        request,
+        {
+          spawn: (args) => spawnTrainer(cli(), args),
+          killTree: killProcessTree,
+          markRunEnded: (runDir, status, message) => markRunEnded(runDir, status, message),
+        },
+        presenter.observer(),
+      ),
+    {
+      onStarted: (session) => presenter.attach(session),
+      onEnded: () => runsWatcher.poke(),
+      onQueueChanged: (queued) => presenter.setQueued(queued.length),
+    },
+  );
+
+  const dashboardContext: DashboardContext = {
+    extensionUri: context.extensionUri,
+    runsRoot: () => settings().runsRoot,
+    datasetRoots: () => dashboardDatasetRoots(datasetsModel, runs.model, settings().datasetRoots),
+    onRunsChanged: runsWatcher.onDidChange,
+    output,
+  };
+
+  const services: HostServices = {
+    output,
+    settings,
+    cli,
+    datasets,
+    runs,
+    runsWatcher,
+    controller,
+    openDashboard: (target) => openDashboard(dashboardContext, target),
+  };
+
+  const trainingController = controller;
+  context.subscriptions.push(
+    output,
+    runsWatcher,
+    datasets,
+    runs,
+    presenter,
+    { dispose: () => trainingController.dispose() },
+    ...registerTrainingCommands(services),
+    ...registerRunCommands(services),
+    ...registerDatasetCommands(services),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+      runsWatcher.watch(settings().runsRoot);
+      void datasets.refresh();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void datasets.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => output.info('Workspace trusted: training is enabled.')),
+  );
+  return { services };
+}
+
+/** Detected, configured and trained-on data sets: the folders the dashboard may show images from. */
+function dashboardDatasetRoots(datasets: DatasetsModel, runs: RunsModel, configured: string[]): string[] {
+  return [...new Set([...configured, ...datasets.known.map((d) => d.root), ...runs.all.map((r) => r.datasetRoot)])];
+}
+
+/** Closing the window stops the trainer: its process tree is killed. */
+export function deactivate(): void {
+  controller?.dispose();
+  controller = undefined;
+}

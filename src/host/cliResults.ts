@@ -1,0 +1,43 @@
+// Guards for what the short CLI commands print with --json: unknown until accepted.
+import { isArrayOf, isFiniteNumber, isRecord, isString, type Evaluation, type Prediction, type ScanReport } from '../protocol';
+
+export function isScanReport(value: unknown): value is ScanReport {
+  return (
+    isRecord(value) &&
+    isString(value.root) &&
+    (value.layout === 'class-folders' || value.layout === 'split-folders') &&
+    isArrayOf(value.classes, (c): c is ScanReport['classes'][number] => isRecord(c) && isString(c.name) && isFiniteNumber(c.count)) &&
+    isArrayOf(value.skipped, (s): s is ScanReport['skipped'][number] => isRecord(s) && isString(s.path) && isString(s.reason)) &&
+    isArrayOf(
+      value.duplicates,
+      (d): d is ScanReport['duplicates'][number] =>
+        isRecord(d) && isString(d.hash) && isArrayOf(d.paths, isString) && isArrayOf(d.labels, isString) && typeof d.conflict === 'boolean',
+    ) &&
+    isArrayOf(value.warnings, (w): w is ScanReport['warnings'][number] => isRecord(w) && isString(w.kind) && isString(w.message)) &&
+    isFiniteNumber(value.total)
+  );
+}
+
+function isTopEntry(value: unknown): value is Prediction['top'][number] {
+  return isRecord(value) && isString(value.label) && isFiniteNumber(value.confidence);
+}
+
+export function isPrediction(value: unknown): value is Prediction {
+  return isRecord(value) && isString(value.path) && isString(value.label) && isFiniteNumber(value.confidence) && isArrayOf(value.top, isTopEntry);
+}
+
+export function isPredictionList(value: unknown): value is Prediction[] {
+  return isArrayOf(value, isPrediction);
+}
+
+/** The fields of an evaluation the host shows; the dashboard reads the rest from the file. */
+export function isEvaluationSummary(value: unknown): value is Pick<Evaluation, 'accuracy' | 'labels' | 'macro'> {
+  return (
+    isRecord(value) &&
+    isFiniteNumber(value.accuracy) &&
+    isArrayOf(value.labels, isString) &&
+    isRecord(value.macro) &&
+    isFiniteNumber(value.macro.f1)
+  );
+}
+

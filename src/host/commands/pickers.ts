@@ -1,0 +1,96 @@
+// Quick picks shared by the commands: a data set, a run, a model preset or config file.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { MODEL_PRESETS, type ModelPreset, type RunStatus, type RunSummary } from '../../protocol';
+import type { DetectedDataset } from '../datasets/datasetDetection';
+import type { DatasetTreeNode } from '../datasets/datasetsModel';
+import type { HostServices } from '../hostServices';
+import { CONFIG_FILE_SUFFIX } from '../ids';
+import { describeRun } from '../runs/runsModel';
+import type { RunTreeNode } from '../runs/runsModel';
+import { plural } from '../treePresentation';
+
+const PRESET_DETAILS: Record<ModelPreset, string> = {
+  'simple-cnn': 'Two conv blocks, dense 128, dropout: fast, good for small images',
+  cnn: 'Configurable conv blocks with batch norm (set its options in a config file)',
+};
+
+/** A data set folder from a command argument: a tree node, an Explorer Uri or a path. */
+export function datasetDirFromArg(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (typeof arg === 'string') return arg;
+  const node = arg as DatasetTreeNode | undefined;
+  if (node && typeof node === 'object' && 'kind' in node && (node.kind === 'dataset' || node.kind === 'doctor')) return node.dataset.root;
+  return undefined;
+}
+
+/** A run from a command argument: a tree node or a run id. */
+export function runFromArg(services: HostServices, arg: unknown): RunSummary | undefined {
+  if (typeof arg === 'string') return services.runs.model.find(arg);
+  const node = arg as RunTreeNode | undefined;
+  if (node && typeof node === 'object' && 'kind' in node && node.kind === 'run') return node.run;
+  return undefined;
+}
+
+export async function pickDataset(services: HostServices, title: string): Promise<string | undefined> {
+  const datasets = await services.datasets.model.all();
+  type Item = vscode.QuickPickItem & { dir?: string; browse?: boolean };
+  const items: Item[] = datasets.map((d: DetectedDataset) => ({
+    label: `$(folder-library) ${d.name}`,
+    description: `${plural(d.total, 'image')} · ${plural(d.classes.length, 'class', 'classes')}`,
+    detail: d.root,
+    dir: d.root,
+  }));
+  items.push({ label: '$(folder-opened) Browse…', description: 'a folder of class folders, or of train/val/test folders', browse: true });
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Data set', matchOnDetail: true });
+  if (!picked) return undefined;
+  if (picked.dir) return picked.dir;
+  const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Data Set', title });
+  return folder?.[0]?.fsPath;
+}
+
+export type ModelChoice = { model: ModelPreset } | { configFile: string };
+
+export async function pickModel(services: HostServices): Promise<ModelChoice | undefined> {
+  const preferred = services.settings().defaultPreset;
+  type Item = vscode.QuickPickItem & { choice?: ModelChoice };
+  const presets: Item[] = [...MODEL_PRESETS]
+    .sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0))
+    .map((model) => ({ label: `$(symbol-class) ${model}`, description: model === preferred ? 'default' : undefined, detail: PRESET_DETAILS[model], choice: { model } }));
+  const configs = await vscode.workspace.findFiles(`**/*${CONFIG_FILE_SUFFIX}`, '**/node_modules/**', 100);
+  const configItems: Item[] = configs
+    .map((uri) => uri.fsPath)
+    .sort()
+    .map((file) => ({ label: `$(json) ${path.basename(file)}`, description: vscode.workspace.asRelativePath(file), choice: { configFile: file } }));
+  const items: Item[] = [
+    { label: 'Model presets', kind: vscode.QuickPickItemKind.Separator },
+    ...presets,
+    ...(configItems.length > 0 ? [{ label: 'Experiment configs', kind: vscode.QuickPickItemKind.Separator }, ...configItems] : []),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Train Model', placeHolder: 'Model preset or experiment config (*.imagetrainer.json)' });
+  return picked?.choice;
+}
+
+export async function pickRun(services: HostServices, title: string, statuses?: readonly RunStatus[]): Promise<RunSummary | undefined> {
+  await services.runs.model.refresh();
+  const runs = services.runs.model.all.filter((r) => !statuses || statuses.includes(r.status));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage(`Image Trainer: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs in ${services.settings().runsRoot}.`);
+    return undefined;
+  }
+  if (runs.length === 1) return runs[0];
+  const picked = await vscode.window.showQuickPick(
+    runs.map((run) => ({ label: run.id, description: describeRun(run), detail: `${run.model} on ${run.datasetRoot}`, run })),
+    { title, placeHolder: 'Run' },
+  );
+  return picked?.run;
+}
+
+export async function pickRuns(services: HostServices, title: string): Promise<RunSummary[] | undefined> {
+  await services.runs.model.refresh();
+  const picked = await vscode.window.showQuickPick(
+    services.runs.model.all.map((run) => ({ label: run.id, description: describeRun(run), detail: `${run.model} on ${run.datasetRoot}`, run })),
+    { title, placeHolder: 'Select two or more runs', canPickMany: true },
+  );
+  return picked?.map((p) => p.run);
+}

@@ -1,0 +1,101 @@
+// Dashboard, Compare, Evaluate, Delete, Reveal: what the Runs view's context menu offers.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isEvaluationSummary } from '../cliResults';
+import type { HostServices } from '../hostServices';
+import { COMMANDS } from '../ids';
+import type { RunTreeNode } from '../runs/runsModel';
+import { formatPercent } from '../treePresentation';
+import { messageOf } from '../util/errors';
+import { cliJson } from './commandSupport';
+import { pickDataset, pickRun, pickRuns, runFromArg } from './pickers';
+
+export function registerRunCommands(services: HostServices): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => openDashboard(services, arg)),
+    vscode.commands.registerCommand(COMMANDS.compareRuns, (arg?: unknown, selected?: unknown) => compareRuns(services, arg, selected)),
+    vscode.commands.registerCommand(COMMANDS.evaluateRun, (arg?: unknown) => evaluateRun(services, arg)),
+    vscode.commands.registerCommand(COMMANDS.deleteRun, (arg?: unknown, selected?: unknown) => deleteRuns(services, arg, selected)),
+    vscode.commands.registerCommand(COMMANDS.refreshRuns, () => services.runs.refresh()),
+  ];
+}
+
+function openDashboard(services: HostServices, arg: unknown): void {
+  const run = runFromArg(services, arg);
+  services.openDashboard(run ? { runId: run.id } : typeof arg === 'string' ? { runId: arg } : {});
+}
+
+/** Run nodes from a tree command's (clicked, selection) arguments, else the view's selection. */
+function selectedRunIds(services: HostServices, arg: unknown, selected: unknown): string[] {
+  const nodes = Array.isArray(selected) ? (selected as RunTreeNode[]) : [];
+  const ids = nodes.flatMap((n) => (n && n.kind === 'run' ? [n.run.id] : []));
+  if (ids.length > 0) return ids;
+  const fromView = services.runs.selectedRunIds();
+  if (fromView.length > 1) return fromView;
+  const one = runFromArg(services, arg);
+  return one ? [one.id] : [];
+}
+
+async function compareRuns(services: HostServices, arg: unknown, selected: unknown): Promise<void> {
+  let ids = selectedRunIds(services, arg, selected);
+  if (ids.length < 2) {
+    const picked = await pickRuns(services, 'Compare Runs');
+    if (!picked) return;
+    ids = picked.map((r) => r.id);
+  }
+  services.openDashboard({ compareRunIds: ids });
+}
+
+async function evaluateRun(services: HostServices, arg: unknown): Promise<void> {
+  const run = runFromArg(services, arg) ?? (await pickRun(services, 'Evaluate Run', ['completed', 'stopped', 'interrupted', 'failed']));
+  if (!run) return;
+  const dataDir = await pickDataset(services, `Evaluate ${run.id} on…`);
+  if (!dataDir) return;
+  const result = await cliJson(services, `Evaluating ${run.id} on ${path.basename(dataDir)}`, ['evaluate', run.runDir, dataDir, '--json'], isEvaluationSummary);
+  if (!result) return;
+  const summary = `run ${run.id} on ${dataDir}: accuracy ${formatPercent(result.accuracy)}, macro F1 ${result.macro.f1.toFixed(3)}`;
+  services.output.info(`Evaluation of ${summary}`);
+  services.runsWatcher.poke();
+  const open = 'Open Dashboard';
+  if ((await vscode.window.showInformationMessage(`Image Trainer: ${summary}.`, open)) === open) services.openDashboard({ runId: run.id });
+}
+
+async function deleteRuns(services: HostServices, arg: unknown, selected: unknown): Promise<void> {
+  const ids = selectedRunIds(services, arg, selected);
+  const runs = ids.map((id) => services.runs.model.find(id)).filter((r) => r !== undefined);
+  if (runs.length === 0) return;
+  const activeId = services.controller.active?.snapshot.runId;
+  const running = runs.filter((r) => r.status === 'running' || r.id === activeId);
+  if (running.length > 0) {
+    void vscode.window.showWarningMessage(`Image Trainer: stop ${running.map((r) => r.id).join(', ')} before deleting it.`);
+    return;
+  }
+  const what = runs.length === 1 ? `run ${runs[0].id}` : `${runs.length} runs`;
+  const confirm = 'Move to Trash';
+  const choice = await vscode.window.showWarningMessage(
+    `Delete ${what}? The run folder${runs.length === 1 ? '' : 's'} will be moved to the trash.`,
+    { modal: true, detail: runs.map((r) => r.runDir).join('\n') },
+    confirm,
+  );
+  if (choice !== confirm) return;
+  for (const run of runs) {
+    const uri = vscode.Uri.file(run.runDir);
+    try {
+      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
+      services.output.info(`Moved run ${run.id} to the trash (${run.runDir})`);
+    } catch (error) {
+      // No trash on this system (some remotes, containers): ask again before deleting for good.
+      const permanent = 'Delete Permanently';
+      const again = await vscode.window.showWarningMessage(
+        `Could not move ${run.runDir} to the trash (${messageOf(error)}). Delete it permanently?`,
+        { modal: true },
+        permanent,
+      );
+      if (again !== permanent) continue;
+      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
+      services.output.info(`Deleted run ${run.id} permanently (${run.runDir})`);
+    }
+  }
+  services.runsWatcher.poke();
+  await services.runs.refresh();
+}

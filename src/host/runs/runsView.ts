@@ -1,0 +1,51 @@
+// The Runs view: a thin vscode adapter over RunsModel, re-read whenever the runs watcher fires.
+import * as vscode from 'vscode';
+import { VIEWS } from '../ids';
+import { toTreeItem } from '../treeItems';
+import { presentRunNode, type RunsModel, type RunTreeNode } from './runsModel';
+import type { RunsWatcher } from './runsWatcher';
+
+export class RunsView implements vscode.TreeDataProvider<RunTreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly treeView: vscode.TreeView<RunTreeNode>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private loaded = false;
+
+  constructor(
+    readonly model: RunsModel,
+    watcher: RunsWatcher,
+  ) {
+    this.treeView = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: this, canSelectMany: true });
+    watcher.onDidChange(() => void this.refresh(), undefined, this.disposables);
+    this.disposables.push(this.treeView, this.changed);
+  }
+
+  async refresh(): Promise<void> {
+    await this.model.refresh();
+    this.loaded = true;
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(node: RunTreeNode): vscode.TreeItem {
+    return toTreeItem(presentRunNode(node));
+  }
+
+  async getChildren(node?: RunTreeNode): Promise<RunTreeNode[]> {
+    if (node) return [];
+    if (!this.loaded) {
+      await this.model.refresh();
+      this.loaded = true;
+    }
+    return this.model.getChildren();
+  }
+
+  /** The runs selected in the view (for Compare). */
+  selectedRunIds(): string[] {
+    return this.treeView.selection.flatMap((n) => (n.kind === 'run' ? [n.run.id] : []));
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,50 @@
+// The extension's settings as plain values, resolved against the workspace (no vscode import).
+import * as path from 'node:path';
+import { BACKEND_CHOICES, MODEL_PRESETS, type BackendChoice, type ModelPreset } from '../protocol';
+
+export const DEFAULT_RUNS_DIRECTORY = '.image-trainer/runs';
+
+export interface RawSettings {
+  backend?: unknown;
+  runsDirectory?: unknown;
+  defaultPreset?: unknown;
+  nodePath?: unknown;
+  datasetRoots?: unknown;
+  datasetExcludes?: unknown;
+}
+
+export interface HostSettings {
+  backend: BackendChoice;
+  runsRoot: string;
+  defaultPreset: ModelPreset;
+  /** Empty when unset or in an untrusted workspace: then the editor's own runtime runs the trainer. */
+  nodePath: string;
+  datasetRoots: string[];
+  datasetExcludes: string[];
+}
+
+/**
+ * Relative paths resolve against the first workspace folder (or the home folder with none open).
+ * In an untrusted workspace the Node executable setting is ignored: it names a program to run.
+ */
+export function resolveSettings(raw: RawSettings, workspaceFolders: readonly string[], trusted: boolean, home: string): HostSettings {
+  const base = workspaceFolders[0] ?? home;
+  const resolveIn = (p: string): string => path.resolve(base, expandHome(p, home));
+  const runsDirectory = typeof raw.runsDirectory === 'string' && raw.runsDirectory.trim() !== '' ? raw.runsDirectory.trim() : DEFAULT_RUNS_DIRECTORY;
+  return {
+    backend: (BACKEND_CHOICES as readonly unknown[]).includes(raw.backend) ? (raw.backend as BackendChoice) : 'auto',
+    runsRoot: resolveIn(runsDirectory),
+    defaultPreset: (MODEL_PRESETS as readonly unknown[]).includes(raw.defaultPreset) ? (raw.defaultPreset as ModelPreset) : 'simple-cnn',
+    nodePath: trusted && typeof raw.nodePath === 'string' ? expandHome(raw.nodePath.trim(), home) : '',
+    datasetRoots: stringList(raw.datasetRoots).map(resolveIn),
+    datasetExcludes: stringList(raw.datasetExcludes),
+  };
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
+}
+
+function expandHome(p: string, home: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p;
+}
