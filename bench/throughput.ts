@@ -2,11 +2,12 @@
 // engine, and of PyTorch CPU on the same model, batch and data where Debian's python3-torch is present.
 //
 //   node --import tsx bench/throughput.ts [--steps N] [--warmup N] [--backend auto|wasm|cpu|…]
-//       [--mode trainer|trainOnBatch|both] [--kernels all|none|Name,Name] [--sweep] [--profile]
+//       [--mode trainer|trainOnBatch|parallel|all] [--workers N] [--kernels all|none|Name,Name] [--sweep] [--profile]
 //       [--no-torch] [--torch-steps N]
 //
 // --mode trainer times the trainer's own step (makeTrainStep: optimizer.minimize on categorical
-// cross-entropy); trainOnBatch times tf.LayersModel.trainOnBatch. --sweep adds our WASM kernels one
+// cross-entropy); trainOnBatch times tf.LayersModel.trainOnBatch; parallel splits each batch over the
+// main thread and N worker threads (src/trainer/parallel; default N = cores − 1). --sweep adds our WASM kernels one
 // at a time and times each stage. --profile prints the time per kernel. The last line is JSON.
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -16,6 +17,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../src/protocol/config';
 import { selectBackend } from '../src/trainer/backend';
 import { WASM_KERNEL_NAMES, type WasmKernelName, registerWasmKernels, unregisterWasmKernels } from '../src/trainer/kernels';
 import { buildSimpleCnn } from '../src/trainer/models';
+import { createParallelTrainStep, defaultWorkerCount } from '../src/trainer/parallel';
 import { makeTrainStep } from '../src/trainer/train';
 
 const IMAGE_SIZE = 28;
@@ -24,7 +26,8 @@ const CLASSES = 10;
 const BATCH = 64;
 const TORCH_PYTHON = '/usr/bin/python3';
 
-type Mode = 'trainer' | 'trainOnBatch';
+type Mode = 'trainer' | 'trainOnBatch' | 'parallel';
+const MODES: Mode[] = ['trainer', 'trainOnBatch', 'parallel'];
 
 interface Options {
   steps: number;
@@ -36,6 +39,7 @@ interface Options {
   profile: boolean;
   torch: boolean;
   torchSteps: number;
+  workers: number;
 }
 
 interface Timing {
@@ -48,12 +52,13 @@ function parseOptions(argv: string[]): Options {
     steps: 30,
     warmup: 5,
     backend: 'auto',
-    modes: ['trainer', 'trainOnBatch'],
+    modes: [...MODES],
     kernels: [...WASM_KERNEL_NAMES],
     sweep: false,
     profile: false,
     torch: true,
     torchSteps: 40,
+    workers: defaultWorkerCount(),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -80,11 +85,15 @@ function parseOptions(argv: string[]): Options {
       }
       case '--mode': {
         const v = value();
-        if (v === 'both') options.modes = ['trainer', 'trainOnBatch'];
-        else if (v === 'trainer' || v === 'trainOnBatch') options.modes = [v];
-        else throw new Error('--mode must be trainer, trainOnBatch or both');
+        if (v === 'all') options.modes = [...MODES];
+        else if ((MODES as string[]).includes(v)) options.modes = [v as Mode];
+        else throw new Error(`--mode must be one of ${MODES.join(', ')} or all`);
         break;
       }
+      case '--workers':
+        options.workers = Number(value());
+        if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error('--workers must be an integer ≥ 0');
+        break;
       case '--kernels':
         options.kernels = parseKernels(value());
         break;
@@ -136,10 +145,41 @@ function makeBatches(count: number): Array<{ pixels: Float32Array; labels: Int32
   });
 }
 
+interface Stepper {
+  step: (i: number) => Promise<void>;
+  dispose: () => void | Promise<void>;
+}
+
 /** Returns a function running one training step on batch i (mod the batches). */
-function makeStepper(mode: Mode, batches: ReturnType<typeof makeBatches>): { step: (i: number) => Promise<void>; dispose: () => void } {
+async function makeStepper(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<Stepper> {
   const model = buildSimpleCnn({ imageSize: IMAGE_SIZE, channels: CHANNELS, numClasses: CLASSES });
   const optimizer = tf.train.adam(1e-3);
+  if (mode === 'parallel') {
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`parallel mode needs the wasm or cpu backend, not ${backend}`);
+    const parallel = await createParallelTrainStep({
+      model,
+      optimizer,
+      imageSize: IMAGE_SIZE,
+      channels: CHANNELS,
+      numClasses: CLASSES,
+      classWeights: null,
+      maxBatchSize: BATCH,
+      workers: options.workers,
+      backend,
+    });
+    return {
+      step: async (i) => {
+        const { pixels, labels } = batches[i % batches.length];
+        await parallel(pixels, labels);
+      },
+      dispose: async () => {
+        await parallel.dispose();
+        model.dispose();
+        optimizer.dispose();
+      },
+    };
+  }
   if (mode === 'trainer') {
     const trainStep = makeTrainStep(model, optimizer, { imageSize: IMAGE_SIZE, channels: CHANNELS }, CLASSES, null);
     return {
@@ -172,7 +212,7 @@ function makeStepper(mode: Mode, batches: ReturnType<typeof makeBatches>): { ste
 }
 
 async function timeMode(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<Timing> {
-  const { step, dispose } = makeStepper(mode, batches);
+  const { step, dispose } = await makeStepper(mode, options, batches);
   try {
     for (let i = 0; i < options.warmup; i++) await step(i);
     const start = performance.now();
@@ -180,12 +220,12 @@ async function timeMode(mode: Mode, options: Options, batches: ReturnType<typeof
     const msPerStep = (performance.now() - start) / options.steps;
     return { msPerStep, samplesPerSecond: (BATCH * 1000) / msPerStep };
   } finally {
-    dispose();
+    await dispose();
   }
 }
 
 async function profileMode(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<void> {
-  const { step, dispose } = makeStepper(mode, batches);
+  const { step, dispose } = await makeStepper(mode, options, batches);
   const steps = Math.min(options.steps, 10);
   try {
     for (let i = 0; i < options.warmup; i++) await step(i);
@@ -208,7 +248,7 @@ async function profileMode(mode: Mode, options: Options, batches: ReturnType<typ
     }
     console.log(`    ${'total in kernels'.padEnd(36)} ${(sum / steps).toFixed(2).padStart(8)} ms`);
   } finally {
-    dispose();
+    await dispose();
   }
 }
 
@@ -268,8 +308,9 @@ async function main(): Promise<void> {
   for (const mode of options.modes) {
     const timing = await timeMode(mode, options, batches);
     results[mode] = timing;
-    console.log(`ours (${backend}, ${mode}): ${fmt(timing)}`);
-    if (options.profile) await profileMode(mode, options, batches);
+    const label = mode === 'parallel' ? `parallel, ${options.workers + 1} threads` : mode;
+    console.log(`ours (${backend}, ${label}): ${fmt(timing)}`);
+    if (options.profile && mode !== 'parallel') await profileMode(mode, options, batches);
   }
   const ours = Math.max(...Object.values(results).map((t) => t.samplesPerSecond));
 
@@ -306,6 +347,7 @@ async function main(): Promise<void> {
       batch: BATCH,
       backend,
       kernels: backend === 'wasm' ? options.kernels : [],
+      workers: options.workers,
       ours: results,
       sweep,
       torch,

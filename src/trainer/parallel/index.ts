@@ -1,0 +1,244 @@
+// Data-parallel training over worker threads. The WASM backend runs one thread under Node, so one
+// model trains on one core; here each batch is split into shards, the main thread and each worker
+// (its own engine, backend and model replica) compute one shard's gradients at the same time, and the
+// main thread averages them (weighted by shard size) and applies one optimizer update. The result is
+// the same update as one step on the whole batch, up to float rounding and each shard's own dropout.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { shardGradients, trainableVariables } from './loss';
+import { type FromParallelWorker, type ParallelWorkerInit, isFromParallelWorker, sizeOf } from './protocol';
+
+export interface ParallelTrainOptions {
+  /** The model to train; its weights stay the truth, replicas copy them every step. */
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  imageSize: number;
+  channels: number;
+  numClasses: number;
+  classWeights: number[] | null;
+  /** Largest batch the step will be given (sizes the shared buffers). */
+  maxBatchSize: number;
+  /** Worker threads besides the main thread; default: available cores − 1 (0 = no workers). */
+  workers?: number;
+  /** The backend the workers use; it should be the main thread's. */
+  backend: 'wasm' | 'cpu';
+}
+
+export interface StepResult {
+  /** Mean loss over the batch (the regularisation counted once). */
+  loss: number;
+  /** Correctly classified images in the batch. */
+  correct: number;
+}
+
+export interface ParallelTrainStep {
+  (pixels: Float32Array, labels: Int32Array): Promise<StepResult>;
+  /** Threads that share each batch, the main thread included. */
+  readonly threads: number;
+  dispose(): Promise<void>;
+}
+
+/** Worker threads worth starting on this machine: one per core beyond the main thread. */
+export function defaultWorkerCount(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(0, cores - 1);
+}
+
+interface WorkerHandle {
+  worker: Worker;
+  pixels: Float32Array;
+  labels: Int32Array;
+  gradients: Float32Array;
+  next: () => Promise<FromParallelWorker>;
+}
+
+/** Starts the workers (each loads its backend and builds its replica) and returns the step function. */
+export async function createParallelTrainStep(options: ParallelTrainOptions): Promise<ParallelTrainStep> {
+  const { model, optimizer } = options;
+  const workerCount = options.workers ?? defaultWorkerCount();
+  const variables = trainableVariables(model);
+  const trainableShapes = model.trainableWeights.map((w) => w.read().shape);
+  const nonTrainableShapes = model.nonTrainableWeights.map((w) => w.read().shape);
+  const trainableSize = trainableShapes.reduce((s, shape) => s + sizeOf(shape), 0);
+  const nonTrainableSize = nonTrainableShapes.reduce((s, shape) => s + sizeOf(shape), 0);
+  const pixelsPerImage = options.imageSize * options.imageSize * options.channels;
+  const maxShard = Math.ceil(options.maxBatchSize / (workerCount + 1));
+  const weights = new SharedArrayBuffer(4 * (trainableSize + nonTrainableSize));
+  const topology = model.toJSON(null, false);
+
+  const handles: WorkerHandle[] = [];
+  try {
+    for (let i = 0; i < workerCount; i++) {
+      const init: ParallelWorkerInit = {
+        type: 'init',
+        backend: options.backend,
+        topology,
+        imageSize: options.imageSize,
+        channels: options.channels,
+        numClasses: options.numClasses,
+        classWeights: options.classWeights,
+        trainableShapes,
+        nonTrainableShapes,
+        weights,
+        gradients: new SharedArrayBuffer(4 * (trainableSize + nonTrainableSize)),
+        pixels: new SharedArrayBuffer(4 * maxShard * pixelsPerImage),
+        labels: new SharedArrayBuffer(4 * maxShard),
+      };
+      const handle = startWorker(init);
+      handles.push(handle);
+      const reply = await handle.next();
+      if (reply.type !== 'ready') throw new Error(reply.type === 'error' ? reply.message : 'unexpected reply');
+    }
+  } catch (error) {
+    await Promise.all(handles.map((h) => h.worker.terminate()));
+    throw new Error(`data-parallel workers failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const sharedWeights = new Float32Array(weights);
+  const publishWeights = (): void => {
+    let offset = 0;
+    for (const w of [...model.trainableWeights, ...model.nonTrainableWeights]) {
+      const values = w.read().dataSync() as Float32Array;
+      sharedWeights.set(values, offset);
+      offset += values.length;
+    }
+  };
+
+  const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
+    const n = labels.length;
+    if (n > options.maxBatchSize) throw new Error(`batch of ${n} exceeds maxBatchSize ${options.maxBatchSize}`);
+    const shards = splitEvenly(n, handles.length + 1);
+    if (handles.length > 0) publishWeights();
+    // Workers take shards 1..k; the main thread keeps shard 0 and computes it meanwhile.
+    const replies: Array<Promise<FromParallelWorker>> = [];
+    let start = shards[0];
+    handles.forEach((h, i) => {
+      const count = shards[i + 1];
+      h.pixels.set(pixels.subarray(start * pixelsPerImage, (start + count) * pixelsPerImage));
+      h.labels.set(labels.subarray(start, start + count));
+      const reply = h.next();
+      h.worker.postMessage({ type: 'step', count });
+      replies.push(reply);
+      start += count;
+    });
+    const own = shardGradients(model, {
+      pixels: pixels.subarray(0, shards[0] * pixelsPerImage),
+      labels: labels.subarray(0, shards[0]),
+      imageSize: options.imageSize,
+      channels: options.channels,
+      numClasses: options.numClasses,
+      classWeights: options.classWeights,
+    });
+    const results = await Promise.all(replies);
+    const failed = results.find((r) => r.type !== 'done');
+    if (failed !== undefined) {
+      tf.dispose(own.grads);
+      throw new Error(`data-parallel worker failed: ${failed.type === 'error' ? failed.message : 'unexpected reply'}`);
+    }
+    let loss = (own.loss * shards[0]) / n;
+    let correct = own.correct;
+    results.forEach((r, i) => {
+      if (r.type !== 'done') return;
+      loss += (r.loss * shards[i + 1]) / n;
+      correct += r.correct;
+    });
+    if (handles.length === 0) {
+      applyGradients(optimizer, variables, own.grads);
+    } else {
+      const averaged = averageGradients(own.grads, handles, shards, n);
+      tf.dispose(own.grads);
+      applyGradients(optimizer, variables, averaged);
+      averageNonTrainable(model, handles, shards, n, trainableSize);
+    }
+    return { loss, correct };
+  };
+
+  return Object.assign(step, {
+    threads: handles.length + 1,
+    dispose: async () => {
+      await Promise.all(handles.map((h) => h.worker.terminate()));
+    },
+  });
+}
+
+function applyGradients(optimizer: tf.Optimizer, variables: tf.Variable[], grads: tf.Tensor[]): void {
+  const named: tf.NamedTensorMap = {};
+  variables.forEach((v, i) => {
+    named[v.name] = grads[i];
+  });
+  optimizer.applyGradients(named);
+  tf.dispose(grads);
+}
+
+/** Σ shard size × shard gradient / batch size, in JS over the shared buffers, then one tensor each. */
+function averageGradients(own: tf.Tensor[], handles: WorkerHandle[], shards: number[], n: number): tf.Tensor[] {
+  let offset = 0;
+  return own.map((g) => {
+    const sum = Float32Array.from(g.dataSync() as Float32Array, (v) => (v * shards[0]) / n);
+    handles.forEach((h, i) => {
+      const scale = shards[i + 1] / n;
+      const theirs = h.gradients;
+      for (let j = 0; j < sum.length; j++) sum[j] += theirs[offset + j] * scale;
+    });
+    offset += sum.length;
+    return tf.tensor(sum, g.shape);
+  });
+}
+
+/** Moving statistics (batch norm) updated by every shard's forward pass: their weighted mean. */
+function averageNonTrainable(model: tf.LayersModel, handles: WorkerHandle[], shards: number[], n: number, trainableSize: number): void {
+  let offset = trainableSize;
+  for (const w of model.nonTrainableWeights) {
+    const mine = w.read();
+    const sum = Float32Array.from(mine.dataSync() as Float32Array, (v) => (v * shards[0]) / n);
+    handles.forEach((h, i) => {
+      const scale = shards[i + 1] / n;
+      for (let j = 0; j < sum.length; j++) sum[j] += h.gradients[offset + j] * scale;
+    });
+    offset += sum.length;
+    const value = tf.tensor(sum, mine.shape);
+    w.write(value);
+    value.dispose();
+  }
+}
+
+/** n split into k near-equal parts, larger first (shard 0, the main thread's, is never smaller). */
+export function splitEvenly(n: number, k: number): number[] {
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
+}
+
+function startWorker(init: ParallelWorkerInit): WorkerHandle {
+  const { file, execArgv } = workerEntry();
+  const worker = new Worker(file, { execArgv });
+  const waiting: Array<(message: FromParallelWorker) => void> = [];
+  const fail = (message: string): void => {
+    for (const resolve of waiting.splice(0)) resolve({ type: 'error', message });
+  };
+  worker.on('message', (message: unknown) => {
+    if (isFromParallelWorker(message)) waiting.shift()?.(message);
+  });
+  worker.on('error', (error) => fail(error.message));
+  worker.on('exit', (code) => fail(`worker exited with code ${code}`));
+  worker.postMessage(init);
+  return {
+    worker,
+    pixels: new Float32Array(init.pixels),
+    labels: new Int32Array(init.labels),
+    gradients: new Float32Array(init.gradients),
+    next: () => new Promise<FromParallelWorker>((resolve) => waiting.push(resolve)),
+  };
+}
+
+/**
+ * The bundle ships the worker as dist/parallelWorker.js next to dist/cli.js; from sources (tsx,
+ * tests) the TypeScript file runs through tsx's CommonJS hook (its --import hook does not reach the
+ * entry file of a worker thread under Node 20: "Unknown file extension .ts").
+ */
+function workerEntry(): { file: string; execArgv: string[] } {
+  const bundled = path.join(__dirname, 'parallelWorker.js');
+  if (fs.existsSync(bundled)) return { file: bundled, execArgv: [] };
+  return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--require', 'tsx/cjs'] };
+}
