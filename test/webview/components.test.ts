@@ -165,6 +165,12 @@ test('choosing another run asks the host for it', () => {
   assert.deepEqual(h.posted.at(-1), { type: 'selectRun', runId: all[2].summary.id });
 });
 
+/** '#4e79a7' → 'rgb(78, 121, 167)', as the CSSOM reports a colour. */
+function rgb(hex: string): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgb(${n >> 16}, ${(n >> 8) & 255}, ${n & 255})`;
+}
+
 function comparePage(runs: number) {
   const h = mountDashboard();
   const fixture = makeSnapshot(runs, 5, { page: 'compare' });
@@ -192,12 +198,14 @@ test('compare page: entering it selects the newest runs and requests their curve
   const request = h.posted.find((m) => m.type === 'requestCompare');
   assert.ok(request && request.type === 'requestCompare');
   assert.equal(request.runIds.length, 5);
+  const newest = [...all].sort((a, b) => b.summary.createdAt.localeCompare(a.summary.createdAt)).slice(0, 5).map((r) => r.summary.id);
+  assert.deepEqual(request.runIds, newest, 'the newest runs, in table order');
   h.send({ type: 'compareData', runs: all.filter((r) => request.runIds.includes(r.summary.id)).map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation })) });
   const lines = h.all('.slot-overlay [data-series] polyline');
   assert.equal(lines.length, 5);
   for (const id of request.runIds) {
     const line = h.one(`.slot-overlay [data-series="${id}"] polyline`);
-    assert.equal(line.getAttribute('stroke'), runColor(id));
+    assert.equal((line as unknown as SVGElement).style.getPropertyValue('stroke'), rgb(runColor(id)));
     assert.equal(pointCount(line), 5);
   }
   // Two runs are diffed per class, with their config differences.

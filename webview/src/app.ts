@@ -9,6 +9,7 @@ import { matrixSections } from './views/confusionMatrix';
 import type { Section, ViewContext } from './views/context';
 import { renderHeader } from './views/header';
 import { runSections } from './views/runPage';
+import { tableRows } from './views/tableModel';
 
 export interface DashboardHost {
   post(message: WebviewToHost): void;
@@ -37,9 +38,9 @@ const header: Section<DashboardState> = {
   render: renderHeader,
 };
 
-function panel(doc: Document, title: string, ...keys: string[]): { node: HTMLElement; slots: Record<string, HTMLElement> } {
+function panel(doc: Document, title: string, className: string, ...keys: string[]): { node: HTMLElement; slots: Record<string, HTMLElement> } {
   const slots: Record<string, HTMLElement> = {};
-  const node = el(doc, 'section', { class: 'panel', attrs: { 'aria-label': title } }, el(doc, 'h2', { text: title }));
+  const node = el(doc, 'section', { class: `panel ${className}`, attrs: { 'aria-label': title } }, el(doc, 'h2', { text: title }));
   for (const key of keys) {
     slots[key] = el(doc, 'div', { class: `slot slot-${key}` });
     node.appendChild(slots[key]);
@@ -52,16 +53,16 @@ function layout(doc: Document, page: DashboardState['page']): { nodes: HTMLEleme
   const parts =
     page === 'run'
       ? [
-          panel(doc, 'Run', 'summary'),
-          panel(doc, 'Curves', 'curve-controls', 'curves'),
-          panel(doc, 'Per-class metrics', 'class-table'),
-          panel(doc, 'Confusion matrix', 'matrix', 'examples'),
+          panel(doc, 'Run', 'half', 'summary'),
+          panel(doc, 'Per-class metrics', 'half', 'class-table'),
+          panel(doc, 'Curves', 'wide', 'curve-controls', 'curves'),
+          panel(doc, 'Confusion matrix', 'wide panel-confusion', 'matrix', 'examples'),
         ]
       : [
-          panel(doc, 'All runs', 'compare-toolbar', 'compare-table'),
-          panel(doc, 'Curves of the selected runs', 'overlay'),
-          panel(doc, 'Hyperparameters against a metric', 'parallel'),
-          panel(doc, 'Two runs side by side', 'diff'),
+          panel(doc, 'All runs', 'wide', 'compare-toolbar', 'compare-table'),
+          panel(doc, 'Curves of the selected runs', 'half', 'overlay'),
+          panel(doc, 'Two runs side by side', 'half', 'diff'),
+          panel(doc, 'Hyperparameters against a metric', 'wide', 'parallel'),
         ];
   return { nodes: parts.map((p) => p.node), slots: Object.assign({}, ...parts.map((p) => p.slots)) };
 }
@@ -141,11 +142,12 @@ export function createDashboard(root: HTMLElement, host: DashboardHost, savedUi:
     const before = state;
     state = reduce(state, action);
     if (state === before) return;
-    // Entering the compare page with nothing selected selects the newest runs rather than show nothing.
+    // Entering the compare page with nothing selected selects the table's first runs (newest, by
+    // default) rather than show nothing.
     const autoSelected =
       state.page === 'compare' && before.page !== 'compare' && state.compareRunIds.length === 0 && state.runs.length > 0;
     if (autoSelected) {
-      state = reduce(state, { type: 'ui/setCompareRuns', runIds: state.runs.slice(0, DEFAULT_COMPARED).map((r) => r.id) });
+      state = reduce(state, { type: 'ui/setCompareRuns', runIds: tableRows(state).slice(0, DEFAULT_COMPARED).map((r) => r.id) });
     }
     for (const message of effects(before, state, action, autoSelected)) host.post(message);
     if (state.ui !== before.ui) host.saveUi?.(state.ui);

@@ -159,13 +159,18 @@ export const RUN_PALETTE = [
   '#d4a6c8',
 ] as const;
 
-/** FNV-1a: a stable, well-spread hash of the run id. */
+/** FNV-1a with a final avalanche (murmur3's fmix32): ids that differ in one digit land far apart. */
 export function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

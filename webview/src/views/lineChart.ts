@@ -103,14 +103,16 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
     const line = svg(doc, 'polyline', {
       points: valid.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
       fill: 'none',
-      stroke: s.color,
     });
+    // Through the CSSOM (allowed by the CSP), so the colour wins over the stylesheet's default stroke.
+    if (s.color) line.style.setProperty('stroke', s.color);
     group.appendChild(line);
     if (s.dots) {
       for (const p of valid) {
         group.appendChild(
-          svg(doc, 'circle', { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5, fill: s.color }, svg(doc, 'title', {}, `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`)),
+          svg(doc, 'circle', { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5 }, svg(doc, 'title', {}, `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`)),
         );
+        if (s.color) (group.lastChild as SVGElement).style.setProperty('fill', s.color);
       }
     }
     chart.appendChild(group);

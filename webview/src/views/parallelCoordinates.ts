@@ -8,9 +8,9 @@ import type { DashboardState } from '../state';
 import { columnsOf, tableRows } from './tableModel';
 import type { ViewContext } from './context';
 
-const WIDTH = 760;
-const HEIGHT = 260;
-const MARGIN = { left: 40, right: 60, top: 28, bottom: 24 };
+const WIDTH = 1100;
+const HEIGHT = 300;
+const MARGIN = { left: 50, right: 80, top: 32, bottom: 24 };
 
 export interface Axis {
   column: Column;
@@ -106,7 +106,8 @@ export function renderParallelCoordinates(state: DashboardState, ctx: ViewContex
   const foreground = svg(doc, 'g', { class: 'pc-lines selected' });
   for (const run of runs) {
     const isSelected = selected.has(run.id);
-    const line = svg(doc, 'polyline', { points: linePoints(run), fill: 'none', stroke: isSelected ? runColor(run.id) : undefined, 'data-run': run.id }, svg(doc, 'title', {}, run.id));
+    const line = svg(doc, 'polyline', { points: linePoints(run), fill: 'none', 'data-run': run.id }, svg(doc, 'title', {}, run.id));
+    if (isSelected) line.style.setProperty('stroke', runColor(run.id));
     (isSelected ? foreground : background).appendChild(line);
   }
   chart.appendChild(background);

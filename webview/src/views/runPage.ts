@@ -191,7 +191,7 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
       el(
         doc,
         'th',
-        { attrs: { scope: 'col', 'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
+        { class: c.key === 'label' ? '' : 'num', attrs: { scope: 'col', 'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
         el(doc, 'button', {
           class: 'sort',
           attrs: { type: 'button', 'data-key': `class-sort-${c.key}` },

@@ -1,0 +1,71 @@
+// Opens the built dashboard (dist/webview.js + media/dashboard.css) in headless Chromium under the same
+// CSP as the real panel, with VS Code's dark theme variables. Used by the screenshot script and by
+// bench/dashboard.ts; the page is driven through test/webview/harness/driver.js.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { contentSecurityPolicy, createNonce } from '../../src/host/dashboard/dashboardHtml';
+import type { HostToWebview } from '../../src/protocol/webviewMessages';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const repo = path.resolve(__dirname, '..', '..');
+
+export interface DashboardPage {
+  page: Page;
+  dir: string;
+  send(message: HostToWebview): Promise<void>;
+  /** Sends and waits for the next painted frame; ms for the synchronous handling and to the paint. */
+  timeToPaint(message: HostToWebview): Promise<{ handledMs: number; paintMs: number }>;
+  posted(): Promise<unknown[]>;
+  violations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function fileUrl(relative: string): string {
+  return pathToFileURL(path.join(repo, relative)).href;
+}
+
+export function harnessHtml(nonce: string): string {
+  const csp = contentSecurityPolicy('file:', nonce);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="${fileUrl('test/webview/harness/darkTheme.css')}">
+<link rel="stylesheet" href="${fileUrl('media/dashboard.css')}">
+<title>Image Trainer Dashboard</title></head>
+<body><div id="app"></div>
+<script nonce="${nonce}" src="${fileUrl('test/webview/harness/driver.js')}"></script>
+<script nonce="${nonce}" src="${fileUrl('dist/webview.js')}"></script>
+</body></html>`;
+}
+
+export async function openDashboardPage(viewport = { width: 1400, height: 1000 }): Promise<DashboardPage> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
+  if (!existsSync(path.join(repo, 'dist', 'webview.js'))) throw new Error('dist/webview.js is missing; run `node esbuild.js` first');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-harness-'));
+  const htmlPath = path.join(dir, 'index.html');
+  writeFileSync(htmlPath, harnessHtml(createNonce()));
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--allow-file-access-from-files', '--no-sandbox'] });
+  const page = await browser.newPage({ viewport, colorScheme: 'dark' });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(pathToFileURL(htmlPath).href);
+  await page.waitForFunction('window.__driver && window.__driver.posted.length > 0');
+  return {
+    page,
+    dir,
+    send: async (message) => {
+      await page.evaluate(`window.__driver.send(${JSON.stringify(JSON.stringify(message))})`);
+    },
+    timeToPaint: async (message) =>
+      (await page.evaluate(`window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`)) as { handledMs: number; paintMs: number },
+    posted: async () => (await page.evaluate('window.__driver.posted')) as unknown[],
+    violations: async () => [...((await page.evaluate('window.__driver.violations')) as string[]), ...errors],
+    close: async () => {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
