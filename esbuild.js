@@ -39,6 +39,16 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   {
+    // Data-parallel training worker thread, started by src/trainer/parallel next to dist/cli.js.
+    ...common,
+    entryPoints: ['src/trainer/parallel/worker.ts'],
+    outfile: 'dist/parallelWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+  },
+  {
     ...common,
     entryPoints: ['webview/src/main.ts'],
     outfile: 'dist/webview.js',
