@@ -7,9 +7,10 @@
 // pixels are stored as black by most encoders: the same pixels our users' other tools would see.
 import { open } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
-import { decodeBmp } from '../core/bmp';
+import { decodeBmp, type DecodedBmp } from '../core/bmp';
 import { inspectImage, type ImageHeader, type ImageProblem } from '../core/imageHeader';
 import { describeImageProblem } from '../core/dataset';
+import { checkPng, PNG_CHECK_MAX_PIXELS, pngCheckAvailable } from './pngCheck';
 
 /** 100 megapixels: far above any training image, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -99,10 +100,19 @@ export async function verifyImageBuffer(
     const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
     const header = checkHeader(buf, maxPixels);
     if (mode === 'header') return null;
+    const pixels = header.width * header.height;
+    // Fast paths that check as much as a decode does, without a sharp call (about 1 ms each).
+    if (header.format === 'png' && pngCheckAvailable && pixels <= PNG_CHECK_MAX_PIXELS) {
+      const detail = checkPng(buf);
+      return detail === null ? null : { kind: 'corrupt', detail: `PNG: ${detail}` };
+    }
+    if (header.format === 'bmp') {
+      decodeBmpOrThrow(buf);
+      return null;
+    }
     await withTimeout(timeoutMs, async () => {
       let image = openImage(buf, header, maxPixels, timeoutMs);
-      if (header.width * header.height > VERIFY_RAW_MAX_PIXELS)
-        image = image.resize(64, 64, { fit: 'inside' });
+      if (pixels > VERIFY_RAW_MAX_PIXELS) image = image.resize(64, 64, { fit: 'inside' });
       await runSharp(() => image.raw().toBuffer());
     });
     return null;
@@ -147,23 +157,28 @@ function checkHeader(buf: Uint8Array, maxPixels: number): ImageHeader {
 function openImage(buf: Uint8Array, header: ImageHeader, maxPixels: number, timeoutMs: number): Sharp {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   if (header.format === 'bmp') {
-    let bmp;
-    try {
-      bmp = decodeBmp(buf);
-    } catch (error) {
-      throw new ImageDecodeError({
-        kind: 'corrupt',
-        detail: `BMP: ${error instanceof Error ? error.message : String(error)}`,
-      });
-    }
+    const bmp = decodeBmpOrThrow(buf);
     return sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } }).timeout(
-      { seconds },
+      {
+        seconds,
+      },
     );
   }
   // The header was checked against the limit already; sharp's own check is the backstop.
   return sharp(buf, { failOn: FAIL_ON, limitInputPixels: maxPixels, autoOrient: true, pages: 1 }).timeout({
     seconds,
   });
+}
+
+function decodeBmpOrThrow(buf: Uint8Array): DecodedBmp {
+  try {
+    return decodeBmp(buf);
+  } catch (error) {
+    throw new ImageDecodeError({
+      kind: 'corrupt',
+      detail: `BMP: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
 }
 
 /** Runs a sharp call and turns its failures into a corrupt-image problem with a short detail. */
