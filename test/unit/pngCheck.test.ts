@@ -75,7 +75,7 @@ test('valid PNG variants pass: RGB, RGBA, grey, grey+alpha, palette, 16-bit, 1-b
       .png()
       .toBuffer(),
     oneBit: await sharp(noisePixels(13, 7, 5, 1), { raw: { width: 13, height: 7, channels: 1 } })
-      .png({ palette: true, colours: 2, bitdepth: 1 })
+      .png({ palette: true, colours: 2 })
       .toBuffer(),
     interlaced: await sharp(rgb, { raw: { width: 13, height: 7, channels: 3 } })
       .png({ progressive: true })
@@ -85,6 +85,7 @@ test('valid PNG variants pass: RGB, RGBA, grey, grey+alpha, palette, 16-bit, 1-b
       .toBuffer(),
   };
   assert.equal(variants.interlaced[28], 1, 'the interlaced variant really is interlaced');
+  assert.equal(variants.oneBit[24], 1, 'the two-colour palette is written with 1 bit per pixel');
   for (const [name, png] of Object.entries(variants)) {
     assert.equal(checkPng(png), null, name);
     assert.equal(await sharpDecodes(png), true, name);
