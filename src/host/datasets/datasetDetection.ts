@@ -8,7 +8,10 @@ import { compareNames, type DirectoryLister } from '../util/fsListing';
 export interface DetectedClass {
   name: string;
   dir: string;
+  /** Images in the folder and its subfolders. */
   count: number;
+  /** Images directly in the folder: what tells a class folder from a folder of folders. */
+  direct: number;
 }
 
 export interface DetectedSplit {
@@ -145,14 +148,14 @@ class Detector {
         splits.push({ name: splitNameOf(folder) as DatasetSplitName, folder, dir: splitDir, classes, total: sum(classes) });
       }
       const train = splits.find((s) => s.name === 'train');
-      if (train && train.classes.filter((c) => c.count > 0).length >= 2) {
+      if (train && looksLikeClasses(train.classes)) {
         splits.sort((a, b) => SPLIT_ORDER.indexOf(a.name) - SPLIT_ORDER.indexOf(b.name));
         const classes = mergeClasses(splits);
         return { root: dir, name: path.basename(dir), layout: 'split-folders', classes, splits, total: sum(classes) };
       }
     }
     const classes = await classesIn(this.lister, dir);
-    if (classes === undefined || classes.filter((c) => c.count > 0).length < 2) return undefined;
+    if (classes === undefined || !looksLikeClasses(classes)) return undefined;
     return { root: dir, name: path.basename(dir), layout: 'class-folders', classes, splits: [], total: sum(classes) };
   }
 }
@@ -168,9 +171,18 @@ async function classesIn(lister: DirectoryLister, dir: string): Promise<Detected
   for (const entry of entries) {
     if (entry.kind !== 'directory' || isHidden(entry.name)) continue;
     const classDir = path.join(dir, entry.name);
-    classes.push({ name: entry.name, dir: classDir, count: await countImages(lister, classDir, CLASS_COUNT_DEPTH) });
+    const direct = (await lister.list(classDir)).filter((e) => e.kind === 'file' && !isHidden(e.name) && isImageFile(e.name)).length;
+    classes.push({ name: entry.name, dir: classDir, count: await countImages(lister, classDir, CLASS_COUNT_DEPTH), direct });
   }
   return classes.sort((a, b) => compareNames(a.name, b.name));
+}
+
+/**
+ * Two or more subfolders with images of their own. Counting alone would make every parent of a data
+ * set (or a workspace with `assets/` and `photos/`) look like one.
+ */
+function looksLikeClasses(classes: DetectedClass[]): boolean {
+  return classes.filter((c) => c.direct > 0).length >= 2;
 }
 
 async function countImages(lister: DirectoryLister, dir: string, depth: number): Promise<number> {

@@ -145,7 +145,7 @@ export class DatasetsModel {
   }
 
   private classNodes(dataset: DetectedDataset, split: DetectedSplit | undefined): DatasetTreeNode[] {
-    const classes = split ? split.classes : dataset.classes.map((c) => ({ ...c, dir: path.join(dataset.root, c.name) }));
+    const classes = split ? split.classes : dataset.classes.map((c) => ({ ...c, dir: path.join(dataset.root, c.name), direct: c.count }));
     return classes.map((cls) => ({ kind: 'class', dataset, cls, split }));
   }
 

@@ -1,0 +1,103 @@
+// Command, view and setting ids are declared once (src/host/ids.ts); package.json must agree, both ways.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { COMMANDS, SETTINGS, SETTINGS_SECTION, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/ids';
+
+const root = path.resolve(__dirname, '../../..');
+interface Contributes {
+  commands: { command: string; title: string; category?: string }[];
+  viewsContainers: { activitybar: { id: string; icon: string }[] };
+  views: Record<string, { id: string }[]>;
+  menus: Record<string, { command: string; when?: string }[]>;
+  configuration: { properties: Record<string, unknown> };
+  jsonValidation: { fileMatch: string; url: string }[];
+  snippets: { language: string; path: string }[];
+  walkthroughs: { steps: { media: { markdown?: string }; completionEvents?: string[] }[] }[];
+  viewsWelcome: { view: string; contents: string }[];
+}
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  contributes: Contributes;
+  icon: string;
+  extensionKind: string[];
+  capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+};
+const contributes = pkg.contributes;
+const declaredCommands = new Set<string>(Object.values(COMMANDS));
+const contributedCommands = new Set(contributes.commands.map((c) => c.command));
+
+test('every command constant is contributed, and every contributed command has a constant', () => {
+  assert.deepEqual([...declaredCommands].filter((c) => !contributedCommands.has(c)), []);
+  assert.deepEqual([...contributedCommands].filter((c) => !declaredCommands.has(c)), []);
+  assert.equal(contributes.commands.length, contributedCommands.size, 'a command is contributed twice');
+});
+
+test('every command shows as "Image Trainer: …" in the palette', () => {
+  for (const c of contributes.commands) {
+    assert.equal(c.category, 'Image Trainer', c.command);
+    assert.ok(c.title.length > 0 && !c.title.startsWith('Image Trainer'), c.command);
+  }
+});
+
+test('menus and welcome links reference contributed commands only', () => {
+  for (const [menu, items] of Object.entries(contributes.menus)) {
+    for (const item of items) assert.ok(contributedCommands.has(item.command), `${menu}: ${item.command}`);
+  }
+  for (const welcome of contributes.viewsWelcome) {
+    for (const match of welcome.contents.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(declaredCommands.has(match[1]), match[1]);
+  }
+});
+
+test('view/item/context menus name our views and the context values the tree models set', () => {
+  const viewIds = new Set<string>(Object.values(VIEWS));
+  for (const item of contributes.menus['view/item/context']) {
+    const view = /view == ([\w.]+)/.exec(item.when ?? '')?.[1];
+    assert.ok(view && viewIds.has(view), `${item.command}: ${item.when}`);
+  }
+  // The context values come from the models; these are the ones the menus rely on.
+  const models = ['src/host/datasets/datasetsModel.ts', 'src/host/runs/runsModel.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
+  for (const value of ['dataset', 'datasetImage']) assert.ok(models.includes(`contextValue: '${value}'`), value);
+  assert.ok(models.includes('contextValue: `run.${run.status}`'));
+});
+
+test('the container and views match the constants', () => {
+  assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [VIEW_CONTAINER_ID]);
+  assert.deepEqual(Object.keys(contributes.views), [VIEW_CONTAINER_ID]);
+  assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v) => v.id).sort(), Object.values(VIEWS).sort());
+});
+
+test('every command constant is registered by the host code', () => {
+  const dir = path.join(root, 'src/host/commands');
+  const code = readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  for (const [key, id] of Object.entries(COMMANDS)) {
+    assert.match(code, new RegExp(`registerCommand\\(COMMANDS\\.${key}\\b`), `${id} is never registered`);
+  }
+});
+
+test('settings in package.json and in code agree', () => {
+  const contributed = Object.keys(contributes.configuration.properties).sort();
+  const declared = Object.values(SETTINGS).map((s) => `${SETTINGS_SECTION}.${s}`).sort();
+  assert.deepEqual(contributed, declared);
+  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [`${SETTINGS_SECTION}.${SETTINGS.nodePath}`]);
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+});
+
+test('files the manifest points at exist', () => {
+  const files = [
+    pkg.icon,
+    ...contributes.viewsContainers.activitybar.map((c) => c.icon),
+    ...contributes.jsonValidation.map((j) => j.url),
+    ...contributes.snippets.map((s) => s.path),
+    ...contributes.walkthroughs.flatMap((w) => w.steps.map((s) => s.media.markdown ?? '')),
+  ];
+  for (const file of files) assert.ok(existsSync(path.join(root, file)), file);
+  assert.ok(contributes.jsonValidation.some((j) => j.fileMatch === '*.imagetrainer.json'));
+});
+
+test('walkthrough steps complete on commands we contribute', () => {
+  for (const step of contributes.walkthroughs.flatMap((w) => w.steps)) {
+    for (const event of step.completionEvents ?? []) assert.ok(declaredCommands.has(event.replace('onCommand:', '')), event);
+  }
+});
