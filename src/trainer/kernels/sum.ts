@@ -15,13 +15,10 @@ export function sum(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm;
   const columns = tf.util.sizeFromShape(kept);
   const rows = tf.util.sizeFromShape(x.shape) / columns;
   const outShape = keepDims ? [...axes.map(() => 1), ...kept] : kept;
-  const out = backend.makeOutput(outShape, 'float32');
-  const xs = heapOf(backend, x);
-  // Float64 running sums: as accurate as the backend's pairwise-free float32 loop, or more.
-  const sums = new Float64Array(columns);
-  for (let r = 0, offset = 0; r < rows; r++, offset += columns) {
-    for (let c = 0; c < columns; c++) sums[c] += xs[offset + c];
-  }
-  heapOf(backend, out).set(sums);
-  return out;
+  // A row of ones times x viewed as [rows, columns]: XNNPACK's matrix product does the in-order pass.
+  const ones = backend.makeOutput([1, rows], 'float32');
+  heapOf(backend, ones).fill(1);
+  const product = runWasmKernel('BatchMatMul', backend, { a: ones, b: { ...x, shape: [rows, columns] } }, { transposeA: false, transposeB: false });
+  backend.disposeData(ones.dataId);
+  return { dataId: product.dataId, shape: outShape, dtype: 'float32' };
 }
