@@ -44,13 +44,13 @@ export function renderSample(shape: SampleClass, size: number, rng: Rng): Uint8A
   for (let tries = 0; tries < 20 && Math.abs(luminance(foreground) - luminance(background)) < 60; tries++) {
     foreground = randomColour(rng);
   }
-  const radius = size * rng.uniform(0.2, 0.36);
+  const radius = size * rng.uniform(0.26, 0.4);
   const cx = rng.uniform(radius, size - radius);
   const cy = rng.uniform(radius, size - radius);
   const angle = rng.uniform(-0.35, 0.35);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  const noise = rng.uniform(4, 18);
+  const noise = rng.uniform(3, 12);
   const gradient = rng.uniform(-0.4, 0.4);
   const pixels = new Uint8Array(size * size * 3);
   const sub = [0.25, 0.75];

@@ -85,8 +85,8 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
         case 'runCompleted':
           say(
             stdout,
-            `Done: ${event.epochsCompleted} epochs, best validation accuracy ${percent(event.bestValAccuracy)}` +
-              (event.bestEpoch ? ` (epoch ${event.bestEpoch})` : '') +
+            `Done: ${event.epochsCompleted} epochs` +
+              (event.bestEpoch ? `; best epoch ${event.bestEpoch}, validation accuracy ${percent(event.bestValAccuracy)}` : '') +
               `\nRun directory: ${event.runDir}`,
           );
           break;
