@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { isFiniteNumber, isRecord, isString } from '../../protocol';
 import { isPredictionList, isScanReport } from '../cliResults';
 import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datasets/datasetsModel';
+import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
 import type { HostServices } from '../hostServices';
 import { COMMANDS, VIEWS } from '../ids';
 import { presentRunNode, type RunTreeNode } from '../runs/runsModel';
@@ -13,7 +14,6 @@ import { isImageCandidate } from '../../core/dataset';
 import { cliJson } from './commandSupport';
 import { datasetDirFromArg, pickDataset, pickRun } from './pickers';
 
-export const SAMPLE_FOLDER_NAME = 'sample-shapes';
 const TOP_K = 5;
 
 export function registerDatasetCommands(services: HostServices): vscode.Disposable[] {
@@ -59,12 +59,6 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
 
 function isSampleResult(value: unknown): value is { root: string; images: number; classes: string[] } {
   return isRecord(value) && isString(value.root) && isFiniteNumber(value.images) && Array.isArray(value.classes);
-}
-
-/** A folder name that does not exist yet: never write into a user's folder. */
-export function freeFolderName(parent: string, base: string, exists: (p: string) => boolean = existsSync): string {
-  if (!exists(path.join(parent, base))) return base;
-  for (let i = 2; ; i++) if (!exists(path.join(parent, `${base}-${i}`))) return `${base}-${i}`;
 }
 
 async function createSampleDataset(services: HostServices): Promise<void> {

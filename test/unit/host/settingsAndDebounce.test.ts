@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freeFolderName } from '../../../src/host/datasets/folderNames';
+import { resolveSettings } from '../../../src/host/settingsModel';
+import { Debouncer } from '../../../src/host/util/debounce';
+import { formatDuration, formatPercent } from '../../../src/host/treePresentation';
+import { ManualClock } from './fakes';
+
+test('settings: defaults, relative paths against the first workspace folder, ~ expansion', () => {
+  const s = resolveSettings({}, ['/ws', '/other'], true, '/home/u');
+  assert.deepEqual(s, {
+    backend: 'auto',
+    runsRoot: '/ws/.image-trainer/runs',
+    defaultPreset: 'simple-cnn',
+    nodePath: '',
+    datasetRoots: [],
+    datasetExcludes: [],
+  });
+  const custom = resolveSettings(
+    { backend: 'wasm', runsDirectory: '~/runs', defaultPreset: 'cnn', nodePath: '~/node/bin/node', datasetRoots: ['data', '/abs', 3], datasetExcludes: ['raw', ''] },
+    ['/ws'],
+    true,
+    '/home/u',
+  );
+  assert.equal(custom.backend, 'wasm');
+  assert.equal(custom.runsRoot, '/home/u/runs');
+  assert.equal(custom.defaultPreset, 'cnn');
+  assert.equal(custom.nodePath, '/home/u/node/bin/node');
+  assert.deepEqual(custom.datasetRoots, ['/ws/data', '/abs']);
+  assert.deepEqual(custom.datasetExcludes, ['raw']);
+  assert.equal(resolveSettings({ backend: 'quantum', defaultPreset: 'resnet' }, [], true, '/home/u').runsRoot, '/home/u/.image-trainer/runs');
+  assert.equal(resolveSettings({ backend: 'quantum' }, ['/ws'], true, '/h').backend, 'auto');
+});
+
+test('settings: the Node executable is ignored in an untrusted workspace', () => {
+  assert.equal(resolveSettings({ nodePath: '/evil/node' }, ['/ws'], false, '/h').nodePath, '');
+  assert.equal(resolveSettings({ nodePath: '/opt/node' }, ['/ws'], true, '/h').nodePath, '/opt/node');
+});
+
+test('debouncer: a burst of triggers runs the action once, after the quiet period', () => {
+  const clock = new ManualClock();
+  let runs = 0;
+  const d = new Debouncer(() => runs++, 300, clock);
+  for (let i = 0; i < 50; i++) {
+    d.trigger();
+    clock.advance(100);
+  }
+  assert.equal(runs, 0);
+  clock.advance(300);
+  assert.equal(runs, 1);
+  d.trigger();
+  d.dispose();
+  clock.advance(1000);
+  assert.equal(runs, 1);
+});
+
+test('sample folder names never reuse an existing folder', () => {
+  const existing = new Set(['/ws/sample-shapes', '/ws/sample-shapes-2']);
+  assert.equal(freeFolderName('/ws', 'sample-shapes', (p) => existing.has(p)), 'sample-shapes-3');
+  assert.equal(freeFolderName('/ws', 'sample-shapes', () => false), 'sample-shapes');
+});
+
+test('formatting for the status bar and the trees', () => {
+  assert.equal(formatDuration(45_400), '45s');
+  assert.equal(formatDuration(185_000), '3m 05s');
+  assert.equal(formatDuration(7_800_000), '2h 10m');
+  assert.equal(formatPercent(0.9123), '91.2%');
+  assert.equal(formatPercent(null), '–');
+});
