@@ -12,12 +12,18 @@ import type { HostToWebview } from '../../src/protocol/webviewMessages';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const repo = path.resolve(__dirname, '..', '..');
 
+export interface PaintTiming {
+  handledMs: number;
+  layoutMs: number;
+  paintMs: number;
+}
+
 export interface DashboardPage {
   page: Page;
   dir: string;
   send(message: HostToWebview): Promise<void>;
-  /** Sends and waits for the next painted frame; ms for the synchronous handling and to the paint. */
-  timeToPaint(message: HostToWebview): Promise<{ handledMs: number; paintMs: number }>;
+  /** Sends and waits for a painted frame; ms to handled, to laid out, and to painted. */
+  timeToPaint(message: HostToWebview): Promise<PaintTiming>;
   posted(): Promise<unknown[]>;
   violations(): Promise<string[]>;
   close(): Promise<void>;
@@ -60,7 +66,7 @@ export async function openDashboardPage(viewport = { width: 1400, height: 1000 }
       await page.evaluate(`window.__driver.send(${JSON.stringify(JSON.stringify(message))})`);
     },
     timeToPaint: async (message) =>
-      (await page.evaluate(`window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`)) as { handledMs: number; paintMs: number },
+      (await page.evaluate(`window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`)) as PaintTiming,
     posted: async () => (await page.evaluate('window.__driver.posted')) as unknown[],
     violations: async () => [...((await page.evaluate('window.__driver.violations')) as string[]), ...errors],
     close: async () => {

@@ -254,3 +254,33 @@ test('page tabs switch pages and tell the host', () => {
   assert.ok(h.posted.some((m) => m.type === 'showPage' && m.page === 'compare'));
   assert.equal(h.one('button[data-key="tab-compare"]').getAttribute('aria-selected'), 'true');
 });
+
+test('compare page: a live update replaces only the rows of runs that changed', () => {
+  const { h, snapshot } = comparePage(30);
+  const rowsBefore = h.all('.compare-table tbody tr:not(.spacer)');
+  const changedId = rowsBefore[2].querySelector('th button')?.textContent ?? '';
+  const runs = snapshot.runs.map((r) => (r.id === changedId ? { ...r, status: 'running' as const, epochsCompleted: 99 } : structuredClone(r)));
+  h.send({ type: 'runsChanged', runs, thumbnailBases: snapshot.thumbnailBases });
+  const rowsAfter = h.all('.compare-table tbody tr:not(.spacer)');
+  assert.equal(rowsAfter.length, rowsBefore.length);
+  rowsAfter.forEach((row, i) => {
+    if (i === 2) {
+      assert.notEqual(row, rowsBefore[i], 'the changed run is redrawn');
+      assert.match(row.textContent ?? '', /running/);
+      assert.match(row.textContent ?? '', /99/);
+    } else {
+      assert.equal(row, rowsBefore[i], `row ${i} is kept as it was`);
+    }
+  });
+});
+
+test('compare page: ticking a checkbox keeps keyboard focus on it', () => {
+  const { h } = comparePage(12);
+  const id = h.all('.compare-table tbody tr:not(.spacer) th button')[7].textContent ?? '';
+  const box = h.one(`input[data-key="compare-${id}"]`) as HTMLInputElement;
+  box.focus();
+  h.click(box);
+  const now = h.one(`input[data-key="compare-${id}"]`) as HTMLInputElement;
+  assert.equal(now.checked, true);
+  assert.equal(h.document.activeElement, now);
+});

@@ -6,7 +6,7 @@ import { el } from './dom';
 import { type Action, type DashboardState, initialState, reduce, type UiState } from './state';
 import { compareSections } from './views/comparePage';
 import { matrixSections } from './views/confusionMatrix';
-import type { Section, ViewContext } from './views/context';
+import { patchOf, type Section, type ViewContext } from './views/context';
 import { renderHeader } from './views/header';
 import { runSections } from './views/runPage';
 import { tableRows } from './views/tableModel';
@@ -34,7 +34,8 @@ interface Mounted {
 
 const header: Section<DashboardState> = {
   key: 'header',
-  inputs: (s) => [s.runs, s.selectedRunId, s.page, s.notice, s.loaded],
+  // The picker shows ids, statuses and groups only: a new epoch of some run does not rebuild it.
+  inputs: (s) => [s.runs.map((r) => `${r.id}\u0000${r.status}\u0000${r.group ?? ''}`).join('\n'), s.selectedRunId, s.page, s.notice, s.loaded],
   render: renderHeader,
 };
 
@@ -71,17 +72,20 @@ function sameInputs(a: readonly unknown[] | null, b: readonly unknown[]): boolea
   return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Rebuild a section, keeping keyboard focus and scroll positions where they were. */
+/** Patch or rebuild a section, keeping keyboard focus and scroll positions where they were. */
 function rebuild(mounted: Mounted, state: DashboardState, ctx: ViewContext): void {
   const { container } = mounted;
   const active = ctx.doc.activeElement;
   const focusKey = active && container.contains(active) ? active.getAttribute('data-key') : null;
-  const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map((e) => e.scrollTop);
-  container.replaceChildren(mounted.section.render(state, ctx));
-  container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll').forEach((e, i) => {
-    if (scrolls[i]) e.scrollTop = scrolls[i];
-  });
-  if (focusKey) {
+  const patch = patchOf(container.firstChild);
+  if (!patch || !patch(state)) {
+    const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map((e) => e.scrollTop);
+    container.replaceChildren(mounted.section.render(state, ctx));
+    container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll').forEach((e, i) => {
+      if (scrolls[i]) e.scrollTop = scrolls[i];
+    });
+  }
+  if (focusKey && ctx.doc.activeElement !== active) {
     for (const candidate of container.querySelectorAll<HTMLElement>('[data-key]')) {
       if (candidate.getAttribute('data-key') === focusKey) {
         candidate.focus();

@@ -52,7 +52,12 @@ export function varyingConfigKeys(runs: readonly RunSummary[]): string[] {
   for (const flat of flats) for (const k of Object.keys(flat)) allKeys.add(k);
   for (const key of allKeys) {
     const values = new Set<string>();
-    for (const flat of flats) values.add(JSON.stringify(flat[key] ?? null));
+    for (const flat of flats) {
+      const v = flat[key] ?? null;
+      // Primitives compare by value with a type tag; only arrays need serialising.
+      values.add(typeof v === 'object' && v !== null ? JSON.stringify(v) : `${typeof v}:${String(v)}`);
+      if (values.size > 1) break;
+    }
     seen.set(key, values);
   }
   return [...allKeys].filter((k) => (seen.get(k)?.size ?? 0) > 1).sort();
@@ -98,13 +103,16 @@ export function compareColumns(runs: readonly RunSummary[]): Column[] {
   return [...BASE_COLUMNS, ...METRIC_COLUMNS, ...configColumns];
 }
 
+// One collator for every comparison: String.localeCompare with options builds one per call.
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 /** Nulls sort last in both directions: a missing figure is never "best". */
 export function compareCells(a: CellValue, b: CellValue): number {
   if (a === null && b === null) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a).localeCompare(String(b), undefined, { numeric: true });
+  return collator.compare(String(a), String(b));
 }
 
 export function sortRuns(runs: readonly RunSummary[], columns: readonly Column[], sort: SortSpec | null): RunSummary[] {

@@ -153,6 +153,27 @@ function byRunId(list: readonly CompareRunData[]): Record<string, CompareRunData
   return out;
 }
 
+/**
+ * The new run list, reusing the previous objects of runs that did not change (and the previous array
+ * when none did), so views keyed on them are not rebuilt and per-run caches stay warm.
+ */
+export function shareUnchanged(previous: readonly RunSummary[], next: RunSummary[]): RunSummary[] {
+  const byId = new Map(previous.map((r) => [r.id, r]));
+  let changed = previous.length !== next.length;
+  const shared = next.map((run, i) => {
+    const old = byId.get(run.id);
+    if (old && JSON.stringify(old) === JSON.stringify(run)) {
+      if (previous[i] !== old) changed = true;
+      return old;
+    }
+    changed = true;
+    // A running run's summary changes every epoch, its config never: keep the config object.
+    if (old && JSON.stringify(old.config) === JSON.stringify(run.config)) return { ...run, config: old.config };
+    return run;
+  });
+  return changed ? shared : (previous as RunSummary[]);
+}
+
 /** Empty slots of the A/B diff take the first compared runs, so the diff shows something at once. */
 function fillDiff(state: DashboardState): DashboardState {
   const [a, b] = state.ui.diffRunIds;
@@ -211,7 +232,7 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
       });
     }
     case 'runsChanged':
-      return pruneSelections({ ...state, runs: message.runs, thumbnailBases: message.thumbnailBases });
+      return pruneSelections({ ...state, runs: shareUnchanged(state.runs, message.runs), thumbnailBases: message.thumbnailBases });
     case 'runDetailsChanged':
       return withDetails(state, message.details);
     case 'epochsAppended': {

@@ -1,11 +1,11 @@
 // The compare page: every run in one sortable, filterable, virtualised table; overlay curves of the
 // selected runs; parallel coordinates; per-class Δrecall and config diff of two runs; CSV export.
 import type { RunSummary } from '../../../src/protocol/runRecord';
-import { type Column, configDifference, recallDifference, runColor, toCsv } from '../compare';
+import { type Column, configDifference, METRIC_COLUMNS, recallDifference, runColor, toCsv } from '../compare';
 import { button, el } from '../dom';
 import { formatNumber, formatPercent } from '../format';
 import type { DashboardState, UiState } from '../state';
-import type { Section, ViewContext } from './context';
+import { registerPatch, type Section, type ViewContext } from './context';
 import { renderLineChart, type Series } from './lineChart';
 import { renderParallelCoordinates } from './parallelCoordinates';
 import { columnsOf, tableRows } from './tableModel';
@@ -92,28 +92,80 @@ function renderRow(ctx: ViewContext, columns: readonly Column[], run: RunSummary
   return el(doc, 'tr', { class: selected ? 'selected' : '', attrs: { 'aria-rowindex': index + 2 } }, el(doc, 'td', {}, checkbox), ...cells);
 }
 
+/** Fixed column widths: with `table-layout: fixed` a live update does not re-measure every cell. */
+function columnWidth(column: Column): number {
+  if (column.key === 'id') return 260;
+  if (column.key === 'createdAt') return 200;
+  if (column.key.startsWith('config.')) return Math.max(90, Math.min(200, column.label.length * 8 + 24));
+  return column.kind === 'text' ? 100 : 96;
+}
+
+function colgroup(doc: Document, columns: readonly Column[]): HTMLElement {
+  const widths = [72, ...columns.map(columnWidth)];
+  const group = el(doc, 'colgroup');
+  for (const width of widths) {
+    const col = el(doc, 'col');
+    col.style.setProperty('width', `${width}px`);
+    group.appendChild(col);
+  }
+  return group;
+}
+
+/** Puts `desired` into `parent`, replacing in place when only some rows changed (no full relayout). */
+function syncChildren(parent: Element, desired: readonly Element[]): void {
+  const current = [...parent.children];
+  const inPlace = current.length === desired.length && desired.every((d, i) => d === current[i] || !d.isConnected);
+  if (!inPlace) {
+    parent.replaceChildren(...desired);
+    return;
+  }
+  desired.forEach((d, i) => {
+    if (d !== current[i]) parent.replaceChild(d, current[i]);
+  });
+}
+
 export function renderCompareTable(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const columns = columnsOf(state.runs);
-  const rows = tableRows(state);
-  const selected = new Set(state.compareRunIds);
+  const sort = state.ui.compareSort;
+  const filter = state.ui.compareFilter;
+  let rows = tableRows(state);
+  let selected = new Set(state.compareRunIds);
+  let total = state.runs.length;
   const body = el(doc, 'tbody');
   const scroller = el(doc, 'div', { class: 'table-scroll' });
-  const spacer = (height: number) => {
-    const tr = el(doc, 'tr', { class: 'spacer', attrs: { 'aria-hidden': 'true' } }, el(doc, 'td', { attrs: { colspan: columns.length + 1 } }));
-    tr.style.setProperty('height', `${height}px`);
-    return tr;
+  const spacer = () => el(doc, 'tr', { class: 'spacer', attrs: { 'aria-hidden': 'true' } }, el(doc, 'td', { attrs: { colspan: columns.length + 1 } }));
+  const topSpacer = spacer();
+  const bottomSpacer = spacer();
+  // Rows are kept per summary object: an update rebuilds only the rows of runs that changed.
+  let cache = new Map<RunSummary, { selected: boolean; row: HTMLElement }>();
+  const rowFor = (run: RunSummary, index: number): HTMLElement => {
+    const isSelected = selected.has(run.id);
+    const cached = cache.get(run);
+    if (cached && cached.selected === isSelected) {
+      if (cached.row.getAttribute('aria-rowindex') !== String(index + 2)) cached.row.setAttribute('aria-rowindex', String(index + 2));
+      return cached.row;
+    }
+    const row = renderRow(ctx, columns, run, isSelected, index);
+    cache.set(run, { selected: isSelected, row });
+    return row;
   };
   // Only the rows in view (plus a margin) exist in the DOM: thousands of runs scroll like ten.
   const paintRows = () => {
     const viewport = scroller.clientHeight || DEFAULT_VIEWPORT;
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(rows.length, first + Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN * 2);
-    const children: Node[] = [];
-    if (first > 0) children.push(spacer(first * ROW_HEIGHT));
-    for (let i = first; i < last; i++) children.push(renderRow(ctx, columns, rows[i], selected.has(rows[i].id), i));
-    if (last < rows.length) children.push(spacer((rows.length - last) * ROW_HEIGHT));
-    body.replaceChildren(...children);
+    const children: HTMLElement[] = [];
+    if (first > 0) {
+      topSpacer.style.setProperty('height', `${first * ROW_HEIGHT}px`);
+      children.push(topSpacer);
+    }
+    for (let i = first; i < last; i++) children.push(rowFor(rows[i], i));
+    if (last < rows.length) {
+      bottomSpacer.style.setProperty('height', `${(rows.length - last) * ROW_HEIGHT}px`);
+      children.push(bottomSpacer);
+    }
+    syncChildren(body, children);
   };
   scroller.addEventListener('scroll', paintRows, { passive: true });
   paintRows();
@@ -121,16 +173,28 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
     doc,
     'table',
     { class: 'data compare-table', attrs: { 'aria-label': 'All runs', 'aria-rowcount': rows.length + 1 } },
-    el(doc, 'thead', {}, el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'col' }, text: 'Compare' }), ...columns.map((c) => headerCell(ctx, c, state.ui.compareSort)))),
+    colgroup(doc, columns),
+    el(doc, 'thead', {}, el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'col' }, text: 'Compare' }), ...columns.map((c) => headerCell(ctx, c, sort)))),
     body,
   );
   scroller.appendChild(table);
-  const count = el(doc, 'p', {
-    class: 'count',
-    attrs: { 'aria-live': 'polite' },
-    text: `${rows.length} of ${state.runs.length} runs shown · ${state.compareRunIds.length} selected`,
+  const countText = () => `${rows.length} of ${total} runs shown · ${selected.size} selected`;
+  const count = el(doc, 'p', { class: 'count', attrs: { 'aria-live': 'polite' }, text: countText() });
+  const root = el(doc, 'div', {}, count, scroller);
+  registerPatch(root, (next) => {
+    // Different columns or order: the header changes too, so the section is rebuilt.
+    if (columnsOf(next.runs) !== columns || next.ui.compareSort !== sort || next.ui.compareFilter !== filter) return false;
+    rows = tableRows(next);
+    selected = new Set(next.compareRunIds);
+    total = next.runs.length;
+    const live = new Set(rows);
+    cache = new Map([...cache].filter(([run]) => live.has(run)));
+    table.setAttribute('aria-rowcount', String(rows.length + 1));
+    count.textContent = countText();
+    paintRows();
+    return true;
   });
-  return el(doc, 'div', {}, count, scroller);
+  return root;
 }
 
 const METRICS: { key: UiState['compareMetric']; label: string; percent: boolean }[] = [
@@ -264,14 +328,24 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   return el(doc, 'div', {}, ...parts);
 }
 
+function parallelKey(state: DashboardState): string {
+  const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
+  return `${metric.key}\n${tableRows(state).map((r) => `${r.id}:${metric.value(r) ?? ''}`).join('\n')}`;
+}
+
 export const compareSections: Section<DashboardState>[] = [
   { key: 'compare-toolbar', inputs: () => [], render: renderCompareToolbar },
   { key: 'compare-table', inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds], render: renderCompareTable },
   { key: 'overlay', inputs: (s) => [s.compareRunIds, s.compare, s.ui.compareMetric], render: renderOverlay },
   {
     key: 'parallel',
-    inputs: (s) => [s.runs, s.ui.compareFilter, s.compareRunIds, s.ui.parallelMetric],
+    // What the plot shows: the rows, their metric values and the columns (not every summary change).
+    inputs: (s) => [parallelKey(s), columnsOf(s.runs), s.compareRunIds],
     render: renderParallelCoordinates,
   },
-  { key: 'diff', inputs: (s) => [s.runs, s.compare, s.ui.diffRunIds, s.compareRunIds], render: renderDiff },
+  {
+    key: 'diff',
+    inputs: (s) => [...s.ui.diffRunIds.map((id) => s.runs.find((r) => r.id === id)), s.compare, s.compareRunIds],
+    render: renderDiff,
+  },
 ];

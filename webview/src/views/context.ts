@@ -16,3 +16,17 @@ export interface Section<S> {
   inputs(state: S): readonly unknown[];
   render(state: S, ctx: ViewContext): Node;
 }
+
+/** Updates a section's node in place for a new state; false when it must be rebuilt instead. */
+export type Patch<S> = (state: S) => boolean;
+
+const patches = new WeakMap<Node, Patch<DashboardState>>();
+
+/** Lets a section's rendered node be updated in place (keyed rows, no full relayout) on later changes. */
+export function registerPatch(node: Node, patch: Patch<DashboardState>): void {
+  patches.set(node, patch);
+}
+
+export function patchOf(node: Node | null): Patch<DashboardState> | undefined {
+  return node ? patches.get(node) : undefined;
+}

@@ -28,6 +28,8 @@ export interface ChartOptions {
   logY?: boolean;
 }
 
+/** Series longer than this are drawn as a line only. */
+export const MAX_DOTS = 60;
 const WIDTH = 480;
 const HEIGHT = 220;
 const MARGIN = { left: 52, right: 12, top: 10, bottom: 32 };
@@ -107,7 +109,8 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
     // Through the CSSOM (allowed by the CSP), so the colour wins over the stylesheet's default stroke.
     if (s.color) line.style.setProperty('stroke', s.color);
     group.appendChild(line);
-    if (s.dots) {
+    // Past a few dozen points the dots add thousands of nodes per update and no information.
+    if (s.dots && valid.length <= MAX_DOTS) {
       for (const p of valid) {
         group.appendChild(
           svg(doc, 'circle', { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5 }, svg(doc, 'title', {}, `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`)),

@@ -3,15 +3,19 @@ import type { RunSummary } from '../../../src/protocol/runRecord';
 import { type Column, compareColumns, filterRuns, sortRuns } from '../compare';
 import type { DashboardState } from '../state';
 
-const memo = new WeakMap<RunSummary[], Column[]>();
-/** Columns depend only on the runs array; recomputing them per keystroke of the filter is waste. */
+let lastColumns: { configs: object[]; columns: Column[] } | null = null;
+
+/**
+ * Columns depend only on the runs' configs; a new epoch of a running run (a new summary, the same
+ * config object, see shareUnchanged) or a keystroke in the filter does not recompute them.
+ */
 export function columnsOf(runs: RunSummary[]): Column[] {
-  let columns = memo.get(runs);
-  if (!columns) {
-    columns = compareColumns(runs);
-    memo.set(runs, columns);
+  const configs = runs.map((r) => r.config);
+  if (lastColumns && lastColumns.configs.length === configs.length && lastColumns.configs.every((c, i) => c === configs[i])) {
+    return lastColumns.columns;
   }
-  return columns;
+  lastColumns = { configs, columns: compareColumns(runs) };
+  return lastColumns.columns;
 }
 
 let last: { runs: RunSummary[]; filter: string; sort: DashboardState['ui']['compareSort']; rows: RunSummary[] } | null = null;
