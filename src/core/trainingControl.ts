@@ -7,6 +7,7 @@ export interface EpochOutcome {
   valLoss: number | null;
   valAccuracy: number | null;
   loss: number;
+  accuracy: number;
 }
 
 export interface ScheduleState {
@@ -68,9 +69,9 @@ export interface BestTracker {
 
 export const NO_BEST: BestTracker = { bestEpoch: null, bestValue: null, wait: 0 };
 
-/** Reads the monitored value; without a validation split, training loss stands in for validation loss. */
-export function monitoredValue(monitor: MonitoredMetric, outcome: EpochOutcome): number | null {
-  return monitor === 'valAccuracy' ? outcome.valAccuracy : (outcome.valLoss ?? outcome.loss);
+/** Reads the monitored value; without a validation split, the training figure stands in for it. */
+export function monitoredValue(monitor: MonitoredMetric, outcome: EpochOutcome): number {
+  return monitor === 'valAccuracy' ? (outcome.valAccuracy ?? outcome.accuracy) : (outcome.valLoss ?? outcome.loss);
 }
 
 function isImprovement(monitor: MonitoredMetric, value: number, best: number | null): boolean {
@@ -85,7 +86,7 @@ export function trackBest(
   outcome: EpochOutcome,
 ): { tracker: BestTracker; improved: boolean } {
   const value = monitoredValue(monitor, outcome);
-  if (value !== null && isImprovement(monitor, value, tracker.bestValue)) {
+  if (isImprovement(monitor, value, tracker.bestValue)) {
     return { tracker: { bestEpoch: outcome.epoch, bestValue: value, wait: 0 }, improved: true };
   }
   return { tracker: { ...tracker, wait: tracker.wait + 1 }, improved: false };

@@ -94,6 +94,8 @@ export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
 export async function saveOptimizerState(optimizer: tf.Optimizer, dir: string): Promise<void> {
   const weights = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
+  // getWeights makes a fresh scalar for the iteration count; the moments are the optimizer's own variables.
+  for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   await writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(tf.io.concatenateArrayBuffers(data)));
   await writeFileAtomic(path.join(dir, 'optimizer.json'), JSON.stringify({ className: optimizer.getClassName(), specs }));
 }
@@ -110,5 +112,7 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
   const named = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), meta.specs);
   const list = meta.specs.map((spec) => ({ name: spec.name, tensor: named[spec.name] }));
   await optimizer.setWeights(list);
+  // setWeights copies into variables of its own (reference-counted), so the decoded tensors can go.
+  for (const tensor of Object.values(named)) tensor.dispose();
   return true;
 }

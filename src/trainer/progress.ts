@@ -51,7 +51,8 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           say(
             stdout,
             `Run ${event.runId} — ${event.config.model} on ${event.dataset.classNames.length} classes ` +
-              `(${event.dataset.counts.train} train / ${event.dataset.counts.validation} val / ${event.dataset.counts.test} test), backend ${event.backend}`,
+              `(${event.dataset.counts.train} train / ${event.dataset.counts.validation} val / ${event.dataset.counts.test} test), backend ${event.backend}` +
+              event.backendNotes.map((note) => `\n  note: ${note}`).join(''),
           );
           break;
         case 'phaseChanged':

@@ -128,7 +128,7 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   if (!stat?.isDirectory()) {
     throw new UsageError(`${root}: no such folder — pass the folder that holds one sub-folder of images per class`);
   }
-  const { backend, notes } = await selectEngine(config, emit);
+  const { backend, notes } = await selectEngine(config);
   emit({ type: 'phaseChanged', phase: 'scanning', message: `Scanning ${root}` });
   const scan = await scanDataset(root, { onProgress: (done, total) => emit({ type: 'progress', phase: 'scanning', done, total }) });
   const classNames = [...new Set(scan.entries.map((e) => e.label))].sort(compareCodeUnits);
@@ -190,7 +190,7 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   } catch {
     throw new UsageError(`${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`);
   }
-  const { backend, notes } = await selectEngine(config, request.emit);
+  const { backend, notes } = await selectEngine(config);
   await truncateMetricsAfter(runDir, done);
   const writer = new RunWriter(runDir, record);
   await writer.update({
@@ -216,11 +216,9 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   };
 }
 
-async function selectEngine(config: TrainingConfig, emit: Emit): Promise<{ backend: BackendName; notes: string[] }> {
+async function selectEngine(config: TrainingConfig): Promise<{ backend: BackendName; notes: string[] }> {
   try {
-    const selected = await selectBackend(config.backend);
-    for (const note of selected.notes) emit({ type: 'log', level: 'info', message: note });
-    return selected;
+    return await selectBackend(config.backend);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -369,6 +367,9 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   let stoppedEarly = false;
   let lastEpoch = startEpoch - 1;
 
+  if (parts.validation.length === 0 && (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')) {
+    emit({ type: 'log', level: 'warn', message: 'no validation images: early stopping and reduce-on-plateau watch the training figures instead' });
+  }
   emit({ type: 'phaseChanged', phase: 'training', message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}` });
   for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
     const learningRate = learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
@@ -428,7 +429,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
       ...(partial ? { partial: true } : {}),
     };
-    const outcome = { epoch, loss: metrics.loss, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
+    const outcome = { epoch, loss: metrics.loss, accuracy: metrics.accuracy, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
     const best = trackBest(tracker, monitor, outcome);
     tracker = best.tracker;
     schedule = afterEpoch(config.schedule, schedule, outcome);

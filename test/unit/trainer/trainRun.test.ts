@@ -1,0 +1,121 @@
+// End to end, in process: generated images → train → run directory → evaluate → predict, with tensor leaks checked.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainerToHost } from '../../../src/protocol/trainerMessages';
+import { isTrainerToHost } from '../../../src/protocol/trainerMessages';
+import type { Evaluation, RunRecord, SplitRecord } from '../../../src/protocol/runRecord';
+import { resolveConfig } from '../../../src/core/config';
+import { listRuns, parseMetricsLines, splitMetrics } from '../../../src/core/runStore';
+import { selectBackend } from '../../../src/trainer/backend';
+import { trainRun } from '../../../src/trainer/train';
+import { evaluateFolder, loadRunModel, predictFiles } from '../../../src/trainer/runModel';
+import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'it-train-'));
+const data = path.join(work, 'data');
+const runsRoot = path.join(work, 'runs');
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('train → evaluate → predict writes a complete run and leaks no tensors', async () => {
+  await selectBackend('wasm');
+  await writeSampleDataset(data, { perClass: 30, size: 24, seed: 3 });
+  const config = resolveConfig({ model: 'simple-cnn', imageSize: 16, channels: 1, epochs: 3, batchSize: 16, testSplit: 0.1, seed: 5 });
+  const events: TrainerToHost[] = [];
+  const tensorsBefore = tf.memory().numTensors;
+  const outcome = await trainRun({ dataDir: data, runsRoot, config, emit: (e) => events.push(e), stop: { requested: false } });
+  assert.equal(outcome.status, 'completed', outcome.message);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaked tensors');
+
+  // Every event passes the protocol guard the host applies.
+  for (const e of events) assert.ok(isTrainerToHost(e), `event fails its guard: ${JSON.stringify(e).slice(0, 200)}`);
+  const types = events.map((e) => e.type);
+  // Scanning comes first (the run directory is made only for a usable data set), then the run starts.
+  assert.deepEqual(events[0], { type: 'phaseChanged', phase: 'scanning', message: `Scanning ${data}` });
+  assert.ok(types.indexOf('runStarted') < types.indexOf('epochStarted'));
+  assert.equal(types.at(-1), 'runCompleted');
+  assert.equal(types.filter((t) => t === 'epochEnded').length, 3);
+
+  const runDir = outcome.runDir!;
+  for (const name of ['run.json', 'metrics.jsonl', 'split.json', 'evaluation.json', 'test-evaluation.json', 'model/model.json', 'model/weights.bin', 'model/metadata.json', 'checkpoints/last/model.json', 'checkpoints/last/state.json', 'checkpoints/best/model.json']) {
+    await fs.access(path.join(runDir, name));
+  }
+  const record = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(record.status, 'completed');
+  assert.equal(record.epochsCompleted, 3);
+  assert.deepEqual(record.dataset.classNames, ['circle', 'cross', 'square', 'triangle']);
+  assert.equal(record.backend, 'wasm');
+  assert.equal(record.pid, undefined, 'a finished run keeps no pid');
+  assert.equal(typeof record.testAccuracy, 'number');
+
+  const { epochs, batches } = splitMetrics(parseMetricsLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')));
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  for (const e of epochs) {
+    for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy', 'learningRate', 'durationMs', 'samplesPerSecond'] as const) {
+      assert.equal(typeof e[key], 'number', `${key} of epoch ${e.epoch}`);
+    }
+  }
+  assert.ok(batches.length > 0, 'batch-level points are recorded');
+
+  const split = JSON.parse(await fs.readFile(path.join(runDir, 'split.json'), 'utf8')) as SplitRecord;
+  const evaluation = JSON.parse(await fs.readFile(path.join(runDir, 'evaluation.json'), 'utf8')) as Evaluation;
+  const support = evaluation.confusion.flat().reduce((a, b) => a + b, 0);
+  assert.equal(support, split.validation.length, 'evaluation.json covers the validation split');
+  assert.equal(evaluation.confusionByEpoch?.length, 3);
+  assert.equal(split.train.length + split.validation.length + split.test.length, 120);
+
+  const runs = await listRuns(runsRoot);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].status, 'completed');
+
+  // evaluate and predict use the recorded preprocessing and agree with each other.
+  const runModel = await loadRunModel(runDir);
+  assert.deepEqual(runModel.metadata.preprocessing, { imageSize: 16, channels: 1, resize: 'fill', scale: 1 / 255, offset: 0 });
+  const evalAll = await evaluateFolder(runModel, data);
+  assert.equal(evalAll.perClass.reduce((n, c) => n + c.support, 0), 120);
+  const files = split.validation.map((e) => path.join(data, e.path));
+  const predictions: { path: string; label: string; top: { confidence: number }[] }[] = [];
+  await predictFiles(runModel, files, { top: 2, onPredictions: (p) => predictions.push(...p), onError: (f, m) => assert.fail(`${f}: ${m}`) });
+  assert.equal(predictions.length, files.length);
+  for (const p of predictions) {
+    assert.equal(p.top.length, 2);
+    assert.ok(p.top[0].confidence >= p.top[1].confidence);
+  }
+  const correct = predictions.filter((p, i) => p.label === split.validation[i].label).length;
+  assert.ok(Math.abs(correct / files.length - evaluation.accuracy) < 1e-9, 'predict and evaluation.json agree on the validation images');
+  runModel.model.dispose();
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'evaluate/predict leaked tensors');
+});
+
+test('a stop request ends the run as stopped with intact records, and resume finishes it', async () => {
+  await selectBackend('wasm');
+  const config = resolveConfig({ model: 'simple-cnn', imageSize: 16, channels: 1, epochs: 3, batchSize: 16, seed: 9 });
+  const stop = { requested: false };
+  const first = await trainRun({
+    dataDir: data,
+    runsRoot,
+    config,
+    stop,
+    emit: (e) => {
+      if (e.type === 'epochEnded' && e.metrics.epoch === 1) stop.requested = true;
+    },
+  });
+  assert.equal(first.status, 'stopped');
+  const record = JSON.parse(await fs.readFile(path.join(first.runDir!, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(record.status, 'stopped');
+  assert.equal(record.epochsCompleted, 1);
+
+  const tensorsBefore = tf.memory().numTensors;
+  const resumed = await trainRun({ runsRoot, config, resumeRunDir: first.runDir!, emit: () => undefined, stop: { requested: false } });
+  assert.equal(resumed.status, 'completed', resumed.message);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'resume leaked tensors');
+  const after = JSON.parse(await fs.readFile(path.join(first.runDir!, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(after.epochsCompleted, 3);
+  assert.deepEqual(after.resumedFrom, [1]);
+  const { epochs } = splitMetrics(parseMetricsLines(await fs.readFile(path.join(first.runDir!, 'metrics.jsonl'), 'utf8')));
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+});
