@@ -66,7 +66,9 @@ export function checkPng(b: Uint8Array): string | null {
   const expected = rows.reduce((sum, r) => sum + r.count * (1 + r.bytes), 0);
   let pixels: Buffer;
   try {
-    pixels = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 65536 });
+    pixels = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
+      maxOutputLength: expected + 65536,
+    });
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
     // More data than the image needs: libpng ignores the excess.

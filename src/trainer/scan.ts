@@ -1,5 +1,6 @@
 // The dataset doctor: walk the folder, check every candidate image, and report what training will use
 // and what it skips, with reasons. Layout, duplicates and warnings are decided by src/core/dataset.ts.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, type Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
@@ -176,6 +177,10 @@ export async function walkDataset(absRoot: string): Promise<WalkResult> {
         continue;
       }
       const rel = relJoin(dir.rel, name);
+      if (entry.isFile()) {
+        result.files.push({ path: rel }); // the common case: no system call, no await
+        continue;
+      }
       const abs = join(dir.abs, name);
       const kind = await entryKind(entry, abs, join(dir.real, name), rootReal, visited);
       if (kind.type === 'dir') {
@@ -251,10 +256,7 @@ async function entryKind(
 }
 
 function decodeName(raw: Buffer): string | null {
-  const name = raw.toString('utf8');
-  return Buffer.byteLength(name, 'utf8') === raw.length && Buffer.from(name, 'utf8').equals(raw)
-    ? name
-    : null;
+  return isUtf8(raw) ? raw.toString('utf8') : null;
 }
 
 function relJoin(parent: string, name: string): string {
