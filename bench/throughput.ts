@@ -45,6 +45,8 @@ interface Options {
 interface Timing {
   msPerStep: number;
   samplesPerSecond: number;
+  /** CPU time of the whole process (all threads) per step: robust to other processes' load. */
+  cpuMsPerStep: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -216,9 +218,11 @@ async function timeMode(mode: Mode, options: Options, batches: ReturnType<typeof
   try {
     for (let i = 0; i < options.warmup; i++) await step(i);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < options.steps; i++) await step(i);
+    const cpu = process.cpuUsage(cpuStart);
     const msPerStep = (performance.now() - start) / options.steps;
-    return { msPerStep, samplesPerSecond: (BATCH * 1000) / msPerStep };
+    return { msPerStep, samplesPerSecond: (BATCH * 1000) / msPerStep, cpuMsPerStep: (cpu.user + cpu.system) / 1000 / options.steps };
   } finally {
     await dispose();
   }
@@ -271,7 +275,9 @@ function runTorch(steps: number, threads: number): TorchResult | string {
   return JSON.parse(last) as TorchResult;
 }
 
-const fmt = (t: Timing): string => `${t.msPerStep.toFixed(1)} ms/step, ${t.samplesPerSecond.toFixed(0)} samples/s`;
+const fmt = (t: { msPerStep: number; samplesPerSecond: number; cpuMsPerStep?: number }): string =>
+  `${t.msPerStep.toFixed(1)} ms/step, ${t.samplesPerSecond.toFixed(0)} samples/s` +
+  (t.cpuMsPerStep === undefined ? '' : ` (CPU ${t.cpuMsPerStep.toFixed(1)} ms/step)`);
 
 /** Stages of --sweep: the kernel set each stage registers (Conv2DBackpropFilter is required on WASM). */
 const SWEEP: Array<{ label: string; kernels: WasmKernelName[] }> = [
