@@ -48,7 +48,10 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
   const datasets = new DatasetsView(datasetsModel);
   const runs = new RunsView(new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot), runsWatcher);
 
-  const presenter = new SessionPresenter(output, { onEvent: () => runsWatcher.poke() });
+  const presenter = new SessionPresenter(output, {
+    // Batch and progress events change nothing the views show that the watcher would not see.
+    onEvent: (event) => event.type !== 'batchEnded' && event.type !== 'progress' && runsWatcher.poke(),
+  });
   controller = new TrainingController(
     (request) =>
       new TrainingSession(

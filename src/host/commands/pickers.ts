@@ -10,9 +10,16 @@ import { describeRun } from '../runs/runsModel';
 import type { RunTreeNode } from '../runs/runsModel';
 import { plural } from '../treePresentation';
 
-const PRESET_DETAILS: Record<ModelPreset, string> = {
+/** Presets without an entry are offered by name only. */
+const PRESET_DETAILS: Partial<Record<ModelPreset, string>> = {
   'simple-cnn': 'Two conv blocks, dense 128, dropout: fast, good for small images',
   cnn: 'Configurable conv blocks with batch norm (set its options in a config file)',
+  resnet: 'Small residual net with batch norm, trained from scratch',
+  mobilenet: 'Depthwise-separable convolutions with batch norm: few weights',
+  rnn: 'Image rows as a sequence through an LSTM or GRU',
+  svm: 'Linear classifier, squared hinge loss: a classic baseline',
+  knn: 'k nearest neighbours on pixels or on a base model’s features; no training',
+  transfer: 'New head on a local base model (set transfer.base in a config file)',
 };
 
 /** A data set folder from a command argument: a tree node, an Explorer Uri or a path. */

@@ -2,14 +2,17 @@
 // run directories are the source of truth, so readers simply re-read.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { systemClock } from '../util/clock';
 import { Debouncer } from '../util/debounce';
 
 export const RUNS_DEBOUNCE_MS = 300;
+/** While a run writes every batch, views still refresh about once a second. */
+export const RUNS_MAX_WAIT_MS = 1000;
 
 export class RunsWatcher implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange: vscode.Event<void> = this.emitter.event;
-  private readonly debouncer = new Debouncer(() => this.emitter.fire(), RUNS_DEBOUNCE_MS);
+  private readonly debouncer = new Debouncer(() => this.emitter.fire(), RUNS_DEBOUNCE_MS, systemClock, RUNS_MAX_WAIT_MS);
   private watcher: vscode.FileSystemWatcher | undefined;
   private listeners: vscode.Disposable[] = [];
 

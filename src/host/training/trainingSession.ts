@@ -54,6 +54,7 @@ export interface SessionSnapshot {
   message: string;
   /** Current epoch, from 1; 0 before training starts. */
   epoch: number;
+  /** First epoch this process trains (1, or later for a resumed run). */
   startEpoch: number;
   totalEpochs: number;
   batch: number;
@@ -96,7 +97,7 @@ export class TrainingSession {
     phase: null,
     message: 'Starting the trainer…',
     epoch: 0,
-    startEpoch: 0,
+    startEpoch: 1,
     totalEpochs: 0,
     batch: 0,
     totalBatches: 0,
@@ -198,16 +199,16 @@ export class TrainingSession {
         s.runDir = event.runDir;
         s.startEpoch = event.startEpoch;
         s.totalEpochs = event.totalEpochs;
-        s.epoch = event.startEpoch;
+        s.epoch = Math.max(0, event.startEpoch - 1);
         const counts = event.dataset.counts;
         this.log(
           'info',
           `Run ${event.runId} started: ${event.dataset.classNames.length} classes, ` +
             `${counts.train} train / ${counts.validation} validation / ${counts.test} test images` +
             `${event.dataset.skipped > 0 ? `, ${event.dataset.skipped} skipped` : ''}; backend ${event.backend}` +
-            `${event.startEpoch > 0 ? `; resuming after epoch ${event.startEpoch}` : ''}`,
+            `${event.startEpoch > 1 ? `; resuming at epoch ${event.startEpoch}` : ''}`,
         );
-        for (const note of event.backendNotes) this.log('info', `  backend: ${note}`);
+        // backendNotes are not repeated here: the trainer logs them as they are decided.
         this.log('info', `  run directory: ${event.runDir}`);
         break;
       }
@@ -369,13 +370,13 @@ export class TrainingSession {
   }
 }
 
-/** Whole-run progress: epochs before this session count as done, the current epoch by its batches. */
+/** Progress of this session's part of the run: the epochs it trains, the current one by its batches. */
 export function fractionOf(s: SessionSnapshot): number {
-  if (s.totalEpochs <= 0 || s.epoch <= 0) return 0;
-  const epochsToRun = s.totalEpochs - s.startEpoch;
+  if (s.totalEpochs <= 0 || s.epoch < s.startEpoch) return 0;
+  const epochsToRun = s.totalEpochs - s.startEpoch + 1;
   if (epochsToRun <= 0) return 1;
   const inEpoch = s.totalBatches > 0 ? Math.min(1, s.batch / s.totalBatches) : 0;
-  const done = Math.max(0, s.epoch - 1 - s.startEpoch) + inEpoch;
+  const done = s.epoch - s.startEpoch + inEpoch;
   return Math.min(1, Math.max(0, done / epochsToRun));
 }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS, SETTINGS, SETTINGS_SECTION, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/ids';
+import { BACKEND_CHOICES, MODEL_PRESETS } from '../../../src/protocol';
 
 const root = path.resolve(__dirname, '../../..');
 interface Contributes {
@@ -82,6 +83,12 @@ test('settings in package.json and in code agree', () => {
   assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [`${SETTINGS_SECTION}.${SETTINGS.nodePath}`]);
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(pkg.extensionKind, ['workspace']);
+});
+
+test('setting enums follow the protocol (backends and model presets)', () => {
+  const props = contributes.configuration.properties as Record<string, { enum?: string[] }>;
+  assert.deepEqual(props[`${SETTINGS_SECTION}.${SETTINGS.backend}`].enum, [...BACKEND_CHOICES]);
+  assert.deepEqual(props[`${SETTINGS_SECTION}.${SETTINGS.defaultPreset}`].enum, [...MODEL_PRESETS]);
 });
 
 test('files the manifest points at exist', () => {

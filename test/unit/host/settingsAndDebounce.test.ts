@@ -54,6 +54,19 @@ test('debouncer: a burst of triggers runs the action once, after the quiet perio
   assert.equal(runs, 1);
 });
 
+test('debouncer with maxWait: steady triggers still run the action about every maxWait', () => {
+  const clock = new ManualClock();
+  const at: number[] = [];
+  const d = new Debouncer(() => at.push(clock.now()), 300, clock, 1000);
+  for (let i = 0; i < 30; i++) {
+    d.trigger();
+    clock.advance(100);
+  }
+  assert.deepEqual(at, [1000, 2000, 3000]);
+  clock.advance(300);
+  assert.equal(at.length, 3, 'the last trigger fired at 3000 already, nothing pending after it');
+});
+
 test('sample folder names never reuse an existing folder', () => {
   const existing = new Set(['/ws/sample-shapes', '/ws/sample-shapes-2']);
   assert.equal(freeFolderName('/ws', 'sample-shapes', (p) => existing.has(p)), 'sample-shapes-3');
