@@ -123,12 +123,12 @@ test('open and move post validated requests; a reported move marks the image', (
   h.click(h.one('table.matrix td[data-row="1"][data-col="0"]'));
   const item = h.all('.examples li.example')[0];
   const path = item.querySelector('.path')?.textContent ?? '';
-  h.click(item.querySelector('button[data-key^="open-"]') as Element);
+  h.click(item.querySelector('[data-key^="open-"]') as Element);
   assert.deepEqual(h.posted.at(-1), { type: 'openImage', runId: all[0].summary.id, path });
   const picker = item.querySelector('select') as HTMLSelectElement;
   assert.deepEqual([...picker.options].map((o) => o.value), ['cat', 'bird'], 'the true class is not offered');
   picker.value = 'bird';
-  h.click(item.querySelector('button[data-key^="move-"]') as Element);
+  h.click(item.querySelector('[data-key^="move-"]') as Element);
   assert.deepEqual(h.posted.at(-1), { type: 'moveImage', runId: all[0].summary.id, path, toClass: 'bird' });
   h.send({ type: 'imageMoved', runId: all[0].summary.id, path, toClass: 'bird' });
   assert.match(h.all('.examples li.example')[0].textContent ?? '', /Moved to bird/);
@@ -229,7 +229,7 @@ test('compare page: sorting, filtering and the CSV export', () => {
   const sgdRuns = all.filter((r) => r.summary.config.optimizer === 'sgd');
   assert.equal(h.all('.compare-table tbody tr:not(.spacer)').length, sgdRuns.length);
   assert.equal(h.document.activeElement, h.one('#compare-filter'), 'typing keeps focus in the filter');
-  h.click(h.one('button[data-key="export-csv"]'));
+  h.click(h.one('[data-key="export-csv"]'));
   const exported = h.posted.at(-1);
   assert.ok(exported && exported.type === 'exportCsv');
   const lines = exported.csv.trimEnd().split('\r\n');

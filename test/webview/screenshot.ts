@@ -57,6 +57,11 @@ async function main(): Promise<void> {
     });
     await dashboard.page.waitForTimeout(200);
     await dashboard.page.screenshot({ path: path.join(out, 'compare-page.png'), fullPage: true });
+    // @vscode-elements under the CSP: the button must be upgraded and styled by adopted stylesheets.
+    const upgraded = await dashboard.page.evaluate(
+      `(() => { const b = document.querySelector('vscode-button'); return { defined: !!customElements.get('vscode-button'), sheets: b && b.shadowRoot ? b.shadowRoot.adoptedStyleSheets.length : 0 }; })()`,
+    );
+    console.log(`vscode-button: ${JSON.stringify(upgraded)}`);
     const problems = await dashboard.violations();
     console.log(`screenshots in ${out}: run-page.png, compare-page.png`);
     console.log(problems.length === 0 ? 'no CSP violations or page errors' : `problems:\n${problems.join('\n')}`);

@@ -28,13 +28,7 @@ function append(parent: Node, children: readonly Child[]): void {
   }
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  props: Props = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const element = doc.createElement(tag);
+function build<E extends HTMLElement>(element: E, props: Props, children: readonly Child[]): E {
   if (props.class) element.className = props.class;
   applyAttrs(element, props.attrs);
   if (props.text !== undefined) element.textContent = props.text;
@@ -45,6 +39,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   append(element, children);
   return element;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  return build(doc.createElement(tag), props, children);
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -61,14 +64,18 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   return element;
 }
 
-/** A button that says what it does to screen readers as well as on screen. */
-export function button(doc: Document, label: string, onClick: () => void, props: Props = {}): HTMLButtonElement {
-  return el(doc, 'button', {
-    ...props,
-    attrs: { type: 'button', ...props.attrs },
-    text: props.text ?? label,
-    on: { click: () => onClick(), ...props.on },
-  });
+/**
+ * A VS Code button (`vscode-button` from @vscode-elements, registered by main.ts; it styles itself with
+ * constructable stylesheets, which the CSP allows). Secondary unless `primary`. Enter and Space click it.
+ */
+export function button(doc: Document, label: string, onClick: () => void, props: Props & { primary?: boolean } = {}): HTMLElement {
+  const { primary, ...rest } = props;
+  return build(doc.createElement('vscode-button'), {
+    ...rest,
+    attrs: { secondary: !primary, ...rest.attrs },
+    text: rest.text ?? label,
+    on: { click: () => onClick(), ...rest.on },
+  }, []);
 }
 
 export function setStyle(element: HTMLElement | SVGElement, property: string, value: string): void {

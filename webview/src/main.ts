@@ -1,4 +1,6 @@
 // Webview entry (bundled to dist/webview.js as an iife): wires the dashboard to the VS Code webview API.
+// Registers <vscode-button>; only here, so the views also run in node/jsdom tests without it.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isHostToWebview, type WebviewToHost } from '../../src/protocol/webviewMessages';
 import { createDashboard } from './app';
 import { isRecord } from '../../src/protocol/guards';

@@ -38,7 +38,7 @@ export function renderCompareToolbar(state: DashboardState, ctx: ViewContext): N
   const exportCsv = button(doc, 'Export CSV…', () => {
     const rows = tableRows(ctx.getState());
     ctx.post({ type: 'exportCsv', csv: toCsv(rows, columnsOf(ctx.getState().runs)), suggestedName: 'image-trainer-runs.csv' });
-  }, { attrs: { 'data-key': 'export-csv' } });
+  }, { primary: true, attrs: { 'data-key': 'export-csv' } });
   const selectShown = button(doc, 'Compare the first 10 shown', () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: tableRows(ctx.getState()).slice(0, 10).map((r) => r.id) }), {
     attrs: { 'data-key': 'select-shown' },
   });

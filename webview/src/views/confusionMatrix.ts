@@ -215,7 +215,7 @@ function renderExample(state: DashboardState, ctx: ViewContext, runId: string, l
   const { doc } = ctx;
   const movedTo = state.moved[movedKey(runId, m.path)];
   const src = thumbnailUrl(state.thumbnailBases, runId, m.path);
-  const picker = el(doc, 'select', { attrs: { 'aria-label': `Class to move ${m.path} to`, 'data-key': `move-to-${m.path}` } });
+  const picker = el(doc, 'select', { attrs: { 'aria-label': `Class to move ${m.path} to`, 'data-key': `class-for-${m.path}` } });
   for (const label of labels) {
     if (label === m.label) continue;
     const option = el(doc, 'option', { attrs: { value: label }, text: label });
