@@ -7,6 +7,7 @@ import type { Prediction } from '../protocol/runRecord';
 import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerMessages';
 import { ConfigError, parseConfigFileText, resolveConfig } from '../core/config';
 import { isImageCandidate, isHiddenName } from '../core/dataset';
+import { listRuns } from '../core/runStore';
 import { UsageError } from './errors';
 import { createProgressReporter } from './progress';
 import { DatasetInputError, scanDataset } from './scan';
@@ -69,6 +70,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     valueFlags: ['--top'],
     switches: ['--json'],
     positionals: { min: 2, max: Infinity },
+  },
+  runs: {
+    usage: 'image-trainer runs [RUNS_ROOT] [--json]',
+    summary: 'list the runs under a runs root (default .image-trainer/runs), newest first, with their status',
+    valueFlags: [],
+    switches: ['--json'],
+    positionals: { min: 0, max: 1 },
   },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
@@ -316,6 +324,25 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
+/** A run whose trainer vanished (crash, kill, reboot) shows as `interrupted`, as in the Runs view. */
+async function runRuns(args: ParsedArgs, io: CliIo): Promise<number> {
+  const root = path.resolve(io.cwd, args.positionals[0] ?? path.join('.image-trainer', 'runs'));
+  const runs = await listRuns(root);
+  if (args.switches.has('--json')) {
+    io.stdout(JSON.stringify(runs) + '\n');
+    return 0;
+  }
+  if (runs.length === 0) {
+    io.stdout(`No runs under ${root}\n`);
+    return 0;
+  }
+  for (const run of runs) {
+    const accuracy = run.bestValAccuracy === null ? '' : `  best val acc ${(run.bestValAccuracy * 100).toFixed(1)}%`;
+    io.stdout(`${run.id}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${run.runDir}\n`);
+  }
+  return 0;
+}
+
 async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
   const dir = path.resolve(io.cwd, args.positionals[0]);
   const perClass = parsePositiveInt('--per-class', args.values.get('--per-class'), 120, 100_000);
@@ -348,6 +375,8 @@ export async function main(argv: string[], io: CliIo, stop: { requested: boolean
         return await runEvaluate(args, io);
       case 'predict':
         return await runPredict(args, io);
+      case 'runs':
+        return await runRuns(args, io);
       case 'sample':
         return await runSample(args, io);
       default:

@@ -33,17 +33,30 @@ export async function replaceDirectory(dir: string, fill: (tempDir: string) => P
   const temp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old`;
   await guardWrite(temp, async () => {
-    await fs.rm(temp, { recursive: true, force: true });
+    await removeStaleTemps(dir);
     await fs.mkdir(temp, { recursive: true });
   });
   await fill(temp);
   await guardWrite(dir, async () => {
-    await fs.rm(old, { recursive: true, force: true });
     const hadDir = await exists(dir);
-    if (hadDir) await fs.rename(dir, old);
+    // Without `dir` (a crash between the renames below), `dir.old` is the only complete copy: keep it
+    // until the new one is in place.
+    if (hadDir) {
+      await fs.rm(old, { recursive: true, force: true });
+      await fs.rename(dir, old);
+    }
     await fs.rename(temp, dir);
-    if (hadDir) await fs.rm(old, { recursive: true, force: true });
+    await fs.rm(old, { recursive: true, force: true });
   });
+}
+
+/** Temporary siblings left by killed writers (`dir.tmp-<pid>`), which would pile up across resumes. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const prefix = `${path.basename(dir)}.tmp-`;
+  const names = await fs.readdir(path.dirname(dir)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix)) await fs.rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
+  }
 }
 
 /** The complete copy of a directory written by replaceDirectory, or null when there is none. */

@@ -1,6 +1,7 @@
 // The training run: scan → split → decode → fit → evaluate → write the run directory. Reports through an
 // injected `emit` (tfjs-examples' pattern); the CLI prints the events, the extension receives them over IPC.
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, TrainingConfig } from '../protocol/config';
@@ -17,7 +18,7 @@ import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
 import type { TrainerToHost } from '../protocol/trainerMessages';
 import { classCounts, stratifiedSplit } from '../core/split';
 import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
-import { parseMetricsLines, readRunRecord, splitMetrics } from '../core/runStore';
+import { parseMetricsLines, probeProcess, readRunRecord, splitMetrics } from '../core/runStore';
 import {
   afterEpoch,
   initialScheduleState,
@@ -179,7 +180,11 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
   const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
   const done = state?.epoch ?? 0;
-  if (done >= config.epochs) {
+  if (isTrainerAlive(record)) {
+    throw new UsageError(`${runDir}: its trainer is still running (pid ${record.pid}); stop it before resuming`);
+  }
+  // A run killed after its last epoch but before its model and evaluation were written resumes to finish them.
+  if (done >= config.epochs && record.status === 'completed') {
     throw new UsageError(
       `${runDir}: already trained ${done} of ${config.epochs} epochs — pass --epochs N with N > ${done} to train further`,
     );
@@ -214,6 +219,17 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
     backend,
     resume: checkpointDir && state ? { dir: checkpointDir, state } : null,
   };
+}
+
+/** Another live process on this machine still writes the run: resuming it would make two writers. */
+function isTrainerAlive(record: RunRecord): boolean {
+  return (
+    record.status === 'running' &&
+    record.pid !== undefined &&
+    record.pid !== process.pid &&
+    (record.hostname ?? os.hostname()) === os.hostname() &&
+    probeProcess(record.pid)
+  );
 }
 
 async function selectEngine(config: TrainingConfig): Promise<{ backend: BackendName; notes: string[] }> {
@@ -435,10 +451,11 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     schedule = afterEpoch(config.schedule, schedule, outcome);
     const state: CheckpointState = { epoch, tracker, schedule };
     emit({ type: 'phaseChanged', phase: 'saving', message: `Saving checkpoints of epoch ${epoch}` });
-    // Checkpoints before metrics: a metrics line always has a checkpoint at or after its epoch.
+    // Metrics before checkpoints: a crash in between leaves a line for an epoch the checkpoint lacks, which
+    // the resume drops and trains again; the other order would leave the resumed run without that line.
+    await writer.appendMetrics(metrics);
     if (best.improved) await saveCheckpoint(writer, 'best', model, optimizer, state, emit);
     await saveCheckpoint(writer, 'last', model, optimizer, state, emit);
-    await writer.appendMetrics(metrics);
     await writer.update({
       epochsCompleted: epoch,
       bestEpoch: tracker.bestEpoch ?? undefined,
