@@ -2,6 +2,7 @@
 // TrainerToHost messages, keeps a progress snapshot, and settles on exactly one outcome, also when
 // the child dies without saying why (then run.json is marked failed, keeping everything written).
 import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   assertNever,
@@ -333,6 +334,11 @@ export class TrainingSession {
   }
 
   private async markRun(runDir: string, status: EndedStatus, message: string): Promise<void> {
+    // The run directory came from the child: only a folder under our runs root is ever rewritten.
+    if (!isInside(this.request.runsRoot, runDir)) {
+      this.log('warn', `not updating ${runDir}: it is outside the runs folder ${this.request.runsRoot}`);
+      return;
+    }
     try {
       await this.deps.markRunEnded(runDir, status, message);
     } catch (error) {
@@ -378,6 +384,11 @@ export function fractionOf(s: SessionSnapshot): number {
   const inEpoch = s.totalBatches > 0 ? Math.min(1, s.batch / s.totalBatches) : 0;
   const done = s.epoch - s.startEpoch + inEpoch;
   return Math.min(1, Math.max(0, done / epochsToRun));
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(path.resolve(root), path.resolve(candidate));
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 function formatEpochLine(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../../src/core/config';
-import { crashMessage, fractionOf, TrainingSession, type LogLevel, type SessionSnapshot } from '../../../src/host/training/trainingSession';
+import { crashMessage, fractionOf, isInside, TrainingSession, type LogLevel, type SessionSnapshot } from '../../../src/host/training/trainingSession';
 import { trainArgs, type TrainRequest } from '../../../src/host/training/trainRequest';
 import { isTrainerToHost, type TrainerToHost, type TrainerToHostType } from '../../../src/protocol';
 import { FakeChild, fakeDeps, ManualClock } from './fakes';
@@ -301,4 +301,54 @@ test('progress of a resumed run counts only the epochs left', () => {
   assert.equal(fractionOf(base), 1.5 / 5, 'epochs 1-5 were done before; 1.5 of 6-10 now');
   assert.equal(fractionOf({ ...base, epoch: 5, batch: 0 }), 0);
   assert.equal(fractionOf({ ...base, epoch: 10, batch: 10 }), 1);
+});
+
+test('a run directory outside the runs root is never rewritten, whatever the child claims', async () => {
+  const { session, child, deps, logs } = startSession();
+  child.emitEvent({ ...SAMPLES.runStarted, runDir: '/etc' });
+  child.exit(1);
+  assert.equal((await session.done).kind, 'crashed');
+  assert.deepEqual(deps.marked, []);
+  assert.ok(logs.some((l) => l.message.startsWith('not updating /etc')));
+  assert.equal(isInside('/ws/runs', '/ws/runs/../secrets'), false);
+  assert.equal(isInside('/ws/runs', '/ws/runs'), false);
+  assert.equal(isInside('/ws/runs', '/ws/runs/r1'), true);
+});
+
+test('fuzz: 12,000 random and mutated messages never throw and keep the snapshot sane', () => {
+  let seed = 12345;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const weird: unknown[] = [null, undefined, -1, 0, 1e12, Number.NaN, Infinity, '', '../../etc/passwd', '/abs', [], {}, true, 'x'.repeat(1000), 2.5];
+  const mutate = (value: unknown, depth: number): unknown => {
+    if (depth > 3 || random() < 0.1) return pick(weird);
+    if (Array.isArray(value)) return value.map((v) => mutate(v, depth + 1));
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const r = random();
+        if (r < 0.08) continue;
+        out[k] = r < 0.35 ? mutate(v, depth + 1) : v;
+      }
+      if (random() < 0.05) out[pick(['extra', '__proto__', 'constructor'])] = pick(weird);
+      return out;
+    }
+    return random() < 0.3 ? pick(weird) : value;
+  };
+  const samples = Object.values(SAMPLES);
+  const { session, deps } = startSession();
+  let accepted = 0;
+  for (let i = 0; i < 12_000; i++) {
+    const message = i % 4 === 0 ? pick(weird) : mutate(pick(samples), 0);
+    assert.doesNotThrow(() => session.handleMessage(message));
+    if (isTrainerToHost(message)) accepted++;
+    const s = session.snapshot;
+    for (const n of [s.epoch, s.totalEpochs, s.batch, s.totalBatches, s.fraction]) assert.ok(Number.isFinite(n), JSON.stringify(s));
+    assert.ok(s.fraction >= 0 && s.fraction <= 1);
+  }
+  assert.ok(accepted > 1000 && accepted < 12_000, `accepted ${accepted}`);
+  assert.equal(deps.marked.length, 0, 'no message alone writes a file');
 });
