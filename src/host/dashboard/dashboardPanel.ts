@@ -8,7 +8,7 @@ import { listRuns, readRunDetails } from '../../core/runStore';
 import { systemClock } from '../util/clock';
 import { createNonce, dashboardHtml } from './dashboardHtml';
 import { DashboardController, type DashboardEffects } from './messageHandler';
-import { datasetResourceRoots } from './resourceRoots';
+import { datasetResourceRoots, isAllowedDatasetRoot } from './resourceRoots';
 
 export interface DashboardContext {
   extensionUri: vscode.Uri;
@@ -49,7 +49,7 @@ class DashboardPanel implements vscode.Disposable {
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
       },
       saveText: (text, name) => this.saveText(text, name),
-      thumbnailBase: (root) => webview.asWebviewUri(vscode.Uri.file(root)).toString(),
+      thumbnailBase: (root) => (isAllowedDatasetRoot(root, os.homedir()) ? webview.asWebviewUri(vscode.Uri.file(root)).toString() : ''),
       datasetRootsChanged: (roots) => this.allowDatasetRoots(roots),
     };
     this.controller = new DashboardController(

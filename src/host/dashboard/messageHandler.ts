@@ -43,7 +43,7 @@ export interface DashboardEffects {
   openFile(absolutePath: string): Promise<void>;
   /** Asks where to save and writes the text; the chosen path, or null when the user cancelled. */
   saveText(text: string, suggestedName: string): Promise<string | null>;
-  /** Webview URI base for a data set root's files. */
+  /** Webview URI base for a data set root's files; '' when the webview may not load from that root. */
   thumbnailBase(datasetRoot: string): string;
   /** Called with the data set roots of the runs shown, so the panel can allow them as resource roots. */
   datasetRootsChanged?(roots: string[]): void;
@@ -224,7 +224,8 @@ export class DashboardController {
   private thumbnailBases(): Record<string, string> {
     const bases: Record<string, string> = {};
     for (const run of this.runs) {
-      if (run.datasetRoot) bases[run.id] = this.effects.thumbnailBase(run.datasetRoot);
+      const base = run.datasetRoot ? this.effects.thumbnailBase(run.datasetRoot) : '';
+      if (base) bases[run.id] = base;
     }
     return bases;
   }
