@@ -23,7 +23,8 @@ function run(command, args, options = {}) {
 
 // .vscodeignore admits only the bundles and assets by name: source maps of development builds stay out.
 run(process.execPath, ['esbuild.js', '--production']);
-const vsceArgs = ['package', '--target', target, '--out', out, '--allow-missing-repository'];
+// No repository URL to point README links at: they are kept relative, as in the repository.
+const vsceArgs = ['package', '--target', target, '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links'];
 try {
   statSync('LICENSE');
 } catch {
