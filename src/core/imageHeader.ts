@@ -118,6 +118,8 @@ const PARSERS: Record<ImageFormat, (b: Uint8Array) => ImageHeader> = {
 /** PNG: IHDR first; walk the chunks to IEND (a truncated file never reaches it). */
 function parsePng(b: Uint8Array): ImageHeader {
   if (ascii(b, 12, 4) !== 'IHDR' || u32be(b, 8) !== 13) fail('missing IHDR chunk');
+  // A flipped bit in IHDR must read as damage, not as a (maybe huge) size.
+  if (crc32(b, 12, 29) !== u32be(b, 29)) fail('bad CRC in IHDR chunk');
   const width = u32be(b, 16);
   const height = u32be(b, 20);
   let at = 8;
@@ -130,6 +132,23 @@ function parsePng(b: Uint8Array): ImageHeader {
     at = next;
   }
   return { format: 'png', width, height, frames: 1 };
+}
+
+let crcTable: Uint32Array | null = null;
+
+/** CRC-32 (the PNG/zlib polynomial) of b[start, end). */
+function crc32(b: Uint8Array, start: number, end: number): number {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = start; i < end; i++) crc = crcTable[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** JPEG: marker segments up to the frame header, then an end-of-image marker after the scan data. */

@@ -187,6 +187,12 @@ test('problems are typed: not an image, pixel limit, truncated', async () => {
     limit: 899,
   });
   assert.equal(await verifyImageBuffer(small, 'header', { maxPixels: 900 }), null);
+  const flippedWidth = Buffer.from(small);
+  flippedWidth[17] ^= 0x40; // width 30 → 0x40001e: damage, to be told apart from a real bomb by the IHDR CRC
+  assert.deepEqual(inspectImage(flippedWidth, 1e8), {
+    ok: false,
+    problem: { kind: 'corrupt', detail: 'PNG: bad CRC in IHDR chunk' },
+  });
   const cut = small.subarray(0, small.length - 20);
   assert.equal((await verifyImageBuffer(cut, 'full'))?.kind, 'corrupt');
 });
