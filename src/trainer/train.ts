@@ -34,6 +34,7 @@ import { assembleBatch, chunk, decodeEntries, DEFAULT_NORMALISATION, epochOrder,
 import { UsageError } from './errors';
 import { predictIndices } from './inference';
 import { buildModel } from './models';
+import { assertTrainingFits } from './memoryEstimate';
 import { loadModelFromDir, loadOptimizerState, replaceDirectory, resolveDirectory, saveModelFiles, saveOptimizerState } from './modelIO';
 import { createRunDirectory, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
 import { scanDataset } from './scan';
@@ -141,6 +142,8 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   for (const warning of scan.report.warnings) emit({ type: 'log', level: 'warn', message: warning.message });
   emit({ type: 'phaseChanged', phase: 'splitting', message: 'Splitting into train, validation and test' });
   const split = stratifiedSplit(scan.entries, config);
+  // Before the run directory exists: a batch that cannot fit is a usage error (exit 2), not a failed run.
+  await assertTrainingFits(config, backend, () => buildModel(config, classNames.length));
   const { runId, runDir } = await createRunDirectory(request.runsRoot);
   const counts = classCounts(split, classNames);
   const now = new Date().toISOString();
