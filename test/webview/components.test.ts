@@ -284,3 +284,13 @@ test('compare page: ticking a checkbox keeps keyboard focus on it', () => {
   assert.equal(now.checked, true);
   assert.equal(h.document.activeElement, now);
 });
+
+test('an opened configuration stays open while epochs arrive', () => {
+  const { h, all } = runPage(1, 4);
+  const details = h.one('details.config') as HTMLDetailsElement;
+  details.open = true;
+  const summary = { ...all[0].summary, epochsCompleted: 5, status: 'running' as const };
+  h.send({ type: 'epochsAppended', runId: summary.id, summary, epochs: makeEpochs(0, 5).slice(4), batches: [] });
+  assert.equal((h.one('details.config') as HTMLDetailsElement).open, true);
+  assert.match(h.one('details.config').textContent ?? '', /learningRate/);
+});

@@ -54,7 +54,7 @@ function layout(doc: Document, page: DashboardState['page']): { nodes: HTMLEleme
   const parts =
     page === 'run'
       ? [
-          panel(doc, 'Run', 'half', 'summary'),
+          panel(doc, 'Run', 'half', 'summary', 'config'),
           panel(doc, 'Per-class metrics', 'half', 'class-table'),
           panel(doc, 'Curves', 'wide', 'curve-controls', 'curves'),
           panel(doc, 'Confusion matrix', 'wide panel-confusion', 'matrix', 'examples'),

@@ -42,24 +42,31 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     ...(summary.group ? definition(doc, 'Group', summary.group) : []),
   ];
   const error = summary.error ?? record.error?.message ?? null;
-  const config = flattenConfig(record.config);
-  const configRows = Object.keys(config)
-    .sort()
-    .map((k) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: k }), el(doc, 'td', { text: formatValue(config[k]) })));
   return el(
     doc,
     'div',
     { class: 'summary' },
-    el(doc, 'h2', { text: summary.id }),
+    el(doc, 'h3', { text: summary.id }),
     error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
     el(doc, 'dl', { class: 'facts' }, ...items),
-    el(
-      doc,
-      'details',
-      { class: 'config' },
-      el(doc, 'summary', { text: 'Configuration' }),
-      el(doc, 'table', { class: 'kv' }, el(doc, 'tbody', {}, ...configRows)),
-    ),
+  );
+}
+
+/** Its own section: rebuilt when the config changes, not every epoch, so an open <details> stays open. */
+export function renderConfig(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const record = state.details?.record;
+  if (!record) return el(doc, 'div');
+  const config = flattenConfig(record.config);
+  const rows = Object.keys(config)
+    .sort()
+    .map((k) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: k }), el(doc, 'td', { text: formatValue(config[k]) })));
+  return el(
+    doc,
+    'details',
+    { class: 'config' },
+    el(doc, 'summary', { text: 'Configuration' }),
+    el(doc, 'table', { class: 'kv' }, el(doc, 'tbody', {}, ...rows)),
   );
 }
 
@@ -238,6 +245,7 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
 
 export const runSections: Section<DashboardState>[] = [
   { key: 'summary', inputs: (s) => [s.details?.summary, s.details?.record, s.details?.epochs, s.runs.length], render: renderSummary },
+  { key: 'config', inputs: (s) => [s.details?.record.config], render: renderConfig },
   { key: 'curve-controls', inputs: (s) => [s.details === null, s.ui.smoothing, s.ui.showBatches], render: renderCurveControls },
   { key: 'curves', inputs: (s) => [s.details?.epochs, s.details?.batches, s.ui.smoothing, s.ui.showBatches], render: renderCurves },
   { key: 'class-table', inputs: (s) => [s.details?.evaluation, s.ui.classSort], render: renderClassTable },
