@@ -28,6 +28,7 @@ import {
 export type { ScanResult } from '../core/dataset';
 
 export interface ScanOptions {
+  /** Called with (0, total) once the folder is listed, then as files are checked (about 200 calls at most). */
   onProgress?: (done: number, total: number) => void;
   /** Decompression-bomb guard, from the header's claimed dimensions (default 100 megapixels). */
   maxPixels?: number;
@@ -53,13 +54,16 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
   const listing = classifyListing({ dirs: walked.dirs, files: walked.files.map((f) => f.path) });
   const total = listing.candidates.length;
   const checked: CheckedFile[] = new Array<CheckedFile>(total);
+  // At most about 200 progress calls, whatever the size: callers turn each into a message.
+  const step = Math.max(1, Math.floor(total / 200));
   let done = 0;
+  options.onProgress?.(0, total);
   const check = async (i: number): Promise<void> => {
     const candidate = listing.candidates[i];
     const result = await checkFile(join(absRoot, candidate.path), options);
     checked[i] = { ...candidate, ...result };
     done++;
-    options.onProgress?.(done, total);
+    if (done % step === 0 || done === total) options.onProgress?.(done, total);
   };
   await runPool(total, options.concurrency ?? Math.max(2, availableParallelism()), check);
   return buildScanResult({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DatasetInputError, scanDataset } from '../../src/trainer/scan';
 import {
   encodeImage,
+  fastPng,
   FIXTURE_FORMATS,
   makeTempDir,
   pngClaimingSize,
@@ -71,8 +72,10 @@ test('class folders: every format in upper and lower case, Unicode and spaces, h
     assert.equal(report.total, 12);
     assert.equal(entries.length, 12);
     assert.ok(entries.some((e) => e.path === 'chien 🐕/ünïcödé bmp.bmp' && e.label === 'chien 🐕'));
-    assert.equal(progress.length, 12);
-    assert.equal(progress[progress.length - 1], 1);
+    assert.deepEqual(
+      progress,
+      Array.from({ length: 13 }, (_, i) => i / 12),
+    );
   }));
 
 test('split folders: train/valid/test with per-split counts', () =>
@@ -188,6 +191,17 @@ test('a missing or non-folder root is an input error', async () => {
     );
   });
 });
+
+test('progress is reported in about 200 steps on a large folder', () =>
+  withDir(async (root) => {
+    for (let i = 0; i < 450; i++) await writeFixture(root, `c/${i}.png`, fastPng(2, 2, i));
+    const calls: [number, number][] = [];
+    await scanDataset(root, { onProgress: (done, total) => calls.push([done, total]) });
+    assert.deepEqual(calls[0], [0, 450]);
+    assert.deepEqual(calls[calls.length - 1], [450, 450]);
+    assert.equal(calls.length, 1 + 225); // the start, then every 2nd file (450 / 200 rounds down to 2)
+    for (let i = 1; i < calls.length; i++) assert.ok(calls[i][0] > calls[i - 1][0]);
+  }));
 
 test('the scan result is deterministic', () =>
   withDir(async (root) => {
