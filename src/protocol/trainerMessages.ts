@@ -93,7 +93,7 @@ export function isEpochMetrics(value: unknown): value is EpochMetrics {
   );
 }
 
-function isSplitCounts(value: unknown): value is SplitCounts {
+export function isSplitCounts(value: unknown): value is SplitCounts {
   return (
     isRecord(value) &&
     isNonNegativeInteger(value.train) &&

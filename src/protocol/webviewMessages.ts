@@ -12,10 +12,9 @@ import type {
   RunRecord,
   RunStatus,
   RunSummary,
-  SplitCounts,
 } from './runRecord';
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
-import { isEpochMetrics } from './trainerMessages';
+import { isEpochMetrics, isSplitCounts } from './trainerMessages';
 
 export const DASHBOARD_PAGES = ['run', 'compare'] as const;
 export type DashboardPage = (typeof DASHBOARD_PAGES)[number];
@@ -83,15 +82,6 @@ const isNonEmptyString = (v: unknown): v is string => isString(v) && v.length > 
 
 function isStringRecord(value: unknown): value is Record<string, string> {
   return isRecord(value) && Object.values(value).every(isString);
-}
-
-function isSplitCounts(value: unknown): value is SplitCounts {
-  return (
-    isRecord(value) &&
-    isNonNegativeInteger(value.train) &&
-    isNonNegativeInteger(value.validation) &&
-    isNonNegativeInteger(value.test)
-  );
 }
 
 export function isRunSummary(value: unknown): value is RunSummary {

@@ -5,7 +5,7 @@ import { isHostToWebview } from '../../src/protocol/webviewMessages';
 import { detailsDelta, Throttle } from '../../src/host/dashboard/deltas';
 import { contentSecurityPolicy, createNonce, dashboardHtml } from '../../src/host/dashboard/dashboardHtml';
 import { datasetResourceRoots, isAllowedDatasetRoot } from '../../src/host/dashboard/resourceRoots';
-import type { Clock } from '../../src/host/util/clock';
+import { ManualClock } from './host/fakes';
 import { makeEpochs, makeEvaluation, makeRun } from '../webview/fixtures';
 
 function running(epochs: number): RunDetails {
@@ -37,37 +37,16 @@ test('a rewritten history, a new evaluation, a status change or another run send
   assert.equal(detailsDelta(null, null), null);
 });
 
-class FakeClock implements Clock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.fn();
-      await new Promise((r) => setImmediate(r));
-    }
-    this.time = end;
+/** Moves the clock in 1 ms steps, letting the throttle's promises settle, so timers fire at their time. */
+async function advance(clock: ManualClock, ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
   }
 }
 
 test('the throttle runs at most once per interval and always once after the last trigger', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const starts: number[] = [];
   const throttle = new Throttle(async () => {
     starts.push(clock.now());
@@ -76,9 +55,9 @@ test('the throttle runs at most once per interval and always once after the last
   for (let i = 0; i < 100; i++) {
     throttle.trigger();
     await new Promise((r) => setImmediate(r));
-    await clock.advance(10);
+    await advance(clock, 10);
   }
-  await clock.advance(1000);
+  await advance(clock, 1000);
   for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 200, `runs ${starts[i - 1]} and ${starts[i]} too close`);
   assert.ok(starts.length >= 5 && starts.length <= 7, `${starts.length} runs for 1 s of triggers`);
   assert.ok(starts[starts.length - 1] >= 990, 'a trailing run follows the last trigger');
@@ -86,7 +65,7 @@ test('the throttle runs at most once per interval and always once after the last
 });
 
 test('a trigger while the action runs queues exactly one more run', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   let release: () => void = () => undefined;
   let runs = 0;
   const throttle = new Throttle(
@@ -104,10 +83,10 @@ test('a trigger while the action runs queues exactly one more run', async () => 
   assert.equal(runs, 1, 'no second run while the first is in flight');
   release();
   await new Promise((r) => setImmediate(r));
-  await clock.advance(200);
+  await advance(clock, 200);
   assert.equal(runs, 2);
   release();
-  await clock.advance(1000);
+  await advance(clock, 1000);
   assert.equal(runs, 2);
 });
 
