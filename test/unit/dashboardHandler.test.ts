@@ -319,3 +319,18 @@ test('fuzz: 10,000 random and mutated webview messages touch nothing outside the
   const names = [...(await fsp.readdir(path.join(w.root, 'cat'))), ...(await fsp.readdir(path.join(w.root, 'dog')))].filter((n) => n !== 'link.png');
   assert.deepEqual(names.sort(), ['a.png', 'b.png']);
 });
+
+test('requestCompare sends each run once until its files change; navigate retargets an open panel', async () => {
+  const w = await world();
+  await w.controller.handle({ type: 'requestCompare', runIds: ['run-1', 'ghost'] });
+  const data = w.posted.at(-1);
+  assert.ok(data?.type === 'compareData');
+  assert.deepEqual(data.runs.map((r) => r.runId), ['run-1'], 'unknown ids are dropped');
+  assert.deepEqual(w.controller.state.compareRunIds, ['run-1']);
+  const count = w.posted.length;
+  await w.controller.handle({ type: 'requestCompare', runIds: ['run-1'] });
+  assert.equal(w.posted.length, count, 'already sent and unchanged');
+  await w.controller.navigate({ runId: 'run-1' });
+  const navigate = w.posted.find((m) => m.type === 'navigate');
+  assert.deepEqual(navigate, { type: 'navigate', page: 'run', selectedRunId: 'run-1', compareRunIds: ['run-1'] });
+});
