@@ -133,6 +133,7 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
             role: 'gridcell',
             tabindex: isFocused ? 0 : -1,
             'aria-label': description,
+            title: description,
             'aria-selected': isSelected ? 'true' : 'false',
             'data-row': r,
             'data-col': c,
