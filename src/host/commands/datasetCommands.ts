@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isFiniteNumber, isRecord, isString } from '../../protocol';
-import { isPredictionList, isScanReport } from '../cliResults';
+import { isPredictionList, isScanReport } from '../../protocol/cliResults';
 import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datasets/datasetsModel';
 import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
 import type { HostServices } from '../hostServices';

@@ -1,7 +1,7 @@
 // Dashboard, Compare, Evaluate, Delete, Reveal: what the Runs view's context menu offers.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isEvaluationSummary } from '../cliResults';
+import { isEvaluation } from '../../protocol/webviewMessages';
 import type { HostServices } from '../hostServices';
 import { COMMANDS } from '../ids';
 import type { RunTreeNode } from '../runs/runsModel';
@@ -51,7 +51,7 @@ async function evaluateRun(services: HostServices, arg: unknown): Promise<void> 
   if (!run) return;
   const dataDir = await pickDataset(services, `Evaluate ${run.id} on…`);
   if (!dataDir) return;
-  const result = await cliJson(services, `Evaluating ${run.id} on ${path.basename(dataDir)}`, ['evaluate', run.runDir, dataDir, '--json'], isEvaluationSummary);
+  const result = await cliJson(services, `Evaluating ${run.id} on ${path.basename(dataDir)}`, ['evaluate', run.runDir, dataDir, '--json'], isEvaluation);
   if (!result) return;
   const summary = `run ${run.id} on ${dataDir}: accuracy ${formatPercent(result.accuracy)}, macro F1 ${result.macro.f1.toFixed(3)}`;
   services.output.info(`Evaluation of ${summary}`);

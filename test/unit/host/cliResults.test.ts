@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEvaluationSummary, isPredictionList, isScanReport } from '../../../src/host/cliResults';
+import { isPredictionList, isScanReport } from '../../../src/protocol/cliResults';
 import { describeRequest } from '../../../src/host/training/trainRequest';
 
 const report = {
@@ -28,14 +28,12 @@ test('scan reports are accepted only with every field the Datasets view reads', 
   }
 });
 
-test('predictions and evaluations are checked before they are shown', () => {
+test('predictions are checked before they are shown', () => {
   const prediction = { path: '/i.png', label: 'a', confidence: 0.9, top: [{ label: 'a', confidence: 0.9 }] };
   assert.ok(isPredictionList([prediction]));
   assert.ok(isPredictionList([]));
   assert.equal(isPredictionList([{ ...prediction, top: [{ label: 'a' }] }]), false);
   assert.equal(isPredictionList(prediction), false);
-  assert.ok(isEvaluationSummary({ accuracy: 0.5, labels: ['a', 'b'], macro: { precision: 1, recall: 1, f1: 0.4 } }));
-  assert.equal(isEvaluationSummary({ accuracy: 0.5, labels: ['a'], macro: {} }), false);
 });
 
 test('requests are described in one line for prompts and logs', () => {

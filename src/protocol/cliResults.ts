@@ -1,5 +1,8 @@
-// Guards for what the short CLI commands print with --json: unknown until accepted.
-import { isArrayOf, isFiniteNumber, isRecord, isString, type Evaluation, type Prediction, type ScanReport } from '../protocol';
+// Guards for what the short CLI commands print with --json (scan, predict): unknown until accepted.
+// `evaluate --json` prints an Evaluation: see isEvaluation in webviewMessages.ts.
+import { isArrayOf, isFiniteNumber, isRecord, isString } from './guards';
+import type { Prediction } from './runRecord';
+import type { ScanReport } from './scan';
 
 export function isScanReport(value: unknown): value is ScanReport {
   return (
@@ -29,15 +32,3 @@ export function isPrediction(value: unknown): value is Prediction {
 export function isPredictionList(value: unknown): value is Prediction[] {
   return isArrayOf(value, isPrediction);
 }
-
-/** The fields of an evaluation the host shows; the dashboard reads the rest from the file. */
-export function isEvaluationSummary(value: unknown): value is Pick<Evaluation, 'accuracy' | 'labels' | 'macro'> {
-  return (
-    isRecord(value) &&
-    isFiniteNumber(value.accuracy) &&
-    isArrayOf(value.labels, isString) &&
-    isRecord(value.macro) &&
-    isFiniteNumber(value.macro.f1)
-  );
-}
-
