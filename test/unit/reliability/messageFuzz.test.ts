@@ -170,12 +170,12 @@ test('a real trainer ignores thousands of malformed IPC messages and trains to t
     const random = seededRandom(31);
     const { mutate, pick } = makeMutator(random);
     let sent = 0;
-    const stops = [{ type: 'stop' }, { type: 'stop', immediately: true }];
+    const stops: unknown[] = [{ type: 'stop' }, { type: 'stop', immediately: true }];
     child.on('message', (event: unknown) => {
       events.push(event);
       // Every event from the trainer answers with a burst of garbage, never a valid stop.
       for (let k = 0; k < 40 && sent < 3000 && child.connected; k++) {
-        let message = mutate(pick(random() < 0.5 ? stops : Object.values(VALID)), 0);
+        let message = mutate(pick<unknown>(random() < 0.5 ? stops : Object.values(VALID)), 0);
         if (oracleHostToTrainer(message)) message = { ...(message as object), type: 'stop ' };
         if (message === undefined) message = null;
         child.send(message as object);
