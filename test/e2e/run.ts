@@ -117,7 +117,7 @@ function prepareWorkspace(dir: string): ClassCounts {
   const data = join(dir, 'shapes');
   writeSampleDataset(REPO, data, PER_CLASS);
   // A short experiment config the Train command offers next to the presets, so the run takes seconds.
-  const config = { epochs: 2, batchSize: 16, imageSize: 32, model: 'simple-cnn', backend: 'wasm', augment: null, seed: 1 };
+  const config = { epochs: 3, batchSize: 16, imageSize: 32, model: 'simple-cnn', backend: 'wasm', augment: null, seed: 1 };
   writeFileSync(join(dir, 'e2e-quick.imagetrainer.json'), JSON.stringify(config, null, 2) + '\n');
   return countClasses(data);
 }

@@ -55,6 +55,9 @@ export interface Step {
 
 const CONTAINER_TITLE = 'Image Trainer';
 
+/** Split folders are expanded to reach their classes; class and doctor rows stay folded. */
+const SPLIT_FOLDERS = /^(train|training|val|valid|validation|test|testing)\b/i;
+
 /** Does some row say both the class name and its image count (as a whole number)? */
 function rowShowsCount(rows: string[], className: string, count: number): boolean {
   const countPattern = new RegExp(`(^|\\D)${count}(\\D|$)`);
@@ -73,7 +76,7 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
   while (Date.now() < deadline && !allShown()) {
     // Expand one level at a time (data set, then split if any), so image lists stay folded.
     for (let depth = 1; depth <= 2 && !allShown(); depth++) {
-      await expandTree(pane, depth);
+      await expandTree(pane, depth, (level, text) => level === 1 || SPLIT_FOLDERS.test(text));
       rows = await treeRowTexts(pane);
     }
     if (!allShown()) await page.waitForTimeout(1000);
@@ -196,7 +199,7 @@ async function classify(ctx: E2eContext): Promise<void> {
   const image = firstImage(`${ctx.dirs.workspace}/${DATASET_FOLDER}`, className);
   const name = basename(image);
   // Quick Open reveals the file in the Explorer; the Explorer's context menu carries the command.
-  await page.locator('.part.activitybar a.action-label[aria-label^="Explorer"]').click();
+  await openViewContainer(page, 'Explorer');
   await quickOpen(page, name);
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
@@ -226,6 +229,8 @@ function parsePrediction(stdout: string): Prediction {
  * Waits for the top-k answer (a quick pick or a notification naming a class with a percentage). A run
  * picker, if the command asks for one, is answered with the trained run.
  */
+const PERCENT = /\d+(\.\d+)?\s*%/;
+
 async function waitForTopK(page: Page, runId: string, classes: string[]): Promise<string> {
   const deadline = Date.now() + LONG;
   const names = new RegExp(classes.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
@@ -233,14 +238,16 @@ async function waitForTopK(page: Page, runId: string, classes: string[]): Promis
     const texts = [...(await notificationTexts(page))];
     if (await quickInput(page).isVisible()) {
       const labels = await quickPickLabels(page).catch(() => [] as string[]);
-      if (labels.some((l) => l.includes(runId))) {
+      const title = await quickInput(page).locator('.quick-input-title').innerText().catch(() => '');
+      const answer = `${title} — ${labels.join(' / ')}`;
+      if (names.test(answer) && PERCENT.test(answer)) return answer;
+      // A run picker lists runs by id (an answer's rows may name the run too, but later in the row).
+      if (labels.some((l) => l.startsWith(runId))) {
         await quickPickRows(page).filter({ hasText: runId }).first().click();
         continue;
       }
-      const title = await quickInput(page).locator('.quick-input-title').innerText().catch(() => '');
-      texts.push(`${title} — ${labels.join(' / ')}`);
     }
-    const hit = texts.find((t) => names.test(t) && /\d+(\.\d+)?\s*%/.test(t));
+    const hit = texts.find((t) => names.test(t) && PERCENT.test(t));
     if (hit) return hit;
     await page.waitForTimeout(500);
   }

@@ -91,15 +91,18 @@ export function treeRows(pane: Locator): Locator {
   return pane.locator('.pane-body .monaco-list-row');
 }
 
-/** Expands every collapsed row of a tree, level by level, up to `depth` levels. */
-export async function expandTree(pane: Locator, depth: number): Promise<void> {
+/** Expands the collapsed rows of a tree, level by level up to `depth`, that `wanted` accepts (by row text). */
+export async function expandTree(pane: Locator, depth: number, wanted: (level: number, text: string) => boolean = () => true): Promise<void> {
   for (let level = 1; level <= depth; level++) {
     const collapsed = pane.locator(`.pane-body .monaco-list-row[aria-level="${level}"][aria-expanded="false"]`);
-    const count = await collapsed.count();
-    for (let i = count - 1; i >= 0; i--) {
+    const texts = await collapsed.allInnerTexts();
+    let expanded = 0;
+    for (let i = texts.length - 1; i >= 0; i--) {
+      if (!wanted(level, squash(texts[i] ?? ''))) continue;
       await collapsed.nth(i).locator('.monaco-tl-twistie').click();
+      expanded++;
     }
-    if (count > 0) await pane.page().waitForTimeout(300);
+    if (expanded > 0) await pane.page().waitForTimeout(300);
   }
 }
 
