@@ -259,6 +259,7 @@ async function profileMode(mode: Mode, options: Options, batches: ReturnType<typ
 interface TorchResult {
   samplesPerSecond: number;
   msPerStep: number;
+  cpuMsPerStep: number;
   threads: number;
   torch: string;
 }
@@ -279,12 +280,13 @@ const fmt = (t: { msPerStep: number; samplesPerSecond: number; cpuMsPerStep?: nu
   `${t.msPerStep.toFixed(1)} ms/step, ${t.samplesPerSecond.toFixed(0)} samples/s` +
   (t.cpuMsPerStep === undefined ? '' : ` (CPU ${t.cpuMsPerStep.toFixed(1)} ms/step)`);
 
-/** Stages of --sweep: the kernel set each stage registers (Conv2DBackpropFilter is required on WASM). */
-const SWEEP: Array<{ label: string; kernels: WasmKernelName[] }> = [
-  { label: 'WASM + Conv2DBackpropFilter', kernels: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] },
-  { label: '+ Conv2DBackpropInput', kernels: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput'] },
-  { label: '+ transposed matMul', kernels: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput', 'BatchMatMul', '_FusedMatMul'] },
-  { label: '+ MaxPoolGrad (all)', kernels: [...WASM_KERNEL_NAMES] },
+/** Stages of --sweep: each adds kernels to the previous one (Conv2DBackpropFilter is required on WASM). */
+const SWEEP_STEPS: Array<{ label: string; adds: WasmKernelName[] }> = [
+  { label: 'WASM + Conv2DBackpropFilter', adds: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] },
+  { label: '+ Conv2DBackpropInput', adds: ['Conv2DBackpropInput'] },
+  { label: '+ transposed matMul', adds: ['BatchMatMul', '_FusedMatMul'] },
+  { label: '+ MaxPoolGrad', adds: ['MaxPoolGrad'] },
+  { label: '+ Sum over leading axes (all)', adds: ['Sum'] },
 ];
 
 function useKernels(kernels: WasmKernelName[]): void {
@@ -302,8 +304,10 @@ async function main(): Promise<void> {
   const batches = makeBatches(4);
   const sweep: Array<{ label: string } & Timing> = [];
   if (options.sweep && backend === 'wasm') {
-    for (const stage of SWEEP) {
-      useKernels(stage.kernels);
+    const kernels: WasmKernelName[] = [];
+    for (const stage of SWEEP_STEPS) {
+      kernels.push(...stage.adds);
+      useKernels(kernels);
       const timing = await timeMode('trainer', options, batches);
       sweep.push({ label: stage.label, ...timing });
       console.log(`  ${stage.label.padEnd(34)} ${fmt(timing)}`);

@@ -1,6 +1,6 @@
 """PyTorch CPU reference for bench/throughput.ts: simple-cnn, 28x28x1, batch 64, Adam, random data.
 
-Prints one JSON line: {"samplesPerSecond", "msPerStep", "threads", "torch"}.
+Prints one JSON line: {"samplesPerSecond", "msPerStep", "cpuMsPerStep", "threads", "torch"}.
 Usage: /usr/bin/python3 bench/torchThroughput.py [--steps N] [--warmup N] [--threads N]
 (--threads 0 keeps PyTorch's default thread count).
 """
@@ -51,13 +51,16 @@ def main() -> None:
     for i in range(args.warmup):
         step(i)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for i in range(args.steps):
         step(i)
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     ms = elapsed * 1000 / args.steps
     print(json.dumps({
         "samplesPerSecond": args.batch * args.steps / elapsed,
         "msPerStep": ms,
+        "cpuMsPerStep": cpu * 1000 / args.steps,
         "threads": torch.get_num_threads(),
         "cpuCount": os.cpu_count(),
         "torch": torch.__version__,
