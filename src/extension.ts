@@ -6,6 +6,7 @@ import { registerDatasetCommands } from './host/commands/datasetCommands';
 import { registerRunCommands } from './host/commands/runCommands';
 import { registerTrainingCommands } from './host/commands/trainingCommands';
 import { openDashboard, type DashboardContext } from './host/dashboard/dashboardPanel';
+import { readCachedReports } from './host/datasets/doctorCache';
 import { DatasetsModel } from './host/datasets/datasetsModel';
 import { DatasetsView } from './host/datasets/datasetsView';
 import type { HostServices } from './host/hostServices';
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       return { roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots], excludes: s.datasetExcludes };
     },
   });
+  for (const [root, cached] of readCachedReports(context.workspaceState)) datasetsModel.setDoctor(root, { state: 'done', ...cached });
   const datasets = new DatasetsView(datasetsModel);
   const runs = new RunsView(new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot), runsWatcher);
 
@@ -80,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
 
   const services: HostServices = {
     output,
+    state: context.workspaceState,
     settings,
     cli,
     datasets,

@@ -9,6 +9,8 @@ import type { CliLocation } from './training/trainerProcess';
 
 export interface HostServices {
   output: vscode.LogOutputChannel;
+  /** Workspace state (doctor reports). */
+  state: vscode.Memento;
   settings(): HostSettings;
   /** Where the bundled CLI is and which runtime runs it. */
   cli(): CliLocation;

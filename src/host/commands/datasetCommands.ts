@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { isFiniteNumber, isRecord, isString } from '../../protocol';
 import { isPredictionList, isScanReport } from '../../protocol/cliResults';
 import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datasets/datasetsModel';
+import { writeCachedReport } from '../datasets/doctorCache';
 import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
 import type { HostServices } from '../hostServices';
 import { COMMANDS, VIEWS } from '../ids';
@@ -44,7 +45,9 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
     services.datasets.rerender();
     return;
   }
-  model.setDoctor(root, { state: 'done', report, scannedAt: new Date() });
+  const scannedAt = new Date();
+  model.setDoctor(root, { state: 'done', report, scannedAt });
+  void writeCachedReport(services.state, root, { report, scannedAt });
   services.datasets.rerender();
   const problems = problemCount(report);
   services.output.info(
