@@ -203,6 +203,11 @@ function validateValue(
       if (typeof value !== 'boolean') throw invalid(path, 'true or false', raw, origin);
       return value;
     }
+    case 'string':
+      if (typeof raw !== 'string' || raw.length > spec.maxLength) {
+        throw invalid(path, `a string of at most ${spec.maxLength} characters`, raw, origin);
+      }
+      return raw;
     case 'object': {
       const object = objectFrom(raw, path, origin, 'an object');
       if (!object) throw invalid(path, 'an object', raw, origin);

@@ -5,11 +5,18 @@ import {
   ACTIVATIONS,
   BACKEND_CHOICES,
   KERNEL_INITIALIZERS,
+  KNN_METRICS,
   MODEL_PRESETS,
   OPTIMIZERS,
+  RNN_CELLS,
+  TRANSFER_NORMALISATIONS,
   type AugmentConfig,
   type CnnOptions,
   type EarlyStoppingConfig,
+  type KnnOptions,
+  type RnnOptions,
+  type SvmOptions,
+  type TransferOptions,
   type ScheduleConfig,
   type TrainingConfig,
 } from '../protocol/config';
@@ -42,6 +49,13 @@ export interface BooleanField {
   description: string;
 }
 
+/** Free text such as a file path; `maxLength` guards against pasted blobs. */
+export interface StringField {
+  kind: 'string';
+  description: string;
+  maxLength: number;
+}
+
 export interface ObjectField {
   kind: 'object';
   description: string;
@@ -70,7 +84,14 @@ export interface UnionField {
 }
 
 export type FieldSpec =
-  IntegerField | NumberField | EnumField | BooleanField | ObjectField | OptionalObjectField | UnionField;
+  | IntegerField
+  | NumberField
+  | EnumField
+  | BooleanField
+  | StringField
+  | ObjectField
+  | OptionalObjectField
+  | UnionField;
 export type FieldMap = Readonly<Record<string, FieldSpec>>;
 
 /** Every key of T described: adding a config field without describing it fails to compile. */
@@ -94,6 +115,7 @@ const oneOf = (description: string, values: readonly (string | number)[]): EnumF
   values,
 });
 const boolean = (description: string): BooleanField => ({ kind: 'boolean', description });
+const text = (description: string, maxLength = 4096): StringField => ({ kind: 'string', description, maxLength });
 
 export const DEFAULT_CNN: Readonly<CnnOptions> = {
   blocks: 3,
@@ -115,6 +137,22 @@ export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = {
   horizontalFlip: true,
   zoom: 0.1,
   brightness: 0.1,
+};
+
+export const DEFAULT_RNN: Readonly<RnnOptions> = { cell: 'lstm', units: 64 };
+export const DEFAULT_SVM: Readonly<SvmOptions> = { l2: 1e-4 };
+export const DEFAULT_KNN: Readonly<KnnOptions> = { k: 5, metric: 'euclidean' };
+
+/** `"transfer": "default"` still needs a base; the trainer says so when `base` is empty. */
+export const DEFAULT_TRANSFER: Readonly<TransferOptions> = {
+  base: '',
+  cutLayer: '',
+  headUnits: 0,
+  dropout: 0,
+  normalisation: 'auto',
+  fineTuneLayers: 0,
+  fineTuneLearningRate: 1e-5,
+  fineTuneEpochs: 0,
 };
 
 export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = {
@@ -153,6 +191,10 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
   earlyStopping: null,
   classWeight: 'none',
   backend: 'auto',
+  rnn: DEFAULT_RNN,
+  svm: DEFAULT_SVM,
+  knn: DEFAULT_KNN,
+  transfer: null,
 };
 
 const CNN_FIELDS: FieldsOf<CnnOptions> = {
@@ -165,6 +207,34 @@ const CNN_FIELDS: FieldsOf<CnnOptions> = {
   activation: oneOf('Activation of the hidden layers.', ACTIVATIONS),
   kernelInitializer: oneOf('Weight initialiser of the convolution and dense layers.', KERNEL_INITIALIZERS),
   l2: number('L2 weight-decay factor on the kernels (0 = off).', 0, 1),
+};
+
+const RNN_FIELDS: FieldsOf<RnnOptions> = {
+  cell: oneOf('Recurrent cell of the rnn preset.', RNN_CELLS),
+  units: integer('Units of the recurrent layer.', 1, 4096),
+};
+
+const SVM_FIELDS: FieldsOf<SvmOptions> = {
+  l2: number('L2 penalty on the weights of the svm preset (the inverse of C).', 0, 1),
+};
+
+const KNN_FIELDS: FieldsOf<KnnOptions> = {
+  k: integer('Neighbours that vote in the knn preset.', 1, 1000),
+  metric: oneOf('Distance between feature vectors in the knn preset.', KNN_METRICS),
+};
+
+const TRANSFER_FIELDS: FieldsOf<TransferOptions> = {
+  base: text('Path of a local TF.js layers model (model.json or its folder), for example another run’s model folder.'),
+  cutLayer: text('Name of the base layer whose output feeds the new head; empty = the last pooling or flatten layer.', 256),
+  headUnits: integer('Units of a hidden dense layer in the new head (0 = a linear classifier on the features).', 0, 8192),
+  dropout: number('Dropout before the new head’s output layer.', 0, 1, { maxExclusive: true }),
+  normalisation: oneOf(
+    'Pixel scaling the base expects: auto reads the base’s metadata.json (else [0, 1]); zeroOne; minusOneOne.',
+    TRANSFER_NORMALISATIONS,
+  ),
+  fineTuneLayers: integer('Top layers of the base unfrozen for fine-tuning after the head epochs (0 = none).', 0, 10000),
+  fineTuneLearningRate: number('Learning rate of the fine-tuning epochs.', 0, 10, { minExclusive: true }),
+  fineTuneEpochs: integer('Epochs of fine-tuning after the head epochs (0 = none).', 0, 10000),
 };
 
 const AUGMENT_FIELDS: FieldsOf<AugmentConfig> = {
@@ -231,7 +301,7 @@ const SCHEDULE_VARIANTS: Record<string, UnionVariant> = Object.fromEntries(
 
 export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   model: oneOf(
-    'Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field.',
+    'Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field; resnet (residual blocks) and mobilenet (depthwise-separable) are small nets trained from scratch; rnn reads image rows as a sequence; svm is a linear classifier with the squared hinge loss; knn votes among the nearest training images; transfer trains a new head on the transfer.base model. svm and knn work on the transfer.base model’s features when one is set, else on pixels.',
     MODEL_PRESETS,
   ),
   cnn: {
@@ -286,6 +356,16 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
     'Compute backend; auto takes the fastest one available and records why others were not used.',
     BACKEND_CHOICES,
   ),
+  rnn: { kind: 'object', description: 'Options of the rnn preset (ignored by the others).', fields: RNN_FIELDS },
+  svm: { kind: 'object', description: 'Options of the svm preset (ignored by the others).', fields: SVM_FIELDS },
+  knn: { kind: 'object', description: 'Options of the knn preset (ignored by the others).', fields: KNN_FIELDS },
+  transfer: {
+    kind: 'optionalObject',
+    description:
+      'Base model for transfer learning (model transfer) or the feature extractor of svm and knn: null (none) or an object with at least "base".',
+    fields: TRANSFER_FIELDS,
+    defaults: DEFAULT_TRANSFER,
+  },
 };
 
 /** Keys a config file may hold besides the fields: editors add `$schema`. */

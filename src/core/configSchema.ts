@@ -67,6 +67,8 @@ function fieldSchema(spec: FieldSpec, defaultValue: unknown): JsonSchema {
     }
     case 'boolean':
       return { type: 'boolean', ...common };
+    case 'string':
+      return { type: 'string', ...common, maxLength: spec.maxLength };
     case 'object':
       return {
         type: 'object',

@@ -1,8 +1,51 @@
 // The fully resolved training configuration. The trainer validates user input into this shape
 // (src/core/config.ts); run.json records it; the dashboard and the JSON schema read it.
 
-export const MODEL_PRESETS = ['simple-cnn', 'cnn'] as const;
+export const MODEL_PRESETS = ['simple-cnn', 'cnn', 'resnet', 'mobilenet', 'rnn', 'svm', 'knn', 'transfer'] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
+
+export const RNN_CELLS = ['lstm', 'gru'] as const;
+export type RnnCell = (typeof RNN_CELLS)[number];
+
+export const KNN_METRICS = ['euclidean', 'cosine'] as const;
+export type KnnMetric = (typeof KNN_METRICS)[number];
+
+export const TRANSFER_NORMALISATIONS = ['auto', 'zeroOne', 'minusOneOne'] as const;
+export type TransferNormalisation = (typeof TRANSFER_NORMALISATIONS)[number];
+
+/** Options of the `rnn` preset: image rows as a sequence through one recurrent layer. */
+export interface RnnOptions {
+  cell: RnnCell;
+  units: number;
+}
+
+/** Options of the `svm` preset: a linear classifier trained with the squared hinge loss. */
+export interface SvmOptions {
+  l2: number;
+}
+
+/** Options of the `knn` preset: no training; the k nearest training images vote. */
+export interface KnnOptions {
+  k: number;
+  metric: KnnMetric;
+}
+
+/** A local TF.js layers model cut at a layer: the base of `transfer`, and the feature extractor of `svm`/`knn`. */
+export interface TransferOptions {
+  /** Path of the base model's model.json, or of the folder holding it. */
+  base: string;
+  /** Layer the base is cut after; empty = the last pooling or flatten layer. */
+  cutLayer: string;
+  /** Units of the hidden dense layer of the new head; 0 = a linear classifier on the features. */
+  headUnits: number;
+  dropout: number;
+  /** Pixel scaling: auto = from the base's metadata.json, else [0, 1]. */
+  normalisation: TransferNormalisation;
+  /** Top layers of the base unfrozen after the head epochs (0 = no fine-tuning). */
+  fineTuneLayers: number;
+  fineTuneLearningRate: number;
+  fineTuneEpochs: number;
+}
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -73,4 +116,9 @@ export interface TrainingConfig {
   earlyStopping: EarlyStoppingConfig | null;
   classWeight: 'none' | 'balanced';
   backend: BackendChoice;
+  rnn: RnnOptions;
+  svm: SvmOptions;
+  knn: KnnOptions;
+  /** The base model of `transfer` (and of `svm`/`knn` on embeddings); null = none. */
+  transfer: TransferOptions | null;
 }

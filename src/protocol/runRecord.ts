@@ -56,6 +56,8 @@ export interface RunRecord {
   bestValLoss?: number;
   /** Group of runs this one belongs to (sweep, k-fold), if any. */
   group?: string;
+  /** The fold of a k-fold group (`group` names the group). */
+  fold?: RunFold;
   error?: RunError;
   /** Epochs at which the run was resumed. */
   resumedFrom?: number[];
@@ -148,6 +150,12 @@ export interface Preprocessing {
   /** pixel value v in 0..255 becomes v * scale + offset */
   scale: number;
   offset: number;
+}
+
+/** Fold `index` (from 1) of `count` stratified folds. */
+export interface RunFold {
+  index: number;
+  count: number;
 }
 
 export interface ModelMetadata {

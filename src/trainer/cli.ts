@@ -13,6 +13,7 @@ import { createProgressReporter } from './progress';
 import { DatasetInputError, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
+import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
 
 const VERSION = '0.1.0';
 
@@ -53,7 +54,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   train: {
     usage: 'image-trainer train DIR [flags] | image-trainer train --resume RUN_DIR [--epochs N]',
     summary: 'train a model on DIR (one sub-folder per class, or train/val/test split folders)',
-    valueFlags: [...Object.keys(CONFIG_FLAGS), '--out', '--config', '--resume', '--group'],
+    valueFlags: [...Object.keys(CONFIG_FLAGS), ...Object.keys(EXPERIMENT_CONFIG_FLAGS), '--out', '--config', '--resume', '--group', '--k-folds'],
     switches: ['--json'],
     positionals: { min: 0, max: 1 },
   },
@@ -107,6 +108,7 @@ function helpText(): string {
     '  --validation-split F  --test-split F  --augment none|default|JSON',
     '  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
     '  --resume RUN_DIR         continue a stopped or crashed run from its last checkpoint',
+    ...EXPERIMENT_HELP,
     '  --json                   print events (train) or results as JSON',
     '',
     'Exit status: 0 done, 1 training failed, 2 bad usage or input, 130 stopped.',
@@ -202,6 +204,12 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     const value = args.values.get(flag);
     if (value !== undefined) overrides[key] = value;
   }
+  for (const [flag, key] of Object.entries(EXPERIMENT_CONFIG_FLAGS)) {
+    const value = args.values.get(flag);
+    if (value !== undefined) overrides[key] = value;
+  }
+  const kFolds = args.values.has('--k-folds') ? parsePositiveInt('--k-folds', args.values.get('--k-folds'), 0, 1000) : undefined;
+  if (kFolds !== undefined && (kFolds < 2 || resume)) throw new UsageError('--k-folds needs K ≥ 2 and a data set folder (not --resume)');
   const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
   const config = resolveConfig(fileConfig, overrides, configFile);
   const epochsOverride = resume && overrides.epochs !== undefined ? config.epochs : undefined;
@@ -213,8 +221,9 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     else progress!.event(event, io.stdout);
   };
   // Loaded lazily: tfjs is heavy and `scan`, `--help` and usage errors should not pay for it.
-  const { trainRun } = await import('./train');
-  const outcome = await trainRun({
+  const { trainAny } = await import('./experiments/trainAny');
+  const outcome = await trainAny({
+    kFolds,
     dataDir: resume ? undefined : path.resolve(io.cwd, args.positionals[0]),
     runsRoot,
     config,

@@ -1,6 +1,7 @@
 // Model presets. `simple-cnn` is pinned by the issue layer for layer; `cnn` is the configurable default.
 import * as tf from '@tensorflow/tfjs';
 import type { CnnOptions, TrainingConfig } from '../protocol/config';
+import { buildLinearSvm, buildMobilenet, buildResnet, buildRnn } from './presets/architectures';
 
 export interface ModelInput {
   imageSize: number;
@@ -84,5 +85,17 @@ export function buildModel(config: TrainingConfig, numClasses: number): tf.Layer
       return buildSimpleCnn(input);
     case 'cnn':
       return buildCnn(input, config.cnn);
+    case 'resnet':
+      return buildResnet(input);
+    case 'mobilenet':
+      return buildMobilenet(input);
+    case 'rnn':
+      return buildRnn(input, config.rnn);
+    case 'svm':
+      return buildLinearSvm(input, config.svm);
+    case 'knn':
+    case 'transfer':
+      // Both need a base model from disk or no gradient training: presets/createModel and experiments/knn.
+      throw new Error(`the ${config.model} preset is built by createModel (src/trainer/presets/createModel.ts)`);
   }
 }

@@ -8,6 +8,7 @@ import type { BackendName, TrainingConfig } from '../protocol/config';
 import type {
   Evaluation,
   ModelMetadata,
+  RunFold,
   RunDataset,
   RunRecord,
   SkippedFile,
@@ -30,10 +31,11 @@ import {
   type ScheduleState,
 } from '../core/trainingControl';
 import { selectBackend } from './backend';
-import { assembleBatch, chunk, decodeEntries, DEFAULT_NORMALISATION, epochOrder, type BatchPlan, type DecodedSet } from './dataPipeline';
+import { assembleBatch, chunk, decodeEntries, epochOrder, type BatchPlan, type DecodedSet } from './dataPipeline';
 import { UsageError } from './errors';
 import { predictIndices } from './inference';
-import { buildModel } from './models';
+import { createModel, squaredHinge, trainingForward, type TrainingForward } from './presets/training';
+import { normalisationOf, transferPhase } from './presets/transfer';
 import { assertTrainingFits } from './memoryEstimate';
 import { loadModelFromDir, loadOptimizerState, replaceDirectory, resolveDirectory, saveModelFiles, saveOptimizerState } from './modelIO';
 import { createRunDirectory, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
@@ -56,6 +58,10 @@ export interface TrainRequest {
   /** With resume: train up to this many epochs instead of the recorded number. */
   epochsOverride?: number;
   group?: string;
+  /** A split made by the caller (k-fold) instead of the seeded stratified split. */
+  split?: SplitRecord;
+  /** Which fold of a k-fold group this run is; recorded in run.json. */
+  fold?: RunFold;
   emit: Emit;
   stop: StopSignal;
   /** Decoded-pixel memory budget before the cache spills to a file. */
@@ -141,9 +147,9 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   }
   for (const warning of scan.report.warnings) emit({ type: 'log', level: 'warn', message: warning.message });
   emit({ type: 'phaseChanged', phase: 'splitting', message: 'Splitting into train, validation and test' });
-  const split = stratifiedSplit(scan.entries, config);
+  const split = request.split ?? stratifiedSplit(scan.entries, config);
   // Before the run directory exists: a batch that cannot fit is a usage error (exit 2), not a failed run.
-  await assertTrainingFits(config, backend, () => buildModel(config, classNames.length));
+  await assertTrainingFits(config, backend, () => createModel(config, classNames.length, split.train.length));
   const { runId, runDir } = await createRunDirectory(request.runsRoot);
   const counts = classCounts(split, classNames);
   const now = new Date().toISOString();
@@ -168,6 +174,7 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
     backendNotes: notes,
     epochsCompleted: 0,
     ...(request.group ? { group: request.group } : {}),
+    ...(request.fold ? { fold: request.fold } : {}),
   };
   const writer = new RunWriter(runDir, record);
   await writer.writeJson(RUN_FILES.split, split);
@@ -320,14 +327,19 @@ export interface TrainStep {
   (pixels: Float32Array, labels: Int32Array): { loss: number; correct: number };
 }
 
-/** One optimisation step: weighted categorical cross-entropy on the softmax output plus regularisation. */
+/**
+ * One optimisation step: weighted categorical cross-entropy on the softmax output plus regularisation,
+ * or the loss and forward pass the model declares (presets/training.ts: svm, heads on a base).
+ */
 export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   shape: { imageSize: number; channels: number },
   numClasses: number,
   weights: number[] | null,
+  forward: TrainingForward | null = null,
 ): TrainStep {
+  if (forward?.step) return forward.step;
   return (pixels, labels) => {
     const n = labels.length;
     let correct: tf.Tensor | null = null;
@@ -335,8 +347,11 @@ export function makeTrainStep(
       optimizer.minimize(() => {
         const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
         const y = tf.tensor1d(labels, 'int32');
-        const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-        const crossEntropy = tf.neg(tf.sum(tf.mul(tf.oneHot(y, numClasses), tf.log(tf.clipByValue(probs, EPSILON, 1 - EPSILON))), -1));
+        const probs = forward ? forward.apply(x) : (model.apply(x, { training: true }) as tf.Tensor2D);
+        const crossEntropy =
+          forward?.loss === 'squaredHinge'
+            ? squaredHinge(probs, y, numClasses)
+            : tf.neg(tf.sum(tf.mul(tf.oneHot(y, numClasses), tf.log(tf.clipByValue(probs, EPSILON, 1 - EPSILON))), -1));
         const weighted = weights ? tf.mul(crossEntropy, tf.gather(tf.tensor1d(weights), y)) : crossEntropy;
         let total = tf.mean(weighted) as tf.Scalar;
         for (const regularisation of model.calculateLosses()) total = tf.add(total, regularisation);
@@ -360,14 +375,14 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   const plan: BatchPlan = {
     store: parts.decoded.store,
     shape,
-    normalisation: DEFAULT_NORMALISATION,
+    normalisation: normalisationOf(config),
     labels: parts.labels,
     augment: config.augment,
     seed: config.seed,
   };
 
-  const model = prepared.resume ? await loadModelFromDir(prepared.resume.dir) : buildModel(config, numClasses);
-  const optimizer = createOptimizer(config);
+  const model = prepared.resume ? await loadModelFromDir(prepared.resume.dir) : await createModel(config, numClasses, parts.train.length);
+  let optimizer = createOptimizer(config);
   if (prepared.resume) {
     const restored = await loadOptimizerState(optimizer, prepared.resume.dir);
     if (!restored) emit({ type: 'log', level: 'warn', message: 'optimizer state not found in the checkpoint; it starts afresh' });
@@ -375,7 +390,8 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   const trainCounts = new Array<number>(numClasses).fill(0);
   for (const i of parts.train) trainCounts[parts.labels[i]]++;
   const weights = config.classWeight === 'balanced' ? classWeights(trainCounts) : null;
-  const step = makeTrainStep(model, optimizer, shape, numClasses, weights);
+  const forward = trainingForward(model, config);
+  let step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
 
   let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
   let schedule: ScheduleState = prepared.resume?.state.schedule ?? initialScheduleState(config.learningRate);
@@ -391,7 +407,14 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   }
   emit({ type: 'phaseChanged', phase: 'training', message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}` });
   for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-    const learningRate = learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
+    const phase = transferPhase(model, config, epoch);
+    if (phase.trainableChanged) {
+      // Fine-tuning unfroze base layers: optimizer slots are per variable, so it starts afresh.
+      optimizer.dispose();
+      optimizer = createOptimizer(config);
+      step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
+    }
+    const learningRate = phase.learningRate ?? learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
     setLearningRate(optimizer, learningRate);
     emit({ type: 'epochStarted', epoch, totalEpochs: config.epochs, totalBatches: batches });
     const started = Date.now();
@@ -554,8 +577,8 @@ async function finish(prepared: PreparedRun, model: tf.LayersModel, plan: BatchP
       imageSize: config.imageSize,
       channels: config.channels,
       resize: 'fill',
-      scale: DEFAULT_NORMALISATION.scale,
-      offset: DEFAULT_NORMALISATION.offset,
+      scale: plan.normalisation.scale,
+      offset: plan.normalisation.offset,
     },
     model: config.model,
     createdAt: new Date().toISOString(),

@@ -1,0 +1,63 @@
+// Group records: a k-fold run or a sweep is several normal runs sharing `group` in run.json, plus one
+// summary file `<runsRoot>/groups/<groupId>.json` (a folder of files, not of runs, so run listings skip it).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Evaluation, RunFold } from '../../protocol/runRecord';
+import { RUN_FILES } from '../../protocol/runRecord';
+import type { MeanStd } from '../../protocol/runRecord';
+import { meanStd, summarizeFolds } from '../../core/metrics';
+import { parseMetricsLines, splitMetrics } from '../../core/runStore';
+import { newRunId, writeFileAtomic } from '../runWriter';
+
+export const GROUPS_DIR = 'groups';
+
+export function newGroupId(kind: 'kfold' | 'sweep'): string {
+  return `${kind}-${newRunId()}`;
+}
+
+export function groupFile(runsRoot: string, groupId: string): string {
+  return path.join(runsRoot, GROUPS_DIR, `${groupId}.json`);
+}
+
+export async function writeGroupRecord(runsRoot: string, groupId: string, record: object): Promise<string> {
+  const file = groupFile(runsRoot, groupId);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(record, null, 2));
+  return file;
+}
+
+/** The last complete epoch line of a run's metrics.jsonl, or null. */
+export async function lastEpochMetrics(runDir: string): Promise<Record<string, unknown> | null> {
+  const text = await fs.readFile(path.join(runDir, RUN_FILES.metrics), 'utf8').catch(() => '');
+  const epochs = splitMetrics(parseMetricsLines(text)).epochs;
+  return epochs.length ? (epochs[epochs.length - 1] as unknown as Record<string, unknown>) : null;
+}
+
+export async function readEvaluation(runDir: string): Promise<Evaluation | null> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.evaluation), 'utf8')) as Evaluation;
+  } catch {
+    return null;
+  }
+}
+
+/** Numeric fields of the final epoch lines that every fold recorded. */
+const EPOCH_FIELDS = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
+
+export interface FoldRun {
+  runId: string;
+  runDir: string;
+  fold: RunFold;
+  evaluation: Evaluation;
+  lastEpoch: Record<string, unknown> | null;
+}
+
+/** Mean ± std of the evaluation figures (summarizeFolds) and of the final epoch's training figures. */
+export function foldGroupSummary(runs: readonly FoldRun[]): { evaluation: ReturnType<typeof summarizeFolds>; finalEpoch: Record<string, MeanStd> } {
+  const finalEpoch: Record<string, MeanStd> = {};
+  for (const field of EPOCH_FIELDS) {
+    const values = runs.map((r) => r.lastEpoch?.[field]).filter((v): v is number => typeof v === 'number');
+    if (values.length === runs.length && values.length > 0) finalEpoch[field] = meanStd(values);
+  }
+  return { evaluation: summarizeFolds(runs.map((r) => r.evaluation)), finalEpoch };
+}
