@@ -151,6 +151,6 @@ function resourceOf(arg: unknown): string | undefined {
   if (!arg || typeof arg !== 'object' || !('kind' in arg)) return undefined;
   const node = arg as DatasetTreeNode | RunTreeNode;
   if (node.kind === 'run') return presentRunNode(node).resourcePath;
-  if (node.kind === 'empty' || node.kind === 'error') return undefined;
+  if (node.kind === 'error') return undefined;
   return presentDatasetNode(node as DatasetTreeNode).resourcePath;
 }

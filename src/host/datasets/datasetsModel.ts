@@ -28,8 +28,7 @@ export type DatasetTreeNode =
   | { kind: 'doctor'; dataset: DetectedDataset; doctor: DoctorState | undefined }
   | { kind: 'findingGroup'; dataset: DetectedDataset; group: 'skipped' | 'duplicates'; report: ScanReport }
   | { kind: 'finding'; id: string; label: string; description?: string; tooltip: string; icon: IconSpec; path?: string }
-  | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup }
-  | { kind: 'empty'; message: string };
+  | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup };
 
 export interface DatasetsModelDeps {
   lister: DirectoryLister;
@@ -97,7 +96,7 @@ export class DatasetsModel {
   async getChildren(node?: DatasetTreeNode): Promise<DatasetTreeNode[]> {
     if (!node) {
       const datasets = await this.all();
-      if (datasets.length === 0) return [{ kind: 'empty', message: 'No image data sets found in this workspace.' }];
+      // None: the view's welcome content (package.json viewsWelcome) offers to create the sample.
       return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
     }
     switch (node.kind) {
@@ -139,7 +138,6 @@ export class DatasetsModel {
       case 'image':
       case 'loadMore':
       case 'finding':
-      case 'empty':
         return [];
     }
   }
@@ -305,8 +303,6 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
         resourcePath: node.path,
         command: node.path ? { command: 'vscode.open', title: 'Open', args: [node.path] } : undefined,
       };
-    case 'empty':
-      return { id: 'empty', label: node.message, icon: { id: 'info' }, collapsible: 'none' };
   }
 }
 

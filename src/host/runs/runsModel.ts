@@ -9,7 +9,7 @@ export interface RunReader {
   listRuns(runsRoot: string): Promise<RunSummary[]>;
 }
 
-export type RunTreeNode = { kind: 'run'; run: RunSummary } | { kind: 'empty'; message: string } | { kind: 'error'; message: string };
+export type RunTreeNode = { kind: 'run'; run: RunSummary } | { kind: 'error'; message: string };
 
 export const STATUS_ICONS: Record<RunStatus, IconSpec> = {
   running: { id: 'sync~spin', color: 'charts.blue' },
@@ -30,6 +30,7 @@ export function describeRun(run: RunSummary): string {
   const parts = [run.status === 'running' ? `epoch ${epochProgress(run)}` : epochProgress(run)];
   if (run.bestValAccuracy !== null) parts.push(`best ${formatPercent(run.bestValAccuracy)}`);
   if (run.status !== 'completed' && run.status !== 'running') parts.push(run.status);
+  if (run.group) parts.push(run.group);
   return parts.join(' · ');
 }
 
@@ -65,7 +66,7 @@ export class RunsModel {
 
   getChildren(): RunTreeNode[] {
     if (this.lastError) return [{ kind: 'error', message: this.lastError }];
-    if (this.runs.length === 0) return [{ kind: 'empty', message: 'No runs yet. Train a model to start one.' }];
+    // No runs: an empty list lets the view's welcome content (package.json viewsWelcome) show.
     return this.runs.map((run) => ({ kind: 'run', run }));
   }
 }
@@ -86,8 +87,6 @@ export function presentRunNode(node: RunTreeNode): NodePresentation {
         command: { command: COMMANDS.openDashboard, title: 'Open Dashboard', args: [run.id] },
       };
     }
-    case 'empty':
-      return { id: 'empty', label: node.message, icon: { id: 'info' }, collapsible: 'none' };
     case 'error':
       return { id: 'error', label: node.message, icon: { id: 'error', color: 'problemsErrorIcon.foreground' }, collapsible: 'none' };
   }
@@ -102,6 +101,7 @@ function runTooltip(run: RunSummary): string {
   ];
   if (run.testAccuracy !== null) lines.push(`Test accuracy: ${formatPercent(run.testAccuracy)}`);
   lines.push(`Data set: ${escapeMarkdown(run.datasetRoot)} (${run.classNames.length} classes)`);
+  if (run.group) lines.push(`Group: ${escapeMarkdown(run.group)}`);
   lines.push(`Started ${escapeMarkdown(run.createdAt)}`);
   if (run.error) lines.push(`**Error**: ${escapeMarkdown(run.error)}`);
   return lines.join('\n\n');

@@ -62,6 +62,12 @@ test('view/item/context menus name our views and the context values the tree mod
   assert.ok(models.includes('contextValue: `run.${run.status}`'));
 });
 
+test('both views have welcome content for their empty state', () => {
+  assert.deepEqual(contributes.viewsWelcome.map((w) => w.view).sort(), Object.values(VIEWS).sort());
+  assert.ok(contributes.viewsWelcome.find((w) => w.view === VIEWS.datasets)?.contents.includes(`command:${COMMANDS.createSampleDataset}`));
+  assert.ok(contributes.viewsWelcome.find((w) => w.view === VIEWS.runs)?.contents.includes(`command:${COMMANDS.train}`));
+});
+
 test('the container and views match the constants', () => {
   assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [VIEW_CONTAINER_ID]);
   assert.deepEqual(Object.keys(contributes.views), [VIEW_CONTAINER_ID]);
