@@ -506,7 +506,11 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   let finalModel = model;
   if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
     const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
-    if (bestDir) {
+    // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
+    const bestState = bestDir ? await readCheckpointState(bestDir) : null;
+    if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
+      emit({ type: 'log', level: 'warn', message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights` });
+    } else if (bestDir) {
       finalModel = await loadModelFromDir(bestDir);
       emit({ type: 'log', level: 'info', message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})` });
     }

@@ -138,3 +138,48 @@ test('resume refuses a run whose trainer is still alive on this machine', async 
     await removeDir(work);
   }
 });
+
+test('restore-best after a crash between the best and last checkpoints: a best checkpoint of another epoch is not restored', async () => {
+  const { resolveConfig } = await import('../../../src/core/config');
+  const { selectBackend } = await import('../../../src/trainer/backend');
+  const { writeSampleDataset } = await import('../../../src/trainer/sampleWriter');
+  await selectBackend('wasm');
+  const work = await makeTempDir('it-best-');
+  try {
+    const data = path.join(work, 'data');
+    await writeSampleDataset(data, { perClass: 8, size: 12, seed: 2 });
+    const config = resolveConfig({ model: 'simple-cnn', imageSize: 12, channels: 1, epochs: 2, batchSize: 16, earlyStopping: { monitor: 'valLoss', patience: 50, restoreBest: true } });
+    const first = await trainRun({ dataDir: data, runsRoot: work, config, emit: () => undefined, stop: { requested: false } });
+    assert.equal(first.status, 'completed', first.message);
+    const runDir = first.runDir!;
+    // The tracker says epoch 1 is best, and nothing can beat it; the best checkpoint on disk says otherwise.
+    const lastState = path.join(runDir, 'checkpoints', 'last', 'state.json');
+    const state = JSON.parse(await fsp.readFile(lastState, 'utf8')) as { tracker: { bestEpoch: number; bestValue: number; wait: number } };
+    state.tracker = { bestEpoch: 1, bestValue: -1e9, wait: 1 };
+    await fsp.writeFile(lastState, JSON.stringify(state));
+    const bestState = path.join(runDir, 'checkpoints', 'best', 'state.json');
+    for (const [bestEpoch, expected] of [
+      [2, /the best checkpoint holds epoch 2, not the best epoch 1; keeping the final weights/],
+      [1, /Restored the weights of epoch 1/],
+    ] as const) {
+      const best = JSON.parse(await fsp.readFile(bestState, 'utf8')) as { epoch: number };
+      await fsp.writeFile(bestState, JSON.stringify({ ...best, epoch: bestEpoch }));
+      await fsp.writeFile(lastState, JSON.stringify(state));
+      const logs: string[] = [];
+      const resumed = await trainRun({
+        resumeRunDir: runDir,
+        runsRoot: work,
+        config,
+        epochsOverride: 3,
+        emit: (e) => {
+          if (e.type === 'log') logs.push(e.message);
+        },
+        stop: { requested: false },
+      });
+      assert.equal(resumed.status, 'completed', resumed.message);
+      assert.ok(logs.some((m) => expected.test(m)), `${expected}: ${logs.join(' | ')}`);
+    }
+  } finally {
+    await removeDir(work);
+  }
+});
