@@ -3,6 +3,7 @@
 // plain JSON-on-stdout for the short commands (scan, evaluate, predict, sample).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Guard } from '../../protocol';
+import { lastLine } from '../util/errors';
 import type { TrainerChild } from './trainingSession';
 
 export interface TrainerRuntime {
@@ -130,9 +131,4 @@ export function parseJsonOutput(text: string): unknown {
     }
     return undefined;
   }
-}
-
-export function lastLine(text: string): string | undefined {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  return lines.length > 0 ? lines[lines.length - 1] : undefined;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../protocol';
 import { formatDuration, formatPercent } from '../treePresentation';
 import { systemClock, type Clock } from '../util/clock';
-import { messageOf } from '../util/errors';
+import { lastLine, messageOf } from '../util/errors';
 import { trainArgs, type TrainRequest } from './trainRequest';
 
 /** The part of a ChildProcess the session uses; tests pass an EventEmitter with send/kill. */
@@ -91,6 +91,8 @@ export class TrainingSession {
   private killedByUser = false;
   private disposed = false;
   private rejectedMessages = 0;
+  /** The end of the child's stderr: its one-line reason when it exits without a final message. */
+  private stderrTail = '';
   private readonly clock: Clock;
   private state: SessionSnapshot = {
     runId: null,
@@ -139,7 +141,11 @@ export class TrainingSession {
     child.on('message', (message: unknown) => this.handleMessage(message));
     child.on('error', (error: Error) => this.handleSpawnError(error));
     child.on('close', (code: number | null, signal: NodeJS.Signals | null) => void this.handleClose(code, signal));
-    child.stderr?.on('data', (chunk: Buffer | string) => this.observer.onStderr?.(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer | string) => {
+      const text = chunk.toString();
+      this.stderrTail = (this.stderrTail + text).slice(-4096);
+      this.observer.onStderr?.(text);
+    });
     // stdout repeats the IPC events as JSON lines; it is drained so that the pipe never fills.
     child.stdout?.resume();
     this.log('info', `$ image-trainer ${trainArgs(this.request).join(' ')}`);
@@ -329,8 +335,11 @@ export class TrainingSession {
     }
     const message = crashMessage(code, signal);
     if (runDir) await this.markRun(runDir, 'failed', message);
-    this.log('error', `Run ${runId ?? '(not started)'} failed: ${message}`);
-    this.settle({ kind: 'crashed', runId, runDir, message, code, signal });
+    // The user also sees what the trainer said last (a usage error names the file and the fix).
+    const said = lastLine(this.stderrTail);
+    const shown = said ? `${message}: ${said}` : message;
+    this.log('error', `Run ${runId ?? '(not started)'} failed: ${shown}`);
+    this.settle({ kind: 'crashed', runId, runDir, message: shown, code, signal });
   }
 
   private async markRun(runDir: string, status: EndedStatus, message: string): Promise<void> {

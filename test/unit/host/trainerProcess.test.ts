@@ -9,7 +9,6 @@ import { markRunEnded } from '../../../src/host/training/runRecordRepair';
 import {
   CliError,
   killProcessTree,
-  lastLine,
   parseJsonOutput,
   resolveRuntime,
   runCliJson,
@@ -18,6 +17,7 @@ import {
 } from '../../../src/host/training/trainerProcess';
 import { TrainingSession } from '../../../src/host/training/trainingSession';
 import { isRecord } from '../../../src/protocol';
+import { lastLine } from '../../../src/host/util/errors';
 
 function withScript(body: string): { location: CliLocation; dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'it-proc-'));

@@ -144,6 +144,7 @@ test('a child that dies before runStarted fails without touching any run record'
   const outcome = await session.done;
   assert.equal(outcome.kind, 'crashed');
   assert.equal(outcome.runDir, null);
+  assert.equal(outcome.kind === 'crashed' && outcome.message, 'trainer exited unexpectedly (code 2, signal none): image-trainer: /ws/shapes: no such folder');
   assert.deepEqual(deps.marked, []);
   assert.deepEqual(stderr, ['image-trainer: /ws/shapes: no such folder\n']);
 });
