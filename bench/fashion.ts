@@ -1,0 +1,144 @@
+// Time to accuracy on Fashion-MNIST (60,000 train / 10,000 test): converts Debian's IDX files into class
+// folders once (cached), trains the `cnn` preset with the default augmentation through the CLI, and
+// reports test accuracy, wall time, peak RSS and the curve of test accuracy against minutes.
+//
+//   node --import tsx bench/fashion.ts [--epochs N] [--seed N] [--runs 2] [--minutes M]
+//       [--train-per-class N] [--test-per-class N] [--keep] [-- extra trainer flags]
+//
+// The test set is laid out as the run's `val` folder, so every epoch reports test accuracy (Keras'
+// `validation_data=(x_test, y_test)`); nothing selects on it (no early stopping or plateau schedule
+// unless extra flags ask for one), and the final figure comes from `image-trainer evaluate` on the test
+// folder. --minutes stops training (SIGINT, a clean stop) once that much wall time has passed.
+// --runs 2 repeats with seeds N, N+1 and reports the spread (target: within ±0.5 %). The last line is JSON.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureFashionView, parseFlags } from './fashionMnist';
+import { evaluateWithCli, machineDescription, mib, trainWithCli, type EpochPoint } from './trainerProcess';
+
+const TARGET_ACCURACY = 0.92;
+const TARGET_MINUTES = 20;
+
+interface RunFigures {
+  seed: number;
+  testAccuracy: number;
+  trainWallS: number;
+  peakRssMiB: number;
+  epochs: number;
+  minutesTo92: number | null;
+  curve: { minutes: number; epoch: number; testAccuracy: number | null; trainAccuracy: number; samplesPerSecond: number }[];
+  stoppedByBudget: boolean;
+}
+
+function splitPassthrough(argv: readonly string[]): { own: string[]; trainer: string[] } {
+  const at = argv.indexOf('--');
+  return at < 0 ? { own: [...argv], trainer: [] } : { own: argv.slice(0, at), trainer: argv.slice(at + 1) };
+}
+
+async function runOnce(
+  view: { root: string; valDir: string },
+  seed: number,
+  options: { epochs: string; minutes: number | null; out: string; trainerArgs: string[] },
+): Promise<RunFigures> {
+  const args = [
+    '--model',
+    'cnn',
+    '--image-size',
+    '28',
+    '--channels',
+    '1',
+    '--augment',
+    'default',
+    '--epochs',
+    options.epochs,
+    '--seed',
+    String(seed),
+    '--out',
+    options.out,
+    ...options.trainerArgs,
+  ];
+  console.log(`image-trainer train ${view.root} ${args.join(' ')}`);
+  const budgetMs = options.minutes === null ? null : options.minutes * 60000;
+  let stoppedByBudget = false;
+  const trained = await trainWithCli(view.root, args, (p: EpochPoint) => {
+    console.log(
+      `  ${p.minutes.toFixed(1).padStart(5)} min  epoch ${p.epoch}: train acc ${p.accuracy.toFixed(4)} test acc ${p.valAccuracy?.toFixed(4) ?? '-'} ` +
+        `(${p.samplesPerSecond.toFixed(0)} samples/s${p.dataWaitMs !== undefined ? `, waited for data ${((p.dataWaitMs / p.durationMs) * 100).toFixed(1)} %` : ''})`,
+    );
+  }, budgetMs === null ? undefined : { stopAfterMs: budgetMs, onStop: () => (stoppedByBudget = true) });
+  if (!trained.runDir || (trained.failure && !stoppedByBudget)) throw new Error(`training failed: ${trained.failure ?? 'no run directory'}`);
+  const evaluation = await evaluateWithCli(trained.runDir, view.valDir);
+  const curve = trained.epochs.map((p) => ({
+    minutes: Number(p.minutes.toFixed(2)),
+    epoch: p.epoch,
+    testAccuracy: p.valAccuracy,
+    trainAccuracy: Number(p.accuracy.toFixed(4)),
+    samplesPerSecond: Math.round(p.samplesPerSecond),
+  }));
+  const reached = trained.epochs.find((p) => (p.valAccuracy ?? 0) >= TARGET_ACCURACY);
+  const figures: RunFigures = {
+    seed,
+    testAccuracy: evaluation.accuracy,
+    trainWallS: Math.round(trained.wallMs / 1000),
+    peakRssMiB: Math.round(trained.peakRss / 1048576),
+    epochs: trained.epochs.length,
+    minutesTo92: reached ? Number(reached.minutes.toFixed(2)) : null,
+    curve,
+    stoppedByBudget,
+  };
+  console.log(
+    `seed ${seed}: test accuracy ${evaluation.accuracy.toFixed(4)} on ${evaluation.count} images after ${figures.epochs} epochs, ` +
+      `${(trained.wallMs / 60000).toFixed(1)} min wall, peak RSS ${mib(trained.peakRss)}; ` +
+      (reached ? `≥ ${TARGET_ACCURACY} after ${reached.minutes.toFixed(1)} min` : `never ≥ ${TARGET_ACCURACY}`),
+  );
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const { own, trainer } = splitPassthrough(process.argv.slice(2));
+  const flags = parseFlags(own);
+  const seed = Number(flags.get('seed') ?? '42');
+  const runs = Number(flags.get('runs') ?? '1');
+  const epochs = flags.get('epochs') ?? '10';
+  const minutes = flags.has('minutes') ? Number(flags.get('minutes')) : null;
+  const perClass = (name: string) => (flags.has(name) ? Number(flags.get(name)) : undefined);
+  const started = Date.now();
+  const view = await ensureFashionView({ perClass: perClass('train-per-class') }, { perClass: perClass('test-per-class') });
+  console.log(`data: ${view.train} training and ${view.val} test images (${view.root}), ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const out = await mkdtemp(join(tmpdir(), 'fashion-bench-'));
+  const results: RunFigures[] = [];
+  try {
+    for (let r = 0; r < runs; r++) results.push(await runOnce(view, seed + r, { epochs, minutes, out, trainerArgs: trainer }));
+  } finally {
+    if (flags.has('keep')) console.log(`runs kept in ${out}`);
+    else await rm(out, { recursive: true, force: true });
+  }
+  const accuracies = results.map((r) => r.testAccuracy);
+  const spread = Math.max(...accuracies) - Math.min(...accuracies);
+  const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
+  const met = results.every((r) => r.minutesTo92 !== null && r.minutesTo92 <= TARGET_MINUTES);
+  console.log(
+    `\nmean test accuracy ${mean.toFixed(4)} over ${runs} run(s)` +
+      (runs > 1 ? `, spread ${(spread * 100).toFixed(2)} points (target ≤ ±0.5: ${spread / 2 <= 0.005 ? 'met' : 'NOT met'})` : '') +
+      `; ≥ ${TARGET_ACCURACY} within ${TARGET_MINUTES} min: ${met ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'fashion',
+      trainImages: view.train,
+      testImages: view.val,
+      epochs: Number(epochs),
+      trainerArgs: trainer,
+      meanTestAccuracy: mean,
+      spread,
+      targetMet: met,
+      runs: results,
+      machine: machineDescription(),
+    }),
+  );
+}
+
+main().catch((err: Error) => {
+  console.error(`fashion: ${err.message}`);
+  process.exit(1);
+});
