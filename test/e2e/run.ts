@@ -116,9 +116,12 @@ function installVsix(entry: string, extensionsDir: string, userDataDir: string, 
 function prepareWorkspace(dir: string): ClassCounts {
   const data = join(dir, 'shapes');
   writeSampleDataset(REPO, data, PER_CLASS);
-  // A short experiment config the Train command offers next to the presets, so the run takes seconds.
+  // Short experiment configs the Train command offers next to the presets, so runs take seconds.
   const config = { epochs: 3, batchSize: 16, imageSize: 32, model: 'simple-cnn', backend: 'wasm', augment: null, seed: 1 };
   writeFileSync(join(dir, 'e2e-quick.imagetrainer.json'), JSON.stringify(config, null, 2) + '\n');
+  // A second experiment, differing in learning rate and epochs, for the compare page.
+  const second = { ...config, epochs: 2, learningRate: 0.003 };
+  writeFileSync(join(dir, 'e2e-quick-lr.imagetrainer.json'), JSON.stringify(second, null, 2) + '\n');
   return countClasses(data);
 }
 

@@ -29,11 +29,16 @@ export function readEvaluation(runDir: string): Evaluation {
   return JSON.parse(readFileSync(join(runDir, 'evaluation.json'), 'utf8')) as Evaluation;
 }
 
-/** Polls until one run of the workspace has left `running`; returns its folder and record. */
-export async function waitForFinishedRun(workspace: string, timeoutMs: number, onTick: () => Promise<void>): Promise<{ dir: string; record: RunRecord }> {
+/** Polls until a run not in `known` has left `running`; returns its folder and record. */
+export async function waitForFinishedRun(
+  workspace: string,
+  known: ReadonlySet<string>,
+  timeoutMs: number,
+  onTick: () => Promise<void>,
+): Promise<{ dir: string; record: RunRecord }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    for (const dir of listRunDirs(workspace)) {
+    for (const dir of listRunDirs(workspace).filter((d) => !known.has(d))) {
       const record = readRunRecord(dir);
       if (record && record.status !== 'running') return { dir, record };
     }

@@ -1,6 +1,7 @@
 // The user-facing steps of the e2e run, in order. Each step asserts what a user would see.
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Prediction } from '../../src/protocol';
 import { runToEnd } from './processes';
@@ -10,6 +11,7 @@ import { listRunDirs, readEvaluation, waitForFinishedRun } from './runFiles';
 import {
   activeWebview,
   answerTrustDialog,
+  clearNotifications,
   expandPane,
   expandTree,
   notificationTexts,
@@ -89,61 +91,79 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
 
 const DATASET_FOLDER = 'shapes';
 const CONFIG_FILE = 'e2e-quick.imagetrainer.json';
+const SECOND_CONFIG_FILE = 'e2e-quick-lr.imagetrainer.json';
 const TRAINING_TIMEOUT = 8 * 60_000;
 
 /**
- * Answers the Train command's pickers: the data set, then the preset or config file. Picks by what the
- * rows say, so the order of the prompts does not matter; fails listing the rows it could not answer.
+ * Answers the Train command's pickers: the data set, then the preset or config file. Each prompt is
+ * told apart by its placeholder and answered by typing into its filter (long lists are virtualised, so
+ * an unfiltered row may not be in the DOM); fails listing the rows it could not answer.
  */
-async function answerTrainPickers(page: Page, say: (line: string) => void): Promise<void> {
+async function answerTrainPickers(page: Page, say: (line: string) => void, configFile: string): Promise<void> {
   const answered: string[] = [];
-  for (let prompt = 0; prompt < 4; prompt++) {
+  const input = quickInput(page).locator('.quick-input-box input');
+  for (let prompt = 0; prompt < 3; prompt++) {
     try {
       await quickPickRows(page).first().waitFor({ state: 'visible', timeout: prompt === 0 ? 30_000 : 5_000 });
     } catch {
       break;
     }
-    const labels = await quickPickLabels(page);
-    const pick = labels.find((l) => l.includes(CONFIG_FILE)) ?? labels.find((l) => l.includes(DATASET_FOLDER));
-    if (pick === undefined || answered.includes(pick)) throw new Error(`unexpected Train prompt with rows ${JSON.stringify(labels)}`);
-    say(`  Train prompt ${prompt + 1}: ${labels.length} rows, picking ${JSON.stringify(pick)}`);
-    answered.push(pick);
-    await quickPickRows(page).filter({ hasText: pick.includes(CONFIG_FILE) ? CONFIG_FILE : DATASET_FOLDER }).first().click();
+    const placeholder = (await input.getAttribute('placeholder')) ?? '';
+    const wanted = /preset|config|model/i.test(placeholder) ? configFile : DATASET_FOLDER;
+    await input.fill(wanted);
+    const row = quickPickRows(page).filter({ hasText: wanted }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+    } catch {
+      throw new Error(`Train prompt "${placeholder}" offers no "${wanted}"; rows: ${JSON.stringify(await quickPickLabels(page).catch(() => []))}`);
+    }
+    const label = (await row.getAttribute('aria-label')) ?? wanted;
+    say(`  Train prompt ${prompt + 1} ("${placeholder}"): picking ${JSON.stringify(label)}`);
+    answered.push(label);
+    await row.click();
     await page.waitForTimeout(500);
   }
-  assert.ok(answered.some((a) => a.includes(CONFIG_FILE)), `the Train command never offered ${CONFIG_FILE}`);
+  assert.ok(answered.some((a) => a.includes(configFile)), `the Train command never offered ${configFile}`);
 }
 
-async function train(ctx: E2eContext): Promise<void> {
+/** Trains from the palette with `configFile` and waits for the Runs view to show the run completed. */
+async function trainWith(ctx: E2eContext, configFile: string, progressShot: string | null): Promise<string> {
   const { page, say } = ctx;
+  const before = new Set(listRunDirs(ctx.dirs.workspace));
   await runCommand(page, 'Image Trainer: Train Model');
-  await answerTrainPickers(page, say);
+  await answerTrainPickers(page, say, configFile);
   const progress: string[] = [];
-  let progressShot = false;
-  const { dir, record } = await waitForFinishedRun(ctx.dirs.workspace, TRAINING_TIMEOUT, async () => {
+  let shot = progressShot === null;
+  const { dir, record } = await waitForFinishedRun(ctx.dirs.workspace, before, TRAINING_TIMEOUT, async () => {
     const status = (await page.locator('.part.statusbar').innerText().catch(() => '')).replace(/\s+/g, ' ');
     const toasts = await notificationTexts(page);
-    const seen = [status, ...toasts].filter((t) => /epoch|train/i.test(t)).join(' | ');
+    const seen = [status, ...toasts].filter((t) => /epoch/i.test(t)).join(' | ');
     if (seen && progress[progress.length - 1] !== seen) progress.push(seen);
-    if (seen && !progressShot) {
-      progressShot = true;
-      await page.screenshot({ path: ctx.artifact('train-progress.png') });
+    if (seen && !shot && progressShot !== null) {
+      shot = true;
+      await page.screenshot({ path: ctx.artifact(progressShot) });
     }
     await page.waitForTimeout(1000);
   });
-  say(`  progress seen: ${progress.slice(0, 6).join(' // ')}`);
+  say(`  progress seen (${progress.length} updates): ${progress.slice(0, 4).join(' // ')}`);
   assert.equal(record.status, 'completed', `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`);
   assert.ok(progress.length > 0, 'no training progress was shown (status bar or notification)');
-  ctx.runDir = dir;
+  const config = JSON.parse(readFileSync(join(ctx.dirs.workspace, configFile), 'utf8')) as { epochs: number };
+  assert.equal(record.config.epochs, config.epochs, `run ${record.id} should use the epochs of ${configFile}`);
   await openViewContainer(page, CONTAINER_TITLE);
   const pane = await expandPane(page, 'Runs');
   const row = treeRows(pane).filter({ hasText: record.id }).first();
   await row.waitFor({ state: 'visible', timeout: 60_000 });
   await row.locator('.codicon-pass').waitFor({ state: 'visible', timeout: 60_000 });
-  const text = (await row.innerText()).replace(/\s+/g, ' ');
+  const text = (await row.getAttribute('aria-label')) ?? (await row.innerText());
   const epochs = `${record.epochsCompleted}/${record.config.epochs}`;
   assert.ok(text.includes(epochs), `Runs view row "${text}" should show ${epochs} epochs`);
   say(`  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`);
+  return dir;
+}
+
+async function train(ctx: E2eContext): Promise<void> {
+  ctx.runDir = await trainWith(ctx, CONFIG_FILE, 'train-progress.png');
 }
 
 async function dashboard(ctx: E2eContext): Promise<void> {
@@ -177,11 +197,15 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   const examples = view.locator('.examples');
   if (target.count === 0) {
     await examples.locator('p.empty').waitFor({ state: 'visible', timeout: 30_000 });
+    await clearNotifications(page);
+    await examples.scrollIntoViewIfNeeded();
     say(`  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}): "${(await examples.locator('p.empty').innerText()).trim()}"`);
     return;
   }
   const thumbs = examples.locator('li.example img');
   await thumbs.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await clearNotifications(page);
+  await examples.scrollIntoViewIfNeeded();
   await page.waitForTimeout(1000);
   const loaded = await thumbs.evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length);
   const recorded = evaluation.misclassified.filter((m) => m.label === evaluation.labels[target.r] && m.predicted === evaluation.labels[target.c]).length;
@@ -254,6 +278,32 @@ async function waitForTopK(page: Page, runId: string, classes: string[]): Promis
   throw new Error(`no top-k answer naming a class with a percentage; notifications: ${JSON.stringify(await notificationTexts(page))}`);
 }
 
+async function compare(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const first = basename(requireRun(ctx));
+  const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, null));
+  await treeRows(await expandPane(page, 'Runs')).filter({ hasText: second }).first().click();
+  const view = activeWebview(page);
+  await view.locator('h2', { hasText: second }).waitFor({ state: 'visible', timeout: LONG });
+  await view.locator('[role="tab"][data-key="tab-compare"]').click();
+  const table = view.locator('table.compare-table');
+  await table.waitFor({ state: 'visible', timeout: 30_000 });
+  for (const id of [first, second]) await table.locator('th', { hasText: id }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await view.locator('[data-key="select-shown"]').click();
+  for (const id of [first, second]) assert.ok(await view.locator(`input[data-key="compare-${id}"]`).isChecked(), `run ${id} should be selected for comparison`);
+  // The overlay loads each run's metrics on demand: wait until both runs have a curve.
+  const series = view.locator('figure.chart-figure svg [data-series]');
+  let ids: string[] = [];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !(ids.includes(first) && ids.includes(second))) {
+    await page.waitForTimeout(500);
+    ids = await series.evaluateAll((all) => all.map((g) => g.getAttribute('data-series') ?? ''));
+  }
+  say(`  compare table lists both runs; overlay series: ${ids.length}`);
+  assert.ok(ids.includes(first) && ids.includes(second), `overlay curves should include both runs (series ${JSON.stringify(ids.slice(0, 8))})`);
+  await clearNotifications(page);
+}
+
 async function restricted(ctx: E2eContext): Promise<void> {
   const { say } = ctx;
   const before = listRunDirs(ctx.dirs.restrictedWorkspace).length;
@@ -283,5 +333,6 @@ export const steps: Step[] = [
   { name: 'train', run: train },
   { name: 'dashboard', run: dashboard },
   { name: 'classify-image', run: classify },
+  { name: 'compare-runs', run: compare },
   { name: 'restricted-mode', run: restricted },
 ];
