@@ -11,6 +11,10 @@ export interface SampleOptions {
   seed: number;
 }
 
+/** A second data set of other shapes, for transfer tests: features learnt on one should help on the other. */
+export const VARIANT_CLASSES = ['ring', 'diamond', 'hbar', 'vbar'] as const;
+export type VariantClass = (typeof VARIANT_CLASSES)[number];
+
 export const DEFAULT_SAMPLE_OPTIONS: SampleOptions = { perClass: 120, size: 48, seed: 7 };
 
 /** Is the point (u, v) in shape-local coordinates (unit radius, centred) inside the shape? */
@@ -28,6 +32,19 @@ function inside(shape: SampleClass, u: number, v: number): boolean {
   }
 }
 
+function insideVariant(shape: VariantClass, u: number, v: number): boolean {
+  switch (shape) {
+    case 'ring':
+      return u * u + v * v <= 1 && u * u + v * v >= 0.36;
+    case 'diamond':
+      return Math.abs(u) + Math.abs(v) <= 1;
+    case 'hbar':
+      return Math.abs(u) <= 0.95 && Math.abs(v) <= 0.3;
+    case 'vbar':
+      return Math.abs(v) <= 0.95 && Math.abs(u) <= 0.3;
+  }
+}
+
 function randomColour(rng: Rng): [number, number, number] {
   return [rng.nextInt(256), rng.nextInt(256), rng.nextInt(256)];
 }
@@ -37,7 +54,10 @@ function luminance([r, g, b]: [number, number, number]): number {
 }
 
 /** Renders one RGB image (size×size×3, uint8, HWC) of `shape`, drawn from `rng`. */
-export function renderSample(shape: SampleClass, size: number, rng: Rng): Uint8Array {
+export function renderSample(shape: SampleClass | VariantClass, size: number, rng: Rng): Uint8Array {
+  const test = (SAMPLE_CLASSES as readonly string[]).includes(shape)
+    ? (u: number, v: number) => inside(shape as SampleClass, u, v)
+    : (u: number, v: number) => insideVariant(shape as VariantClass, u, v);
   const background = randomColour(rng);
   let foreground = randomColour(rng);
   // Keep the shape visible: at least 60 levels of luminance away from the background.
@@ -62,7 +82,7 @@ export function renderSample(shape: SampleClass, size: number, rng: Rng): Uint8A
         for (const ox of sub) {
           const dx = (x + ox - cx) / radius;
           const dy = (y + oy - cy) / radius;
-          if (inside(shape, cos * dx + sin * dy, -sin * dx + cos * dy)) cover++;
+          if (test(cos * dx + sin * dy, -sin * dx + cos * dy)) cover++;
         }
       }
       const t = cover / 4;
@@ -78,15 +98,18 @@ export function renderSample(shape: SampleClass, size: number, rng: Rng): Uint8A
 }
 
 export interface SampleImage {
-  label: SampleClass;
+  label: SampleClass | VariantClass;
   /** Relative path: `<class>/<class>_<index>.png`. */
   path: string;
   pixels: Uint8Array;
 }
 
 /** Every image of the sample data set, deterministic for a seed. Yields lazily to keep memory flat. */
-export function* generateSampleDataset(options: SampleOptions): Generator<SampleImage> {
-  for (const label of SAMPLE_CLASSES) {
+export function* generateSampleDataset(
+  options: SampleOptions,
+  classes: readonly (SampleClass | VariantClass)[] = SAMPLE_CLASSES,
+): Generator<SampleImage> {
+  for (const label of classes) {
     for (let i = 0; i < options.perClass; i++) {
       const rng = createRng(deriveSeed(options.seed, label, i));
       yield {
