@@ -155,3 +155,17 @@ export async function truncateMetricsAfter(runDir: string, lastCompleteEpoch: nu
   const kept = parseMetricsLines(text).filter((line) => line.epoch <= lastCompleteEpoch);
   await writeFileAtomic(file, kept.map((line) => JSON.stringify(line) + '\n').join(''));
 }
+
+/** Temporary record copies (writeFileAtomic) and decoded-sample caches (dataPipeline) of a killed trainer. */
+const LEFTOVER = /(\.tmp-\d+-[a-z0-9]+|^decoded-\d+-[a-z0-9]+\.bin)$/;
+
+/**
+ * Removes what a killed trainer left in its run directory before a resume writes there: the decoded cache
+ * alone can be as large as the data set, and every crash would leave another. Returns the names removed.
+ */
+export async function removeLeftovers(runDir: string): Promise<string[]> {
+  const names = await fs.readdir(runDir).catch(() => [] as string[]);
+  const removed = names.filter((name) => LEFTOVER.test(name));
+  for (const name of removed) await fs.rm(path.join(runDir, name), { force: true });
+  return removed;
+}

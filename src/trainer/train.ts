@@ -38,7 +38,7 @@ import { createModel, squaredHinge, trainingForward, type TrainingForward } from
 import { normalisationOf, transferPhase } from './presets/transfer';
 import { assertTrainingFits } from './memoryEstimate';
 import { loadModelFromDir, loadOptimizerState, replaceDirectory, resolveDirectory, saveModelFiles, saveOptimizerState } from './modelIO';
-import { createRunDirectory, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
+import { createRunDirectory, removeLeftovers, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
 import { scanDataset } from './scan';
 
 export type Emit = (event: TrainerToHost) => void;
@@ -207,6 +207,7 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   }
   const { backend, notes } = await selectEngine(config);
   await truncateMetricsAfter(runDir, done);
+  await removeLeftovers(runDir);
   const writer = new RunWriter(runDir, record);
   await writer.update({
     status: 'running',
@@ -425,9 +426,12 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     let correctSum = 0;
     let seen = 0;
     let lastBatchEmit = 0;
+    let dataWaitMs = 0; // time the step loop stood waiting for a batch: the pipeline's share of the epoch
     let next = assembleBatch(plan, batchList[0], epoch);
     for (let b = 0; b < batchList.length; b++) {
+      const waitStarted = performance.now();
       const batch = await next;
+      dataWaitMs += performance.now() - waitStarted;
       // Prefetch: the next batch's reads run on the thread pool while this step computes.
       if (b + 1 < batchList.length) next = assembleBatch(plan, batchList[b + 1], epoch);
       const result = step(batch.pixels, batch.labels);
@@ -468,6 +472,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       learningRate,
       durationMs,
       samplesPerSecond: seen / Math.max(1e-3, trainSeconds),
+      dataWaitMs: Math.round(dataWaitMs),
       ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
       ...(partial ? { partial: true } : {}),
     };

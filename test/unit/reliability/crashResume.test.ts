@@ -5,7 +5,7 @@
 // run with the same seed, trained beside it on the same runs root while the run store is polled throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isEpochMetrics, type TrainerToHost } from '../../../src/protocol/trainerMessages';
 import type { RunSummary } from '../../../src/protocol/runRecord';
@@ -223,6 +223,8 @@ test('SIGKILL at seeded random moments, resume until done: nothing torn, nothing
     JSON.parse(await readFile(path.join(runDir, 'model', 'model.json'), 'utf8'));
     JSON.parse(await readFile(path.join(runDir, 'evaluation.json'), 'utf8'));
     assert.equal((await readRunDetails(runDir))!.summary.status, 'completed');
+    const left = [...(await readdir(runDir)), ...(await readdir(path.join(runDir, 'checkpoints')))].filter((n) => /\.tmp-|\.old$|^decoded-/.test(n));
+    assert.deepEqual(left, [], 'no temporary files or folders left by the killed trainers');
 
     // Within noise: 32 validation images (20 % of 160). Weight initialisation and dropout are not seeded,
     // so two uninterrupted runs differ too; near chance level (these 6 short epochs reach 25–45 %) the

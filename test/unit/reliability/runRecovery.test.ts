@@ -183,3 +183,18 @@ test('restore-best after a crash between the best and last checkpoints: a best c
     await removeDir(work);
   }
 });
+
+test('a resume removes what a killed trainer left: temporary record copies and the decoded-sample cache', async () => {
+  const { removeLeftovers } = await import('../../../src/trainer/runWriter');
+  const work = await makeTempDir('it-leftovers-');
+  try {
+    const keep = ['run.json', 'metrics.jsonl', 'split.json', 'notes.tmp-draft', 'decoded-notes.bin'];
+    const litter = ['run.json.tmp-1234-ab12cd', 'metrics.jsonl.tmp-99-zz0000', 'decoded-4321-lq3x9k.bin'];
+    for (const name of [...keep, ...litter]) await fsp.writeFile(path.join(work, name), 'x');
+    assert.deepEqual((await removeLeftovers(work)).sort(), [...litter].sort());
+    assert.deepEqual((await fsp.readdir(work)).sort(), [...keep].sort());
+    assert.deepEqual(await removeLeftovers(path.join(work, 'missing')), []);
+  } finally {
+    await removeDir(work);
+  }
+});
