@@ -2,6 +2,10 @@
 // Chromium the way a new user meets it. Each step is timed and leaves a screenshot in artifacts/e2e/; a
 // failing step is named, and code-server's log and the editor's logs are kept next to the screenshots.
 // Every process started is stopped by its id in `finally`, and on Ctrl+C.
+//
+//   E2E_VSIX=path.vsix   drive this VSIX instead of building and packaging one (faster when iterating)
+//   IMAGE_TRAINER_CACHE  where test/e2e/setup.sh keeps code-server (default ~/.cache/image-trainer)
+//   CHROMIUM_PATH        the browser (default /usr/bin/chromium, installed by setup.sh)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -247,12 +251,8 @@ async function main(): Promise<number> {
   let stepIndex = 0;
   try {
     const entry = await timed('setup', setUp);
-    // DEV ONLY (removed before the final version): run without the extension until it lands.
-    const devNoExtension = process.env.E2E_DEV_NO_EXTENSION === '1';
-    if (!devNoExtension) {
-      const vsix = process.env.E2E_DEV_VSIX ?? (await timed('build-and-package', buildAndPackage));
-      await timed('install-vsix', () => installVsix(entry, dirs.extensionsDir, dirs.userDataDir, vsix));
-    }
+    const vsix = process.env.E2E_VSIX ? resolve(process.env.E2E_VSIX) : await timed('build-and-package', buildAndPackage);
+    await timed('install-vsix', () => installVsix(entry, dirs.extensionsDir, dirs.userDataDir, vsix));
     const counts = await timed('workspaces', async () => {
       writeUserSettings(dirs.userDataDir);
       const trusted = prepareWorkspace(dirs.workspace);
@@ -273,10 +273,6 @@ async function main(): Promise<number> {
     });
     await screenshot(page, ++stepIndex, 'workbench-and-trust');
     const ctx: E2eContext = { repo: REPO, page, context, base, dirs, counts, say, artifact: (name) => join(ARTIFACTS, name) };
-    if (devNoExtension) {
-      say('extension not found — skipping remaining steps (E2E_DEV_NO_EXTENSION=1, development only)');
-      steps.length = 0;
-    }
     for (const step of steps) {
       try {
         await timed(step.name, () => step.run(ctx));

@@ -65,7 +65,11 @@ export async function closeQuickInput(page: Page): Promise<void> {
 /** Opens a view container from the activity bar by its title, unless it is open already. */
 export async function openViewContainer(page: Page, title: string): Promise<void> {
   const item = page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title}"]`).first();
-  await item.waitFor({ state: 'visible', timeout: LONG });
+  try {
+    await item.waitFor({ state: 'visible', timeout: LONG });
+  } catch {
+    throw new Error(`no "${title}" container in the activity bar: is the extension installed and does it contribute it?`);
+  }
   const parent = item.locator('xpath=..');
   const checked = (await parent.getAttribute('aria-pressed')) === 'true' || (await parent.getAttribute('class'))?.includes('checked');
   if (!checked) await item.click();
