@@ -4,6 +4,7 @@
 // curves overlaid, and the cost of one live update (a new epoch of the run on screen; a runs-list change
 // on the compare page). Targets from the issue: first paint < 1 s, live update < 16 ms.
 import type { CompareRunData, HostToWebview } from '../src/protocol/webviewMessages';
+import type { CDPSession } from 'playwright-core';
 import { openDashboardPage } from '../test/webview/browserHarness';
 import { makeEpochs, makeSnapshot } from '../test/webview/fixtures';
 
@@ -17,6 +18,12 @@ function stats(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return `median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms (n=${values.length})`;
+}
+
+/** CPU seconds the page's renderer process has used (Chromium's Performance domain), for load-proof costs. */
+async function rendererCpu(session: CDPSession): Promise<number> {
+  const { metrics } = (await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  return metrics.find((m) => m.name === 'ProcessTime')?.value ?? Number.NaN;
 }
 
 async function main(): Promise<void> {
@@ -65,7 +72,10 @@ async function main(): Promise<void> {
       runs: snapshot.runs.map((r, i) => (i === 0 ? { ...r, status: 'running' as const, totalEpochs: epochCount + repeats } : r)),
     };
     await dashboard.timeToPaint({ type: 'snapshot', snapshot: runSnapshot });
+    const session = await dashboard.page.context().newCDPSession(dashboard.page);
+    await session.send('Performance.enable');
     const extra = makeEpochs(0, epochCount + repeats).slice(epochCount);
+    const runCpuStart = await rendererCpu(session);
     const handled: number[] = [];
     const laidOut: number[] = [];
     const painted: number[] = [];
@@ -78,7 +88,9 @@ async function main(): Promise<void> {
       laidOut.push(t.layoutMs);
       painted.push(t.paintMs);
     }
+    const runCpu = ((await rendererCpu(session)) - runCpuStart) * 1000 / repeats;
     console.log(`live update, run page (one epoch appended to a ${epochCount}-epoch run):`);
+    console.log(`  renderer CPU per update (all threads, to the painted frame): ${runCpu.toFixed(1)} ms`);
     console.log(`  handled (parse + reduce + DOM): ${stats(handled)}`);
     console.log(`  + style and layout:             ${stats(laidOut)}`);
     console.log(`  to the painted frame (2 rAF):   ${stats(painted)}`);
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
     // 3. Live update on the compare page: the runs list changes (one run's summary moved on).
     await dashboard.page.click('button[data-key="tab-compare"]');
     await dashboard.send(compareData(allIds.slice(0, 10)));
+    const compareCpuStart = await rendererCpu(session);
     const compareHandled: number[] = [];
     const compareLaidOut: number[] = [];
     const comparePainted: number[] = [];
@@ -96,10 +109,21 @@ async function main(): Promise<void> {
       compareLaidOut.push(t.layoutMs);
       comparePainted.push(t.paintMs);
     }
+    const compareCpu = ((await rendererCpu(session)) - compareCpuStart) * 1000 / repeats;
     console.log(`live update, compare page (runsChanged with ${runCount} summaries, one run moved on):`);
+    console.log(`  renderer CPU per update (all threads, to the painted frame): ${compareCpu.toFixed(1)} ms`);
     console.log(`  handled (parse + reduce + DOM): ${stats(compareHandled)}`);
     console.log(`  + style and layout:             ${stats(compareLaidOut)}`);
     console.log(`  to the painted frame (2 rAF):   ${stats(comparePainted)}`);
+    // Floor of the measurement: the same runs again (parse and compare, nothing to redraw).
+    const idleCpuStart = await rendererCpu(session);
+    const idle: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t = await dashboard.timeToPaint({ type: 'runsChanged', runs: snapshot.runs, thumbnailBases: snapshot.thumbnailBases });
+      idle.push(t.layoutMs);
+    }
+    const idleCpu = ((await rendererCpu(session)) - idleCpuStart) * 1000 / repeats;
+    console.log(`baseline, compare page (runsChanged with nothing new): handled + layout ${stats(idle)}; renderer CPU ${idleCpu.toFixed(1)} ms`);
     const problems = await dashboard.violations();
     if (problems.length > 0) console.log(`problems: ${problems.join('; ')}`);
   } finally {

@@ -25,9 +25,12 @@ test('curves draw a point for each epoch, and live epochs add points', () => {
   assert.equal(h.all('[data-series="lr"] circle').length, 6);
   // Batch-level points of the first fixture run (4 a epoch).
   assert.equal(pointCount(h.one('[data-series="batch-loss"] polyline')), 24);
+  const figures = h.all('.chart-figure');
   const summary = { ...all[0].summary, epochsCompleted: 8, totalEpochs: 10, status: 'running' as const };
   h.send({ type: 'epochsAppended', runId: summary.id, summary, epochs: makeEpochs(0, 8).slice(6), batches: [] });
   assert.equal(h.all('[data-series="train-loss"] circle').length, 8);
+  assert.deepEqual(h.all('.chart-figure'), figures, 'the charts are redrawn in place, not rebuilt');
+  assert.match(h.one('.chart[aria-label^="Loss"]').getAttribute('aria-label') ?? '', /at epoch 8/);
   assert.match(h.one('.facts').textContent ?? '', /8 \/ 10/);
   assert.match(h.one('.facts').textContent ?? '', /Time left/);
 });

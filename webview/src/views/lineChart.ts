@@ -56,7 +56,8 @@ function describe(options: ChartOptions, format: (v: number) => string): string 
   return `${options.title}: ${parts.length > 0 ? parts.join('; ') : 'no data yet'}`;
 }
 
-export function renderLineChart(doc: Document, options: ChartOptions): HTMLElement {
+/** The parts of a chart that change with its data: the accessible label, the axes and the series. */
+function plotContent(doc: Document, options: ChartOptions): { label: string; nodes: SVGElement[] } {
   const format = options.yFormat ?? formatNumber;
   const transform = (y: number) => (options.logY ? (y > 0 ? Math.log10(y) : NaN) : y);
   const xs: number[] = [];
@@ -76,14 +77,6 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
   const sx = (x: number) => MARGIN.left + ((x - xRange[0]) / (xRange[1] - xRange[0])) * plotW;
   const sy = (y: number) => MARGIN.top + plotH - ((transform(y) - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
 
-  const chart = svg(doc, 'svg', {
-    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
-    class: 'chart',
-    role: 'img',
-    'aria-label': describe(options, format),
-  });
-  chart.appendChild(svg(doc, 'title', {}, options.title));
-
   const axes = svg(doc, 'g', { class: 'axes' });
   for (const t of niceTicks(yRange[0], yRange[1], 4)) {
     const y = MARGIN.top + plotH - ((t - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
@@ -96,8 +89,8 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
     axes.appendChild(svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, formatNumber(t)));
   }
   axes.appendChild(svg(doc, 'text', { class: 'axis-label', x: MARGIN.left + plotW / 2, y: HEIGHT - 2, 'text-anchor': 'middle' }, options.xLabel));
-  chart.appendChild(axes);
 
+  const nodes: SVGElement[] = [axes];
   const ordered = [...options.series.filter((s) => s.faint), ...options.series.filter((s) => !s.faint)];
   for (const s of ordered) {
     const valid = s.points.filter((p) => Number.isFinite(transform(p.y)));
@@ -118,9 +111,21 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
         if (s.color) (group.lastChild as SVGElement).style.setProperty('fill', s.color);
       }
     }
-    chart.appendChild(group);
+    nodes.push(group);
   }
+  return { label: describe(options, format), nodes };
+}
 
+/** What the figure around the plot depends on: when it is unchanged, only the plot is redrawn. */
+function frameSignature(options: ChartOptions): string {
+  return JSON.stringify([options.title, options.xLabel, options.series.map((s) => [s.id, s.label, s.className, s.color, s.faint])]);
+}
+
+export function renderLineChart(doc: Document, options: ChartOptions): HTMLElement {
+  const { label, nodes } = plotContent(doc, options);
+  const chart = svg(doc, 'svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img', 'aria-label': label });
+  chart.appendChild(svg(doc, 'title', {}, options.title));
+  for (const node of nodes) chart.appendChild(node);
   const legend = el(doc, 'ul', { class: 'legend', attrs: { 'aria-hidden': 'true' } });
   for (const s of options.series) {
     if (s.faint) continue;
@@ -128,5 +133,19 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
     if (s.color) swatch.style.setProperty('background-color', s.color);
     legend.appendChild(el(doc, 'li', {}, swatch, s.label));
   }
-  return el(doc, 'figure', { class: 'chart-figure' }, el(doc, 'figcaption', { text: options.title }), chart, legend);
+  return el(doc, 'figure', { class: 'chart-figure', attrs: { 'data-frame': frameSignature(options) } }, el(doc, 'figcaption', { text: options.title }), chart, legend);
+}
+
+/**
+ * Redraws the plot of a chart made by renderLineChart in place (a live epoch relayouts one SVG, not the
+ * page); false when the title, series or legend differ and the chart must be rebuilt.
+ */
+export function updateLineChart(figure: Element, options: ChartOptions): boolean {
+  const chart = figure.querySelector('svg.chart');
+  const title = chart?.querySelector('title');
+  if (!chart || !title || figure.getAttribute('data-frame') !== frameSignature(options)) return false;
+  const { label, nodes } = plotContent(figure.ownerDocument, options);
+  chart.setAttribute('aria-label', label);
+  chart.replaceChildren(title, ...nodes);
+  return true;
 }

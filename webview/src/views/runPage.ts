@@ -5,8 +5,8 @@ import { flattenConfig } from '../compare';
 import { el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
 import type { ClassSortKey, DashboardState } from '../state';
-import type { Section, ViewContext } from './context';
-import { type Point, type Series, renderLineChart } from './lineChart';
+import { registerPatch, type Section, type ViewContext } from './context';
+import { type ChartOptions, type Point, type Series, renderLineChart, updateLineChart } from './lineChart';
 
 function definition(doc: Document, term: string, value: string | Node): HTMLElement[] {
   return [el(doc, 'dt', { text: term }), el(doc, 'dd', {}, value)];
@@ -137,6 +137,20 @@ export function renderCurveControls(state: DashboardState, ctx: ViewContext): No
   );
 }
 
+function curveCharts(state: DashboardState): ChartOptions[] {
+  const details = state.details;
+  if (!details) return [];
+  const { smoothing, showBatches } = state.ui;
+  const lr = epochPoints(details.epochs, 'learningRate');
+  const lrValues = lr.map((p) => p.y).filter((v) => v > 0);
+  const logLr = lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10;
+  return [
+    { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) },
+    { title: 'Accuracy', xLabel: 'Epoch', series: metricSeries(details, 'accuracy', smoothing, showBatches), yFormat: (v) => formatPercent(v, 0) },
+    { title: 'Learning rate', xLabel: 'Epoch', series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }], logY: logLr },
+  ];
+}
+
 export function renderCurves(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const details = state.details;
@@ -144,28 +158,15 @@ export function renderCurves(state: DashboardState, ctx: ViewContext): Node {
   if (details.epochs.length === 0 && details.batches.length === 0) {
     return el(doc, 'p', { class: 'empty', text: 'No epoch has finished yet.' });
   }
-  const { smoothing, showBatches } = state.ui;
-  const lr = epochPoints(details.epochs, 'learningRate');
-  const lrValues = lr.map((p) => p.y).filter((v) => v > 0);
-  const logLr = lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10;
-  return el(
-    doc,
-    'div',
-    { class: 'charts' },
-    renderLineChart(doc, { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) }),
-    renderLineChart(doc, {
-      title: 'Accuracy',
-      xLabel: 'Epoch',
-      series: metricSeries(details, 'accuracy', smoothing, showBatches),
-      yFormat: (v) => formatPercent(v, 0),
-    }),
-    renderLineChart(doc, {
-      title: 'Learning rate',
-      xLabel: 'Epoch',
-      series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }],
-      logY: logLr,
-    }),
-  );
+  const figures = curveCharts(state).map((options) => renderLineChart(doc, options));
+  const root = el(doc, 'div', { class: 'charts' }, ...figures);
+  // A new epoch redraws the three plots in place instead of rebuilding the panel.
+  registerPatch(root, (next) => {
+    const charts = curveCharts(next);
+    if (next.details === null || next.details.epochs.length === 0 || charts.length !== figures.length) return false;
+    return charts.every((options, i) => updateLineChart(figures[i], options));
+  });
+  return root;
 }
 
 const CLASS_COLUMNS: { key: ClassSortKey; label: string }[] = [
