@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { DatasetLayout, DatasetSplitName } from '../../protocol';
 import { isHiddenName as isHidden, isImageCandidate as isImageFile, splitNameOf } from '../../core/dataset';
-import { compareNames, type DirectoryLister } from '../util/fsListing';
+import { compareNames, memoizedLister, type DirectoryLister } from '../util/fsListing';
 
 export interface DetectedClass {
   name: string;
@@ -85,7 +85,7 @@ export class ExcludeMatcher {
 
 /** Detects data sets; a data set's own folders are not searched for more data sets. */
 export async function detectDatasets(lister: DirectoryLister, options: DetectionOptions): Promise<DetectedDataset[]> {
-  const detector = new Detector(lister, options);
+  const detector = new Detector(memoizedLister(lister), options);
   const found = new Map<string, DetectedDataset>();
   for (const root of options.roots) {
     for (const dataset of await detector.search(path.resolve(root))) found.set(dataset.root, dataset);

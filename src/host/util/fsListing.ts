@@ -28,7 +28,25 @@ export const nodeDirectoryLister: DirectoryLister = {
   },
 };
 
+// One collator: localeCompare with options builds a new one per call, slow on thousands of names.
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
 /** Compares names the way a file manager does ("img2" before "img10"). */
 export function compareNames(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
+  return collator.compare(a, b);
+}
+
+/** A lister that reads each directory once: one detection pass asks for the same folders repeatedly. */
+export function memoizedLister(lister: DirectoryLister): DirectoryLister {
+  const seen = new Map<string, Promise<DirEntry[]>>();
+  return {
+    list(dir: string): Promise<DirEntry[]> {
+      let entries = seen.get(dir);
+      if (!entries) {
+        entries = lister.list(dir);
+        seen.set(dir, entries);
+      }
+      return entries;
+    },
+  };
 }

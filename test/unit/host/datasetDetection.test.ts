@@ -97,3 +97,10 @@ test('exclude globs match names and relative paths', () => {
   assert.ok(matcher.excludes('node_modules', 'node_modules'));
   assert.ok(!matcher.excludes('cooked', 'cooked'));
 });
+
+test('one detection pass lists each folder once', async () => {
+  const lister = new MemoryLister([...images(`${ws}/s/a`, 3), ...images(`${ws}/s/b/deep`, 2), ...images(`${ws}/s/b`, 1), `${ws}/src/x/y.ts`]);
+  await detectDatasets(lister, { roots: [ws] });
+  // ws, s, s/a, s/b, s/b/deep, src, src/x: seven folders.
+  assert.equal(lister.listed, 7);
+});
