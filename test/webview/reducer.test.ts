@@ -170,3 +170,25 @@ test('fuzz: 10,000 random and mutated messages through guard and reducer', () =>
   assert.ok(accepted >= 1000, `accepted ${accepted}`);
   assert.ok(accepted < 10_000, 'some mutations are rejected');
 });
+
+test('sameJson compares JSON values deeply', async () => {
+  const { sameJson } = await import('../../webview/src/state');
+  assert.equal(sameJson({ a: [1, { b: null }] }, { a: [1, { b: null }] }), true);
+  assert.equal(sameJson({ a: [1, { b: null }] }, { a: [1, { b: 0 }] }), false);
+  assert.equal(sameJson({ a: 1 }, { a: 1, b: undefined }), false);
+  assert.equal(sameJson([1, 2], { 0: 1, 1: 2 }), false);
+  assert.equal(sameJson('x', 'x'), true);
+});
+
+test('runsChanged keeps unchanged run objects and the config of changed ones', () => {
+  const state = loaded(3);
+  const runs = state.runs.map((r, i) => (i === 1 ? { ...structuredClone(r), epochsCompleted: 99 } : structuredClone(r)));
+  const next = reduce(state, { type: 'runsChanged', runs, thumbnailBases: state.thumbnailBases });
+  assert.equal(next.runs[0], state.runs[0]);
+  assert.equal(next.runs[2], state.runs[2]);
+  assert.notEqual(next.runs[1], state.runs[1]);
+  assert.equal(next.runs[1].epochsCompleted, 99);
+  assert.equal(next.runs[1].config, state.runs[1].config);
+  const same = reduce(next, { type: 'runsChanged', runs: structuredClone(next.runs), thumbnailBases: next.thumbnailBases });
+  assert.equal(same.runs, next.runs, 'nothing new: the same array');
+});

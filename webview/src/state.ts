@@ -153,6 +153,18 @@ function byRunId(list: readonly CompareRunData[]): Record<string, CompareRunData
   return out;
 }
 
+/** Deep equality of JSON values, without serialising (it runs over every summary on each update). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = Object.keys(ra);
+  return keys.length === Object.keys(rb).length && keys.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameJson(ra[k], rb[k]));
+}
+
 /**
  * The new run list, reusing the previous objects of runs that did not change (and the previous array
  * when none did), so views keyed on them are not rebuilt and per-run caches stay warm.
@@ -162,13 +174,13 @@ export function shareUnchanged(previous: readonly RunSummary[], next: RunSummary
   let changed = previous.length !== next.length;
   const shared = next.map((run, i) => {
     const old = byId.get(run.id);
-    if (old && JSON.stringify(old) === JSON.stringify(run)) {
+    if (old && sameJson(old, run)) {
       if (previous[i] !== old) changed = true;
       return old;
     }
     changed = true;
     // A running run's summary changes every epoch, its config never: keep the config object.
-    if (old && JSON.stringify(old.config) === JSON.stringify(run.config)) return { ...run, config: old.config };
+    if (old && sameJson(old.config, run.config)) return { ...run, config: old.config };
     return run;
   });
   return changed ? shared : (previous as RunSummary[]);
