@@ -75,6 +75,8 @@ export interface EpochMetrics {
   learningRate: number;
   durationMs: number;
   samplesPerSecond: number;
+  /** Milliseconds of the epoch's training loop spent waiting for a batch from the data pipeline. */
+  dataWaitMs?: number;
   /** Validation confusion matrix of this epoch (rows = true class), for the dashboard's scrubber. */
   valConfusion?: number[][];
   /** The epoch was cut short by a stop request. */
