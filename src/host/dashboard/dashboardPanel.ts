@@ -23,7 +23,8 @@ export interface DashboardTarget {
   compareRunIds?: string[];
 }
 
-const VIEW_TYPE = 'imageTrainer.dashboard';
+/** The webview panel type, for `registerWebviewPanelSerializer` and the `onWebviewPanel:` activation event. */
+export const DASHBOARD_VIEW_TYPE = 'imageTrainer.dashboard';
 const TITLE = 'Image Trainer Dashboard';
 
 class DashboardPanel implements vscode.Disposable {
@@ -136,13 +137,24 @@ export function openDashboard(ctx: DashboardContext, target: DashboardTarget): v
     return;
   }
   const panel = vscode.window.createWebviewPanel(
-    VIEW_TYPE,
+    DASHBOARD_VIEW_TYPE,
     TITLE,
     vscode.ViewColumn.Active,
     // Retained while hidden: switching tabs keeps the charts and selection without a reload flash.
     { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [] },
   );
   current = new DashboardPanel(ctx, panel, target, () => {
+    current = undefined;
+  });
+}
+
+/**
+ * Takes over a dashboard panel VS Code restored after a window reload (from a WebviewPanelSerializer's
+ * `deserializeWebviewPanel`); the webview keeps its saved UI state and asks for a fresh snapshot.
+ */
+export function reviveDashboard(ctx: DashboardContext, panel: vscode.WebviewPanel): void {
+  current?.dispose();
+  current = new DashboardPanel(ctx, panel, {}, () => {
     current = undefined;
   });
 }
