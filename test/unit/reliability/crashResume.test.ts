@@ -27,7 +27,8 @@ type KillTrigger =
   | { kind: 'final' };
 
 function killPlan(random: () => number): KillTrigger[] {
-  // Each life advances at most about one epoch, so six kills cannot finish the six epochs early.
+  // Lives killed by `time` or `saving` advance at most one epoch, the others exactly one: six kills cannot
+  // finish the six epochs early, and the final kill comes after the last epoch.
   const plan: KillTrigger[] = [
     { kind: 'time', ms: Math.floor(random() * 4000) },
     { kind: 'batch', count: 1 + Math.floor(random() * 6) },
@@ -51,7 +52,8 @@ function triggerMatcher(trigger: KillTrigger, startEpoch: () => number): ((e: Tr
     case 'time':
       return null;
     case 'batch':
-      return (e) => e.type === 'batchEnded' && e.epoch === startEpoch() && ++batches >= trigger.count;
+      // In the life's second epoch (its first is done and checkpointed), so kills land across the run.
+      return (e) => e.type === 'batchEnded' && e.epoch === Math.min(startEpoch() + 1, EPOCHS) && ++batches >= trigger.count;
     case 'checkpoint':
       return (e) => e.type === 'checkpointSaved' && e.kind === 'last';
     case 'saving':
