@@ -153,7 +153,12 @@ export function openDashboard(ctx: DashboardContext, target: DashboardTarget): v
  * `deserializeWebviewPanel`); the webview keeps its saved UI state and asks for a fresh snapshot.
  */
 export function reviveDashboard(ctx: DashboardContext, panel: vscode.WebviewPanel): void {
-  current?.dispose();
+  if (current) {
+    // There is one dashboard: keep the live one.
+    panel.dispose();
+    current.reveal({});
+    return;
+  }
   current = new DashboardPanel(ctx, panel, {}, () => {
     current = undefined;
   });
