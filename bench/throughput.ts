@@ -326,6 +326,7 @@ async function main(): Promise<void> {
 
   let torch: { default?: TorchResult; allCores?: TorchResult; error?: string } | null = null;
   let ratio: number | null = null;
+  let cpuRatio: number | null = null;
   if (options.torch) {
     if (!torchAvailable()) {
       console.log(`PyTorch: not measured (${TORCH_PYTHON} cannot import torch; apt install python3-torch)`);
@@ -346,7 +347,13 @@ async function main(): Promise<void> {
         }
         const best = Math.max(byDefault.samplesPerSecond, torch.allCores?.samplesPerSecond ?? 0);
         ratio = ours / best;
-        console.log(`ratio ours / PyTorch (its faster setting): ${ratio.toFixed(2)}`);
+        console.log(`ratio ours / PyTorch (samples/s, each at its faster setting): ${ratio.toFixed(2)}`);
+        // CPU time per step of one thread each: a comparison that other processes' load distorts less.
+        const single = results.trainer ?? results.trainOnBatch;
+        if (single && byDefault.threads === 1) {
+          cpuRatio = byDefault.cpuMsPerStep / single.cpuMsPerStep;
+          console.log(`per-core ratio (PyTorch CPU ms/step ÷ ours, one thread each): ${cpuRatio.toFixed(2)}`);
+        }
       }
       if (torch.error) console.log(torch.error);
     }
@@ -362,6 +369,7 @@ async function main(): Promise<void> {
       sweep,
       torch,
       ratio,
+      cpuRatio,
       cpus: os.cpus().length,
       loadAverage: os.loadavg(),
     }),
