@@ -97,11 +97,11 @@ function columnWidth(column: Column): number {
   if (column.key === 'id') return 260;
   if (column.key === 'createdAt') return 200;
   if (column.key.startsWith('config.')) return Math.max(90, Math.min(200, column.label.length * 8 + 24));
-  return column.kind === 'text' ? 100 : 96;
+  return column.kind === 'text' ? 100 : 112;
 }
 
 function colgroup(doc: Document, columns: readonly Column[]): HTMLElement {
-  const widths = [72, ...columns.map(columnWidth)];
+  const widths = [88, ...columns.map(columnWidth)];
   const group = el(doc, 'colgroup');
   for (const width of widths) {
     const col = el(doc, 'col');
