@@ -26,7 +26,10 @@ interface RunFigures {
   peakRssMiB: number;
   epochs: number;
   minutesTo92: number | null;
-  curve: { minutes: number; epoch: number; testAccuracy: number | null; trainAccuracy: number; samplesPerSecond: number }[];
+  /** CPU minutes of the trainer process by then: what a quiet machine's wall time would be per busy core. */
+  cpuMinutesTo92: number | null;
+  cpuMinutes: number;
+  curve: { minutes: number; cpuMinutes: number; epoch: number; testAccuracy: number | null; trainAccuracy: number; samplesPerSecond: number }[];
   stoppedByBudget: boolean;
 }
 
@@ -62,7 +65,7 @@ async function runOnce(
   let stoppedByBudget = false;
   const trained = await trainWithCli(view.root, args, (p: EpochPoint) => {
     console.log(
-      `  ${p.minutes.toFixed(1).padStart(5)} min  epoch ${p.epoch}: train acc ${p.accuracy.toFixed(4)} test acc ${p.valAccuracy?.toFixed(4) ?? '-'} ` +
+      `  ${p.minutes.toFixed(1).padStart(5)} min (${p.cpuMinutes.toFixed(1)} CPU min)  epoch ${p.epoch}: train acc ${p.accuracy.toFixed(4)} test acc ${p.valAccuracy?.toFixed(4) ?? '-'} ` +
         `(${p.samplesPerSecond.toFixed(0)} samples/s${p.dataWaitMs !== undefined ? `, waited for data ${((p.dataWaitMs / p.durationMs) * 100).toFixed(1)} %` : ''})`,
     );
   }, budgetMs === null ? undefined : { stopAfterMs: budgetMs, onStop: () => (stoppedByBudget = true) });
@@ -70,6 +73,7 @@ async function runOnce(
   const evaluation = await evaluateWithCli(trained.runDir, view.valDir);
   const curve = trained.epochs.map((p) => ({
     minutes: Number(p.minutes.toFixed(2)),
+    cpuMinutes: Number(p.cpuMinutes.toFixed(2)),
     epoch: p.epoch,
     testAccuracy: p.valAccuracy,
     trainAccuracy: Number(p.accuracy.toFixed(4)),
@@ -83,13 +87,17 @@ async function runOnce(
     peakRssMiB: Math.round(trained.peakRss / 1048576),
     epochs: trained.epochs.length,
     minutesTo92: reached ? Number(reached.minutes.toFixed(2)) : null,
+    cpuMinutesTo92: reached ? Number(reached.cpuMinutes.toFixed(2)) : null,
+    cpuMinutes: Number((trained.cpuMs / 60000).toFixed(2)),
     curve,
     stoppedByBudget,
   };
   console.log(
     `seed ${seed}: test accuracy ${evaluation.accuracy.toFixed(4)} on ${evaluation.count} images after ${figures.epochs} epochs, ` +
-      `${(trained.wallMs / 60000).toFixed(1)} min wall, peak RSS ${mib(trained.peakRss)}; ` +
-      (reached ? `≥ ${TARGET_ACCURACY} after ${reached.minutes.toFixed(1)} min` : `never ≥ ${TARGET_ACCURACY}`),
+      `${(trained.wallMs / 60000).toFixed(1)} min wall (${figures.cpuMinutes.toFixed(1)} CPU min), peak RSS ${mib(trained.peakRss)}; ` +
+      (reached
+        ? `≥ ${TARGET_ACCURACY} after ${reached.minutes.toFixed(1)} min (${reached.cpuMinutes.toFixed(1)} CPU min)`
+        : `never ≥ ${TARGET_ACCURACY}`),
   );
   return figures;
 }

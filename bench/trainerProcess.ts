@@ -22,7 +22,7 @@ export interface CliResult {
 
 export interface CliOptions {
   /** Called with every complete stdout line as it arrives (JSON events of `train --json`), with wall and CPU time so far. */
-  onLine?: (line: string, elapsedMs: number, cpuMs: number) => void;
+  onLine?: (line: string, elapsedMs: number, cpuMs: number, stop: () => void) => void;
   sampleMs?: number;
   /** Sends SIGINT (a clean stop: the epoch ends, records stay intact) after this long. */
   stopAfterMs?: number;
@@ -64,13 +64,14 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     cpuMs = Math.max(cpuMs, readCpuMs(child.pid));
   };
   const timer = setInterval(sample, options.sampleMs ?? 200);
-  const stopTimer =
-    options.stopAfterMs === undefined
-      ? null
-      : setTimeout(() => {
-          options.onStop?.();
-          child.kill('SIGINT');
-        }, options.stopAfterMs);
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    options.onStop?.();
+    child.kill('SIGINT');
+  };
+  const stopTimer = options.stopAfterMs === undefined ? null : setTimeout(stop, options.stopAfterMs);
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -84,7 +85,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       sample(); // an event marks progress: a good moment to read the high-water mark
-      options.onLine?.(line, Date.now() - started, cpuMs);
+      options.onLine?.(line, Date.now() - started, cpuMs, stop);
     }
   });
   child.stderr.on('data', (text: string) => {
