@@ -8,7 +8,8 @@ import type { AugmentConfig } from '../protocol/config';
 import type { SkippedFile, SplitEntry } from '../protocol/runRecord';
 import { createRng, deriveSeed } from '../core/random';
 import { augmentInto, IDENTITY_AUGMENT, sampleAugmentParams } from './augment';
-import { decodeImage } from './imageDecode';
+import { decodeImage, ImageDecodeError } from './imageDecode';
+import { describeImageProblem } from '../core/dataset';
 
 export interface SampleShape {
   imageSize: number;
@@ -128,7 +129,9 @@ export async function decodeEntries(entries: readonly SplitEntry[], options: Dec
             timeoutMs: options.timeoutMs,
           });
         } catch (err) {
-          failed.push({ path: entry.path, reason: (err as Error).message });
+          // The entry already names the file; keep the reason in the scan's words.
+          const reason = err instanceof ImageDecodeError ? describeImageProblem(err.problem) : (err as Error).message;
+          failed.push({ path: entry.path, reason });
           return null;
         } finally {
           done++;

@@ -138,7 +138,11 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   }
   const { backend, notes } = await selectEngine(config);
   emit({ type: 'phaseChanged', phase: 'scanning', message: `Scanning ${root}` });
-  const scan = await scanDataset(root, { onProgress: (done, total) => emit({ type: 'progress', phase: 'scanning', done, total }) });
+  // Header checks suffice here: the pipeline decodes every image anyway and reports any that fail.
+  const scan = await scanDataset(root, {
+    verify: 'header',
+    onProgress: (done, total) => emit({ type: 'progress', phase: 'scanning', done, total }),
+  });
   const classNames = [...new Set(scan.entries.map((e) => e.label))].sort(compareCodeUnits);
   if (classNames.length < 2) {
     throw new UsageError(
@@ -293,8 +297,15 @@ async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promis
   });
   if (decoded.failed.length > 0) {
     for (const f of decoded.failed) request.emit({ type: 'log', level: 'warn', message: `skipped ${f.path}: ${f.reason}` });
-    const skipped: SkippedFile[] = [...writer.current.dataset.skipped, ...decoded.failed.filter((f) => !writer.current.dataset.skipped.some((s) => s.path === f.path))];
-    await writer.update({ dataset: { ...writer.current.dataset, skipped } });
+    const known = new Set(writer.current.dataset.skipped.map((s) => s.path));
+    const skipped: SkippedFile[] = [...writer.current.dataset.skipped, ...decoded.failed.filter((f) => !known.has(f.path))];
+    // split.json lists what is trained on: an image that cannot be decoded leaves it, and the counts follow.
+    const failed = new Set(decoded.failed.map((f) => f.path));
+    const usable = (entries: SplitEntry[]) => entries.filter((e) => !failed.has(e.path));
+    const kept: SplitRecord = { ...split, train: usable(split.train), validation: usable(split.validation), test: usable(split.test) };
+    await writer.writeJson(RUN_FILES.split, kept);
+    const counts = classCounts(kept, prepared.classNames);
+    await writer.update({ dataset: { ...writer.current.dataset, skipped, counts: counts.counts, classCounts: counts.classCounts } });
   }
   const classIndex = new Map(prepared.classNames.map((name, i) => [name, i]));
   const parts: DecodedSplit = { decoded, train: [], validation: [], test: [], labels: new Int32Array(decoded.entries.length) };
@@ -306,7 +317,7 @@ async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promis
   return parts;
 }
 
-function createOptimizer(config: TrainingConfig): tf.Optimizer {
+export function createOptimizer(config: TrainingConfig): tf.Optimizer {
   switch (config.optimizer) {
     case 'adam':
       return tf.train.adam(config.learningRate);
