@@ -175,7 +175,7 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   const pane = await expandPane(page, 'Runs');
   await treeRows(pane).filter({ hasText: runId }).first().click();
   const view = activeWebview(page);
-  await view.locator('h2', { hasText: runId }).waitFor({ state: 'visible', timeout: LONG });
+  await view.locator('.summary', { hasText: runId }).first().waitFor({ state: 'visible', timeout: LONG });
   const lines = view.locator('figure.chart-figure svg polyline');
   await lines.first().waitFor({ state: 'attached', timeout: 30_000 });
   say(`  charts: ${await view.locator('figure.chart-figure').count()} figures, ${await lines.count()} series`);
@@ -284,7 +284,7 @@ async function compare(ctx: E2eContext): Promise<void> {
   const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, null));
   await treeRows(await expandPane(page, 'Runs')).filter({ hasText: second }).first().click();
   const view = activeWebview(page);
-  await view.locator('h2', { hasText: second }).waitFor({ state: 'visible', timeout: LONG });
+  await view.locator('.summary', { hasText: second }).first().waitFor({ state: 'visible', timeout: LONG });
   await view.locator('[role="tab"][data-key="tab-compare"]').click();
   const table = view.locator('table.compare-table');
   await table.waitFor({ state: 'visible', timeout: 30_000 });
