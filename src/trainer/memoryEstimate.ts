@@ -23,10 +23,17 @@ export function memoryBudgetBytes(backend: BackendName, totalMemory: number = os
 export function estimateTrainingBytes(model: tf.LayersModel, batchSize: number): number {
   let activations = 0;
   for (const layer of model.layers) {
-    for (const shape of outputShapes(layer)) activations += shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+    for (const shape of outputShapes(layer))
+      activations += shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
   }
-  const inputs = model.inputs.reduce((n, input) => n + input.shape.slice(1).reduce<number>((m, d) => m * (d ?? 1), 1), 0);
-  return ((activations + inputs) * batchSize * ACTIVATION_COPIES + model.countParams() * PARAMETER_COPIES) * BYTES_PER_FLOAT;
+  const inputs = model.inputs.reduce(
+    (n, input) => n + input.shape.slice(1).reduce<number>((m, d) => m * (d ?? 1), 1),
+    0,
+  );
+  return (
+    ((activations + inputs) * batchSize * ACTIVATION_COPIES + model.countParams() * PARAMETER_COPIES) *
+    BYTES_PER_FLOAT
+  );
 }
 
 function outputShapes(layer: tf.layers.Layer): (number | null)[][] {
@@ -56,7 +63,8 @@ export async function assertTrainingFits(
   build: () => tf.LayersModel | Promise<tf.LayersModel>,
   budget: number = memoryBudgetBytes(backend),
 ): Promise<void> {
-  const inputBytes = config.batchSize * config.imageSize ** 2 * config.channels * BYTES_PER_FLOAT * ACTIVATION_COPIES;
+  const inputBytes =
+    config.batchSize * config.imageSize ** 2 * config.channels * BYTES_PER_FLOAT * ACTIVATION_COPIES;
   if (inputBytes > budget) throw tooLarge(config, inputBytes, budget, backend);
   let model: tf.LayersModel;
   try {

@@ -15,16 +15,39 @@ import type { Clock } from '../../../src/host/util/clock';
 import { makeTempDir, removeDir, seededRandom } from '../../fixtures/imageFactory';
 
 const HOSTILE_PATHS = [
-  'cat/a.png', 'cat/b.png', 'dog/c.png', 'cat/link.png', 'cat/dirlink/inner.png', 'cat/loop.png', '../outside/secret.png',
-  'cat/../../outside/secret.png', '/etc/passwd', 'C:\\Windows\\win.ini', '\\\\server\\share\\x.png', 'cat\\..\\..\\outside\\secret.png',
-  'cat/a.png\u0000.txt', '\u0000', '', '.', './cat/a.png', 'cat//a.png', 'cat/%2e%2e/%2e%2e/outside/secret.png', 'cat/\u2025/a.png',
-  'x'.repeat(5000), 'cat', 'dog', 'other/z.png',
+  'cat/a.png',
+  'cat/b.png',
+  'dog/c.png',
+  'cat/link.png',
+  'cat/dirlink/inner.png',
+  'cat/loop.png',
+  '../outside/secret.png',
+  'cat/../../outside/secret.png',
+  '/etc/passwd',
+  'C:\\Windows\\win.ini',
+  '\\\\server\\share\\x.png',
+  'cat\\..\\..\\outside\\secret.png',
+  'cat/a.png\u0000.txt',
+  '\u0000',
+  '',
+  '.',
+  './cat/a.png',
+  'cat//a.png',
+  'cat/%2e%2e/%2e%2e/outside/secret.png',
+  'cat/\u2025/a.png',
+  'x'.repeat(5000),
+  'cat',
+  'dog',
+  'other/z.png',
 ];
 
 function evaluationListing(paths: string[]): Evaluation {
   return {
     labels: ['cat', 'dog'],
-    confusion: [[1, paths.length], [0, 1]],
+    confusion: [
+      [1, paths.length],
+      [0, 1],
+    ],
     accuracy: 0.5,
     macro: { precision: 0.5, recall: 0.5, f1: 0.5 },
     weighted: { precision: 0.5, recall: 0.5, f1: 0.5 },
@@ -39,16 +62,46 @@ function evaluationListing(paths: string[]): Evaluation {
 
 function runOf(id: string, runsRoot: string, datasetRoot: string): RunDetails {
   const summary = {
-    id, runDir: path.join(runsRoot, id), status: 'completed', createdAt: id, updatedAt: id, model: 'simple-cnn', epochsCompleted: 1, totalEpochs: 1,
-    bestEpoch: 1, bestValAccuracy: 0.5, lastValAccuracy: 0.5, lastValLoss: 1, testAccuracy: null, datasetRoot, classNames: ['cat', 'dog'],
-    backend: 'cpu', group: null, config: {} as RunSummary['config'], error: null,
+    id,
+    runDir: path.join(runsRoot, id),
+    status: 'completed',
+    createdAt: id,
+    updatedAt: id,
+    model: 'simple-cnn',
+    epochsCompleted: 1,
+    totalEpochs: 1,
+    bestEpoch: 1,
+    bestValAccuracy: 0.5,
+    lastValAccuracy: 0.5,
+    lastValLoss: 1,
+    testAccuracy: null,
+    datasetRoot,
+    classNames: ['cat', 'dog'],
+    backend: 'cpu',
+    group: null,
+    config: {} as RunSummary['config'],
+    error: null,
   } as RunSummary;
   return {
     summary,
     record: {
-      formatVersion: 1, id, status: 'completed', createdAt: id, updatedAt: id, config: summary.config,
-      dataset: { root: datasetRoot, layout: 'class-folders', classNames: ['cat', 'dog'], counts: { train: 1, validation: 1, test: 0 }, classCounts: {}, skipped: [] },
-      backend: 'cpu', backendNotes: [], epochsCompleted: 1,
+      formatVersion: 1,
+      id,
+      status: 'completed',
+      createdAt: id,
+      updatedAt: id,
+      config: summary.config,
+      dataset: {
+        root: datasetRoot,
+        layout: 'class-folders',
+        classNames: ['cat', 'dog'],
+        counts: { train: 1, validation: 1, test: 0 },
+        classCounts: {},
+        skipped: [],
+      },
+      backend: 'cpu',
+      backendNotes: [],
+      epochsCompleted: 1,
     },
     epochs: [],
     batches: [],
@@ -76,10 +129,23 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
     const rootB = path.join(work, 'dataB');
     const outside = path.join(work, 'outside');
     const runsRoot = path.join(work, 'runs');
-    for (const dir of [path.join(rootA, 'cat'), path.join(rootA, 'dog'), path.join(rootB, 'cat'), path.join(rootB, 'dog'), path.join(outside, 'folder')]) {
+    for (const dir of [
+      path.join(rootA, 'cat'),
+      path.join(rootA, 'dog'),
+      path.join(rootB, 'cat'),
+      path.join(rootB, 'dog'),
+      path.join(outside, 'folder'),
+    ]) {
       await fsp.mkdir(dir, { recursive: true });
     }
-    for (const [file, text] of [[path.join(rootA, 'cat/a.png'), 'A'], [path.join(rootA, 'cat/b.png'), 'B'], [path.join(rootA, 'dog/c.png'), 'C'], [path.join(rootB, 'cat/a.png'), 'BA'], [path.join(outside, 'secret.png'), 'S'], [path.join(outside, 'folder/inner.png'), 'I']]) {
+    for (const [file, text] of [
+      [path.join(rootA, 'cat/a.png'), 'A'],
+      [path.join(rootA, 'cat/b.png'), 'B'],
+      [path.join(rootA, 'dog/c.png'), 'C'],
+      [path.join(rootB, 'cat/a.png'), 'BA'],
+      [path.join(outside, 'secret.png'), 'S'],
+      [path.join(outside, 'folder/inner.png'), 'I'],
+    ]) {
       await fsp.writeFile(file, text);
     }
     await fsp.symlink(path.join(outside, 'secret.png'), path.join(rootA, 'cat/link.png'));
@@ -114,7 +180,13 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
         // Moves stay within one data set, never through a link out of it, never over a file.
         const realFrom = await fsp.realpath(from);
         if (!roots.some((r) => inside(r, realFrom))) violations.push(`rename of a file outside: ${realFrom}`);
-        if (await fsp.lstat(to).then(() => true, () => false)) violations.push(`rename over ${to}`);
+        if (
+          await fsp.lstat(to).then(
+            () => true,
+            () => false,
+          )
+        )
+          violations.push(`rename over ${to}`);
         calls.renames++;
         return fsp.rename(from, to);
       },
@@ -122,10 +194,17 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
     const runs = [runOf('run-a', runsRoot, rootA), runOf('run-b', runsRoot, rootB)];
     const posted: HostToWebview[] = [];
     const opened: string[] = [];
-    const clock: Clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined } as unknown as Clock;
+    const clock: Clock = {
+      now: () => 0,
+      setTimeout: () => 0,
+      clearTimeout: () => undefined,
+    } as unknown as Clock;
     const controller = new DashboardController(
       audited,
-      { listRuns: async () => runs.map((r) => r.summary), readRunDetails: async (dir) => runs.find((r) => r.summary.runDir === dir) ?? null },
+      {
+        listRuns: async () => runs.map((r) => r.summary),
+        readRunDetails: async (dir) => runs.find((r) => r.summary.runDir === dir) ?? null,
+      },
       {
         post: (m) => posted.push(m),
         confirm: async () => true,
@@ -144,8 +223,33 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
 
     const random = seededRandom(4242);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-    const junk: unknown[] = [null, undefined, 0, -1, NaN, '', [], {}, true, 'run-a', '../run-a', 'x\u0000', 'x'.repeat(100_001)];
-    const types = ['ready', 'selectRun', 'showPage', 'requestCompare', 'openImage', 'moveImage', 'exportCsv', 'bogus', 'constructor', '__proto__'];
+    const junk: unknown[] = [
+      null,
+      undefined,
+      0,
+      -1,
+      NaN,
+      '',
+      [],
+      {},
+      true,
+      'run-a',
+      '../run-a',
+      'x\u0000',
+      'x'.repeat(100_001),
+    ];
+    const types = [
+      'ready',
+      'selectRun',
+      'showPage',
+      'requestCompare',
+      'openImage',
+      'moveImage',
+      'exportCsv',
+      'bogus',
+      'constructor',
+      '__proto__',
+    ];
     const classes = ['cat', 'dog', '..', '../outside', '', 'dog/..', 'cat/dirlink', '\u0000', '/tmp', 'c:'];
     await controller.handle({ type: 'ready' });
     for (let i = 0; i < 10_000; i++) {
@@ -155,15 +259,25 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
         path: random() < 0.85 ? pick(HOSTILE_PATHS) : pick(junk),
         toClass: random() < 0.85 ? pick(classes) : pick(junk),
         page: random() < 0.6 ? pick(['run', 'compare', 'bogus']) : pick(junk),
-        runIds: random() < 0.6 ? pick([['run-a'], ['run-a', 'run-b'], ['nope'], [], ['run-a', 'run-a']]) : pick(junk),
+        runIds:
+          random() < 0.6
+            ? pick([['run-a'], ['run-a', 'run-b'], ['nope'], [], ['run-a', 'run-a']])
+            : pick(junk),
         csv: random() < 0.5 ? 'a,b\n1,2' : pick(junk),
         suggestedName: random() < 0.5 ? pick(['runs.csv', '../../x.csv', '/etc/x.csv']) : pick(junk),
       };
       for (const key of Object.keys(message)) if (key !== 'type' && random() < 0.2) delete message[key];
       await assert.doesNotReject(controller.handle(random() < 0.03 ? pick(junk) : message), `message ${i}`);
       const state = controller.state;
-      assert.ok(state.selectedRunId === null || runs.some((r) => r.summary.id === state.selectedRunId), `selected run exists (${state.selectedRunId})`);
-      for (const id of state.compareRunIds) assert.ok(runs.some((r) => r.summary.id === id), `compared run ${id} exists`);
+      assert.ok(
+        state.selectedRunId === null || runs.some((r) => r.summary.id === state.selectedRunId),
+        `selected run exists (${state.selectedRunId})`,
+      );
+      for (const id of state.compareRunIds)
+        assert.ok(
+          runs.some((r) => r.summary.id === id),
+          `compared run ${id} exists`,
+        );
       assert.equal(new Set(state.compareRunIds).size, state.compareRunIds.length, 'no run compared twice');
     }
     assert.deepEqual(violations.slice(0, 10), [], `${violations.length} calls outside the data set roots`);
@@ -171,9 +285,15 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
     assert.deepEqual(await listTree(outside), outsideBefore, 'nothing outside changed');
     assert.equal(await fsp.readFile(path.join(outside, 'secret.png'), 'utf8'), 'S');
     const treeAfter = [...(await listTree(rootA)), ...(await listTree(rootB))];
-    assert.deepEqual(treeAfter.map((p) => path.basename(p)).sort(), treeBefore.map((p) => path.basename(p)).sort(), 'no image lost or duplicated');
+    assert.deepEqual(
+      treeAfter.map((p) => path.basename(p)).sort(),
+      treeBefore.map((p) => path.basename(p)).sort(),
+      'no image lost or duplicated',
+    );
     assert.ok(calls.count > 100, `the fuzz reached the file system (${calls.count} calls)`);
-    console.log(`dashboard audit: 10,000 messages, ${calls.count} fs calls, ${calls.renames} moves, ${opened.length} opens, all inside the data set roots`);
+    console.log(
+      `dashboard audit: 10,000 messages, ${calls.count} fs calls, ${calls.renames} moves, ${opened.length} opens, all inside the data set roots`,
+    );
   } finally {
     await removeDir(work);
   }

@@ -28,18 +28,44 @@ import {
   writeFixture,
 } from '../../fixtures/imageFactory';
 
-const CONFIG = resolveConfig({ model: 'simple-cnn', imageSize: 10, channels: 3, epochs: 1, batchSize: 64, seed: 1, augment: 'default' });
+const CONFIG = resolveConfig({
+  model: 'simple-cnn',
+  imageSize: 10,
+  channels: 3,
+  epochs: 1,
+  batchSize: 64,
+  seed: 1,
+  augment: 'default',
+});
 
-async function train(data: string, runsRoot: string): Promise<{ record: RunRecord; split: SplitRecord; events: TrainerToHost[] }> {
+async function train(
+  data: string,
+  runsRoot: string,
+): Promise<{ record: RunRecord; split: SplitRecord; events: TrainerToHost[] }> {
   const events: TrainerToHost[] = [];
-  const outcome = await trainRun({ dataDir: data, runsRoot, config: CONFIG, emit: (e) => events.push(e), stop: { requested: false } });
+  const outcome = await trainRun({
+    dataDir: data,
+    runsRoot,
+    config: CONFIG,
+    emit: (e) => events.push(e),
+    stop: { requested: false },
+  });
   assert.equal(outcome.status, 'completed', outcome.message);
   const record = JSON.parse(await fsp.readFile(path.join(outcome.runDir!, 'run.json'), 'utf8')) as RunRecord;
-  const split = JSON.parse(await fsp.readFile(path.join(outcome.runDir!, 'split.json'), 'utf8')) as SplitRecord;
+  const split = JSON.parse(
+    await fsp.readFile(path.join(outcome.runDir!, 'split.json'), 'utf8'),
+  ) as SplitRecord;
   return { record, split, events };
 }
 
-const EXT: Record<string, string> = { png: '.png', jpeg: '.jpg', webp: '.webp', gif: '.gif', tiff: '.tif', bmp: '.bmp' };
+const EXT: Record<string, string> = {
+  png: '.png',
+  jpeg: '.jpg',
+  webp: '.webp',
+  gif: '.gif',
+  tiff: '.tif',
+  bmp: '.bmp',
+};
 
 test('training completes on a data set salted with hostile files; each is used or skipped with a reason', async () => {
   await selectBackend('wasm');
@@ -89,13 +115,17 @@ test('training completes on a data set salted with hostile files; each is used o
     const { record, split, events } = await train(data, path.join(root, 'runs'));
     const used = new Set([...split.train, ...split.validation, ...split.test].map((e) => e.path));
     const skipped = new Map(record.dataset.skipped.map((s) => [s.path, s.reason]));
-    for (const rel of mustUse) assert.ok(used.has(rel), `${JSON.stringify(rel)} trained on (skipped: ${skipped.get(rel)})`);
+    for (const rel of mustUse)
+      assert.ok(used.has(rel), `${JSON.stringify(rel)} trained on (skipped: ${skipped.get(rel)})`);
     for (const rel of mustSkip) assert.ok(skipped.has(rel), `${JSON.stringify(rel)} skipped`);
     for (const [rel, reason] of skipped) {
       assert.ok(reason.length > 0, `${rel} has a reason`);
       assert.ok(!used.has(rel), `${rel} is not both used and skipped`);
     }
-    assert.ok(![...used].some((p) => p.includes('secret') || p.startsWith('..') || path.isAbsolute(p)), 'nothing outside the data set');
+    assert.ok(
+      ![...used].some((p) => p.includes('secret') || p.startsWith('..') || path.isAbsolute(p)),
+      'nothing outside the data set',
+    );
     assert.equal(skipped.get('a/outside.png'), 'link points outside the data set (not followed)');
     assert.equal(events.at(-1)?.type, 'runCompleted');
     console.log(`hostile training set: ${used.size} used, ${skipped.size} skipped`);
@@ -105,35 +135,43 @@ test('training completes on a data set salted with hostile files; each is used o
   }
 });
 
-test('10,000 files with 1 % corrupt: training completes and run.json reports all 100', { timeout: 600_000 }, async () => {
-  await selectBackend('wasm');
-  const root = await makeTempDir('it-corrupt-');
-  try {
-    const data = path.join(root, 'data');
-    const corrupt = new Set<string>();
-    const n = 10_000;
-    for (let start = 0; start < n; start += 250) {
-      await Promise.all(
-        Array.from({ length: 250 }, async (_, k) => {
-          const i = start + k;
-          const rel = `c${i % 4}/img${i}.png`;
-          let png = fastPng(10, 10, 20_000 + i);
-          if (i % 100 === 53) {
-            png = i % 200 === 53 ? truncate(png, 0.7) : garblePngData(png);
-            corrupt.add(rel);
-          }
-          await writeFixture(data, rel, png);
-        }),
+test(
+  '10,000 files with 1 % corrupt: training completes and run.json reports all 100',
+  { timeout: 600_000 },
+  async () => {
+    await selectBackend('wasm');
+    const root = await makeTempDir('it-corrupt-');
+    try {
+      const data = path.join(root, 'data');
+      const corrupt = new Set<string>();
+      const n = 10_000;
+      for (let start = 0; start < n; start += 250) {
+        await Promise.all(
+          Array.from({ length: 250 }, async (_, k) => {
+            const i = start + k;
+            const rel = `c${i % 4}/img${i}.png`;
+            let png = fastPng(10, 10, 20_000 + i);
+            if (i % 100 === 53) {
+              png = i % 200 === 53 ? truncate(png, 0.7) : garblePngData(png);
+              corrupt.add(rel);
+            }
+            await writeFixture(data, rel, png);
+          }),
+        );
+      }
+      const { record, split } = await train(data, path.join(root, 'runs'));
+      assert.equal(corrupt.size, 100);
+      assert.deepEqual(
+        record.dataset.skipped.map((s) => s.path).sort(),
+        [...corrupt].sort(),
+        'every corrupt file reported, nothing else',
       );
+      for (const s of record.dataset.skipped) assert.match(s.reason, /corrupt or truncated/);
+      assert.equal(split.train.length + split.validation.length + split.test.length, n - 100);
+      assert.equal(record.status, 'completed');
+      assert.equal(record.epochsCompleted, 1);
+    } finally {
+      await removeDir(root);
     }
-    const { record, split } = await train(data, path.join(root, 'runs'));
-    assert.equal(corrupt.size, 100);
-    assert.deepEqual(record.dataset.skipped.map((s) => s.path).sort(), [...corrupt].sort(), 'every corrupt file reported, nothing else');
-    for (const s of record.dataset.skipped) assert.match(s.reason, /corrupt or truncated/);
-    assert.equal(split.train.length + split.validation.length + split.test.length, n - 100);
-    assert.equal(record.status, 'completed');
-    assert.equal(record.epochsCompleted, 1);
-  } finally {
-    await removeDir(root);
-  }
-});
+  },
+);

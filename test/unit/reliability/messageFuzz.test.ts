@@ -7,23 +7,54 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isHostToTrainer, isTrainerToHost, TRAINER_PHASES, type TrainerToHost, type TrainerToHostType } from '../../../src/protocol/trainerMessages';
+import {
+  isHostToTrainer,
+  isTrainerToHost,
+  TRAINER_PHASES,
+  type TrainerToHost,
+  type TrainerToHostType,
+} from '../../../src/protocol/trainerMessages';
 import { resolveConfig } from '../../../src/core/config';
 import { makeTempDir, removeDir, seededRandom } from '../../fixtures/imageFactory';
 import { buildCli, cliEnv, runCli } from '../../fixtures/trainerHarness';
 
 type Check = (v: unknown) => boolean;
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const str: Check = (v) => typeof v === 'string';
 const nnInt: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const finite: Check = (v) => typeof v === 'number' && Number.isFinite(v);
-const orNull = (c: Check): Check => (v) => v === null || c(v);
-const optional = (c: Check): Check => (v) => v === undefined || c(v);
-const oneOf = (values: readonly string[]): Check => (v) => typeof v === 'string' && values.includes(v);
-const shape = (spec: Record<string, Check>): Check => (v) => isObj(v) && Object.entries(spec).every(([k, c]) => c(v[k]));
-const arrayOf = (c: Check): Check => (v) => Array.isArray(v) && v.every(c);
+const orNull =
+  (c: Check): Check =>
+  (v) =>
+    v === null || c(v);
+const optional =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined || c(v);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v);
+const shape =
+  (spec: Record<string, Check>): Check =>
+  (v) =>
+    isObj(v) && Object.entries(spec).every(([k, c]) => c(v[k]));
+const arrayOf =
+  (c: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(c);
 
-const epochMetrics = shape({ epoch: nnInt, loss: finite, accuracy: finite, valLoss: orNull(finite), valAccuracy: orNull(finite), learningRate: finite, durationMs: finite, samplesPerSecond: finite });
+const epochMetrics = shape({
+  epoch: nnInt,
+  loss: finite,
+  accuracy: finite,
+  valLoss: orNull(finite),
+  valAccuracy: orNull(finite),
+  learningRate: finite,
+  durationMs: finite,
+  samplesPerSecond: finite,
+});
 /** What each TrainerToHost type declares (the `config` inside runStarted is only required to be an object; `backend` any name). */
 const ORACLE: Record<TrainerToHostType, Record<string, Check>> = {
   runStarted: {
@@ -32,18 +63,41 @@ const ORACLE: Record<TrainerToHostType, Record<string, Check>> = {
     backend: str,
     backendNotes: arrayOf(str),
     config: isObj,
-    dataset: shape({ root: str, classNames: arrayOf(str), counts: shape({ train: nnInt, validation: nnInt, test: nnInt }), skipped: nnInt }),
+    dataset: shape({
+      root: str,
+      classNames: arrayOf(str),
+      counts: shape({ train: nnInt, validation: nnInt, test: nnInt }),
+      skipped: nnInt,
+    }),
     startEpoch: nnInt,
     totalEpochs: nnInt,
   },
   phaseChanged: { phase: oneOf(TRAINER_PHASES), message: str },
   progress: { phase: oneOf(TRAINER_PHASES), done: nnInt, total: nnInt },
   epochStarted: { epoch: nnInt, totalEpochs: nnInt, totalBatches: nnInt },
-  batchEnded: { epoch: nnInt, batch: nnInt, totalBatches: nnInt, loss: finite, accuracy: finite, etaMs: finite },
-  epochEnded: { metrics: epochMetrics, etaMs: finite, bestEpoch: nnInt, improved: (v) => typeof v === 'boolean' },
+  batchEnded: {
+    epoch: nnInt,
+    batch: nnInt,
+    totalBatches: nnInt,
+    loss: finite,
+    accuracy: finite,
+    etaMs: finite,
+  },
+  epochEnded: {
+    metrics: epochMetrics,
+    etaMs: finite,
+    bestEpoch: nnInt,
+    improved: (v) => typeof v === 'boolean',
+  },
   checkpointSaved: { kind: oneOf(['best', 'last']), epoch: nnInt, path: str },
   evaluationWritten: { accuracy: finite, path: str },
-  runCompleted: { runId: str, runDir: str, epochsCompleted: nnInt, bestEpoch: orNull(nnInt), bestValAccuracy: orNull(finite) },
+  runCompleted: {
+    runId: str,
+    runDir: str,
+    epochsCompleted: nnInt,
+    bestEpoch: orNull(nnInt),
+    bestValAccuracy: orNull(finite),
+  },
   runStopped: { runId: str, runDir: str, epochsCompleted: nnInt },
   runFailed: { runId: orNull(str), runDir: orNull(str), message: str, path: optional(str) },
   log: { level: oneOf(['info', 'warn', 'error']), message: str },
@@ -59,9 +113,28 @@ function oracleHostToTrainer(value: unknown): boolean {
 }
 
 const runDir = '/runs/r1';
-const metrics = { epoch: 2, loss: 0.5, accuracy: 0.8, valLoss: null, valAccuracy: 0.7, learningRate: 0.001, durationMs: 10, samplesPerSecond: 100 };
+const metrics = {
+  epoch: 2,
+  loss: 0.5,
+  accuracy: 0.8,
+  valLoss: null,
+  valAccuracy: 0.7,
+  learningRate: 0.001,
+  durationMs: 10,
+  samplesPerSecond: 100,
+};
 const VALID: Record<TrainerToHostType, TrainerToHost> = {
-  runStarted: { type: 'runStarted', runId: 'r1', runDir, backend: 'wasm', backendNotes: [], config: resolveConfig(undefined, {}), dataset: { root: '/d', classNames: ['a', 'b'], counts: { train: 8, validation: 2, test: 0 }, skipped: 0 }, startEpoch: 1, totalEpochs: 3 },
+  runStarted: {
+    type: 'runStarted',
+    runId: 'r1',
+    runDir,
+    backend: 'wasm',
+    backendNotes: [],
+    config: resolveConfig(undefined, {}),
+    dataset: { root: '/d', classNames: ['a', 'b'], counts: { train: 8, validation: 2, test: 0 }, skipped: 0 },
+    startEpoch: 1,
+    totalEpochs: 3,
+  },
   phaseChanged: { type: 'phaseChanged', phase: 'training', message: 'go' },
   progress: { type: 'progress', phase: 'decoding', done: 1, total: 2 },
   epochStarted: { type: 'epochStarted', epoch: 1, totalEpochs: 3, totalBatches: 4 },
@@ -69,15 +142,51 @@ const VALID: Record<TrainerToHostType, TrainerToHost> = {
   epochEnded: { type: 'epochEnded', metrics, etaMs: 5, bestEpoch: 2, improved: true },
   checkpointSaved: { type: 'checkpointSaved', kind: 'last', epoch: 2, path: `${runDir}/checkpoints/last` },
   evaluationWritten: { type: 'evaluationWritten', accuracy: 0.9, path: `${runDir}/evaluation.json` },
-  runCompleted: { type: 'runCompleted', runId: 'r1', runDir, epochsCompleted: 3, bestEpoch: null, bestValAccuracy: null },
+  runCompleted: {
+    type: 'runCompleted',
+    runId: 'r1',
+    runDir,
+    epochsCompleted: 3,
+    bestEpoch: null,
+    bestValAccuracy: null,
+  },
   runStopped: { type: 'runStopped', runId: 'r1', runDir, epochsCompleted: 1 },
-  runFailed: { type: 'runFailed', runId: null, runDir: null, message: 'cannot write /runs/r1/run.json: the disk is full', path: '/runs/r1/run.json' },
+  runFailed: {
+    type: 'runFailed',
+    runId: null,
+    runDir: null,
+    message: 'cannot write /runs/r1/run.json: the disk is full',
+    path: '/runs/r1/run.json',
+  },
   log: { type: 'log', level: 'warn', message: 'hm' },
 };
 
 const JUNK: unknown[] = [
-  null, undefined, NaN, Infinity, -Infinity, -1, 0, 0.5, 1e308, -0, '', 'x', 'stop', 'a\u0000b', '../../etc/passwd', '/etc/passwd',
-  'x'.repeat(5000), [], [1], {}, { type: 'stop' }, true, false, JSON.parse('{"__proto__":{"polluted":true}}'), Object.create(null),
+  null,
+  undefined,
+  NaN,
+  Infinity,
+  -Infinity,
+  -1,
+  0,
+  0.5,
+  1e308,
+  -0,
+  '',
+  'x',
+  'stop',
+  'a\u0000b',
+  '../../etc/passwd',
+  '/etc/passwd',
+  'x'.repeat(5000),
+  [],
+  [1],
+  {},
+  { type: 'stop' },
+  true,
+  false,
+  JSON.parse('{"__proto__":{"polluted":true}}'),
+  Object.create(null),
 ];
 
 function makeMutator(random: () => number) {
@@ -127,22 +236,36 @@ test('fuzz: 12,000 TrainerToHost and 10,000 HostToTrainer candidates; the guards
   for (let i = 0; i < 12_000; i++) {
     // Mostly mutations of valid messages; some JSON round trips (what IPC delivers); some pure junk.
     let candidate: unknown = i % 12 === 0 ? pick(bases) : i % 25 === 1 ? pick(JUNK) : mutate(pick(bases), 0);
-    if (i % 7 === 0) candidate = candidate === undefined ? undefined : JSON.parse(JSON.stringify(candidate) ?? 'null');
+    if (i % 7 === 0)
+      candidate = candidate === undefined ? undefined : JSON.parse(JSON.stringify(candidate) ?? 'null');
     let verdict: boolean;
     assert.doesNotThrow(() => (verdict = isTrainerToHost(candidate)), `message ${i}`);
-    assert.equal(verdict!, oracleTrainerToHost(candidate), `message ${i}: ${JSON.stringify(candidate)?.slice(0, 300)}`);
+    assert.equal(
+      verdict!,
+      oracleTrainerToHost(candidate),
+      `message ${i}: ${JSON.stringify(candidate)?.slice(0, 300)}`,
+    );
     if (verdict!) {
       tally.accepted++;
       acceptedTypes.add((candidate as { type: string }).type);
     } else tally.rejected++;
   }
-  assert.deepEqual([...acceptedTypes].sort(), Object.keys(VALID).sort(), 'every type was accepted at least once');
+  assert.deepEqual(
+    [...acceptedTypes].sort(),
+    Object.keys(VALID).sort(),
+    'every type was accepted at least once',
+  );
   assert.ok(tally.rejected > 1000 && tally.accepted > 1000, JSON.stringify(tally));
 
-  const stops: unknown[] = [{ type: 'stop' }, { type: 'stop', immediately: true }, { type: 'stop', immediately: false }];
+  const stops: unknown[] = [
+    { type: 'stop' },
+    { type: 'stop', immediately: true },
+    { type: 'stop', immediately: false },
+  ];
   let stopAccepted = 0;
   for (let i = 0; i < 10_000; i++) {
-    const candidate = i % 10 === 0 ? pick(stops) : i % 3 === 0 ? mutate(pick(bases), 0) : mutate(pick(stops), 0);
+    const candidate =
+      i % 10 === 0 ? pick(stops) : i % 3 === 0 ? mutate(pick(bases), 0) : mutate(pick(stops), 0);
     let verdict: boolean;
     assert.doesNotThrow(() => (verdict = isHostToTrainer(candidate)));
     assert.equal(verdict!, oracleHostToTrainer(candidate), `stop ${i}: ${JSON.stringify(candidate)}`);
@@ -152,48 +275,76 @@ test('fuzz: 12,000 TrainerToHost and 10,000 HostToTrainer candidates; the guards
   assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
 });
 
-test('a real trainer ignores thousands of malformed IPC messages and trains to the end', { timeout: 300_000 }, async () => {
-  const built = await buildCli();
-  const work = await makeTempDir('it-ipcfuzz-');
-  try {
-    const data = path.join(work, 'data');
-    assert.equal((await runCli(built.cli, ['sample', data, '--per-class', '10', '--size', '16'])).code, 0);
-    const child = fork(built.cli, ['train', data, '--out', path.join(work, 'runs'), '--image-size', '12', '--channels', '1', '--model', 'simple-cnn', '--epochs', '2', '--json'], {
-      env: cliEnv(),
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    // A send racing the trainer's exit fails with the channel closed; that is not the trainer's fault.
-    child.on('error', (err) => (stderr += `\n[ipc] ${err.message}`));
-    const events: unknown[] = [];
-    const random = seededRandom(31);
-    const { mutate, pick } = makeMutator(random);
-    let sent = 0;
-    const stops: unknown[] = [{ type: 'stop' }, { type: 'stop', immediately: true }];
-    child.on('message', (event: unknown) => {
-      events.push(event);
-      // Every event from the trainer answers with a burst of garbage, never a valid stop.
-      for (let k = 0; k < 40 && sent < 3000 && child.connected; k++) {
-        let message = mutate(pick<unknown>(random() < 0.5 ? stops : Object.values(VALID)), 0);
-        if (oracleHostToTrainer(message)) message = { ...(message as object), type: 'stop ' };
-        if (message === undefined) message = null;
-        child.send(message as object);
-        sent++;
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    assert.equal(code, 0, stderr);
-    assert.ok(sent >= 1000, `${sent} malformed messages were sent`);
-    const done = events.find((e) => isTrainerToHost(e) && e.type === 'runCompleted') as Extract<TrainerToHost, { type: 'runCompleted' }> | undefined;
-    assert.ok(done, 'the run completed');
-    assert.equal(done.epochsCompleted, 2);
-    assert.ok(events.every((e) => isTrainerToHost(e)), 'every IPC event passes the guard');
-    const record = JSON.parse(await readFile(path.join(done.runDir, 'run.json'), 'utf8')) as { status: string };
-    assert.equal(record.status, 'completed');
-    console.log(`IPC fuzz: ${sent} malformed messages sent to a training process; it completed`);
-  } finally {
-    await removeDir(work);
-    await built.dispose();
-  }
-});
+test(
+  'a real trainer ignores thousands of malformed IPC messages and trains to the end',
+  { timeout: 300_000 },
+  async () => {
+    const built = await buildCli();
+    const work = await makeTempDir('it-ipcfuzz-');
+    try {
+      const data = path.join(work, 'data');
+      assert.equal((await runCli(built.cli, ['sample', data, '--per-class', '10', '--size', '16'])).code, 0);
+      const child = fork(
+        built.cli,
+        [
+          'train',
+          data,
+          '--out',
+          path.join(work, 'runs'),
+          '--image-size',
+          '12',
+          '--channels',
+          '1',
+          '--model',
+          'simple-cnn',
+          '--epochs',
+          '2',
+          '--json',
+        ],
+        {
+          env: cliEnv(),
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      // A send racing the trainer's exit fails with the channel closed; that is not the trainer's fault.
+      child.on('error', (err) => (stderr += `\n[ipc] ${err.message}`));
+      const events: unknown[] = [];
+      const random = seededRandom(31);
+      const { mutate, pick } = makeMutator(random);
+      let sent = 0;
+      const stops: unknown[] = [{ type: 'stop' }, { type: 'stop', immediately: true }];
+      child.on('message', (event: unknown) => {
+        events.push(event);
+        // Every event from the trainer answers with a burst of garbage, never a valid stop.
+        for (let k = 0; k < 40 && sent < 3000 && child.connected; k++) {
+          let message = mutate(pick<unknown>(random() < 0.5 ? stops : Object.values(VALID)), 0);
+          if (oracleHostToTrainer(message)) message = { ...(message as object), type: 'stop ' };
+          if (message === undefined) message = null;
+          child.send(message as object);
+          sent++;
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      assert.equal(code, 0, stderr);
+      assert.ok(sent >= 1000, `${sent} malformed messages were sent`);
+      const done = events.find((e) => isTrainerToHost(e) && e.type === 'runCompleted') as
+        Extract<TrainerToHost, { type: 'runCompleted' }> | undefined;
+      assert.ok(done, 'the run completed');
+      assert.equal(done.epochsCompleted, 2);
+      assert.ok(
+        events.every((e) => isTrainerToHost(e)),
+        'every IPC event passes the guard',
+      );
+      const record = JSON.parse(await readFile(path.join(done.runDir, 'run.json'), 'utf8')) as {
+        status: string;
+      };
+      assert.equal(record.status, 'completed');
+      console.log(`IPC fuzz: ${sent} malformed messages sent to a training process; it completed`);
+    } finally {
+      await removeDir(work);
+      await built.dispose();
+    }
+  },
+);

@@ -30,7 +30,14 @@ function record(id: string, overrides: Partial<RunRecord>): RunRecord {
     createdAt: id,
     updatedAt: id,
     config: { ...DEFAULT_CONFIG, epochs: 5 },
-    dataset: { root: '/data', layout: 'class-folders', classNames: ['a', 'b'], counts: { train: 4, validation: 2, test: 0 }, classCounts: {}, skipped: [] },
+    dataset: {
+      root: '/data',
+      layout: 'class-folders',
+      classNames: ['a', 'b'],
+      counts: { train: 4, validation: 2, test: 0 },
+      classCounts: {},
+      skipped: [],
+    },
     backend: 'wasm',
     backendNotes: [],
     epochsCompleted: 2,
@@ -65,11 +72,14 @@ test('image-trainer runs: a run whose trainer vanished shows as interrupted, in 
     const json = await cli(['runs', '--json'], work);
     assert.equal(json.code, 0, json.stderr);
     const rows = JSON.parse(json.stdout) as RunSummary[];
-    assert.deepEqual(rows.map((r) => [r.id, r.status]), [
-      ['2026-01-03-c', 'running'],
-      ['2026-01-02-b', 'interrupted'],
-      ['2026-01-01-a', 'completed'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.status]),
+      [
+        ['2026-01-03-c', 'running'],
+        ['2026-01-02-b', 'interrupted'],
+        ['2026-01-01-a', 'completed'],
+      ],
+    );
     const text = await cli(['runs', root], '/');
     assert.equal(text.code, 0);
     const lines = text.stdout.trimEnd().split('\n');
@@ -109,7 +119,9 @@ test('checkpoint swap: a crash between the renames leaves dir.old, and the next 
       fsp.rename = rename;
     }
     assert.equal(await resolveDirectory(dir), `${dir}.old`);
-    assert.deepEqual(JSON.parse(await fsp.readFile(path.join(`${dir}.old`, 'model.json'), 'utf8')), { epoch: 1 });
+    assert.deepEqual(JSON.parse(await fsp.readFile(path.join(`${dir}.old`, 'model.json'), 'utf8')), {
+      epoch: 1,
+    });
 
     await replaceDirectory(dir, fill(3));
     assert.equal(await resolveDirectory(dir), dir);
@@ -124,11 +136,26 @@ test('resume refuses a run whose trainer is still alive on this machine', async 
   const work = await makeTempDir('it-live-');
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
-    const runDir = await writeRun(work, record('live', { status: 'running', pid: sleeper.pid, hostname: os.hostname() }));
-    await fsp.writeFile(path.join(runDir, 'split.json'), JSON.stringify({ seed: 1, train: [], validation: [], test: [] }));
+    const runDir = await writeRun(
+      work,
+      record('live', { status: 'running', pid: sleeper.pid, hostname: os.hostname() }),
+    );
+    await fsp.writeFile(
+      path.join(runDir, 'split.json'),
+      JSON.stringify({ seed: 1, train: [], validation: [], test: [] }),
+    );
     await assert.rejects(
-      trainRun({ resumeRunDir: runDir, runsRoot: work, config: DEFAULT_CONFIG, emit: () => undefined, stop: { requested: false } }),
-      (err: Error) => err instanceof UsageError && err.message === `${runDir}: its trainer is still running (pid ${sleeper.pid}); stop it before resuming`,
+      trainRun({
+        resumeRunDir: runDir,
+        runsRoot: work,
+        config: DEFAULT_CONFIG,
+        emit: () => undefined,
+        stop: { requested: false },
+      }),
+      (err: Error) =>
+        err instanceof UsageError &&
+        err.message ===
+          `${runDir}: its trainer is still running (pid ${sleeper.pid}); stop it before resuming`,
     );
     const after = JSON.parse(await fsp.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
     assert.equal(after.status, 'running', 'the live run record is untouched');
@@ -148,13 +175,28 @@ test('restore-best after a crash between the best and last checkpoints: a best c
   try {
     const data = path.join(work, 'data');
     await writeSampleDataset(data, { perClass: 8, size: 12, seed: 2 });
-    const config = resolveConfig({ model: 'simple-cnn', imageSize: 12, channels: 1, epochs: 2, batchSize: 16, earlyStopping: { monitor: 'valLoss', patience: 50, restoreBest: true } });
-    const first = await trainRun({ dataDir: data, runsRoot: work, config, emit: () => undefined, stop: { requested: false } });
+    const config = resolveConfig({
+      model: 'simple-cnn',
+      imageSize: 12,
+      channels: 1,
+      epochs: 2,
+      batchSize: 16,
+      earlyStopping: { monitor: 'valLoss', patience: 50, restoreBest: true },
+    });
+    const first = await trainRun({
+      dataDir: data,
+      runsRoot: work,
+      config,
+      emit: () => undefined,
+      stop: { requested: false },
+    });
     assert.equal(first.status, 'completed', first.message);
     const runDir = first.runDir!;
     // The tracker says epoch 1 is best, and nothing can beat it; the best checkpoint on disk says otherwise.
     const lastState = path.join(runDir, 'checkpoints', 'last', 'state.json');
-    const state = JSON.parse(await fsp.readFile(lastState, 'utf8')) as { tracker: { bestEpoch: number; bestValue: number; wait: number } };
+    const state = JSON.parse(await fsp.readFile(lastState, 'utf8')) as {
+      tracker: { bestEpoch: number; bestValue: number; wait: number };
+    };
     state.tracker = { bestEpoch: 1, bestValue: -1e9, wait: 1 };
     await fsp.writeFile(lastState, JSON.stringify(state));
     const bestState = path.join(runDir, 'checkpoints', 'best', 'state.json');
@@ -177,7 +219,10 @@ test('restore-best after a crash between the best and last checkpoints: a best c
         stop: { requested: false },
       });
       assert.equal(resumed.status, 'completed', resumed.message);
-      assert.ok(logs.some((m) => expected.test(m)), `${expected}: ${logs.join(' | ')}`);
+      assert.ok(
+        logs.some((m) => expected.test(m)),
+        `${expected}: ${logs.join(' | ')}`,
+      );
     }
   } finally {
     await removeDir(work);

@@ -20,7 +20,11 @@ type Fsp = typeof fsp;
 const WRITERS = ['open', 'writeFile', 'appendFile', 'rename', 'mkdir', 'copyFile', 'rm', 'unlink'] as const;
 
 /** Makes fs.promises writes to matching paths fail with `code` while `armed()`; returns the restore. */
-function injectWriteFailure(code: string, armed: () => boolean, matches: (file: string) => boolean): { restore(): void; failures: string[] } {
+function injectWriteFailure(
+  code: string,
+  armed: () => boolean,
+  matches: (file: string) => boolean,
+): { restore(): void; failures: string[] } {
   const original = new Map<string, unknown>();
   const failures: string[] = [];
   const target = fsp as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -47,7 +51,15 @@ function injectWriteFailure(code: string, armed: () => boolean, matches: (file: 
   };
 }
 
-const CONFIG = resolveConfig({ model: 'simple-cnn', imageSize: 12, channels: 1, epochs: 4, batchSize: 16, seed: 3, augment: 'none' });
+const CONFIG = resolveConfig({
+  model: 'simple-cnn',
+  imageSize: 12,
+  channels: 1,
+  epochs: 4,
+  batchSize: 16,
+  seed: 3,
+  augment: 'none',
+});
 
 interface Scenario {
   code: 'ENOSPC' | 'EACCES' | 'EROFS';
@@ -58,7 +70,11 @@ interface Scenario {
   checkpointEpoch: number;
 }
 
-async function trainUntilFailure(data: string, runsRoot: string, scenario: Scenario): Promise<{ outcome: TrainOutcome; events: TrainerToHost[]; failures: string[] }> {
+async function trainUntilFailure(
+  data: string,
+  runsRoot: string,
+  scenario: Scenario,
+): Promise<{ outcome: TrainOutcome; events: TrainerToHost[]; failures: string[] }> {
   let runDir = '';
   let armed = false;
   const events: TrainerToHost[] = [];
@@ -71,10 +87,17 @@ async function trainUntilFailure(data: string, runsRoot: string, scenario: Scena
   const injection = injectWriteFailure(
     scenario.code,
     () => armed,
-    (file) => runDir !== '' && file.startsWith(runDir + path.sep) && scenario.scope(path.relative(runDir, file)),
+    (file) =>
+      runDir !== '' && file.startsWith(runDir + path.sep) && scenario.scope(path.relative(runDir, file)),
   );
   try {
-    const outcome = await trainRun({ dataDir: data, runsRoot, config: CONFIG, emit, stop: { requested: false } });
+    const outcome = await trainRun({
+      dataDir: data,
+      runsRoot,
+      config: CONFIG,
+      emit,
+      stop: { requested: false },
+    });
     return { outcome, events, failures: injection.failures };
   } finally {
     injection.restore();
@@ -93,9 +116,33 @@ async function assertCheckpointOf(runDir: string, epoch: number): Promise<void> 
 }
 
 const SCENARIOS: [string, Scenario][] = [
-  ['ENOSPC while saving a checkpoint', { code: 'ENOSPC', scope: (rel) => rel.startsWith('checkpoints'), expectMessage: /the disk is full/, checkpointEpoch: 2 }],
-  ['EACCES on metrics.jsonl', { code: 'EACCES', scope: (rel) => rel === 'metrics.jsonl', expectMessage: /permission denied/, checkpointEpoch: 2 }],
-  ['ENOSPC while writing the final model', { code: 'ENOSPC', scope: (rel) => rel.startsWith('model'), expectMessage: /the disk is full/, checkpointEpoch: 4 }],
+  [
+    'ENOSPC while saving a checkpoint',
+    {
+      code: 'ENOSPC',
+      scope: (rel) => rel.startsWith('checkpoints'),
+      expectMessage: /the disk is full/,
+      checkpointEpoch: 2,
+    },
+  ],
+  [
+    'EACCES on metrics.jsonl',
+    {
+      code: 'EACCES',
+      scope: (rel) => rel === 'metrics.jsonl',
+      expectMessage: /permission denied/,
+      checkpointEpoch: 2,
+    },
+  ],
+  [
+    'ENOSPC while writing the final model',
+    {
+      code: 'ENOSPC',
+      scope: (rel) => rel.startsWith('model'),
+      expectMessage: /the disk is full/,
+      checkpointEpoch: 4,
+    },
+  ],
 ];
 
 test('a failed write stops the run as failed, names the path, keeps the last good checkpoint; resume completes', async () => {
@@ -112,8 +159,16 @@ test('a failed write stops the run as failed, names the path, keeps the last goo
       const runDir = outcome.runDir!;
       const failed = events.at(-1);
       assert.ok(failed?.type === 'runFailed', `${name}: the last event is runFailed`);
-      assert.ok(failed.path && failed.path.startsWith(runDir) && scenario.scope(path.relative(runDir, failed.path).replace(/\.tmp-\d+/, '')), `${name}: path ${failed.path}`);
-      assert.ok(failed.message.includes(failed.path!), `${name}: the message names the path: ${failed.message}`);
+      assert.ok(
+        failed.path &&
+          failed.path.startsWith(runDir) &&
+          scenario.scope(path.relative(runDir, failed.path).replace(/\.tmp-\d+/, '')),
+        `${name}: path ${failed.path}`,
+      );
+      assert.ok(
+        failed.message.includes(failed.path!),
+        `${name}: the message names the path: ${failed.message}`,
+      );
       assert.match(failed.message, scenario.expectMessage);
       const record = JSON.parse(await fsp.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
       assert.equal(record.status, 'failed', name);
@@ -126,12 +181,26 @@ test('a failed write stops the run as failed, names the path, keeps the last goo
       }
 
       // Disk freed: resume goes on from the checkpoint and completes every epoch exactly once.
-      const resumed = await trainRun({ resumeRunDir: runDir, runsRoot, config: CONFIG, emit: () => undefined, stop: { requested: false } });
+      const resumed = await trainRun({
+        resumeRunDir: runDir,
+        runsRoot,
+        config: CONFIG,
+        emit: () => undefined,
+        stop: { requested: false },
+      });
       assert.equal(resumed.status, 'completed', `${name}: resume after the failure: ${resumed.message}`);
       const details = await readRunDetails(runDir);
-      assert.deepEqual(details!.epochs.map((e) => e.epoch), [1, 2, 3, 4], name);
+      assert.deepEqual(
+        details!.epochs.map((e) => e.epoch),
+        [1, 2, 3, 4],
+        name,
+      );
       assert.equal(details!.summary.status, 'completed');
-      assert.deepEqual((await fsp.readdir(path.join(runDir, 'checkpoints'))).sort(), ['best', 'last'], `${name}: no temporary folders left`);
+      assert.deepEqual(
+        (await fsp.readdir(path.join(runDir, 'checkpoints'))).sort(),
+        ['best', 'last'],
+        `${name}: no temporary folders left`,
+      );
     }
   } finally {
     await removeDir(work);
@@ -145,7 +214,12 @@ test('EROFS on the whole run directory: runFailed names the path, records stay v
     const data = path.join(work, 'data');
     await writeSampleDataset(data, { perClass: 12, size: 12, seed: 4 });
     const runsRoot = path.join(work, 'runs');
-    const { outcome, events } = await trainUntilFailure(data, runsRoot, { code: 'EROFS', scope: () => true, expectMessage: /read-only/, checkpointEpoch: 2 });
+    const { outcome, events } = await trainUntilFailure(data, runsRoot, {
+      code: 'EROFS',
+      scope: () => true,
+      expectMessage: /read-only/,
+      checkpointEpoch: 2,
+    });
     assert.equal(outcome.status, 'failed');
     const failed = events.at(-1);
     assert.ok(failed?.type === 'runFailed');
@@ -153,9 +227,14 @@ test('EROFS on the whole run directory: runFailed names the path, records stay v
     assert.ok(failed.path?.startsWith(outcome.runDir!) && failed.message.includes(failed.path));
     // run.json could not be updated on a read-only disk: the old record is still whole, and once the
     // trainer is gone it reads as interrupted rather than running forever.
-    const record = JSON.parse(await fsp.readFile(path.join(outcome.runDir!, 'run.json'), 'utf8')) as RunRecord;
+    const record = JSON.parse(
+      await fsp.readFile(path.join(outcome.runDir!, 'run.json'), 'utf8'),
+    ) as RunRecord;
     assert.equal(record.status, 'running');
-    assert.equal(effectiveStatus(record, () => false, record.hostname ?? ''), 'interrupted');
+    assert.equal(
+      effectiveStatus(record, () => false, record.hostname ?? ''),
+      'interrupted',
+    );
     await assertCheckpointOf(outcome.runDir!, 2);
   } finally {
     await removeDir(work);
@@ -169,10 +248,20 @@ test('an unwritable runs root fails before training with the folder named', asyn
     await writeSampleDataset(data, { perClass: 6, size: 12, seed: 4 });
     const runsRoot = path.join(work, 'read-only', 'runs');
     const events: TrainerToHost[] = [];
-    const injection = injectWriteFailure('EROFS', () => true, (file) => file.startsWith(path.join(work, 'read-only')));
+    const injection = injectWriteFailure(
+      'EROFS',
+      () => true,
+      (file) => file.startsWith(path.join(work, 'read-only')),
+    );
     let outcome: TrainOutcome;
     try {
-      outcome = await trainRun({ dataDir: data, runsRoot, config: CONFIG, emit: (e) => events.push(e), stop: { requested: false } });
+      outcome = await trainRun({
+        dataDir: data,
+        runsRoot,
+        config: CONFIG,
+        emit: (e) => events.push(e),
+        stop: { requested: false },
+      });
     } finally {
       injection.restore();
     }
@@ -180,7 +269,10 @@ test('an unwritable runs root fails before training with the folder named', asyn
     const failed = events.at(-1);
     assert.ok(failed?.type === 'runFailed');
     assert.equal(failed.runDir, null);
-    assert.match(failed.message, new RegExp(`cannot write ${runsRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*read-only`));
+    assert.match(
+      failed.message,
+      new RegExp(`cannot write ${runsRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*read-only`),
+    );
   } finally {
     await removeDir(work);
   }
