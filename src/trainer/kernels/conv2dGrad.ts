@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   type BackendWasm,
   type Pads4,
+  type WasmKernelArgs,
   assertNhwc,
   conv2dInfo,
   disposeInfos,
@@ -16,45 +17,37 @@ import {
 
 type Shape4 = [number, number, number, number];
 
+/** A filter-gradient call: its tensors and the convolution's geometry. */
+interface FilterGradCall {
+  backend: BackendWasm;
+  x: tf.TensorInfo;
+  dy: tf.TensorInfo;
+  filterShape: Shape4;
+  info: tf.backend_util.Conv2DInfo;
+}
+
+export function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  assertNhwc('Conv2DBackpropFilter', dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode);
+  const call: FilterGradCall = { backend: args.backend, x, dy, filterShape, info };
+  // The swapped convolution packs dy (B·OH·OW·Co values) as its filter; im2col writes B·OH·OW·fh·fw·Ci
+  // values. Whichever moves less data wins, measured on fresh tensors (CPU ms, simple-cnn): im2col for
+  // a first layer (Ci = 1: ~16 vs ~20), the swapped convolution for deeper ones (~26 vs ~40). A third
+  // variant (dyᵀ·cols, packing cols instead of dy) was no faster and was dropped.
+  const [fh, fw, inChannels, outChannels] = filterShape;
+  return fh * fw * inChannels <= outChannels ? filterGradIm2col(call) : filterGradSwapped(call);
+}
+
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co].
  * Read with ci as the batch, b as the input channel and dy as a filter dilated by the stride, this
  * is a forward convolution of x (transposed to [Ci,H,W,B]) with dy (transposed to [OH,OW,B,Co]),
  * whose output [Ci,fh,fw,Co] is the filter gradient up to one transpose.
  */
-export function conv2dBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  // The swapped convolution packs dy (B·OH·OW·Co values) as its filter; im2col writes B·OH·OW·fh·fw·Ci
-  // values. Whichever moves less data wins, measured on fresh tensors (CPU ms, simple-cnn): im2col for
-  // a first layer (Ci = 1: ~16 vs ~20), the swapped convolution for deeper ones (~26 vs ~40). A third
-  // variant (dyᵀ·cols, packing cols instead of dy) was no faster and was dropped.
-  const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const [fh, fw, inChannels, outChannels] = filterShape;
-  if (fh * fw * inChannels <= outChannels) return conv2dBackpropFilterIm2col(args);
-  return conv2dBackpropFilterSwapped(args);
-}
-
-export function conv2dBackpropFilterSwapped(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { backend } = args;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  assertNhwc('Conv2DBackpropFilter', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+function filterGradSwapped({ backend, x, dy, info }: FilterGradCall): tf.TensorInfo {
   const [, height, width, inChannels] = x.shape;
   const { top, left } = info.padInfo;
   // Rows and columns of the padded input that the windows cover; a negative far-side padding
@@ -90,11 +83,7 @@ export function conv2dBackpropFilterSwapped(args: {
  * dx is the forward convolution of dy — zero-dilated by the stride and padded by (filter − 1 − pad) —
  * with the filter rotated 180° and its in/out channels swapped.
  */
-export function conv2dBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2dBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
@@ -177,17 +166,7 @@ function dilateSpatial(backend: BackendWasm, x: tf.TensorInfo, sh: number, sw: n
  * [B·OH·OW, Co], where colsᵀ (im2col, written already transposed) holds, for each filter tap and
  * input channel, the input pixel that tap sees at every output position.
  */
-export function conv2dBackpropFilterIm2col(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { backend } = args;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  assertNhwc('Conv2DBackpropFilter', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode);
+function filterGradIm2col({ backend, x, dy, filterShape, info }: FilterGradCall): tf.TensorInfo {
   const [batch, height, width, inChannels] = x.shape;
   const { filterHeight: fh, filterWidth: fw, outHeight, outWidth, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;

@@ -2,7 +2,7 @@
 // tensors' memory in the WASM heap: correct for every stride, dilation and padding; depthwise layers
 // are not in the presets, so speed matters less than for Conv2D.
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapOf } from './wasmOps';
+import { type WasmKernelArgs, heapOf } from './wasmOps';
 
 type Shape4 = [number, number, number, number];
 
@@ -81,11 +81,7 @@ function forEachTap(g: DepthwiseGeometry, visit: (xOffset: number, dyOffset: num
   }
 }
 
-export function depthwiseConv2dNativeBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function depthwiseConv2dNativeBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
@@ -109,11 +105,7 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   return out;
 }
 
-export function depthwiseConv2dNativeBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function depthwiseConv2dNativeBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;

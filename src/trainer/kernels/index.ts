@@ -8,9 +8,9 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { batchMatMul, fusedMatMul } from './matMul';
 import { maxPoolGrad } from './maxPoolGrad';
 import { sum } from './sum';
-import { type BackendWasm, originalKernel, rememberOriginal } from './wasmOps';
+import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps';
 
-type OurKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo;
 
 const OUR_KERNELS = {
   Conv2DBackpropFilter: conv2dBackpropFilter,

@@ -3,9 +3,7 @@
 // gradient, PERF-NOTES.md); the dense layers' gradients use exactly those forms. An explicit
 // Transpose followed by the plain product is the fix.
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, disposeInfos, runWasmKernel, transposeInfo } from './wasmOps';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap };
+import { type WasmKernelArgs, disposeInfos, runWasmKernel, transposeInfo } from './wasmOps';
 
 function swapLastTwo(x: tf.TensorInfo): number[] {
   const perm = x.shape.map((_, i) => i);
@@ -15,7 +13,7 @@ function swapLastTwo(x: tf.TensorInfo): number[] {
 }
 
 /** Runs kernelName on explicitly transposed operands with both transpose flags cleared. */
-function withExplicitTranspose(kernelName: string, args: KernelArgs): tf.TensorInfo {
+function withExplicitTranspose(kernelName: string, args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
   if (!transposeA && !transposeB) return runWasmKernel(kernelName, backend, args.inputs, args.attrs);
@@ -38,10 +36,10 @@ function withExplicitTranspose(kernelName: string, args: KernelArgs): tf.TensorI
   }
 }
 
-export function batchMatMul(args: KernelArgs): tf.TensorInfo {
+export function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   return withExplicitTranspose('BatchMatMul', args);
 }
 
-export function fusedMatMul(args: KernelArgs): tf.TensorInfo {
+export function fusedMatMul(args: WasmKernelArgs): tf.TensorInfo {
   return withExplicitTranspose('_FusedMatMul', args);
 }

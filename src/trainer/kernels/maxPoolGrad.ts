@@ -3,15 +3,11 @@
 // (the pure-JS backend's rule for ties) with channels innermost, so memory is read in order, and adds
 // dy there.
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapOf } from './wasmOps';
+import { type WasmKernelArgs, heapOf } from './wasmOps';
 
 type Shape4 = [number, number, number, number];
 
-export function maxPoolGrad(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;

@@ -4,9 +4,9 @@
 // (8 vs 22 ms CPU on [64,26,26,32]). Tried and dropped: ones[1,rows]·x on XNNPACK — 0.4 ms when x is
 // reused, but 15 ms on a fresh x, since the product repacks its right operand on every call.
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapOf, runWasmKernel } from './wasmOps';
+import { type WasmKernelArgs, heapOf, runWasmKernel } from './wasmOps';
 
-export function sum(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function sum(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const x = args.inputs.x as tf.TensorInfo;
   const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;

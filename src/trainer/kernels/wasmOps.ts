@@ -6,6 +6,13 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type { BackendWasm };
 
+/** What tfjs passes a kernel function, with the backend typed. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}
+
 /** The WASM backend's own implementations of kernels we replaced, so that ours can delegate to them. */
 const originals = new Map<string, tf.KernelConfig>();
 
