@@ -79,6 +79,27 @@ const COMMANDS: Record<string, CommandSpec> = {
     switches: ['--json'],
     positionals: { min: 0, max: 1 },
   },
+  sweep: {
+    usage: 'image-trainer sweep CONFIG [--data DIR] [--out DIR] [--json]',
+    summary: 'grid or random search over config fields; every trial a run grouped under the sweep id',
+    valueFlags: ['--data', '--out'],
+    switches: ['--json'],
+    positionals: { min: 1, max: 1 },
+  },
+  'lr-find': {
+    usage: 'image-trainer lr-find DIR [training flags] [--min X] [--max X] [--steps N] [--json]',
+    summary: 'learning-rate range test: the loss curve over exponentially growing rates, and a suggested rate',
+    valueFlags: [...Object.keys(CONFIG_FLAGS), ...Object.keys(EXPERIMENT_CONFIG_FLAGS), '--out', '--config', '--min', '--max', '--steps'],
+    switches: ['--json'],
+    positionals: { min: 1, max: 1 },
+  },
+  export: {
+    usage: 'image-trainer export RUN_DIR [--format tfjs-layers|tfjs-graph|savedmodel] [--out DIR] [--json]',
+    summary: "export a run's model with an inference snippet, checked for parity on the validation images",
+    valueFlags: ['--format', '--out'],
+    switches: ['--json'],
+    positionals: { min: 1, max: 1 },
+  },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
     summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
@@ -388,6 +409,12 @@ export async function main(argv: string[], io: CliIo, stop: { requested: boolean
         return await runRuns(args, io);
       case 'sample':
         return await runSample(args, io);
+      case 'sweep':
+      case 'lr-find':
+      case 'export': {
+        const { runExperimentCommand } = await import('./experiments/commands');
+        return await runExperimentCommand(args, io, stop, { configFlags: CONFIG_FLAGS, loadConfigFile });
+      }
       default:
         throw new UsageError(`unknown command "${args.command}"`);
     }
