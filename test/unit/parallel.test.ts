@@ -65,6 +65,16 @@ test('a step shared with a worker thread updates the weights as a single-thread 
       assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `loss ${a.loss} vs ${b.loss}`);
       assert.equal(a.correct, b.correct);
     }
+    // Further steps leave no tensors behind on the main thread.
+    const { pixels, labels } = batch(16);
+    await split(pixels, labels);
+    await alone(pixels, labels);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      await split(pixels, labels);
+      await alone(pixels, labels);
+    }
+    assert.equal(tf.memory().numTensors, tensors);
     const before = single.getWeights().map((w) => w.dataSync());
     const after = shared.getWeights().map((w) => w.dataSync());
     before.forEach((values, i) => {
