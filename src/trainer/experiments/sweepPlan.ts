@@ -145,10 +145,25 @@ export function planTrials(spec: SweepSpec): Trial[] {
   });
 }
 
+/** `base` with dotted overrides written into it, so that errors name fields as the file does. */
+function withOverrides(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(base);
+  for (const [dotted, value] of Object.entries(overrides)) {
+    const keys = dotted.split('.');
+    let node = out;
+    for (const key of keys.slice(0, -1)) {
+      if (!isRecord(node[key])) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+  return out;
+}
+
 /** base + the trial's overrides through the trainer's own validation; errors name the trial. */
 export function trialConfig(spec: SweepSpec, trial: Trial, file: string) {
   try {
-    return resolveConfig(spec.base, trial.overrides, file);
+    return resolveConfig(withOverrides(spec.base, trial.overrides), {}, file);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${file}: trial ${trial.index} (${JSON.stringify(trial.overrides)}): ${err.message}`);
     throw err;
