@@ -73,7 +73,8 @@ function triggerMatcher(
       return (e) =>
         e.type === 'batchEnded' &&
         e.epoch === Math.min(startEpoch() + 1, EPOCHS) &&
-        ++batches >= trigger.count;
+        // Batch events are throttled: an epoch may report fewer than `count`, but always its last batch.
+        (++batches >= trigger.count || e.batch === e.totalBatches);
     case 'checkpoint':
       return (e) => e.type === 'checkpointSaved' && e.kind === 'last';
     case 'saving':
@@ -196,7 +197,12 @@ test(
         const matcher = triggerMatcher(trigger, () => lifeStart);
         const moment =
           matcher === null
-            ? new Promise<void>((resolve) => setTimeout(resolve, trigger.kind === 'time' ? trigger.ms : 0))
+            ? // After `ms`, or at the life's first checkpoint if that comes sooner (a fast machine could
+              // otherwise finish the run before the timer).
+              Promise.race([
+                new Promise<void>((resolve) => setTimeout(resolve, trigger.kind === 'time' ? trigger.ms : 0)),
+                life.waitFor((e) => e.type === 'checkpointSaved' && e.kind === 'last').then(() => undefined),
+              ])
             : life.waitFor(matcher).then(() => undefined);
         const ended = await Promise.race([moment.then(() => false), life.exit.then(() => true)]);
         await startEvent.catch(() => undefined);
