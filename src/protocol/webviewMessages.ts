@@ -26,6 +26,17 @@ export interface CompareRunData {
   evaluation: Evaluation | null;
 }
 
+/** One learning-rate range test (`image-trainer lr-find`, <runsRoot>/lr-find/<id>.json), as plotted. */
+export interface LrFindCurve {
+  id: string;
+  createdAt: string;
+  dataset: string;
+  /** The suggested learning rate, when the test found one. */
+  suggested: number | null;
+  diverged: boolean;
+  points: { learningRate: number; loss: number; smoothedLoss: number }[];
+}
+
 export interface DashboardSnapshot {
   runs: RunSummary[];
   selectedRunId: string | null;
@@ -36,6 +47,8 @@ export interface DashboardSnapshot {
   compare: CompareRunData[];
   /** runId → webview URI of that run's data set root; a thumbnail is `base + '/' + encoded relative path`. */
   thumbnailBases: Record<string, string>;
+  /** Learning-rate range tests under the runs root, newest first. */
+  lrFinds: LrFindCurve[];
 }
 
 export type NoticeLevel = 'info' | 'warn' | 'error';
@@ -52,6 +65,7 @@ export type HostToWebview =
       batches: BatchMetrics[];
     }
   | { type: 'compareData'; runs: CompareRunData[] }
+  | { type: 'lrFindsChanged'; lrFinds: LrFindCurve[] }
   | { type: 'navigate'; page: DashboardPage; selectedRunId: string | null; compareRunIds: string[] }
   | { type: 'imageMoved'; runId: string; path: string; toClass: string }
   | { type: 'notice'; level: NoticeLevel; message: string };
@@ -235,6 +249,22 @@ export function isCompareRunData(value: unknown): value is CompareRunData {
   );
 }
 
+export function isLrFindCurve(value: unknown): value is LrFindCurve {
+  return (
+    isRecord(value) &&
+    isNonEmptyString(value.id) &&
+    isString(value.createdAt) &&
+    isString(value.dataset) &&
+    (value.suggested === null || (isFiniteNumber(value.suggested) && value.suggested > 0)) &&
+    typeof value.diverged === 'boolean' &&
+    isArrayOf(
+      value.points,
+      (p: unknown): p is LrFindCurve['points'][number] =>
+        isRecord(p) && isFiniteNumber(p.learningRate) && p.learningRate > 0 && isFiniteNumber(p.loss) && isFiniteNumber(p.smoothedLoss),
+    )
+  );
+}
+
 function isSnapshot(value: unknown): value is DashboardSnapshot {
   return (
     isRecord(value) &&
@@ -244,7 +274,8 @@ function isSnapshot(value: unknown): value is DashboardSnapshot {
     isPage(value.page) &&
     isArrayOf(value.compareRunIds, isString) &&
     isArrayOf(value.compare, isCompareRunData) &&
-    isStringRecord(value.thumbnailBases)
+    isStringRecord(value.thumbnailBases) &&
+    isArrayOf(value.lrFinds, isLrFindCurve)
   );
 }
 
@@ -268,6 +299,8 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       );
     case 'compareData':
       return isArrayOf(v.runs, isCompareRunData);
+    case 'lrFindsChanged':
+      return isArrayOf(v.lrFinds, isLrFindCurve);
     case 'navigate':
       return isPage(v.page) && isNullableString(v.selectedRunId) && isArrayOf(v.compareRunIds, isString);
     case 'imageMoved':

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Evaluation, RunDetails, RunSummary } from '../../src/protocol/runRecord';
-import type { HostToWebview } from '../../src/protocol/webviewMessages';
+import type { HostToWebview, LrFindCurve } from '../../src/protocol/webviewMessages';
 import type { Clock } from '../../src/host/util/clock';
 import {
   DashboardController,
@@ -28,6 +28,7 @@ interface World {
   confirmAnswer: { value: boolean };
   confirms: string[];
   details: { current: RunDetails };
+  lrFinds: { current: LrFindCurve[] };
 }
 
 const manualClock: Clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
@@ -113,6 +114,7 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
     evaluation: evaluation(listed),
   };
   const details = { current: run };
+  const lrFinds = { current: [] as LrFindCurve[] };
   const posted: HostToWebview[] = [];
   const logs: string[] = [];
   const opened: string[] = [];
@@ -137,12 +139,12 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
   };
   const controller = new DashboardController(
     fsp,
-    { listRuns: async () => [details.current.summary], readRunDetails: async () => details.current },
+    { listRuns: async () => [details.current.summary], readRunDetails: async () => details.current, listLrFinds: async () => lrFinds.current },
     effects,
     manualClock,
   );
   await controller.handle({ type: 'ready' });
-  return { dir, root, outside, run, controller, posted, logs, opened, saved, confirmAnswer, confirms, details };
+  return { dir, root, outside, run, controller, posted, logs, opened, saved, confirmAnswer, confirms, details, lrFinds };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -333,4 +335,17 @@ test('requestCompare sends each run once until its files change; navigate retarg
   await w.controller.navigate({ runId: 'run-1' });
   const navigate = w.posted.find((m) => m.type === 'navigate');
   assert.deepEqual(navigate, { type: 'navigate', page: 'run', selectedRunId: 'run-1', compareRunIds: ['run-1'] });
+});
+
+test('a new learning-rate test on disk reaches the webview as lrFindsChanged', async () => {
+  const w = await world();
+  const first = w.posted[0];
+  assert.ok(first.type === 'snapshot' && first.snapshot.lrFinds.length === 0);
+  w.lrFinds.current = [{ id: 'lr', createdAt: 'now', dataset: w.root, suggested: 0.01, diverged: false, points: [{ learningRate: 0.01, loss: 1, smoothedLoss: 1 }] }];
+  await w.controller.refresh();
+  const last = w.posted.at(-1);
+  assert.ok(last?.type === 'lrFindsChanged' && last.lrFinds[0].id === 'lr');
+  const count = w.posted.length;
+  await w.controller.refresh();
+  assert.equal(w.posted.length, count);
 });

@@ -297,3 +297,12 @@ test('an opened configuration stays open while epochs arrive', () => {
   assert.equal((h.one('details.config') as HTMLDetailsElement).open, true);
   assert.match(h.one('details.config').textContent ?? '', /learningRate/);
 });
+
+test('compare page: the newest learning-rate test is plotted with its suggestion marked', () => {
+  const { h, snapshot } = comparePage(3);
+  const curve = snapshot.lrFinds[0];
+  assert.equal(pointCount(h.one('.slot-lr-find [data-series="lr-smoothed"] polyline')), curve.points.length);
+  assert.match(h.one('.slot-lr-find .marker-label').textContent ?? '', /suggested 0\.003/);
+  h.send({ type: 'lrFindsChanged', lrFinds: [] });
+  assert.match(h.one('.slot-lr-find').textContent ?? '', /No learning-rate test yet/);
+});

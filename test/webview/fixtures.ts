@@ -12,7 +12,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../src/protocol/runRecord';
-import type { DashboardSnapshot } from '../../src/protocol/webviewMessages';
+import type { DashboardSnapshot, LrFindCurve } from '../../src/protocol/webviewMessages';
 
 export interface RunOptions {
   index: number;
@@ -198,6 +198,17 @@ export function makeRun(options: RunOptions): RunDetails {
   };
 }
 
+/** A learning-rate range test: loss falls, bottoms out near 1e-2, then diverges. */
+export function makeLrFind(steps = 60): LrFindCurve {
+  const points = Array.from({ length: steps }, (_, i) => {
+    const learningRate = 1e-6 * Math.pow(1e6, i / (steps - 1));
+    const x = Math.log10(learningRate) + 2;
+    const loss = 1.1 - 0.6 / (1 + Math.exp(-3 * (x + 2.5))) + (x > 0 ? x * x : 0);
+    return { learningRate, loss, smoothedLoss: loss };
+  });
+  return { id: 'lr-find-1', createdAt: '2026-11-26T09:00:00.000Z', dataset: '/data/pets', suggested: 3e-3, diverged: true, points };
+}
+
 /** A full snapshot: `runCount` runs of `epochs` epochs, the first selected. */
 export function makeSnapshot(runCount: number, epochs: number, overrides: Partial<DashboardSnapshot> = {}): { snapshot: DashboardSnapshot; all: RunDetails[] } {
   const all = Array.from({ length: runCount }, (_, i) =>
@@ -211,6 +222,7 @@ export function makeSnapshot(runCount: number, epochs: number, overrides: Partia
     compareRunIds: [],
     compare: [],
     thumbnailBases: Object.fromEntries(all.map((r) => [r.summary.id, 'https://file+.vscode-resource.vscode-cdn.net/data/pets'])),
+    lrFinds: [makeLrFind()],
     ...overrides,
   };
   return { snapshot, all };

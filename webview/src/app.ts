@@ -64,6 +64,7 @@ function layout(doc: Document, page: DashboardState['page']): { nodes: HTMLEleme
           panel(doc, 'Curves of the selected runs', 'half', 'overlay'),
           panel(doc, 'Two runs side by side', 'half', 'diff'),
           panel(doc, 'Hyperparameters against a metric', 'wide', 'parallel'),
+          panel(doc, 'Learning-rate finder', 'half', 'lr-find'),
         ];
   return { nodes: parts.map((p) => p.node), slots: Object.assign({}, ...parts.map((p) => p.slots)) };
 }

@@ -6,6 +6,7 @@ import type {
   CompareRunData,
   DashboardPage,
   HostToWebview,
+  LrFindCurve,
   NoticeLevel,
 } from '../../src/protocol/webviewMessages';
 import { METRIC_COLUMNS, type SortSpec } from './compare';
@@ -48,6 +49,7 @@ export interface DashboardState {
   compareRunIds: string[];
   compare: Record<string, CompareRunData>;
   thumbnailBases: Record<string, string>;
+  lrFinds: LrFindCurve[];
   /** `${runId}\n${path}` → class the image was moved to. */
   moved: Record<string, string>;
   notice: { level: NoticeLevel; message: string } | null;
@@ -101,6 +103,7 @@ export function initialState(ui: Partial<UiState> = {}): DashboardState {
     compareRunIds: [],
     compare: {},
     thumbnailBases: {},
+    lrFinds: [],
     moved: {},
     notice: null,
     ui: { ...DEFAULT_UI, ...ui },
@@ -240,6 +243,7 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         compareRunIds: s.compareRunIds,
         compare: byRunId(s.compare),
         thumbnailBases: s.thumbnailBases,
+        lrFinds: s.lrFinds,
         ui: resetMatrixUi(state.ui),
       });
     }
@@ -276,6 +280,8 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
     }
     case 'compareData':
       return { ...state, compare: { ...state.compare, ...byRunId(message.runs) } };
+    case 'lrFindsChanged':
+      return { ...state, lrFinds: message.lrFinds };
     case 'navigate':
       return pruneSelections({
         ...state,

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { listRuns, readRunDetails } from '../../core/runStore';
 import { systemClock } from '../util/clock';
 import { createNonce, dashboardHtml } from './dashboardHtml';
+import { listLrFinds } from './lrFindStore';
 import { DashboardController, type DashboardEffects } from './messageHandler';
 import { datasetResourceRoots, isAllowedDatasetRoot } from './resourceRoots';
 
@@ -55,7 +56,11 @@ class DashboardPanel implements vscode.Disposable {
     };
     this.controller = new DashboardController(
       fsp,
-      { listRuns: () => listRuns(ctx.runsRoot()), readRunDetails: (dir) => readRunDetails(dir) },
+      {
+        listRuns: () => listRuns(ctx.runsRoot()),
+        readRunDetails: (dir) => readRunDetails(dir),
+        listLrFinds: () => listLrFinds(ctx.runsRoot()),
+      },
       effects,
       systemClock,
       {

@@ -9,6 +9,7 @@ import {
   type DashboardPage,
   type HostToWebview,
   isWebviewToHost,
+  type LrFindCurve,
   type WebviewToHost,
 } from '../../protocol/webviewMessages';
 import { assertNever } from '../../protocol/guards';
@@ -33,6 +34,8 @@ export interface DashboardFs {
 export interface RunSource {
   listRuns(): Promise<RunSummary[]>;
   readRunDetails(runDir: string): Promise<RunDetails | null>;
+  /** Learning-rate range tests to plot; none when absent. */
+  listLrFinds?(): Promise<LrFindCurve[]>;
 }
 
 export interface DashboardEffects {
@@ -127,6 +130,7 @@ async function exists(fs: DashboardFs, p: string): Promise<boolean> {
 
 export class DashboardController {
   private runs: RunSummary[] = [];
+  private lrFinds: LrFindCurve[] = [];
   private sentDetails: RunDetails | null = null;
   private readonly sentCompare = new Map<string, string>();
   private readonly throttle: Throttle;
@@ -259,8 +263,13 @@ export class DashboardController {
     return out;
   }
 
+  private async loadLrFinds(): Promise<void> {
+    this.lrFinds = (await this.source.listLrFinds?.()) ?? [];
+  }
+
   private async sendSnapshot(): Promise<void> {
     await this.loadRuns();
+    await this.loadLrFinds();
     const details = await this.readDetails(this.state.selectedRunId);
     this.sentDetails = details;
     this.sentCompare.clear();
@@ -275,6 +284,7 @@ export class DashboardController {
         compareRunIds: this.state.compareRunIds,
         compare,
         thumbnailBases: this.thumbnailBases(),
+        lrFinds: this.lrFinds,
       },
     });
   }
@@ -307,6 +317,9 @@ export class DashboardController {
       }
       await this.sendDetails();
       await this.sendCompare();
+      const lrBefore = this.lrFinds;
+      await this.loadLrFinds();
+      if (JSON.stringify(lrBefore) !== JSON.stringify(this.lrFinds)) this.effects.post({ type: 'lrFindsChanged', lrFinds: this.lrFinds });
     } catch (error) {
       this.effects.log(`[dashboard] refresh failed: ${messageOf(error)}`);
     }

@@ -7,6 +7,7 @@ import { formatNumber, formatPercent } from '../format';
 import type { DashboardState, UiState } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
 import { renderLineChart, type Series } from './lineChart';
+import { renderLrFind } from './lrFind';
 import { renderParallelCoordinates } from './parallelCoordinates';
 import { columnsOf, tableRows } from './tableModel';
 
@@ -343,6 +344,7 @@ export const compareSections: Section<DashboardState>[] = [
     inputs: (s) => [parallelKey(s), columnsOf(s.runs), s.compareRunIds],
     render: renderParallelCoordinates,
   },
+  { key: 'lr-find', inputs: (s) => [s.lrFinds], render: renderLrFind },
   {
     key: 'diff',
     inputs: (s) => [...s.ui.diffRunIds.map((id) => s.runs.find((r) => r.id === id)), s.compare, s.compareRunIds],

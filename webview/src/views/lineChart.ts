@@ -25,7 +25,11 @@ export interface ChartOptions {
   xLabel: string;
   series: Series[];
   yFormat?: (value: number) => string;
+  /** Tick labels of x (e.g. 10^x when x is a log10 learning rate). */
+  xFormat?: (value: number) => string;
   logY?: boolean;
+  /** Vertical marks at x, labelled (a suggested learning rate). */
+  markers?: { x: number; label: string }[];
 }
 
 /** Series longer than this are drawn as a line only. */
@@ -51,9 +55,10 @@ function describe(options: ChartOptions, format: (v: number) => string): string 
     .filter((s) => !s.faint && s.points.length > 0)
     .map((s) => {
       const last = s.points[s.points.length - 1];
-      return `${s.label} ${format(last.y)} at ${options.xLabel.toLowerCase()} ${formatNumber(last.x)}`;
+      return `${s.label} ${format(last.y)} at ${options.xLabel.toLowerCase()} ${(options.xFormat ?? formatNumber)(last.x)}`;
     });
-  return `${options.title}: ${parts.length > 0 ? parts.join('; ') : 'no data yet'}`;
+  const marks = (options.markers ?? []).map((m) => m.label);
+  return `${options.title}: ${parts.length > 0 ? parts.join('; ') : 'no data yet'}${marks.length > 0 ? `; ${marks.join('; ')}` : ''}`;
 }
 
 /** The parts of a chart that change with its data: the accessible label, the axes and the series. */
@@ -85,8 +90,14 @@ function plotContent(doc: Document, options: ChartOptions): { label: string; nod
       svg(doc, 'text', { class: 'tick', x: MARGIN.left - 6, y: y + 4, 'text-anchor': 'end' }, format(options.logY ? Math.pow(10, t) : t)),
     );
   }
+  const xFormat = options.xFormat ?? formatNumber;
   for (const t of niceTicks(xRange[0], xRange[1], 6)) {
-    axes.appendChild(svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, formatNumber(t)));
+    axes.appendChild(svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, xFormat(t)));
+  }
+  for (const mark of options.markers ?? []) {
+    if (mark.x < xRange[0] || mark.x > xRange[1]) continue;
+    axes.appendChild(svg(doc, 'line', { class: 'marker', x1: sx(mark.x), x2: sx(mark.x), y1: MARGIN.top, y2: MARGIN.top + plotH }));
+    axes.appendChild(svg(doc, 'text', { class: 'marker-label', x: sx(mark.x) + 4, y: MARGIN.top + 10 }, mark.label));
   }
   axes.appendChild(svg(doc, 'text', { class: 'axis-label', x: MARGIN.left + plotW / 2, y: HEIGHT - 2, 'text-anchor': 'middle' }, options.xLabel));
 
