@@ -19,21 +19,21 @@ export function memoryBudgetBytes(backend: BackendName, totalMemory: number = os
   return backend === 'wasm' ? Math.min(WASM_HEAP_BYTES, half) : half;
 }
 
-/** Bytes one training step needs: activations for the whole batch plus the parameters and their copies. */
+/**
+ * Bytes one training step needs: activations for the whole batch plus the parameters and their copies.
+ * Layers below the first trainable one (a frozen transfer base) run forward only: one copy each.
+ */
 export function estimateTrainingBytes(model: tf.LayersModel, batchSize: number): number {
-  let activations = 0;
+  const size = (shape: readonly (number | null)[]): number =>
+    shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+  let activations = model.inputs.reduce((n, input) => n + size(input.shape), 0);
+  let trainablePart = false;
   for (const layer of model.layers) {
-    for (const shape of outputShapes(layer))
-      activations += shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+    trainablePart ||= layer.trainable && layer.trainableWeights.length > 0;
+    const copies = trainablePart ? ACTIVATION_COPIES : 1;
+    for (const shape of outputShapes(layer)) activations += size(shape) * copies;
   }
-  const inputs = model.inputs.reduce(
-    (n, input) => n + input.shape.slice(1).reduce<number>((m, d) => m * (d ?? 1), 1),
-    0,
-  );
-  return (
-    ((activations + inputs) * batchSize * ACTIVATION_COPIES + model.countParams() * PARAMETER_COPIES) *
-    BYTES_PER_FLOAT
-  );
+  return (activations * batchSize + model.countParams() * PARAMETER_COPIES) * BYTES_PER_FLOAT;
 }
 
 function outputShapes(layer: tf.layers.Layer): (number | null)[][] {
@@ -63,8 +63,7 @@ export async function assertTrainingFits(
   build: () => tf.LayersModel | Promise<tf.LayersModel>,
   budget: number = memoryBudgetBytes(backend),
 ): Promise<void> {
-  const inputBytes =
-    config.batchSize * config.imageSize ** 2 * config.channels * BYTES_PER_FLOAT * ACTIVATION_COPIES;
+  const inputBytes = config.batchSize * config.imageSize ** 2 * config.channels * BYTES_PER_FLOAT;
   if (inputBytes > budget) throw tooLarge(config, inputBytes, budget, backend);
   let model: tf.LayersModel;
   try {
