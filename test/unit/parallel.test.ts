@@ -87,3 +87,26 @@ test('a step shared with a worker thread updates the weights as a single-thread 
     await split.dispose();
   }
 });
+
+test('a step after the workers are gone fails with a message instead of hanging', async () => {
+  await selectBackend('wasm');
+  const model = buildModel();
+  const step = await createParallelTrainStep({
+    model,
+    optimizer: tf.train.sgd(0.1),
+    imageSize: SIZE,
+    channels: 1,
+    numClasses: CLASSES,
+    classWeights: null,
+    maxBatchSize: 8,
+    workers: 1,
+    backend: 'wasm',
+  });
+  await step.dispose();
+  const { pixels, labels } = batch(8);
+  const tensors = tf.memory().numTensors;
+  await assert.rejects(step(pixels, labels), /data-parallel worker failed: worker exited/);
+  await assert.rejects(step(pixels, labels), /data-parallel worker failed/);
+  assert.equal(tf.memory().numTensors, tensors, 'the failed steps leave no tensors behind');
+  model.dispose();
+});

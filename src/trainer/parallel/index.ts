@@ -219,7 +219,10 @@ function startWorker(init: ParallelWorkerInit): WorkerHandle {
   const { file, execArgv } = workerEntry();
   const worker = new Worker(file, { execArgv });
   const waiting: Array<(message: FromParallelWorker) => void> = [];
+  // Once a worker is gone, every later request fails at once instead of waiting forever.
+  let gone: string | null = null;
   const fail = (message: string): void => {
+    gone ??= message;
     for (const resolve of waiting.splice(0)) resolve({ type: 'error', message });
   };
   worker.on('message', (message: unknown) => {
@@ -233,7 +236,11 @@ function startWorker(init: ParallelWorkerInit): WorkerHandle {
     pixels: new Float32Array(init.pixels),
     labels: new Int32Array(init.labels),
     gradients: new Float32Array(init.gradients),
-    next: () => new Promise<FromParallelWorker>((resolve) => waiting.push(resolve)),
+    next: () =>
+      new Promise<FromParallelWorker>((resolve) => {
+        if (gone !== null) resolve({ type: 'error', message: gone });
+        else waiting.push(resolve);
+      }),
   };
 }
 
