@@ -5,7 +5,8 @@ import type { TrainingConfig } from '../../protocol/config';
 import { RUN_FILES } from '../../protocol/runRecord';
 import { kFoldSplits } from '../../core/split';
 import { UsageError } from '../errors';
-import { resolveBaseConfig } from '../presets/transfer';
+import { selectBackend } from '../backend';
+import { resolveBaseConfig, usesBase } from '../presets/transfer';
 import { scanDataset } from '../scan';
 import { trainRun, type TrainOutcome, type TrainRequest } from '../train';
 import { foldGroupSummary, lastEpochMetrics, newGroupId, readEvaluation, writeGroupRecord, type FoldRun } from './groups';
@@ -22,6 +23,14 @@ export interface ExperimentOutcome extends TrainOutcome {
 
 /** What training this config needs, resolved once so that run.json records it. */
 export async function resolveExperimentConfig(config: TrainingConfig): Promise<TrainingConfig> {
+  if (usesBase(config)) {
+    // Reading the base model needs an initialised backend: the one the run will train on.
+    try {
+      await selectBackend(config.backend);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const resolved = await resolveBaseConfig(config);
   // knn memorises the training set in one pass; more epochs would repeat it.
   return resolved.model === 'knn' ? { ...resolved, epochs: 1, earlyStopping: null } : resolved;
