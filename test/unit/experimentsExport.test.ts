@@ -11,6 +11,7 @@ import { trainAny } from '../../src/trainer/experiments/trainAny';
 import { checkParity, exportRun } from '../../src/trainer/experiments/exportModel';
 import { loadRunModel } from '../../src/trainer/runModel';
 import { UsageError } from '../../src/trainer/errors';
+import { main, type CliIo } from '../../src/trainer/cli';
 import { writeSampleDataset } from '../../src/trainer/sampleWriter';
 
 test('export: tfjs-layers passes the parity check; a tampered preprocessing fails it; other formats say why not', async () => {
@@ -41,5 +42,28 @@ test('export: tfjs-layers passes the parity check; a tampered preprocessing fail
 
   await assert.rejects(exportRun(runDir, 'tfjs-graph'), (e: Error) => e instanceof UsageError && /tensorflowjs_converter/.test(e.message));
   await assert.rejects(exportRun(runDir, 'savedmodel'), (e: Error) => e instanceof UsageError && /tfjs-node/.test(e.message));
+
+  // Through the CLI: exit 0 with the parity line; exit 2 with one line for what cannot be done.
+  const cli = async (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, cwd: root };
+    return { code: await main(argv, io), stdout, stderr };
+  };
+  const ok = await cli(['export', runDir, '--out', path.join(root, 'again')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Parity on 8 validation images: same top-1 on 8, .* passed/);
+  for (const argv of [
+    ['export', runDir, '--format', 'tfjs-graph'],
+    ['export', runDir, '--format', 'onnx'],
+    ['train', path.join(root, 'data'), '--model', 'transfer'],
+    ['train', path.join(root, 'data'), '--model', 'transfer', '--base', path.join(runDir, 'model'), '--cut-layer', 'nope'],
+    ['train', path.join(root, 'data'), '--k-folds', '1'],
+    ['sweep', path.join(root, 'missing.json')],
+  ]) {
+    const failed = await cli(argv);
+    assert.equal(failed.code, 2, `${argv.join(' ')}: ${failed.stderr}`);
+    assert.equal(failed.stderr.trim().split('\n').length, 1, `one line: ${failed.stderr}`);
+  }
   await fs.rm(root, { recursive: true, force: true });
 });
