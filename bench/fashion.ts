@@ -29,7 +29,14 @@ interface RunFigures {
   /** CPU minutes of the trainer process by then: what a quiet machine's wall time would be per busy core. */
   cpuMinutesTo92: number | null;
   cpuMinutes: number;
-  curve: { minutes: number; cpuMinutes: number; epoch: number; testAccuracy: number | null; trainAccuracy: number; samplesPerSecond: number }[];
+  curve: {
+    minutes: number;
+    cpuMinutes: number;
+    epoch: number;
+    testAccuracy: number | null;
+    trainAccuracy: number;
+    samplesPerSecond: number;
+  }[];
   stoppedByBudget: boolean;
 }
 
@@ -63,13 +70,19 @@ async function runOnce(
   console.log(`image-trainer train ${view.root} ${args.join(' ')}`);
   const budgetMs = options.minutes === null ? null : options.minutes * 60000;
   let stoppedByBudget = false;
-  const trained = await trainWithCli(view.root, args, (p: EpochPoint) => {
-    console.log(
-      `  ${p.minutes.toFixed(1).padStart(5)} min (${p.cpuMinutes.toFixed(1)} CPU min)  epoch ${p.epoch}: train acc ${p.accuracy.toFixed(4)} test acc ${p.valAccuracy?.toFixed(4) ?? '-'} ` +
-        `(${p.samplesPerSecond.toFixed(0)} samples/s${p.dataWaitMs !== undefined ? `, waited for data ${((p.dataWaitMs / p.durationMs) * 100).toFixed(1)} %` : ''})`,
-    );
-  }, budgetMs === null ? undefined : { stopAfterMs: budgetMs, onStop: () => (stoppedByBudget = true) });
-  if (!trained.runDir || (trained.failure && !stoppedByBudget)) throw new Error(`training failed: ${trained.failure ?? 'no run directory'}`);
+  const trained = await trainWithCli(
+    view.root,
+    args,
+    (p: EpochPoint) => {
+      console.log(
+        `  ${p.minutes.toFixed(1).padStart(5)} min (${p.cpuMinutes.toFixed(1)} CPU min)  epoch ${p.epoch}: train acc ${p.accuracy.toFixed(4)} test acc ${p.valAccuracy?.toFixed(4) ?? '-'} ` +
+          `(${p.samplesPerSecond.toFixed(0)} samples/s${p.dataWaitMs !== undefined ? `, waited for data ${((p.dataWaitMs / p.durationMs) * 100).toFixed(1)} %` : ''})`,
+      );
+    },
+    budgetMs === null ? undefined : { stopAfterMs: budgetMs, onStop: () => (stoppedByBudget = true) },
+  );
+  if (!trained.runDir || (trained.failure && !stoppedByBudget))
+    throw new Error(`training failed: ${trained.failure ?? 'no run directory'}`);
   const evaluation = await evaluateWithCli(trained.runDir, view.valDir);
   const curve = trained.epochs.map((p) => ({
     minutes: Number(p.minutes.toFixed(2)),
@@ -111,12 +124,18 @@ async function main(): Promise<void> {
   const minutes = flags.has('minutes') ? Number(flags.get('minutes')) : null;
   const perClass = (name: string) => (flags.has(name) ? Number(flags.get(name)) : undefined);
   const started = Date.now();
-  const view = await ensureFashionView({ perClass: perClass('train-per-class') }, { perClass: perClass('test-per-class') });
-  console.log(`data: ${view.train} training and ${view.val} test images (${view.root}), ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const view = await ensureFashionView(
+    { perClass: perClass('train-per-class') },
+    { perClass: perClass('test-per-class') },
+  );
+  console.log(
+    `data: ${view.train} training and ${view.val} test images (${view.root}), ready in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   const out = await mkdtemp(join(tmpdir(), 'fashion-bench-'));
   const results: RunFigures[] = [];
   try {
-    for (let r = 0; r < runs; r++) results.push(await runOnce(view, seed + r, { epochs, minutes, out, trainerArgs: trainer }));
+    for (let r = 0; r < runs; r++)
+      results.push(await runOnce(view, seed + r, { epochs, minutes, out, trainerArgs: trainer }));
   } finally {
     if (flags.has('keep')) console.log(`runs kept in ${out}`);
     else await rm(out, { recursive: true, force: true });
@@ -127,7 +146,9 @@ async function main(): Promise<void> {
   const met = results.every((r) => r.minutesTo92 !== null && r.minutesTo92 <= TARGET_MINUTES);
   console.log(
     `\nmean test accuracy ${mean.toFixed(4)} over ${runs} run(s)` +
-      (runs > 1 ? `, spread ${(spread * 100).toFixed(2)} points (target ≤ ±0.5: ${spread / 2 <= 0.005 ? 'met' : 'NOT met'})` : '') +
+      (runs > 1
+        ? `, spread ${(spread * 100).toFixed(2)} points (target ≤ ±0.5: ${spread / 2 <= 0.005 ? 'met' : 'NOT met'})`
+        : '') +
       `; ≥ ${TARGET_ACCURACY} within ${TARGET_MINUTES} min: ${met ? 'met' : 'NOT met'}`,
   );
   console.log(

@@ -44,8 +44,10 @@ export interface IdxArray {
  * uint32 sizes, then the values. Throws on another type, a short header or a size mismatch.
  */
 export function parseIdx(buffer: Uint8Array): IdxArray {
-  if (buffer.length < 4 || buffer[0] !== 0 || buffer[1] !== 0) throw new Error('not an IDX file (bad magic number)');
-  if (buffer[2] !== 0x08) throw new Error(`IDX value type 0x${buffer[2].toString(16)} is not unsigned bytes (0x08)`);
+  if (buffer.length < 4 || buffer[0] !== 0 || buffer[1] !== 0)
+    throw new Error('not an IDX file (bad magic number)');
+  if (buffer[2] !== 0x08)
+    throw new Error(`IDX value type 0x${buffer[2].toString(16)} is not unsigned bytes (0x08)`);
   const ndims = buffer[3];
   const headerBytes = 4 + 4 * ndims;
   if (ndims === 0 || buffer.length < headerBytes) throw new Error('IDX header is truncated');
@@ -53,7 +55,9 @@ export function parseIdx(buffer: Uint8Array): IdxArray {
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   if (buffer.length - headerBytes !== count) {
-    throw new Error(`IDX data holds ${buffer.length - headerBytes} bytes; the header's sizes ${dims.join('×')} need ${count}`);
+    throw new Error(
+      `IDX data holds ${buffer.length - headerBytes} bytes; the header's sizes ${dims.join('×')} need ${count}`,
+    );
   }
   return { dims, data: buffer.subarray(headerBytes) };
 }
@@ -67,23 +71,36 @@ export interface FashionArrays {
 }
 
 /** Reads one split's image and label IDX files (gzipped or not) and checks they agree. */
-export async function readFashionSplit(split: FashionSplit, sourceDir = FASHION_SOURCE_DIR): Promise<FashionArrays> {
+export async function readFashionSplit(
+  split: FashionSplit,
+  sourceDir = FASHION_SOURCE_DIR,
+): Promise<FashionArrays> {
   const load = async (name: string): Promise<IdxArray> => {
     const file = join(sourceDir, name);
     let raw: Buffer;
     try {
       raw = await readFile(file);
     } catch {
-      throw new Error(`${file}: not found — install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist)`);
+      throw new Error(
+        `${file}: not found — install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist)`,
+      );
     }
     return parseIdx(name.endsWith('.gz') ? gunzipSync(raw) : raw);
   };
   const images = await load(SOURCE_FILES[split].images);
   const labels = await load(SOURCE_FILES[split].labels);
   if (images.dims.length !== 3 || labels.dims.length !== 1 || images.dims[0] !== labels.dims[0]) {
-    throw new Error(`${split}: images ${images.dims.join('×')} and labels ${labels.dims.join('×')} do not match`);
+    throw new Error(
+      `${split}: images ${images.dims.join('×')} and labels ${labels.dims.join('×')} do not match`,
+    );
   }
-  return { images: images.data, labels: labels.data, count: images.dims[0], rows: images.dims[1], cols: images.dims[2] };
+  return {
+    images: images.data,
+    labels: labels.data,
+    count: images.dims[0],
+    rows: images.dims[1],
+    cols: images.dims[2],
+  };
 }
 
 /** An 8-bit greyscale PNG written in plain JS: 70,000 of them in seconds. */
@@ -169,7 +186,10 @@ export async function ensureFashionFolder(
   const digits = String(arrays.count - 1).length;
   for (const i of indices) {
     const png = greyPng(arrays.images.subarray(i * per, (i + 1) * per), arrays.cols, arrays.rows);
-    await writeFile(join(temp, FASHION_CLASSES[arrays.labels[i]], `${String(i).padStart(digits, '0')}.png`), png);
+    await writeFile(
+      join(temp, FASHION_CLASSES[arrays.labels[i]], `${String(i).padStart(digits, '0')}.png`),
+      png,
+    );
   }
   await writeFile(join(temp, MARKER), JSON.stringify({ split, ...options, count: indices.length }));
   await rm(dir, { recursive: true, force: true });
@@ -218,10 +238,14 @@ export async function ensureFashionView(
   ] as const) {
     for (const name of FASHION_CLASSES) {
       await mkdir(join(temp, to, name), { recursive: true });
-      for (const file of await readdir(join(from, name))) await link(join(from, name, file), join(temp, to, name, file));
+      for (const file of await readdir(join(from, name)))
+        await link(join(from, name, file), join(temp, to, name, file));
     }
   }
-  await writeFile(join(temp, MARKER), JSON.stringify({ train: view.train, val: view.val, count: view.train + view.val }));
+  await writeFile(
+    join(temp, MARKER),
+    JSON.stringify({ train: view.train, val: view.val, count: view.train + view.val }),
+  );
   await rm(root, { recursive: true, force: true });
   await mkdir(join(root, '..'), { recursive: true });
   await rename(temp, root);

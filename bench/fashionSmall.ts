@@ -30,7 +30,8 @@ async function main(): Promise<void> {
           `(${p.samplesPerSecond.toFixed(0)} samples/s, ${(p.minutes * 60).toFixed(0)} s)`,
       ),
     );
-    if (trained.failure || !trained.runDir) throw new Error(`training failed: ${trained.failure ?? 'no run directory'}`);
+    if (trained.failure || !trained.runDir)
+      throw new Error(`training failed: ${trained.failure ?? 'no run directory'}`);
     const evaluation = await evaluateWithCli(trained.runDir, test.dir);
     const pass = evaluation.accuracy >= TARGET;
     console.log(

@@ -31,7 +31,7 @@ function cacheRoot(): string {
 function sourcePixels(index: number, label: number): Buffer {
   const pixels = Buffer.alloc(WIDTH * HEIGHT * 3);
   let state = (index * 2654435761) >>> 0;
-  const rand = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 4294967296);
+  const rand = () => (state = (state * 1664525 + 1013904223) >>> 0) / 4294967296;
   const cx = WIDTH * (0.3 + 0.4 * rand());
   const cy = HEIGHT * (0.3 + 0.4 * rand());
   const r = 60 + 60 * rand();
@@ -40,7 +40,13 @@ function sourcePixels(index: number, label: number): Buffer {
     for (let x = 0; x < WIDTH; x++) {
       const d = Math.hypot(x - cx, y - cy);
       const inside =
-        label === 0 ? d < r : label === 1 ? Math.abs(x - cx) < r && Math.abs(y - cy) < r : label === 2 ? Math.floor(x / 25) % 2 === 0 : Math.abs(d - r) < 12;
+        label === 0
+          ? d < r
+          : label === 1
+            ? Math.abs(x - cx) < r && Math.abs(y - cy) < r
+            : label === 2
+              ? Math.floor(x / 25) % 2 === 0
+              : Math.abs(d - r) < 12;
       const o = (y * WIDTH + x) * 3;
       for (let c = 0; c < 3; c++) {
         const base = inside ? tint[c] : (x / WIDTH) * 160 + (y / HEIGHT) * 60 + c * 10;
@@ -64,14 +70,17 @@ async function ensureSources(format: SourceFormat, count: number): Promise<strin
     async (i) => {
       const label = i % CLASSES.length;
       const image = sharp(sourcePixels(i, label), { raw: { width: WIDTH, height: HEIGHT, channels: 3 } });
-      const data = format === 'jpeg' ? await image.jpeg({ quality: 85 }).toBuffer() : await image.png().toBuffer();
+      const data =
+        format === 'jpeg' ? await image.jpeg({ quality: 85 }).toBuffer() : await image.png().toBuffer();
       await writeFile(join(temp, CLASSES[label], `${i}.${format === 'jpeg' ? 'jpg' : 'png'}`), data);
     },
   );
   await writeFile(join(temp, '.complete'), '');
   await rm(dir, { recursive: true, force: true });
   await rename(temp, dir);
-  console.log(`generated ${count} ${format} images of ${WIDTH}×${HEIGHT} in ${((Date.now() - started) / 1000).toFixed(0)} s (${dir})`);
+  console.log(
+    `generated ${count} ${format} images of ${WIDTH}×${HEIGHT} in ${((Date.now() - started) / 1000).toFixed(0)} s (${dir})`,
+  );
   return dir;
 }
 
@@ -86,7 +95,12 @@ interface DecodeFigures {
   spilledToFile: boolean;
 }
 
-async function measureDecode(format: SourceFormat, dir: string, count: number, size: number): Promise<DecodeFigures> {
+async function measureDecode(
+  format: SourceFormat,
+  dir: string,
+  count: number,
+  size: number,
+): Promise<DecodeFigures> {
   const entries = Array.from({ length: count }, (_, i) => ({
     path: `${CLASSES[i % CLASSES.length]}/${i}.${format === 'jpeg' ? 'jpg' : 'png'}`,
     label: CLASSES[i % CLASSES.length],
@@ -96,12 +110,19 @@ async function measureDecode(format: SourceFormat, dir: string, count: number, s
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   try {
-    const decoded = await decodeEntries(entries, { root: dir, imageSize: size, channels: 3, cacheDir, concurrency });
+    const decoded = await decodeEntries(entries, {
+      root: dir,
+      imageSize: size,
+      channels: 3,
+      cacheDir,
+      concurrency,
+    });
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     await decoded.store.close();
-    if (decoded.failed.length) throw new Error(`${decoded.failed.length} images failed to decode: ${decoded.failed[0].reason}`);
+    if (decoded.failed.length)
+      throw new Error(`${decoded.failed.length} images failed to decode: ${decoded.failed[0].reason}`);
     return {
       format,
       images: count,
@@ -135,7 +156,18 @@ async function measureWait(dir: string, size: number, seconds: number): Promise<
   let loopEnded = 0;
   let metrics: { dataWaitMs?: number; samplesPerSecond: number } | null = null;
   try {
-    const args = ['train', dir, '--model', 'simple-cnn', '--image-size', String(size), '--channels', '3', '--augment', 'default'];
+    const args = [
+      'train',
+      dir,
+      '--model',
+      'simple-cnn',
+      '--image-size',
+      String(size),
+      '--channels',
+      '3',
+      '--augment',
+      'default',
+    ];
     args.push('--epochs', '1', '--validation-split', '0.05', '--out', out, '--json');
     console.log(`image-trainer ${args.join(' ')}  (stopped after ${seconds} s of training)`);
     const result = await runCli(args, {
@@ -146,12 +178,16 @@ async function measureWait(dir: string, size: number, seconds: number): Promise<
           trainingStarted = elapsedMs;
           setTimeout(stop, seconds * 1000).unref();
         }
-        if (event?.type === 'phaseChanged' && event.phase === 'evaluating' && trainingStarted && !loopEnded) loopEnded = elapsedMs;
+        if (event?.type === 'phaseChanged' && event.phase === 'evaluating' && trainingStarted && !loopEnded)
+          loopEnded = elapsedMs;
         if (event?.type === 'epochEnded') metrics = event.metrics;
       },
     });
     const m = metrics as { dataWaitMs?: number; samplesPerSecond: number } | null;
-    if (!m || m.dataWaitMs === undefined) throw new Error(`no epoch metrics with dataWaitMs (exit ${result.code}): ${result.stderr.trim().slice(-300)}`);
+    if (!m || m.dataWaitMs === undefined)
+      throw new Error(
+        `no epoch metrics with dataWaitMs (exit ${result.code}): ${result.stderr.trim().slice(-300)}`,
+      );
     const loopMs = loopEnded - trainingStarted;
     return {
       imageSize: size,
@@ -193,7 +229,15 @@ async function main(): Promise<void> {
         `${wait.samplesPerSecond} samples/s; peak RSS ${mib(wait.peakRssMiB * 1048576)}`,
     );
   }
-  console.log(JSON.stringify({ bench: 'pipeline', sourceSize: [WIDTH, HEIGHT], decode, wait, machine: machineDescription() }));
+  console.log(
+    JSON.stringify({
+      bench: 'pipeline',
+      sourceSize: [WIDTH, HEIGHT],
+      decode,
+      wait,
+      machine: machineDescription(),
+    }),
+  );
 }
 
 main().catch((err: Error) => {

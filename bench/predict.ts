@@ -28,7 +28,8 @@ export function percentile(values: readonly number[], p: number): number {
 
 async function listImages(dir: string): Promise<string[]> {
   const files: string[] = [];
-  for (const name of FASHION_CLASSES) for (const file of (await readdir(join(dir, name))).sort()) files.push(join(dir, name, file));
+  for (const name of FASHION_CLASSES)
+    for (const file of (await readdir(join(dir, name))).sort()) files.push(join(dir, name, file));
   return files;
 }
 
@@ -54,7 +55,11 @@ async function measurePreset(
   counts: { warm: number; cold: number },
 ): Promise<PresetFigures> {
   const runModel = await loadRunModel(runDir);
-  const silent = { top: 3, onPredictions: () => undefined, onError: (file: string, message: string) => console.error(`${file}: ${message}`) };
+  const silent = {
+    top: 3,
+    onPredictions: () => undefined,
+    onError: (file: string, message: string) => console.error(`${file}: ${message}`),
+  };
   const warm: number[] = [];
   for (let i = 0; i < counts.warm + 5; i++) {
     const started = performance.now();
@@ -74,7 +79,8 @@ async function measurePreset(
     cold.push(result.wallMs);
   }
   const folder = await runCli(['predict', runDir, join(images[0], '..', '..'), '--json']);
-  if (folder.code !== 0) throw new Error(`predict on the folder failed (exit ${folder.code}): ${folder.stderr.trim()}`);
+  if (folder.code !== 0)
+    throw new Error(`predict on the folder failed (exit ${folder.code}): ${folder.stderr.trim()}`);
   const folderCount = (JSON.parse(folder.stdout) as unknown[]).length;
   return {
     model: preset,
@@ -103,9 +109,23 @@ async function main(): Promise<void> {
   const results: PresetFigures[] = [];
   try {
     for (const preset of PRESETS) {
-      const args = ['--model', preset, '--image-size', imageSize, '--channels', channels, '--epochs', '1', '--validation-split', '0.1', '--out', out];
+      const args = [
+        '--model',
+        preset,
+        '--image-size',
+        imageSize,
+        '--channels',
+        channels,
+        '--epochs',
+        '1',
+        '--validation-split',
+        '0.1',
+        '--out',
+        out,
+      ];
       const trained = await trainWithCli(train.dir, args);
-      if (trained.failure || !trained.runDir) throw new Error(`training ${preset} failed: ${trained.failure ?? 'no run directory'}`);
+      if (trained.failure || !trained.runDir)
+        throw new Error(`training ${preset} failed: ${trained.failure ?? 'no run directory'}`);
       const figures = await measurePreset(preset, trained.runDir, images, counts);
       results.push(figures);
       console.log(
@@ -117,7 +137,16 @@ async function main(): Promise<void> {
   } finally {
     await rm(out, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ bench: 'predict', imageSize: Number(imageSize), channels: Number(channels), counts, results, machine: machineDescription() }));
+  console.log(
+    JSON.stringify({
+      bench: 'predict',
+      imageSize: Number(imageSize),
+      channels: Number(channels),
+      counts,
+      results,
+      machine: machineDescription(),
+    }),
+  );
 }
 
 main().catch((err: Error) => {

@@ -23,17 +23,24 @@ const SCAN_TARGET_S = 30;
 const RSS_TARGET_BYTES = 1.5 * 1024 ** 3;
 
 async function ensureDataset(count: number): Promise<string> {
-  const dir = join(process.env.IMAGE_TRAINER_CACHE ?? join(homedir(), '.cache', 'image-trainer'), 'scale', String(count));
+  const dir = join(
+    process.env.IMAGE_TRAINER_CACHE ?? join(homedir(), '.cache', 'image-trainer'),
+    'scale',
+    String(count),
+  );
   if (existsSync(join(dir, '.complete'))) return dir;
   const temp = `${dir}.partial-${process.pid}`;
   await rm(temp, { recursive: true, force: true });
   for (let c = 0; c < CLASSES; c++) await mkdir(join(temp, `class${c}`), { recursive: true });
   const started = Date.now();
-  for (let i = 0; i < count; i++) await writeFile(join(temp, `class${i % CLASSES}`, `${i}.png`), fastPng(SIDE, SIDE, i + 1));
+  for (let i = 0; i < count; i++)
+    await writeFile(join(temp, `class${i % CLASSES}`, `${i}.png`), fastPng(SIDE, SIDE, i + 1));
   await writeFile(join(temp, '.complete'), '');
   await rm(dir, { recursive: true, force: true });
   await rename(temp, dir);
-  console.log(`generated ${count} PNGs of ${SIDE}×${SIDE} in ${((Date.now() - started) / 1000).toFixed(0)} s (${dir})`);
+  console.log(
+    `generated ${count} PNGs of ${SIDE}×${SIDE} in ${((Date.now() - started) / 1000).toFixed(0)} s (${dir})`,
+  );
   return dir;
 }
 
@@ -48,7 +55,11 @@ interface ScaleFigures {
   trainWallSeconds: number | null;
 }
 
-async function measure(count: number, trainSeconds: number | null, skipTrain: boolean): Promise<ScaleFigures> {
+async function measure(
+  count: number,
+  trainSeconds: number | null,
+  skipTrain: boolean,
+): Promise<ScaleFigures> {
   const dir = await ensureDataset(count);
   const scan = await runCli(['scan', dir, '--json']);
   if (scan.code !== 0) throw new Error(`scan failed (exit ${scan.code}): ${scan.stderr.trim()}`);
@@ -74,8 +85,29 @@ async function measure(count: number, trainSeconds: number | null, skipTrain: bo
     let trainingStarted = 0;
     let samples = 0;
     let partial = false;
-    const args = ['train', dir, '--model', 'simple-cnn', '--image-size', String(SIDE), '--channels', '3', '--epochs', '1'];
-    args.push('--validation-split', '0.02', '--augment', 'none', '--batch-size', '64', '--out', out, '--json');
+    const args = [
+      'train',
+      dir,
+      '--model',
+      'simple-cnn',
+      '--image-size',
+      String(SIDE),
+      '--channels',
+      '3',
+      '--epochs',
+      '1',
+    ];
+    args.push(
+      '--validation-split',
+      '0.02',
+      '--augment',
+      'none',
+      '--batch-size',
+      '64',
+      '--out',
+      out,
+      '--json',
+    );
     const train = await runCli(args, {
       onLine: (line, elapsedMs, _cpu, stop) => {
         const event = parseEvent(line);
@@ -88,7 +120,8 @@ async function measure(count: number, trainSeconds: number | null, skipTrain: bo
         if (event?.type === 'epochEnded') partial = event.metrics.partial === true;
       },
     });
-    if (train.code !== 0 && train.code !== 130) throw new Error(`train failed (exit ${train.code}): ${train.stderr.trim().slice(-300)}`);
+    if (train.code !== 0 && train.code !== 130)
+      throw new Error(`train failed (exit ${train.code}): ${train.stderr.trim().slice(-300)}`);
     figures.trainPeakRssMiB = Math.round(train.peakRss / 1048576);
     figures.decodeSeconds = Number(((trainingStarted - decodeStarted) / 1000).toFixed(1));
     figures.trainedSamples = samples;
@@ -118,8 +151,13 @@ async function main(): Promise<void> {
         `${Math.max(...peaks) * 1048576 < RSS_TARGET_BYTES ? 'under' : 'OVER'}; growth ${(Math.max(...peaks) / Math.min(...peaks)).toFixed(2)}×)`,
     );
   }
-  if (largest) console.log(`scan of ${largest.images}: ${largest.scanSeconds} s (target < ${SCAN_TARGET_S} s: ${largest.scanSeconds < SCAN_TARGET_S ? 'met' : 'NOT met'})`);
-  console.log(JSON.stringify({ bench: 'scale', imageSide: SIDE, trainSeconds, results, machine: machineDescription() }));
+  if (largest)
+    console.log(
+      `scan of ${largest.images}: ${largest.scanSeconds} s (target < ${SCAN_TARGET_S} s: ${largest.scanSeconds < SCAN_TARGET_S ? 'met' : 'NOT met'})`,
+    );
+  console.log(
+    JSON.stringify({ bench: 'scale', imageSide: SIDE, trainSeconds, results, machine: machineDescription() }),
+  );
 }
 
 main().catch((err: Error) => {

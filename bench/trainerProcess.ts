@@ -185,7 +185,8 @@ export async function trainWithCli(
       }
     },
   });
-  if (result.code !== 0 && !failure) failure = result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`;
+  if (result.code !== 0 && !failure)
+    failure = result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`;
   return { ...result, runDir, epochs, failure };
 }
 

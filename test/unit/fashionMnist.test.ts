@@ -71,7 +71,10 @@ test('ensureFashionFolder writes class folders from gzipped IDX files once; view
     const trainPixels = trainLabels.flatMap((l, i) => [l, i, 10 * i, 255]);
     await writeFile(join(source, 'train-images-idx3-ubyte.gz'), gzipSync(idx([6, 2, 2], trainPixels)));
     await writeFile(join(source, 'train-labels-idx1-ubyte.gz'), gzipSync(idx([6], trainLabels)));
-    await writeFile(join(source, 't10k-images-idx3-ubyte.gz'), gzipSync(idx([3, 2, 2], new Array<number>(12).fill(5))));
+    await writeFile(
+      join(source, 't10k-images-idx3-ubyte.gz'),
+      gzipSync(idx([3, 2, 2], new Array<number>(12).fill(5))),
+    );
     await writeFile(join(source, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([3], [2, 2, 3])));
 
     const first = await ensureFashionFolder('train', { cacheRoot, sourceDir: source, perClass: 2 });
@@ -79,7 +82,10 @@ test('ensureFashionFolder writes class folders from gzipped IDX files once; view
     assert.equal(first.count, 5);
     assert.deepEqual(await readdir(join(first.dir, FASHION_CLASSES[0])), ['0.png', '2.png']);
     assert.deepEqual(await readdir(join(first.dir, FASHION_CLASSES[9])), ['3.png']);
-    const data = await sharp(join(first.dir, FASHION_CLASSES[1], '5.png')).toColourspace('b-w').raw().toBuffer();
+    const data = await sharp(join(first.dir, FASHION_CLASSES[1], '5.png'))
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
     assert.deepEqual([...data], [1, 5, 50, 255]);
 
     const mtime = (await stat(join(first.dir, FASHION_CLASSES[0], '0.png'))).mtimeMs;
