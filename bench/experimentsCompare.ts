@@ -36,31 +36,88 @@ async function main(): Promise<void> {
     if (!trained.runDir) throw new Error(`${name}: no run directory`);
     if (dataDir === train.dir) {
       const evaluation = await evaluateWithCli(trained.runDir, test.dir);
-      const row = { name, testAccuracy: evaluation.accuracy, trainSeconds: (Date.now() - started) / 1000, epochs: trained.epochs.length };
+      const row = {
+        name,
+        testAccuracy: evaluation.accuracy,
+        trainSeconds: (Date.now() - started) / 1000,
+        epochs: trained.epochs.length,
+      };
       rows.push(row);
-      console.log(`${name.padEnd(28)} test accuracy ${(row.testAccuracy * 100).toFixed(1)}%  (${row.epochs} epochs, ${row.trainSeconds.toFixed(0)} s)`);
+      console.log(
+        `${name.padEnd(28)} test accuracy ${(row.testAccuracy * 100).toFixed(1)}%  (${row.epochs} epochs, ${row.trainSeconds.toFixed(0)} s)`,
+      );
     }
     return trained.runDir;
   };
   const wanted = (name: string) => !only || only.includes(name);
   try {
-    if (wanted('svm')) await run('svm (pixels)', train.dir, ['--model', 'svm', '--epochs', epochs, '--learning-rate', '0.001']);
+    if (wanted('svm'))
+      await run('svm (pixels)', train.dir, [
+        '--model',
+        'svm',
+        '--epochs',
+        epochs,
+        '--learning-rate',
+        '0.001',
+      ]);
     if (wanted('knn')) await run('knn k=5 (pixels)', train.dir, ['--model', 'knn']);
-    if (wanted('simple-cnn')) await run('simple-cnn', train.dir, ['--model', 'simple-cnn', '--epochs', epochs]);
+    if (wanted('simple-cnn'))
+      await run('simple-cnn', train.dir, ['--model', 'simple-cnn', '--epochs', epochs]);
     if (wanted('cnn')) await run('cnn', train.dir, ['--model', 'cnn', '--epochs', epochs]);
     if (wanted('resnet')) await run('resnet', train.dir, ['--model', 'resnet', '--epochs', epochs]);
     if (wanted('transfer')) {
       const base = await run('base', pretrain.dir, ['--model', 'simple-cnn', '--epochs', baseEpochs]);
       const baseModel = join(base, 'model');
-      await run('transfer (head only)', train.dir, ['--model', 'transfer', '--base', baseModel, '--epochs', epochs, '--learning-rate', '0.003']);
-      await run('transfer + fine-tune 2', train.dir, ['--model', 'transfer', '--base', baseModel, '--epochs', epochs, '--learning-rate', '0.003', '--fine-tune-layers', '2', '--fine-tune-epochs', '3', '--fine-tune-learning-rate', '0.0003']);
-      await run('svm (base features)', train.dir, ['--model', 'svm', '--base', baseModel, '--epochs', epochs, '--learning-rate', '0.001']);
+      await run('transfer (head only)', train.dir, [
+        '--model',
+        'transfer',
+        '--base',
+        baseModel,
+        '--epochs',
+        epochs,
+        '--learning-rate',
+        '0.003',
+      ]);
+      await run('transfer + fine-tune 2', train.dir, [
+        '--model',
+        'transfer',
+        '--base',
+        baseModel,
+        '--epochs',
+        epochs,
+        '--learning-rate',
+        '0.003',
+        '--fine-tune-layers',
+        '2',
+        '--fine-tune-epochs',
+        '3',
+        '--fine-tune-learning-rate',
+        '0.0003',
+      ]);
+      await run('svm (base features)', train.dir, [
+        '--model',
+        'svm',
+        '--base',
+        baseModel,
+        '--epochs',
+        epochs,
+        '--learning-rate',
+        '0.001',
+      ]);
       await run('knn k=5 (base features)', train.dir, ['--model', 'knn', '--base', baseModel]);
     }
   } finally {
     if (!flags.has('keep')) await rm(out, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ machine: machineDescription(), train: train.count, test: test.count, pretrain: pretrain.count, rows }));
+  console.log(
+    JSON.stringify({
+      machine: machineDescription(),
+      train: train.count,
+      test: test.count,
+      pretrain: pretrain.count,
+      rows,
+    }),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RunRecord } from '../../src/protocol/runRecord';
+import type { Evaluation, RunRecord } from '../../src/protocol/runRecord';
 import { resolveConfig } from '../../src/core/config';
 import { listRuns } from '../../src/core/runStore';
 import { selectBackend } from '../../src/trainer/backend';
@@ -28,11 +28,24 @@ test('resnet, mobilenet, rnn (LSTM and GRU) and svm train on the WASM backend: a
   await selectBackend('wasm');
   const pixels = Float32Array.from({ length: 6 * 12 * 12 }, (_, i) => ((i * 7919) % 255) / 255);
   const labels = Int32Array.from([0, 1, 2, 0, 1, 2]);
-  for (const [model, cell] of [['resnet', 'lstm'], ['mobilenet', 'lstm'], ['rnn', 'lstm'], ['rnn', 'gru'], ['svm', 'lstm']] as const) {
+  for (const [model, cell] of [
+    ['resnet', 'lstm'],
+    ['mobilenet', 'lstm'],
+    ['rnn', 'lstm'],
+    ['rnn', 'gru'],
+    ['svm', 'lstm'],
+  ] as const) {
     const config = resolveConfig({ model, imageSize: 12, channels: 1, rnn: { cell, units: 8 } });
     const net = buildModel(config, 3);
     const optimizer = tf.train.adam(0.01);
-    const step = makeTrainStep(net, optimizer, { imageSize: 12, channels: 1 }, 3, null, trainingForward(net, config));
+    const step = makeTrainStep(
+      net,
+      optimizer,
+      { imageSize: 12, channels: 1 },
+      3,
+      null,
+      trainingForward(net, config),
+    );
     const first = step(pixels, labels).loss;
     let last = first;
     for (let i = 0; i < 6; i++) last = step(pixels, labels).loss;
@@ -40,7 +53,8 @@ test('resnet, mobilenet, rnn (LSTM and GRU) and svm train on the WASM backend: a
     assert.ok(last < first, `${model}/${cell}: loss ${first} → ${last} should fall`);
     const probs = net.predict(tf.tensor4d(pixels, [6, 12, 12, 1])) as tf.Tensor;
     const rows = (await tf.sum(probs, -1).data()) as Float32Array;
-    for (const r of rows) assert.ok(Math.abs(r - 1) < 1e-4, `${model}: outputs are probabilities (row sum ${r})`);
+    for (const r of rows)
+      assert.ok(Math.abs(r - 1) < 1e-4, `${model}: outputs are probabilities (row sum ${r})`);
     probs.dispose();
     net.dispose();
     optimizer.dispose();
@@ -49,7 +63,10 @@ test('resnet, mobilenet, rnn (LSTM and GRU) and svm train on the WASM backend: a
 
 test('svm trains on the squared hinge of its scores and predicts the softmax of those scores', async () => {
   await selectBackend('cpu');
-  const scores = tf.tensor2d([[2, -1, 0.5], [0.2, 0.1, -3]]);
+  const scores = tf.tensor2d([
+    [2, -1, 0.5],
+    [0.2, 0.1, -3],
+  ]);
   const loss = await squaredHinge(scores, tf.tensor1d([0, 2], 'int32'), 3).data();
   // Row 1: t = (1, -1, -1): margins max(0, 1 - 2)=0, max(0, 1 - 1)=0, max(0, 1.5)=1.5 → (0 + 0 + 2.25) / 3.
   // Row 2: t = (-1, -1, 1): 1.2, 1.1, 4 → (1.44 + 1.21 + 16) / 3.
@@ -71,11 +88,26 @@ test('knn layer: vote shares of the k nearest memorised samples, kept through sa
   const input = tf.input({ shape: [2] });
   const knn = new KnnLayer({ capacity: 4, numClasses: 2, k: 3, metric: 'euclidean', name: 'knn' });
   const model = tf.model({ inputs: input, outputs: knn.apply(input) as tf.SymbolicTensor });
-  knn.memorise(tf.tensor2d([[0, 0], [0, 1]]), Int32Array.from([0, 0]));
-  knn.memorise(tf.tensor2d([[5, 5], [6, 5]]), Int32Array.from([1, 1]));
+  knn.memorise(
+    tf.tensor2d([
+      [0, 0],
+      [0, 1],
+    ]),
+    Int32Array.from([0, 0]),
+  );
+  knn.memorise(
+    tf.tensor2d([
+      [5, 5],
+      [6, 5],
+    ]),
+    Int32Array.from([1, 1]),
+  );
   // Query (0.2, 0.2): nearest are the two class-0 points, then (5, 5) → shares 2/3, 1/3.
   // Query (5.5, 5): nearest (5, 5), (6, 5) then (0, 1) → 1/3, 2/3.
-  const query = tf.tensor2d([[0.2, 0.2], [5.5, 5]]);
+  const query = tf.tensor2d([
+    [0.2, 0.2],
+    [5.5, 5],
+  ]);
   const shares = Array.from(await (model.predict(query) as tf.Tensor).data());
   const want = [2 / 3, 1 / 3, 1 / 3, 2 / 3];
   shares.forEach((s, i) => assert.ok(Math.abs(s - want[i]) < 1e-6, `share ${i}: ${s} vs ${want[i]}`));
@@ -90,11 +122,30 @@ test('knn layer: vote shares of the k nearest memorised samples, kept through sa
 test('knn runs write the normal run records (one epoch line) and a model that predict loads', async () => {
   const root = await tempDir();
   await writeSampleDataset(path.join(root, 'data'), { perClass: 10, size: 12, seed: 3 });
-  const config = resolveConfig({ model: 'knn', imageSize: 12, channels: 1, epochs: 5, backend: 'wasm', knn: { k: 3 } });
-  const outcome = await trainAny({ dataDir: path.join(root, 'data'), runsRoot: path.join(root, 'runs'), config, ...quiet });
+  const config = resolveConfig({
+    model: 'knn',
+    imageSize: 12,
+    channels: 1,
+    epochs: 5,
+    backend: 'wasm',
+    knn: { k: 3 },
+  });
+  const outcome = await trainAny({
+    dataDir: path.join(root, 'data'),
+    runsRoot: path.join(root, 'runs'),
+    config,
+    ...quiet,
+  });
   assert.equal(outcome.status, 'completed');
   const runDir = outcome.runDir!;
-  for (const file of ['run.json', 'metrics.jsonl', 'split.json', 'evaluation.json', 'model/model.json', 'model/metadata.json']) {
+  for (const file of [
+    'run.json',
+    'metrics.jsonl',
+    'split.json',
+    'evaluation.json',
+    'model/model.json',
+    'model/metadata.json',
+  ]) {
     await fs.access(path.join(runDir, file));
   }
   const epochLines = (await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8'))
@@ -116,7 +167,14 @@ test('3-fold: three grouped runs on disjoint validation folds; the group summary
   const root = await tempDir();
   await writeSampleDataset(path.join(root, 'data'), { perClass: 9, size: 12, seed: 5 });
   const runsRoot = path.join(root, 'runs');
-  const config = resolveConfig({ model: 'svm', imageSize: 12, channels: 1, epochs: 2, backend: 'wasm', learningRate: 0.01 });
+  const config = resolveConfig({
+    model: 'svm',
+    imageSize: 12,
+    channels: 1,
+    epochs: 2,
+    backend: 'wasm',
+    learningRate: 0.01,
+  });
   const outcome = await trainAny({ dataDir: path.join(root, 'data'), runsRoot, config, kFolds: 3, ...quiet });
   assert.equal(outcome.status, 'completed');
   const group = JSON.parse(await fs.readFile(outcome.groupFile!, 'utf8'));
@@ -124,7 +182,7 @@ test('3-fold: three grouped runs on disjoint validation folds; the group summary
   assert.equal(group.runs.length, 3);
   const runs = (await listRuns(runsRoot)).filter((r) => r.group === group.id);
   assert.equal(runs.length, 3, 'the groups folder is not mistaken for a run');
-  const evaluations = [];
+  const evaluations: Evaluation[] = [];
   const validationPaths = new Set<string>();
   for (const run of group.runs) {
     const runDir = path.join(runsRoot, run.runId);
@@ -144,8 +202,12 @@ test('3-fold: three grouped runs on disjoint validation folds; the group summary
   assert.ok(Math.abs(group.summary.evaluation.accuracy.mean - mean(accuracies)) < 1e-12);
   const std = Math.sqrt(mean(accuracies.map((a) => (a - mean(accuracies)) ** 2)));
   assert.ok(Math.abs(group.summary.evaluation.accuracy.std - std) < 1e-12);
-  assert.ok(Math.abs(group.summary.evaluation.macro.f1.mean - mean(evaluations.map((e) => e.macro.f1))) < 1e-12);
-  const summed = evaluations[0].confusion.map((row, r) => row.map((_, c) => evaluations.reduce((s, e) => s + e.confusion[r][c], 0)));
+  assert.ok(
+    Math.abs(group.summary.evaluation.macro.f1.mean - mean(evaluations.map((e) => e.macro.f1))) < 1e-12,
+  );
+  const summed = evaluations[0].confusion.map((row, r) =>
+    row.map((_, c) => evaluations.reduce((s, e) => s + e.confusion[r][c], 0)),
+  );
   assert.deepEqual(group.summary.evaluation.confusion, summed);
   assert.ok(group.summary.finalEpoch.valAccuracy, 'final-epoch figures are summarised too');
   await fs.rm(root, { recursive: true, force: true });

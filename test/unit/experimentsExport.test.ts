@@ -17,8 +17,21 @@ import { writeSampleDataset } from '../../src/trainer/sampleWriter';
 test('export: tfjs-layers passes the parity check; a tampered preprocessing fails it; other formats say why not', async () => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'export-'));
   await writeSampleDataset(path.join(root, 'data'), { perClass: 8, size: 12, seed: 4 });
-  const config = resolveConfig({ model: 'simple-cnn', imageSize: 12, channels: 1, epochs: 2, backend: 'wasm', learningRate: 0.01 });
-  const run = await trainAny({ dataDir: path.join(root, 'data'), runsRoot: path.join(root, 'runs'), config, emit: () => undefined, stop: { requested: false } });
+  const config = resolveConfig({
+    model: 'simple-cnn',
+    imageSize: 12,
+    channels: 1,
+    epochs: 2,
+    backend: 'wasm',
+    learningRate: 0.01,
+  });
+  const run = await trainAny({
+    dataDir: path.join(root, 'data'),
+    runsRoot: path.join(root, 'runs'),
+    config,
+    emit: () => undefined,
+    stop: { requested: false },
+  });
   const runDir = run.runDir!;
   const out = path.join(root, 'exported');
   const result = await exportRun(runDir, 'tfjs-layers', out);
@@ -33,15 +46,24 @@ test('export: tfjs-layers passes the parity check; a tampered preprocessing fail
   // The export's metadata says pixels are not scaled to [0, 1]: what a snippet with that mistake would predict.
   const metadataFile = path.join(out, 'metadata.json');
   const metadata = JSON.parse(await fs.readFile(metadataFile, 'utf8')) as ModelMetadata;
-  await fs.writeFile(metadataFile, JSON.stringify({ ...metadata, preprocessing: { ...metadata.preprocessing, scale: 1 } }));
+  await fs.writeFile(
+    metadataFile,
+    JSON.stringify({ ...metadata, preprocessing: { ...metadata.preprocessing, scale: 1 } }),
+  );
   const reference = await loadRunModel(runDir);
   const tampered = await checkParity(runDir, (await readRunRecord(runDir))!, reference, out);
   reference.model.dispose();
   assert.equal(tampered.passed, false);
   assert.ok(tampered.maxProbabilityDifference > 1e-3, `difference ${tampered.maxProbabilityDifference}`);
 
-  await assert.rejects(exportRun(runDir, 'tfjs-graph'), (e: Error) => e instanceof UsageError && /tensorflowjs_converter/.test(e.message));
-  await assert.rejects(exportRun(runDir, 'savedmodel'), (e: Error) => e instanceof UsageError && /tfjs-node/.test(e.message));
+  await assert.rejects(
+    exportRun(runDir, 'tfjs-graph'),
+    (e: Error) => e instanceof UsageError && /tensorflowjs_converter/.test(e.message),
+  );
+  await assert.rejects(
+    exportRun(runDir, 'savedmodel'),
+    (e: Error) => e instanceof UsageError && /tfjs-node/.test(e.message),
+  );
 
   // Through the CLI: exit 0 with the parity line; exit 2 with one line for what cannot be done.
   const cli = async (argv: string[]) => {
@@ -57,7 +79,16 @@ test('export: tfjs-layers passes the parity check; a tampered preprocessing fail
     ['export', runDir, '--format', 'tfjs-graph'],
     ['export', runDir, '--format', 'onnx'],
     ['train', path.join(root, 'data'), '--model', 'transfer'],
-    ['train', path.join(root, 'data'), '--model', 'transfer', '--base', path.join(runDir, 'model'), '--cut-layer', 'nope'],
+    [
+      'train',
+      path.join(root, 'data'),
+      '--model',
+      'transfer',
+      '--base',
+      path.join(runDir, 'model'),
+      '--cut-layer',
+      'nope',
+    ],
     ['train', path.join(root, 'data'), '--k-folds', '1'],
     ['sweep', path.join(root, 'missing.json')],
   ]) {

@@ -18,7 +18,8 @@ const TARGET = 0.5;
 const EPOCHS = 6;
 
 async function epochs(runDir: string) {
-  return splitMetrics(parseMetricsLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8'))).epochs;
+  return splitMetrics(parseMetricsLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')))
+    .epochs;
 }
 
 /** The first epoch whose validation accuracy reaches the target; Infinity when none does. */
@@ -50,18 +51,32 @@ test('transfer: the head on a frozen base reaches the target in fewer epochs tha
   const transfer = await trainAny({
     dataDir: path.join(root, 'variant'),
     runsRoot,
-    config: resolveConfig({ ...common, imageSize: 32, model: 'transfer', epochs: EPOCHS, learningRate: 0.01, transfer: { base: baseModelDir } }),
+    config: resolveConfig({
+      ...common,
+      imageSize: 32,
+      model: 'transfer',
+      epochs: EPOCHS,
+      learningRate: 0.01,
+      transfer: { base: baseModelDir },
+    }),
     ...quiet,
   });
   assert.equal(transfer.status, 'completed');
   const record = JSON.parse(await fs.readFile(path.join(transfer.runDir!, 'run.json'), 'utf8')) as RunRecord;
   assert.equal(record.config.imageSize, 16, 'the input size comes from the base model, not the flag');
-  assert.match(record.config.transfer!.cutLayer, /flatten/i, 'default cut: the last pooling or flatten layer');
+  assert.match(
+    record.config.transfer!.cutLayer,
+    /flatten/i,
+    'default cut: the last pooling or flatten layer',
+  );
   assert.equal(record.config.transfer!.normalisation, 'zeroOne', "read from the base run's metadata.json");
   const fromScratch = await epochsToTarget(scratch.runDir!);
   const withBase = await epochsToTarget(transfer.runDir!);
   assert.ok(Number.isFinite(withBase), `the transfer head reaches ${TARGET} within ${EPOCHS} epochs`);
-  assert.ok(withBase < fromScratch, `transfer reached ${TARGET} at epoch ${withBase}, from scratch at ${fromScratch}`);
+  assert.ok(
+    withBase < fromScratch,
+    `transfer reached ${TARGET} at epoch ${withBase}, from scratch at ${fromScratch}`,
+  );
 
   // Fine-tuning: 3 epochs, the last one with the top base layer with weights unfrozen at a lower rate.
   const tuned = await trainAny({
@@ -78,7 +93,10 @@ test('transfer: the head on a frozen base reaches the target in fewer epochs tha
   });
   assert.equal(tuned.status, 'completed');
   const lines = await epochs(tuned.runDir!);
-  assert.deepEqual(lines.map((e) => e.learningRate), [0.01, 0.01, 0.0005]);
+  assert.deepEqual(
+    lines.map((e) => e.learningRate),
+    [0.01, 0.01, 0.0005],
+  );
   const before = await loadModelFromDir(baseModelDir);
   const after = await loadModelFromDir(path.join(tuned.runDir!, 'model'));
   const changed = (name: string) => {
@@ -86,7 +104,9 @@ test('transfer: the head on a frozen base reaches the target in fewer epochs tha
     const b = after.getLayer(name).getWeights()[0].dataSync();
     return a.some((v, i) => v !== b[i]);
   };
-  const withWeights = before.layers.filter((l) => l.getWeights().length > 0 && after.layers.some((m) => m.name === l.name)).map((l) => l.name);
+  const withWeights = before.layers
+    .filter((l) => l.getWeights().length > 0 && after.layers.some((m) => m.name === l.name))
+    .map((l) => l.name);
   // simple-cnn cut at flatten keeps two convolutions: only the top one was unfrozen, so only it changes.
   assert.equal(withWeights.length, 2);
   assert.deepEqual(withWeights.map(changed), [false, true]);

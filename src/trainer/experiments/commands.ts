@@ -29,7 +29,12 @@ export interface CliHelpers {
 
 export const EXPORT_FORMAT_LIST = 'tfjs-layers|tfjs-graph|savedmodel';
 
-export async function runExperimentCommand(args: ExperimentArgs, io: ExperimentIo, stop: { requested: boolean }, helpers: CliHelpers): Promise<number> {
+export async function runExperimentCommand(
+  args: ExperimentArgs,
+  io: ExperimentIo,
+  stop: { requested: boolean },
+  helpers: CliHelpers,
+): Promise<number> {
   switch (args.command) {
     case 'sweep':
       return sweepCommand(args, io, stop);
@@ -55,12 +60,18 @@ function eventSink(args: ExperimentArgs, io: ExperimentIo): (event: TrainerToHos
     else if (event.type === 'log') io.stderr(`${event.message}\n`);
     else if (event.type === 'epochEnded') {
       const m = event.metrics;
-      io.stderr(`  epoch ${m.epoch}: loss ${m.loss.toFixed(4)}${m.valAccuracy === null ? '' : `, val acc ${(m.valAccuracy * 100).toFixed(1)}%`}\n`);
+      io.stderr(
+        `  epoch ${m.epoch}: loss ${m.loss.toFixed(4)}${m.valAccuracy === null ? '' : `, val acc ${(m.valAccuracy * 100).toFixed(1)}%`}\n`,
+      );
     } else if (event.type === 'runFailed') io.stderr(`  failed: ${event.message}\n`);
   };
 }
 
-async function sweepCommand(args: ExperimentArgs, io: ExperimentIo, stop: { requested: boolean }): Promise<number> {
+async function sweepCommand(
+  args: ExperimentArgs,
+  io: ExperimentIo,
+  stop: { requested: boolean },
+): Promise<number> {
   const file = path.resolve(io.cwd, args.positionals[0]);
   let text: string;
   try {
@@ -71,19 +82,46 @@ async function sweepCommand(args: ExperimentArgs, io: ExperimentIo, stop: { requ
   const { parseSweepSpec } = await import('./sweepPlan');
   const spec = parseSweepSpec(parseConfigFileText(text, file), file);
   const dataArg = args.values.get('--data');
-  const dataDir = dataArg ? path.resolve(io.cwd, dataArg) : spec.data ? path.resolve(path.dirname(file), spec.data) : null;
-  if (!dataDir) throw new UsageError(`${file}: no data set — add "data": "FOLDER" to the sweep file or pass --data DIR`);
+  const dataDir = dataArg
+    ? path.resolve(io.cwd, dataArg)
+    : spec.data
+      ? path.resolve(path.dirname(file), spec.data)
+      : null;
+  if (!dataDir)
+    throw new UsageError(`${file}: no data set — add "data": "FOLDER" to the sweep file or pass --data DIR`);
   const { runSweep } = await import('./sweep');
-  const outcome = await runSweep({ spec, file, dataDir, runsRoot: runsRootOf(args, io), emit: eventSink(args, io), stop });
-  const format = (v: number | null) => (v === null ? '—' : spec.metric === 'valAccuracy' ? `${(v * 100).toFixed(2)}%` : v.toFixed(4));
+  const outcome = await runSweep({
+    spec,
+    file,
+    dataDir,
+    runsRoot: runsRootOf(args, io),
+    emit: eventSink(args, io),
+    stop,
+  });
+  const format = (v: number | null) =>
+    v === null ? '—' : spec.metric === 'valAccuracy' ? `${(v * 100).toFixed(2)}%` : v.toFixed(4);
   if (args.switches.has('--json')) {
-    io.stdout(JSON.stringify({ type: 'sweepCompleted', sweepId: outcome.sweepId, groupFile: outcome.groupFile, best: outcome.best, trials: outcome.trials.map(({ curve: _c, ...t }) => t) }) + '\n');
+    io.stdout(
+      JSON.stringify({
+        type: 'sweepCompleted',
+        sweepId: outcome.sweepId,
+        groupFile: outcome.groupFile,
+        best: outcome.best,
+        trials: outcome.trials.map(({ curve: _c, ...t }) => t),
+      }) + '\n',
+    );
   } else {
     const lines = [`Sweep ${outcome.sweepId}: ${outcome.trials.length} trial(s), ${spec.metric}`];
     for (const t of outcome.trials) {
-      lines.push(`  #${String(t.index).padEnd(3)} ${format(t.best).padStart(8)}  ${t.status.padEnd(10)} ${JSON.stringify(t.overrides)}  ${t.runId ?? ''}`);
+      lines.push(
+        `  #${String(t.index).padEnd(3)} ${format(t.best).padStart(8)}  ${t.status.padEnd(10)} ${JSON.stringify(t.overrides)}  ${t.runId ?? ''}`,
+      );
     }
-    lines.push(outcome.best ? `Best: trial ${outcome.best.index} ${format(outcome.best.best)} ${JSON.stringify(outcome.best.overrides)}` : 'No trial finished.');
+    lines.push(
+      outcome.best
+        ? `Best: trial ${outcome.best.index} ${format(outcome.best.best)} ${JSON.stringify(outcome.best.overrides)}`
+        : 'No trial finished.',
+    );
     lines.push(`Summary: ${outcome.groupFile}`);
     io.stdout(lines.join('\n') + '\n');
   }
@@ -95,11 +133,17 @@ function parseNumberFlag(args: ExperimentArgs, flag: string, fallback: number): 
   const text = args.values.get(flag);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number, got "${text}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`${flag} must be a positive number, got "${text}"`);
   return value;
 }
 
-async function lrFindCommand(args: ExperimentArgs, io: ExperimentIo, stop: { requested: boolean }, helpers: CliHelpers): Promise<number> {
+async function lrFindCommand(
+  args: ExperimentArgs,
+  io: ExperimentIo,
+  stop: { requested: boolean },
+  helpers: CliHelpers,
+): Promise<number> {
   const overrides: Record<string, unknown> = {};
   for (const [flag, key] of Object.entries({ ...helpers.configFlags, ...EXPERIMENT_CONFIG_FLAGS })) {
     const value = args.values.get(flag);
@@ -110,17 +154,30 @@ async function lrFindCommand(args: ExperimentArgs, io: ExperimentIo, stop: { req
   const config = resolveConfig(fileConfig, overrides, configFile);
   const { lrFind, DEFAULT_LR_FIND } = await import('./lrFind');
   const steps = parseNumberFlag(args, '--steps', DEFAULT_LR_FIND.steps);
-  if (!Number.isInteger(steps) || steps < 3 || steps > 100000) throw new UsageError(`--steps must be a whole number from 3 to 100000, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 3 || steps > 100000)
+    throw new UsageError(`--steps must be a whole number from 3 to 100000, got ${steps}`);
   const result = await lrFind({
     dataDir: path.resolve(io.cwd, args.positionals[0]),
     runsRoot: runsRootOf(args, io),
     config,
-    options: { min: parseNumberFlag(args, '--min', DEFAULT_LR_FIND.min), max: parseNumberFlag(args, '--max', DEFAULT_LR_FIND.max), steps },
+    options: {
+      min: parseNumberFlag(args, '--min', DEFAULT_LR_FIND.min),
+      max: parseNumberFlag(args, '--max', DEFAULT_LR_FIND.max),
+      steps,
+    },
     emit: (event) => io.send?.(event),
     stop,
   });
   if (args.switches.has('--json')) {
-    io.stdout(JSON.stringify({ type: 'lrFindCompleted', file: result.file, suggestion: result.suggestion, diverged: result.diverged, points: result.points.length }) + '\n');
+    io.stdout(
+      JSON.stringify({
+        type: 'lrFindCompleted',
+        file: result.file,
+        suggestion: result.suggestion,
+        diverged: result.diverged,
+        points: result.points.length,
+      }) + '\n',
+    );
   } else {
     const s = result.suggestion;
     const show = (v: number | null) => (v === null ? '—' : v.toPrecision(2));
@@ -139,11 +196,16 @@ async function lrFindCommand(args: ExperimentArgs, io: ExperimentIo, stop: { req
 async function exportCommand(args: ExperimentArgs, io: ExperimentIo): Promise<number> {
   const format = args.values.get('--format') ?? 'tfjs-layers';
   const { exportRun, EXPORT_FORMATS } = await import('./exportModel');
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMAT_LIST}, got "${format}"`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${EXPORT_FORMAT_LIST}, got "${format}"`);
   const { selectBackend } = await import('../backend');
   await selectBackend('auto');
   const out = args.values.get('--out');
-  const result = await exportRun(path.resolve(io.cwd, args.positionals[0]), format as (typeof EXPORT_FORMATS)[number], out ? path.resolve(io.cwd, out) : undefined);
+  const result = await exportRun(
+    path.resolve(io.cwd, args.positionals[0]),
+    format as (typeof EXPORT_FORMATS)[number],
+    out ? path.resolve(io.cwd, out) : undefined,
+  );
   const p = result.parity;
   if (args.switches.has('--json')) io.stdout(JSON.stringify(result) + '\n');
   else {
@@ -151,10 +213,15 @@ async function exportCommand(args: ExperimentArgs, io: ExperimentIo): Promise<nu
       [
         `Exported ${result.format} to ${result.dir} (${result.files.join(', ')})`,
         `Parity on ${p.images} validation images: same top-1 on ${p.sameTop1}, max probability difference ${p.maxProbabilityDifference.toExponential(2)} — ${p.passed ? 'passed' : 'FAILED'}`,
-        ...p.mismatches.map((m) => `  ${m.path}: trained model says ${m.expected}, export says ${m.exported}`),
+        ...p.mismatches.map(
+          (m) => `  ${m.path}: trained model says ${m.expected}, export says ${m.exported}`,
+        ),
       ].join('\n') + '\n',
     );
   }
-  if (!p.passed) io.stderr(`image-trainer: the exported model does not predict as the trained one (${result.dir}) — do not ship it\n`);
+  if (!p.passed)
+    io.stderr(
+      `image-trainer: the exported model does not predict as the trained one (${result.dir}) — do not ship it\n`,
+    );
   return p.passed ? 0 : 1;
 }

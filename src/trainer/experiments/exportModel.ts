@@ -50,7 +50,8 @@ function isInstalled(name: string): boolean {
 function unsupportedFormat(format: ExportFormat): string | null {
   const converter =
     'TensorFlow.js cannot write it without the Python converter: pip install tensorflowjs, then tensorflowjs_converter --input_format=tfjs_layers_model';
-  if (format === 'tfjs-graph') return `--format tfjs-graph: ${converter} --output_format=tfjs_graph_model RUN_DIR/model OUT_DIR`;
+  if (format === 'tfjs-graph')
+    return `--format tfjs-graph: ${converter} --output_format=tfjs_graph_model RUN_DIR/model OUT_DIR`;
   if (format === 'savedmodel') {
     if (!isInstalled('@tensorflow/tfjs-node')) {
       return '--format savedmodel needs @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node), which is not installed';
@@ -60,19 +61,27 @@ function unsupportedFormat(format: ExportFormat): string | null {
   return null;
 }
 
-export async function exportRun(runDir: string, format: ExportFormat, outDir?: string): Promise<ExportResult> {
+export async function exportRun(
+  runDir: string,
+  format: ExportFormat,
+  outDir?: string,
+): Promise<ExportResult> {
   const unsupported = unsupportedFormat(format);
   if (unsupported) throw new UsageError(unsupported);
   const run = path.resolve(runDir);
   const record = await readRunRecord(run);
-  if (!record) throw new UsageError(`${path.join(run, RUN_FILES.run)}: not a run directory (no readable run.json)`);
+  if (!record)
+    throw new UsageError(`${path.join(run, RUN_FILES.run)}: not a run directory (no readable run.json)`);
   const source = await loadRunModel(run);
   const dir = path.resolve(outDir ?? path.join(run, 'export', format));
   try {
     await fs.mkdir(dir, { recursive: true });
     await saveModelFiles(source.model, dir);
     await fs.writeFile(path.join(dir, RUN_FILES.modelMetadata), JSON.stringify(source.metadata, null, 2));
-    await fs.writeFile(path.join(dir, 'predict.mjs'), snippetText(source.metadata, findKnnLayer(source.model) !== null));
+    await fs.writeFile(
+      path.join(dir, 'predict.mjs'),
+      snippetText(source.metadata, findKnnLayer(source.model) !== null),
+    );
     const parity = await checkParity(run, record, source, dir);
     return { format, dir, files: (await fs.readdir(dir)).sort(), parity };
   } finally {
@@ -81,15 +90,28 @@ export async function exportRun(runDir: string, format: ExportFormat, outDir?: s
 }
 
 /** Reloads the export from `exportDir` (model + its metadata.json) and compares it with the run's model. */
-export async function checkParity(runDir: string, record: RunRecord, reference: RunModel, exportDir: string): Promise<ParityReport> {
+export async function checkParity(
+  runDir: string,
+  record: RunRecord,
+  reference: RunModel,
+  exportDir: string,
+): Promise<ParityReport> {
   const exported: RunModel = {
     model: await loadModelFromDir(exportDir),
-    metadata: JSON.parse(await fs.readFile(path.join(exportDir, RUN_FILES.modelMetadata), 'utf8')) as ModelMetadata,
+    metadata: JSON.parse(
+      await fs.readFile(path.join(exportDir, RUN_FILES.modelMetadata), 'utf8'),
+    ) as ModelMetadata,
   };
   try {
     const split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
     const entries = split.validation.length > 0 ? split.validation : split.train;
-    const report: ParityReport = { images: 0, sameTop1: 0, maxProbabilityDifference: 0, passed: false, mismatches: [] };
+    const report: ParityReport = {
+      images: 0,
+      sameTop1: 0,
+      maxProbabilityDifference: 0,
+      passed: false,
+      mismatches: [],
+    };
     for (const entry of entries) {
       const file = path.join(record.dataset.root, entry.path);
       let expected: Float32Array;
@@ -104,12 +126,23 @@ export async function checkParity(runDir: string, record: RunRecord, reference: 
       const top = (p: Float32Array) => p.indexOf(Math.max(...p));
       const [e, a] = [top(expected), top(actual)];
       if (reference.metadata.labels[e] === exported.metadata.labels[a]) report.sameTop1++;
-      else if (report.mismatches.length < 5) report.mismatches.push({ path: entry.path, expected: reference.metadata.labels[e], exported: exported.metadata.labels[a] });
+      else if (report.mismatches.length < 5)
+        report.mismatches.push({
+          path: entry.path,
+          expected: reference.metadata.labels[e],
+          exported: exported.metadata.labels[a],
+        });
       for (let c = 0; c < expected.length; c++) {
-        report.maxProbabilityDifference = Math.max(report.maxProbabilityDifference, Math.abs(expected[c] - (actual[c] ?? 0)));
+        report.maxProbabilityDifference = Math.max(
+          report.maxProbabilityDifference,
+          Math.abs(expected[c] - (actual[c] ?? 0)),
+        );
       }
     }
-    if (report.images === 0) throw new UsageError(`${path.join(runDir, RUN_FILES.split)}: none of its images can be read for the parity check`);
+    if (report.images === 0)
+      throw new UsageError(
+        `${path.join(runDir, RUN_FILES.split)}: none of its images can be read for the parity check`,
+      );
     report.passed = report.sameTop1 === report.images && report.maxProbabilityDifference <= PARITY_TOLERANCE;
     return report;
   } finally {
@@ -121,7 +154,9 @@ export async function checkParity(runDir: string, record: RunRecord, reference: 
 async function probabilities(runModel: RunModel, file: string): Promise<Float32Array> {
   const { imageSize, channels } = runModel.metadata.preprocessing;
   const pixels = preprocess(await decodeImage(file, imageSize, channels), runModel.metadata);
-  const output = tf.tidy(() => runModel.model.predict(tf.tensor4d(pixels, [1, imageSize, imageSize, channels])) as tf.Tensor);
+  const output = tf.tidy(
+    () => runModel.model.predict(tf.tensor4d(pixels, [1, imageSize, imageSize, channels])) as tf.Tensor,
+  );
   const data = (await output.data()) as Float32Array;
   output.dispose();
   return data;

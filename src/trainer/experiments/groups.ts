@@ -53,7 +53,10 @@ export interface FoldRun {
 }
 
 /** Mean ± std of the evaluation figures (summarizeFolds) and of the final epoch's training figures. */
-export function foldGroupSummary(runs: readonly FoldRun[]): { evaluation: ReturnType<typeof summarizeFolds>; finalEpoch: Record<string, MeanStd> } {
+export function foldGroupSummary(runs: readonly FoldRun[]): {
+  evaluation: ReturnType<typeof summarizeFolds>;
+  finalEpoch: Record<string, MeanStd>;
+} {
   const finalEpoch: Record<string, MeanStd> = {};
   for (const field of EPOCH_FIELDS) {
     const values = runs.map((r) => r.lastEpoch?.[field]).filter((v): v is number => typeof v === 'number');

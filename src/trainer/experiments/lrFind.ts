@@ -58,7 +58,9 @@ export function suggestLearningRate(points: readonly LrPoint[]): LrSuggestion {
   let steepest: number | null = null;
   let steepestSlope = 0;
   for (let i = from; i < points.length - 1; i++) {
-    const slope = (points[i + 1].smoothedLoss - points[i - 1].smoothedLoss) / (Math.log(points[i + 1].learningRate) - Math.log(points[i - 1].learningRate));
+    const slope =
+      (points[i + 1].smoothedLoss - points[i - 1].smoothedLoss) /
+      (Math.log(points[i + 1].learningRate) - Math.log(points[i - 1].learningRate));
     if (slope < steepestSlope) {
       steepestSlope = slope;
       steepest = points[i].learningRate;
@@ -87,12 +89,19 @@ export interface LrFindResult {
 
 export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
   const { options, emit } = request;
-  if (!(options.min > 0 && options.max > options.min)) throw new UsageError(`lr-find needs 0 < --min < --max, got ${options.min} and ${options.max}`);
+  if (!(options.min > 0 && options.max > options.min))
+    throw new UsageError(`lr-find needs 0 < --min < --max, got ${options.min} and ${options.max}`);
   const root = path.resolve(request.dataDir);
   const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory()) throw new UsageError(`${root}: no such folder — pass the folder that holds one sub-folder of images per class`);
+  if (!stat?.isDirectory())
+    throw new UsageError(
+      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
+    );
   const config = await resolveExperimentConfig(request.config);
-  if (config.model === 'knn') throw new UsageError('knn has no learning rate: lr-find works with the presets trained by gradient descent');
+  if (config.model === 'knn')
+    throw new UsageError(
+      'knn has no learning rate: lr-find works with the presets trained by gradient descent',
+    );
   try {
     await selectBackend(config.backend);
   } catch (err) {
@@ -100,9 +109,14 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
   }
   const scan = await scanDataset(root);
   const classNames = [...new Set(scan.entries.map((e) => e.label))].sort();
-  if (classNames.length < 2) throw new UsageError(`${root}: lr-find needs at least two class folders with images`);
+  if (classNames.length < 2)
+    throw new UsageError(`${root}: lr-find needs at least two class folders with images`);
   const split = stratifiedSplit(scan.entries, config);
-  const decoded = await decodeEntries(split.train, { root, imageSize: config.imageSize, channels: config.channels });
+  const decoded = await decodeEntries(split.train, {
+    root,
+    imageSize: config.imageSize,
+    channels: config.channels,
+  });
   const points: LrPoint[] = [];
   let diverged = false;
   try {
@@ -117,12 +131,20 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
     };
     const model = await createModel(config, classNames.length, decoded.entries.length);
     const optimizer = createOptimizer(config);
-    const step = makeTrainStep(model, optimizer, plan.shape, classNames.length, null, trainingForward(model, config));
+    const step = makeTrainStep(
+      model,
+      optimizer,
+      plan.shape,
+      classNames.length,
+      null,
+      trainingForward(model, config),
+    );
     const losses: number[] = [];
     let order: number[] = [];
     let epoch = 0;
     for (let i = 0; i < options.steps && !request.stop.requested; i++) {
-      if (order.length < config.batchSize) order = [...order, ...epochOrder(decoded.entries.length, config.seed, ++epoch)];
+      if (order.length < config.batchSize)
+        order = [...order, ...epochOrder(decoded.entries.length, config.seed, ++epoch)];
       const learningRate = options.min * (options.max / options.min) ** (i / Math.max(1, options.steps - 1));
       setLearningRate(optimizer, learningRate);
       const batch = await assembleBatch(plan, order.splice(0, config.batchSize), epoch);
@@ -151,7 +173,21 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(
     file,
-    JSON.stringify({ kind: 'lrFind', id, createdAt: new Date().toISOString(), dataset: root, config, options, diverged, suggestion, points }, null, 2),
+    JSON.stringify(
+      {
+        kind: 'lrFind',
+        id,
+        createdAt: new Date().toISOString(),
+        dataset: root,
+        config,
+        options,
+        diverged,
+        suggestion,
+        points,
+      },
+      null,
+      2,
+    ),
   );
   return { file, points, suggestion, diverged };
 }

@@ -8,7 +8,9 @@ export function snippetText(metadata: ModelMetadata, needsKnnLayer: boolean): st
 // Needs: npm install @tensorflow/tfjs sharp. Preprocessing recorded at training time (do not change it:
 // the model predicts differently otherwise): resize to ${imageSize}×${imageSize} (stretch to fill),
 // ${channels === 1 ? 'greyscale' : 'RGB'}, pixel v (0..255) → v × ${scale} + ${offset}.${
-    needsKnnLayer ? '\n// This is a knn model: it needs the ImageTrainerKnn layer class of image-trainer (src/trainer/presets/knnLayer.ts) registered before loading.' : ''
+    needsKnnLayer
+      ? '\n// This is a knn model: it needs the ImageTrainerKnn layer class of image-trainer (src/trainer/presets/knnLayer.ts) registered before loading.'
+      : ''
   }
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -44,7 +44,12 @@ export async function runSweep(request: SweepRequest): Promise<SweepOutcome> {
   const trials = planTrials(spec);
   const results: TrialResult[] = [];
   const bestOf = (): TrialResult | null =>
-    results.filter((r) => r.best !== null).reduce<TrialResult | null>((b, r) => (b === null || isBetter(spec.metric, r.best!, b.best!) ? r : b), null);
+    results
+      .filter((r) => r.best !== null)
+      .reduce<TrialResult | null>(
+        (b, r) => (b === null || isBetter(spec.metric, r.best!, b.best!) ? r : b),
+        null,
+      );
   const write = (status: string): Promise<string> =>
     writeGroupRecord(request.runsRoot, sweepId, {
       kind: 'sweep',
@@ -65,7 +70,11 @@ export async function runSweep(request: SweepRequest): Promise<SweepOutcome> {
   let groupFile = await write('running');
   for (const trial of trials) {
     if (request.stop.requested) break;
-    emit({ type: 'log', level: 'info', message: `Sweep ${sweepId}: trial ${trial.index} of ${trials.length} ${JSON.stringify(trial.overrides)}` });
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `Sweep ${sweepId}: trial ${trial.index} of ${trials.length} ${JSON.stringify(trial.overrides)}`,
+    });
     const curve: number[] = [];
     let terminatedAt: number | undefined;
     const finished = results.filter((r) => r.status === 'completed').map((r) => r.curve);
@@ -85,15 +94,30 @@ export async function runSweep(request: SweepRequest): Promise<SweepOutcome> {
       if (typeof value !== 'number') return;
       curve.push(value);
       const best = curve.reduce((b, v) => (isBetter(spec.metric, v, b) ? v : b));
-      if (spec.earlyTermination && shouldStopTrial(spec.earlyTermination, spec.metric, event.metrics.epoch, best, finished)) {
+      if (
+        spec.earlyTermination &&
+        shouldStopTrial(spec.earlyTermination, spec.metric, event.metrics.epoch, best, finished)
+      ) {
         terminatedAt = event.metrics.epoch;
-        emit({ type: 'log', level: 'info', message: `Sweep: trial ${trial.index} stopped after epoch ${terminatedAt} (below the median of earlier trials)` });
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Sweep: trial ${trial.index} stopped after epoch ${terminatedAt} (below the median of earlier trials)`,
+        });
       }
     };
     const config = trialConfig(spec, trial, request.file);
-    const outcome = await trainAny({ dataDir: request.dataDir, runsRoot: request.runsRoot, config, group: sweepId, emit: trialEmit, stop: trialStop });
+    const outcome = await trainAny({
+      dataDir: request.dataDir,
+      runsRoot: request.runsRoot,
+      config,
+      group: sweepId,
+      emit: trialEmit,
+      stop: trialStop,
+    });
     const last = outcome.runDir ? await lastEpochMetrics(outcome.runDir) : null;
-    if (curve.length === 0 && last && typeof last[spec.metric] === 'number') curve.push(last[spec.metric] as number);
+    if (curve.length === 0 && last && typeof last[spec.metric] === 'number')
+      curve.push(last[spec.metric] as number);
     const status = terminatedAt !== undefined ? 'terminated' : outcome.status;
     results.push({
       index: trial.index,

@@ -37,7 +37,18 @@ export interface Trial {
 }
 
 const DEFAULT_GRID_STEPS = 3;
-const KEYS = ['$schema', '$comment', 'data', 'base', 'search', 'method', 'trials', 'seed', 'metric', 'earlyTermination'];
+const KEYS = [
+  '$schema',
+  '$comment',
+  'data',
+  'base',
+  'search',
+  'method',
+  'trials',
+  'seed',
+  'metric',
+  'earlyTermination',
+];
 
 function fail(file: string, message: string): never {
   throw new ConfigError(`${file}: ${message}`);
@@ -54,46 +65,75 @@ function parseSpace(file: string, field: string, raw: unknown): SearchSpace {
       const kind = kinds[0];
       const range = raw[kind];
       const steps = raw.steps ?? DEFAULT_GRID_STEPS;
-      if (!Array.isArray(range) || range.length !== 2 || !range.every((v) => typeof v === 'number' && Number.isFinite(v)) || range[0] > range[1]) {
+      if (
+        !Array.isArray(range) ||
+        range.length !== 2 ||
+        !range.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+        range[0] > range[1]
+      ) {
         fail(file, `search.${field}.${kind} must be [min, max] with min ≤ max`);
       }
-      if (kind === 'log' && range[0] <= 0) fail(file, `search.${field}.log needs a positive min, got ${range[0]}`);
-      if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) fail(file, `search.${field}.steps must be a whole number ≥ 1`);
+      if (kind === 'log' && range[0] <= 0)
+        fail(file, `search.${field}.log needs a positive min, got ${range[0]}`);
+      if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1)
+        fail(file, `search.${field}.steps must be a whole number ≥ 1`);
       return { kind, min: range[0], max: range[1], steps };
     }
   }
-  return fail(file, `search.${field} must be a list of values or {"log"|"uniform"|"int": [min, max], "steps": N}`);
+  return fail(
+    file,
+    `search.${field} must be a list of values or {"log"|"uniform"|"int": [min, max], "steps": N}`,
+  );
 }
 
 /** Validates a parsed sweep file; every trial's config is checked before anything trains. */
 export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   if (!isRecord(raw)) fail(file, 'a sweep file must be a JSON object with "base" and "search"');
-  for (const key of Object.keys(raw)) if (!KEYS.includes(key)) fail(file, `unknown field "${key}" — known: ${KEYS.slice(2).join(', ')}`);
+  for (const key of Object.keys(raw))
+    if (!KEYS.includes(key)) fail(file, `unknown field "${key}" — known: ${KEYS.slice(2).join(', ')}`);
   const base = raw.base ?? {};
   if (!isRecord(base)) fail(file, '"base" must be a config object (the fields of *.imagetrainer.json)');
-  if (!isRecord(raw.search) || Object.keys(raw.search).length === 0) fail(file, '"search" must name at least one field, e.g. {"learningRate": {"log": [1e-4, 1e-2]}}');
+  if (!isRecord(raw.search) || Object.keys(raw.search).length === 0)
+    fail(file, '"search" must name at least one field, e.g. {"learningRate": {"log": [1e-4, 1e-2]}}');
   const search: Record<string, SearchSpace> = {};
   for (const [field, space] of Object.entries(raw.search)) search[field] = parseSpace(file, field, space);
   const method = raw.method ?? 'random';
-  if (method !== 'grid' && method !== 'random') fail(file, `"method" must be "grid" or "random", got ${JSON.stringify(method)}`);
+  if (method !== 'grid' && method !== 'random')
+    fail(file, `"method" must be "grid" or "random", got ${JSON.stringify(method)}`);
   const trials = raw.trials ?? (method === 'grid' ? 1000 : 8);
-  if (typeof trials !== 'number' || !Number.isInteger(trials) || trials < 1 || trials > 10000) fail(file, '"trials" must be a whole number from 1 to 10000');
+  if (typeof trials !== 'number' || !Number.isInteger(trials) || trials < 1 || trials > 10000)
+    fail(file, '"trials" must be a whole number from 1 to 10000');
   const seed = raw.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) fail(file, '"seed" must be a whole number ≥ 0');
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0)
+    fail(file, '"seed" must be a whole number ≥ 0');
   const metric = raw.metric ?? 'valAccuracy';
-  if (metric !== 'valAccuracy' && metric !== 'valLoss') fail(file, '"metric" must be "valAccuracy" or "valLoss"');
+  if (metric !== 'valAccuracy' && metric !== 'valLoss')
+    fail(file, '"metric" must be "valAccuracy" or "valLoss"');
   let earlyTermination: MedianStopping | null = null;
   if (raw.earlyTermination !== undefined && raw.earlyTermination !== null) {
     const et = raw.earlyTermination;
-    if (!isRecord(et) || et.type !== 'median') fail(file, '"earlyTermination" must be {"type": "median", "warmupEpochs": N, "minTrials": N} or null');
+    if (!isRecord(et) || et.type !== 'median')
+      fail(file, '"earlyTermination" must be {"type": "median", "warmupEpochs": N, "minTrials": N} or null');
     const warmupEpochs = et.warmupEpochs ?? 1;
     const minTrials = et.minTrials ?? 2;
-    if (typeof warmupEpochs !== 'number' || !Number.isInteger(warmupEpochs) || warmupEpochs < 1) fail(file, 'earlyTermination.warmupEpochs must be a whole number ≥ 1');
-    if (typeof minTrials !== 'number' || !Number.isInteger(minTrials) || minTrials < 1) fail(file, 'earlyTermination.minTrials must be a whole number ≥ 1');
+    if (typeof warmupEpochs !== 'number' || !Number.isInteger(warmupEpochs) || warmupEpochs < 1)
+      fail(file, 'earlyTermination.warmupEpochs must be a whole number ≥ 1');
+    if (typeof minTrials !== 'number' || !Number.isInteger(minTrials) || minTrials < 1)
+      fail(file, 'earlyTermination.minTrials must be a whole number ≥ 1');
     earlyTermination = { type: 'median', warmupEpochs, minTrials };
   }
-  if (raw.data !== undefined && typeof raw.data !== 'string') fail(file, '"data" must be the path of the data set folder');
-  const spec: SweepSpec = { data: (raw.data as string | undefined) ?? null, base, search, method, trials, seed, metric, earlyTermination };
+  if (raw.data !== undefined && typeof raw.data !== 'string')
+    fail(file, '"data" must be the path of the data set folder');
+  const spec: SweepSpec = {
+    data: (raw.data as string | undefined) ?? null,
+    base,
+    search,
+    method,
+    trials,
+    seed,
+    metric,
+    earlyTermination,
+  };
   for (const trial of planTrials(spec)) trialConfig(spec, trial, file);
   return spec;
 }
@@ -103,7 +143,9 @@ function gridValues(space: SearchSpace): unknown[] {
   if (space.kind === 'choice') return space.values;
   const { min, max, steps } = space;
   const at = (t: number): number =>
-    space.kind === 'log' ? Math.exp(Math.log(min) + t * (Math.log(max) - Math.log(min))) : min + t * (max - min);
+    space.kind === 'log'
+      ? Math.exp(Math.log(min) + t * (Math.log(max) - Math.log(min)))
+      : min + t * (max - min);
   const values = Array.from({ length: steps }, (_, i) => at(steps === 1 ? 0.5 : i / (steps - 1)));
   return space.kind === 'int' ? [...new Set(values.map(Math.round))] : values.map(roundSignificant);
 }
@@ -118,7 +160,9 @@ function sample(space: SearchSpace, random: () => number): unknown {
     case 'choice':
       return space.values[Math.floor(random() * space.values.length)];
     case 'log':
-      return roundSignificant(Math.exp(Math.log(space.min) + random() * (Math.log(space.max) - Math.log(space.min))));
+      return roundSignificant(
+        Math.exp(Math.log(space.min) + random() * (Math.log(space.max) - Math.log(space.min))),
+      );
     case 'uniform':
       return roundSignificant(space.min + random() * (space.max - space.min));
     case 'int':
@@ -146,7 +190,10 @@ export function planTrials(spec: SweepSpec): Trial[] {
 }
 
 /** `base` with dotted overrides written into it, so that errors name fields as the file does. */
-function withOverrides(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+function withOverrides(
+  base: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+): Record<string, unknown> {
   const out = structuredClone(base);
   for (const [dotted, value] of Object.entries(overrides)) {
     const keys = dotted.split('.');
@@ -165,7 +212,10 @@ export function trialConfig(spec: SweepSpec, trial: Trial, file: string) {
   try {
     return resolveConfig(withOverrides(spec.base, trial.overrides), {}, file);
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${file}: trial ${trial.index} (${JSON.stringify(trial.overrides)}): ${err.message}`);
+    if (err instanceof ConfigError)
+      throw new ConfigError(
+        `${file}: trial ${trial.index} (${JSON.stringify(trial.overrides)}): ${err.message}`,
+      );
     throw err;
   }
 }

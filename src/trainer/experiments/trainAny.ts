@@ -9,7 +9,14 @@ import { selectBackend } from '../backend';
 import { resolveBaseConfig, usesBase } from '../presets/transfer';
 import { scanDataset } from '../scan';
 import { trainRun, type TrainOutcome, type TrainRequest } from '../train';
-import { foldGroupSummary, lastEpochMetrics, newGroupId, readEvaluation, writeGroupRecord, type FoldRun } from './groups';
+import {
+  foldGroupSummary,
+  lastEpochMetrics,
+  newGroupId,
+  readEvaluation,
+  writeGroupRecord,
+  type FoldRun,
+} from './groups';
 
 export interface ExperimentRequest extends TrainRequest {
   /** Train this many runs on stratified folds instead of one run. */
@@ -45,7 +52,8 @@ export async function trainAny(request: ExperimentRequest): Promise<ExperimentOu
 
 /** K runs, one per stratified fold (validation = the fold), grouped; the summary lands in groups/. */
 async function trainKFold(request: ExperimentRequest, k: number): Promise<ExperimentOutcome> {
-  if (!request.dataDir) throw new UsageError('--k-folds needs a data set folder: image-trainer train DIR --k-folds K');
+  if (!request.dataDir)
+    throw new UsageError('--k-folds needs a data set folder: image-trainer train DIR --k-folds K');
   const root = path.resolve(request.dataDir);
   const { entries } = await scanDataset(root);
   let splits;
@@ -76,10 +84,20 @@ async function trainKFold(request: ExperimentRequest, k: number): Promise<Experi
     if (outcome.status !== 'completed' || !outcome.runDir) break;
     const evaluation = await readEvaluation(outcome.runDir);
     if (!evaluation) {
-      outcome = { ...outcome, status: 'failed', message: `${path.join(outcome.runDir, RUN_FILES.evaluation)}: missing after fold ${i + 1}` };
+      outcome = {
+        ...outcome,
+        status: 'failed',
+        message: `${path.join(outcome.runDir, RUN_FILES.evaluation)}: missing after fold ${i + 1}`,
+      };
       break;
     }
-    folds.push({ runId: outcome.runId!, runDir: outcome.runDir, fold, evaluation, lastEpoch: await lastEpochMetrics(outcome.runDir) });
+    folds.push({
+      runId: outcome.runId!,
+      runDir: outcome.runDir,
+      fold,
+      evaluation,
+      lastEpoch: await lastEpochMetrics(outcome.runDir),
+    });
     await write(i + 1 < k ? 'running' : 'completed');
   }
   const file = await write(outcome.status === 'completed' ? 'completed' : outcome.status);

@@ -37,8 +37,22 @@ export class KnnLayer extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const features = shape[shape.length - 1] as number;
-    this.memory = this.addWeight('memory', [this.capacity, features], 'float32', tf.initializers.zeros(), undefined, false);
-    this.labels = this.addWeight('labels', [this.capacity], 'float32', tf.initializers.zeros(), undefined, false);
+    this.memory = this.addWeight(
+      'memory',
+      [this.capacity, features],
+      'float32',
+      tf.initializers.zeros(),
+      undefined,
+      false,
+    );
+    this.labels = this.addWeight(
+      'labels',
+      [this.capacity],
+      'float32',
+      tf.initializers.zeros(),
+      undefined,
+      false,
+    );
     this.filled = this.capacity; // loaded weights are complete; memorise() restarts the count
     this.built = true;
   }
@@ -63,11 +77,15 @@ export class KnnLayer extends tf.layers.Layer {
     const labels = tf.slice(this.labels!.read(), [0], [rows]);
     let score: tf.Tensor2D; // higher = nearer
     if (this.metric === 'cosine') {
-      const unit = (t: tf.Tensor2D) => tf.div(t, tf.add(tf.norm(t, 'euclidean', -1, true), 1e-12)) as tf.Tensor2D;
+      const unit = (t: tf.Tensor2D) =>
+        tf.div(t, tf.add(tf.norm(t, 'euclidean', -1, true), 1e-12)) as tf.Tensor2D;
       score = tf.matMul(unit(x), unit(memory), false, true);
     } else {
       // −|x − m|² = 2x·m − |x|² − |m|²; |x|² is the same for every m and can be left out.
-      score = tf.sub(tf.mul(tf.matMul(x, memory, false, true), 2), tf.sum(tf.square(memory), -1)) as tf.Tensor2D;
+      score = tf.sub(
+        tf.mul(tf.matMul(x, memory, false, true), 2),
+        tf.sum(tf.square(memory), -1),
+      ) as tf.Tensor2D;
     }
     const k = Math.min(this.k, rows);
     const nearest = tf.topk(score, k).indices;
@@ -84,7 +102,12 @@ export class KnnLayer extends tf.layers.Layer {
     const n = Math.min(labels.length, this.capacity - this.filled);
     const correct = tf.tidy(() => {
       const predicted = tf.argMax(this.vote(features, this.filled), -1);
-      const hits = tf.sum(tf.cast(tf.equal(tf.slice(predicted, [0], [n]), tf.tensor1d(labels.subarray(0, n), 'int32')), 'int32'));
+      const hits = tf.sum(
+        tf.cast(
+          tf.equal(tf.slice(predicted, [0], [n]), tf.tensor1d(labels.subarray(0, n), 'int32')),
+          'int32',
+        ),
+      );
       const memory = this.memory!.read();
       const start = this.filled;
       const rows = tf.slice(features, [0, 0], [n, -1]);
@@ -92,7 +115,13 @@ export class KnnLayer extends tf.layers.Layer {
       const tail = tf.slice(memory, [start + n, 0], [this.capacity - start - n, -1]);
       this.memory!.write(tf.concat([head, rows, tail], 0));
       const known = this.labels!.read();
-      this.labels!.write(tf.concat([tf.slice(known, [0], [start]), tf.tensor1d(Array.from(labels.subarray(0, n))), tf.slice(known, [start + n], [this.capacity - start - n])]));
+      this.labels!.write(
+        tf.concat([
+          tf.slice(known, [0], [start]),
+          tf.tensor1d(Array.from(labels.subarray(0, n))),
+          tf.slice(known, [start + n], [this.capacity - start - n]),
+        ]),
+      );
       return hits.dataSync()[0];
     });
     this.filled += n;
@@ -100,7 +129,13 @@ export class KnnLayer extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), capacity: this.capacity, numClasses: this.numClasses, k: this.k, metric: this.metric };
+    return {
+      ...super.getConfig(),
+      capacity: this.capacity,
+      numClasses: this.numClasses,
+      k: this.k,
+      metric: this.metric,
+    };
   }
 }
 

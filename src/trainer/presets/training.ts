@@ -23,14 +23,22 @@ export interface TrainingForward {
 }
 
 /** Builds a run's model: presets that need the base model from disk or the training-set size are built here. */
-export async function createModel(config: TrainingConfig, numClasses: number, trainCount: number): Promise<tf.LayersModel> {
+export async function createModel(
+  config: TrainingConfig,
+  numClasses: number,
+  trainCount: number,
+): Promise<tf.LayersModel> {
   if (config.model === 'knn') return buildKnnModel(config, numClasses, trainCount);
   if (usesBase(config)) return buildTransferModel(config, numClasses);
   return buildModel(config, numClasses);
 }
 
 /** [frozen base cut | the pixels] → flatten → k-nearest-neighbour vote over the memorised training set. */
-async function buildKnnModel(config: TrainingConfig, numClasses: number, trainCount: number): Promise<tf.LayersModel> {
+async function buildKnnModel(
+  config: TrainingConfig,
+  numClasses: number,
+  trainCount: number,
+): Promise<tf.LayersModel> {
   let inputs: tf.SymbolicTensor[];
   let x: tf.SymbolicTensor;
   if (usesBase(config)) {
@@ -42,7 +50,13 @@ async function buildKnnModel(config: TrainingConfig, numClasses: number, trainCo
     x = inputs[0];
   }
   if (x.shape.length > 2) x = tf.layers.flatten({ name: 'knn_features' }).apply(x) as tf.SymbolicTensor;
-  const knn = new KnnLayer({ capacity: trainCount, numClasses, k: config.knn.k, metric: config.knn.metric, name: 'knn' });
+  const knn = new KnnLayer({
+    capacity: trainCount,
+    numClasses,
+    k: config.knn.k,
+    metric: config.knn.metric,
+    name: 'knn',
+  });
   return tf.model({ inputs, outputs: knn.apply(x) as tf.SymbolicTensor, name: 'knn' });
 }
 
@@ -68,7 +82,10 @@ export function trainingForward(model: tf.LayersModel, config: TrainingConfig): 
   const svm = model.layers.find((l) => l.name === SVM_PROBABILITIES_LAYER);
   const loss: LossKind = svm ? 'squaredHinge' : 'crossEntropy';
   if (hasTransferHead(model) && config.transfer) {
-    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer(config.transfer.cutLayer).output as tf.SymbolicTensor });
+    const features = tf.model({
+      inputs: model.inputs,
+      outputs: model.getLayer(config.transfer.cutLayer).output as tf.SymbolicTensor,
+    });
     const head = model.layers.filter((l) => l.name.startsWith(HEAD_PREFIX));
     return {
       loss,
