@@ -24,6 +24,11 @@ export interface DashboardPage {
   send(message: HostToWebview): Promise<void>;
   /** Sends and waits for a painted frame; ms to handled, to laid out, and to painted. */
   timeToPaint(message: HostToWebview): Promise<PaintTiming>;
+  /** Hands messages to the page ahead of a timed loop; timeQueued(i) then delivers the i-th. */
+  preload(messages: HostToWebview[]): Promise<void>;
+  timeQueued(index: number): Promise<PaintTiming>;
+  /** CPU seconds used so far by the page's main thread (Chromium's ThreadTime metric). */
+  mainThreadCpu(): Promise<number>;
   posted(): Promise<unknown[]>;
   violations(): Promise<string[]>;
   close(): Promise<void>;
@@ -59,6 +64,8 @@ export async function openDashboardPage(viewport = { width: 1400, height: 1000 }
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(pathToFileURL(htmlPath).href);
   await page.waitForFunction('window.__driver && window.__driver.posted.length > 0');
+  const session = await page.context().newCDPSession(page);
+  await session.send('Performance.enable');
   return {
     page,
     dir,
@@ -67,6 +74,14 @@ export async function openDashboardPage(viewport = { width: 1400, height: 1000 }
     },
     timeToPaint: async (message) =>
       (await page.evaluate(`window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`)) as PaintTiming,
+    preload: async (messages) => {
+      await page.evaluate(`window.__driver.load(${JSON.stringify(messages.map((m) => JSON.stringify(m)))})`);
+    },
+    timeQueued: async (index) => (await page.evaluate(`window.__driver.timeQueued(${index})`)) as PaintTiming,
+    mainThreadCpu: async () => {
+      const { metrics } = (await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      return metrics.find((m) => m.name === 'ThreadTime')?.value ?? Number.NaN;
+    },
     posted: async () => (await page.evaluate('window.__driver.posted')) as unknown[],
     violations: async () => [...((await page.evaluate('window.__driver.violations')) as string[]), ...errors],
     close: async () => {

@@ -73,3 +73,14 @@ test('formatValue renders config values of every kind', () => {
   assert.equal(formatValue(0.001), '0.001');
   assert.equal(formatValue([1, 2]), '[1,2]');
 });
+
+test('thin keeps first and last and at most max points, in order', async () => {
+  const { thin } = await import('../../webview/src/views/lineChart');
+  const points = Array.from({ length: 1001 }, (_, i) => i);
+  const kept = thin(points, 100);
+  assert.equal(kept.length, 100);
+  assert.equal(kept[0], 0);
+  assert.equal(kept[99], 1000);
+  assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+  assert.deepEqual(thin([1, 2, 3], 100), [1, 2, 3]);
+});

@@ -32,6 +32,16 @@ export interface ChartOptions {
   markers?: { x: number; label: string }[];
 }
 
+/** A line never needs more points than the plot has pixels across; longer series are thinned. */
+export const MAX_LINE_POINTS = 500;
+
+/** Every k-th point (always keeping the first and last) so that at most `max` remain. */
+export function thin<T>(points: readonly T[], max: number): T[] {
+  if (points.length <= max) return [...points];
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
+}
+
 /** Series longer than this are drawn as a line only. */
 export const MAX_DOTS = 60;
 const WIDTH = 480;
@@ -107,7 +117,7 @@ function plotContent(doc: Document, options: ChartOptions): { label: string; nod
     const valid = s.points.filter((p) => Number.isFinite(transform(p.y)));
     const group = svg(doc, 'g', { class: `series ${s.className ?? ''} ${s.faint ? 'faint' : ''}`.trim(), 'data-series': s.id });
     const line = svg(doc, 'polyline', {
-      points: valid.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
+      points: thin(valid, MAX_LINE_POINTS).map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
       fill: 'none',
     });
     // Through the CSSOM (allowed by the CSP), so the colour wins over the stylesheet's default stroke.
