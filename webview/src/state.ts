@@ -256,9 +256,10 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
       if (!details || details.summary.id !== message.runId) return state;
       const runs = state.runs.map((r) => (r.id === message.runId ? message.summary : r));
       const compared = state.compare[message.runId];
-      const compare = compared
-        ? { ...state.compare, [message.runId]: { ...compared, epochs: [...compared.epochs, ...message.epochs] } }
-        : state.compare;
+      const compare =
+        compared && message.epochs.length > 0
+          ? { ...state.compare, [message.runId]: { ...compared, epochs: [...compared.epochs, ...message.epochs] } }
+          : state.compare;
       return {
         ...state,
         runs,
@@ -273,8 +274,9 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
             updatedAt: message.summary.updatedAt,
             epochsCompleted: message.summary.epochsCompleted,
           },
-          epochs: [...details.epochs, ...message.epochs],
-          batches: [...details.batches, ...message.batches],
+          // Unchanged arrays stay the same objects, so the curves are not redrawn for a status change.
+          epochs: message.epochs.length > 0 ? [...details.epochs, ...message.epochs] : details.epochs,
+          batches: message.batches.length > 0 ? [...details.batches, ...message.batches] : details.batches,
         },
       };
     }
