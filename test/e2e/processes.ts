@@ -34,9 +34,19 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Starts a long-lived process in its own group, its output appended to `logFile`. */
-export function startTracked(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
+export function startTracked(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ?? process.env,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   tracked.push({ name, child });
@@ -95,7 +105,17 @@ export interface CommandResult {
 }
 
 /** Runs a short command to completion (build, package, install) and returns its output. */
-export function runToEnd(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): CommandResult {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+export function runToEnd(
+  command: string,
+  args: string[],
+  cwd: string,
+  env?: NodeJS.ProcessEnv,
+): CommandResult {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: env ?? process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }

@@ -6,7 +6,16 @@
 //   E2E_VSIX=path.vsix   drive this VSIX instead of building and packaging one (faster when iterating)
 //   IMAGE_TRAINER_CACHE  where test/e2e/setup.sh keeps code-server (default ~/.cache/image-trainer)
 //   CHROMIUM_PATH        the browser (default /usr/bin/chromium, installed by setup.sh)
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -63,8 +72,8 @@ class StepError extends Error {
   }
 }
 
-function mustSucceed(what: string, command: string, args: string[]): string {
-  const result = runToEnd(command, args, REPO);
+function mustSucceed(what: string, command: string, args: string[], env?: NodeJS.ProcessEnv): string {
+  const result = runToEnd(command, args, REPO, env);
   if (result.status !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
     throw new Error(`${what} exited with ${result.status}:\n${tail}`);
@@ -102,16 +111,24 @@ function buildAndPackage(): string {
   return vsix;
 }
 
-function installVsix(entry: string, extensionsDir: string, userDataDir: string, vsix: string): void {
-  const out = mustSucceed('code-server --install-extension', process.execPath, [
-    entry,
-    '--extensions-dir',
-    extensionsDir,
-    '--user-data-dir',
-    userDataDir,
-    '--install-extension',
-    vsix,
-  ]);
+/** code-server writes a config file and logs under XDG folders: keep them in the run's temporary folder. */
+function codeServerEnv(tmp: string): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_CONFIG_HOME: join(tmp, 'xdg-config'), XDG_DATA_HOME: join(tmp, 'xdg-data') };
+}
+
+function installVsix(
+  entry: string,
+  tmp: string,
+  extensionsDir: string,
+  userDataDir: string,
+  vsix: string,
+): void {
+  const out = mustSucceed(
+    'code-server --install-extension',
+    process.execPath,
+    [entry, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix],
+    codeServerEnv(tmp),
+  );
   say(`  ${out.trim().split('\n').pop() ?? ''}`);
   const installed = readdirSync(extensionsDir).filter((n) => n.startsWith('image-trainer.image-trainer-'));
   if (installed.length === 0) throw new Error(`the VSIX did not install into ${extensionsDir}`);
@@ -121,7 +138,15 @@ function prepareWorkspace(dir: string): ClassCounts {
   const data = join(dir, 'shapes');
   writeSampleDataset(REPO, data, PER_CLASS);
   // Short experiment configs the Train command offers next to the presets, so runs take seconds.
-  const config = { epochs: 3, batchSize: 16, imageSize: 32, model: 'simple-cnn', backend: 'wasm', augment: null, seed: 1 };
+  const config = {
+    epochs: 3,
+    batchSize: 16,
+    imageSize: 32,
+    model: 'simple-cnn',
+    backend: 'wasm',
+    augment: null,
+    seed: 1,
+  };
   writeFileSync(join(dir, 'e2e-quick.imagetrainer.json'), JSON.stringify(config, null, 2) + '\n');
   // A second experiment, differing in learning rate and epochs, for the compare page.
   const second = { ...config, epochs: 2, learningRate: 0.003 };
@@ -163,12 +188,16 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s (${last})`);
 }
 
-async function startCodeServer(entry: string, tmp: string, ctxDirs: { userDataDir: string; extensionsDir: string; workspace: string }): Promise<number> {
+async function startCodeServer(
+  entry: string,
+  tmp: string,
+  ctxDirs: { userDataDir: string; extensionsDir: string; workspace: string },
+): Promise<number> {
   const port = await freePort();
   const configFile = join(tmp, 'code-server.yaml');
   // An explicit config file keeps code-server from writing one into the user's home folder.
   writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  const env = { ...process.env, XDG_CONFIG_HOME: join(tmp, 'xdg-config'), XDG_DATA_HOME: join(tmp, 'xdg-data') };
+  const env = codeServerEnv(tmp);
   startTracked(
     'code-server',
     process.execPath,
@@ -229,7 +258,8 @@ function keepLogs(userDataDir: string): void {
 
 function printTimings(): void {
   say('timings:');
-  for (const t of timings) say(`  ${t.ok ? 'ok  ' : 'FAIL'} ${(t.ms / 1000).toFixed(1).padStart(7)} s  ${t.step}`);
+  for (const t of timings)
+    say(`  ${t.ok ? 'ok  ' : 'FAIL'} ${(t.ms / 1000).toFixed(1).padStart(7)} s  ${t.step}`);
   const total = timings.reduce((sum, t) => sum + t.ms, 0);
   say(`  total ${(total / 1000).toFixed(1)} s`);
 }
@@ -251,8 +281,10 @@ async function main(): Promise<number> {
   let stepIndex = 0;
   try {
     const entry = await timed('setup', setUp);
-    const vsix = process.env.E2E_VSIX ? resolve(process.env.E2E_VSIX) : await timed('build-and-package', buildAndPackage);
-    await timed('install-vsix', () => installVsix(entry, dirs.extensionsDir, dirs.userDataDir, vsix));
+    const vsix = process.env.E2E_VSIX
+      ? resolve(process.env.E2E_VSIX)
+      : await timed('build-and-package', buildAndPackage);
+    await timed('install-vsix', () => installVsix(entry, tmp, dirs.extensionsDir, dirs.userDataDir, vsix));
     const counts = await timed('workspaces', async () => {
       writeUserSettings(dirs.userDataDir);
       const trusted = prepareWorkspace(dirs.workspace);
@@ -272,7 +304,16 @@ async function main(): Promise<number> {
       await answerTrustDialog(openedPage, true);
     });
     await screenshot(page, ++stepIndex, 'workbench-and-trust');
-    const ctx: E2eContext = { repo: REPO, page, context, base, dirs, counts, say, artifact: (name) => join(ARTIFACTS, name) };
+    const ctx: E2eContext = {
+      repo: REPO,
+      page,
+      context,
+      base,
+      dirs,
+      counts,
+      say,
+      artifact: (name) => join(ARTIFACTS, name),
+    };
     for (const step of steps) {
       try {
         await timed(step.name, () => step.run(ctx));
@@ -289,8 +330,12 @@ async function main(): Promise<number> {
   }
   printTimings();
   if (failed) {
-    say(`FAILED at step "${failed.step}": ${failed.cause instanceof Error ? (failed.cause.stack ?? failed.cause.message) : String(failed.cause)}`);
-    say(`screenshots and logs kept in ${ARTIFACTS} (code-server.log, editor-logs/); temporary folder kept: ${tmp}`);
+    say(
+      `FAILED at step "${failed.step}": ${failed.cause instanceof Error ? (failed.cause.stack ?? failed.cause.message) : String(failed.cause)}`,
+    );
+    say(
+      `screenshots and logs kept in ${ARTIFACTS} (code-server.log, editor-logs/); temporary folder kept: ${tmp}`,
+    );
     return 1;
   }
   rmSync(tmp, { recursive: true, force: true });

@@ -12,9 +12,15 @@ export type ClassCounts = Map<string, number>;
 /** Writes the sample data set with `image-trainer sample DIR` (the built CLI). */
 export function writeSampleDataset(repo: string, dir: string, perClass: number): void {
   mkdirSync(dir, { recursive: true });
-  const result = runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), 'sample', dir, '--per-class', String(perClass)], repo);
+  const result = runToEnd(
+    process.execPath,
+    [join(repo, 'dist', 'cli.js'), 'sample', dir, '--per-class', String(perClass)],
+    repo,
+  );
   if (result.status !== 0) {
-    throw new Error(`image-trainer sample ${dir} failed (${result.status}): ${(result.stderr || result.stdout).trim().split('\n')[0]}`);
+    throw new Error(
+      `image-trainer sample ${dir} failed (${result.status}): ${(result.stderr || result.stdout).trim().split('\n')[0]}`,
+    );
   }
 }
 
@@ -46,4 +52,3 @@ export function firstImage(root: string, className: string): string {
   if (name === undefined) throw new Error(`no image in ${dir}`);
   return join(dir, name);
 }
-

@@ -85,7 +85,10 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
   }
   ctx.say(`  Datasets view rows: ${rows.map((r) => JSON.stringify(r)).join(', ')}`);
   for (const [className, count] of expected) {
-    assert.ok(rowShowsCount(rows, className, count), `Datasets view should list class "${className}" with ${count} images`);
+    assert.ok(
+      rowShowsCount(rows, className, count),
+      `Datasets view should list class "${className}" with ${count} images`,
+    );
   }
 }
 
@@ -99,12 +102,18 @@ const TRAINING_TIMEOUT = 8 * 60_000;
  * told apart by its placeholder and answered by typing into its filter (long lists are virtualised, so
  * an unfiltered row may not be in the DOM); fails listing the rows it could not answer.
  */
-async function answerTrainPickers(page: Page, say: (line: string) => void, configFile: string): Promise<void> {
+async function answerTrainPickers(
+  page: Page,
+  say: (line: string) => void,
+  configFile: string,
+): Promise<void> {
   const answered: string[] = [];
   const input = quickInput(page).locator('.quick-input-box input');
   for (let prompt = 0; prompt < 3; prompt++) {
     try {
-      await quickPickRows(page).first().waitFor({ state: 'visible', timeout: prompt === 0 ? 30_000 : 5_000 });
+      await quickPickRows(page)
+        .first()
+        .waitFor({ state: 'visible', timeout: prompt === 0 ? 30_000 : 5_000 });
     } catch {
       break;
     }
@@ -115,7 +124,9 @@ async function answerTrainPickers(page: Page, say: (line: string) => void, confi
     try {
       await row.waitFor({ state: 'visible', timeout: 10_000 });
     } catch {
-      throw new Error(`Train prompt "${placeholder}" offers no "${wanted}"; rows: ${JSON.stringify(await quickPickLabels(page).catch(() => []))}`);
+      throw new Error(
+        `Train prompt "${placeholder}" offers no "${wanted}"; rows: ${JSON.stringify(await quickPickLabels(page).catch(() => []))}`,
+      );
     }
     const label = (await row.getAttribute('aria-label')) ?? wanted;
     say(`  Train prompt ${prompt + 1} ("${placeholder}"): picking ${JSON.stringify(label)}`);
@@ -123,7 +134,10 @@ async function answerTrainPickers(page: Page, say: (line: string) => void, confi
     await row.click();
     await page.waitForTimeout(500);
   }
-  assert.ok(answered.some((a) => a.includes(configFile)), `the Train command never offered ${configFile}`);
+  assert.ok(
+    answered.some((a) => a.includes(configFile)),
+    `the Train command never offered ${configFile}`,
+  );
 }
 
 /** Trains from the palette with `configFile` and waits for the Runs view to show the run completed. */
@@ -135,7 +149,12 @@ async function trainWith(ctx: E2eContext, configFile: string, progressShot: stri
   const progress: string[] = [];
   let shot = progressShot === null;
   const { dir, record } = await waitForFinishedRun(ctx.dirs.workspace, before, TRAINING_TIMEOUT, async () => {
-    const status = (await page.locator('.part.statusbar').innerText().catch(() => '')).replace(/\s+/g, ' ');
+    const status = (
+      await page
+        .locator('.part.statusbar')
+        .innerText()
+        .catch(() => '')
+    ).replace(/\s+/g, ' ');
     const toasts = await notificationTexts(page);
     const seen = [status, ...toasts].filter((t) => /epoch/i.test(t)).join(' | ');
     if (seen && progress[progress.length - 1] !== seen) progress.push(seen);
@@ -146,10 +165,18 @@ async function trainWith(ctx: E2eContext, configFile: string, progressShot: stri
     await page.waitForTimeout(1000);
   });
   say(`  progress seen (${progress.length} updates): ${progress.slice(0, 4).join(' // ')}`);
-  assert.equal(record.status, 'completed', `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`);
+  assert.equal(
+    record.status,
+    'completed',
+    `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`,
+  );
   assert.ok(progress.length > 0, 'no training progress was shown (status bar or notification)');
   const config = JSON.parse(readFileSync(join(ctx.dirs.workspace, configFile), 'utf8')) as { epochs: number };
-  assert.equal(record.config.epochs, config.epochs, `run ${record.id} should use the epochs of ${configFile}`);
+  assert.equal(
+    record.config.epochs,
+    config.epochs,
+    `run ${record.id} should use the epochs of ${configFile}`,
+  );
   await openViewContainer(page, CONTAINER_TITLE);
   const pane = await expandPane(page, 'Runs');
   const row = treeRows(pane).filter({ hasText: record.id }).first();
@@ -158,7 +185,9 @@ async function trainWith(ctx: E2eContext, configFile: string, progressShot: stri
   const text = (await row.getAttribute('aria-label')) ?? (await row.innerText());
   const epochs = `${record.epochsCompleted}/${record.config.epochs}`;
   assert.ok(text.includes(epochs), `Runs view row "${text}" should show ${epochs} epochs`);
-  say(`  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`);
+  say(
+    `  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`,
+  );
   return dir;
 }
 
@@ -178,7 +207,9 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   await view.locator('.summary', { hasText: runId }).first().waitFor({ state: 'visible', timeout: LONG });
   const lines = view.locator('figure.chart-figure svg polyline');
   await lines.first().waitFor({ state: 'attached', timeout: 30_000 });
-  say(`  charts: ${await view.locator('figure.chart-figure').count()} figures, ${await lines.count()} series`);
+  say(
+    `  charts: ${await view.locator('figure.chart-figure').count()} figures, ${await lines.count()} series`,
+  );
   const cells = view.locator('table.matrix td.cell');
   await cells.first().waitFor({ state: 'visible', timeout: 30_000 });
   const n = evaluation.labels.length;
@@ -186,20 +217,29 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
       const shown = (await cells.and(view.locator(`[data-row="${r}"][data-col="${c}"]`)).innerText()).trim();
-      assert.equal(shown, String(evaluation.confusion[r][c]), `matrix cell (${evaluation.labels[r]}, ${evaluation.labels[c]})`);
+      assert.equal(
+        shown,
+        String(evaluation.confusion[r][c]),
+        `matrix cell (${evaluation.labels[r]}, ${evaluation.labels[c]})`,
+      );
     }
   }
   say(`  matrix matches evaluation.json: ${JSON.stringify(evaluation.confusion)}`);
   // Click the off-diagonal cell with the most mistakes (or any off-diagonal cell when there are none).
   let target = { r: 0, c: 1, count: -1 };
-  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (r !== c && evaluation.confusion[r][c] > target.count) target = { r, c, count: evaluation.confusion[r][c] };
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < n; c++)
+      if (r !== c && evaluation.confusion[r][c] > target.count)
+        target = { r, c, count: evaluation.confusion[r][c] };
   await cells.and(view.locator(`[data-row="${target.r}"][data-col="${target.c}"]`)).click();
   const examples = view.locator('.examples');
   if (target.count === 0) {
     await examples.locator('p.empty').waitFor({ state: 'visible', timeout: 30_000 });
     await clearNotifications(page);
     await examples.scrollIntoViewIfNeeded();
-    say(`  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}): "${(await examples.locator('p.empty').innerText()).trim()}"`);
+    say(
+      `  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}): "${(await examples.locator('p.empty').innerText()).trim()}"`,
+    );
     return;
   }
   const thumbs = examples.locator('li.example img');
@@ -207,9 +247,15 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   await clearNotifications(page);
   await examples.scrollIntoViewIfNeeded();
   await page.waitForTimeout(1000);
-  const loaded = await thumbs.evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length);
-  const recorded = evaluation.misclassified.filter((m) => m.label === evaluation.labels[target.r] && m.predicted === evaluation.labels[target.c]).length;
-  say(`  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}) count ${target.count}: ${await thumbs.count()} thumbnails, ${loaded} loaded, ${recorded} recorded`);
+  const loaded = await thumbs.evaluateAll(
+    (imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length,
+  );
+  const recorded = evaluation.misclassified.filter(
+    (m) => m.label === evaluation.labels[target.r] && m.predicted === evaluation.labels[target.c],
+  ).length;
+  say(
+    `  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}) count ${target.count}: ${await thumbs.count()} thumbnails, ${loaded} loaded, ${recorded} recorded`,
+  );
   assert.equal(await thumbs.count(), recorded, 'one thumbnail per recorded misclassified image');
   assert.equal(loaded, recorded, 'every thumbnail image loads');
 }
@@ -232,12 +278,19 @@ async function classify(ctx: E2eContext): Promise<void> {
   const answer = await waitForTopK(page, runId, [...ctx.counts.keys()]);
   say(`  answer for ${name}: ${answer}`);
   // The editor must show what the CLI answers for the same run and image.
-  const cli = runToEnd(process.execPath, [join(ctx.repo, 'dist', 'cli.js'), 'predict', runDir, image, '--top', '3', '--json'], ctx.repo);
+  const cli = runToEnd(
+    process.execPath,
+    [join(ctx.repo, 'dist', 'cli.js'), 'predict', runDir, image, '--top', '3', '--json'],
+    ctx.repo,
+  );
   assert.equal(cli.status, 0, `image-trainer predict failed: ${cli.stderr}`);
   const prediction = parsePrediction(cli.stdout);
   const expected = `${prediction.label} (${(prediction.confidence * 100).toFixed(1)}%)`;
   say(`  CLI predict: ${expected}`);
-  assert.ok(answer.includes(expected), `the editor's answer "${answer}" should say "${expected}" as the CLI does`);
+  assert.ok(
+    answer.includes(expected),
+    `the editor's answer "${answer}" should say "${expected}" as the CLI does`,
+  );
 }
 
 /** The first prediction of `predict --json` output (a JSON array; an object with `predictions` is accepted too). */
@@ -245,7 +298,8 @@ function parsePrediction(stdout: string): Prediction {
   const parsed: unknown = JSON.parse(stdout);
   const list = Array.isArray(parsed) ? parsed : (parsed as { predictions?: unknown[] } | null)?.predictions;
   const first = list?.[0] as Prediction | undefined;
-  if (!first || typeof first.label !== 'string' || typeof first.confidence !== 'number') throw new Error(`unexpected predict output: ${stdout.slice(0, 300)}`);
+  if (!first || typeof first.label !== 'string' || typeof first.confidence !== 'number')
+    throw new Error(`unexpected predict output: ${stdout.slice(0, 300)}`);
   return first;
 }
 
@@ -262,7 +316,10 @@ async function waitForTopK(page: Page, runId: string, classes: string[]): Promis
     const texts = [...(await notificationTexts(page))];
     if (await quickInput(page).isVisible()) {
       const labels = await quickPickLabels(page).catch(() => [] as string[]);
-      const title = await quickInput(page).locator('.quick-input-title').innerText().catch(() => '');
+      const title = await quickInput(page)
+        .locator('.quick-input-title')
+        .innerText()
+        .catch(() => '');
       const answer = `${title} — ${labels.join(' / ')}`;
       if (names.test(answer) && PERCENT.test(answer)) return answer;
       // A run picker lists runs by id (an answer's rows may name the run too, but later in the row).
@@ -275,22 +332,32 @@ async function waitForTopK(page: Page, runId: string, classes: string[]): Promis
     if (hit) return hit;
     await page.waitForTimeout(500);
   }
-  throw new Error(`no top-k answer naming a class with a percentage; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+  throw new Error(
+    `no top-k answer naming a class with a percentage; notifications: ${JSON.stringify(await notificationTexts(page))}`,
+  );
 }
 
 async function compare(ctx: E2eContext): Promise<void> {
   const { page, say } = ctx;
   const first = basename(requireRun(ctx));
   const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, null));
-  await treeRows(await expandPane(page, 'Runs')).filter({ hasText: second }).first().click();
+  await treeRows(await expandPane(page, 'Runs'))
+    .filter({ hasText: second })
+    .first()
+    .click();
   const view = activeWebview(page);
   await view.locator('.summary', { hasText: second }).first().waitFor({ state: 'visible', timeout: LONG });
   await view.locator('[role="tab"][data-key="tab-compare"]').click();
   const table = view.locator('table.compare-table');
   await table.waitFor({ state: 'visible', timeout: 30_000 });
-  for (const id of [first, second]) await table.locator('th', { hasText: id }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  for (const id of [first, second])
+    await table.locator('th', { hasText: id }).first().waitFor({ state: 'visible', timeout: 30_000 });
   await view.locator('[data-key="select-shown"]').click();
-  for (const id of [first, second]) assert.ok(await view.locator(`input[data-key="compare-${id}"]`).isChecked(), `run ${id} should be selected for comparison`);
+  for (const id of [first, second])
+    assert.ok(
+      await view.locator(`input[data-key="compare-${id}"]`).isChecked(),
+      `run ${id} should be selected for comparison`,
+    );
   // The overlay loads each run's metrics on demand: wait until both runs have a curve.
   const series = view.locator('figure.chart-figure svg [data-series]');
   let ids: string[] = [];
@@ -300,7 +367,10 @@ async function compare(ctx: E2eContext): Promise<void> {
     ids = await series.evaluateAll((all) => all.map((g) => g.getAttribute('data-series') ?? ''));
   }
   say(`  compare table lists both runs; overlay series: ${ids.length}`);
-  assert.ok(ids.includes(first) && ids.includes(second), `overlay curves should include both runs (series ${JSON.stringify(ids.slice(0, 8))})`);
+  assert.ok(
+    ids.includes(first) && ids.includes(second),
+    `overlay curves should include both runs (series ${JSON.stringify(ids.slice(0, 8))})`,
+  );
   await clearNotifications(page);
 }
 
@@ -313,14 +383,21 @@ async function restricted(ctx: E2eContext): Promise<void> {
   await page.goto(`${ctx.base}/?folder=${encodeURIComponent(ctx.dirs.restrictedWorkspace)}`);
   await waitForWorkbench(page);
   await answerTrustDialog(page, false);
-  await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page
+    .locator('.statusbar-item', { hasText: 'Restricted Mode' })
+    .first()
+    .waitFor({ state: 'visible', timeout: 30_000 });
   // Views work in Restricted Mode: the Datasets view lists the classes with their counts.
   await datasetsView(ctx);
   await runCommand(page, 'Image Trainer: Train Model');
   const message = await waitForNotification(page, /trust|restricted/i, 30_000);
   say(`  refusal: "${message}"`);
   await page.waitForTimeout(2000);
-  assert.equal(listRunDirs(ctx.dirs.restrictedWorkspace).length, before, 'no run may start in Restricted Mode');
+  assert.equal(
+    listRunDirs(ctx.dirs.restrictedWorkspace).length,
+    before,
+    'no run may start in Restricted Mode',
+  );
 }
 
 function requireRun(ctx: E2eContext): string {

@@ -52,7 +52,9 @@ export async function pickQuickItem(page: Page, text: string | RegExp): Promise<
 /** The labels of every row of the open quick pick. */
 export async function quickPickLabels(page: Page): Promise<string[]> {
   await quickPickRows(page).first().waitFor({ state: 'visible', timeout: LONG });
-  return quickPickRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
+  return quickPickRows(page).evaluateAll((rows) =>
+    rows.map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''),
+  );
 }
 
 export async function closeQuickInput(page: Page): Promise<void> {
@@ -68,17 +70,27 @@ export async function openViewContainer(page: Page, title: string): Promise<void
   try {
     await item.waitFor({ state: 'visible', timeout: LONG });
   } catch {
-    throw new Error(`no "${title}" container in the activity bar: is the extension installed and does it contribute it?`);
+    throw new Error(
+      `no "${title}" container in the activity bar: is the extension installed and does it contribute it?`,
+    );
   }
   const parent = item.locator('xpath=..');
-  const checked = (await parent.getAttribute('aria-pressed')) === 'true' || (await parent.getAttribute('class'))?.includes('checked');
+  const checked =
+    (await parent.getAttribute('aria-pressed')) === 'true' ||
+    (await parent.getAttribute('class'))?.includes('checked');
   if (!checked) await item.click();
-  await page.locator('.part.sidebar .composite.title', { hasText: title }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page
+    .locator('.part.sidebar .composite.title', { hasText: title })
+    .first()
+    .waitFor({ state: 'visible', timeout: 30_000 });
 }
 
 /** A view pane of the side bar, found by its title ("Datasets"). */
 export function viewPane(page: Page, title: string): Locator {
-  return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: title }) }).first();
+  return page
+    .locator('.part.sidebar .pane')
+    .filter({ has: page.locator('.pane-header', { hasText: title }) })
+    .first();
 }
 
 /** Expands a collapsed view pane. */
@@ -96,9 +108,15 @@ export function treeRows(pane: Locator): Locator {
 }
 
 /** Expands the collapsed rows of a tree, level by level up to `depth`, that `wanted` accepts (by row text). */
-export async function expandTree(pane: Locator, depth: number, wanted: (level: number, text: string) => boolean = () => true): Promise<void> {
+export async function expandTree(
+  pane: Locator,
+  depth: number,
+  wanted: (level: number, text: string) => boolean = () => true,
+): Promise<void> {
   for (let level = 1; level <= depth; level++) {
-    const collapsed = pane.locator(`.pane-body .monaco-list-row[aria-level="${level}"][aria-expanded="false"]`);
+    const collapsed = pane.locator(
+      `.pane-body .monaco-list-row[aria-level="${level}"][aria-expanded="false"]`,
+    );
     const texts = await collapsed.allInnerTexts();
     let expanded = 0;
     for (let i = texts.length - 1; i >= 0; i--) {
@@ -129,7 +147,11 @@ export async function notificationTexts(page: Page): Promise<string[]> {
 }
 
 /** Waits for a notification whose text matches and returns its text. */
-export async function waitForNotification(page: Page, text: string | RegExp, timeout = LONG): Promise<string> {
+export async function waitForNotification(
+  page: Page,
+  text: string | RegExp,
+  timeout = LONG,
+): Promise<string> {
   const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
   await toast.waitFor({ state: 'visible', timeout });
   return squash(await toast.innerText());
@@ -160,7 +182,9 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
 
 /** Picks an item of the open context menu by its label. */
 export async function pickContextMenuItem(page: Page, label: string): Promise<void> {
-  const item = page.locator('.monaco-menu .action-item a.action-label, .monaco-menu .action-menu-item', { hasText: label }).first();
+  const item = page
+    .locator('.monaco-menu .action-item a.action-label, .monaco-menu .action-menu-item', { hasText: label })
+    .first();
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
 }
