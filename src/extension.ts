@@ -5,7 +5,7 @@ import { listRuns } from './core/runStore';
 import { registerDatasetCommands } from './host/commands/datasetCommands';
 import { registerRunCommands } from './host/commands/runCommands';
 import { registerTrainingCommands } from './host/commands/trainingCommands';
-import { openDashboard, type DashboardContext } from './host/dashboard/dashboardPanel';
+import { DASHBOARD_VIEW_TYPE, openDashboard, reviveDashboard, type DashboardContext } from './host/dashboard/dashboardPanel';
 import { readCachedReports } from './host/datasets/doctorCache';
 import { DatasetsModel } from './host/datasets/datasetsModel';
 import { DatasetsView } from './host/datasets/datasetsView';
@@ -109,6 +109,10 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       void datasets.refresh();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void datasets.refresh()),
+    // A dashboard left open comes back after a window reload.
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => reviveDashboard(dashboardContext, panel),
+    }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => output.info('Workspace trusted: training is enabled.')),
   );
   return { services };
