@@ -12,7 +12,15 @@ import type { RunSummary } from '../../../src/protocol/runRecord';
 import { isRunRecord, listRuns, readRunDetails } from '../../../src/core/runStore';
 import { resolveDirectory } from '../../../src/trainer/modelIO';
 import { makeTempDir, removeDir, seededRandom } from '../../fixtures/imageFactory';
-import { buildCli, killHard, readText, runCli, spawnCli, type CliChild } from '../../fixtures/trainerHarness';
+import {
+  buildCli,
+  killHard,
+  killStrays,
+  readText,
+  runCli,
+  spawnCli,
+  type CliChild,
+} from '../../fixtures/trainerHarness';
 
 const EPOCHS = 6;
 const SEED = 20261126;
@@ -312,6 +320,7 @@ test(
         `kills survived: ${kills}; ${log.join('; ')}; run store reads during the runs: ${pollResult.reads}; final val acc ${a.valAccuracy} (reference ${b.valAccuracy}), val loss ${a.valLoss.toFixed(4)} (reference ${b.valLoss.toFixed(4)})`,
       );
     } finally {
+      await killStrays();
       await removeDir(work);
       await built.dispose();
     }

@@ -4,7 +4,7 @@
 // dashboard controller and the webview reducer have their own 10,000-message fuzz tests beside their code.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import {
@@ -281,10 +281,11 @@ test(
   async () => {
     const built = await buildCli();
     const work = await makeTempDir('it-ipcfuzz-');
+    let child: ChildProcess | undefined;
     try {
       const data = path.join(work, 'data');
       assert.equal((await runCli(built.cli, ['sample', data, '--per-class', '10', '--size', '16'])).code, 0);
-      const child = fork(
+      const trainer = fork(
         built.cli,
         [
           'train',
@@ -306,27 +307,28 @@ test(
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         },
       );
+      child = trainer;
       let stderr = '';
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      trainer.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       // A send racing the trainer's exit fails with the channel closed; that is not the trainer's fault.
-      child.on('error', (err) => (stderr += `\n[ipc] ${err.message}`));
+      trainer.on('error', (err) => (stderr += `\n[ipc] ${err.message}`));
       const events: unknown[] = [];
       const random = seededRandom(31);
       const { mutate, pick } = makeMutator(random);
       let sent = 0;
       const stops: unknown[] = [{ type: 'stop' }, { type: 'stop', immediately: true }];
-      child.on('message', (event: unknown) => {
+      trainer.on('message', (event: unknown) => {
         events.push(event);
         // Every event from the trainer answers with a burst of garbage, never a valid stop.
-        for (let k = 0; k < 40 && sent < 3000 && child.connected; k++) {
+        for (let k = 0; k < 40 && sent < 3000 && trainer.connected; k++) {
           let message = mutate(pick<unknown>(random() < 0.5 ? stops : Object.values(VALID)), 0);
           if (oracleHostToTrainer(message)) message = { ...(message as object), type: 'stop ' };
           if (message === undefined) message = null;
-          child.send(message as object);
+          trainer.send(message as object);
           sent++;
         }
       });
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const code = await new Promise<number | null>((resolve) => trainer.on('close', (c) => resolve(c)));
       assert.equal(code, 0, stderr);
       assert.ok(sent >= 1000, `${sent} malformed messages were sent`);
       const done = events.find((e) => isTrainerToHost(e) && e.type === 'runCompleted') as
@@ -343,6 +345,7 @@ test(
       assert.equal(record.status, 'completed');
       console.log(`IPC fuzz: ${sent} malformed messages sent to a training process; it completed`);
     } finally {
+      child?.kill('SIGKILL');
       await removeDir(work);
       await built.dispose();
     }

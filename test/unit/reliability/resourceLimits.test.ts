@@ -20,7 +20,14 @@ import { buildModel } from '../../../src/trainer/models';
 import { UsageError } from '../../../src/trainer/errors';
 import type { RunRecord } from '../../../src/protocol/runRecord';
 import { fastPng, makeTempDir, pngChunk, removeDir } from '../../fixtures/imageFactory';
-import { buildCli, runCli, spawnCli, type BuiltCli, type CliChild } from '../../fixtures/trainerHarness';
+import {
+  buildCli,
+  killStrays,
+  runCli,
+  spawnCli,
+  type BuiltCli,
+  type CliChild,
+} from '../../fixtures/trainerHarness';
 
 const MiB = 1024 ** 2;
 
@@ -123,6 +130,7 @@ test.before(async () => {
   work = await makeTempDir('it-limits-');
 });
 test.after(async () => {
+  await killStrays();
   await removeDir(work);
   await built.dispose();
 });
