@@ -168,19 +168,48 @@ export interface ReadOptions {
   hostname?: string;
 }
 
+/** What a run directory's files looked like when last read: a refresh of hundreds of runs reads only what changed. */
+interface CachedRead {
+  stamp: string;
+  record: RunRecord;
+  epochs: EpochMetrics[];
+  batches: BatchMetrics[];
+  evaluation: Evaluation | null;
+}
+
+const readCache = new Map<string, CachedRead>();
+
+async function fileStamp(file: string): Promise<string> {
+  try {
+    const stat = await fs.stat(file);
+    // A replaced run.json is a new inode: the stamp changes even within one clock tick.
+    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return '-';
+  }
+}
+
 export async function readRunDetails(runDir: string, options: ReadOptions = {}): Promise<RunDetails | null> {
-  const record = await readRunRecord(runDir);
-  if (!record) return null;
-  const [metricsText, evaluation] = await Promise.all([
-    readTextIfExists(path.join(runDir, RUN_FILES.metrics)).catch(() => ''),
-    readEvaluation(runDir),
-  ]);
-  const { epochs, batches } = splitMetrics(parseMetricsLines(metricsText));
-  const status = effectiveStatus(
-    record,
-    options.probe ?? probeProcess,
-    options.hostname ?? currentHostname(),
-  );
+  const stamp = (
+    await Promise.all([RUN_FILES.run, RUN_FILES.metrics, RUN_FILES.evaluation].map((name) => fileStamp(path.join(runDir, name))))
+  ).join('|');
+  let read = readCache.get(runDir);
+  if (!read || read.stamp !== stamp) {
+    const record = await readRunRecord(runDir);
+    if (!record) {
+      readCache.delete(runDir);
+      return null;
+    }
+    const [metricsText, evaluation] = await Promise.all([
+      readTextIfExists(path.join(runDir, RUN_FILES.metrics)).catch(() => ''),
+      readEvaluation(runDir),
+    ]);
+    read = { stamp, record, evaluation, ...splitMetrics(parseMetricsLines(metricsText)) };
+    readCache.set(runDir, read);
+  }
+  const { record, epochs, batches, evaluation } = read;
+  // Derived on every read: a trainer can vanish without touching its files.
+  const status = effectiveStatus(record, options.probe ?? probeProcess, options.hostname ?? currentHostname());
   return {
     summary: summarize(runDir, record, epochs, evaluation, status),
     record: { ...record, status },
@@ -198,9 +227,11 @@ export async function listRuns(runsRoot: string, options: ReadOptions = {}): Pro
   } catch {
     return [];
   }
-  const details = await Promise.all(
-    names.filter((n) => !n.startsWith('.')).map((n) => readRunDetails(path.join(runsRoot, n), options)),
-  );
+  const dirs = names.filter((n) => !n.startsWith('.')).map((n) => path.join(runsRoot, n));
+  // Forget runs deleted since the last listing.
+  const present = new Set(dirs);
+  for (const dir of readCache.keys()) if (path.dirname(dir) === runsRoot && !present.has(dir)) readCache.delete(dir);
+  const details = await Promise.all(dirs.map((dir) => readRunDetails(dir, options)));
   return details
     .filter((d): d is RunDetails => d !== null)
     .map((d) => d.summary)

@@ -91,3 +91,17 @@ test('listRuns: newest first, skips unreadable run.json, derives best accuracy f
   assert.equal(details?.evaluation, null);
   assert.deepEqual(await listRuns(path.join(work, 'does-not-exist')), []);
 });
+
+test('re-reading a run sees every change to its files (the reader caches by file identity)', async () => {
+  const dir = path.join(work, 'cache', '2026-02-01T00-00-00-000Z-dddd');
+  await fs.mkdir(dir, { recursive: true });
+  await writeJsonAtomic(path.join(dir, 'run.json'), record('2026-02-01T00-00-00-000Z-dddd', { status: 'running', pid: process.pid, hostname: os.hostname() }));
+  await fs.writeFile(path.join(dir, 'metrics.jsonl'), epochLine(1) + '\n');
+  assert.equal((await readRunDetails(dir))?.epochs.length, 1);
+  await fs.appendFile(path.join(dir, 'metrics.jsonl'), epochLine(2) + '\n');
+  assert.equal((await readRunDetails(dir))?.epochs.length, 2);
+  await writeJsonAtomic(path.join(dir, 'run.json'), record('2026-02-01T00-00-00-000Z-dddd', { status: 'stopped' }));
+  assert.equal((await readRunDetails(dir))?.summary.status, 'stopped');
+  await fs.rm(dir, { recursive: true });
+  assert.deepEqual(await listRuns(path.dirname(dir)), []);
+});
