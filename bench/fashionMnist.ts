@@ -3,6 +3,7 @@
 // `<cache>/fashion-mnist/{train,test}/<class>/<index>.png` once. A folder is complete when its hidden
 // marker file exists (scan ignores hidden files), so an interrupted conversion is redone, never half-used.
 // Subsets (`perClass`, `skipPerClass`) and views (a split-folder layout of hard links) reuse the files.
+import { existsSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +166,29 @@ async function readMarker(dir: string): Promise<number | null> {
   }
 }
 
+let temps = 0;
+/** A sibling name no other conversion uses, in this process or another. */
+function tempName(dir: string): string {
+  return `${dir}.partial-${process.pid}-${temps++}`;
+}
+
+/**
+ * Moves a finished temporary folder into place. Another process may have finished the same folder first
+ * (benches started together): its complete copy wins and ours is dropped, so nobody deletes a folder
+ * another process is reading. A folder without a marker is a leftover of a crash and is replaced.
+ */
+async function publish(temp: string, dir: string): Promise<void> {
+  await mkdir(join(dir, '..'), { recursive: true });
+  if (existsSync(dir) && (await readMarker(dir)) === null) await rm(dir, { recursive: true, force: true });
+  try {
+    await rename(temp, dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || (await readMarker(dir)) === null) throw err;
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
 /**
  * Writes one split (or a subset of it) as `<dir>/<class>/<index>.png`, where index is the image's
  * position in the IDX file. Idempotent: a complete folder is returned as is. Written to a temporary
@@ -179,7 +203,7 @@ export async function ensureFashionFolder(
   if (done !== null) return { dir, count: done, written: false };
   const arrays = await readFashionSplit(split, options.sourceDir);
   const indices = selectIndices(arrays.labels, options);
-  const temp = `${dir}.partial-${process.pid}`;
+  const temp = tempName(dir);
   await rm(temp, { recursive: true, force: true });
   for (const name of FASHION_CLASSES) await mkdir(join(temp, name), { recursive: true });
   const per = arrays.rows * arrays.cols;
@@ -192,9 +216,7 @@ export async function ensureFashionFolder(
     );
   }
   await writeFile(join(temp, MARKER), JSON.stringify({ split, ...options, count: indices.length }));
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, '..'), { recursive: true });
-  await rename(temp, dir);
+  await publish(temp, dir);
   return { dir, count: indices.length, written: true };
 }
 
@@ -230,7 +252,7 @@ export async function ensureFashionView(
     val: testFolder.count,
   };
   if ((await readMarker(root)) !== null) return view;
-  const temp = `${root}.partial-${process.pid}`;
+  const temp = tempName(root);
   await rm(temp, { recursive: true, force: true });
   for (const [from, to] of [
     [trainFolder.dir, 'train'],
@@ -246,9 +268,7 @@ export async function ensureFashionView(
     join(temp, MARKER),
     JSON.stringify({ train: view.train, val: view.val, count: view.train + view.val }),
   );
-  await rm(root, { recursive: true, force: true });
-  await mkdir(join(root, '..'), { recursive: true });
-  await rename(temp, root);
+  await publish(temp, root);
   return view;
 }
 

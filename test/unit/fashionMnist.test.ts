@@ -110,6 +110,52 @@ test('ensureFashionFolder writes class folders from gzipped IDX files once; view
   }
 });
 
+test('concurrent conversions of the same folder and view leave every image in place', async () => {
+  const dir = await makeTempDir();
+  try {
+    const source = join(dir, 'source');
+    const cacheRoot = join(dir, 'cache');
+    await mkdir(source);
+    const labels = Array.from({ length: 40 }, (_, i) => i % 10);
+    await writeFile(
+      join(source, 'train-images-idx3-ubyte.gz'),
+      gzipSync(
+        idx(
+          [40, 2, 2],
+          labels.flatMap((_, i) => [i, 1, 2, 3]),
+        ),
+      ),
+    );
+    await writeFile(join(source, 'train-labels-idx1-ubyte.gz'), gzipSync(idx([40], labels)));
+    await writeFile(
+      join(source, 't10k-images-idx3-ubyte.gz'),
+      gzipSync(
+        idx(
+          [10, 2, 2],
+          labels.slice(0, 10).flatMap((_, i) => [i, 9, 9, 9]),
+        ),
+      ),
+    );
+    await writeFile(join(source, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([10], labels.slice(0, 10))));
+    const views = await Promise.all(
+      [0, 1, 2].map(() => ensureFashionView({ perClass: 3 }, {}, { cacheRoot, sourceDir: source })),
+    );
+    const countFiles = async (root: string) => {
+      let n = 0;
+      for (const name of FASHION_CLASSES) n += (await readdir(join(root, name))).length;
+      return n;
+    };
+    assert.equal(await countFiles(views[0].trainDir), 30);
+    assert.equal(await countFiles(views[0].valDir), 10);
+    assert.deepEqual(
+      (await readdir(cacheRoot, { recursive: true })).filter((p) => String(p).includes('.partial-')),
+      [],
+    );
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 test('ensureFashionFolder names the missing source file and the package that provides it', async () => {
   const dir = await makeTempDir();
   try {
