@@ -279,6 +279,7 @@ async function main(): Promise<number> {
   let page: Page | undefined;
   let failed: StepError | undefined;
   let stepIndex = 0;
+  let passedSteps = 0;
   try {
     const entry = await timed('setup', setUp);
     const vsix = process.env.E2E_VSIX
@@ -304,6 +305,7 @@ async function main(): Promise<number> {
       await answerTrustDialog(openedPage, true);
     });
     await screenshot(page, ++stepIndex, 'workbench-and-trust');
+    passedSteps++;
     const ctx: E2eContext = {
       repo: REPO,
       page,
@@ -317,6 +319,7 @@ async function main(): Promise<number> {
     for (const step of steps) {
       try {
         await timed(step.name, () => step.run(ctx));
+        passedSteps++;
       } finally {
         await screenshot(ctx.page, ++stepIndex, step.name);
       }
@@ -329,6 +332,8 @@ async function main(): Promise<number> {
     keepLogs(dirs.userDataDir);
   }
   printTimings();
+  // The plain closing line CI reads: the user steps (trust included) that passed and failed.
+  console.log(`e2e: ${passedSteps} passed, ${failed ? 1 : 0} failed`);
   if (failed) {
     say(
       `FAILED at step "${failed.step}": ${failed.cause instanceof Error ? (failed.cause.stack ?? failed.cause.message) : String(failed.cause)}`,
