@@ -31,14 +31,36 @@ import {
   type ScheduleState,
 } from '../core/trainingControl';
 import { selectBackend } from './backend';
-import { assembleBatch, chunk, decodeEntries, epochOrder, type BatchPlan, type DecodedSet } from './dataPipeline';
+import {
+  assembleBatch,
+  chunk,
+  decodeEntries,
+  epochOrder,
+  type BatchPlan,
+  type DecodedSet,
+} from './dataPipeline';
 import { UsageError } from './errors';
 import { predictIndices } from './inference';
-import { createModel, squaredHinge, trainingForward, type TrainingForward } from './presets/training';
+import { batchObjective } from './loss';
+import { createModel, trainingForward, type TrainingForward } from './presets/training';
 import { normalisationOf, transferPhase } from './presets/transfer';
 import { assertTrainingFits } from './memoryEstimate';
-import { loadModelFromDir, loadOptimizerState, replaceDirectory, resolveDirectory, saveModelFiles, saveOptimizerState } from './modelIO';
-import { createRunDirectory, removeLeftovers, RunWriteError, RunWriter, runningRecordFields, truncateMetricsAfter } from './runWriter';
+import {
+  loadModelFromDir,
+  loadOptimizerState,
+  replaceDirectory,
+  resolveDirectory,
+  saveModelFiles,
+  saveOptimizerState,
+} from './modelIO';
+import {
+  createRunDirectory,
+  removeLeftovers,
+  RunWriteError,
+  RunWriter,
+  runningRecordFields,
+  truncateMetricsAfter,
+} from './runWriter';
 import { scanDataset } from './scan';
 
 export type Emit = (event: TrainerToHost) => void;
@@ -92,7 +114,6 @@ interface PreparedRun {
   resume: { dir: string; state: CheckpointState } | null;
 }
 
-const EPSILON = 1e-7;
 const BATCH_EVENT_INTERVAL_MS = 200;
 const BATCH_LINES_PER_EPOCH = 20;
 
@@ -134,7 +155,9 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   const root = path.resolve(request.dataDir);
   const stat = await fs.stat(root).catch(() => null);
   if (!stat?.isDirectory()) {
-    throw new UsageError(`${root}: no such folder — pass the folder that holds one sub-folder of images per class`);
+    throw new UsageError(
+      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
+    );
   }
   const { backend, notes } = await selectEngine(config);
   emit({ type: 'phaseChanged', phase: 'scanning', message: `Scanning ${root}` });
@@ -189,13 +212,16 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
 async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   const runDir = path.resolve(request.resumeRunDir!);
   const record = await readRunRecord(runDir);
-  if (!record) throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
+  if (!record)
+    throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
   const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
   const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
   const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
   const done = state?.epoch ?? 0;
   if (isTrainerAlive(record)) {
-    throw new UsageError(`${runDir}: its trainer is still running (pid ${record.pid}); stop it before resuming`);
+    throw new UsageError(
+      `${runDir}: its trainer is still running (pid ${record.pid}); stop it before resuming`,
+    );
   }
   // A run killed after its last epoch but before its model and evaluation were written resumes to finish them.
   if (done >= config.epochs && record.status === 'completed') {
@@ -207,7 +233,9 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   try {
     split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
   } catch {
-    throw new UsageError(`${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`);
+    throw new UsageError(
+      `${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`,
+    );
   }
   const { backend, notes } = await selectEngine(config);
   await truncateMetricsAfter(runDir, done);
@@ -296,24 +324,42 @@ async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promis
     },
   });
   if (decoded.failed.length > 0) {
-    for (const f of decoded.failed) request.emit({ type: 'log', level: 'warn', message: `skipped ${f.path}: ${f.reason}` });
+    for (const f of decoded.failed)
+      request.emit({ type: 'log', level: 'warn', message: `skipped ${f.path}: ${f.reason}` });
     const known = new Set(writer.current.dataset.skipped.map((s) => s.path));
-    const skipped: SkippedFile[] = [...writer.current.dataset.skipped, ...decoded.failed.filter((f) => !known.has(f.path))];
+    const skipped: SkippedFile[] = [
+      ...writer.current.dataset.skipped,
+      ...decoded.failed.filter((f) => !known.has(f.path)),
+    ];
     // split.json lists what is trained on: an image that cannot be decoded leaves it, and the counts follow.
     const failed = new Set(decoded.failed.map((f) => f.path));
     const usable = (entries: SplitEntry[]) => entries.filter((e) => !failed.has(e.path));
-    const kept: SplitRecord = { ...split, train: usable(split.train), validation: usable(split.validation), test: usable(split.test) };
+    const kept: SplitRecord = {
+      ...split,
+      train: usable(split.train),
+      validation: usable(split.validation),
+      test: usable(split.test),
+    };
     await writer.writeJson(RUN_FILES.split, kept);
     const counts = classCounts(kept, prepared.classNames);
-    await writer.update({ dataset: { ...writer.current.dataset, skipped, counts: counts.counts, classCounts: counts.classCounts } });
+    await writer.update({
+      dataset: { ...writer.current.dataset, skipped, counts: counts.counts, classCounts: counts.classCounts },
+    });
   }
   const classIndex = new Map(prepared.classNames.map((name, i) => [name, i]));
-  const parts: DecodedSplit = { decoded, train: [], validation: [], test: [], labels: new Int32Array(decoded.entries.length) };
+  const parts: DecodedSplit = {
+    decoded,
+    train: [],
+    validation: [],
+    test: [],
+    labels: new Int32Array(decoded.entries.length),
+  };
   decoded.entries.forEach((entry, i) => {
     parts.labels[i] = classIndex.get(entry.label) ?? -1;
     parts[(entry as (typeof all)[number]).part].push(i);
   });
-  if (parts.train.length === 0) throw new UsageError(`${prepared.datasetRoot}: no training image could be decoded`);
+  if (parts.train.length === 0)
+    throw new UsageError(`${prepared.datasetRoot}: no training image could be decoded`);
   return parts;
 }
 
@@ -322,7 +368,9 @@ export function createOptimizer(config: TrainingConfig): tf.Optimizer {
     case 'adam':
       return tf.train.adam(config.learningRate);
     case 'sgd':
-      return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum) : tf.train.sgd(config.learningRate);
+      return config.momentum > 0
+        ? tf.train.momentum(config.learningRate, config.momentum)
+        : tf.train.sgd(config.learningRate);
     case 'rmsprop':
       return tf.train.rmsprop(config.learningRate);
   }
@@ -355,21 +403,20 @@ export function makeTrainStep(
   return (pixels, labels) => {
     const n = labels.length;
     let correct: tf.Tensor | null = null;
-    const loss = tf.tidy(() =>
-      optimizer.minimize(() => {
-        const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
-        const y = tf.tensor1d(labels, 'int32');
-        const probs = forward ? forward.apply(x) : (model.apply(x, { training: true }) as tf.Tensor2D);
-        const crossEntropy =
-          forward?.loss === 'squaredHinge'
-            ? squaredHinge(probs, y, numClasses)
-            : tf.neg(tf.sum(tf.mul(tf.oneHot(y, numClasses), tf.log(tf.clipByValue(probs, EPSILON, 1 - EPSILON))), -1));
-        const weighted = weights ? tf.mul(crossEntropy, tf.gather(tf.tensor1d(weights), y)) : crossEntropy;
-        let total = tf.mean(weighted) as tf.Scalar;
-        for (const regularisation of model.calculateLosses()) total = tf.add(total, regularisation);
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'int32')));
-        return total;
-      }, true) as tf.Scalar,
+    const loss = tf.tidy(
+      () =>
+        optimizer.minimize(() => {
+          const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
+          const y = tf.tensor1d(labels, 'int32');
+          const outputs = forward ? forward.apply(x) : (model.apply(x, { training: true }) as tf.Tensor2D);
+          const objective = batchObjective(model, outputs, y, {
+            numClasses,
+            classWeights: weights,
+            loss: forward?.loss,
+          });
+          correct = objective.correct;
+          return objective.total;
+        }, true) as tf.Scalar,
     );
     const value = loss.dataSync()[0];
     const hits = (correct as tf.Tensor | null)?.dataSync()[0] ?? 0;
@@ -393,11 +440,18 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     seed: config.seed,
   };
 
-  const model = prepared.resume ? await loadModelFromDir(prepared.resume.dir) : await createModel(config, numClasses, parts.train.length);
+  const model = prepared.resume
+    ? await loadModelFromDir(prepared.resume.dir)
+    : await createModel(config, numClasses, parts.train.length);
   let optimizer = createOptimizer(config);
   if (prepared.resume) {
     const restored = await loadOptimizerState(optimizer, prepared.resume.dir);
-    if (!restored) emit({ type: 'log', level: 'warn', message: 'optimizer state not found in the checkpoint; it starts afresh' });
+    if (!restored)
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: 'optimizer state not found in the checkpoint; it starts afresh',
+      });
   }
   const trainCounts = new Array<number>(numClasses).fill(0);
   for (const i of parts.train) trainCounts[parts.labels[i]]++;
@@ -415,9 +469,18 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   let lastEpoch = startEpoch - 1;
 
   if (parts.validation.length === 0 && (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')) {
-    emit({ type: 'log', level: 'warn', message: 'no validation images: early stopping and reduce-on-plateau watch the training figures instead' });
+    emit({
+      type: 'log',
+      level: 'warn',
+      message:
+        'no validation images: early stopping and reduce-on-plateau watch the training figures instead',
+    });
   }
-  emit({ type: 'phaseChanged', phase: 'training', message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}` });
+  emit({
+    type: 'phaseChanged',
+    phase: 'training',
+    message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}`,
+  });
   for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
     const phase = transferPhase(model, config, epoch);
     if (phase.trainableChanged) {
@@ -426,7 +489,9 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       optimizer = createOptimizer(config);
       step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
     }
-    const learningRate = phase.learningRate ?? learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
+    const learningRate =
+      phase.learningRate ??
+      learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
     setLearningRate(optimizer, learningRate);
     emit({ type: 'epochStarted', epoch, totalEpochs: config.epochs, totalBatches: batches });
     const started = Date.now();
@@ -447,7 +512,9 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       if (b + 1 < batchList.length) next = assembleBatch(plan, batchList[b + 1], epoch);
       const result = step(batch.pixels, batch.labels);
       if (!Number.isFinite(result.loss)) {
-        throw new Error(`the loss became ${result.loss} at epoch ${epoch}, batch ${b + 1} — lower --learning-rate`);
+        throw new Error(
+          `the loss became ${result.loss} at epoch ${epoch}, batch ${b + 1} — lower --learning-rate`,
+        );
       }
       lossSum += result.loss * batch.labels.length;
       correctSum += result.correct;
@@ -457,10 +524,24 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       const etaMs = estimateEta(epochDurations, elapsed, (b + 1) / batchList.length, config.epochs - epoch);
       if (b === batchList.length - 1 || now - lastBatchEmit >= BATCH_EVENT_INTERVAL_MS) {
         lastBatchEmit = now;
-        emit({ type: 'batchEnded', epoch, batch: b + 1, totalBatches: batchList.length, loss: lossSum / seen, accuracy: correctSum / seen, etaMs });
+        emit({
+          type: 'batchEnded',
+          epoch,
+          batch: b + 1,
+          totalBatches: batchList.length,
+          loss: lossSum / seen,
+          accuracy: correctSum / seen,
+          etaMs,
+        });
       }
       if ((b + 1) % lineEvery === 0) {
-        await writer.appendMetrics({ kind: 'batch', epoch, batch: b + 1, loss: result.loss, accuracy: result.correct / batch.labels.length });
+        await writer.appendMetrics({
+          kind: 'batch',
+          epoch,
+          batch: b + 1,
+          loss: result.loss,
+          accuracy: result.correct / batch.labels.length,
+        });
       }
       if (stop.requested) break;
     }
@@ -469,9 +550,14 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     const trainSeconds = (Date.now() - started) / 1000;
 
     emit({ type: 'phaseChanged', phase: 'evaluating', message: `Validating epoch ${epoch}` });
-    const validation = parts.validation.length > 0 ? await predictIndices(model, plan, parts.validation, evalBatchSize(config)) : null;
+    const validation =
+      parts.validation.length > 0
+        ? await predictIndices(model, plan, parts.validation, evalBatchSize(config))
+        : null;
     const valTrue = parts.validation.map((i) => parts.labels[i]);
-    const valAccuracy = validation ? validation.predicted.filter((p, k) => p === valTrue[k]).length / parts.validation.length : null;
+    const valAccuracy = validation
+      ? validation.predicted.filter((p, k) => p === valTrue[k]).length / parts.validation.length
+      : null;
     const durationMs = Date.now() - started;
     epochDurations.push(durationMs);
     const metrics = {
@@ -487,7 +573,13 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
       ...(partial ? { partial: true } : {}),
     };
-    const outcome = { epoch, loss: metrics.loss, accuracy: metrics.accuracy, valLoss: metrics.valLoss, valAccuracy: metrics.valAccuracy };
+    const outcome = {
+      epoch,
+      loss: metrics.loss,
+      accuracy: metrics.accuracy,
+      valLoss: metrics.valLoss,
+      valAccuracy: metrics.valAccuracy,
+    };
     const best = trackBest(tracker, monitor, outcome);
     tracker = best.tracker;
     schedule = afterEpoch(config.schedule, schedule, outcome);
@@ -501,7 +593,9 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     await writer.update({
       epochsCompleted: epoch,
       bestEpoch: tracker.bestEpoch ?? undefined,
-      ...(best.improved ? { bestValAccuracy: metrics.valAccuracy ?? undefined, bestValLoss: metrics.valLoss ?? undefined } : {}),
+      ...(best.improved
+        ? { bestValAccuracy: metrics.valAccuracy ?? undefined, bestValLoss: metrics.valLoss ?? undefined }
+        : {}),
     });
     emit({
       type: 'epochEnded',
@@ -514,7 +608,11 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     if (stop.requested) break;
     if (shouldStopEarly(config.earlyStopping, tracker)) {
       stoppedEarly = true;
-      emit({ type: 'log', level: 'info', message: `Early stopping: no improvement of ${monitor} for ${tracker.wait} epochs` });
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Early stopping: no improvement of ${monitor} for ${tracker.wait} epochs`,
+      });
       break;
     }
   }
@@ -525,10 +623,18 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
     const bestState = bestDir ? await readCheckpointState(bestDir) : null;
     if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
-      emit({ type: 'log', level: 'warn', message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights` });
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights`,
+      });
     } else if (bestDir) {
       finalModel = await loadModelFromDir(bestDir);
-      emit({ type: 'log', level: 'info', message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})` });
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})`,
+      });
     }
   }
   await finish(prepared, finalModel, plan, parts, emit);
@@ -537,7 +643,11 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   optimizer.dispose();
 
   const stopped = stop.requested && !stoppedEarly && lastEpoch < config.epochs;
-  await writer.update({ status: stopped ? 'stopped' : 'completed', endedAt: new Date().toISOString(), pid: undefined });
+  await writer.update({
+    status: stopped ? 'stopped' : 'completed',
+    endedAt: new Date().toISOString(),
+    pid: undefined,
+  });
   if (stopped) {
     emit({ type: 'runStopped', runId: writer.current.id, runDir: writer.runDir, epochsCompleted: lastEpoch });
     return { status: 'stopped', runId: writer.current.id, runDir: writer.runDir };
@@ -558,8 +668,17 @@ function evalBatchSize(config: TrainingConfig): number {
 }
 
 /** Time left: the mean epoch so far times the epochs to go, plus the rest of the current epoch. */
-function estimateEta(durations: readonly number[], elapsedInEpoch: number, fractionDone: number, epochsAfter: number): number {
-  const mean = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : fractionDone > 0 ? elapsedInEpoch / fractionDone : 0;
+function estimateEta(
+  durations: readonly number[],
+  elapsedInEpoch: number,
+  fractionDone: number,
+  epochsAfter: number,
+): number {
+  const mean = durations.length
+    ? durations.reduce((a, b) => a + b, 0) / durations.length
+    : fractionDone > 0
+      ? elapsedInEpoch / fractionDone
+      : 0;
   const restOfEpoch = fractionDone > 0 ? Math.max(0, elapsedInEpoch / fractionDone - elapsedInEpoch) : 0;
   return Math.round(restOfEpoch + mean * epochsAfter);
 }
@@ -579,15 +698,23 @@ async function saveCheckpoint(
   await replaceDirectory(dir, async (temp) => {
     await saveModelFiles(model, temp);
     await saveOptimizerState(optimizer, temp);
-    await fs.writeFile(path.join(temp, 'state.json'), JSON.stringify(state)).catch((err: NodeJS.ErrnoException) => {
-      throw new RunWriteError(path.join(temp, 'state.json'), err.code);
-    });
+    await fs
+      .writeFile(path.join(temp, 'state.json'), JSON.stringify(state))
+      .catch((err: NodeJS.ErrnoException) => {
+        throw new RunWriteError(path.join(temp, 'state.json'), err.code);
+      });
   });
   emit({ type: 'checkpointSaved', kind, epoch: state.epoch, path: dir });
 }
 
 /** Writes model/ with its metadata, evaluation.json (validation) and the test-split evaluation. */
-async function finish(prepared: PreparedRun, model: tf.LayersModel, plan: BatchPlan, parts: DecodedSplit, emit: Emit): Promise<void> {
+async function finish(
+  prepared: PreparedRun,
+  model: tf.LayersModel,
+  plan: BatchPlan,
+  parts: DecodedSplit,
+  emit: Emit,
+): Promise<void> {
   const { writer, config, classNames } = prepared;
   emit({ type: 'phaseChanged', phase: 'saving', message: 'Saving the model' });
   const metadata: ModelMetadata = {
@@ -605,26 +732,56 @@ async function finish(prepared: PreparedRun, model: tf.LayersModel, plan: BatchP
   };
   await replaceDirectory(writer.path(RUN_FILES.model), async (temp) => {
     await saveModelFiles(model, temp);
-    await fs.writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2)).catch((err: NodeJS.ErrnoException) => {
-      throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
-    });
+    await fs
+      .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
+      .catch((err: NodeJS.ErrnoException) => {
+        throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
+      });
   });
 
   emit({ type: 'phaseChanged', phase: 'evaluating', message: 'Evaluating' });
-  const [source, indices] = parts.validation.length > 0 ? (['validation', parts.validation] as const) : (['train', parts.train] as const);
+  const [source, indices] =
+    parts.validation.length > 0
+      ? (['validation', parts.validation] as const)
+      : (['train', parts.train] as const);
   const paths = parts.decoded.entries.map((e) => e.path);
-  const evaluation = await evaluateIndices(model, plan, indices, classNames, paths, prepared.datasetRoot, source, evalBatchSize(config));
+  const evaluation = await evaluateIndices(
+    model,
+    plan,
+    indices,
+    classNames,
+    paths,
+    prepared.datasetRoot,
+    source,
+    evalBatchSize(config),
+  );
   const metricsText = await fs.readFile(writer.path(RUN_FILES.metrics), 'utf8').catch(() => '');
   const confusionByEpoch = splitMetrics(parseMetricsLines(metricsText))
     .epochs.filter((e) => e.valConfusion)
     .map((e) => ({ epoch: e.epoch, confusion: e.valConfusion! }));
-  await writer.writeJson(RUN_FILES.evaluation, { ...evaluation, ...(confusionByEpoch.length ? { confusionByEpoch } : {}) });
+  await writer.writeJson(RUN_FILES.evaluation, {
+    ...evaluation,
+    ...(confusionByEpoch.length ? { confusionByEpoch } : {}),
+  });
   emit({ type: 'evaluationWritten', accuracy: evaluation.accuracy, path: writer.path(RUN_FILES.evaluation) });
   if (parts.test.length > 0) {
-    const test = await evaluateIndices(model, plan, parts.test, classNames, paths, prepared.datasetRoot, 'test', evalBatchSize(config));
+    const test = await evaluateIndices(
+      model,
+      plan,
+      parts.test,
+      classNames,
+      paths,
+      prepared.datasetRoot,
+      'test',
+      evalBatchSize(config),
+    );
     await writer.writeJson('test-evaluation.json', test);
     await writer.update({ testAccuracy: test.accuracy });
-    emit({ type: 'log', level: 'info', message: `Test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${parts.test.length} held-out images` });
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `Test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${parts.test.length} held-out images`,
+    });
   }
 }
 
@@ -657,7 +814,12 @@ async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Pro
   if (prepared) {
     // Best effort: when the disk is full this write may fail too; the reader then shows `interrupted`.
     await prepared.writer
-      .update({ status: 'failed', endedAt: new Date().toISOString(), pid: undefined, error: { message, ...(errorPath ? { path: errorPath } : {}) } })
+      .update({
+        status: 'failed',
+        endedAt: new Date().toISOString(),
+        pid: undefined,
+        error: { message, ...(errorPath ? { path: errorPath } : {}) },
+      })
       .catch(() => undefined);
   }
   emit({
@@ -667,7 +829,12 @@ async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Pro
     message,
     ...(errorPath ? { path: errorPath } : {}),
   });
-  return { status: 'failed', runId: prepared?.writer.current.id ?? null, runDir: prepared?.writer.runDir ?? null, message };
+  return {
+    status: 'failed',
+    runId: prepared?.writer.current.id ?? null,
+    runDir: prepared?.writer.runDir ?? null,
+    message,
+  };
 }
 
 function compareCodeUnits(a: string, b: string): number {

@@ -1,9 +1,8 @@
 // The training loss, shared by the main thread and the data-parallel workers so that every shard is
 // scored the same way: (class-weighted) categorical cross-entropy on the softmax output, plus the
-// model's regularisation losses. Same formulation as train.ts's makeTrainStep.
+// model's regularisation losses (src/trainer/loss.ts, which makeTrainStep uses too).
 import * as tf from '@tensorflow/tfjs';
-
-const EPSILON = 1e-7;
+import { batchObjective } from '../loss';
 
 export interface ShardInput {
   pixels: Float32Array;
@@ -31,13 +30,12 @@ export function shardGradients(model: tf.LayersModel, input: ShardInput): ShardG
     const x = tf.tensor4d(input.pixels, [n, input.imageSize, input.imageSize, input.channels]);
     const y = tf.tensor1d(input.labels, 'int32');
     const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-    const clipped = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
-    const crossEntropy = tf.neg(tf.sum(tf.mul(tf.oneHot(y, input.numClasses), tf.log(clipped)), -1));
-    const weighted = input.classWeights ? tf.mul(crossEntropy, tf.gather(tf.tensor1d(input.classWeights), y)) : crossEntropy;
-    let total = tf.mean(weighted) as tf.Scalar;
-    for (const regularisation of model.calculateLosses()) total = tf.add(total, regularisation);
-    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'int32')));
-    return total;
+    const objective = batchObjective(model, probs, y, {
+      numClasses: input.numClasses,
+      classWeights: input.classWeights,
+    });
+    correct = objective.correct;
+    return objective.total;
   }, variables);
   const loss = value.dataSync()[0];
   value.dispose();

@@ -12,7 +12,8 @@ import { SVM_PROBABILITIES_LAYER } from './architectures';
 import { findKnnLayer, KnnLayer } from './knnLayer';
 import { buildTransferModel, HEAD_PREFIX, hasTransferHead, loadFrozenFeatures, usesBase } from './transfer';
 
-export type LossKind = 'crossEntropy' | 'squaredHinge';
+export type { LossKind } from '../loss';
+import type { LossKind } from '../loss';
 
 export interface TrainingForward {
   /** Called inside optimizer.minimize: the [n, classes] tensor the loss is computed on. */
@@ -101,13 +102,4 @@ export function trainingForward(model: tf.LayersModel, config: TrainingConfig): 
     return { loss, apply: (x) => scores.apply(x, { training: true }) as tf.Tensor2D };
   }
   return null;
-}
-
-/** One-vs-rest squared hinge per sample: mean over classes of max(0, 1 − t·s)², t = ±1 (Keras' convention). */
-export function squaredHinge(scores: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Tensor1D {
-  return tf.tidy(() => {
-    const targets = tf.sub(tf.mul(tf.oneHot(labels, numClasses), 2), 1);
-    const margins = tf.relu(tf.sub(1, tf.mul(targets, scores)));
-    return tf.mean(tf.square(margins), -1) as tf.Tensor1D;
-  });
 }
