@@ -1,21 +1,11 @@
 // Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
 import type { TrainerToHost } from '../protocol/trainerMessages';
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
+import { formatDuration, formatPercent as percent } from '../core/format';
 
 function bar(fraction: number, width = 24): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
-
-const percent = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 
 export interface ProgressReporter {
   progress(label: string, done: number, total: number): void;
@@ -56,10 +46,13 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           );
           break;
         case 'phaseChanged':
-          if (event.phase !== 'training' && event.phase !== 'saving' && event.phase !== 'evaluating') draw(event.message);
+          if (event.phase !== 'training' && event.phase !== 'saving' && event.phase !== 'evaluating')
+            draw(event.message);
           break;
         case 'progress':
-          draw(`${event.phase[0].toUpperCase()}${event.phase.slice(1)} ${bar(event.total ? event.done / event.total : 0)} ${event.done}/${event.total}`);
+          draw(
+            `${event.phase[0].toUpperCase()}${event.phase.slice(1)} ${bar(event.total ? event.done / event.total : 0)} ${event.done}/${event.total}`,
+          );
           break;
         case 'epochStarted':
           totalEpochs = event.totalEpochs;
@@ -87,16 +80,24 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           say(
             stdout,
             `Done: ${event.epochsCompleted} epochs` +
-              (event.bestEpoch ? `; best epoch ${event.bestEpoch}, validation accuracy ${percent(event.bestValAccuracy)}` : '') +
+              (event.bestEpoch
+                ? `; best epoch ${event.bestEpoch}, validation accuracy ${percent(event.bestValAccuracy)}`
+                : '') +
               `\nRun directory: ${event.runDir}`,
           );
           break;
         case 'runStopped':
-          say(stdout, `Stopped after ${event.epochsCompleted} epochs; resume with: image-trainer train --resume "${event.runDir}"\nRun directory: ${event.runDir}`);
+          say(
+            stdout,
+            `Stopped after ${event.epochsCompleted} epochs; resume with: image-trainer train --resume "${event.runDir}"\nRun directory: ${event.runDir}`,
+          );
           break;
         case 'runFailed':
           clear();
-          stderr(`image-trainer: training failed: ${event.message}\n` + (event.runDir ? `Run directory: ${event.runDir}\n` : ''));
+          stderr(
+            `image-trainer: training failed: ${event.message}\n` +
+              (event.runDir ? `Run directory: ${event.runDir}\n` : ''),
+          );
           break;
         case 'log':
           if (event.level !== 'info') {

@@ -1,0 +1,17 @@
+// Short human figures shared by the CLI's progress line and the extension's views and status bar.
+
+export function formatPercent(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '–'
+    : `${(value * 100).toFixed(digits)}%`;
+}
+
+/** `45s`, `3m 05s`, `2h 10m`: short enough for the status bar. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
