@@ -15,6 +15,7 @@ export const COMMANDS = {
   openDashboard: 'imageTrainer.openDashboard',
   compareRuns: 'imageTrainer.compareRuns',
   evaluateRun: 'imageTrainer.evaluateRun',
+  runSweep: 'imageTrainer.runSweep',
   classifyImage: 'imageTrainer.classifyImage',
   scanDataset: 'imageTrainer.scanDataset',
   createSampleDataset: 'imageTrainer.createSampleDataset',

@@ -9,14 +9,27 @@ export function isScanReport(value: unknown): value is ScanReport {
     isRecord(value) &&
     isString(value.root) &&
     (value.layout === 'class-folders' || value.layout === 'split-folders') &&
-    isArrayOf(value.classes, (c): c is ScanReport['classes'][number] => isRecord(c) && isString(c.name) && isFiniteNumber(c.count)) &&
-    isArrayOf(value.skipped, (s): s is ScanReport['skipped'][number] => isRecord(s) && isString(s.path) && isString(s.reason)) &&
+    isArrayOf(
+      value.classes,
+      (c): c is ScanReport['classes'][number] => isRecord(c) && isString(c.name) && isFiniteNumber(c.count),
+    ) &&
+    isArrayOf(
+      value.skipped,
+      (s): s is ScanReport['skipped'][number] => isRecord(s) && isString(s.path) && isString(s.reason),
+    ) &&
     isArrayOf(
       value.duplicates,
       (d): d is ScanReport['duplicates'][number] =>
-        isRecord(d) && isString(d.hash) && isArrayOf(d.paths, isString) && isArrayOf(d.labels, isString) && typeof d.conflict === 'boolean',
+        isRecord(d) &&
+        isString(d.hash) &&
+        isArrayOf(d.paths, isString) &&
+        isArrayOf(d.labels, isString) &&
+        typeof d.conflict === 'boolean',
     ) &&
-    isArrayOf(value.warnings, (w): w is ScanReport['warnings'][number] => isRecord(w) && isString(w.kind) && isString(w.message)) &&
+    isArrayOf(
+      value.warnings,
+      (w): w is ScanReport['warnings'][number] => isRecord(w) && isString(w.kind) && isString(w.message),
+    ) &&
     isFiniteNumber(value.total)
   );
 }
@@ -26,9 +39,55 @@ function isTopEntry(value: unknown): value is Prediction['top'][number] {
 }
 
 export function isPrediction(value: unknown): value is Prediction {
-  return isRecord(value) && isString(value.path) && isString(value.label) && isFiniteNumber(value.confidence) && isArrayOf(value.top, isTopEntry);
+  return (
+    isRecord(value) &&
+    isString(value.path) &&
+    isString(value.label) &&
+    isFiniteNumber(value.confidence) &&
+    isArrayOf(value.top, isTopEntry)
+  );
 }
 
 export function isPredictionList(value: unknown): value is Prediction[] {
   return isArrayOf(value, isPrediction);
+}
+
+/** One trial of `image-trainer sweep --json`'s closing `sweepCompleted` line. */
+export interface SweepTrialResult {
+  index: number;
+  overrides: Record<string, unknown>;
+  runId: string | null;
+  status: string;
+  /** Best value of the sweep's metric over the trial's epochs. */
+  best: number | null;
+}
+
+export interface SweepCompleted {
+  type: 'sweepCompleted';
+  sweepId: string;
+  groupFile: string;
+  best: SweepTrialResult | null;
+  trials: SweepTrialResult[];
+}
+
+function isSweepTrialResult(value: unknown): value is SweepTrialResult {
+  return (
+    isRecord(value) &&
+    isFiniteNumber(value.index) &&
+    isRecord(value.overrides) &&
+    (value.runId === null || isString(value.runId)) &&
+    isString(value.status) &&
+    (value.best === null || isFiniteNumber(value.best))
+  );
+}
+
+export function isSweepCompleted(value: unknown): value is SweepCompleted {
+  return (
+    isRecord(value) &&
+    value.type === 'sweepCompleted' &&
+    isString(value.sweepId) &&
+    isString(value.groupFile) &&
+    (value.best === null || isSweepTrialResult(value.best)) &&
+    isArrayOf(value.trials, isSweepTrialResult)
+  );
 }
