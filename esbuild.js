@@ -59,7 +59,10 @@ const builds = [
 ];
 
 function copyWasmBinaries() {
-  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  const wasmDir = path.join(
+    path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
+    'dist',
+  );
   fs.mkdirSync('dist', { recursive: true });
   for (const name of fs.readdirSync(wasmDir)) {
     if (name.endsWith('.wasm')) fs.copyFileSync(path.join(wasmDir, name), path.join('dist', name));

@@ -19,7 +19,10 @@ export default tseslint.config(
   {
     files: ['src/protocol/**/*.ts', 'src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['vscode', '@tensorflow/*', 'sharp', '**/host/**', '**/trainer/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['vscode', '@tensorflow/*', 'sharp', '**/host/**', '**/trainer/**'] },
+      ],
     },
   },
 );

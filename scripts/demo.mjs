@@ -12,7 +12,9 @@ const config = join(root, 'scripts', 'demo.imagetrainer.json');
 const started = Date.now();
 
 if (!existsSync(join(data, 'circle'))) {
-  const made = spawnSync(process.execPath, [cli, 'sample', data, '--per-class', '300', '--size', '32'], { stdio: 'inherit' });
+  const made = spawnSync(process.execPath, [cli, 'sample', data, '--per-class', '300', '--size', '32'], {
+    stdio: 'inherit',
+  });
   if (made.status !== 0) process.exit(made.status ?? 1);
 }
 
@@ -35,7 +37,9 @@ child.stdout.on('data', (chunk) => {
     }
     if (event.type === 'runStarted') {
       runDir = event.runDir;
-      console.log(`Training ${event.config.model} on ${event.dataset.classNames.join(', ')} (backend ${event.backend})`);
+      console.log(
+        `Training ${event.config.model} on ${event.dataset.classNames.join(', ')} (backend ${event.backend})`,
+      );
     } else if (event.type === 'epochEnded') {
       const m = event.metrics;
       console.log(

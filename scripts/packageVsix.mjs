@@ -24,7 +24,15 @@ function run(command, args, options = {}) {
 // .vscodeignore admits only the bundles and assets by name: source maps of development builds stay out.
 run(process.execPath, ['esbuild.js', '--production']);
 // No repository URL to point README links at: they are kept relative, as in the repository.
-const vsceArgs = ['package', '--target', target, '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links'];
+const vsceArgs = [
+  'package',
+  '--target',
+  target,
+  '--out',
+  out,
+  '--allow-missing-repository',
+  '--no-rewrite-relative-links',
+];
 try {
   statSync('LICENSE');
 } catch {
@@ -41,18 +49,29 @@ if (process.argv.includes('--verify')) {
     const cli = join(dir, 'extension', 'dist', 'cli.js');
     run(process.execPath, [cli, '--help'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const sample = join(dir, 'sample');
-    run(process.execPath, [cli, 'sample', sample, '--per-class', '3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    run(process.execPath, [cli, 'sample', sample, '--per-class', '3'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const scan = spawnSync(process.execPath, [cli, 'scan', sample, '--json'], { encoding: 'utf8' });
     if (scan.status !== 0) {
       console.error(`package: the packaged CLI could not scan: ${scan.stderr.trim()}`);
       process.exit(1);
     }
-    const sharp = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(dir, 'extension', 'node_modules', 'sharp'))}).versions && console.log('sharp', require(${JSON.stringify(join(dir, 'extension', 'node_modules', 'sharp'))}).versions.sharp)`], { encoding: 'utf8' });
+    const sharp = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(join(dir, 'extension', 'node_modules', 'sharp'))}).versions && console.log('sharp', require(${JSON.stringify(join(dir, 'extension', 'node_modules', 'sharp'))}).versions.sharp)`,
+      ],
+      { encoding: 'utf8' },
+    );
     if (sharp.status !== 0) {
       console.error(`package: sharp does not load from the VSIX: ${sharp.stderr.trim()}`);
       process.exit(1);
     }
-    console.log(`verified: the unpacked VSIX runs \`cli.js --help\`, \`sample\` and \`scan\` (${JSON.parse(scan.stdout).total} images); ${sharp.stdout.trim()} loads`);
+    console.log(
+      `verified: the unpacked VSIX runs \`cli.js --help\`, \`sample\` and \`scan\` (${JSON.parse(scan.stdout).total} images); ${sharp.stdout.trim()} loads`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

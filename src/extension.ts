@@ -5,7 +5,12 @@ import { listRuns } from './core/runStore';
 import { registerDatasetCommands } from './host/commands/datasetCommands';
 import { registerRunCommands } from './host/commands/runCommands';
 import { registerTrainingCommands } from './host/commands/trainingCommands';
-import { DASHBOARD_VIEW_TYPE, openDashboard, reviveDashboard, type DashboardContext } from './host/dashboard/dashboardPanel';
+import {
+  DASHBOARD_VIEW_TYPE,
+  openDashboard,
+  reviveDashboard,
+  type DashboardContext,
+} from './host/dashboard/dashboardPanel';
 import { readCachedReports } from './host/datasets/doctorCache';
 import { DatasetsModel } from './host/datasets/datasetsModel';
 import { DatasetsView } from './host/datasets/datasetsView';
@@ -18,7 +23,12 @@ import { readSettings } from './host/settings';
 import { markRunEnded } from './host/training/runRecordRepair';
 import { SessionPresenter } from './host/training/sessionPresenter';
 import { TrainingController } from './host/training/trainingController';
-import { killProcessTree, resolveRuntime, spawnTrainer, type CliLocation } from './host/training/trainerProcess';
+import {
+  killProcessTree,
+  resolveRuntime,
+  spawnTrainer,
+  type CliLocation,
+} from './host/training/trainerProcess';
 import { TrainingSession } from './host/training/trainingSession';
 import { nodeDirectoryLister } from './host/util/fsListing';
 
@@ -43,12 +53,19 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     lister: nodeDirectoryLister,
     options: () => {
       const s = settings();
-      return { roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots], excludes: s.datasetExcludes };
+      return {
+        roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots],
+        excludes: s.datasetExcludes,
+      };
     },
   });
-  for (const [root, cached] of readCachedReports(context.workspaceState)) datasetsModel.setDoctor(root, { state: 'done', ...cached });
+  for (const [root, cached] of readCachedReports(context.workspaceState))
+    datasetsModel.setDoctor(root, { state: 'done', ...cached });
   const datasets = new DatasetsView(datasetsModel);
-  const runs = new RunsView(new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot), runsWatcher);
+  const runs = new RunsView(
+    new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot),
+    runsWatcher,
+  );
 
   const presenter = new SessionPresenter(output, {
     // Batch and progress events change nothing the views show that the watcher would not see.
@@ -120,7 +137,9 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
 
 /** Detected, configured and trained-on data sets: the folders the dashboard may show images from. */
 function dashboardDatasetRoots(datasets: DatasetsModel, runs: RunsModel, configured: string[]): string[] {
-  return [...new Set([...configured, ...datasets.known.map((d) => d.root), ...runs.all.map((r) => r.datasetRoot)])];
+  return [
+    ...new Set([...configured, ...datasets.known.map((d) => d.root), ...runs.all.map((r) => r.datasetRoot)]),
+  ];
 }
 
 /** Closing the window stops the trainer: its process tree is killed. */

@@ -115,7 +115,11 @@ const oneOf = (description: string, values: readonly (string | number)[]): EnumF
   values,
 });
 const boolean = (description: string): BooleanField => ({ kind: 'boolean', description });
-const text = (description: string, maxLength = 4096): StringField => ({ kind: 'string', description, maxLength });
+const text = (description: string, maxLength = 4096): StringField => ({
+  kind: 'string',
+  description,
+  maxLength,
+});
 
 export const DEFAULT_CNN: Readonly<CnnOptions> = {
   blocks: 3,
@@ -224,15 +228,28 @@ const KNN_FIELDS: FieldsOf<KnnOptions> = {
 };
 
 const TRANSFER_FIELDS: FieldsOf<TransferOptions> = {
-  base: text('Path of a local TF.js layers model (model.json or its folder), for example another run’s model folder.'),
-  cutLayer: text('Name of the base layer whose output feeds the new head; empty = the last pooling or flatten layer.', 256),
-  headUnits: integer('Units of a hidden dense layer in the new head (0 = a linear classifier on the features).', 0, 8192),
+  base: text(
+    'Path of a local TF.js layers model (model.json or its folder), for example another run’s model folder.',
+  ),
+  cutLayer: text(
+    'Name of the base layer whose output feeds the new head; empty = the last pooling or flatten layer.',
+    256,
+  ),
+  headUnits: integer(
+    'Units of a hidden dense layer in the new head (0 = a linear classifier on the features).',
+    0,
+    8192,
+  ),
   dropout: number('Dropout before the new head’s output layer.', 0, 1, { maxExclusive: true }),
   normalisation: oneOf(
     'Pixel scaling the base expects: auto reads the base’s metadata.json (else [0, 1]); zeroOne; minusOneOne.',
     TRANSFER_NORMALISATIONS,
   ),
-  fineTuneLayers: integer('Top layers of the base unfrozen for fine-tuning after the head epochs (0 = none).', 0, 10000),
+  fineTuneLayers: integer(
+    'Top layers of the base unfrozen for fine-tuning after the head epochs (0 = none).',
+    0,
+    10000,
+  ),
   fineTuneLearningRate: number('Learning rate of the fine-tuning epochs.', 0, 10, { minExclusive: true }),
   fineTuneEpochs: integer('Epochs of fine-tuning after the head epochs (0 = none).', 0, 10000),
 };
@@ -356,9 +373,21 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
     'Compute backend; auto takes the fastest one available and records why others were not used.',
     BACKEND_CHOICES,
   ),
-  rnn: { kind: 'object', description: 'Options of the rnn preset (ignored by the others).', fields: RNN_FIELDS },
-  svm: { kind: 'object', description: 'Options of the svm preset (ignored by the others).', fields: SVM_FIELDS },
-  knn: { kind: 'object', description: 'Options of the knn preset (ignored by the others).', fields: KNN_FIELDS },
+  rnn: {
+    kind: 'object',
+    description: 'Options of the rnn preset (ignored by the others).',
+    fields: RNN_FIELDS,
+  },
+  svm: {
+    kind: 'object',
+    description: 'Options of the svm preset (ignored by the others).',
+    fields: SVM_FIELDS,
+  },
+  knn: {
+    kind: 'object',
+    description: 'Options of the knn preset (ignored by the others).',
+    fields: KNN_FIELDS,
+  },
   transfer: {
     kind: 'optionalObject',
     description:

@@ -191,7 +191,11 @@ async function fileStamp(file: string): Promise<string> {
 
 export async function readRunDetails(runDir: string, options: ReadOptions = {}): Promise<RunDetails | null> {
   const stamp = (
-    await Promise.all([RUN_FILES.run, RUN_FILES.metrics, RUN_FILES.evaluation].map((name) => fileStamp(path.join(runDir, name))))
+    await Promise.all(
+      [RUN_FILES.run, RUN_FILES.metrics, RUN_FILES.evaluation].map((name) =>
+        fileStamp(path.join(runDir, name)),
+      ),
+    )
   ).join('|');
   let read = readCache.get(runDir);
   if (!read || read.stamp !== stamp) {
@@ -209,7 +213,11 @@ export async function readRunDetails(runDir: string, options: ReadOptions = {}):
   }
   const { record, epochs, batches, evaluation } = read;
   // Derived on every read: a trainer can vanish without touching its files.
-  const status = effectiveStatus(record, options.probe ?? probeProcess, options.hostname ?? currentHostname());
+  const status = effectiveStatus(
+    record,
+    options.probe ?? probeProcess,
+    options.hostname ?? currentHostname(),
+  );
   return {
     summary: summarize(runDir, record, epochs, evaluation, status),
     record: { ...record, status },
@@ -230,7 +238,8 @@ export async function listRuns(runsRoot: string, options: ReadOptions = {}): Pro
   const dirs = names.filter((n) => !n.startsWith('.')).map((n) => path.join(runsRoot, n));
   // Forget runs deleted since the last listing.
   const present = new Set(dirs);
-  for (const dir of readCache.keys()) if (path.dirname(dir) === runsRoot && !present.has(dir)) readCache.delete(dir);
+  for (const dir of readCache.keys())
+    if (path.dirname(dir) === runsRoot && !present.has(dir)) readCache.delete(dir);
   const details = await Promise.all(dirs.map((dir) => readRunDetails(dir, options)));
   return details
     .filter((d): d is RunDetails => d !== null)

@@ -35,7 +35,10 @@ export function learningRateForEpoch(
       return baseLearningRate * schedule.gamma ** Math.floor((epoch - 1) / schedule.stepSize);
     case 'cosine': {
       const progress = totalEpochs <= 1 ? 0 : (epoch - 1) / (totalEpochs - 1);
-      return schedule.minLearningRate + 0.5 * (baseLearningRate - schedule.minLearningRate) * (1 + Math.cos(Math.PI * progress));
+      return (
+        schedule.minLearningRate +
+        0.5 * (baseLearningRate - schedule.minLearningRate) * (1 + Math.cos(Math.PI * progress))
+      );
     }
     case 'reduceOnPlateau':
       return state.learningRate;
@@ -43,7 +46,11 @@ export function learningRateForEpoch(
 }
 
 /** Keras' ReduceLROnPlateau on validation loss (training loss when there is no validation split). */
-export function afterEpoch(schedule: ScheduleConfig, state: ScheduleState, outcome: EpochOutcome): ScheduleState {
+export function afterEpoch(
+  schedule: ScheduleConfig,
+  state: ScheduleState,
+  outcome: EpochOutcome,
+): ScheduleState {
   if (schedule.type !== 'reduceOnPlateau') return state;
   const value = outcome.valLoss ?? outcome.loss;
   if (state.plateauBest === null || value < state.plateauBest - 1e-4) {
@@ -71,7 +78,9 @@ export const NO_BEST: BestTracker = { bestEpoch: null, bestValue: null, wait: 0 
 
 /** Reads the monitored value; without a validation split, the training figure stands in for it. */
 export function monitoredValue(monitor: MonitoredMetric, outcome: EpochOutcome): number {
-  return monitor === 'valAccuracy' ? (outcome.valAccuracy ?? outcome.accuracy) : (outcome.valLoss ?? outcome.loss);
+  return monitor === 'valAccuracy'
+    ? (outcome.valAccuracy ?? outcome.accuracy)
+    : (outcome.valLoss ?? outcome.loss);
 }
 
 function isImprovement(monitor: MonitoredMetric, value: number, best: number | null): boolean {

@@ -27,14 +27,26 @@ export interface HostSettings {
  * Relative paths resolve against the first workspace folder (or the home folder with none open).
  * In an untrusted workspace the Node executable setting is ignored: it names a program to run.
  */
-export function resolveSettings(raw: RawSettings, workspaceFolders: readonly string[], trusted: boolean, home: string): HostSettings {
+export function resolveSettings(
+  raw: RawSettings,
+  workspaceFolders: readonly string[],
+  trusted: boolean,
+  home: string,
+): HostSettings {
   const base = workspaceFolders[0] ?? home;
   const resolveIn = (p: string): string => path.resolve(base, expandHome(p, home));
-  const runsDirectory = typeof raw.runsDirectory === 'string' && raw.runsDirectory.trim() !== '' ? raw.runsDirectory.trim() : DEFAULT_RUNS_DIRECTORY;
+  const runsDirectory =
+    typeof raw.runsDirectory === 'string' && raw.runsDirectory.trim() !== ''
+      ? raw.runsDirectory.trim()
+      : DEFAULT_RUNS_DIRECTORY;
   return {
-    backend: (BACKEND_CHOICES as readonly unknown[]).includes(raw.backend) ? (raw.backend as BackendChoice) : 'auto',
+    backend: (BACKEND_CHOICES as readonly unknown[]).includes(raw.backend)
+      ? (raw.backend as BackendChoice)
+      : 'auto',
     runsRoot: resolveIn(runsDirectory),
-    defaultPreset: (MODEL_PRESETS as readonly unknown[]).includes(raw.defaultPreset) ? (raw.defaultPreset as ModelPreset) : 'simple-cnn',
+    defaultPreset: (MODEL_PRESETS as readonly unknown[]).includes(raw.defaultPreset)
+      ? (raw.defaultPreset as ModelPreset)
+      : 'simple-cnn',
     nodePath: trusted && typeof raw.nodePath === 'string' ? expandHome(raw.nodePath.trim(), home) : '',
     datasetRoots: stringList(raw.datasetRoots).map(resolveIn),
     datasetExcludes: stringList(raw.datasetExcludes),
@@ -42,7 +54,9 @@ export function resolveSettings(raw: RawSettings, workspaceFolders: readonly str
 }
 
 function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
+  return Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+    : [];
 }
 
 function expandHome(p: string, home: string): string {

@@ -13,12 +13,19 @@ export function toTreeItem(p: NodePresentation): vscode.TreeItem {
   item.id = p.id;
   item.description = p.description;
   if (p.tooltip) item.tooltip = new vscode.MarkdownString(p.tooltip);
-  if (p.icon) item.iconPath = new vscode.ThemeIcon(p.icon.id, p.icon.color ? new vscode.ThemeColor(p.icon.color) : undefined);
+  if (p.icon)
+    item.iconPath = new vscode.ThemeIcon(
+      p.icon.id,
+      p.icon.color ? new vscode.ThemeColor(p.icon.color) : undefined,
+    );
   item.contextValue = p.contextValue;
   if (p.resourcePath) item.resourceUri = vscode.Uri.file(p.resourcePath);
   if (p.command) {
     // vscode.open wants a Uri, our plain models carry paths.
-    const args = p.command.command === 'vscode.open' ? p.command.args.map((a) => (typeof a === 'string' ? vscode.Uri.file(a) : a)) : p.command.args;
+    const args =
+      p.command.command === 'vscode.open'
+        ? p.command.args.map((a) => (typeof a === 'string' ? vscode.Uri.file(a) : a))
+        : p.command.args;
     item.command = { command: p.command.command, title: p.command.title, arguments: args };
   }
   return item;

@@ -1,7 +1,16 @@
 // The fully resolved training configuration. The trainer validates user input into this shape
 // (src/core/config.ts); run.json records it; the dashboard and the JSON schema read it.
 
-export const MODEL_PRESETS = ['simple-cnn', 'cnn', 'resnet', 'mobilenet', 'rnn', 'svm', 'knn', 'transfer'] as const;
+export const MODEL_PRESETS = [
+  'simple-cnn',
+  'cnn',
+  'resnet',
+  'mobilenet',
+  'rnn',
+  'svm',
+  'knn',
+  'transfer',
+] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
 
 export const RNN_CELLS = ['lstm', 'gru'] as const;

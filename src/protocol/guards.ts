@@ -27,10 +27,14 @@ export function isArrayOf<T>(value: unknown, guard: Guard<T>): value is T[] {
 }
 
 export function isOneOf<T extends string>(values: readonly T[]): Guard<T> {
-  return (value: unknown): value is T => typeof value === 'string' && (values as readonly string[]).includes(value);
+  return (value: unknown): value is T =>
+    typeof value === 'string' && (values as readonly string[]).includes(value);
 }
 
-export function hasType<K extends string>(value: unknown, type: K): value is Record<string, unknown> & { type: K } {
+export function hasType<K extends string>(
+  value: unknown,
+  type: K,
+): value is Record<string, unknown> & { type: K } {
   return isRecord(value) && value.type === type;
 }
 

@@ -2,14 +2,7 @@
 // prints the same objects one per line with `--json`. The host sends HostToTrainer over IPC.
 import type { BackendName, TrainingConfig } from './config';
 import type { EpochMetrics, SplitCounts } from './runRecord';
-import {
-  isArrayOf,
-  isFiniteNumber,
-  isNonNegativeInteger,
-  isOneOf,
-  isRecord,
-  isString,
-} from './guards';
+import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
 
 export type HostToTrainer = { type: 'stop'; immediately?: boolean };
 
@@ -23,7 +16,14 @@ export function isHostToTrainer(value: unknown): value is HostToTrainer {
   }
 }
 
-export const TRAINER_PHASES = ['scanning', 'splitting', 'decoding', 'training', 'evaluating', 'saving'] as const;
+export const TRAINER_PHASES = [
+  'scanning',
+  'splitting',
+  'decoding',
+  'training',
+  'evaluating',
+  'saving',
+] as const;
 export type TrainerPhase = (typeof TRAINER_PHASES)[number];
 
 export interface RunStartedDataset {
@@ -133,7 +133,11 @@ export function isTrainerToHost(value: unknown): value is TrainerToHost {
     case 'progress':
       return isPhase(v.phase) && isNonNegativeInteger(v.done) && isNonNegativeInteger(v.total);
     case 'epochStarted':
-      return isNonNegativeInteger(v.epoch) && isNonNegativeInteger(v.totalEpochs) && isNonNegativeInteger(v.totalBatches);
+      return (
+        isNonNegativeInteger(v.epoch) &&
+        isNonNegativeInteger(v.totalEpochs) &&
+        isNonNegativeInteger(v.totalBatches)
+      );
     case 'batchEnded':
       return (
         isNonNegativeInteger(v.epoch) &&

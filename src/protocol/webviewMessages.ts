@@ -134,8 +134,10 @@ function isRunDataset(value: unknown): value is RunDataset {
     isSplitCounts(value.counts) &&
     isRecord(value.classCounts) &&
     Object.values(value.classCounts).every(isSplitCounts) &&
-    isArrayOf(value.skipped, (s: unknown): s is { path: string; reason: string } =>
-      isRecord(s) && isString(s.path) && isString(s.reason),
+    isArrayOf(
+      value.skipped,
+      (s: unknown): s is { path: string; reason: string } =>
+        isRecord(s) && isString(s.path) && isString(s.reason),
     )
   );
 }
@@ -159,7 +161,10 @@ function isRunRecord(value: unknown): value is RunRecord {
     isOptional(v.bestValAccuracy, isFiniteNumber) &&
     isOptional(v.bestValLoss, isFiniteNumber) &&
     isOptional(v.group, isString) &&
-    isOptional(v.error, (e: unknown): e is object => isRecord(e) && isString(e.message) && isOptional(e.path, isString))
+    isOptional(
+      v.error,
+      (e: unknown): e is object => isRecord(e) && isString(e.message) && isOptional(e.path, isString),
+    )
   );
 }
 
@@ -205,7 +210,12 @@ function isMisclassified(value: unknown): value is Misclassified {
 }
 
 function isAveraged(value: unknown): boolean {
-  return isRecord(value) && isFiniteNumber(value.precision) && isFiniteNumber(value.recall) && isFiniteNumber(value.f1);
+  return (
+    isRecord(value) &&
+    isFiniteNumber(value.precision) &&
+    isFiniteNumber(value.recall) &&
+    isFiniteNumber(value.f1)
+  );
 }
 
 export function isEvaluation(value: unknown): value is Evaluation {
@@ -220,7 +230,11 @@ export function isEvaluation(value: unknown): value is Evaluation {
     isArrayOf(value.misclassified, isMisclassified) &&
     isOptional(value.source, isString) &&
     isOptional(value.confusionByEpoch, (list: unknown): list is unknown[] =>
-      isArrayOf(list, (e: unknown): e is object => isRecord(e) && isNonNegativeInteger(e.epoch) && isCountMatrix(e.confusion, n)),
+      isArrayOf(
+        list,
+        (e: unknown): e is object =>
+          isRecord(e) && isNonNegativeInteger(e.epoch) && isCountMatrix(e.confusion, n),
+      ),
     )
   );
 }
@@ -260,7 +274,11 @@ export function isLrFindCurve(value: unknown): value is LrFindCurve {
     isArrayOf(
       value.points,
       (p: unknown): p is LrFindCurve['points'][number] =>
-        isRecord(p) && isFiniteNumber(p.learningRate) && p.learningRate > 0 && isFiniteNumber(p.loss) && isFiniteNumber(p.smoothedLoss),
+        isRecord(p) &&
+        isFiniteNumber(p.learningRate) &&
+        p.learningRate > 0 &&
+        isFiniteNumber(p.loss) &&
+        isFiniteNumber(p.smoothedLoss),
     )
   );
 }

@@ -12,10 +12,21 @@ export interface AugmentParams {
   brightness: number; // multiplier
 }
 
-export const IDENTITY_AUGMENT: AugmentParams = { angle: 0, shiftX: 0, shiftY: 0, zoom: 1, flip: false, brightness: 1 };
+export const IDENTITY_AUGMENT: AugmentParams = {
+  angle: 0,
+  shiftX: 0,
+  shiftY: 0,
+  zoom: 1,
+  flip: false,
+  brightness: 1,
+};
 
 /** Draws parameters like Keras' ImageDataGenerator: uniform within each range. */
-export function sampleAugmentParams(config: AugmentConfig, size: number, uniform: () => number): AugmentParams {
+export function sampleAugmentParams(
+  config: AugmentConfig,
+  size: number,
+  uniform: () => number,
+): AugmentParams {
   const between = (lo: number, hi: number) => lo + (hi - lo) * uniform();
   return {
     angle: config.rotation > 0 ? (between(-config.rotation, config.rotation) * Math.PI) / 180 : 0,

@@ -124,7 +124,9 @@ export function wasmDirectory(): string {
   try {
     return path.join(path.dirname(require.resolve(manifest)), 'dist') + path.sep;
   } catch {
-    throw new Error(`wasm: ${WASM_SIMD_BINARY} is missing next to ${__dirname}; rebuild with node esbuild.js`);
+    throw new Error(
+      `wasm: ${WASM_SIMD_BINARY} is missing next to ${__dirname}; rebuild with node esbuild.js`,
+    );
   }
 }
 

@@ -54,7 +54,15 @@ const COMMANDS: Record<string, CommandSpec> = {
   train: {
     usage: 'image-trainer train DIR [flags] | image-trainer train --resume RUN_DIR [--epochs N]',
     summary: 'train a model on DIR (one sub-folder per class, or train/val/test split folders)',
-    valueFlags: [...Object.keys(CONFIG_FLAGS), ...Object.keys(EXPERIMENT_CONFIG_FLAGS), '--out', '--config', '--resume', '--group', '--k-folds'],
+    valueFlags: [
+      ...Object.keys(CONFIG_FLAGS),
+      ...Object.keys(EXPERIMENT_CONFIG_FLAGS),
+      '--out',
+      '--config',
+      '--resume',
+      '--group',
+      '--k-folds',
+    ],
     switches: ['--json'],
     positionals: { min: 0, max: 1 },
   },
@@ -88,8 +96,17 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   'lr-find': {
     usage: 'image-trainer lr-find DIR [training flags] [--min X] [--max X] [--steps N] [--json]',
-    summary: 'learning-rate range test: the loss curve over exponentially growing rates, and a suggested rate',
-    valueFlags: [...Object.keys(CONFIG_FLAGS), ...Object.keys(EXPERIMENT_CONFIG_FLAGS), '--out', '--config', '--min', '--max', '--steps'],
+    summary:
+      'learning-rate range test: the loss curve over exponentially growing rates, and a suggested rate',
+    valueFlags: [
+      ...Object.keys(CONFIG_FLAGS),
+      ...Object.keys(EXPERIMENT_CONFIG_FLAGS),
+      '--out',
+      '--config',
+      '--min',
+      '--max',
+      '--steps',
+    ],
     switches: ['--json'],
     positionals: { min: 1, max: 1 },
   },
@@ -118,7 +135,8 @@ interface ParsedArgs {
 
 function helpText(): string {
   const lines = [`image-trainer ${VERSION} — train, evaluate and use image classifiers`, '', 'Commands:'];
-  for (const [name, spec] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${spec.summary}`, `            ${spec.usage}`);
+  for (const [name, spec] of Object.entries(COMMANDS))
+    lines.push(`  ${name.padEnd(9)} ${spec.summary}`, `            ${spec.usage}`);
   lines.push(
     '',
     'Training flags:',
@@ -145,7 +163,10 @@ function suggestFlag(flag: string, known: string[]): string {
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command, ...rest] = argv;
   const spec = COMMANDS[command];
-  if (!spec) throw new UsageError(`unknown command "${command}" — use one of: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+  if (!spec)
+    throw new UsageError(
+      `unknown command "${command}" — use one of: ${Object.keys(COMMANDS).join(', ')} (see --help)`,
+    );
   const parsed: ParsedArgs = { command, positionals: [], values: new Map(), switches: new Set() };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -164,21 +185,30 @@ export function parseArgs(argv: string[]): ParsedArgs {
         if (value === undefined) throw new UsageError(`${name} needs a value (${spec.usage})`);
         parsed.values.set(name, value);
       } else {
-        throw new UsageError(`unknown flag ${name} for ${command}${suggestFlag(name, [...spec.valueFlags, ...spec.switches])}`);
+        throw new UsageError(
+          `unknown flag ${name} for ${command}${suggestFlag(name, [...spec.valueFlags, ...spec.switches])}`,
+        );
       }
     } else {
       parsed.positionals.push(arg);
     }
   }
   const count = parsed.positionals.length;
-  if (count < spec.positionals.min || count > spec.positionals.max) throw new UsageError(`usage: ${spec.usage}`);
+  if (count < spec.positionals.min || count > spec.positionals.max)
+    throw new UsageError(`usage: ${spec.usage}`);
   return parsed;
 }
 
-function parsePositiveInt(flag: string, value: string | undefined, fallback: number, max = 1_000_000): number {
+function parsePositiveInt(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  max = 1_000_000,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
   return n;
 }
 
@@ -206,9 +236,12 @@ async function loadConfigFile(file: string): Promise<unknown> {
 async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
   const root = path.resolve(io.cwd, args.positionals[0]);
   const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory()) throw new UsageError(`${root}: no such folder — pass the folder that holds the class sub-folders`);
+  if (!stat?.isDirectory())
+    throw new UsageError(`${root}: no such folder — pass the folder that holds the class sub-folders`);
   const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
-  const { report } = await scanDataset(root, { onProgress: (done, total) => progress?.progress('Scanning', done, total) });
+  const { report } = await scanDataset(root, {
+    onProgress: (done, total) => progress?.progress('Scanning', done, total),
+  });
   progress?.clear();
   io.stdout(args.switches.has('--json') ? JSON.stringify(report) + '\n' : formatScanReport(report));
   return 0;
@@ -217,7 +250,8 @@ async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
 async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean }): Promise<number> {
   const json = args.switches.has('--json');
   const resume = args.values.get('--resume');
-  if (resume && args.positionals.length > 0) throw new UsageError('pass either DIR or --resume RUN_DIR, not both');
+  if (resume && args.positionals.length > 0)
+    throw new UsageError('pass either DIR or --resume RUN_DIR, not both');
   if (!resume && args.positionals.length === 0) throw new UsageError(`usage: ${COMMANDS.train.usage}`);
   const configFile = args.values.get('--config');
   const overrides: Record<string, unknown> = {};
@@ -229,8 +263,11 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     const value = args.values.get(flag);
     if (value !== undefined) overrides[key] = value;
   }
-  const kFolds = args.values.has('--k-folds') ? parsePositiveInt('--k-folds', args.values.get('--k-folds'), 0, 1000) : undefined;
-  if (kFolds !== undefined && (kFolds < 2 || resume)) throw new UsageError('--k-folds needs K ≥ 2 and a data set folder (not --resume)');
+  const kFolds = args.values.has('--k-folds')
+    ? parsePositiveInt('--k-folds', args.values.get('--k-folds'), 0, 1000)
+    : undefined;
+  if (kFolds !== undefined && (kFolds < 2 || resume))
+    throw new UsageError('--k-folds needs K ≥ 2 and a data set folder (not --resume)');
   const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
   const config = resolveConfig(fileConfig, overrides, configFile);
   const epochsOverride = resume && overrides.epochs !== undefined ? config.epochs : undefined;
@@ -266,8 +303,14 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   await selectBackend('auto');
   const [runDir, dataDir] = args.positionals.map((p) => path.resolve(io.cwd, p));
   const runModel = await loadRunModel(runDir);
-  const evaluation = await evaluateFolder(runModel, dataDir, (message) => io.stderr(`image-trainer: warning: ${message}\n`));
-  const saved = path.join(runDir, 'evaluations', `${path.basename(dataDir).replace(/[^\w.-]+/g, '_') || 'data'}.json`);
+  const evaluation = await evaluateFolder(runModel, dataDir, (message) =>
+    io.stderr(`image-trainer: warning: ${message}\n`),
+  );
+  const saved = path.join(
+    runDir,
+    'evaluations',
+    `${path.basename(dataDir).replace(/[^\w.-]+/g, '_') || 'data'}.json`,
+  );
   try {
     await fs.mkdir(path.dirname(saved), { recursive: true });
     await fs.writeFile(saved, JSON.stringify(evaluation, null, 2));
@@ -283,7 +326,8 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
       '',
       `${'class'.padEnd(20)} precision  recall     f1   support`,
       ...evaluation.perClass.map(
-        (c) => `${c.label.padEnd(20)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(9)}`,
+        (c) =>
+          `${c.label.padEnd(20)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(9)}`,
       ),
       '',
       `Saved to ${saved}`,
@@ -350,7 +394,8 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
   });
   if (json) io.stdout(first ? ']\n' : '\n]\n');
   runModel.model.dispose();
-  if (count === 0) throw new UsageError(`none of the ${files.length} image(s) could be read (${failures} failed)`);
+  if (count === 0)
+    throw new UsageError(`none of the ${files.length} image(s) could be read (${failures} failed)`);
   return 0;
 }
 
@@ -367,8 +412,11 @@ async function runRuns(args: ParsedArgs, io: CliIo): Promise<number> {
     return 0;
   }
   for (const run of runs) {
-    const accuracy = run.bestValAccuracy === null ? '' : `  best val acc ${(run.bestValAccuracy * 100).toFixed(1)}%`;
-    io.stdout(`${run.id}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${run.runDir}\n`);
+    const accuracy =
+      run.bestValAccuracy === null ? '' : `  best val acc ${(run.bestValAccuracy * 100).toFixed(1)}%`;
+    io.stdout(
+      `${run.id}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${run.runDir}\n`,
+    );
   }
   return 0;
 }
@@ -380,12 +428,19 @@ async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
   const seed = parsePositiveInt('--seed', args.values.get('--seed'), 7, 2 ** 31);
   const written = await writeSampleDataset(dir, { perClass, size, seed });
   if (args.switches.has('--json')) io.stdout(JSON.stringify({ root: dir, ...written }) + '\n');
-  else io.stdout(`Wrote ${written.images} images in ${written.classes.length} classes (${written.classes.join(', ')}) to ${dir}\n`);
+  else
+    io.stdout(
+      `Wrote ${written.images} images in ${written.classes.length} classes (${written.classes.join(', ')}) to ${dir}\n`,
+    );
   return 0;
 }
 
 /** Runs the CLI; returns the exit status. Never throws for user errors. */
-export async function main(argv: string[], io: CliIo, stop: { requested: boolean } = { requested: false }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo,
+  stop: { requested: boolean } = { requested: false },
+): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(helpText() + '\n');
     return argv.length === 0 ? 2 : 0;
@@ -467,9 +522,11 @@ function runAsProcess(): void {
   const io: CliIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-    send: send && ((m) => {
-      if (process.connected) send(m);
-    }),
+    send:
+      send &&
+      ((m) => {
+        if (process.connected) send(m);
+      }),
     isTTY: Boolean(process.stderr.isTTY),
     cwd: process.cwd(),
   };

@@ -81,7 +81,11 @@ export interface DecodedSet {
 }
 
 /** Runs `work` over `items` with at most `limit` promises in flight, preserving order of results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -97,7 +101,10 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
 /** Decodes `entries` (paths relative to `root`) into a SampleStore. */
-export async function decodeEntries(entries: readonly SplitEntry[], options: DecodeOptions): Promise<DecodedSet> {
+export async function decodeEntries(
+  entries: readonly SplitEntry[],
+  options: DecodeOptions,
+): Promise<DecodedSet> {
   const bytesPerSample = options.imageSize * options.imageSize * options.channels;
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const inMemory = entries.length * bytesPerSample <= budget;
@@ -130,7 +137,8 @@ export async function decodeEntries(entries: readonly SplitEntry[], options: Dec
           });
         } catch (err) {
           // The entry already names the file; keep the reason in the scan's words.
-          const reason = err instanceof ImageDecodeError ? describeImageProblem(err.problem) : (err as Error).message;
+          const reason =
+            err instanceof ImageDecodeError ? describeImageProblem(err.problem) : (err as Error).message;
           failed.push({ path: entry.path, reason });
           return null;
         } finally {
@@ -186,9 +194,22 @@ export async function assembleBatch(plan: BatchPlan, indices: number[], epoch: n
   for (let k = 0; k < indices.length; k++) {
     const index = indices[k];
     const params = plan.augment
-      ? sampleAugmentParams(plan.augment, imageSize, createRng(deriveSeed(plan.seed, 'augment', epoch, index)).nextFloat)
+      ? sampleAugmentParams(
+          plan.augment,
+          imageSize,
+          createRng(deriveSeed(plan.seed, 'augment', epoch, index)).nextFloat,
+        )
       : IDENTITY_AUGMENT;
-    augmentInto(samples[k], imageSize, channels, params, pixels, k * per, plan.normalisation.scale, plan.normalisation.offset);
+    augmentInto(
+      samples[k],
+      imageSize,
+      channels,
+      params,
+      pixels,
+      k * per,
+      plan.normalisation.scale,
+      plan.normalisation.offset,
+    );
     labels[k] = plan.labels[index];
   }
   return { pixels, labels, indices };

@@ -36,11 +36,19 @@ export async function predictIndices(
     probs.dispose();
     offset += part.length * numClasses;
   }
-  return summarise(probabilities, numClasses, indices.map((i) => plan.labels[i]));
+  return summarise(
+    probabilities,
+    numClasses,
+    indices.map((i) => plan.labels[i]),
+  );
 }
 
 /** Arg-max, confidence and the loss against `labels` (-1 for unknown labels, left out of the loss). */
-export function summarise(probabilities: Float32Array, numClasses: number, labels: readonly number[]): InferenceResult {
+export function summarise(
+  probabilities: Float32Array,
+  numClasses: number,
+  labels: readonly number[],
+): InferenceResult {
   const n = numClasses === 0 ? 0 : probabilities.length / numClasses;
   const predicted: number[] = [];
   const confidences: number[] = [];
@@ -48,7 +56,8 @@ export function summarise(probabilities: Float32Array, numClasses: number, label
   let lossCount = 0;
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let c = 1; c < numClasses; c++) if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
+    for (let c = 1; c < numClasses; c++)
+      if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
     predicted.push(best);
     confidences.push(probabilities[i * numClasses + best]);
     const label = labels[i];
@@ -61,8 +70,17 @@ export function summarise(probabilities: Float32Array, numClasses: number, label
   return { probabilities, numClasses, loss: lossCount ? lossSum / lossCount : 0, predicted, confidences };
 }
 
-export function topK(probabilities: Float32Array, row: number, numClasses: number, labels: readonly string[], k: number) {
-  const scores = Array.from({ length: numClasses }, (_, c) => ({ label: labels[c], confidence: probabilities[row * numClasses + c] }));
+export function topK(
+  probabilities: Float32Array,
+  row: number,
+  numClasses: number,
+  labels: readonly string[],
+  k: number,
+) {
+  const scores = Array.from({ length: numClasses }, (_, c) => ({
+    label: labels[c],
+    confidence: probabilities[row * numClasses + c],
+  }));
   scores.sort((a, b) => b.confidence - a.confidence);
   return scores.slice(0, Math.max(1, Math.min(k, numClasses)));
 }

@@ -10,7 +10,9 @@ const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 
 async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Promise<void> {
-  const weightData = artifacts.weightData ? tf.io.concatenateArrayBuffers(artifacts.weightData) : new ArrayBuffer(0);
+  const weightData = artifacts.weightData
+    ? tf.io.concatenateArrayBuffers(artifacts.weightData)
+    : new ArrayBuffer(0);
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
     format: artifacts.format,
@@ -55,7 +57,8 @@ async function removeStaleTemps(dir: string): Promise<void> {
   const prefix = `${path.basename(dir)}.tmp-`;
   const names = await fs.readdir(path.dirname(dir)).catch(() => [] as string[]);
   for (const name of names) {
-    if (name.startsWith(prefix)) await fs.rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
+    if (name.startsWith(prefix))
+      await fs.rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
   }
 }
 
@@ -110,7 +113,10 @@ export async function saveOptimizerState(optimizer: tf.Optimizer, dir: string): 
   // getWeights makes a fresh scalar for the iteration count; the moments are the optimizer's own variables.
   for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   await writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(tf.io.concatenateArrayBuffers(data)));
-  await writeFileAtomic(path.join(dir, 'optimizer.json'), JSON.stringify({ className: optimizer.getClassName(), specs }));
+  await writeFileAtomic(
+    path.join(dir, 'optimizer.json'),
+    JSON.stringify({ className: optimizer.getClassName(), specs }),
+  );
 }
 
 export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): Promise<boolean> {
@@ -122,7 +128,10 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
   }
   if (meta.className !== optimizer.getClassName()) return false;
   const bytes = await fs.readFile(path.join(dir, 'optimizer.bin'));
-  const named = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), meta.specs);
+  const named = tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    meta.specs,
+  );
   const list = meta.specs.map((spec) => ({ name: spec.name, tensor: named[spec.name] }));
   await optimizer.setWeights(list);
   // setWeights copies into variables of its own (reference-counted), so the decoded tensors can go.

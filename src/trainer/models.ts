@@ -14,7 +14,13 @@ export function buildSimpleCnn({ imageSize, channels, numClasses }: ModelInput):
   return tf.sequential({
     name: 'simple_cnn',
     layers: [
-      tf.layers.conv2d({ inputShape: [imageSize, imageSize, channels], filters: 32, kernelSize: 3, activation: 'relu', padding: 'valid' }),
+      tf.layers.conv2d({
+        inputShape: [imageSize, imageSize, channels],
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        padding: 'valid',
+      }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'valid' }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
@@ -31,7 +37,10 @@ export function buildSimpleCnn({ imageSize, channels, numClasses }: ModelInput):
  * optionally batch-normalised, then max-pool and dropout; global average pooling keeps the head small
  * whatever the image size; a dense layer and the softmax classifier.
  */
-export function buildCnn({ imageSize, channels, numClasses }: ModelInput, options: CnnOptions): tf.LayersModel {
+export function buildCnn(
+  { imageSize, channels, numClasses }: ModelInput,
+  options: CnnOptions,
+): tf.LayersModel {
   const regularizer = options.l2 > 0 ? tf.regularizers.l2({ l2: options.l2 }) : undefined;
   const layers: tf.layers.Layer[] = [];
   let first = true;
@@ -96,6 +105,8 @@ export function buildModel(config: TrainingConfig, numClasses: number): tf.Layer
     case 'knn':
     case 'transfer':
       // Both need a base model from disk or no gradient training: presets/createModel and experiments/knn.
-      throw new Error(`the ${config.model} preset is built by createModel (src/trainer/presets/createModel.ts)`);
+      throw new Error(
+        `the ${config.model} preset is built by createModel (src/trainer/presets/createModel.ts)`,
+      );
   }
 }

@@ -34,7 +34,9 @@ function isModelMetadata(value: unknown): value is ModelMetadata {
 export async function loadRunModel(runDir: string): Promise<RunModel> {
   const modelDir = await resolveDirectory(path.join(path.resolve(runDir), RUN_FILES.model));
   if (!modelDir) {
-    throw new UsageError(`${path.join(runDir, RUN_FILES.model)}: no trained model here — pass a run directory whose training finished`);
+    throw new UsageError(
+      `${path.join(runDir, RUN_FILES.model)}: no trained model here — pass a run directory whose training finished`,
+    );
   }
   const metadataPath = path.join(modelDir, RUN_FILES.modelMetadata);
   let metadata: unknown;
@@ -43,7 +45,8 @@ export async function loadRunModel(runDir: string): Promise<RunModel> {
   } catch {
     throw new UsageError(`${metadataPath}: missing or unreadable model metadata`);
   }
-  if (!isModelMetadata(metadata)) throw new UsageError(`${metadataPath}: model metadata lacks labels or preprocessing`);
+  if (!isModelMetadata(metadata))
+    throw new UsageError(`${metadataPath}: model metadata lacks labels or preprocessing`);
   return { model: await loadModelFromDir(modelDir), metadata };
 }
 
@@ -55,17 +58,24 @@ export async function evaluateFolder(
 ): Promise<Evaluation> {
   const root = path.resolve(dataDir);
   const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory()) throw new UsageError(`${root}: no such folder — pass a folder with one sub-folder of images per class`);
+  if (!stat?.isDirectory())
+    throw new UsageError(`${root}: no such folder — pass a folder with one sub-folder of images per class`);
   const { labels, preprocessing } = runModel.metadata;
   const scan = await scanDataset(root);
   const known = new Set(labels);
   const unknown = [...new Set(scan.entries.map((e) => e.label).filter((l) => !known.has(l)))];
   if (unknown.length) onWarning(`skipping classes the model was not trained on: ${unknown.join(', ')}`);
-  const entries: SplitEntry[] = scan.entries.filter((e) => known.has(e.label)).map((e) => ({ path: e.path, label: e.label }));
+  const entries: SplitEntry[] = scan.entries
+    .filter((e) => known.has(e.label))
+    .map((e) => ({ path: e.path, label: e.label }));
   if (entries.length === 0) {
     throw new UsageError(`${root}: no images in the model's classes (${labels.join(', ')})`);
   }
-  const decoded = await decodeEntries(entries, { root, imageSize: preprocessing.imageSize, channels: preprocessing.channels });
+  const decoded = await decodeEntries(entries, {
+    root,
+    imageSize: preprocessing.imageSize,
+    channels: preprocessing.channels,
+  });
   try {
     for (const f of decoded.failed) onWarning(`skipped ${f.path}: ${f.reason}`);
     const index = new Map(labels.map((l, i) => [l, i]));
@@ -78,7 +88,16 @@ export async function evaluateFolder(
       seed: 0,
     };
     const indices = decoded.entries.map((_, i) => i);
-    return await evaluateIndices(runModel.model, plan, indices, labels, decoded.entries.map((e) => e.path), root, root, 128);
+    return await evaluateIndices(
+      runModel.model,
+      plan,
+      indices,
+      labels,
+      decoded.entries.map((e) => e.path),
+      root,
+      root,
+      128,
+    );
   } finally {
     await decoded.store.close();
   }
@@ -101,7 +120,11 @@ export interface PredictOptions {
 }
 
 /** Predicts image files in batches; unreadable files are reported through onError and skipped. */
-export async function predictFiles(runModel: RunModel, files: readonly string[], options: PredictOptions): Promise<number> {
+export async function predictFiles(
+  runModel: RunModel,
+  files: readonly string[],
+  options: PredictOptions,
+): Promise<number> {
   const { labels, preprocessing } = runModel.metadata;
   const size = preprocessing.imageSize;
   const channels = preprocessing.channels;
@@ -122,7 +145,9 @@ export async function predictFiles(runModel: RunModel, files: readonly string[],
     if (ok.length === 0) continue;
     const input = new Float32Array(ok.length * per);
     ok.forEach((d, k) => input.set(preprocess(d.pixels, runModel.metadata), k * per));
-    const probs = tf.tidy(() => runModel.model.predict(tf.tensor4d(input, [ok.length, size, size, channels])) as tf.Tensor);
+    const probs = tf.tidy(
+      () => runModel.model.predict(tf.tensor4d(input, [ok.length, size, size, channels])) as tf.Tensor,
+    );
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     const numClasses = labels.length;

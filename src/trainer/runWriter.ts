@@ -79,7 +79,10 @@ export function newRunId(now: Date = new Date(), random: () => number = Math.ran
  * Creates `<runsRoot>/<runId>/`. mkdir without `recursive` fails when the directory exists, so two trainers
  * started at the same moment on the same runs root can never share a run directory.
  */
-export async function createRunDirectory(runsRoot: string, prefix?: string): Promise<{ runId: string; runDir: string }> {
+export async function createRunDirectory(
+  runsRoot: string,
+  prefix?: string,
+): Promise<{ runId: string; runDir: string }> {
   await guardWrite(runsRoot, () => fs.mkdir(runsRoot, { recursive: true }));
   for (let attempt = 0; attempt < 20; attempt++) {
     const runId = (prefix ? `${prefix}-` : '') + newRunId();
@@ -88,7 +91,8 @@ export async function createRunDirectory(runsRoot: string, prefix?: string): Pro
       await fs.mkdir(runDir);
       return { runId, runDir };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunWriteError(runDir, (err as NodeJS.ErrnoException).code);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new RunWriteError(runDir, (err as NodeJS.ErrnoException).code);
     }
   }
   throw new Error(`could not create a unique run directory under ${runsRoot}`);

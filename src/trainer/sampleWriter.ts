@@ -2,7 +2,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { generateSampleDataset, SAMPLE_CLASSES, VARIANT_CLASSES, type SampleOptions } from '../core/sampleDataset';
+import {
+  generateSampleDataset,
+  SAMPLE_CLASSES,
+  VARIANT_CLASSES,
+  type SampleOptions,
+} from '../core/sampleDataset';
 
 /** `variant` writes the second set of shapes (VARIANT_CLASSES) instead of the demo's. */
 export async function writeSampleDataset(

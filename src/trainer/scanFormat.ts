@@ -2,18 +2,26 @@
 import type { ScanReport } from '../protocol/scan';
 
 export function formatScanReport(report: ScanReport): string {
-  const lines = [`${report.root} (${report.layout}): ${report.total} images in ${report.classes.length} classes`, ''];
+  const lines = [
+    `${report.root} (${report.layout}): ${report.total} images in ${report.classes.length} classes`,
+    '',
+  ];
   const width = Math.max(5, ...report.classes.map((c) => c.name.length));
   for (const c of report.classes) {
     const splits = c.splits
-      ? '  ' + Object.entries(c.splits).map(([name, n]) => `${name} ${n}`).join(', ')
+      ? '  ' +
+        Object.entries(c.splits)
+          .map(([name, n]) => `${name} ${n}`)
+          .join(', ')
       : '';
     lines.push(`  ${c.name.padEnd(width)} ${String(c.count).padStart(7)}${splits}`);
   }
   if (report.skipped.length) {
     lines.push('', `Skipped ${report.skipped.length} file(s):`);
-    for (const s of report.skipped.slice(0, 50)) lines.push(`  ${JSON.stringify(s.path).slice(1, -1)}: ${s.reason}`);
-    if (report.skipped.length > 50) lines.push(`  … and ${report.skipped.length - 50} more (use --json for all)`);
+    for (const s of report.skipped.slice(0, 50))
+      lines.push(`  ${JSON.stringify(s.path).slice(1, -1)}: ${s.reason}`);
+    if (report.skipped.length > 50)
+      lines.push(`  … and ${report.skipped.length - 50} more (use --json for all)`);
   }
   if (report.warnings.length) {
     lines.push('', 'Warnings:');

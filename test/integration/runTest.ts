@@ -43,16 +43,38 @@ async function vscodeExecutable(): Promise<string | undefined> {
 
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
 }
 
 /** A workspace with a tiny sample data set and a one-epoch config, so that training takes seconds. */
 function makeFixtureWorkspace(): string {
   const workspace = mkdtempSync(path.join(tmpdir(), 'image-trainer-it-'));
-  run(process.execPath, [path.join(root, 'dist', 'cli.js'), 'sample', path.join(workspace, 'shapes'), '--per-class', '12', '--size', '16']);
+  run(process.execPath, [
+    path.join(root, 'dist', 'cli.js'),
+    'sample',
+    path.join(workspace, 'shapes'),
+    '--per-class',
+    '12',
+    '--size',
+    '16',
+  ]);
   writeFileSync(
     path.join(workspace, 'tiny.imagetrainer.json'),
-    JSON.stringify({ model: 'simple-cnn', epochs: 1, batchSize: 8, imageSize: 16, channels: 1, validationSplit: 0.25, augment: null, backend: 'cpu' }, null, 2),
+    JSON.stringify(
+      {
+        model: 'simple-cnn',
+        epochs: 1,
+        batchSize: 8,
+        imageSize: 16,
+        channels: 1,
+        validationSplit: 0.25,
+        augment: null,
+        backend: 'cpu',
+      },
+      null,
+      2,
+    ),
   );
   mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   return workspace;
@@ -87,7 +109,15 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(outDir, 'suite.js'),
       extensionTestsEnv: { IMAGE_TRAINER_IT_WORKSPACE: workspace },
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', userData, '--skip-welcome', '--skip-release-notes'],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--user-data-dir',
+        userData,
+        '--skip-welcome',
+        '--skip-release-notes',
+      ],
     });
   } finally {
     rmSync(workspace, { recursive: true, force: true });

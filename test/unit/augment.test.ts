@@ -6,7 +6,9 @@ import { DEFAULT_AUGMENT } from '../../src/core/config';
 
 function image(size: number, channels: number, f: (x: number, y: number, c: number) => number): Uint8Array {
   const out = new Uint8Array(size * size * channels);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = f(x, y, c);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++)
+      for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = f(x, y, c);
   return out;
 }
 
@@ -21,7 +23,8 @@ test('a horizontal flip mirrors columns exactly', () => {
   const src = image(5, 1, (x) => x * 50);
   const out = new Float32Array(25);
   augmentInto(src, 5, 1, { ...IDENTITY_AUGMENT, flip: true }, out, 0, 1, 0);
-  for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) assert.ok(Math.abs(out[y * 5 + x] - (4 - x) * 50) < 1e-4);
+  for (let y = 0; y < 5; y++)
+    for (let x = 0; x < 5; x++) assert.ok(Math.abs(out[y * 5 + x] - (4 - x) * 50) < 1e-4);
 });
 
 test('a whole-pixel shift moves content and repeats the edge (Keras fill mode nearest)', () => {
@@ -59,6 +62,8 @@ test('parameters are seeded and stay within the configured ranges', () => {
     assert.ok(Math.abs(p.angle) <= (DEFAULT_AUGMENT.rotation * Math.PI) / 180 + 1e-12);
     assert.ok(Math.abs(p.shiftX) <= DEFAULT_AUGMENT.widthShift * 32 + 1e-9);
     assert.ok(p.zoom >= 1 - DEFAULT_AUGMENT.zoom && p.zoom <= 1 + DEFAULT_AUGMENT.zoom);
-    assert.ok(p.brightness >= 1 - DEFAULT_AUGMENT.brightness && p.brightness <= 1 + DEFAULT_AUGMENT.brightness);
+    assert.ok(
+      p.brightness >= 1 - DEFAULT_AUGMENT.brightness && p.brightness <= 1 + DEFAULT_AUGMENT.brightness,
+    );
   }
 });

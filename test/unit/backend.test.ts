@@ -12,8 +12,14 @@ test('auto falls back to WASM and names both missing native packages with the co
   assert.equal(backend, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(notes.length, 2);
-  assert.match(notes[0], /^tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed \(npm install @tensorflow\/tfjs-node-gpu/);
-  assert.match(notes[1], /^tensorflow: @tensorflow\/tfjs-node is not installed \(npm install @tensorflow\/tfjs-node/);
+  assert.match(
+    notes[0],
+    /^tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed \(npm install @tensorflow\/tfjs-node-gpu/,
+  );
+  assert.match(
+    notes[1],
+    /^tensorflow: @tensorflow\/tfjs-node is not installed \(npm install @tensorflow\/tfjs-node/,
+  );
   for (const note of notes) assert.ok(!note.includes('\n'), 'notes are one line');
 });
 

@@ -139,12 +139,30 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
   };
   const controller = new DashboardController(
     fsp,
-    { listRuns: async () => [details.current.summary], readRunDetails: async () => details.current, listLrFinds: async () => lrFinds.current },
+    {
+      listRuns: async () => [details.current.summary],
+      readRunDetails: async () => details.current,
+      listLrFinds: async () => lrFinds.current,
+    },
     effects,
     manualClock,
   );
   await controller.handle({ type: 'ready' });
-  return { dir, root, outside, run, controller, posted, logs, opened, saved, confirmAnswer, confirms, details, lrFinds };
+  return {
+    dir,
+    root,
+    outside,
+    run,
+    controller,
+    posted,
+    logs,
+    opened,
+    saved,
+    confirmAnswer,
+    confirms,
+    details,
+    lrFinds,
+  };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -171,7 +189,19 @@ test('ready is answered with one snapshot of the runs, the selected run and thum
 });
 
 test('relative paths: absolute, drive letters, "..", "." and empty segments are refused', () => {
-  for (const bad of ['/etc/passwd', 'C:\\Windows\\x.png', 'c:x.png', '\\\\server\\share\\x', '../x.png', 'cat/../../x.png', 'cat\\..\\..\\x', './cat/a.png', 'cat//a.png', '', 'a\0b']) {
+  for (const bad of [
+    '/etc/passwd',
+    'C:\\Windows\\x.png',
+    'c:x.png',
+    '\\\\server\\share\\x',
+    '../x.png',
+    'cat/../../x.png',
+    'cat\\..\\..\\x',
+    './cat/a.png',
+    'cat//a.png',
+    '',
+    'a\0b',
+  ]) {
     assert.equal(typeof relativeSegments(bad), 'string', `${JSON.stringify(bad)} refused`);
   }
   assert.deepEqual(relativeSegments('cat/a.png'), ['cat', 'a.png']);
@@ -208,7 +238,12 @@ test('moveImage asks, renames into the target class folder and logs it', async (
   assert.equal(await exists(path.join(w.root, 'cat', 'a.png')), false);
   assert.equal(await fsp.readFile(path.join(w.root, 'dog', 'a.png'), 'utf8'), 'A');
   assert.ok(w.logs.some((l) => l.includes('moved') && l.includes(path.join('dog', 'a.png'))));
-  assert.deepEqual(w.posted.at(-1), { type: 'imageMoved', runId: 'run-1', path: 'cat/a.png', toClass: 'dog' });
+  assert.deepEqual(w.posted.at(-1), {
+    type: 'imageMoved',
+    runId: 'run-1',
+    path: 'cat/a.png',
+    toClass: 'dog',
+  });
 });
 
 test('moveImage does nothing when the user declines', async () => {
@@ -248,7 +283,8 @@ test('moveImage refuses unknown or path-like classes and class folders that leav
 test('moveImage refuses traversal even when the evaluation lists the path', async () => {
   const hostile = ['../outside/secret.png', 'cat/../../outside/secret.png', path.join('/', 'etc', 'hosts')];
   const w = await world(hostile);
-  for (const p of hostile) await w.controller.handle({ type: 'moveImage', runId: 'run-1', path: p, toClass: 'dog' });
+  for (const p of hostile)
+    await w.controller.handle({ type: 'moveImage', runId: 'run-1', path: p, toClass: 'dog' });
   assert.deepEqual(await fsp.readdir(w.outside), ['secret.png']);
   assert.deepEqual(await fsp.readdir(path.join(w.root, 'dog')), []);
   assert.equal(w.confirms.length, 0);
@@ -257,7 +293,13 @@ test('moveImage refuses traversal even when the evaluation lists the path', asyn
 test('malformed messages are ignored and logged', async () => {
   const w = await world();
   const before = w.posted.length;
-  for (const m of [null, 'ready', { type: 'moveImage', runId: 'run-1', path: 'cat/a.png' }, { type: 'nope' }, { type: 'exportCsv', csv: 1 }]) {
+  for (const m of [
+    null,
+    'ready',
+    { type: 'moveImage', runId: 'run-1', path: 'cat/a.png' },
+    { type: 'nope' },
+    { type: 'exportCsv', csv: 1 },
+  ]) {
     await w.controller.handle(m);
   }
   assert.equal(w.posted.length, before);
@@ -266,14 +308,27 @@ test('malformed messages are ignored and logged', async () => {
 
 test('exportCsv saves through the dialog effect with a sanitised name', async () => {
   const w = await world();
-  await w.controller.handle({ type: 'exportCsv', csv: 'a,b\r\n1,2\r\n', suggestedName: '../../evil name.csv' });
+  await w.controller.handle({
+    type: 'exportCsv',
+    csv: 'a,b\r\n1,2\r\n',
+    suggestedName: '../../evil name.csv',
+  });
   assert.deepEqual(w.saved, [{ text: 'a,b\r\n1,2\r\n', name: 'evil_name.csv' }]);
   assert.match(lastNotice(w), /Exported/);
 });
 
 test('refresh sends epochsAppended for new epochs and nothing when nothing changed', async () => {
   const w = await world();
-  const epoch = { epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, learningRate: 0.001, durationMs: 10, samplesPerSecond: 5 };
+  const epoch = {
+    epoch: 1,
+    loss: 1,
+    accuracy: 0.5,
+    valLoss: 1,
+    valAccuracy: 0.5,
+    learningRate: 0.001,
+    durationMs: 10,
+    samplesPerSecond: 5,
+  };
   w.details.current = { ...w.run, epochs: [epoch], summary: { ...w.run.summary, updatedAt: 'later' } };
   await w.controller.refresh();
   const kinds = w.posted.slice(1).map((m) => m.type);
@@ -289,9 +344,30 @@ test('fuzz: 10,000 random and mutated webview messages touch nothing outside the
   const w = await world(['cat/a.png', 'cat/b.png', '../outside/secret.png']);
   await fsp.symlink(path.join(w.outside, 'secret.png'), path.join(w.root, 'cat', 'link.png'));
   w.confirmAnswer.value = true;
-  const paths = ['cat/a.png', 'cat/b.png', 'dog/a.png', 'dog/b.png', '../outside/secret.png', 'cat/link.png', '/etc/passwd', 'cat/../../outside/secret.png', '', 'cat', 'cat\\..\\..\\outside\\secret.png'];
+  const paths = [
+    'cat/a.png',
+    'cat/b.png',
+    'dog/a.png',
+    'dog/b.png',
+    '../outside/secret.png',
+    'cat/link.png',
+    '/etc/passwd',
+    'cat/../../outside/secret.png',
+    '',
+    'cat',
+    'cat\\..\\..\\outside\\secret.png',
+  ];
   const classes = ['cat', 'dog', '..', '../outside', 'outside', '', 'dog/..'];
-  const types = ['ready', 'selectRun', 'showPage', 'requestCompare', 'openImage', 'moveImage', 'exportCsv', 'bogus'];
+  const types = [
+    'ready',
+    'selectRun',
+    'showPage',
+    'requestCompare',
+    'openImage',
+    'moveImage',
+    'exportCsv',
+    'bogus',
+  ];
   let seed = 99;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -318,7 +394,10 @@ test('fuzz: 10,000 random and mutated webview messages touch nothing outside the
   const real = await fsp.realpath(w.root);
   for (const file of w.opened) assert.ok(file.startsWith(real + path.sep), `${file} is inside the data set`);
   // Every image is still somewhere inside the data set, none duplicated or lost.
-  const names = [...(await fsp.readdir(path.join(w.root, 'cat'))), ...(await fsp.readdir(path.join(w.root, 'dog')))].filter((n) => n !== 'link.png');
+  const names = [
+    ...(await fsp.readdir(path.join(w.root, 'cat'))),
+    ...(await fsp.readdir(path.join(w.root, 'dog'))),
+  ].filter((n) => n !== 'link.png');
   assert.deepEqual(names.sort(), ['a.png', 'b.png']);
 });
 
@@ -327,21 +406,39 @@ test('requestCompare sends each run once until its files change; navigate retarg
   await w.controller.handle({ type: 'requestCompare', runIds: ['run-1', 'ghost'] });
   const data = w.posted.at(-1);
   assert.ok(data?.type === 'compareData');
-  assert.deepEqual(data.runs.map((r) => r.runId), ['run-1'], 'unknown ids are dropped');
+  assert.deepEqual(
+    data.runs.map((r) => r.runId),
+    ['run-1'],
+    'unknown ids are dropped',
+  );
   assert.deepEqual(w.controller.state.compareRunIds, ['run-1']);
   const count = w.posted.length;
   await w.controller.handle({ type: 'requestCompare', runIds: ['run-1'] });
   assert.equal(w.posted.length, count, 'already sent and unchanged');
   await w.controller.navigate({ runId: 'run-1' });
   const navigate = w.posted.find((m) => m.type === 'navigate');
-  assert.deepEqual(navigate, { type: 'navigate', page: 'run', selectedRunId: 'run-1', compareRunIds: ['run-1'] });
+  assert.deepEqual(navigate, {
+    type: 'navigate',
+    page: 'run',
+    selectedRunId: 'run-1',
+    compareRunIds: ['run-1'],
+  });
 });
 
 test('a new learning-rate test on disk reaches the webview as lrFindsChanged', async () => {
   const w = await world();
   const first = w.posted[0];
   assert.ok(first.type === 'snapshot' && first.snapshot.lrFinds.length === 0);
-  w.lrFinds.current = [{ id: 'lr', createdAt: 'now', dataset: w.root, suggested: 0.01, diverged: false, points: [{ learningRate: 0.01, loss: 1, smoothedLoss: 1 }] }];
+  w.lrFinds.current = [
+    {
+      id: 'lr',
+      createdAt: 'now',
+      dataset: w.root,
+      suggested: 0.01,
+      diverged: false,
+      points: [{ learningRate: 0.01, loss: 1, smoothedLoss: 1 }],
+    },
+  ];
   await w.controller.refresh();
   const last = w.posted.at(-1);
   assert.ok(last?.type === 'lrFindsChanged' && last.lrFinds[0].id === 'lr');

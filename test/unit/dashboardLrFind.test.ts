@@ -43,10 +43,19 @@ test('listLrFinds reads <runsRoot>/lr-find newest first and tolerates a missing 
   try {
     assert.deepEqual(await listLrFinds(root), []);
     await fsp.mkdir(path.join(root, 'lr-find'));
-    await fsp.writeFile(path.join(root, 'lr-find', 'a.json'), record({ id: 'old', createdAt: '2026-01-01T00:00:00Z' }));
-    await fsp.writeFile(path.join(root, 'lr-find', 'b.json'), record({ id: 'new', createdAt: '2026-02-01T00:00:00Z' }));
+    await fsp.writeFile(
+      path.join(root, 'lr-find', 'a.json'),
+      record({ id: 'old', createdAt: '2026-01-01T00:00:00Z' }),
+    );
+    await fsp.writeFile(
+      path.join(root, 'lr-find', 'b.json'),
+      record({ id: 'new', createdAt: '2026-02-01T00:00:00Z' }),
+    );
     await fsp.writeFile(path.join(root, 'lr-find', 'c.json'), '{"kind":"lrFind", "id":');
-    assert.deepEqual((await listLrFinds(root)).map((c) => c.id), ['new', 'old']);
+    assert.deepEqual(
+      (await listLrFinds(root)).map((c) => c.id),
+      ['new', 'old'],
+    );
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }

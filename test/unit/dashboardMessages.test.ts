@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isHostToWebview, isRunDetails, isWebviewToHost, MAX_CSV_CHARS, type WebviewToHost } from '../../src/protocol/webviewMessages';
+import {
+  isHostToWebview,
+  isRunDetails,
+  isWebviewToHost,
+  MAX_CSV_CHARS,
+  type WebviewToHost,
+} from '../../src/protocol/webviewMessages';
 import { makeRun, makeSnapshot } from '../webview/fixtures';
 
 const validFromWebview: WebviewToHost[] = [
@@ -29,7 +35,10 @@ test('each required field of a webview message is checked', () => {
   assert.equal(isWebviewToHost({ type: 'showPage', page: 'settings' }), false);
   assert.equal(isWebviewToHost({ type: 'selectRun', runId: '' }), false);
   assert.equal(isWebviewToHost({ type: 'requestCompare', runIds: ['ok', 3] }), false);
-  assert.equal(isWebviewToHost({ type: 'exportCsv', csv: 'x'.repeat(MAX_CSV_CHARS + 1), suggestedName: 'a.csv' }), false);
+  assert.equal(
+    isWebviewToHost({ type: 'exportCsv', csv: 'x'.repeat(MAX_CSV_CHARS + 1), suggestedName: 'a.csv' }),
+    false,
+  );
   assert.equal(isWebviewToHost(null), false);
   assert.equal(isWebviewToHost([]), false);
 });
@@ -51,7 +60,17 @@ test('host messages: a realistic snapshot passes; broken details, matrices and s
   const badStatus = structuredClone(snapshot);
   (badStatus.runs[0] as unknown as Record<string, unknown>).status = 'exploded';
   assert.equal(isHostToWebview({ type: 'snapshot', snapshot: badStatus }), false);
-  assert.equal(isHostToWebview({ type: 'epochsAppended', runId: 'other', summary: run.summary, epochs: [], batches: [] }), false, 'summary of another run');
+  assert.equal(
+    isHostToWebview({
+      type: 'epochsAppended',
+      runId: 'other',
+      summary: run.summary,
+      epochs: [],
+      batches: [],
+    }),
+    false,
+    'summary of another run',
+  );
   assert.equal(isHostToWebview({ type: 'notice', level: 'fatal', message: 'x' }), false);
   assert.equal(isHostToWebview({ type: 'runsChanged', runs: [], thumbnailBases: { r: 1 } }), false);
 });

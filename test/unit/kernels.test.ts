@@ -35,7 +35,10 @@ async function gradientsOn(backend: 'cpu' | 'wasm', c: Case, seed: number): Prom
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const inputs = c.shapes.map((shape, i) => {
-      const values = randomValues(shape.reduce((a, b) => a * b, 1), seed + i);
+      const values = randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        seed + i,
+      );
       return tf.tensor(c.prepare ? c.prepare(values) : values, shape);
     });
     const grads = tf.grads((...xs: tf.Tensor[]) => c.loss(...xs))(inputs);
@@ -141,7 +144,14 @@ test('fused matMul with bias and relu: forward with transposes, and gradients', 
     shapes: [[6, 4], [5, 6], [5]],
     loss: (a, b, bias) =>
       weightedSum(
-        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: true, transposeB: true, bias, activation: 'relu' }),
+        tf.fused.matMul({
+          a: a as tf.Tensor2D,
+          b: b as tf.Tensor2D,
+          transposeA: true,
+          transposeB: true,
+          bias,
+          activation: 'relu',
+        }),
         96,
       ),
   });
@@ -186,7 +196,10 @@ const sumCases: Array<[Shape, number[], boolean]> = [
 
 for (const [shape, axes, keepDims] of sumCases) {
   test(`sum: x ${shape}, axes ${axes}, keepDims ${keepDims}`, async () => {
-    const values = randomValues(shape.reduce((a, b) => a * b, 1), 5);
+    const values = randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      5,
+    );
     const on = async (backend: 'cpu' | 'wasm'): Promise<{ shape: number[]; data: Float32Array }> => {
       await tf.setBackend(backend);
       return tf.tidy(() => {

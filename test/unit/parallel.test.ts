@@ -13,7 +13,13 @@ const CLASSES = 3;
 function buildModel(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [SIZE, SIZE, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 0.01 }) }),
+      tf.layers.conv2d({
+        inputShape: [SIZE, SIZE, 1],
+        filters: 4,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelRegularizer: tf.regularizers.l2({ l2: 0.01 }),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
@@ -78,10 +84,14 @@ test('a step shared with a worker thread updates the weights as a single-thread 
     const before = single.getWeights().map((w) => w.dataSync());
     const after = shared.getWeights().map((w) => w.dataSync());
     before.forEach((values, i) => {
-      for (let j = 0; j < values.length; j++) assert.ok(Math.abs(values[j] - after[i][j]) < 1e-5, `weight ${i}[${j}]`);
+      for (let j = 0; j < values.length; j++)
+        assert.ok(Math.abs(values[j] - after[i][j]) < 1e-5, `weight ${i}[${j}]`);
     });
     const first = single.getWeights()[0].dataSync();
-    assert.ok(first.some((v, j) => Math.abs(v - initial[j]) > 1e-4), 'the weights moved');
+    assert.ok(
+      first.some((v, j) => Math.abs(v - initial[j]) > 1e-4),
+      'the weights moved',
+    );
   } finally {
     await alone.dispose();
     await split.dispose();

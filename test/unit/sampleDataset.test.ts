@@ -7,11 +7,18 @@ test('the sample data set is deterministic per seed, balanced, and varied', () =
   const b = [...generateSampleDataset({ perClass: 5, size: 16, seed: 1 })];
   const c = [...generateSampleDataset({ perClass: 5, size: 16, seed: 2 })];
   assert.equal(a.length, 5 * SAMPLE_CLASSES.length);
-  assert.deepEqual(a.map((i) => i.pixels), b.map((i) => i.pixels));
+  assert.deepEqual(
+    a.map((i) => i.pixels),
+    b.map((i) => i.pixels),
+  );
   assert.notDeepEqual(a[0].pixels, c[0].pixels);
   for (const label of SAMPLE_CLASSES) assert.equal(a.filter((i) => i.label === label).length, 5);
   assert.equal(new Set(a.map((i) => i.path)).size, a.length);
-  assert.equal(new Set(a.map((i) => Buffer.from(i.pixels).toString('base64'))).size, a.length, 'no two images alike');
+  assert.equal(
+    new Set(a.map((i) => Buffer.from(i.pixels).toString('base64'))).size,
+    a.length,
+    'no two images alike',
+  );
 });
 
 test('each image shows a shape: its pixels are not one flat colour', () => {

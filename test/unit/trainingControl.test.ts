@@ -21,7 +21,10 @@ const outcome = (epoch: number, valLoss: number | null, valAccuracy: number | nu
 test('step schedule multiplies by gamma every stepSize epochs', () => {
   const s = { type: 'step', stepSize: 2, gamma: 0.5 } as const;
   const state = initialScheduleState(0.1);
-  assert.deepEqual([1, 2, 3, 4, 5].map((e) => learningRateForEpoch(s, 0.1, e, 5, state)), [0.1, 0.1, 0.05, 0.05, 0.025]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((e) => learningRateForEpoch(s, 0.1, e, 5, state)),
+    [0.1, 0.1, 0.05, 0.05, 0.025],
+  );
 });
 
 test('cosine schedule goes from the base rate to the minimum over the run', () => {
@@ -64,6 +67,12 @@ test('valAccuracy is maximised; without validation the training figure stands in
   assert.equal(worse.improved, false);
   tracker = trackBest(tracker, 'valAccuracy', outcome(3, null, 0.6)).tracker;
   assert.equal(tracker.bestEpoch, 3);
-  const noValidation = trackBest(NO_BEST, 'valAccuracy', { epoch: 1, loss: 1, accuracy: 0.3, valLoss: null, valAccuracy: null });
+  const noValidation = trackBest(NO_BEST, 'valAccuracy', {
+    epoch: 1,
+    loss: 1,
+    accuracy: 0.3,
+    valLoss: null,
+    valAccuracy: null,
+  });
   assert.equal(noValidation.tracker.bestValue, 0.3);
 });

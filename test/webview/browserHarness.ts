@@ -54,11 +54,15 @@ export function harnessHtml(nonce: string): string {
 
 export async function openDashboardPage(viewport = { width: 1400, height: 1000 }): Promise<DashboardPage> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
-  if (!existsSync(path.join(repo, 'dist', 'webview.js'))) throw new Error('dist/webview.js is missing; run `node esbuild.js` first');
+  if (!existsSync(path.join(repo, 'dist', 'webview.js')))
+    throw new Error('dist/webview.js is missing; run `node esbuild.js` first');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-harness-'));
   const htmlPath = path.join(dir, 'index.html');
   writeFileSync(htmlPath, harnessHtml(createNonce()));
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--allow-file-access-from-files', '--no-sandbox'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--allow-file-access-from-files', '--no-sandbox'],
+  });
   const page = await browser.newPage({ viewport, colorScheme: 'dark' });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -73,13 +77,17 @@ export async function openDashboardPage(viewport = { width: 1400, height: 1000 }
       await page.evaluate(`window.__driver.send(${JSON.stringify(JSON.stringify(message))})`);
     },
     timeToPaint: async (message) =>
-      (await page.evaluate(`window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`)) as PaintTiming,
+      (await page.evaluate(
+        `window.__driver.timeToPaint(${JSON.stringify(JSON.stringify(message))})`,
+      )) as PaintTiming,
     preload: async (messages) => {
       await page.evaluate(`window.__driver.load(${JSON.stringify(messages.map((m) => JSON.stringify(m)))})`);
     },
     timeQueued: async (index) => (await page.evaluate(`window.__driver.timeQueued(${index})`)) as PaintTiming,
     mainThreadCpu: async () => {
-      const { metrics } = (await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const { metrics } = (await session.send('Performance.getMetrics')) as {
+        metrics: { name: string; value: number }[];
+      };
       return metrics.find((m) => m.name === 'ThreadTime')?.value ?? Number.NaN;
     },
     posted: async () => (await page.evaluate('window.__driver.posted')) as unknown[],

@@ -18,7 +18,13 @@ import { makeEvaluation, makeRun } from './fixtures';
 const runs = [0, 1, 2, 3].map((index) => makeRun({ index, epochs: 3 }).summary);
 
 test('flattenConfig names nested fields with dots', () => {
-  assert.deepEqual(flattenConfig({ a: 1, b: { c: 2, d: { e: 'x' } }, f: null, g: [1] }), { a: 1, 'b.c': 2, 'b.d.e': 'x', f: null, g: [1] });
+  assert.deepEqual(flattenConfig({ a: 1, b: { c: 2, d: { e: 'x' } }, f: null, g: [1] }), {
+    a: 1,
+    'b.c': 2,
+    'b.d.e': 'x',
+    f: null,
+    g: [1],
+  });
 });
 
 test('only the hyperparameters that vary become columns', () => {
@@ -42,9 +48,15 @@ test('sorting by a number column both ways, missing values always last', () => {
   assert.equal(asc[asc.length - 1].id, 'no-metrics');
   assert.equal(desc[desc.length - 1].id, 'no-metrics');
   const ascNumbers = values(asc).slice(0, -1) as number[];
-  assert.deepEqual(ascNumbers, [...ascNumbers].sort((a, b) => a - b));
+  assert.deepEqual(
+    ascNumbers,
+    [...ascNumbers].sort((a, b) => a - b),
+  );
   const descNumbers = values(desc).slice(0, -1) as number[];
-  assert.deepEqual(descNumbers, [...descNumbers].sort((a, b) => b - a));
+  assert.deepEqual(
+    descNumbers,
+    [...descNumbers].sort((a, b) => b - a),
+  );
 });
 
 test('filtering matches every term in any column, case-insensitively', () => {
@@ -89,7 +101,10 @@ test('per-class Δrecall is B minus A, with null for a class one run lacks', () 
   const a = makeEvaluation(1, ['cat', 'dog']);
   const b = makeEvaluation(2, ['cat', 'dog', 'bird']);
   const diff = recallDifference(a, b);
-  assert.deepEqual(diff.map((d) => d.label), ['cat', 'dog', 'bird']);
+  assert.deepEqual(
+    diff.map((d) => d.label),
+    ['cat', 'dog', 'bird'],
+  );
   const recall = (e: typeof a, i: number) => e.confusion[i][i] / e.confusion[i].reduce((x, y) => x + y, 0);
   assert.ok(Math.abs((diff[0].delta ?? NaN) - (recall(b, 0) - recall(a, 0))) < 1e-12);
   assert.equal(diff[2].recallA, null);

@@ -27,7 +27,13 @@ test('curves draw a point for each epoch, and live epochs add points', () => {
   assert.equal(pointCount(h.one('[data-series="batch-loss"] polyline')), 24);
   const figures = h.all('.chart-figure');
   const summary = { ...all[0].summary, epochsCompleted: 8, totalEpochs: 10, status: 'running' as const };
-  h.send({ type: 'epochsAppended', runId: summary.id, summary, epochs: makeEpochs(0, 8).slice(6), batches: [] });
+  h.send({
+    type: 'epochsAppended',
+    runId: summary.id,
+    summary,
+    epochs: makeEpochs(0, 8).slice(6),
+    batches: [],
+  });
   assert.equal(h.all('[data-series="train-loss"] circle').length, 8);
   assert.deepEqual(h.all('.chart-figure'), figures, 'the charts are redrawn in place, not rebuilt');
   assert.match(h.one('.chart[aria-label^="Loss"]').getAttribute('aria-label') ?? '', /at epoch 8/);
@@ -56,7 +62,12 @@ test('matrix cells show the evaluation counts, or row shares when normalised', (
     const r = Number(cell.dataset.row);
     const c = Number(cell.dataset.col);
     assert.equal(cell.textContent, String(evaluation.confusion[r][c]));
-    assert.match(cell.getAttribute('aria-label') ?? '', new RegExp(`True ${evaluation.labels[r]}, predicted ${evaluation.labels[c]}: ${evaluation.confusion[r][c]}`));
+    assert.match(
+      cell.getAttribute('aria-label') ?? '',
+      new RegExp(
+        `True ${evaluation.labels[r]}, predicted ${evaluation.labels[c]}: ${evaluation.confusion[r][c]}`,
+      ),
+    );
   }
   const toggle = h.one('#normalize') as HTMLInputElement;
   toggle.checked = true;
@@ -76,7 +87,9 @@ test('clicking a cell lists its misclassified images with confidence and thumbna
   assert.ok(evaluation);
   const r = 1;
   const c = 0;
-  const expected = evaluation.misclassified.filter((m) => m.label === evaluation.labels[r] && m.predicted === evaluation.labels[c]);
+  const expected = evaluation.misclassified.filter(
+    (m) => m.label === evaluation.labels[r] && m.predicted === evaluation.labels[c],
+  );
   assert.ok(expected.length > 0, 'the fixture has mistakes in this cell');
   h.click(h.one(`table.matrix td[data-row="${r}"][data-col="${c}"]`));
   const items = h.all('.examples li.example');
@@ -97,7 +110,10 @@ test('an empty cell says so honestly, a diagonal cell says only mistakes are lis
   assert.match(h.one('.examples').textContent ?? '', /No misclassified images in this cell/);
   assert.equal(h.all('.examples li').length, 0);
   h.click(h.one('table.matrix td[data-row="1"][data-col="1"]'));
-  assert.match(h.one('.examples').textContent ?? '', new RegExp(`${evaluation.confusion[1][1]} correctly classified`));
+  assert.match(
+    h.one('.examples').textContent ?? '',
+    new RegExp(`${evaluation.confusion[1][1]} correctly classified`),
+  );
 });
 
 test('keyboard: arrows move the focused cell, Enter lists its images', () => {
@@ -129,7 +145,11 @@ test('open and move post validated requests; a reported move marks the image', (
   h.click(item.querySelector('[data-key^="open-"]') as Element);
   assert.deepEqual(h.posted.at(-1), { type: 'openImage', runId: all[0].summary.id, path });
   const picker = item.querySelector('select') as HTMLSelectElement;
-  assert.deepEqual([...picker.options].map((o) => o.value), ['cat', 'bird'], 'the true class is not offered');
+  assert.deepEqual(
+    [...picker.options].map((o) => o.value),
+    ['cat', 'bird'],
+    'the true class is not offered',
+  );
   picker.value = 'bird';
   h.click(item.querySelector('[data-key^="move-"]') as Element);
   assert.deepEqual(h.posted.at(-1), { type: 'moveImage', runId: all[0].summary.id, path, toClass: 'bird' });
@@ -152,10 +172,15 @@ test('the epoch scrubber shows the recorded matrix of that epoch', () => {
 test('per-class table sorts by a column both ways', () => {
   const { h, all } = runPage();
   const recallOrder = () => h.all('.class-table tbody tr th').map((th) => th.textContent);
-  const byRecall = [...(all[0].evaluation?.perClass ?? [])].sort((a, b) => a.recall - b.recall).map((c) => c.label);
+  const byRecall = [...(all[0].evaluation?.perClass ?? [])]
+    .sort((a, b) => a.recall - b.recall)
+    .map((c) => c.label);
   h.click(h.one('button[data-key="class-sort-recall"]'));
   assert.deepEqual(recallOrder(), byRecall);
-  assert.equal(h.one('button[data-key="class-sort-recall"]').closest('th')?.getAttribute('aria-sort'), 'ascending');
+  assert.equal(
+    h.one('button[data-key="class-sort-recall"]').closest('th')?.getAttribute('aria-sort'),
+    'ascending',
+  );
   h.click(h.one('button[data-key="class-sort-recall"]'));
   assert.deepEqual(recallOrder(), [...byRecall].reverse());
 });
@@ -201,9 +226,17 @@ test('compare page: entering it selects the newest runs and requests their curve
   const request = h.posted.find((m) => m.type === 'requestCompare');
   assert.ok(request && request.type === 'requestCompare');
   assert.equal(request.runIds.length, 5);
-  const newest = [...all].sort((a, b) => b.summary.createdAt.localeCompare(a.summary.createdAt)).slice(0, 5).map((r) => r.summary.id);
+  const newest = [...all]
+    .sort((a, b) => b.summary.createdAt.localeCompare(a.summary.createdAt))
+    .slice(0, 5)
+    .map((r) => r.summary.id);
   assert.deepEqual(request.runIds, newest, 'the newest runs, in table order');
-  h.send({ type: 'compareData', runs: all.filter((r) => request.runIds.includes(r.summary.id)).map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation })) });
+  h.send({
+    type: 'compareData',
+    runs: all
+      .filter((r) => request.runIds.includes(r.summary.id))
+      .map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation })),
+  });
   const lines = h.all('.slot-overlay [data-series] polyline');
   assert.equal(lines.length, 5);
   for (const id of request.runIds) {
@@ -223,7 +256,9 @@ test('compare page: sorting, filtering and the CSV export', () => {
   const { h, all } = comparePage(12);
   h.click(h.one('button[data-key="compare-sort-bestValAccuracy"]'));
   const ids = h.all('.compare-table tbody tr:not(.spacer) th button').map((b) => b.textContent);
-  const expected = [...all].sort((a, b) => (a.summary.bestValAccuracy ?? 0) - (b.summary.bestValAccuracy ?? 0)).map((r) => r.summary.id);
+  const expected = [...all]
+    .sort((a, b) => (a.summary.bestValAccuracy ?? 0) - (b.summary.bestValAccuracy ?? 0))
+    .map((r) => r.summary.id);
   assert.deepEqual(ids, expected);
   const filter = h.one('#compare-filter') as HTMLInputElement;
   filter.focus();
@@ -262,7 +297,9 @@ test('compare page: a live update replaces only the rows of runs that changed', 
   const { h, snapshot } = comparePage(30);
   const rowsBefore = h.all('.compare-table tbody tr:not(.spacer)');
   const changedId = rowsBefore[2].querySelector('th button')?.textContent ?? '';
-  const runs = snapshot.runs.map((r) => (r.id === changedId ? { ...r, status: 'running' as const, epochsCompleted: 99 } : structuredClone(r)));
+  const runs = snapshot.runs.map((r) =>
+    r.id === changedId ? { ...r, status: 'running' as const, epochsCompleted: 99 } : structuredClone(r),
+  );
   h.send({ type: 'runsChanged', runs, thumbnailBases: snapshot.thumbnailBases });
   const rowsAfter = h.all('.compare-table tbody tr:not(.spacer)');
   assert.equal(rowsAfter.length, rowsBefore.length);
@@ -293,7 +330,13 @@ test('an opened configuration stays open while epochs arrive', () => {
   const details = h.one('details.config') as HTMLDetailsElement;
   details.open = true;
   const summary = { ...all[0].summary, epochsCompleted: 5, status: 'running' as const };
-  h.send({ type: 'epochsAppended', runId: summary.id, summary, epochs: makeEpochs(0, 5).slice(4), batches: [] });
+  h.send({
+    type: 'epochsAppended',
+    runId: summary.id,
+    summary,
+    epochs: makeEpochs(0, 5).slice(4),
+    batches: [],
+  });
   assert.equal((h.one('details.config') as HTMLDetailsElement).open, true);
   assert.match(h.one('details.config').textContent ?? '', /learningRate/);
 });

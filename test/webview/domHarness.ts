@@ -19,7 +19,9 @@ export interface Harness {
 }
 
 export function mountDashboard(): Harness {
-  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>', { pretendToBeVisual: true });
+  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>', {
+    pretendToBeVisual: true,
+  });
   const { window } = dom;
   const document = window.document;
   const root = document.getElementById('app') as HTMLElement;
@@ -35,7 +37,8 @@ export function mountDashboard(): Harness {
     posted,
     send: (message) => app.receive(message),
     click: (element) => element.dispatchEvent(new window.MouseEvent('click', { bubbles: true })),
-    key: (element, key) => element.dispatchEvent(new window.KeyboardEvent('keydown', { key, bubbles: true, cancelable: true })),
+    key: (element, key) =>
+      element.dispatchEvent(new window.KeyboardEvent('keydown', { key, bubbles: true, cancelable: true })),
     all,
     one: (selector) => {
       const found = all(selector);

@@ -102,7 +102,12 @@ export function makeEvaluation(index: number, classes: readonly string[], withEp
     classes.forEach((predicted, c) => {
       if (r === c) return;
       for (let k = 0; k < confusion[r][c]; k++) {
-        misclassified.push({ path: `${label}/${label}-${c}-${k}.png`, label, predicted, confidence: 0.5 + ((k * 7 + c) % 10) / 21 });
+        misclassified.push({
+          path: `${label}/${label}-${c}-${k}.png`,
+          label,
+          predicted,
+          confidence: 0.5 + ((k * 7 + c) % 10) / 21,
+        });
       }
     }),
   );
@@ -117,7 +122,8 @@ export function makeEvaluation(index: number, classes: readonly string[], withEp
     return { label, precision, recall, f1, support };
   });
   const mean = (key: 'precision' | 'recall' | 'f1') => perClass.reduce((a, c) => a + c[key], 0) / n;
-  const weighted = (key: 'precision' | 'recall' | 'f1') => perClass.reduce((a, c) => a + c[key] * c.support, 0) / total;
+  const weighted = (key: 'precision' | 'recall' | 'f1') =>
+    perClass.reduce((a, c) => a + c[key] * c.support, 0) / total;
   return {
     labels: [...classes],
     confusion,
@@ -128,7 +134,12 @@ export function makeEvaluation(index: number, classes: readonly string[], withEp
     misclassified,
     source: 'test',
     confusionByEpoch: withEpochs
-      ? [1, 2, 3].map((epoch) => ({ epoch, confusion: confusion.map((row, r) => row.map((v, c) => (r === c ? Math.max(0, v - 4 + epoch) : v + 3 - epoch))) }))
+      ? [1, 2, 3].map((epoch) => ({
+          epoch,
+          confusion: confusion.map((row, r) =>
+            row.map((v, c) => (r === c ? Math.max(0, v - 4 + epoch) : v + 3 - epoch)),
+          ),
+        }))
       : undefined,
   };
 }
@@ -140,10 +151,16 @@ export function makeRun(options: RunOptions): RunDetails {
   const totalEpochs = options.totalEpochs ?? options.epochs;
   const epochs = makeEpochs(options.index, options.epochs);
   const batches = makeBatches(epochs, options.batchesPerEpoch ?? 0);
-  const evaluation = options.withEvaluation === false ? null : makeEvaluation(options.index, classes, options.confusionByEpoch);
+  const evaluation =
+    options.withEvaluation === false
+      ? null
+      : makeEvaluation(options.index, classes, options.confusionByEpoch);
   const config = { ...configFor(options.index), epochs: totalEpochs };
   const datasetRoot = options.datasetRoot ?? '/data/pets';
-  const best = epochs.reduce<EpochMetrics | null>((b, e) => (b === null || (e.valAccuracy ?? 0) > (b.valAccuracy ?? 0) ? e : b), null);
+  const best = epochs.reduce<EpochMetrics | null>(
+    (b, e) => (b === null || (e.valAccuracy ?? 0) > (b.valAccuracy ?? 0) ? e : b),
+    null,
+  );
   const last = epochs[epochs.length - 1];
   const createdAt = new Date(Date.UTC(2026, 10, 26, 10, 0, options.index)).toISOString();
   const counts = { train: 600, validation: 150, test: 150 };
@@ -206,13 +223,30 @@ export function makeLrFind(steps = 60): LrFindCurve {
     const loss = 1.1 - 0.6 / (1 + Math.exp(-3 * (x + 2.5))) + (x > 0 ? x * x : 0);
     return { learningRate, loss, smoothedLoss: loss };
   });
-  return { id: 'lr-find-1', createdAt: '2026-11-26T09:00:00.000Z', dataset: '/data/pets', suggested: 3e-3, diverged: true, points };
+  return {
+    id: 'lr-find-1',
+    createdAt: '2026-11-26T09:00:00.000Z',
+    dataset: '/data/pets',
+    suggested: 3e-3,
+    diverged: true,
+    points,
+  };
 }
 
 /** A full snapshot: `runCount` runs of `epochs` epochs, the first selected. */
-export function makeSnapshot(runCount: number, epochs: number, overrides: Partial<DashboardSnapshot> = {}): { snapshot: DashboardSnapshot; all: RunDetails[] } {
+export function makeSnapshot(
+  runCount: number,
+  epochs: number,
+  overrides: Partial<DashboardSnapshot> = {},
+): { snapshot: DashboardSnapshot; all: RunDetails[] } {
   const all = Array.from({ length: runCount }, (_, i) =>
-    makeRun({ index: i, epochs, group: i % 4 === 0 ? 'sweep-lr' : null, batchesPerEpoch: i === 0 ? 4 : 0, confusionByEpoch: i === 0 }),
+    makeRun({
+      index: i,
+      epochs,
+      group: i % 4 === 0 ? 'sweep-lr' : null,
+      batchesPerEpoch: i === 0 ? 4 : 0,
+      confusionByEpoch: i === 0,
+    }),
   );
   const snapshot: DashboardSnapshot = {
     runs: all.map((r) => r.summary),
@@ -221,7 +255,9 @@ export function makeSnapshot(runCount: number, epochs: number, overrides: Partia
     page: 'run',
     compareRunIds: [],
     compare: [],
-    thumbnailBases: Object.fromEntries(all.map((r) => [r.summary.id, 'https://file+.vscode-resource.vscode-cdn.net/data/pets'])),
+    thumbnailBases: Object.fromEntries(
+      all.map((r) => [r.summary.id, 'https://file+.vscode-resource.vscode-cdn.net/data/pets']),
+    ),
     lrFinds: [makeLrFind()],
     ...overrides,
   };

@@ -81,6 +81,9 @@ test('thin keeps first and last and at most max points, in order', async () => {
   assert.equal(kept.length, 100);
   assert.equal(kept[0], 0);
   assert.equal(kept[99], 1000);
-  assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+  assert.deepEqual(
+    kept,
+    [...kept].sort((a, b) => a - b),
+  );
   assert.deepEqual(thin([1, 2, 3], 100), [1, 2, 3]);
 });

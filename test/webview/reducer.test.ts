@@ -27,12 +27,21 @@ test('epochsAppended extends the selected run and updates its summary', () => {
   const summary = { ...state.runs[0], epochsCompleted: 7, status: 'running' as const };
   const next = reduce(state, { type: 'epochsAppended', runId: id, summary, epochs: more, batches: [] });
   assert.equal(next.details?.epochs.length, 7);
-  assert.deepEqual(next.details?.epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    next.details?.epochs.map((e) => e.epoch),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
   assert.equal(next.runs[0].epochsCompleted, 7);
   assert.equal(next.details?.record.epochsCompleted, 7);
   assert.equal(next.details?.record.status, 'running');
   // Another run's epochs never land in the selected run.
-  const other = reduce(state, { type: 'epochsAppended', runId: state.runs[1].id, summary: state.runs[1], epochs: more, batches: [] });
+  const other = reduce(state, {
+    type: 'epochsAppended',
+    runId: state.runs[1].id,
+    summary: state.runs[1],
+    epochs: more,
+    batches: [],
+  });
   assert.equal(other.details?.epochs.length, 5);
 });
 
@@ -52,7 +61,11 @@ test('cell selection and keyboard focus stay inside the matrix', () => {
   let state = loaded();
   const n = state.details?.evaluation?.labels.length ?? 0;
   assert.equal(n, 3);
-  assert.equal(reduce(state, { type: 'ui/selectCell', cell: { row: 3, col: 0 } }), state, 'out-of-range cell refused');
+  assert.equal(
+    reduce(state, { type: 'ui/selectCell', cell: { row: 3, col: 0 } }),
+    state,
+    'out-of-range cell refused',
+  );
   state = reduce(state, { type: 'ui/moveFocus', dRow: 5, dCol: -2 });
   assert.deepEqual(state.ui.focusedCell, { row: 2, col: 0 });
   state = reduce(state, { type: 'ui/moveFocus', dRow: -1, dCol: 1 });
@@ -110,8 +123,18 @@ test('smoothing is clamped and non-finite values are refused', () => {
 
 test('saved UI state from another version is sanitised field by field', () => {
   assert.deepEqual(sanitizeUi(null), {});
-  const ui = sanitizeUi({ smoothing: 0.3, showBatches: 'yes', classSort: { key: 'f1', direction: 'desc' }, compareMetric: 'bogus', parallelMetric: 'testAccuracy' });
-  assert.deepEqual(ui, { smoothing: 0.3, classSort: { key: 'f1', direction: 'desc' }, parallelMetric: 'testAccuracy' });
+  const ui = sanitizeUi({
+    smoothing: 0.3,
+    showBatches: 'yes',
+    classSort: { key: 'f1', direction: 'desc' },
+    compareMetric: 'bogus',
+    parallelMetric: 'testAccuracy',
+  });
+  assert.deepEqual(ui, {
+    smoothing: 0.3,
+    classSort: { key: 'f1', direction: 'desc' },
+    parallelMetric: 'testAccuracy',
+  });
 });
 
 /** Random and mutated messages: the guard decides, the reducer never throws, the state stays coherent. */
@@ -121,8 +144,17 @@ test('fuzz: 10,000 random and mutated messages through guard and reducer', () =>
     { type: 'snapshot', snapshot },
     { type: 'runsChanged', runs: snapshot.runs, thumbnailBases: {} },
     { type: 'runDetailsChanged', details: all[1] },
-    { type: 'epochsAppended', runId: all[0].summary.id, summary: all[0].summary, epochs: makeEpochs(0, 5).slice(4), batches: [] },
-    { type: 'compareData', runs: [{ runId: all[0].summary.id, epochs: all[0].epochs, evaluation: all[0].evaluation }] },
+    {
+      type: 'epochsAppended',
+      runId: all[0].summary.id,
+      summary: all[0].summary,
+      epochs: makeEpochs(0, 5).slice(4),
+      batches: [],
+    },
+    {
+      type: 'compareData',
+      runs: [{ runId: all[0].summary.id, epochs: all[0].epochs, evaluation: all[0].evaluation }],
+    },
     { type: 'navigate', page: 'compare', selectedRunId: null, compareRunIds: [all[2].summary.id] },
     { type: 'imageMoved', runId: all[0].summary.id, path: 'cat/a.png', toClass: 'dog' },
     { type: 'notice', level: 'info', message: 'hello' },
@@ -133,7 +165,21 @@ test('fuzz: 10,000 random and mutated messages through guard and reducer', () =>
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
-  const junk = [null, undefined, 0, -1, 1.5, NaN, '', 'x', '../../etc/passwd', [], {}, true, { type: 'snapshot' }];
+  const junk = [
+    null,
+    undefined,
+    0,
+    -1,
+    1.5,
+    NaN,
+    '',
+    'x',
+    '../../etc/passwd',
+    [],
+    {},
+    true,
+    { type: 'snapshot' },
+  ];
   const mutate = (value: unknown, depth: number): unknown => {
     if (depth > 4 || random() < 0.15) return junk[Math.floor(random() * junk.length)];
     if (Array.isArray(value)) {
@@ -182,13 +228,19 @@ test('sameJson compares JSON values deeply', async () => {
 
 test('runsChanged keeps unchanged run objects and the config of changed ones', () => {
   const state = loaded(3);
-  const runs = state.runs.map((r, i) => (i === 1 ? { ...structuredClone(r), epochsCompleted: 99 } : structuredClone(r)));
+  const runs = state.runs.map((r, i) =>
+    i === 1 ? { ...structuredClone(r), epochsCompleted: 99 } : structuredClone(r),
+  );
   const next = reduce(state, { type: 'runsChanged', runs, thumbnailBases: state.thumbnailBases });
   assert.equal(next.runs[0], state.runs[0]);
   assert.equal(next.runs[2], state.runs[2]);
   assert.notEqual(next.runs[1], state.runs[1]);
   assert.equal(next.runs[1].epochsCompleted, 99);
   assert.equal(next.runs[1].config, state.runs[1].config);
-  const same = reduce(next, { type: 'runsChanged', runs: structuredClone(next.runs), thumbnailBases: next.thumbnailBases });
+  const same = reduce(next, {
+    type: 'runsChanged',
+    runs: structuredClone(next.runs),
+    thumbnailBases: next.thumbnailBases,
+  });
   assert.equal(same.runs, next.runs, 'nothing new: the same array');
 });

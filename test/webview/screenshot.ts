@@ -22,7 +22,14 @@ async function writeThumbnails(root: string, paths: string[]): Promise<void> {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const base = colours[p.split('/')[0]] ?? { r: 128, g: 128, b: 128 };
     const shade = 0.6 + (i % 5) * 0.1;
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: base.r * shade, g: base.g * shade, b: base.b * shade } } })
+    await sharp({
+      create: {
+        width: 32,
+        height: 32,
+        channels: 3,
+        background: { r: base.r * shade, g: base.g * shade, b: base.b * shade },
+      },
+    })
       .png()
       .toFile(file);
   }
@@ -37,7 +44,12 @@ async function main(): Promise<void> {
     const { snapshot, all } = makeSnapshot(24, 30);
     // The first run is still training: 30 of 40 epochs.
     snapshot.runs[0] = { ...snapshot.runs[0], status: 'running', totalEpochs: 40 };
-    if (snapshot.details) snapshot.details = { ...snapshot.details, summary: snapshot.runs[0], record: { ...snapshot.details.record, status: 'running' } };
+    if (snapshot.details)
+      snapshot.details = {
+        ...snapshot.details,
+        summary: snapshot.runs[0],
+        record: { ...snapshot.details.record, status: 'running' },
+      };
     const base = pathToFileURL(dataRoot).href;
     snapshot.thumbnailBases = Object.fromEntries(snapshot.runs.map((r) => [r.id, base]));
     await writeThumbnails(dataRoot, all[0].evaluation?.misclassified.map((m) => m.path) ?? []);
@@ -53,7 +65,9 @@ async function main(): Promise<void> {
     const ids = request && request.type === 'requestCompare' ? request.runIds : [];
     await dashboard.send({
       type: 'compareData',
-      runs: all.filter((r) => ids.includes(r.summary.id)).map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation })),
+      runs: all
+        .filter((r) => ids.includes(r.summary.id))
+        .map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation })),
     });
     await dashboard.page.waitForTimeout(200);
     await dashboard.page.screenshot({ path: path.join(out, 'compare-page.png'), fullPage: true });
@@ -64,7 +78,9 @@ async function main(): Promise<void> {
     console.log(`vscode-button: ${JSON.stringify(upgraded)}`);
     const problems = await dashboard.violations();
     console.log(`screenshots in ${out}: run-page.png, compare-page.png`);
-    console.log(problems.length === 0 ? 'no CSP violations or page errors' : `problems:\n${problems.join('\n')}`);
+    console.log(
+      problems.length === 0 ? 'no CSP violations or page errors' : `problems:\n${problems.join('\n')}`,
+    );
     if (problems.length > 0) process.exitCode = 1;
   } finally {
     await dashboard.close();

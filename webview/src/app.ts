@@ -35,13 +35,29 @@ interface Mounted {
 const header: Section<DashboardState> = {
   key: 'header',
   // The picker shows ids, statuses and groups only: a new epoch of some run does not rebuild it.
-  inputs: (s) => [s.runs.map((r) => `${r.id}\u0000${r.status}\u0000${r.group ?? ''}`).join('\n'), s.selectedRunId, s.page, s.notice, s.loaded],
+  inputs: (s) => [
+    s.runs.map((r) => `${r.id}\u0000${r.status}\u0000${r.group ?? ''}`).join('\n'),
+    s.selectedRunId,
+    s.page,
+    s.notice,
+    s.loaded,
+  ],
   render: renderHeader,
 };
 
-function panel(doc: Document, title: string, className: string, ...keys: string[]): { node: HTMLElement; slots: Record<string, HTMLElement> } {
+function panel(
+  doc: Document,
+  title: string,
+  className: string,
+  ...keys: string[]
+): { node: HTMLElement; slots: Record<string, HTMLElement> } {
   const slots: Record<string, HTMLElement> = {};
-  const node = el(doc, 'section', { class: `panel ${className}`, attrs: { 'aria-label': title } }, el(doc, 'h2', { text: title }));
+  const node = el(
+    doc,
+    'section',
+    { class: `panel ${className}`, attrs: { 'aria-label': title } },
+    el(doc, 'h2', { text: title }),
+  );
   for (const key of keys) {
     slots[key] = el(doc, 'div', { class: `slot slot-${key}` });
     node.appendChild(slots[key]);
@@ -50,7 +66,10 @@ function panel(doc: Document, title: string, className: string, ...keys: string[
 }
 
 /** The page layout: headed panels, each holding the containers of its sections. */
-function layout(doc: Document, page: DashboardState['page']): { nodes: HTMLElement[]; slots: Record<string, HTMLElement> } {
+function layout(
+  doc: Document,
+  page: DashboardState['page'],
+): { nodes: HTMLElement[]; slots: Record<string, HTMLElement> } {
   const parts =
     page === 'run'
       ? [
@@ -80,7 +99,9 @@ function rebuild(mounted: Mounted, state: DashboardState, ctx: ViewContext): voi
   const focusKey = active && container.contains(active) ? active.getAttribute('data-key') : null;
   const patch = patchOf(container.firstChild);
   if (!patch || !patch(state)) {
-    const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map((e) => e.scrollTop);
+    const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map(
+      (e) => e.scrollTop,
+    );
     container.replaceChildren(mounted.section.render(state, ctx));
     container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll').forEach((e, i) => {
       if (scrolls[i]) e.scrollTop = scrolls[i];
@@ -97,10 +118,19 @@ function rebuild(mounted: Mounted, state: DashboardState, ctx: ViewContext): voi
 }
 
 /** The host messages an action implies (selection and navigation live on the host too). */
-function effects(before: DashboardState, after: DashboardState, action: Action, autoSelected: boolean): WebviewToHost[] {
+function effects(
+  before: DashboardState,
+  after: DashboardState,
+  action: Action,
+  autoSelected: boolean,
+): WebviewToHost[] {
   const out: WebviewToHost[] = [];
   const byUser = action.type.startsWith('ui/');
-  if (action.type === 'ui/selectRun' && after.selectedRunId && after.selectedRunId !== before.details?.summary.id) {
+  if (
+    action.type === 'ui/selectRun' &&
+    after.selectedRunId &&
+    after.selectedRunId !== before.details?.summary.id
+  ) {
     out.push({ type: 'selectRun', runId: after.selectedRunId });
   }
   if (after.page !== before.page && byUser) out.push({ type: 'showPage', page: after.page });
@@ -110,7 +140,11 @@ function effects(before: DashboardState, after: DashboardState, action: Action, 
   return out;
 }
 
-export function createDashboard(root: HTMLElement, host: DashboardHost, savedUi: Partial<UiState> = {}): Dashboard {
+export function createDashboard(
+  root: HTMLElement,
+  host: DashboardHost,
+  savedUi: Partial<UiState> = {},
+): Dashboard {
   const doc = root.ownerDocument;
   let state = initialState(savedUi);
   let mountedPage: DashboardState['page'] | null = null;
@@ -150,9 +184,17 @@ export function createDashboard(root: HTMLElement, host: DashboardHost, savedUi:
     // Entering the compare page with nothing selected selects the table's first runs (newest, by
     // default) rather than show nothing.
     const autoSelected =
-      state.page === 'compare' && before.page !== 'compare' && state.compareRunIds.length === 0 && state.runs.length > 0;
+      state.page === 'compare' &&
+      before.page !== 'compare' &&
+      state.compareRunIds.length === 0 &&
+      state.runs.length > 0;
     if (autoSelected) {
-      state = reduce(state, { type: 'ui/setCompareRuns', runIds: tableRows(state).slice(0, DEFAULT_COMPARED).map((r) => r.id) });
+      state = reduce(state, {
+        type: 'ui/setCompareRuns',
+        runIds: tableRows(state)
+          .slice(0, DEFAULT_COMPARED)
+          .map((r) => r.id),
+      });
     }
     for (const message of effects(before, state, action, autoSelected)) host.post(message);
     if (state.ui !== before.ui) host.saveUi?.(state.ui);

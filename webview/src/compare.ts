@@ -115,7 +115,11 @@ export function compareCells(a: CellValue, b: CellValue): number {
   return collator.compare(String(a), String(b));
 }
 
-export function sortRuns(runs: readonly RunSummary[], columns: readonly Column[], sort: SortSpec | null): RunSummary[] {
+export function sortRuns(
+  runs: readonly RunSummary[],
+  columns: readonly Column[],
+  sort: SortSpec | null,
+): RunSummary[] {
   const column = sort ? columns.find((c) => c.key === sort.key) : undefined;
   if (!sort || !column) return [...runs];
   const sign = sort.direction === 'asc' ? 1 : -1;
@@ -128,11 +132,18 @@ export function sortRuns(runs: readonly RunSummary[], columns: readonly Column[]
 }
 
 /** Every whitespace-separated term must appear in some cell (case-insensitive). */
-export function filterRuns(runs: readonly RunSummary[], columns: readonly Column[], query: string): RunSummary[] {
+export function filterRuns(
+  runs: readonly RunSummary[],
+  columns: readonly Column[],
+  query: string,
+): RunSummary[] {
   const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (terms.length === 0) return [...runs];
   return runs.filter((run) => {
-    const text = columns.map((c) => String(c.value(run) ?? '')).join('\u0000').toLowerCase();
+    const text = columns
+      .map((c) => String(c.value(run) ?? ''))
+      .join('\u0000')
+      .toLowerCase();
     return terms.every((t) => text.includes(t));
   });
 }
@@ -207,7 +218,12 @@ export function recallDifference(a: Evaluation, b: Evaluation): RecallDelta[] {
   return labels.map((label) => {
     const recallA = recallOf(a, label);
     const recallB = recallOf(b, label);
-    return { label, recallA, recallB, delta: recallA === null || recallB === null ? null : recallB - recallA };
+    return {
+      label,
+      recallA,
+      recallB,
+      delta: recallA === null || recallB === null ? null : recallB - recallA,
+    };
   });
 }
 

@@ -68,14 +68,23 @@ export function svg<K extends keyof SVGElementTagNameMap>(
  * A VS Code button (`vscode-button` from @vscode-elements, registered by main.ts; it styles itself with
  * constructable stylesheets, which the CSP allows). Secondary unless `primary`. Enter and Space click it.
  */
-export function button(doc: Document, label: string, onClick: () => void, props: Props & { primary?: boolean } = {}): HTMLElement {
+export function button(
+  doc: Document,
+  label: string,
+  onClick: () => void,
+  props: Props & { primary?: boolean } = {},
+): HTMLElement {
   const { primary, ...rest } = props;
-  return build(doc.createElement('vscode-button'), {
-    ...rest,
-    attrs: { secondary: !primary, ...rest.attrs },
-    text: rest.text ?? label,
-    on: { click: () => onClick(), ...rest.on },
-  }, []);
+  return build(
+    doc.createElement('vscode-button'),
+    {
+      ...rest,
+      attrs: { secondary: !primary, ...rest.attrs },
+      text: rest.text ?? label,
+      on: { click: () => onClick(), ...rest.on },
+    },
+    [],
+  );
 }
 
 export function setStyle(element: HTMLElement | SVGElement, property: string, value: string): void {

@@ -130,9 +130,11 @@ export function sanitizeUi(saved: unknown): Partial<UiState> {
     out.classSort = { key: cs.key as ClassSortKey, direction: cs.direction };
   }
   const ps = s.compareSort as Record<string, unknown> | null | undefined;
-  if (ps && typeof ps.key === 'string' && isDirection(ps.direction)) out.compareSort = { key: ps.key, direction: ps.direction };
+  if (ps && typeof ps.key === 'string' && isDirection(ps.direction))
+    out.compareSort = { key: ps.key, direction: ps.direction };
   if (typeof s.compareFilter === 'string') out.compareFilter = s.compareFilter;
-  if (COMPARE_METRICS.includes(s.compareMetric as UiState['compareMetric'])) out.compareMetric = s.compareMetric as UiState['compareMetric'];
+  if (COMPARE_METRICS.includes(s.compareMetric as UiState['compareMetric']))
+    out.compareMetric = s.compareMetric as UiState['compareMetric'];
   if (METRIC_COLUMNS.some((c) => c.key === s.parallelMetric)) out.parallelMetric = s.parallelMetric as string;
   return out;
 }
@@ -161,11 +163,15 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   const keys = Object.keys(ra);
-  return keys.length === Object.keys(rb).length && keys.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameJson(ra[k], rb[k]));
+  return (
+    keys.length === Object.keys(rb).length &&
+    keys.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameJson(ra[k], rb[k]))
+  );
 }
 
 /**
@@ -218,8 +224,10 @@ function resetMatrixUi(ui: UiState): UiState {
 }
 
 function withDetails(state: DashboardState, details: RunDetails | null): DashboardState {
-  const sameRun = details !== null && state.details !== null && details.summary.id === state.details.summary.id;
-  const sameEvaluation = sameRun && JSON.stringify(details?.evaluation) === JSON.stringify(state.details?.evaluation);
+  const sameRun =
+    details !== null && state.details !== null && details.summary.id === state.details.summary.id;
+  const sameEvaluation =
+    sameRun && JSON.stringify(details?.evaluation) === JSON.stringify(state.details?.evaluation);
   return {
     ...state,
     details,
@@ -248,7 +256,11 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
       });
     }
     case 'runsChanged':
-      return pruneSelections({ ...state, runs: shareUnchanged(state.runs, message.runs), thumbnailBases: message.thumbnailBases });
+      return pruneSelections({
+        ...state,
+        runs: shareUnchanged(state.runs, message.runs),
+        thumbnailBases: message.thumbnailBases,
+      });
     case 'runDetailsChanged':
       return withDetails(state, message.details);
     case 'epochsAppended': {
@@ -258,7 +270,10 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
       const compared = state.compare[message.runId];
       const compare =
         compared && message.epochs.length > 0
-          ? { ...state.compare, [message.runId]: { ...compared, epochs: [...compared.epochs, ...message.epochs] } }
+          ? {
+              ...state.compare,
+              [message.runId]: { ...compared, epochs: [...compared.epochs, ...message.epochs] },
+            }
           : state.compare;
       return {
         ...state,
@@ -292,7 +307,10 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         compareRunIds: message.compareRunIds,
       });
     case 'imageMoved':
-      return { ...state, moved: { ...state.moved, [movedKey(message.runId, message.path)]: message.toClass } };
+      return {
+        ...state,
+        moved: { ...state.moved, [movedKey(message.runId, message.path)]: message.toClass },
+      };
     case 'notice':
       return { ...state, notice: { level: message.level, message: message.message } };
   }
@@ -314,7 +332,9 @@ function reduceUi(state: DashboardState, action: UiAction): DashboardState {
     case 'ui/showPage':
       return { ...state, page: action.page };
     case 'ui/setSmoothing':
-      return Number.isFinite(action.value) ? { ...state, ui: { ...ui, smoothing: clamp(action.value, 0, 0.99) } } : state;
+      return Number.isFinite(action.value)
+        ? { ...state, ui: { ...ui, smoothing: clamp(action.value, 0, 0.99) } }
+        : state;
     case 'ui/setShowBatches':
       return { ...state, ui: { ...ui, showBatches: action.value } };
     case 'ui/setNormalize':
@@ -328,7 +348,13 @@ function reduceUi(state: DashboardState, action: UiAction): DashboardState {
     case 'ui/focusCell': {
       const n = matrixSize(state);
       if (n === 0) return state;
-      return { ...state, ui: { ...ui, focusedCell: { row: clamp(action.cell.row, 0, n - 1), col: clamp(action.cell.col, 0, n - 1) } } };
+      return {
+        ...state,
+        ui: {
+          ...ui,
+          focusedCell: { row: clamp(action.cell.row, 0, n - 1), col: clamp(action.cell.col, 0, n - 1) },
+        },
+      };
     }
     case 'ui/moveFocus': {
       const n = matrixSize(state);
@@ -351,7 +377,9 @@ function reduceUi(state: DashboardState, action: UiAction): DashboardState {
     case 'ui/setCompareMetric':
       return { ...state, ui: { ...ui, compareMetric: action.metric } };
     case 'ui/setParallelMetric':
-      return METRIC_COLUMNS.some((c) => c.key === action.key) ? { ...state, ui: { ...ui, parallelMetric: action.key } } : state;
+      return METRIC_COLUMNS.some((c) => c.key === action.key)
+        ? { ...state, ui: { ...ui, parallelMetric: action.key } }
+        : state;
     case 'ui/toggleCompareRun': {
       if (!state.runs.some((r) => r.id === action.runId)) return state;
       const has = state.compareRunIds.includes(action.runId);

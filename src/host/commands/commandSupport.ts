@@ -42,22 +42,37 @@ async function withCliProgress<R>(
   run: (options: RunCliOptions) => Promise<R>,
 ): Promise<R | undefined> {
   services.output.info(`$ image-trainer ${args.join(' ')}`);
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    try {
-      return await run({ signal: abort.signal, onStderr: stderrLogger(services) });
-    } catch (error) {
-      if (!abort.signal.aborted) showError(services, error instanceof CliError ? error.message : messageOf(error));
-      return undefined;
-    }
-  });
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      try {
+        return await run({ signal: abort.signal, onStderr: stderrLogger(services) });
+      } catch (error) {
+        if (!abort.signal.aborted)
+          showError(services, error instanceof CliError ? error.message : messageOf(error));
+        return undefined;
+      }
+    },
+  );
 }
 
-export function cliJson<T>(services: HostServices, title: string, args: string[], guard: Guard<T>): Promise<T | undefined> {
-  return withCliProgress(services, title, args, (options) => runCliJson(services.cli(), args, guard, options));
+export function cliJson<T>(
+  services: HostServices,
+  title: string,
+  args: string[],
+  guard: Guard<T>,
+): Promise<T | undefined> {
+  return withCliProgress(services, title, args, (options) =>
+    runCliJson(services.cli(), args, guard, options),
+  );
 }
 
-export function cliRun(services: HostServices, title: string, args: string[]): Promise<CliOutput | undefined> {
+export function cliRun(
+  services: HostServices,
+  title: string,
+  args: string[],
+): Promise<CliOutput | undefined> {
   return withCliProgress(services, title, args, (options) => runCli(services.cli(), args, options));
 }

@@ -39,9 +39,17 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
   const model = services.datasets.model;
   model.setDoctor(root, { state: 'scanning' });
   services.datasets.rerender();
-  const report = await cliJson(services, `Scanning ${path.basename(root)}`, ['scan', root, '--json'], isScanReport);
+  const report = await cliJson(
+    services,
+    `Scanning ${path.basename(root)}`,
+    ['scan', root, '--json'],
+    isScanReport,
+  );
   if (!report) {
-    model.setDoctor(root, { state: 'failed', message: 'The scan failed or was cancelled; see the Output channel.' });
+    model.setDoctor(root, {
+      state: 'failed',
+      message: 'The scan failed or was cancelled; see the Output channel.',
+    });
     services.datasets.rerender();
     return;
   }
@@ -61,13 +69,17 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
 }
 
 function isSampleResult(value: unknown): value is { root: string; images: number; classes: string[] } {
-  return isRecord(value) && isString(value.root) && isFiniteNumber(value.images) && Array.isArray(value.classes);
+  return (
+    isRecord(value) && isString(value.root) && isFiniteNumber(value.images) && Array.isArray(value.classes)
+  );
 }
 
 async function createSampleDataset(services: HostServices): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    void vscode.window.showErrorMessage('Image Trainer: open a folder first; the sample data set is written into the workspace.');
+    void vscode.window.showErrorMessage(
+      'Image Trainer: open a folder first; the sample data set is written into the workspace.',
+    );
     return;
   }
   const parent = folder.uri.fsPath;
@@ -78,16 +90,24 @@ async function createSampleDataset(services: HostServices): Promise<void> {
     validateInput: (value) => {
       const trimmed = value.trim();
       if (trimmed === '') return 'Enter a folder name.';
-      if (path.isAbsolute(trimmed) || trimmed.split(/[\\/]/).includes('..')) return 'Use a folder inside the workspace.';
+      if (path.isAbsolute(trimmed) || trimmed.split(/[\\/]/).includes('..'))
+        return 'Use a folder inside the workspace.';
       if (existsSync(path.join(parent, trimmed))) return `${trimmed} exists already; choose a new folder.`;
       return undefined;
     },
   });
   if (!name) return;
   const dir = path.join(parent, name.trim());
-  const result = await cliJson(services, 'Creating the sample data set', ['sample', dir, '--json'], isSampleResult);
+  const result = await cliJson(
+    services,
+    'Creating the sample data set',
+    ['sample', dir, '--json'],
+    isSampleResult,
+  );
   if (!result) return;
-  services.output.info(`Wrote the sample data set: ${result.images} images in ${result.classes.length} classes to ${dir}`);
+  services.output.info(
+    `Wrote the sample data set: ${result.images} images in ${result.classes.length} classes to ${dir}`,
+  );
   await services.datasets.refresh();
   void vscode.commands.executeCommand(`${VIEWS.datasets}.focus`);
   const train = 'Train Model';
@@ -104,7 +124,8 @@ async function imageFromArg(arg: unknown): Promise<string | undefined> {
   const node = arg as DatasetTreeNode | undefined;
   if (node && typeof node === 'object' && 'kind' in node && node.kind === 'image') return node.path;
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+  const uri =
+    input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
   if (uri?.scheme === 'file' && isImageCandidate(uri.path)) return uri.fsPath;
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
@@ -122,19 +143,31 @@ async function classifyImage(services: HostServices, arg: unknown): Promise<void
   const predictions = await cliJson(
     services,
     `Classifying ${path.basename(image)}`,
-    ['predict', run.runDir, image, '--top', String(Math.min(TOP_K, Math.max(1, run.classNames.length))), '--json'],
+    [
+      'predict',
+      run.runDir,
+      image,
+      '--top',
+      String(Math.min(TOP_K, Math.max(1, run.classNames.length))),
+      '--json',
+    ],
     isPredictionList,
   );
   const prediction = predictions?.[0];
   if (!prediction) return;
-  services.output.info(`${image}: ${prediction.top.map((t) => `${t.label} ${formatPercent(t.confidence)}`).join(', ')} (run ${run.id})`);
+  services.output.info(
+    `${image}: ${prediction.top.map((t) => `${t.label} ${formatPercent(t.confidence)}`).join(', ')} (run ${run.id})`,
+  );
   await vscode.window.showQuickPick(
     prediction.top.map((t, i) => ({
       label: `${i === 0 ? '$(star-full)' : '$(tag)'} ${t.label}`,
       description: formatPercent(t.confidence),
       detail: i === 0 ? `Prediction of run ${run.id}` : undefined,
     })),
-    { title: `${path.basename(image)}: ${prediction.label} (${formatPercent(prediction.confidence)})`, placeHolder: `Top ${prediction.top.length} classes by confidence` },
+    {
+      title: `${path.basename(image)}: ${prediction.label} (${formatPercent(prediction.confidence)})`,
+      placeHolder: `Top ${prediction.top.length} classes by confidence`,
+    },
   );
 }
 

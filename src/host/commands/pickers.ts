@@ -27,7 +27,13 @@ export function datasetDirFromArg(arg: unknown): string | undefined {
   if (arg instanceof vscode.Uri) return arg.fsPath;
   if (typeof arg === 'string') return arg;
   const node = arg as DatasetTreeNode | undefined;
-  if (node && typeof node === 'object' && 'kind' in node && (node.kind === 'dataset' || node.kind === 'doctor')) return node.dataset.root;
+  if (
+    node &&
+    typeof node === 'object' &&
+    'kind' in node &&
+    (node.kind === 'dataset' || node.kind === 'doctor')
+  )
+    return node.dataset.root;
   return undefined;
 }
 
@@ -48,11 +54,24 @@ export async function pickDataset(services: HostServices, title: string): Promis
     detail: d.root,
     dir: d.root,
   }));
-  items.push({ label: '$(folder-opened) Browse…', description: 'a folder of class folders, or of train/val/test folders', browse: true });
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Data set', matchOnDetail: true });
+  items.push({
+    label: '$(folder-opened) Browse…',
+    description: 'a folder of class folders, or of train/val/test folders',
+    browse: true,
+  });
+  const picked = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: 'Data set',
+    matchOnDetail: true,
+  });
   if (!picked) return undefined;
   if (picked.dir) return picked.dir;
-  const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Data Set', title });
+  const folder = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Use Data Set',
+    title,
+  });
   return folder?.[0]?.fsPath;
 }
 
@@ -63,31 +82,56 @@ export async function pickModel(services: HostServices): Promise<ModelChoice | u
   type Item = vscode.QuickPickItem & { choice?: ModelChoice };
   const presets: Item[] = [...MODEL_PRESETS]
     .sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0))
-    .map((model) => ({ label: `$(symbol-class) ${model}`, description: model === preferred ? 'default' : undefined, detail: PRESET_DETAILS[model], choice: { model } }));
+    .map((model) => ({
+      label: `$(symbol-class) ${model}`,
+      description: model === preferred ? 'default' : undefined,
+      detail: PRESET_DETAILS[model],
+      choice: { model },
+    }));
   const configs = await vscode.workspace.findFiles(`**/*${CONFIG_FILE_SUFFIX}`, '**/node_modules/**', 100);
   const configItems: Item[] = configs
     .map((uri) => uri.fsPath)
     .sort()
-    .map((file) => ({ label: `$(json) ${path.basename(file)}`, description: vscode.workspace.asRelativePath(file), choice: { configFile: file } }));
+    .map((file) => ({
+      label: `$(json) ${path.basename(file)}`,
+      description: vscode.workspace.asRelativePath(file),
+      choice: { configFile: file },
+    }));
   const items: Item[] = [
     { label: 'Model presets', kind: vscode.QuickPickItemKind.Separator },
     ...presets,
-    ...(configItems.length > 0 ? [{ label: 'Experiment configs', kind: vscode.QuickPickItemKind.Separator }, ...configItems] : []),
+    ...(configItems.length > 0
+      ? [{ label: 'Experiment configs', kind: vscode.QuickPickItemKind.Separator }, ...configItems]
+      : []),
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'Train Model', placeHolder: 'Model preset or experiment config (*.imagetrainer.json)' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Train Model',
+    placeHolder: 'Model preset or experiment config (*.imagetrainer.json)',
+  });
   return picked?.choice;
 }
 
-export async function pickRun(services: HostServices, title: string, statuses?: readonly RunStatus[]): Promise<RunSummary | undefined> {
+export async function pickRun(
+  services: HostServices,
+  title: string,
+  statuses?: readonly RunStatus[],
+): Promise<RunSummary | undefined> {
   await services.runs.model.refresh();
   const runs = services.runs.model.all.filter((r) => !statuses || statuses.includes(r.status));
   if (runs.length === 0) {
-    void vscode.window.showInformationMessage(`Image Trainer: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs in ${services.settings().runsRoot}.`);
+    void vscode.window.showInformationMessage(
+      `Image Trainer: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs in ${services.settings().runsRoot}.`,
+    );
     return undefined;
   }
   if (runs.length === 1) return runs[0];
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({ label: run.id, description: describeRun(run), detail: `${run.model} on ${run.datasetRoot}`, run })),
+    runs.map((run) => ({
+      label: run.id,
+      description: describeRun(run),
+      detail: `${run.model} on ${run.datasetRoot}`,
+      run,
+    })),
     { title, placeHolder: 'Run' },
   );
   return picked?.run;
@@ -96,7 +140,12 @@ export async function pickRun(services: HostServices, title: string, statuses?: 
 export async function pickRuns(services: HostServices, title: string): Promise<RunSummary[] | undefined> {
   await services.runs.model.refresh();
   const picked = await vscode.window.showQuickPick(
-    services.runs.model.all.map((run) => ({ label: run.id, description: describeRun(run), detail: `${run.model} on ${run.datasetRoot}`, run })),
+    services.runs.model.all.map((run) => ({
+      label: run.id,
+      description: describeRun(run),
+      detail: `${run.model} on ${run.datasetRoot}`,
+      run,
+    })),
     { title, placeHolder: 'Select two or more runs', canPickMany: true },
   );
   return picked?.map((p) => p.run);

@@ -30,11 +30,18 @@ async function resume(services: HostServices, arg: unknown): Promise<void> {
   const run = runFromArg(services, arg) ?? (await pickRun(services, 'Resume Run', RESUMABLE));
   if (!run) return;
   if (!RESUMABLE.includes(run.status)) {
-    void vscode.window.showInformationMessage(`Image Trainer: run ${run.id} is ${run.status}; only stopped, failed or interrupted runs can be resumed.`);
+    void vscode.window.showInformationMessage(
+      `Image Trainer: run ${run.id} is ${run.status}; only stopped, failed or interrupted runs can be resumed.`,
+    );
     return;
   }
   const settings = services.settings();
-  await submit(services, { datasetDir: run.datasetRoot, runsRoot: settings.runsRoot, backend: settings.backend, resumeRunDir: run.runDir });
+  await submit(services, {
+    datasetDir: run.datasetRoot,
+    runsRoot: settings.runsRoot,
+    backend: settings.backend,
+    resumeRunDir: run.runDir,
+  });
 }
 
 /** Starts now, or asks to queue behind the active run. */
@@ -50,7 +57,10 @@ async function submit(services: HostServices, request: TrainRequest): Promise<vo
     if (choice !== queue) return;
     // The active run may have ended while the question was open: then this starts at once.
     const result = services.controller.enqueue(request);
-    if (result === 'queued') void vscode.window.showInformationMessage(`Image Trainer: queued (${services.controller.queued.length} waiting).`);
+    if (result === 'queued')
+      void vscode.window.showInformationMessage(
+        `Image Trainer: queued (${services.controller.queued.length} waiting).`,
+      );
     return;
   }
   services.controller.start(request);
@@ -68,19 +78,29 @@ function stop(services: HostServices, arg: unknown): void {
     return;
   }
   if (run && active.snapshot.runId !== null && run.id !== active.snapshot.runId) {
-    void vscode.window.showInformationMessage(`Image Trainer: run ${run.id} was not started from this window; stop it where it runs.`);
+    void vscode.window.showInformationMessage(
+      `Image Trainer: run ${run.id} was not started from this window; stop it where it runs.`,
+    );
     return;
   }
   const result = services.controller.stopActive();
   if (result === 'requested') {
-    void vscode.window.setStatusBarMessage('Image Trainer: stopping after the current batch; run Stop again to kill the trainer at once.', 8000);
+    void vscode.window.setStatusBarMessage(
+      'Image Trainer: stopping after the current batch; run Stop again to kill the trainer at once.',
+      8000,
+    );
   } else if (result === 'killed') {
-    void vscode.window.setStatusBarMessage('Image Trainer: trainer killed; the run resumes from its last checkpoint.', 8000);
+    void vscode.window.setStatusBarMessage(
+      'Image Trainer: trainer killed; the run resumes from its last checkpoint.',
+      8000,
+    );
   }
   const waiting = services.controller.queued.length;
   if (waiting > 0) {
-    void vscode.window.showInformationMessage(`Image Trainer: ${waiting} queued run(s) will start next.`, 'Clear Queue').then((choice) => {
-      if (choice) services.controller.clearQueue();
-    });
+    void vscode.window
+      .showInformationMessage(`Image Trainer: ${waiting} queued run(s) will start next.`, 'Clear Queue')
+      .then((choice) => {
+        if (choice) services.controller.clearQueue();
+      });
   }
 }

@@ -51,7 +51,10 @@ class DashboardPanel implements vscode.Disposable {
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
       },
       saveText: (text, name) => this.saveText(text, name),
-      thumbnailBase: (root) => (isAllowedDatasetRoot(root, os.homedir()) ? webview.asWebviewUri(vscode.Uri.file(root)).toString() : ''),
+      thumbnailBase: (root) =>
+        isAllowedDatasetRoot(root, os.homedir())
+          ? webview.asWebviewUri(vscode.Uri.file(root)).toString()
+          : '',
       datasetRootsChanged: (roots) => this.allowDatasetRoots(roots),
     };
     this.controller = new DashboardController(

@@ -5,7 +5,14 @@ import type { HostToWebview } from '../../protocol/webviewMessages';
 import type { Clock } from '../util/clock';
 
 /** Fields of run.json that change with every epoch; the summary in `epochsAppended` carries them. */
-const VOLATILE_RECORD_KEYS = ['updatedAt', 'epochsCompleted', 'bestEpoch', 'bestValAccuracy', 'bestValLoss', 'pid'] as const;
+const VOLATILE_RECORD_KEYS = [
+  'updatedAt',
+  'epochsCompleted',
+  'bestEpoch',
+  'bestValAccuracy',
+  'bestValLoss',
+  'pid',
+] as const;
 
 function stableRecord(record: RunRecord): string {
   const copy: Record<string, unknown> = { ...record };
@@ -29,12 +36,21 @@ export function detailsDelta(sent: RunDetails | null, next: RunDetails | null): 
   }
   const sameRecord = stableRecord(sent.record) === stableRecord(next.record);
   const sameEvaluation = JSON.stringify(sent.evaluation) === JSON.stringify(next.evaluation);
-  if (!sameRecord || !sameEvaluation || !isPrefix(sent.epochs, next.epochs) || !isPrefix(sent.batches, next.batches)) {
+  if (
+    !sameRecord ||
+    !sameEvaluation ||
+    !isPrefix(sent.epochs, next.epochs) ||
+    !isPrefix(sent.batches, next.batches)
+  ) {
     return { type: 'runDetailsChanged', details: next };
   }
   const epochs = next.epochs.slice(sent.epochs.length);
   const batches = next.batches.slice(sent.batches.length);
-  if (epochs.length === 0 && batches.length === 0 && JSON.stringify(sent.summary) === JSON.stringify(next.summary)) {
+  if (
+    epochs.length === 0 &&
+    batches.length === 0 &&
+    JSON.stringify(sent.summary) === JSON.stringify(next.summary)
+  ) {
     return null;
   }
   return { type: 'epochsAppended', runId: next.summary.id, summary: next.summary, epochs, batches };

@@ -18,7 +18,9 @@ export function parseLrFind(text: string): LrFindCurve | null {
   if (!isRecord(value) || value.kind !== 'lrFind') return null;
   const suggestion = isRecord(value.suggestion) ? value.suggestion.suggested : null;
   const points = Array.isArray(value.points)
-    ? value.points.filter(isRecord).map((p) => ({ learningRate: p.learningRate, loss: p.loss, smoothedLoss: p.smoothedLoss }))
+    ? value.points
+        .filter(isRecord)
+        .map((p) => ({ learningRate: p.learningRate, loss: p.loss, smoothedLoss: p.smoothedLoss }))
     : null;
   const curve = {
     id: value.id,
@@ -48,5 +50,7 @@ export async function listLrFinds(runsRoot: string): Promise<LrFindCurve[]> {
       ),
     ),
   );
-  return curves.filter((c): c is LrFindCurve => c !== null).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return curves
+    .filter((c): c is LrFindCurve => c !== null)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }

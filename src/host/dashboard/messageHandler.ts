@@ -68,11 +68,16 @@ export const REFRESH_INTERVAL_MS = 200;
 export function relativeSegments(relativePath: string): string[] | string {
   if (relativePath.length === 0 || relativePath.length > MAX_PATH_CHARS) return 'path is empty or too long';
   if (relativePath.includes('\0')) return 'path contains a NUL character';
-  if (path.posix.isAbsolute(relativePath) || path.win32.isAbsolute(relativePath) || /^[a-zA-Z]:/.test(relativePath)) {
+  if (
+    path.posix.isAbsolute(relativePath) ||
+    path.win32.isAbsolute(relativePath) ||
+    /^[a-zA-Z]:/.test(relativePath)
+  ) {
     return 'path must be relative to the data set root';
   }
   const segments = relativePath.split(/[\\/]/);
-  if (segments.some((s) => s === '..' || s === '.' || s === '')) return 'path may not contain "..", "." or empty segments';
+  if (segments.some((s) => s === '..' || s === '.' || s === ''))
+    return 'path may not contain "..", "." or empty segments';
   return segments;
 }
 
@@ -82,7 +87,11 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 /** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
-export async function resolveInsideRoot(fs: DashboardFs, datasetRoot: string, relativePath: string): Promise<PathCheck> {
+export async function resolveInsideRoot(
+  fs: DashboardFs,
+  datasetRoot: string,
+  relativePath: string,
+): Promise<PathCheck> {
   const segments = relativeSegments(relativePath);
   if (typeof segments === 'string') return { ok: false, reason: segments };
   let realRoot: string;
@@ -98,7 +107,8 @@ export async function resolveInsideRoot(fs: DashboardFs, datasetRoot: string, re
   } catch {
     return { ok: false, reason: `${relativePath} no longer exists in ${datasetRoot}` };
   }
-  if (!isInside(realRoot, realFile)) return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
+  if (!isInside(realRoot, realFile))
+    return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
   // The entry itself (which a move renames) must live in a folder inside the root, links resolved too.
   let realParent: string;
   try {
@@ -144,7 +154,11 @@ export class DashboardController {
     clock: Clock,
     initial: Partial<DashboardSelection> = {},
   ) {
-    this.state = { selectedRunId: initial.selectedRunId ?? null, page: initial.page ?? 'run', compareRunIds: initial.compareRunIds ?? [] };
+    this.state = {
+      selectedRunId: initial.selectedRunId ?? null,
+      page: initial.page ?? 'run',
+      compareRunIds: initial.compareRunIds ?? [],
+    };
     this.throttle = new Throttle(() => this.refresh(), REFRESH_INTERVAL_MS, clock);
   }
 
@@ -163,7 +177,12 @@ export class DashboardController {
       this.state.selectedRunId = target.runId;
     }
     if (!this.ready) return;
-    this.effects.post({ type: 'navigate', page: this.state.page, selectedRunId: this.state.selectedRunId, compareRunIds: this.state.compareRunIds });
+    this.effects.post({
+      type: 'navigate',
+      page: this.state.page,
+      selectedRunId: this.state.selectedRunId,
+      compareRunIds: this.state.compareRunIds,
+    });
     await this.sendDetails();
     await this.sendCompare();
   }
@@ -319,14 +338,18 @@ export class DashboardController {
       await this.sendCompare();
       const lrBefore = this.lrFinds;
       await this.loadLrFinds();
-      if (JSON.stringify(lrBefore) !== JSON.stringify(this.lrFinds)) this.effects.post({ type: 'lrFindsChanged', lrFinds: this.lrFinds });
+      if (JSON.stringify(lrBefore) !== JSON.stringify(this.lrFinds))
+        this.effects.post({ type: 'lrFindsChanged', lrFinds: this.lrFinds });
     } catch (error) {
       this.effects.log(`[dashboard] refresh failed: ${messageOf(error)}`);
     }
   }
 
   /** The run and the evaluated image the webview names, checked; or the reason it is refused. */
-  private async checkedImage(runId: string, relativePath: string): Promise<{ run: RunDetails; file: PathCheck } | string> {
+  private async checkedImage(
+    runId: string,
+    relativePath: string,
+  ): Promise<{ run: RunDetails; file: PathCheck } | string> {
     const summary = this.runs.find((r) => r.id === runId);
     if (!summary) return `unknown run ${runId}`;
     const run = await this.source.readRunDetails(summary.runDir);
@@ -356,17 +379,25 @@ export class DashboardController {
     // class-folders: <root>/<class>/…; split-folders: <root>/<split>/<class>/…
     const segments = relativePath.split(/[\\/]/);
     const classDepth = dataset.layout === 'split-folders' ? 1 : 0;
-    if (segments.length < classDepth + 2) return this.notify('error', `Cannot move the image: ${relativePath} is not inside a class folder.`);
-    if (segments[classDepth] === toClass) return this.notify('info', `${relativePath} is already in class ${toClass}.`);
+    if (segments.length < classDepth + 2)
+      return this.notify('error', `Cannot move the image: ${relativePath} is not inside a class folder.`);
+    if (segments[classDepth] === toClass)
+      return this.notify('info', `${relativePath} is already in class ${toClass}.`);
     const targetDir = path.join(file.realRoot, ...segments.slice(0, classDepth), toClass);
     const realTargetDir = await this.fs.realpath(targetDir).catch(() => null);
     const targetStat = realTargetDir ? await this.fs.stat(realTargetDir).catch(() => null) : null;
     if (!realTargetDir || !targetStat?.isDirectory() || !isInside(file.realRoot, realTargetDir)) {
-      return this.notify('error', `Cannot move the image: the class folder ${targetDir} is missing or outside the data set.`);
+      return this.notify(
+        'error',
+        `Cannot move the image: the class folder ${targetDir} is missing or outside the data set.`,
+      );
     }
     const target = path.join(realTargetDir, path.basename(file.absolute));
     if (await exists(this.fs, target)) {
-      return this.notify('error', `Cannot move the image: ${target} already exists; rename one of the two files first.`);
+      return this.notify(
+        'error',
+        `Cannot move the image: ${target} already exists; rename one of the two files first.`,
+      );
     }
     const accepted = await this.effects.confirm(
       `Move ${path.basename(file.absolute)} to class "${toClass}"?`,
@@ -375,7 +406,9 @@ export class DashboardController {
     );
     if (!accepted) return;
     await this.fs.rename(file.absolute, target);
-    this.effects.log(`[dashboard] moved ${file.absolute} → ${target} (run ${runId}: class ${segments[classDepth]} → ${toClass})`);
+    this.effects.log(
+      `[dashboard] moved ${file.absolute} → ${target} (run ${runId}: class ${segments[classDepth]} → ${toClass})`,
+    );
     this.effects.post({ type: 'imageMoved', runId, path: relativePath, toClass });
   }
 

@@ -14,5 +14,7 @@ export function isAllowedDatasetRoot(root: string, homeDir: string): boolean {
 
 /** The distinct allowed roots, in a stable order. */
 export function datasetResourceRoots(roots: readonly string[], homeDir: string): string[] {
-  return [...new Set(roots.filter((r) => isAllowedDatasetRoot(r, homeDir)).map((r) => path.resolve(r)))].sort();
+  return [
+    ...new Set(roots.filter((r) => isAllowedDatasetRoot(r, homeDir)).map((r) => path.resolve(r))),
+  ].sort();
 }

@@ -84,7 +84,10 @@ export class ExcludeMatcher {
 }
 
 /** Detects data sets; a data set's own folders are not searched for more data sets. */
-export async function detectDatasets(lister: DirectoryLister, options: DetectionOptions): Promise<DetectedDataset[]> {
+export async function detectDatasets(
+  lister: DirectoryLister,
+  options: DetectionOptions,
+): Promise<DetectedDataset[]> {
   const detector = new Detector(memoizedLister(lister), options);
   const found = new Map<string, DetectedDataset>();
   for (const root of options.roots) {
@@ -145,18 +148,38 @@ class Detector {
         const splitDir = path.join(dir, folder);
         const classes = await classesIn(this.lister, splitDir);
         if (classes === undefined) continue;
-        splits.push({ name: splitNameOf(folder) as DatasetSplitName, folder, dir: splitDir, classes, total: sum(classes) });
+        splits.push({
+          name: splitNameOf(folder) as DatasetSplitName,
+          folder,
+          dir: splitDir,
+          classes,
+          total: sum(classes),
+        });
       }
       const train = splits.find((s) => s.name === 'train');
       if (train && looksLikeClasses(train.classes)) {
         splits.sort((a, b) => SPLIT_ORDER.indexOf(a.name) - SPLIT_ORDER.indexOf(b.name));
         const classes = mergeClasses(splits);
-        return { root: dir, name: path.basename(dir), layout: 'split-folders', classes, splits, total: sum(classes) };
+        return {
+          root: dir,
+          name: path.basename(dir),
+          layout: 'split-folders',
+          classes,
+          splits,
+          total: sum(classes),
+        };
       }
     }
     const classes = await classesIn(this.lister, dir);
     if (classes === undefined || !looksLikeClasses(classes)) return undefined;
-    return { root: dir, name: path.basename(dir), layout: 'class-folders', classes, splits: [], total: sum(classes) };
+    return {
+      root: dir,
+      name: path.basename(dir),
+      layout: 'class-folders',
+      classes,
+      splits: [],
+      total: sum(classes),
+    };
   }
 }
 
@@ -171,8 +194,15 @@ async function classesIn(lister: DirectoryLister, dir: string): Promise<Detected
   for (const entry of entries) {
     if (entry.kind !== 'directory' || isHidden(entry.name)) continue;
     const classDir = path.join(dir, entry.name);
-    const direct = (await lister.list(classDir)).filter((e) => e.kind === 'file' && !isHidden(e.name) && isImageFile(e.name)).length;
-    classes.push({ name: entry.name, dir: classDir, count: await countImages(lister, classDir, CLASS_COUNT_DEPTH), direct });
+    const direct = (await lister.list(classDir)).filter(
+      (e) => e.kind === 'file' && !isHidden(e.name) && isImageFile(e.name),
+    ).length;
+    classes.push({
+      name: entry.name,
+      dir: classDir,
+      count: await countImages(lister, classDir, CLASS_COUNT_DEPTH),
+      direct,
+    });
   }
   return classes.sort((a, b) => compareNames(a.name, b.name));
 }
@@ -190,16 +220,23 @@ async function countImages(lister: DirectoryLister, dir: string, depth: number):
   for (const entry of await lister.list(dir)) {
     if (isHidden(entry.name)) continue;
     if (entry.kind === 'file' && isImageFile(entry.name)) images++;
-    else if (entry.kind === 'directory' && depth > 1) images += await countImages(lister, path.join(dir, entry.name), depth - 1);
+    else if (entry.kind === 'directory' && depth > 1)
+      images += await countImages(lister, path.join(dir, entry.name), depth - 1);
   }
   return images;
 }
 
 /** Image files under a class folder, relative paths sorted, for the tree's paged image list. */
-export async function listImages(lister: DirectoryLister, classDir: string, depth = CLASS_COUNT_DEPTH): Promise<string[]> {
+export async function listImages(
+  lister: DirectoryLister,
+  classDir: string,
+  depth = CLASS_COUNT_DEPTH,
+): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, left: number): Promise<void> => {
-    const entries = (await lister.list(dir)).filter((e) => !isHidden(e.name)).sort((a, b) => compareNames(a.name, b.name));
+    const entries = (await lister.list(dir))
+      .filter((e) => !isHidden(e.name))
+      .sort((a, b) => compareNames(a.name, b.name));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.kind === 'file' && isImageFile(entry.name)) files.push(full);
@@ -212,8 +249,11 @@ export async function listImages(lister: DirectoryLister, classDir: string, dept
 
 function mergeClasses(splits: DetectedSplit[]): { name: string; count: number }[] {
   const counts = new Map<string, number>();
-  for (const split of splits) for (const c of split.classes) counts.set(c.name, (counts.get(c.name) ?? 0) + c.count);
-  return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => compareNames(a.name, b.name));
+  for (const split of splits)
+    for (const c of split.classes) counts.set(c.name, (counts.get(c.name) ?? 0) + c.count);
+  return [...counts.entries()]
+    .map(([name, count]) => ({ name, count }))
+    .sort((a, b) => compareNames(a.name, b.name));
 }
 
 function sum(classes: { count: number }[]): number {

@@ -27,7 +27,15 @@ export type DatasetTreeNode =
   | { kind: 'loadMore'; listKey: string; remaining: number }
   | { kind: 'doctor'; dataset: DetectedDataset; doctor: DoctorState | undefined }
   | { kind: 'findingGroup'; dataset: DetectedDataset; group: 'skipped' | 'duplicates'; report: ScanReport }
-  | { kind: 'finding'; id: string; label: string; description?: string; tooltip: string; icon: IconSpec; path?: string }
+  | {
+      kind: 'finding';
+      id: string;
+      label: string;
+      description?: string;
+      tooltip: string;
+      icon: IconSpec;
+      path?: string;
+    }
   | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup };
 
 export interface DatasetsModelDeps {
@@ -101,7 +109,11 @@ export class DatasetsModel {
     }
     switch (node.kind) {
       case 'dataset': {
-        const doctor: DatasetTreeNode = { kind: 'doctor', dataset: node.dataset, doctor: this.doctorOf(node.dataset.root) };
+        const doctor: DatasetTreeNode = {
+          kind: 'doctor',
+          dataset: node.dataset,
+          doctor: this.doctorOf(node.dataset.root),
+        };
         const children: DatasetTreeNode[] =
           node.dataset.layout === 'split-folders'
             ? node.dataset.splits.map((split) => ({ kind: 'split', dataset: node.dataset, split }))
@@ -123,7 +135,9 @@ export class DatasetsModel {
         return node.doctor?.state === 'done' ? findingNodes(node.dataset, node.doctor.report) : [];
       case 'findingGroup':
         return node.group === 'skipped'
-          ? this.page(`skipped:${node.dataset.root}`, node.report.skipped, (s) => skippedNode(node.dataset, s))
+          ? this.page(`skipped:${node.dataset.root}`, node.report.skipped, (s) =>
+              skippedNode(node.dataset, s),
+            )
           : node.report.duplicates.map((group) => ({ kind: 'duplicate', dataset: node.dataset, group }));
       case 'duplicate':
         return node.group.paths.map((p, i) => ({
@@ -143,7 +157,9 @@ export class DatasetsModel {
   }
 
   private classNodes(dataset: DetectedDataset, split: DetectedSplit | undefined): DatasetTreeNode[] {
-    const classes = split ? split.classes : dataset.classes.map((c) => ({ ...c, dir: path.join(dataset.root, c.name), direct: c.count }));
+    const classes = split
+      ? split.classes
+      : dataset.classes.map((c) => ({ ...c, dir: path.join(dataset.root, c.name), direct: c.count }));
     return classes.map((cls) => ({ kind: 'class', dataset, cls, split }));
   }
 
@@ -183,7 +199,8 @@ export function findingNodes(dataset: DetectedDataset, report: ScanReport): Data
     icon: WARNING_ICONS[warning.kind] ?? { id: 'warning' },
   }));
   if (report.skipped.length > 0) nodes.push({ kind: 'findingGroup', dataset, group: 'skipped', report });
-  if (report.duplicates.length > 0) nodes.push({ kind: 'findingGroup', dataset, group: 'duplicates', report });
+  if (report.duplicates.length > 0)
+    nodes.push({ kind: 'findingGroup', dataset, group: 'duplicates', report });
   if (nodes.length === 0) {
     nodes.push({
       kind: 'finding',
@@ -285,7 +302,9 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
       return {
         id: `dup:${g.hash}`,
         label: g.paths[0] ?? g.hash,
-        description: g.conflict ? `label conflict: ${g.labels.join(' vs ')}` : `${plural(g.paths.length - 1, 'copy', 'copies')}`,
+        description: g.conflict
+          ? `label conflict: ${g.labels.join(' vs ')}`
+          : `${plural(g.paths.length - 1, 'copy', 'copies')}`,
         tooltip: `${g.conflict ? '**Label conflict**: the same image is in several classes.\n\n' : ''}${g.paths.map(escapeMarkdown).join('\n\n')}`,
         icon: g.conflict ? { id: 'error', color: 'problemsErrorIcon.foreground' } : { id: 'copy' },
         collapsible: 'collapsed',
@@ -312,7 +331,8 @@ function presentDoctor(dataset: DetectedDataset, doctor: DoctorState | undefined
     return {
       ...base,
       description: 'not scanned — click to scan',
-      tooltip: 'Decode every image and look for corrupt files, duplicates, label conflicts, empty classes and imbalance.',
+      tooltip:
+        'Decode every image and look for corrupt files, duplicates, label conflicts, empty classes and imbalance.',
       icon: { id: 'search' },
       collapsible: 'none',
       command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [dataset.root] },

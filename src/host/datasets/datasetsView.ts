@@ -18,7 +18,10 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetTreeNode>, v
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly model: DatasetsModel) {
-    this.treeView = vscode.window.createTreeView(VIEWS.datasets, { treeDataProvider: this, showCollapseAll: true });
+    this.treeView = vscode.window.createTreeView(VIEWS.datasets, {
+      treeDataProvider: this,
+      showCollapseAll: true,
+    });
     this.refresher = new Debouncer(() => void this.refresh(), REFRESH_DEBOUNCE_MS);
     // Creations and deletions (of images or whole folders) change counts; content changes do not.
     const watcher = vscode.workspace.createFileSystemWatcher('**/*', false, true, false);

@@ -28,7 +28,11 @@ export function readCachedReports(store: StateStore): Map<string, CachedReport> 
   return result;
 }
 
-export async function writeCachedReport(store: StateStore, root: string, cached: CachedReport): Promise<void> {
+export async function writeCachedReport(
+  store: StateStore,
+  root: string,
+  cached: CachedReport,
+): Promise<void> {
   const raw = store.get(KEY);
   const all: Record<string, unknown> = isRecord(raw) ? { ...raw } : {};
   all[root] = { report: cached.report, scannedAt: cached.scannedAt.toISOString() };

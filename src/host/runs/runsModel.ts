@@ -52,7 +52,8 @@ export class RunsModel {
       // A missing runs root is simply "no runs yet"; anything else is shown, never thrown at the view.
       const code = (error as NodeJS.ErrnoException).code;
       this.runs = [];
-      this.lastError = code === 'ENOENT' ? undefined : `Cannot read runs in ${this.runsRoot()}: ${messageOf(error)}`;
+      this.lastError =
+        code === 'ENOENT' ? undefined : `Cannot read runs in ${this.runsRoot()}: ${messageOf(error)}`;
     }
   }
 
@@ -88,7 +89,12 @@ export function presentRunNode(node: RunTreeNode): NodePresentation {
       };
     }
     case 'error':
-      return { id: 'error', label: node.message, icon: { id: 'error', color: 'problemsErrorIcon.foreground' }, collapsible: 'none' };
+      return {
+        id: 'error',
+        label: node.message,
+        icon: { id: 'error', color: 'problemsErrorIcon.foreground' },
+        collapsible: 'none',
+      };
   }
 }
 

@@ -12,7 +12,12 @@ export const RUNS_MAX_WAIT_MS = 1000;
 export class RunsWatcher implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange: vscode.Event<void> = this.emitter.event;
-  private readonly debouncer = new Debouncer(() => this.emitter.fire(), RUNS_DEBOUNCE_MS, systemClock, RUNS_MAX_WAIT_MS);
+  private readonly debouncer = new Debouncer(
+    () => this.emitter.fire(),
+    RUNS_DEBOUNCE_MS,
+    systemClock,
+    RUNS_MAX_WAIT_MS,
+  );
   private watcher: vscode.FileSystemWatcher | undefined;
   private listeners: vscode.Disposable[] = [];
 
@@ -25,7 +30,11 @@ export class RunsWatcher implements vscode.Disposable {
     this.disposeWatcher();
     this.watcher = vscode.workspace.createFileSystemWatcher(patternFor(runsRoot));
     const poke = (): void => this.poke();
-    this.listeners = [this.watcher.onDidCreate(poke), this.watcher.onDidChange(poke), this.watcher.onDidDelete(poke)];
+    this.listeners = [
+      this.watcher.onDidCreate(poke),
+      this.watcher.onDidChange(poke),
+      this.watcher.onDidDelete(poke),
+    ];
     this.poke();
   }
 

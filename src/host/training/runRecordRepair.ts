@@ -5,7 +5,12 @@ import * as path from 'node:path';
 import { isRecord, RUN_FILES } from '../../protocol';
 import type { EndedStatus } from './trainingSession';
 
-export async function markRunEnded(runDir: string, status: EndedStatus, message: string, now = new Date()): Promise<boolean> {
+export async function markRunEnded(
+  runDir: string,
+  status: EndedStatus,
+  message: string,
+  now = new Date(),
+): Promise<boolean> {
   const file = path.join(runDir, RUN_FILES.run);
   let record: unknown;
   try {

@@ -4,7 +4,13 @@ import * as vscode from 'vscode';
 import type { TrainerToHost } from '../../protocol';
 import { COMMANDS } from '../ids';
 import { formatDuration, formatPercent } from '../treePresentation';
-import type { LogLevel, SessionObserver, SessionOutcome, SessionSnapshot, TrainingSession } from './trainingSession';
+import type {
+  LogLevel,
+  SessionObserver,
+  SessionOutcome,
+  SessionSnapshot,
+  TrainingSession,
+} from './trainingSession';
 import { describeRequest } from './trainRequest';
 
 export interface PresenterHooks {
@@ -22,7 +28,11 @@ export class SessionPresenter implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     private readonly hooks: PresenterHooks,
   ) {
-    this.statusBar = vscode.window.createStatusBarItem('imageTrainer.training', vscode.StatusBarAlignment.Left, 10);
+    this.statusBar = vscode.window.createStatusBarItem(
+      'imageTrainer.training',
+      vscode.StatusBarAlignment.Left,
+      10,
+    );
     this.statusBar.name = 'Image Trainer';
   }
 
@@ -50,7 +60,10 @@ export class SessionPresenter implements vscode.Disposable {
         token.onCancellationRequested(() => {
           const result = session.requestStop();
           if (result === 'requested') {
-            void vscode.window.setStatusBarMessage('Image Trainer: stopping after the current step (run Stop again to kill it)', 5000);
+            void vscode.window.setStatusBarMessage(
+              'Image Trainer: stopping after the current step (run Stop again to kill it)',
+              5000,
+            );
           }
         });
         this.progressListener = (s) => {
@@ -76,7 +89,9 @@ export class SessionPresenter implements vscode.Disposable {
     if (this.queued > 0) parts.push(`+${this.queued} queued`);
     this.statusBar.text = `$(${s.stopping ? 'debug-stop' : 'sync~spin'}) ${parts.join(' · ')}`;
     this.statusBar.tooltip = `Image Trainer: ${s.message}${s.runId ? `\nRun ${s.runId}` : ''}\nClick to open the dashboard.`;
-    this.statusBar.command = s.runId ? { command: COMMANDS.openDashboard, title: 'Open Dashboard', arguments: [s.runId] } : COMMANDS.showLogs;
+    this.statusBar.command = s.runId
+      ? { command: COMMANDS.openDashboard, title: 'Open Dashboard', arguments: [s.runId] }
+      : COMMANDS.showLogs;
     this.statusBar.show();
   }
 
@@ -121,7 +136,11 @@ export class SessionPresenter implements vscode.Disposable {
       case 'failed':
       case 'crashed':
         void vscode.window
-          .showErrorMessage(`Image Trainer: ${outcome.runId ? `run ${outcome.runId} failed: ` : ''}${outcome.message}`, logs, ...(outcome.runId ? [dashboard] : []))
+          .showErrorMessage(
+            `Image Trainer: ${outcome.runId ? `run ${outcome.runId} failed: ` : ''}${outcome.message}`,
+            logs,
+            ...(outcome.runId ? [dashboard] : []),
+          )
           .then(openDashboard(outcome.runId));
         break;
     }

@@ -34,6 +34,8 @@ export function describeRequest(request: TrainRequest): string {
     const run = request.resumeRunDir.split(/[\\/]/).filter(Boolean).pop() ?? request.resumeRunDir;
     return `resume ${run}`;
   }
-  const what = request.configFile ? (request.configFile.split(/[\\/]/).pop() ?? request.configFile) : (request.model ?? 'default model');
+  const what = request.configFile
+    ? (request.configFile.split(/[\\/]/).pop() ?? request.configFile)
+    : (request.model ?? 'default model');
   return `${name} with ${what}`;
 }

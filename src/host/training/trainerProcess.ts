@@ -12,7 +12,10 @@ export interface TrainerRuntime {
 }
 
 /** The configured Node executable when there is one (native tfjs-node needs a real Node), else the editor's. */
-export function resolveRuntime(nodePath: string | undefined, base: NodeJS.ProcessEnv = process.env): TrainerRuntime {
+export function resolveRuntime(
+  nodePath: string | undefined,
+  base: NodeJS.ProcessEnv = process.env,
+): TrainerRuntime {
   const configured = nodePath?.trim();
   if (configured) return { executable: configured, env: { ...base } };
   return { executable: process.execPath, env: { ...base, ELECTRON_RUN_AS_NODE: '1' } };
@@ -39,7 +42,10 @@ export function killProcessTree(child: { pid?: number; kill(signal?: NodeJS.Sign
   const pid = child.pid;
   if (pid === undefined) return;
   if (process.platform === 'win32') {
-    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' }).on('error', () => child.kill());
+    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' }).on(
+      'error',
+      () => child.kill(),
+    );
     return;
   }
   try {
@@ -73,7 +79,11 @@ export interface CliOutput {
  * Runs `cli ARGS` to completion. A non-zero exit becomes a CliError carrying the CLI's one-line
  * message (its last stderr line); cancelling kills the process.
  */
-export function runCli(location: CliLocation, args: string[], options: RunCliOptions = {}): Promise<CliOutput> {
+export function runCli(
+  location: CliLocation,
+  args: string[],
+  options: RunCliOptions = {},
+): Promise<CliOutput> {
   return new Promise<CliOutput>((resolve, reject) => {
     const child = spawn(location.runtime.executable, [location.cliPath, ...args], {
       cwd: location.cwd,
@@ -99,14 +109,26 @@ export function runCli(location: CliLocation, args: string[], options: RunCliOpt
     child.on('close', (code, signal) => {
       options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) return reject(new CliError('cancelled', code, stderr));
-      if (code !== 0) return reject(new CliError(lastLine(stderr) ?? `image-trainer ${args[0]} exited with code ${code ?? signal}`, code, stderr));
+      if (code !== 0)
+        return reject(
+          new CliError(
+            lastLine(stderr) ?? `image-trainer ${args[0]} exited with code ${code ?? signal}`,
+            code,
+            stderr,
+          ),
+        );
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr });
     });
   });
 }
 
 /** Runs `cli ARGS` and accepts its stdout as JSON when the guard does. */
-export async function runCliJson<T>(location: CliLocation, args: string[], guard: Guard<T>, options: RunCliOptions = {}): Promise<T> {
+export async function runCliJson<T>(
+  location: CliLocation,
+  args: string[],
+  guard: Guard<T>,
+  options: RunCliOptions = {},
+): Promise<T> {
   const { stdout, stderr } = await runCli(location, args, options);
   const value = parseJsonOutput(stdout);
   if (value === undefined) throw new CliError(`image-trainer ${args[0]} printed no JSON`, 0, stderr);

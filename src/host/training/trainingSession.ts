@@ -69,11 +69,30 @@ export interface SessionSnapshot {
 }
 
 export type SessionOutcome =
-  | { kind: 'completed'; runId: string; runDir: string; epochsCompleted: number; bestValAccuracy: number | null }
-  | { kind: 'stopped'; runId: string | null; runDir: string | null; epochsCompleted: number; message?: string }
+  | {
+      kind: 'completed';
+      runId: string;
+      runDir: string;
+      epochsCompleted: number;
+      bestValAccuracy: number | null;
+    }
+  | {
+      kind: 'stopped';
+      runId: string | null;
+      runDir: string | null;
+      epochsCompleted: number;
+      message?: string;
+    }
   | { kind: 'failed'; runId: string | null; runDir: string | null; message: string; path?: string }
   /** The child exited without runCompleted/runStopped/runFailed. */
-  | { kind: 'crashed'; runId: string | null; runDir: string | null; message: string; code: number | null; signal: string | null };
+  | {
+      kind: 'crashed';
+      runId: string | null;
+      runDir: string | null;
+      message: string;
+      code: number | null;
+      signal: string | null;
+    };
 
 export const DEFAULT_STOP_TIMEOUT_MS = 60_000;
 
@@ -134,13 +153,21 @@ export class TrainingSession {
     try {
       child = this.deps.spawn(trainArgs(this.request));
     } catch (error) {
-      this.settle({ kind: 'failed', runId: null, runDir: null, message: `cannot start the trainer: ${messageOf(error)}` });
+      this.settle({
+        kind: 'failed',
+        runId: null,
+        runDir: null,
+        message: `cannot start the trainer: ${messageOf(error)}`,
+      });
       return;
     }
     this.child = child;
     child.on('message', (message: unknown) => this.handleMessage(message));
     child.on('error', (error: Error) => this.handleSpawnError(error));
-    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => void this.handleClose(code, signal));
+    child.on(
+      'close',
+      (code: number | null, signal: NodeJS.Signals | null) => void this.handleClose(code, signal),
+    );
     child.stderr?.on('data', (chunk: Buffer | string) => {
       const text = chunk.toString();
       this.stderrTail = (this.stderrTail + text).slice(-4096);
@@ -172,7 +199,10 @@ export class TrainingSession {
       return 'killed';
     }
     const timeout = this.deps.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    this.stopTimer = this.clock.setTimeout(() => this.forceKill(`did not stop within ${formatDuration(timeout)}`), timeout);
+    this.stopTimer = this.clock.setTimeout(
+      () => this.forceKill(`did not stop within ${formatDuration(timeout)}`),
+      timeout,
+    );
     return 'requested';
   }
 
@@ -191,7 +221,8 @@ export class TrainingSession {
   handleMessage(raw: unknown): void {
     if (!isTrainerToHost(raw)) {
       // A bad message is dropped and noted once in a while, never trusted.
-      if (this.rejectedMessages++ % 100 === 0) this.log('warn', 'ignored a malformed message from the trainer');
+      if (this.rejectedMessages++ % 100 === 0)
+        this.log('warn', 'ignored a malformed message from the trainer');
       return;
     }
     this.applyEvent(raw);
@@ -249,7 +280,10 @@ export class TrainingSession {
         s.batch = s.totalBatches;
         s.etaMs = event.etaMs;
         s.lastValAccuracy = m.valAccuracy;
-        if (m.valAccuracy !== null && (event.improved || event.bestEpoch === m.epoch || s.bestValAccuracy === null)) {
+        if (
+          m.valAccuracy !== null &&
+          (event.improved || event.bestEpoch === m.epoch || s.bestValAccuracy === null)
+        ) {
           s.bestValAccuracy = m.valAccuracy;
         }
         s.message = this.trainingMessage();
@@ -272,12 +306,23 @@ export class TrainingSession {
         };
         s.fraction = 1;
         s.message = 'Completed';
-        this.log('info', `Run ${event.runId} completed: ${event.epochsCompleted} epochs, best validation accuracy ${formatPercent(event.bestValAccuracy)}`);
+        this.log(
+          'info',
+          `Run ${event.runId} completed: ${event.epochsCompleted} epochs, best validation accuracy ${formatPercent(event.bestValAccuracy)}`,
+        );
         break;
       case 'runStopped':
-        this.terminal = { kind: 'stopped', runId: event.runId, runDir: event.runDir, epochsCompleted: event.epochsCompleted };
+        this.terminal = {
+          kind: 'stopped',
+          runId: event.runId,
+          runDir: event.runDir,
+          epochsCompleted: event.epochsCompleted,
+        };
         s.message = 'Stopped';
-        this.log('info', `Run ${event.runId} stopped after ${event.epochsCompleted} epochs; Resume continues it.`);
+        this.log(
+          'info',
+          `Run ${event.runId} stopped after ${event.epochsCompleted} epochs; Resume continues it.`,
+        );
         break;
       case 'runFailed':
         this.terminal = {
@@ -313,7 +358,12 @@ export class TrainingSession {
     this.log('error', `trainer process error: ${error.message}`);
     // A child that never started emits no 'close'; one that did will, and settles there.
     if (this.child?.pid === undefined) {
-      this.settle({ kind: 'failed', runId: null, runDir: null, message: `cannot start the trainer: ${error.message}` });
+      this.settle({
+        kind: 'failed',
+        runId: null,
+        runDir: null,
+        message: `cannot start the trainer: ${error.message}`,
+      });
     }
   }
 
@@ -326,11 +376,19 @@ export class TrainingSession {
     }
     const { runId, runDir } = this.state;
     if (this.killedByUser) {
-      const message = this.disposed ? 'stopped: the editor closed' : 'stopped by the user (the trainer was killed)';
+      const message = this.disposed
+        ? 'stopped: the editor closed'
+        : 'stopped by the user (the trainer was killed)';
       // On dispose the editor is going away; the run store shows the run as interrupted and Resume continues it.
       if (runDir && !this.disposed) await this.markRun(runDir, 'stopped', message);
       this.log('warn', `Run ${runId ?? '(not started)'} ${message}`);
-      this.settle({ kind: 'stopped', runId, runDir, epochsCompleted: Math.max(0, this.state.epoch - 1), message });
+      this.settle({
+        kind: 'stopped',
+        runId,
+        runDir,
+        epochsCompleted: Math.max(0, this.state.epoch - 1),
+        message,
+      });
       return;
     }
     const message = crashMessage(code, signal);
@@ -401,11 +459,20 @@ export function isInside(root: string, candidate: string): boolean {
 }
 
 function formatEpochLine(
-  m: { epoch: number; loss: number; accuracy: number; valLoss: number | null; valAccuracy: number | null; durationMs: number; samplesPerSecond: number },
+  m: {
+    epoch: number;
+    loss: number;
+    accuracy: number;
+    valLoss: number | null;
+    valAccuracy: number | null;
+    durationMs: number;
+    samplesPerSecond: number;
+  },
   totalEpochs: number,
   improved: boolean,
 ): string {
-  const val = m.valLoss === null ? '' : ` · val loss ${m.valLoss.toFixed(4)} · val acc ${formatPercent(m.valAccuracy)}`;
+  const val =
+    m.valLoss === null ? '' : ` · val loss ${m.valLoss.toFixed(4)} · val acc ${formatPercent(m.valAccuracy)}`;
   return (
     `Epoch ${m.epoch}/${totalEpochs}: loss ${m.loss.toFixed(4)} · acc ${formatPercent(m.accuracy)}${val}` +
     ` · ${formatDuration(m.durationMs)} · ${Math.round(m.samplesPerSecond)} samples/s${improved ? ' · best so far' : ''}`

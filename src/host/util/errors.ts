@@ -4,6 +4,9 @@ export function messageOf(error: unknown): string {
 
 /** The last non-blank line of a process's output: the CLI prints its one-line error there. */
 export function lastLine(text: string): string | undefined {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return lines.length > 0 ? lines[lines.length - 1] : undefined;
 }

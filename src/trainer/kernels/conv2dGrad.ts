@@ -31,7 +31,14 @@ export function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
     args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   assertNhwc('Conv2DBackpropFilter', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const call: FilterGradCall = { backend: args.backend, x, dy, filterShape, info };
   // The swapped convolution packs dy (B·OH·OW·Co values) as its filter; im2col writes B·OH·OW·fh·fw·Ci
   // values. Whichever moves less data wins, measured on fresh tensors (CPU ms, simple-cnn): im2col for
@@ -58,12 +65,12 @@ function filterGradSwapped({ backend, x, dy, info }: FilterGradCall): tf.TensorI
   const xT = transposeInfo(backend, x, [3, 1, 2, 0]);
   let xUsed = xT;
   if (bottom < 0 || right < 0) {
-    xUsed = sliceInfo(backend, xT, [0, 0, 0, 0], [
-      inChannels,
-      height + Math.min(bottom, 0),
-      width + Math.min(right, 0),
-      x.shape[0],
-    ]);
+    xUsed = sliceInfo(
+      backend,
+      xT,
+      [0, 0, 0, 0],
+      [inChannels, height + Math.min(bottom, 0), width + Math.min(right, 0), x.shape[0]],
+    );
   }
   const dyT = transposeInfo(backend, dy, [1, 2, 0, 3]);
   const pads: Pads4 = [
@@ -109,7 +116,8 @@ export function conv2dBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
     return runWasmKernel('Conv2DBackpropInput', backend, args.inputs, args.attrs);
   }
   const rotated = rotateFilter(backend, filter);
-  const dilated = strideHeight === 1 && strideWidth === 1 ? dy : dilateSpatial(backend, dy, strideHeight, strideWidth);
+  const dilated =
+    strideHeight === 1 && strideWidth === 1 ? dy : dilateSpatial(backend, dy, strideHeight, strideWidth);
   const pads: Pads4 = [
     [0, 0],
     [padTop, padBottom],
@@ -207,4 +215,3 @@ function filterGradIm2col({ backend, x, dy, filterShape, info }: FilterGradCall)
   disposeInfos(backend, cols);
   return { dataId: product.dataId, shape: [...filterShape], dtype: 'float32' };
 }
-

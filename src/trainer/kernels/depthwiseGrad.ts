@@ -61,7 +61,10 @@ function geometry(
  * Calls visit(xOffset, dyOffset, filterOffset) for every (batch, output pixel, filter tap) whose input
  * pixel lies inside the image; offsets point at channel 0. Both gradients are sums over these triples.
  */
-function forEachTap(g: DepthwiseGeometry, visit: (xOffset: number, dyOffset: number, wOffset: number) => void): void {
+function forEachTap(
+  g: DepthwiseGeometry,
+  visit: (xOffset: number, dyOffset: number, wOffset: number) => void,
+): void {
   const outChannels = g.inChannels * g.multiplier;
   for (let b = 0; b < g.batch; b++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
@@ -73,7 +76,11 @@ function forEachTap(g: DepthwiseGeometry, visit: (xOffset: number, dyOffset: num
           for (let kw = 0; kw < g.filterWidth; kw++) {
             const iw = ow * g.strideWidth + kw * g.dilationWidth - g.left;
             if (iw < 0 || iw >= g.inWidth) continue;
-            visit(((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels, dyOffset, (kh * g.filterWidth + kw) * outChannels);
+            visit(
+              ((b * g.inHeight + ih) * g.inWidth + iw) * g.inChannels,
+              dyOffset,
+              (kh * g.filterWidth + kw) * outChannels,
+            );
           }
         }
       }

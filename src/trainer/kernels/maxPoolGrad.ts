@@ -11,15 +11,32 @@ export function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const out = backend.makeOutput(input.shape, 'float32');
   const xs = heapOf(backend, input);
   const dys = heapOf(backend, dy);
   const dx = heapOf(backend, out);
   dx.fill(0);
-  const pairs = info.effectiveFilterHeight === 2 && info.effectiveFilterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2;
-  if (pairs && info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+  const pairs =
+    info.effectiveFilterHeight === 2 &&
+    info.effectiveFilterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2;
+  if (
+    pairs &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
     scatterTwoByTwo(xs, dys, dx, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
     return out;
   }

@@ -45,7 +45,12 @@ export function transposeInfo(backend: BackendWasm, x: tf.TensorInfo, perm: numb
   return runWasmKernel('Transpose', backend, { x }, { perm });
 }
 
-export function sliceInfo(backend: BackendWasm, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+export function sliceInfo(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+): tf.TensorInfo {
   return runWasmKernel('Slice', backend, { x }, { begin, size });
 }
 

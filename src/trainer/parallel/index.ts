@@ -90,11 +90,14 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
       const handle = startWorker(init);
       handles.push(handle);
       const reply = await handle.next();
-      if (reply.type !== 'ready') throw new Error(reply.type === 'error' ? reply.message : 'unexpected reply');
+      if (reply.type !== 'ready')
+        throw new Error(reply.type === 'error' ? reply.message : 'unexpected reply');
     }
   } catch (error) {
     await Promise.all(handles.map((h) => h.worker.terminate()));
-    throw new Error(`data-parallel workers failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `data-parallel workers failed to start: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   const sharedWeights = new Float32Array(weights);
@@ -109,7 +112,8 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
 
   const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
     const n = labels.length;
-    if (n > options.maxBatchSize) throw new Error(`batch of ${n} exceeds maxBatchSize ${options.maxBatchSize}`);
+    if (n > options.maxBatchSize)
+      throw new Error(`batch of ${n} exceeds maxBatchSize ${options.maxBatchSize}`);
     const shards = splitEvenly(n, handles.length + 1);
     if (handles.length > 0) publishWeights();
     // Workers take shards 1..k; the main thread keeps shard 0 and computes it meanwhile.
@@ -136,7 +140,9 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
     const failed = results.find((r) => r.type !== 'done');
     if (failed !== undefined) {
       tf.dispose(own.grads);
-      throw new Error(`data-parallel worker failed: ${failed.type === 'error' ? failed.message : 'unexpected reply'}`);
+      throw new Error(
+        `data-parallel worker failed: ${failed.type === 'error' ? failed.message : 'unexpected reply'}`,
+      );
     }
     let loss = (own.loss * shards[0]) / n;
     let correct = own.correct;
@@ -174,7 +180,12 @@ function applyGradients(optimizer: tf.Optimizer, variables: tf.Variable[], grads
 }
 
 /** Σ shard size × shard gradient / batch size, in JS over the shared buffers, then one tensor each. */
-function averageGradients(own: tf.Tensor[], handles: WorkerHandle[], shards: number[], n: number): tf.Tensor[] {
+function averageGradients(
+  own: tf.Tensor[],
+  handles: WorkerHandle[],
+  shards: number[],
+  n: number,
+): tf.Tensor[] {
   let offset = 0;
   return own.map((g) => {
     const sum = weightedSum(g.dataSync() as Float32Array, handles, shards, n, offset);
@@ -184,7 +195,13 @@ function averageGradients(own: tf.Tensor[], handles: WorkerHandle[], shards: num
 }
 
 /** Moving statistics (batch norm) updated by every shard's forward pass: their weighted mean. */
-function averageNonTrainable(model: tf.LayersModel, handles: WorkerHandle[], shards: number[], n: number, trainableSize: number): void {
+function averageNonTrainable(
+  model: tf.LayersModel,
+  handles: WorkerHandle[],
+  shards: number[],
+  n: number,
+  trainableSize: number,
+): void {
   let offset = trainableSize;
   for (const w of model.nonTrainableWeights) {
     const mine = w.read();
@@ -198,7 +215,13 @@ function averageNonTrainable(model: tf.LayersModel, handles: WorkerHandle[], sha
 
 /** mine·shards[0]/n + Σ worker values at offset·shards[i+1]/n. Plain loops: Float32Array.from with a
  * mapping function iterates generically and cost ~100 ms a step here. */
-function weightedSum(mine: Float32Array, handles: WorkerHandle[], shards: number[], n: number, offset: number): Float32Array {
+function weightedSum(
+  mine: Float32Array,
+  handles: WorkerHandle[],
+  shards: number[],
+  n: number,
+  offset: number,
+): Float32Array {
   const sum = new Float32Array(mine.length);
   const own = shards[0] / n;
   for (let j = 0; j < sum.length; j++) sum[j] = mine[j] * own;

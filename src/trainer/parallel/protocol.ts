@@ -31,9 +31,7 @@ export interface ParallelWorkerStep {
 export type ToParallelWorker = ParallelWorkerInit | ParallelWorkerStep;
 
 export type FromParallelWorker =
-  | { type: 'ready' }
-  | { type: 'done'; loss: number; correct: number }
-  | { type: 'error'; message: string };
+  { type: 'ready' } | { type: 'done'; loss: number; correct: number } | { type: 'error'; message: string };
 
 export function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -18,7 +18,9 @@ function post(message: FromParallelWorker): void {
 
 async function start(init: ParallelWorkerInit): Promise<Replica> {
   await selectBackend(init.backend);
-  const model = await tf.models.modelFromJSON({ modelTopology: init.topology as tf.io.ModelJSON['modelTopology'] });
+  const model = await tf.models.modelFromJSON({
+    modelTopology: init.topology as tf.io.ModelJSON['modelTopology'],
+  });
   return { init, model };
 }
 
@@ -67,7 +69,8 @@ parentPort?.on('message', (message: ToParallelWorker) => {
     replica = start(message);
     replica.then(
       () => post({ type: 'ready' }),
-      (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
     );
     return;
   }
@@ -75,8 +78,12 @@ parentPort?.on('message', (message: ToParallelWorker) => {
     post({ type: 'error', message: 'parallel worker got a step before init' });
     return;
   }
-  replica.then(
-    (r) => post(step(r, message.count)),
-    () => undefined, // already reported
-  ).catch((error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+  replica
+    .then(
+      (r) => post(step(r, message.count)),
+      () => undefined, // already reported
+    )
+    .catch((error: unknown) =>
+      post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+    );
 });

@@ -37,7 +37,16 @@ test('predictions are checked before they are shown', () => {
 });
 
 test('requests are described in one line for prompts and logs', () => {
-  assert.equal(describeRequest({ datasetDir: '/ws/shapes', runsRoot: '/r', model: 'cnn' }), 'shapes with cnn');
-  assert.equal(describeRequest({ datasetDir: '/ws/shapes/', runsRoot: '/r', configFile: '/ws/a.imagetrainer.json' }), 'shapes with a.imagetrainer.json');
-  assert.equal(describeRequest({ datasetDir: '/ws/shapes', runsRoot: '/r', resumeRunDir: '/r/run-7' }), 'resume run-7');
+  assert.equal(
+    describeRequest({ datasetDir: '/ws/shapes', runsRoot: '/r', model: 'cnn' }),
+    'shapes with cnn',
+  );
+  assert.equal(
+    describeRequest({ datasetDir: '/ws/shapes/', runsRoot: '/r', configFile: '/ws/a.imagetrainer.json' }),
+    'shapes with a.imagetrainer.json',
+  );
+  assert.equal(
+    describeRequest({ datasetDir: '/ws/shapes', runsRoot: '/r', resumeRunDir: '/r/run-7' }),
+    'resume run-7',
+  );
 });

@@ -29,8 +29,14 @@ const declaredCommands = new Set<string>(Object.values(COMMANDS));
 const contributedCommands = new Set(contributes.commands.map((c) => c.command));
 
 test('every command constant is contributed, and every contributed command has a constant', () => {
-  assert.deepEqual([...declaredCommands].filter((c) => !contributedCommands.has(c)), []);
-  assert.deepEqual([...contributedCommands].filter((c) => !declaredCommands.has(c)), []);
+  assert.deepEqual(
+    [...declaredCommands].filter((c) => !contributedCommands.has(c)),
+    [],
+  );
+  assert.deepEqual(
+    [...contributedCommands].filter((c) => !declaredCommands.has(c)),
+    [],
+  );
   assert.equal(contributes.commands.length, contributedCommands.size, 'a command is contributed twice');
 });
 
@@ -46,7 +52,8 @@ test('menus and welcome links reference contributed commands only', () => {
     for (const item of items) assert.ok(contributedCommands.has(item.command), `${menu}: ${item.command}`);
   }
   for (const welcome of contributes.viewsWelcome) {
-    for (const match of welcome.contents.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(declaredCommands.has(match[1]), match[1]);
+    for (const match of welcome.contents.matchAll(/\(command:([\w.]+)\)/g))
+      assert.ok(declaredCommands.has(match[1]), match[1]);
   }
 });
 
@@ -57,26 +64,42 @@ test('view/item/context menus name our views and the context values the tree mod
     assert.ok(view && viewIds.has(view), `${item.command}: ${item.when}`);
   }
   // The context values come from the models; these are the ones the menus rely on.
-  const models = ['src/host/datasets/datasetsModel.ts', 'src/host/runs/runsModel.ts'].map((f) => readFileSync(path.join(root, f), 'utf8')).join('\n');
-  for (const value of ['dataset', 'datasetImage']) assert.ok(models.includes(`contextValue: '${value}'`), value);
+  const models = ['src/host/datasets/datasetsModel.ts', 'src/host/runs/runsModel.ts']
+    .map((f) => readFileSync(path.join(root, f), 'utf8'))
+    .join('\n');
+  for (const value of ['dataset', 'datasetImage'])
+    assert.ok(models.includes(`contextValue: '${value}'`), value);
   assert.ok(models.includes('contextValue: `run.${run.status}`'));
 });
 
 test('both views have welcome content for their empty state', () => {
   assert.deepEqual(contributes.viewsWelcome.map((w) => w.view).sort(), Object.values(VIEWS).sort());
-  assert.ok(contributes.viewsWelcome.find((w) => w.view === VIEWS.datasets)?.contents.includes(`command:${COMMANDS.createSampleDataset}`));
-  assert.ok(contributes.viewsWelcome.find((w) => w.view === VIEWS.runs)?.contents.includes(`command:${COMMANDS.train}`));
+  assert.ok(
+    contributes.viewsWelcome
+      .find((w) => w.view === VIEWS.datasets)
+      ?.contents.includes(`command:${COMMANDS.createSampleDataset}`),
+  );
+  assert.ok(
+    contributes.viewsWelcome
+      .find((w) => w.view === VIEWS.runs)
+      ?.contents.includes(`command:${COMMANDS.train}`),
+  );
 });
 
 test('the container and views match the constants', () => {
-  assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), [VIEW_CONTAINER_ID]);
+  assert.deepEqual(
+    contributes.viewsContainers.activitybar.map((c) => c.id),
+    [VIEW_CONTAINER_ID],
+  );
   assert.deepEqual(Object.keys(contributes.views), [VIEW_CONTAINER_ID]);
   assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v) => v.id).sort(), Object.values(VIEWS).sort());
 });
 
 test('every command constant is registered by the host code', () => {
   const dir = path.join(root, 'src/host/commands');
-  const code = readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const code = readdirSync(dir)
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   for (const [key, id] of Object.entries(COMMANDS)) {
     assert.match(code, new RegExp(`registerCommand\\(COMMANDS\\.${key}\\b`), `${id} is never registered`);
   }
@@ -84,9 +107,13 @@ test('every command constant is registered by the host code', () => {
 
 test('settings in package.json and in code agree', () => {
   const contributed = Object.keys(contributes.configuration.properties).sort();
-  const declared = Object.values(SETTINGS).map((s) => `${SETTINGS_SECTION}.${s}`).sort();
+  const declared = Object.values(SETTINGS)
+    .map((s) => `${SETTINGS_SECTION}.${s}`)
+    .sort();
   assert.deepEqual(contributed, declared);
-  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [`${SETTINGS_SECTION}.${SETTINGS.nodePath}`]);
+  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [
+    `${SETTINGS_SECTION}.${SETTINGS.nodePath}`,
+  ]);
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(pkg.extensionKind, ['workspace']);
 });
@@ -111,6 +138,7 @@ test('files the manifest points at exist', () => {
 
 test('walkthrough steps complete on commands we contribute', () => {
   for (const step of contributes.walkthroughs.flatMap((w) => w.steps)) {
-    for (const event of step.completionEvents ?? []) assert.ok(declaredCommands.has(event.replace('onCommand:', '')), event);
+    for (const event of step.completionEvents ?? [])
+      assert.ok(declaredCommands.has(event.replace('onCommand:', '')), event);
   }
 });

@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectDatasets, ExcludeMatcher, globToRegExp, listImages } from '../../../src/host/datasets/datasetDetection';
+import {
+  detectDatasets,
+  ExcludeMatcher,
+  globToRegExp,
+  listImages,
+} from '../../../src/host/datasets/datasetDetection';
 import { images, MemoryLister } from './memoryLister';
 
 const ws = '/ws';
 
 test('finds a class-folder data set with per-class counts, including an empty class', async () => {
   const lister = new MemoryLister(
-    [...images(`${ws}/data/shapes/circle`, 3), ...images(`${ws}/data/shapes/square`, 5, '.JPG'), `${ws}/data/shapes/square/notes.txt`],
+    [
+      ...images(`${ws}/data/shapes/circle`, 3),
+      ...images(`${ws}/data/shapes/square`, 5, '.JPG'),
+      `${ws}/data/shapes/square/notes.txt`,
+    ],
     [`${ws}/data/shapes/empty`],
   );
   const [dataset, ...rest] = await detectDatasets(lister, { roots: [ws] });
@@ -35,11 +44,14 @@ test('finds a split-folder data set (train/val/test) and sums classes over split
   ]);
   const [dataset] = await detectDatasets(lister, { roots: [ws] });
   assert.equal(dataset.layout, 'split-folders');
-  assert.deepEqual(dataset.splits.map((s) => [s.name, s.folder, s.total]), [
-    ['train', 'train', 10],
-    ['validation', 'val', 3],
-    ['test', 'test', 3],
-  ]);
+  assert.deepEqual(
+    dataset.splits.map((s) => [s.name, s.folder, s.total]),
+    [
+      ['train', 'train', 10],
+      ['validation', 'val', 3],
+      ['test', 'test', 3],
+    ],
+  );
   assert.deepEqual(dataset.classes, [
     { name: 'cat', count: 5 },
     { name: 'dog', count: 11 },
@@ -60,15 +72,32 @@ test('a folder with one image folder, loose images or only non-images is no data
 });
 
 test('node_modules, .git, .image-trainer, hidden folders and configured excludes are never searched', async () => {
-  const files = ['node_modules/pkg', '.git/objects', '.image-trainer/runs', '.hidden/x', 'build/out', 'data/raw/x', 'data/good'].flatMap(
-    (dir) => [...images(`${ws}/${dir}/a`, 2), ...images(`${ws}/${dir}/b`, 2)],
+  const files = [
+    'node_modules/pkg',
+    '.git/objects',
+    '.image-trainer/runs',
+    '.hidden/x',
+    'build/out',
+    'data/raw/x',
+    'data/good',
+  ].flatMap((dir) => [...images(`${ws}/${dir}/a`, 2), ...images(`${ws}/${dir}/b`, 2)]);
+  const found = await detectDatasets(new MemoryLister(files), {
+    roots: [ws],
+    excludes: ['build', 'data/raw'],
+  });
+  assert.deepEqual(
+    found.map((d) => d.root),
+    [`${ws}/data/good`],
   );
-  const found = await detectDatasets(new MemoryLister(files), { roots: [ws], excludes: ['build', 'data/raw'] });
-  assert.deepEqual(found.map((d) => d.root), [`${ws}/data/good`]);
 });
 
 test('extra roots are searched, and a data set is reported once when roots overlap', async () => {
-  const lister = new MemoryLister([...images('/elsewhere/set/x', 2), ...images('/elsewhere/set/y', 2), ...images(`${ws}/d/x`, 2), ...images(`${ws}/d/y`, 2)]);
+  const lister = new MemoryLister([
+    ...images('/elsewhere/set/x', 2),
+    ...images('/elsewhere/set/y', 2),
+    ...images(`${ws}/d/x`, 2),
+    ...images(`${ws}/d/y`, 2),
+  ]);
   const found = await detectDatasets(lister, { roots: [ws, '/elsewhere', '/elsewhere/set'] });
   assert.deepEqual(found.map((d) => d.root).sort(), ['/elsewhere/set', `${ws}/d`]);
 });
@@ -78,14 +107,32 @@ test('the search stops at maxDepth and does not descend into a data set', async 
   assert.equal((await detectDatasets(new MemoryLister(deep), { roots: [ws], maxDepth: 3 })).length, 0);
   assert.equal((await detectDatasets(new MemoryLister(deep), { roots: [ws], maxDepth: 5 })).length, 1);
   // Classes with subfolders of images: the subfolders belong to the class, not to a nested data set.
-  const nested = [...images(`${ws}/set/x`, 1), ...images(`${ws}/set/x/p`, 2), ...images(`${ws}/set/x/q`, 2), ...images(`${ws}/set/y`, 3)];
+  const nested = [
+    ...images(`${ws}/set/x`, 1),
+    ...images(`${ws}/set/x/p`, 2),
+    ...images(`${ws}/set/x/q`, 2),
+    ...images(`${ws}/set/y`, 3),
+  ];
   const found = await detectDatasets(new MemoryLister(nested), { roots: [ws] });
-  assert.deepEqual(found.map((d) => [d.root, d.total]), [[`${ws}/set`, 8]]);
+  assert.deepEqual(
+    found.map((d) => [d.root, d.total]),
+    [[`${ws}/set`, 8]],
+  );
 });
 
 test('images of a class are listed in natural order, including subfolders', async () => {
-  const lister = new MemoryLister([`${ws}/s/c/img10.png`, `${ws}/s/c/img2.png`, `${ws}/s/c/sub/img1.png`, `${ws}/s/c/readme.md`, `${ws}/s/c/.hidden.png`]);
-  assert.deepEqual(await listImages(lister, `${ws}/s/c`), [`${ws}/s/c/img2.png`, `${ws}/s/c/img10.png`, `${ws}/s/c/sub/img1.png`]);
+  const lister = new MemoryLister([
+    `${ws}/s/c/img10.png`,
+    `${ws}/s/c/img2.png`,
+    `${ws}/s/c/sub/img1.png`,
+    `${ws}/s/c/readme.md`,
+    `${ws}/s/c/.hidden.png`,
+  ]);
+  assert.deepEqual(await listImages(lister, `${ws}/s/c`), [
+    `${ws}/s/c/img2.png`,
+    `${ws}/s/c/img10.png`,
+    `${ws}/s/c/sub/img1.png`,
+  ]);
 });
 
 test('exclude globs match names and relative paths', () => {
@@ -99,7 +146,12 @@ test('exclude globs match names and relative paths', () => {
 });
 
 test('one detection pass lists each folder once', async () => {
-  const lister = new MemoryLister([...images(`${ws}/s/a`, 3), ...images(`${ws}/s/b/deep`, 2), ...images(`${ws}/s/b`, 1), `${ws}/src/x/y.ts`]);
+  const lister = new MemoryLister([
+    ...images(`${ws}/s/a`, 3),
+    ...images(`${ws}/s/b/deep`, 2),
+    ...images(`${ws}/s/b`, 1),
+    `${ws}/src/x/y.ts`,
+  ]);
   await detectDatasets(lister, { roots: [ws] });
   // ws, s, s/a, s/b, s/b/deep, src, src/x: seven folders.
   assert.equal(lister.listed, 7);

@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DatasetsModel, presentDatasetNode, problemCount, type DatasetTreeNode } from '../../../src/host/datasets/datasetsModel';
+import {
+  DatasetsModel,
+  presentDatasetNode,
+  problemCount,
+  type DatasetTreeNode,
+} from '../../../src/host/datasets/datasetsModel';
 import { COMMANDS } from '../../../src/host/ids';
 import type { ScanReport } from '../../../src/protocol';
 import { images, MemoryLister } from './memoryLister';
 
 const ws = '/ws';
 
-function model(files: string[], pageSize = 200, emptyDirs: string[] = []): { model: DatasetsModel; lister: MemoryLister } {
+function model(
+  files: string[],
+  pageSize = 200,
+  emptyDirs: string[] = [],
+): { model: DatasetsModel; lister: MemoryLister } {
   const lister = new MemoryLister(files, emptyDirs);
   return { model: new DatasetsModel({ lister, options: () => ({ roots: [ws] }), pageSize }), lister };
 }
@@ -25,7 +34,10 @@ test('data set → classes with counts → images, and the doctor item first', a
   assert.equal(p.contextValue, 'dataset');
   const children = await m.getChildren(datasetNode);
   assert.deepEqual(labels(children), ['Doctor', 'circle', 'square']);
-  assert.deepEqual(children.slice(1).map((c) => presentDatasetNode(c).description), ['3', '2']);
+  assert.deepEqual(
+    children.slice(1).map((c) => presentDatasetNode(c).description),
+    ['3', '2'],
+  );
   const imageNodes = await m.getChildren(children[1]);
   assert.deepEqual(labels(imageNodes), ['000.png', '001.png', '002.png']);
   const image = presentDatasetNode(imageNodes[0]);
@@ -34,7 +46,11 @@ test('data set → classes with counts → images, and the doctor item first', a
 });
 
 test('split-folder data sets show splits, then classes', async () => {
-  const { model: m } = model([...images(`${ws}/d/train/a`, 2), ...images(`${ws}/d/train/b`, 2), ...images(`${ws}/d/valid/a`, 1)]);
+  const { model: m } = model([
+    ...images(`${ws}/d/train/a`, 2),
+    ...images(`${ws}/d/train/b`, 2),
+    ...images(`${ws}/d/valid/a`, 1),
+  ]);
   const [datasetNode] = await m.getChildren();
   const splits = (await m.getChildren(datasetNode)).slice(1);
   assert.deepEqual(labels(splits), ['train', 'valid']);
@@ -126,8 +142,14 @@ test('doctor: not scanned → scanning → findings with icons, tooltips and ope
   assert.match(doctor.description ?? '', /^5 findings · scanned 09:05$/);
   const findings = await m.getChildren(doctorNode);
   const shown = findings.map(presentDatasetNode);
-  assert.deepEqual(shown.map((f) => f.label), ['a has 3x the images of b', '1 image is in two classes', 'Skipped files', 'Duplicates']);
-  assert.deepEqual(shown.map((f) => f.icon?.id), ['graph', 'error', 'warning', 'copy']);
+  assert.deepEqual(
+    shown.map((f) => f.label),
+    ['a has 3x the images of b', '1 image is in two classes', 'Skipped files', 'Duplicates'],
+  );
+  assert.deepEqual(
+    shown.map((f) => f.icon?.id),
+    ['graph', 'error', 'warning', 'copy'],
+  );
   assert.match(shown[0].tooltip ?? '', /imbalance/);
 
   const skipped = await m.getChildren(findings[2]);
@@ -145,7 +167,11 @@ test('doctor: not scanned → scanning → findings with icons, tooltips and ope
 test('doctor: a clean report says so; a failed scan offers a retry', async () => {
   const { model: m } = model([...images(`${ws}/s/a`, 3), ...images(`${ws}/s/b`, 3)]);
   const [datasetNode] = await m.getChildren();
-  m.setDoctor(`${ws}/s`, { state: 'done', report: { ...report, skipped: [], duplicates: [], warnings: [] }, scannedAt: new Date() });
+  m.setDoctor(`${ws}/s`, {
+    state: 'done',
+    report: { ...report, skipped: [], duplicates: [], warnings: [] },
+    scannedAt: new Date(),
+  });
   const doctorNode = (await m.getChildren(datasetNode))[0];
   assert.equal(presentDatasetNode(doctorNode).icon?.id, 'pass');
   assert.deepEqual(labels(await m.getChildren(doctorNode)), ['No problems found']);

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readCachedReports, writeCachedReport, type StateStore } from '../../../src/host/datasets/doctorCache';
+import {
+  readCachedReports,
+  writeCachedReport,
+  type StateStore,
+} from '../../../src/host/datasets/doctorCache';
 import type { ScanReport } from '../../../src/protocol';
 
 class MemoryStore implements StateStore {
@@ -14,7 +18,15 @@ class MemoryStore implements StateStore {
   }
 }
 
-const report: ScanReport = { root: '/d', layout: 'class-folders', classes: [{ name: 'a', count: 1 }], skipped: [], duplicates: [], warnings: [], total: 1 };
+const report: ScanReport = {
+  root: '/d',
+  layout: 'class-folders',
+  classes: [{ name: 'a', count: 1 }],
+  skipped: [],
+  duplicates: [],
+  warnings: [],
+  total: 1,
+};
 
 test('scan reports round-trip through the workspace state, per data set', async () => {
   const store = new MemoryStore();

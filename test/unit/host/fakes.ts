@@ -78,7 +78,10 @@ export interface FakeDeps extends SessionDeps {
   marked: { runDir: string; status: EndedStatus; message: string }[];
 }
 
-export function fakeDeps(clock = new ManualClock(), makeChild: () => FakeChild = () => new FakeChild()): FakeDeps {
+export function fakeDeps(
+  clock = new ManualClock(),
+  makeChild: () => FakeChild = () => new FakeChild(),
+): FakeDeps {
   const deps: FakeDeps = {
     children: [],
     spawned: [],

@@ -27,7 +27,10 @@ export class MemoryLister implements DirectoryLister {
 
   async list(dir: string): Promise<DirEntry[]> {
     this.listed++;
-    return [...(this.dirs.get(path.resolve(dir)) ?? new Map()).entries()].map(([name, kind]) => ({ name, kind }));
+    return [...(this.dirs.get(path.resolve(dir)) ?? new Map()).entries()].map(([name, kind]) => ({
+      name,
+      kind,
+    }));
   }
 }
 

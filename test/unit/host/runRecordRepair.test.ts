@@ -12,11 +12,22 @@ function runDirWith(content: string): string {
 }
 
 test('a running record becomes failed with the reason; every other field is kept', async () => {
-  const record = { formatVersion: 1, id: 'r1', status: 'running', pid: 99, epochsCompleted: 4, unknownFutureField: { a: [1] }, updatedAt: 'x' };
+  const record = {
+    formatVersion: 1,
+    id: 'r1',
+    status: 'running',
+    pid: 99,
+    epochsCompleted: 4,
+    unknownFutureField: { a: [1] },
+    updatedAt: 'x',
+  };
   const dir = runDirWith(JSON.stringify(record));
   try {
     const now = new Date('2026-01-02T03:04:05.000Z');
-    assert.equal(await markRunEnded(dir, 'failed', 'trainer exited unexpectedly (code 1, signal none)', now), true);
+    assert.equal(
+      await markRunEnded(dir, 'failed', 'trainer exited unexpectedly (code 1, signal none)', now),
+      true,
+    );
     const after = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
     assert.deepEqual(after, {
       ...record,
@@ -32,7 +43,11 @@ test('a running record becomes failed with the reason; every other field is kept
 });
 
 test('a record that is not running, or not readable, is never touched', async () => {
-  for (const content of [JSON.stringify({ id: 'r', status: 'completed' }), '{"id": "r", "status": "runn', '[1,2]']) {
+  for (const content of [
+    JSON.stringify({ id: 'r', status: 'completed' }),
+    '{"id": "r", "status": "runn',
+    '[1,2]',
+  ]) {
     const dir = runDirWith(content);
     try {
       assert.equal(await markRunEnded(dir, 'failed', 'x'), false);

@@ -9,7 +9,12 @@ import { listRuns } from '../../../src/core/runStore';
 import { describeRun, presentRunNode, RunsModel } from '../../../src/host/runs/runsModel';
 import { COMMANDS } from '../../../src/host/ids';
 
-function writeRun(root: string, id: string, fields: Record<string, unknown>, epochs: { epoch: number; valAccuracy: number }[]): void {
+function writeRun(
+  root: string,
+  id: string,
+  fields: Record<string, unknown>,
+  epochs: { epoch: number; valAccuracy: number }[],
+): void {
   const dir = path.join(root, id);
   mkdirSync(dir, { recursive: true });
   const record = {
@@ -19,36 +24,91 @@ function writeRun(root: string, id: string, fields: Record<string, unknown>, epo
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     config: resolveConfig(undefined, { epochs: 10 }),
-    dataset: { root: '/ws/shapes', layout: 'class-folders', classNames: ['a', 'b'], counts: { train: 8, validation: 2, test: 0 }, classCounts: {}, skipped: [] },
+    dataset: {
+      root: '/ws/shapes',
+      layout: 'class-folders',
+      classNames: ['a', 'b'],
+      counts: { train: 8, validation: 2, test: 0 },
+      classCounts: {},
+      skipped: [],
+    },
     backend: 'wasm',
     backendNotes: [],
     epochsCompleted: epochs.length,
     ...fields,
   };
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(record));
-  const lines = epochs.map((e) => JSON.stringify({ epoch: e.epoch, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: e.valAccuracy, learningRate: 0.001, durationMs: 1, samplesPerSecond: 1 }));
+  const lines = epochs.map((e) =>
+    JSON.stringify({
+      epoch: e.epoch,
+      loss: 1,
+      accuracy: 0.5,
+      valLoss: 1,
+      valAccuracy: e.valAccuracy,
+      learningRate: 0.001,
+      durationMs: 1,
+      samplesPerSecond: 1,
+    }),
+  );
   writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map((l) => l + '\n').join(''));
 }
 
-const epochs = (n: number, acc: (i: number) => number) => Array.from({ length: n }, (_, i) => ({ epoch: i + 1, valAccuracy: acc(i + 1) }));
+const epochs = (n: number, acc: (i: number) => number) =>
+  Array.from({ length: n }, (_, i) => ({ epoch: i + 1, valAccuracy: acc(i + 1) }));
 
 test('runs are listed newest first with status icon, epoch progress and best validation accuracy', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'it-runs-'));
   try {
-    writeRun(root, 'old', { createdAt: '2026-01-01T10:00:00.000Z' }, epochs(10, (e) => e / 10));
-    writeRun(root, 'new', { createdAt: '2026-01-03T10:00:00.000Z', status: 'running', pid: process.pid, hostname: undefined }, epochs(7, (e) => [0.5, 0.6, 0.912, 0.8, 0.85, 0.9, 0.91][e - 1]));
-    writeRun(root, 'crashed', { createdAt: '2026-01-02T10:00:00.000Z', status: 'running', pid: 2 ** 22 + 12345 }, epochs(3, () => 0.4));
-    writeRun(root, 'broken', { createdAt: '2026-01-04T10:00:00.000Z', status: 'failed', error: { message: 'ENOSPC writing metrics.jsonl' } }, []);
+    writeRun(
+      root,
+      'old',
+      { createdAt: '2026-01-01T10:00:00.000Z' },
+      epochs(10, (e) => e / 10),
+    );
+    writeRun(
+      root,
+      'new',
+      { createdAt: '2026-01-03T10:00:00.000Z', status: 'running', pid: process.pid, hostname: undefined },
+      epochs(7, (e) => [0.5, 0.6, 0.912, 0.8, 0.85, 0.9, 0.91][e - 1]),
+    );
+    writeRun(
+      root,
+      'crashed',
+      { createdAt: '2026-01-02T10:00:00.000Z', status: 'running', pid: 2 ** 22 + 12345 },
+      epochs(3, () => 0.4),
+    );
+    writeRun(
+      root,
+      'broken',
+      {
+        createdAt: '2026-01-04T10:00:00.000Z',
+        status: 'failed',
+        error: { message: 'ENOSPC writing metrics.jsonl' },
+      },
+      [],
+    );
     mkdirSync(path.join(root, 'not-a-run'));
 
     const model = new RunsModel({ listRuns: (r) => listRuns(r) }, () => root);
     await model.refresh();
     const nodes = model.getChildren();
     const shown = nodes.map(presentRunNode);
-    assert.deepEqual(shown.map((n) => n.label), ['broken', 'new', 'crashed', 'old']);
-    assert.deepEqual(shown.map((n) => n.icon?.id), ['error', 'sync~spin', 'warning', 'pass']);
-    assert.deepEqual(shown.map((n) => n.contextValue), ['run.failed', 'run.running', 'run.interrupted', 'run.completed']);
-    assert.deepEqual(shown.map((n) => n.description), ['0/10 · failed', 'epoch 7/10 · best 91.2%', '3/10 · best 40.0% · interrupted', '10/10 · best 100.0%']);
+    assert.deepEqual(
+      shown.map((n) => n.label),
+      ['broken', 'new', 'crashed', 'old'],
+    );
+    assert.deepEqual(
+      shown.map((n) => n.icon?.id),
+      ['error', 'sync~spin', 'warning', 'pass'],
+    );
+    assert.deepEqual(
+      shown.map((n) => n.contextValue),
+      ['run.failed', 'run.running', 'run.interrupted', 'run.completed'],
+    );
+    assert.deepEqual(
+      shown.map((n) => n.description),
+      ['0/10 · failed', 'epoch 7/10 · best 91.2%', '3/10 · best 40.0% · interrupted', '10/10 · best 100.0%'],
+    );
     assert.match(shown[0].tooltip ?? '', /ENOSPC writing metrics\\\.jsonl/);
     assert.equal(shown[1].command?.command, COMMANDS.openDashboard);
     assert.deepEqual(shown[1].command?.args, ['new']);
@@ -59,7 +119,9 @@ test('runs are listed newest first with status icon, epoch progress and best val
 });
 
 test('a missing runs root has no nodes (the welcome view shows); a failing reader is shown, not thrown', async () => {
-  const empty = new RunsModel({ listRuns: (r) => listRuns(r) }, () => path.join(tmpdir(), 'it-no-such-runs-root'));
+  const empty = new RunsModel({ listRuns: (r) => listRuns(r) }, () =>
+    path.join(tmpdir(), 'it-no-such-runs-root'),
+  );
   await empty.refresh();
   assert.deepEqual(empty.getChildren(), []);
   const failing = new RunsModel(
@@ -77,7 +139,15 @@ test('a missing runs root has no nodes (the welcome view shows); a failing reade
 });
 
 test('describeRun shows the epoch progress as done/total, and the group of a sweep', () => {
-  const summary = { status: 'stopped', epochsCompleted: 3, totalEpochs: 20, bestValAccuracy: null } as Parameters<typeof describeRun>[0];
+  const summary = {
+    status: 'stopped',
+    epochsCompleted: 3,
+    totalEpochs: 20,
+    bestValAccuracy: null,
+  } as Parameters<typeof describeRun>[0];
   assert.equal(describeRun(summary), '3/20 · stopped');
-  assert.equal(describeRun({ ...summary, status: 'completed', bestValAccuracy: 0.5, group: 'sweep-lr' }), '3/20 · best 50.0% · sweep-lr');
+  assert.equal(
+    describeRun({ ...summary, status: 'completed', bestValAccuracy: 0.5, group: 'sweep-lr' }),
+    '3/20 · best 50.0% · sweep-lr',
+  );
 });

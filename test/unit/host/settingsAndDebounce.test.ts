@@ -17,7 +17,14 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
     datasetExcludes: [],
   });
   const custom = resolveSettings(
-    { backend: 'wasm', runsDirectory: '~/runs', defaultPreset: 'cnn', nodePath: '~/node/bin/node', datasetRoots: ['data', '/abs', 3], datasetExcludes: ['raw', ''] },
+    {
+      backend: 'wasm',
+      runsDirectory: '~/runs',
+      defaultPreset: 'cnn',
+      nodePath: '~/node/bin/node',
+      datasetRoots: ['data', '/abs', 3],
+      datasetExcludes: ['raw', ''],
+    },
     ['/ws'],
     true,
     '/home/u',
@@ -28,7 +35,10 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
   assert.equal(custom.nodePath, '/home/u/node/bin/node');
   assert.deepEqual(custom.datasetRoots, ['/ws/data', '/abs']);
   assert.deepEqual(custom.datasetExcludes, ['raw']);
-  assert.equal(resolveSettings({ backend: 'quantum', defaultPreset: 'resnet' }, [], true, '/home/u').runsRoot, '/home/u/.image-trainer/runs');
+  assert.equal(
+    resolveSettings({ backend: 'quantum', defaultPreset: 'resnet' }, [], true, '/home/u').runsRoot,
+    '/home/u/.image-trainer/runs',
+  );
   assert.equal(resolveSettings({ backend: 'quantum' }, ['/ws'], true, '/h').backend, 'auto');
 });
 
@@ -69,8 +79,14 @@ test('debouncer with maxWait: steady triggers still run the action about every m
 
 test('sample folder names never reuse an existing folder', () => {
   const existing = new Set(['/ws/sample-shapes', '/ws/sample-shapes-2']);
-  assert.equal(freeFolderName('/ws', 'sample-shapes', (p) => existing.has(p)), 'sample-shapes-3');
-  assert.equal(freeFolderName('/ws', 'sample-shapes', () => false), 'sample-shapes');
+  assert.equal(
+    freeFolderName('/ws', 'sample-shapes', (p) => existing.has(p)),
+    'sample-shapes-3',
+  );
+  assert.equal(
+    freeFolderName('/ws', 'sample-shapes', () => false),
+    'sample-shapes',
+  );
 });
 
 test('formatting for the status bar and the trees', () => {

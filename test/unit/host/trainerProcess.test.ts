@@ -50,7 +50,11 @@ test('a real trainer child: events arrive over IPC, a crash mid-run marks run.js
     const stderr: string[] = [];
     const session = new TrainingSession(
       { datasetDir: '/d', runsRoot: path.join(dir, 'runs') },
-      { spawn: (args) => spawnTrainer(location, args), killTree: killProcessTree, markRunEnded: (d, s, m) => markRunEnded(d, s, m) },
+      {
+        spawn: (args) => spawnTrainer(location, args),
+        killTree: killProcessTree,
+        markRunEnded: (d, s, m) => markRunEnded(d, s, m),
+      },
       { onStderr: (t) => stderr.push(t) },
     );
     session.start();
@@ -85,7 +89,11 @@ test('a real trainer child receives {type:"stop"} and a second stop kills its pr
     const stopSeen = new Promise<void>((resolve) => (gotStop = resolve));
     const session = new TrainingSession(
       { datasetDir: '/d', runsRoot: path.join(dir, 'runs') },
-      { spawn: (args) => spawnTrainer(location, args), killTree: killProcessTree, markRunEnded: (d, s, m) => markRunEnded(d, s, m) },
+      {
+        spawn: (args) => spawnTrainer(location, args),
+        killTree: killProcessTree,
+        markRunEnded: (d, s, m) => markRunEnded(d, s, m),
+      },
       {
         onLog: (_l, m) => {
           logs.push(m);
@@ -108,7 +116,7 @@ test('a real trainer child receives {type:"stop"} and a second stop kills its pr
   }
 });
 
-test('short commands: JSON results pass the guard; errors carry the CLI\'s last stderr line', async () => {
+test("short commands: JSON results pass the guard; errors carry the CLI's last stderr line", async () => {
   const { dir, location } = withScript(`
     const [cmd] = process.argv.slice(2);
     if (cmd === 'ok') { console.log('progress line'); console.log(JSON.stringify({ total: 3 })); }

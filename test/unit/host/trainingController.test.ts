@@ -27,14 +27,24 @@ test('queued requests start one after another, whatever the previous outcome', a
   assert.equal(controller.enqueue(req('b')), 'queued');
   assert.equal(controller.enqueue(req('c')), 'queued');
   assert.deepEqual(started, ['/ws/a']);
-  assert.deepEqual(controller.queued.map((r) => r.datasetDir), ['/ws/b', '/ws/c']);
+  assert.deepEqual(
+    controller.queued.map((r) => r.datasetDir),
+    ['/ws/b', '/ws/c'],
+  );
   assert.equal(deps.spawned.length, 1, 'only one trainer runs at a time');
 
   deps.children[0].exit(null, 'SIGSEGV');
   await tick();
   assert.deepEqual(started, ['/ws/a', '/ws/b']);
   assert.equal(controller.active?.request.datasetDir, '/ws/b');
-  deps.children[1].emitEvent({ type: 'runCompleted', runId: 'b', runDir: '/ws/runs/b', epochsCompleted: 1, bestEpoch: null, bestValAccuracy: null });
+  deps.children[1].emitEvent({
+    type: 'runCompleted',
+    runId: 'b',
+    runDir: '/ws/runs/b',
+    epochsCompleted: 1,
+    bestEpoch: null,
+    bestValAccuracy: null,
+  });
   deps.children[1].exit(0);
   await tick();
   deps.children[2].exit(1);

@@ -1,12 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../../src/core/config';
-import { crashMessage, fractionOf, isInside, TrainingSession, type LogLevel, type SessionSnapshot } from '../../../src/host/training/trainingSession';
+import {
+  crashMessage,
+  fractionOf,
+  isInside,
+  TrainingSession,
+  type LogLevel,
+  type SessionSnapshot,
+} from '../../../src/host/training/trainingSession';
 import { trainArgs, type TrainRequest } from '../../../src/host/training/trainRequest';
 import { isTrainerToHost, type TrainerToHost, type TrainerToHostType } from '../../../src/protocol';
 import { FakeChild, fakeDeps, ManualClock } from './fakes';
 
-const request: TrainRequest = { datasetDir: '/ws/shapes', runsRoot: '/ws/.image-trainer/runs', model: 'simple-cnn' };
+const request: TrainRequest = {
+  datasetDir: '/ws/shapes',
+  runsRoot: '/ws/.image-trainer/runs',
+  model: 'simple-cnn',
+};
 const runDir = '/ws/.image-trainer/runs/r1';
 const metrics = (epoch: number, valAccuracy: number) => ({
   epoch,
@@ -28,20 +39,46 @@ const SAMPLES: Record<TrainerToHostType, TrainerToHost> = {
     backend: 'wasm',
     backendNotes: ['tensorflow: module not installed'],
     config: resolveConfig(undefined, { epochs: 3 }),
-    dataset: { root: '/ws/shapes', classNames: ['a', 'b'], counts: { train: 80, validation: 20, test: 0 }, skipped: 1 },
+    dataset: {
+      root: '/ws/shapes',
+      classNames: ['a', 'b'],
+      counts: { train: 80, validation: 20, test: 0 },
+      skipped: 1,
+    },
     startEpoch: 1,
     totalEpochs: 3,
   },
   phaseChanged: { type: 'phaseChanged', phase: 'decoding', message: 'Decoding 100 images' },
   progress: { type: 'progress', phase: 'decoding', done: 50, total: 100 },
   epochStarted: { type: 'epochStarted', epoch: 1, totalEpochs: 3, totalBatches: 4 },
-  batchEnded: { type: 'batchEnded', epoch: 1, batch: 2, totalBatches: 4, loss: 0.9, accuracy: 0.6, etaMs: 20_000 },
+  batchEnded: {
+    type: 'batchEnded',
+    epoch: 1,
+    batch: 2,
+    totalBatches: 4,
+    loss: 0.9,
+    accuracy: 0.6,
+    etaMs: 20_000,
+  },
   epochEnded: { type: 'epochEnded', metrics: metrics(1, 0.7), etaMs: 16_000, bestEpoch: 1, improved: true },
   checkpointSaved: { type: 'checkpointSaved', kind: 'best', epoch: 1, path: `${runDir}/checkpoints/best` },
   evaluationWritten: { type: 'evaluationWritten', accuracy: 0.9, path: `${runDir}/evaluation.json` },
-  runCompleted: { type: 'runCompleted', runId: 'r1', runDir, epochsCompleted: 3, bestEpoch: 3, bestValAccuracy: 0.9 },
+  runCompleted: {
+    type: 'runCompleted',
+    runId: 'r1',
+    runDir,
+    epochsCompleted: 3,
+    bestEpoch: 3,
+    bestValAccuracy: 0.9,
+  },
   runStopped: { type: 'runStopped', runId: 'r1', runDir, epochsCompleted: 1 },
-  runFailed: { type: 'runFailed', runId: 'r1', runDir, message: `ENOSPC: no space left writing ${runDir}/metrics.jsonl`, path: `${runDir}/metrics.jsonl` },
+  runFailed: {
+    type: 'runFailed',
+    runId: 'r1',
+    runDir,
+    message: `ENOSPC: no space left writing ${runDir}/metrics.jsonl`,
+    path: `${runDir}/metrics.jsonl`,
+  },
   log: { type: 'log', level: 'warn', message: 'class b has 3 images' },
 };
 
@@ -69,7 +106,9 @@ test('the samples are valid messages, one per type', () => {
 
 test('spawns `train DIR --json --out RUNSROOT --model X` and drains stdout', () => {
   const { deps, child } = startSession();
-  assert.deepEqual(deps.spawned, [['train', '/ws/shapes', '--json', '--out', '/ws/.image-trainer/runs', '--model', 'simple-cnn']]);
+  assert.deepEqual(deps.spawned, [
+    ['train', '/ws/shapes', '--json', '--out', '/ws/.image-trainer/runs', '--model', 'simple-cnn'],
+  ]);
   assert.equal(child.stdout.isPaused(), false);
 });
 
@@ -88,7 +127,13 @@ test('a full run: the snapshot follows epochs, batches, ETA and best accuracy, a
   child.emitEvent(SAMPLES.runStarted);
   assert.equal(session.snapshot.runId, 'r1');
   assert.equal(session.snapshot.totalEpochs, 3);
-  assert.ok(logs.some((l) => /^Run r1 started: 2 classes, 80 train \/ 20 validation \/ 0 test images, 1 skipped; backend wasm$/.test(l.message)));
+  assert.ok(
+    logs.some((l) =>
+      /^Run r1 started: 2 classes, 80 train \/ 20 validation \/ 0 test images, 1 skipped; backend wasm$/.test(
+        l.message,
+      ),
+    ),
+  );
   child.emitEvent(SAMPLES.phaseChanged);
   assert.equal(session.snapshot.phase, 'decoding');
   child.emitEvent(SAMPLES.progress);
@@ -102,7 +147,13 @@ test('a full run: the snapshot follows epochs, batches, ETA and best accuracy, a
   assert.equal(s.fraction, (0 + 2 / 4) / 3);
   assert.match(s.message, /^Epoch 1\/3 · batch 2\/4 · ETA 20s$/);
   child.emitEvent(SAMPLES.epochEnded);
-  child.emitEvent({ type: 'epochEnded', metrics: metrics(2, 0.65), etaMs: 8000, bestEpoch: 1, improved: false });
+  child.emitEvent({
+    type: 'epochEnded',
+    metrics: metrics(2, 0.65),
+    etaMs: 8000,
+    bestEpoch: 1,
+    improved: false,
+  });
   s = session.snapshot;
   assert.equal(s.lastValAccuracy, 0.65);
   assert.equal(s.bestValAccuracy, 0.7, 'a worse epoch does not replace the best');
@@ -113,12 +164,22 @@ test('a full run: the snapshot follows epochs, batches, ETA and best accuracy, a
   child.emitEvent(SAMPLES.evaluationWritten);
   child.emitEvent(SAMPLES.log);
   assert.ok(logs.some((l) => l.level === 'warn' && l.message === 'class b has 3 images'));
-  assert.ok(logs.some((l) => /^Epoch 3\/3: loss 0\.3333 · acc 53\.0% · val loss 0\.4000 · val acc 90\.0%/.test(l.message)));
+  assert.ok(
+    logs.some((l) =>
+      /^Epoch 3\/3: loss 0\.3333 · acc 53\.0% · val loss 0\.4000 · val acc 90\.0%/.test(l.message),
+    ),
+  );
   child.emitEvent(SAMPLES.runCompleted);
   assert.equal(session.ended, false, 'the outcome waits for the process to end');
   child.exit(0);
   const outcome = await session.done;
-  assert.deepEqual(outcome, { kind: 'completed', runId: 'r1', runDir, epochsCompleted: 3, bestValAccuracy: 0.9 });
+  assert.deepEqual(outcome, {
+    kind: 'completed',
+    runId: 'r1',
+    runDir,
+    epochsCompleted: 3,
+    bestValAccuracy: 0.9,
+  });
   assert.equal(session.snapshot.fraction, 1);
 });
 
@@ -144,7 +205,10 @@ test('a child that dies before runStarted fails without touching any run record'
   const outcome = await session.done;
   assert.equal(outcome.kind, 'crashed');
   assert.equal(outcome.runDir, null);
-  assert.equal(outcome.kind === 'crashed' && outcome.message, 'trainer exited unexpectedly (code 2, signal none): image-trainer: /ws/shapes: no such folder');
+  assert.equal(
+    outcome.kind === 'crashed' && outcome.message,
+    'trainer exited unexpectedly (code 2, signal none): image-trainer: /ws/shapes: no such folder',
+  );
   assert.deepEqual(deps.marked, []);
   assert.deepEqual(stderr, ['image-trainer: /ws/shapes: no such folder\n']);
 });
@@ -174,8 +238,21 @@ test('malformed messages are dropped and never change the state', () => {
     { type: 'epochEnded' },
     { type: 'runStarted', runId: 5 },
     { type: 'batchEnded', epoch: -1, batch: 0, totalBatches: 1, loss: 0, accuracy: 0, etaMs: 0 },
-    { type: 'epochEnded', metrics: { ...metrics(1, 0.5), loss: Number.NaN }, etaMs: 0, bestEpoch: 1, improved: true },
-    { type: 'runCompleted', runId: 'x', runDir: '/x', epochsCompleted: 1, bestEpoch: 1, bestValAccuracy: '0.9' },
+    {
+      type: 'epochEnded',
+      metrics: { ...metrics(1, 0.5), loss: Number.NaN },
+      etaMs: 0,
+      bestEpoch: 1,
+      improved: true,
+    },
+    {
+      type: 'runCompleted',
+      runId: 'x',
+      runDir: '/x',
+      epochsCompleted: 1,
+      bestEpoch: 1,
+      bestValAccuracy: '0.9',
+    },
     { type: 'nope' },
   ];
   const before = session.snapshot;
@@ -197,7 +274,10 @@ test('stop: the first request sends {type:"stop"}, a second kills the process tr
   child.exit(null, 'SIGKILL');
   const outcome = await session.done;
   assert.equal(outcome.kind, 'stopped');
-  assert.deepEqual(deps.marked.map((m) => [m.runDir, m.status]), [[runDir, 'stopped']]);
+  assert.deepEqual(
+    deps.marked.map((m) => [m.runDir, m.status]),
+    [[runDir, 'stopped']],
+  );
 });
 
 test('stop: a trainer that does not stop in time is killed by the timeout', async () => {
@@ -238,7 +318,12 @@ test('a trainer that cannot start fails the session with the reason', async () =
   const { session, child } = startSession(fakeDeps(new ManualClock(), () => new FakeChild(null)));
   child.emit('error', Object.assign(new Error('spawn /opt/node ENOENT'), { code: 'ENOENT' }));
   const outcome = await session.done;
-  assert.deepEqual(outcome, { kind: 'failed', runId: null, runDir: null, message: 'cannot start the trainer: spawn /opt/node ENOENT' });
+  assert.deepEqual(outcome, {
+    kind: 'failed',
+    runId: null,
+    runDir: null,
+    message: 'cannot start the trainer: spawn /opt/node ENOENT',
+  });
   const throwing = fakeDeps();
   throwing.spawn = () => {
     throw new Error('EACCES');
@@ -261,25 +346,25 @@ test('dispose kills the process tree; the run record is left for the reader to c
 });
 
 test('resume requests pass --resume and no data set or model', () => {
-  assert.deepEqual(trainArgs({ datasetDir: '/ws/d', runsRoot: '/r', resumeRunDir: '/r/run1', model: 'cnn', backend: 'wasm' }), [
-    'train',
-    '--resume',
-    '/r/run1',
-    '--json',
-    '--out',
-    '/r',
-    '--backend',
-    'wasm',
-  ]);
-  assert.deepEqual(trainArgs({ datasetDir: '/ws/d', runsRoot: '/r', configFile: '/ws/a.imagetrainer.json', backend: 'auto' }), [
-    'train',
-    '/ws/d',
-    '--json',
-    '--out',
-    '/r',
-    '--config',
-    '/ws/a.imagetrainer.json',
-  ]);
+  assert.deepEqual(
+    trainArgs({
+      datasetDir: '/ws/d',
+      runsRoot: '/r',
+      resumeRunDir: '/r/run1',
+      model: 'cnn',
+      backend: 'wasm',
+    }),
+    ['train', '--resume', '/r/run1', '--json', '--out', '/r', '--backend', 'wasm'],
+  );
+  assert.deepEqual(
+    trainArgs({
+      datasetDir: '/ws/d',
+      runsRoot: '/r',
+      configFile: '/ws/a.imagetrainer.json',
+      backend: 'auto',
+    }),
+    ['train', '/ws/d', '--json', '--out', '/r', '--config', '/ws/a.imagetrainer.json'],
+  );
 });
 
 test('progress of a resumed run counts only the epochs left', () => {
@@ -323,7 +408,23 @@ test('fuzz: 12,000 random and mutated messages never throw and keep the snapshot
     return seed / 2147483648;
   };
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const weird: unknown[] = [null, undefined, -1, 0, 1e12, Number.NaN, Infinity, '', '../../etc/passwd', '/abs', [], {}, true, 'x'.repeat(1000), 2.5];
+  const weird: unknown[] = [
+    null,
+    undefined,
+    -1,
+    0,
+    1e12,
+    Number.NaN,
+    Infinity,
+    '',
+    '../../etc/passwd',
+    '/abs',
+    [],
+    {},
+    true,
+    'x'.repeat(1000),
+    2.5,
+  ];
   const mutate = (value: unknown, depth: number): unknown => {
     if (depth > 3 || random() < 0.1) return pick(weird);
     if (Array.isArray(value)) return value.map((v) => mutate(v, depth + 1));
@@ -347,7 +448,8 @@ test('fuzz: 12,000 random and mutated messages never throw and keep the snapshot
     assert.doesNotThrow(() => session.handleMessage(message));
     if (isTrainerToHost(message)) accepted++;
     const s = session.snapshot;
-    for (const n of [s.epoch, s.totalEpochs, s.batch, s.totalBatches, s.fraction]) assert.ok(Number.isFinite(n), JSON.stringify(s));
+    for (const n of [s.epoch, s.totalEpochs, s.batch, s.totalBatches, s.fraction])
+      assert.ok(Number.isFinite(n), JSON.stringify(s));
     assert.ok(s.fraction >= 0 && s.fraction <= 1);
   }
   assert.ok(accepted > 1000 && accepted < 12_000, `accepted ${accepted}`);

@@ -66,11 +66,17 @@ test('scan --json prints the pinned report fields', async () => {
   const result = await run(['scan', data, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout);
-  for (const key of ['root', 'layout', 'classes', 'skipped', 'duplicates', 'warnings']) assert.ok(key in report, key);
+  for (const key of ['root', 'layout', 'classes', 'skipped', 'duplicates', 'warnings'])
+    assert.ok(key in report, key);
   assert.equal(report.layout, 'class-folders');
   assert.deepEqual(
     report.classes.map((c: { name: string; count: number }) => [c.name, c.count]),
-    [['circle', 3], ['cross', 3], ['square', 3], ['triangle', 3]],
+    [
+      ['circle', 3],
+      ['cross', 3],
+      ['square', 3],
+      ['triangle', 3],
+    ],
   );
   assert.ok(report.skipped.some((s: { path: string }) => s.path === 'circle/notes.txt'));
 });
@@ -87,6 +93,7 @@ test('flags parse with = and a separate value; switches take none', () => {
 test('--help lists every command and exits 0; no arguments exits 2', async () => {
   const help = await run(['--help']);
   assert.equal(help.code, 0);
-  for (const command of ['scan', 'train', 'evaluate', 'predict']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+  for (const command of ['scan', 'train', 'evaluate', 'predict'])
+    assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
   assert.equal((await run([])).code, 2);
 });

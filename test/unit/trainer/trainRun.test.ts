@@ -24,15 +24,30 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 test('train → evaluate → predict writes a complete run and leaks no tensors', async () => {
   await selectBackend('wasm');
   await writeSampleDataset(data, { perClass: 30, size: 24, seed: 3 });
-  const config = resolveConfig({ model: 'simple-cnn', imageSize: 16, channels: 1, epochs: 3, batchSize: 16, testSplit: 0.1, seed: 5 });
+  const config = resolveConfig({
+    model: 'simple-cnn',
+    imageSize: 16,
+    channels: 1,
+    epochs: 3,
+    batchSize: 16,
+    testSplit: 0.1,
+    seed: 5,
+  });
   const events: TrainerToHost[] = [];
   const tensorsBefore = tf.memory().numTensors;
-  const outcome = await trainRun({ dataDir: data, runsRoot, config, emit: (e) => events.push(e), stop: { requested: false } });
+  const outcome = await trainRun({
+    dataDir: data,
+    runsRoot,
+    config,
+    emit: (e) => events.push(e),
+    stop: { requested: false },
+  });
   assert.equal(outcome.status, 'completed', outcome.message);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaked tensors');
 
   // Every event passes the protocol guard the host applies.
-  for (const e of events) assert.ok(isTrainerToHost(e), `event fails its guard: ${JSON.stringify(e).slice(0, 200)}`);
+  for (const e of events)
+    assert.ok(isTrainerToHost(e), `event fails its guard: ${JSON.stringify(e).slice(0, 200)}`);
   const types = events.map((e) => e.type);
   // Scanning comes first (the run directory is made only for a usable data set), then the run starts.
   assert.deepEqual(events[0], { type: 'phaseChanged', phase: 'scanning', message: `Scanning ${data}` });
@@ -41,7 +56,19 @@ test('train → evaluate → predict writes a complete run and leaks no tensors'
   assert.equal(types.filter((t) => t === 'epochEnded').length, 3);
 
   const runDir = outcome.runDir!;
-  for (const name of ['run.json', 'metrics.jsonl', 'split.json', 'evaluation.json', 'test-evaluation.json', 'model/model.json', 'model/weights.bin', 'model/metadata.json', 'checkpoints/last/model.json', 'checkpoints/last/state.json', 'checkpoints/best/model.json']) {
+  for (const name of [
+    'run.json',
+    'metrics.jsonl',
+    'split.json',
+    'evaluation.json',
+    'test-evaluation.json',
+    'model/model.json',
+    'model/weights.bin',
+    'model/metadata.json',
+    'checkpoints/last/model.json',
+    'checkpoints/last/state.json',
+    'checkpoints/best/model.json',
+  ]) {
     await fs.access(path.join(runDir, name));
   }
   const record = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
@@ -52,17 +79,32 @@ test('train → evaluate → predict writes a complete run and leaks no tensors'
   assert.equal(record.pid, undefined, 'a finished run keeps no pid');
   assert.equal(typeof record.testAccuracy, 'number');
 
-  const { epochs, batches } = splitMetrics(parseMetricsLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')));
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  const { epochs, batches } = splitMetrics(
+    parseMetricsLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')),
+  );
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   for (const e of epochs) {
-    for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy', 'learningRate', 'durationMs', 'samplesPerSecond'] as const) {
+    for (const key of [
+      'loss',
+      'accuracy',
+      'valLoss',
+      'valAccuracy',
+      'learningRate',
+      'durationMs',
+      'samplesPerSecond',
+    ] as const) {
       assert.equal(typeof e[key], 'number', `${key} of epoch ${e.epoch}`);
     }
   }
   assert.ok(batches.length > 0, 'batch-level points are recorded');
 
   const split = JSON.parse(await fs.readFile(path.join(runDir, 'split.json'), 'utf8')) as SplitRecord;
-  const evaluation = JSON.parse(await fs.readFile(path.join(runDir, 'evaluation.json'), 'utf8')) as Evaluation;
+  const evaluation = JSON.parse(
+    await fs.readFile(path.join(runDir, 'evaluation.json'), 'utf8'),
+  ) as Evaluation;
   const support = evaluation.confusion.flat().reduce((a, b) => a + b, 0);
   assert.equal(support, split.validation.length, 'evaluation.json covers the validation split');
   assert.equal(evaluation.confusionByEpoch?.length, 3);
@@ -74,26 +116,49 @@ test('train → evaluate → predict writes a complete run and leaks no tensors'
 
   // evaluate and predict use the recorded preprocessing and agree with each other.
   const runModel = await loadRunModel(runDir);
-  assert.deepEqual(runModel.metadata.preprocessing, { imageSize: 16, channels: 1, resize: 'fill', scale: 1 / 255, offset: 0 });
+  assert.deepEqual(runModel.metadata.preprocessing, {
+    imageSize: 16,
+    channels: 1,
+    resize: 'fill',
+    scale: 1 / 255,
+    offset: 0,
+  });
   const evalAll = await evaluateFolder(runModel, data);
-  assert.equal(evalAll.perClass.reduce((n, c) => n + c.support, 0), 120);
+  assert.equal(
+    evalAll.perClass.reduce((n, c) => n + c.support, 0),
+    120,
+  );
   const files = split.validation.map((e) => path.join(data, e.path));
   const predictions: { path: string; label: string; top: { confidence: number }[] }[] = [];
-  await predictFiles(runModel, files, { top: 2, onPredictions: (p) => predictions.push(...p), onError: (f, m) => assert.fail(`${f}: ${m}`) });
+  await predictFiles(runModel, files, {
+    top: 2,
+    onPredictions: (p) => predictions.push(...p),
+    onError: (f, m) => assert.fail(`${f}: ${m}`),
+  });
   assert.equal(predictions.length, files.length);
   for (const p of predictions) {
     assert.equal(p.top.length, 2);
     assert.ok(p.top[0].confidence >= p.top[1].confidence);
   }
   const correct = predictions.filter((p, i) => p.label === split.validation[i].label).length;
-  assert.ok(Math.abs(correct / files.length - evaluation.accuracy) < 1e-9, 'predict and evaluation.json agree on the validation images');
+  assert.ok(
+    Math.abs(correct / files.length - evaluation.accuracy) < 1e-9,
+    'predict and evaluation.json agree on the validation images',
+  );
   runModel.model.dispose();
   assert.equal(tf.memory().numTensors, tensorsBefore, 'evaluate/predict leaked tensors');
 });
 
 test('a stop request ends the run as stopped with intact records, and resume finishes it', async () => {
   await selectBackend('wasm');
-  const config = resolveConfig({ model: 'simple-cnn', imageSize: 16, channels: 1, epochs: 3, batchSize: 16, seed: 9 });
+  const config = resolveConfig({
+    model: 'simple-cnn',
+    imageSize: 16,
+    channels: 1,
+    epochs: 3,
+    batchSize: 16,
+    seed: 9,
+  });
   const stop = { requested: false };
   const first = await trainRun({
     dataDir: data,
@@ -110,12 +175,23 @@ test('a stop request ends the run as stopped with intact records, and resume fin
   assert.equal(record.epochsCompleted, 1);
 
   const tensorsBefore = tf.memory().numTensors;
-  const resumed = await trainRun({ runsRoot, config, resumeRunDir: first.runDir!, emit: () => undefined, stop: { requested: false } });
+  const resumed = await trainRun({
+    runsRoot,
+    config,
+    resumeRunDir: first.runDir!,
+    emit: () => undefined,
+    stop: { requested: false },
+  });
   assert.equal(resumed.status, 'completed', resumed.message);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'resume leaked tensors');
   const after = JSON.parse(await fs.readFile(path.join(first.runDir!, 'run.json'), 'utf8')) as RunRecord;
   assert.equal(after.epochsCompleted, 3);
   assert.deepEqual(after.resumedFrom, [1]);
-  const { epochs } = splitMetrics(parseMetricsLines(await fs.readFile(path.join(first.runDir!, 'metrics.jsonl'), 'utf8')));
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  const { epochs } = splitMetrics(
+    parseMetricsLines(await fs.readFile(path.join(first.runDir!, 'metrics.jsonl'), 'utf8')),
+  );
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
 });

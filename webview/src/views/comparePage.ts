@@ -33,17 +33,44 @@ export function renderCompareToolbar(state: DashboardState, ctx: ViewContext): N
       'aria-label': 'Filter runs',
       'data-key': 'compare-filter',
     },
-    on: { input: (e) => ctx.dispatch({ type: 'ui/filterCompare', query: (e.target as HTMLInputElement).value }) },
+    on: {
+      input: (e) => ctx.dispatch({ type: 'ui/filterCompare', query: (e.target as HTMLInputElement).value }),
+    },
   });
   filter.value = state.ui.compareFilter;
-  const exportCsv = button(doc, 'Export CSV…', () => {
-    const rows = tableRows(ctx.getState());
-    ctx.post({ type: 'exportCsv', csv: toCsv(rows, columnsOf(ctx.getState().runs)), suggestedName: 'image-trainer-runs.csv' });
-  }, { primary: true, attrs: { 'data-key': 'export-csv' } });
-  const selectShown = button(doc, 'Compare the first 10 shown', () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: tableRows(ctx.getState()).slice(0, 10).map((r) => r.id) }), {
-    attrs: { 'data-key': 'select-shown' },
-  });
-  const clear = button(doc, 'Clear selection', () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: [] }), { attrs: { 'data-key': 'clear-selection' } });
+  const exportCsv = button(
+    doc,
+    'Export CSV…',
+    () => {
+      const rows = tableRows(ctx.getState());
+      ctx.post({
+        type: 'exportCsv',
+        csv: toCsv(rows, columnsOf(ctx.getState().runs)),
+        suggestedName: 'image-trainer-runs.csv',
+      });
+    },
+    { primary: true, attrs: { 'data-key': 'export-csv' } },
+  );
+  const selectShown = button(
+    doc,
+    'Compare the first 10 shown',
+    () =>
+      ctx.dispatch({
+        type: 'ui/setCompareRuns',
+        runIds: tableRows(ctx.getState())
+          .slice(0, 10)
+          .map((r) => r.id),
+      }),
+    {
+      attrs: { 'data-key': 'select-shown' },
+    },
+  );
+  const clear = button(
+    doc,
+    'Clear selection',
+    () => ctx.dispatch({ type: 'ui/setCompareRuns', runIds: [] }),
+    { attrs: { 'data-key': 'clear-selection' } },
+  );
   return el(doc, 'div', { class: 'toolbar' }, filter, selectShown, clear, exportCsv);
 }
 
@@ -54,7 +81,12 @@ function headerCell(ctx: ViewContext, column: Column, sort: UiState['compareSort
   return el(
     doc,
     'th',
-    { attrs: { scope: 'col', 'aria-sort': active ? (sort?.direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
+    {
+      attrs: {
+        scope: 'col',
+        'aria-sort': active ? (sort?.direction === 'asc' ? 'ascending' : 'descending') : 'none',
+      },
+    },
     el(doc, 'button', {
       class: 'sort',
       attrs: { type: 'button', 'data-key': `compare-sort-${column.key}` },
@@ -64,7 +96,13 @@ function headerCell(ctx: ViewContext, column: Column, sort: UiState['compareSort
   );
 }
 
-function renderRow(ctx: ViewContext, columns: readonly Column[], run: RunSummary, selected: boolean, index: number): HTMLElement {
+function renderRow(
+  ctx: ViewContext,
+  columns: readonly Column[],
+  run: RunSummary,
+  selected: boolean,
+  index: number,
+): HTMLElement {
   const { doc } = ctx;
   const checkbox = el(doc, 'input', {
     attrs: { type: 'checkbox', 'aria-label': `Compare ${run.id}`, 'data-key': `compare-${run.id}` },
@@ -90,7 +128,13 @@ function renderRow(ctx: ViewContext, columns: readonly Column[], run: RunSummary
     }
     return el(doc, 'td', { class: column.kind === 'text' ? '' : 'num', text: formatCell(column, run) });
   });
-  return el(doc, 'tr', { class: selected ? 'selected' : '', attrs: { 'aria-rowindex': index + 2 } }, el(doc, 'td', {}, checkbox), ...cells);
+  return el(
+    doc,
+    'tr',
+    { class: selected ? 'selected' : '', attrs: { 'aria-rowindex': index + 2 } },
+    el(doc, 'td', {}, checkbox),
+    ...cells,
+  );
 }
 
 /** Fixed column widths: with `table-layout: fixed` a live update does not re-measure every cell. */
@@ -115,7 +159,8 @@ function colgroup(doc: Document, columns: readonly Column[]): HTMLElement {
 /** Puts `desired` into `parent`, replacing in place when only some rows changed (no full relayout). */
 function syncChildren(parent: Element, desired: readonly Element[]): void {
   const current = [...parent.children];
-  const inPlace = current.length === desired.length && desired.every((d, i) => d === current[i] || !d.isConnected);
+  const inPlace =
+    current.length === desired.length && desired.every((d, i) => d === current[i] || !d.isConnected);
   if (!inPlace) {
     parent.replaceChildren(...desired);
     return;
@@ -135,7 +180,13 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
   let total = state.runs.length;
   const body = el(doc, 'tbody');
   const scroller = el(doc, 'div', { class: 'table-scroll' });
-  const spacer = () => el(doc, 'tr', { class: 'spacer', attrs: { 'aria-hidden': 'true' } }, el(doc, 'td', { attrs: { colspan: columns.length + 1 } }));
+  const spacer = () =>
+    el(
+      doc,
+      'tr',
+      { class: 'spacer', attrs: { 'aria-hidden': 'true' } },
+      el(doc, 'td', { attrs: { colspan: columns.length + 1 } }),
+    );
   const topSpacer = spacer();
   const bottomSpacer = spacer();
   // Rows are kept per summary object: an update rebuilds only the rows of runs that changed.
@@ -144,7 +195,8 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
     const isSelected = selected.has(run.id);
     const cached = cache.get(run);
     if (cached && cached.selected === isSelected) {
-      if (cached.row.getAttribute('aria-rowindex') !== String(index + 2)) cached.row.setAttribute('aria-rowindex', String(index + 2));
+      if (cached.row.getAttribute('aria-rowindex') !== String(index + 2))
+        cached.row.setAttribute('aria-rowindex', String(index + 2));
       return cached.row;
     }
     const row = renderRow(ctx, columns, run, isSelected, index);
@@ -175,7 +227,18 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
     'table',
     { class: 'data compare-table', attrs: { 'aria-label': 'All runs', 'aria-rowcount': rows.length + 1 } },
     colgroup(doc, columns),
-    el(doc, 'thead', {}, el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'col' }, text: 'Compare' }), ...columns.map((c) => headerCell(ctx, c, sort)))),
+    el(
+      doc,
+      'thead',
+      {},
+      el(
+        doc,
+        'tr',
+        {},
+        el(doc, 'th', { attrs: { scope: 'col' }, text: 'Compare' }),
+        ...columns.map((c) => headerCell(ctx, c, sort)),
+      ),
+    ),
     body,
   );
   scroller.appendChild(table);
@@ -184,7 +247,8 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
   const root = el(doc, 'div', {}, count, scroller);
   registerPatch(root, (next) => {
     // Different columns or order: the header changes too, so the section is rebuilt.
-    if (columnsOf(next.runs) !== columns || next.ui.compareSort !== sort || next.ui.compareFilter !== filter) return false;
+    if (columnsOf(next.runs) !== columns || next.ui.compareSort !== sort || next.ui.compareFilter !== filter)
+      return false;
     rows = tableRows(next);
     selected = new Set(next.compareRunIds);
     total = next.runs.length;
@@ -226,14 +290,26 @@ function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
     option.selected = m.key === state.ui.compareMetric;
     select.appendChild(option);
   }
-  return el(doc, 'div', { class: 'toolbar' }, el(doc, 'label', { attrs: { for: 'compare-metric' }, text: 'Metric' }), select);
+  return el(
+    doc,
+    'div',
+    { class: 'toolbar' },
+    el(doc, 'label', { attrs: { for: 'compare-metric' }, text: 'Metric' }),
+    select,
+  );
 }
 
 export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const metric = METRICS.find((m) => m.key === state.ui.compareMetric) ?? METRICS[0];
   if (state.compareRunIds.length === 0) {
-    return el(doc, 'div', {}, metricPicker(state, ctx), el(doc, 'p', { class: 'empty', text: 'Tick runs in the table to overlay their curves.' }));
+    return el(
+      doc,
+      'div',
+      {},
+      metricPicker(state, ctx),
+      el(doc, 'p', { class: 'empty', text: 'Tick runs in the table to overlay their curves.' }),
+    );
   }
   const series: Series[] = [];
   const waiting: string[] = [];
@@ -260,7 +336,12 @@ export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
       series,
       yFormat: metric.percent ? (v) => formatPercent(v, 0) : undefined,
     }),
-    waiting.length > 0 ? el(doc, 'p', { class: 'empty', text: `Loading ${waiting.length} run${waiting.length === 1 ? '' : 's'}…` }) : null,
+    waiting.length > 0
+      ? el(doc, 'p', {
+          class: 'empty',
+          text: `Loading ${waiting.length} run${waiting.length === 1 ? '' : 's'}…`,
+        })
+      : null,
   );
 }
 
@@ -269,7 +350,10 @@ function runPicker(state: DashboardState, ctx: ViewContext, slot: 0 | 1): HTMLEl
   const current = state.ui.diffRunIds[slot];
   const select = el(doc, 'select', {
     attrs: { 'aria-label': slot === 0 ? 'Run A' : 'Run B', 'data-key': `diff-${slot}` },
-    on: { change: (e) => ctx.dispatch({ type: 'ui/setDiffRun', slot, runId: (e.target as HTMLSelectElement).value || null }) },
+    on: {
+      change: (e) =>
+        ctx.dispatch({ type: 'ui/setDiffRun', slot, runId: (e.target as HTMLSelectElement).value || null }),
+    },
   });
   select.appendChild(el(doc, 'option', { attrs: { value: '' }, text: '(choose a run)' }));
   const ids = state.compareRunIds.length >= 2 ? state.compareRunIds : state.runs.map((r) => r.id);
@@ -285,7 +369,17 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const [a, b] = state.ui.diffRunIds;
   const pickers = el(doc, 'div', { class: 'toolbar' }, runPicker(state, ctx, 0), runPicker(state, ctx, 1));
-  if (!a || !b) return el(doc, 'div', {}, pickers, el(doc, 'p', { class: 'empty', text: 'Choose two runs to compare their per-class recall and configuration.' }));
+  if (!a || !b)
+    return el(
+      doc,
+      'div',
+      {},
+      pickers,
+      el(doc, 'p', {
+        class: 'empty',
+        text: 'Choose two runs to compare their per-class recall and configuration.',
+      }),
+    );
   const runA = state.runs.find((r) => r.id === a);
   const runB = state.runs.find((r) => r.id === b);
   const evalA = state.compare[a]?.evaluation ?? null;
@@ -293,8 +387,19 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   const parts: Node[] = [pickers];
   if (evalA && evalB) {
     const rows = recallDifference(evalA, evalB).map((d) => {
-      const delta = el(doc, 'td', { class: `num ${d.delta === null ? '' : d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}`, text: d.delta === null ? '—' : `${d.delta > 0 ? '+' : ''}${(d.delta * 100).toFixed(1)} pt` });
-      return el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: d.label }), el(doc, 'td', { class: 'num', text: formatPercent(d.recallA) }), el(doc, 'td', { class: 'num', text: formatPercent(d.recallB) }), delta);
+      const delta = el(doc, 'td', {
+        class: `num ${d.delta === null ? '' : d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}`,
+        text: d.delta === null ? '—' : `${d.delta > 0 ? '+' : ''}${(d.delta * 100).toFixed(1)} pt`,
+      });
+      return el(
+        doc,
+        'tr',
+        {},
+        el(doc, 'th', { attrs: { scope: 'row' }, text: d.label }),
+        el(doc, 'td', { class: 'num', text: formatPercent(d.recallA) }),
+        el(doc, 'td', { class: 'num', text: formatPercent(d.recallB) }),
+        delta,
+      );
     });
     parts.push(
       el(
@@ -302,14 +407,30 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
         'table',
         { class: 'data recall-diff', attrs: { 'aria-label': 'Per-class recall, B minus A' } },
         el(doc, 'caption', { text: 'Per-class recall (B − A)' }),
-        el(doc, 'thead', {}, el(doc, 'tr', {}, ...['Class', `Recall A`, `Recall B`, 'Δ recall'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })))),
+        el(
+          doc,
+          'thead',
+          {},
+          el(
+            doc,
+            'tr',
+            {},
+            ...['Class', `Recall A`, `Recall B`, 'Δ recall'].map((t) =>
+              el(doc, 'th', { attrs: { scope: 'col' }, text: t }),
+            ),
+          ),
+        ),
         el(doc, 'tbody', {}, ...rows),
       ),
     );
   } else if (state.compare[a] && state.compare[b]) {
-    parts.push(el(doc, 'p', { class: 'empty', text: 'Both runs need an evaluation for a per-class comparison.' }));
+    parts.push(
+      el(doc, 'p', { class: 'empty', text: 'Both runs need an evaluation for a per-class comparison.' }),
+    );
   } else {
-    parts.push(el(doc, 'p', { class: 'empty', text: 'Tick both runs in the table to load their evaluations.' }));
+    parts.push(
+      el(doc, 'p', { class: 'empty', text: 'Tick both runs in the table to load their evaluations.' }),
+    );
   }
   if (runA && runB) {
     const diff = configDifference(runA.config, runB.config);
@@ -321,8 +442,32 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
             'table',
             { class: 'data config-diff', attrs: { 'aria-label': 'Configuration differences' } },
             el(doc, 'caption', { text: 'Configuration differences' }),
-            el(doc, 'thead', {}, el(doc, 'tr', {}, ...['Setting', 'A', 'B'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })))),
-            el(doc, 'tbody', {}, ...diff.map((d) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: d.key }), el(doc, 'td', { text: d.a }), el(doc, 'td', { text: d.b })))),
+            el(
+              doc,
+              'thead',
+              {},
+              el(
+                doc,
+                'tr',
+                {},
+                ...['Setting', 'A', 'B'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })),
+              ),
+            ),
+            el(
+              doc,
+              'tbody',
+              {},
+              ...diff.map((d) =>
+                el(
+                  doc,
+                  'tr',
+                  {},
+                  el(doc, 'th', { attrs: { scope: 'row' }, text: d.key }),
+                  el(doc, 'td', { text: d.a }),
+                  el(doc, 'td', { text: d.b }),
+                ),
+              ),
+            ),
           ),
     );
   }
@@ -331,12 +476,18 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
 
 function parallelKey(state: DashboardState): string {
   const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
-  return `${metric.key}\n${tableRows(state).map((r) => `${r.id}:${metric.value(r) ?? ''}`).join('\n')}`;
+  return `${metric.key}\n${tableRows(state)
+    .map((r) => `${r.id}:${metric.value(r) ?? ''}`)
+    .join('\n')}`;
 }
 
 export const compareSections: Section<DashboardState>[] = [
   { key: 'compare-toolbar', inputs: () => [], render: renderCompareToolbar },
-  { key: 'compare-table', inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds], render: renderCompareTable },
+  {
+    key: 'compare-table',
+    inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds],
+    render: renderCompareTable,
+  },
   { key: 'overlay', inputs: (s) => [s.compareRunIds, s.compare, s.ui.compareMetric], render: renderOverlay },
   {
     key: 'parallel',
@@ -347,7 +498,11 @@ export const compareSections: Section<DashboardState>[] = [
   { key: 'lr-find', inputs: (s) => [s.lrFinds], render: renderLrFind },
   {
     key: 'diff',
-    inputs: (s) => [...s.ui.diffRunIds.map((id) => s.runs.find((r) => r.id === id)), s.compare, s.compareRunIds],
+    inputs: (s) => [
+      ...s.ui.diffRunIds.map((id) => s.runs.find((r) => r.id === id)),
+      s.compare,
+      s.compareRunIds,
+    ],
     render: renderDiff,
   },
 ];

@@ -19,7 +19,11 @@ export function rowNormalize(matrix: readonly number[][]): number[][] {
   });
 }
 
-export function cellDescription(labels: readonly string[], matrix: readonly number[][], cell: CellRef): string {
+export function cellDescription(
+  labels: readonly string[],
+  matrix: readonly number[][],
+  cell: CellRef,
+): string {
   const row = matrix[cell.row];
   const count = row[cell.col];
   const total = row.reduce((a, b) => a + b, 0);
@@ -82,7 +86,14 @@ function renderScrubber(evaluation: Evaluation, epoch: number | null, ctx: ViewC
     },
   });
   input.value = String(index);
-  return el(doc, 'span', { class: 'scrubber' }, el(doc, 'label', { attrs: { for: 'matrix-epoch' }, text: 'Epoch' }), input, el(doc, 'output', { text: label }));
+  return el(
+    doc,
+    'span',
+    { class: 'scrubber' },
+    el(doc, 'label', { attrs: { for: 'matrix-epoch' }, text: 'Epoch' }),
+    input,
+    el(doc, 'output', { text: label }),
+  );
 }
 
 export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
@@ -93,11 +104,17 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
   const labels = evaluation.labels;
   const counts = shownMatrix(evaluation, matrixEpoch);
   const shares = rowNormalize(counts);
-  const hover = el(doc, 'p', { class: 'hover-readout', attrs: { 'aria-live': 'polite' }, text: 'Hover or focus a cell; Enter lists its images.' });
+  const hover = el(doc, 'p', {
+    class: 'hover-readout',
+    attrs: { 'aria-live': 'polite' },
+    text: 'Hover or focus a cell; Enter lists its images.',
+  });
 
   const normalize = el(doc, 'input', {
     attrs: { id: 'normalize', type: 'checkbox', 'data-key': 'normalize' },
-    on: { change: (e) => ctx.dispatch({ type: 'ui/setNormalize', value: (e.target as HTMLInputElement).checked }) },
+    on: {
+      change: (e) => ctx.dispatch({ type: 'ui/setNormalize', value: (e.target as HTMLInputElement).checked }),
+    },
   });
   normalize.checked = normalizeMatrix;
   const toolbar = el(
@@ -113,8 +130,14 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
     doc,
     'tr',
     { attrs: { role: 'row' } },
-    el(doc, 'th', { class: 'corner', attrs: { scope: 'col', role: 'columnheader' }, text: 'true ╲ predicted' }),
-    ...labels.map((l) => el(doc, 'th', { class: 'col-label', attrs: { scope: 'col', role: 'columnheader', title: l }, text: l })),
+    el(doc, 'th', {
+      class: 'corner',
+      attrs: { scope: 'col', role: 'columnheader' },
+      text: 'true ╲ predicted',
+    }),
+    ...labels.map((l) =>
+      el(doc, 'th', { class: 'col-label', attrs: { scope: 'col', role: 'columnheader', title: l }, text: l }),
+    ),
   );
   const rows = labels.map((rowLabel, r) =>
     el(
@@ -161,13 +184,24 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
     'table',
     {
       class: 'matrix',
-      attrs: { role: 'grid', 'aria-label': 'Confusion matrix: rows are true classes, columns predicted classes' },
+      attrs: {
+        role: 'grid',
+        'aria-label': 'Confusion matrix: rows are true classes, columns predicted classes',
+      },
       on: { keydown: (e) => onGridKey(e, ctx) },
     },
     el(doc, 'thead', {}, headRow),
     el(doc, 'tbody', {}, ...rows),
   );
-  return el(doc, 'div', { class: 'matrix-section' }, toolbar, el(doc, 'div', { class: 'matrix-scroll' }, grid), hover, renderFallbackTable(doc, labels, counts));
+  return el(
+    doc,
+    'div',
+    { class: 'matrix-section' },
+    toolbar,
+    el(doc, 'div', { class: 'matrix-scroll' }, grid),
+    hover,
+    renderFallbackTable(doc, labels, counts),
+  );
 }
 
 /** The same numbers as a plain data table with totals and recall, for screen readers and copying. */
@@ -198,7 +232,15 @@ function renderFallbackTable(doc: Document, labels: readonly string[], counts: r
         doc,
         'thead',
         {},
-        el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'col' }, text: 'True class' }), ...labels.map((l) => el(doc, 'th', { attrs: { scope: 'col' }, text: `Predicted ${l}` })), el(doc, 'th', { attrs: { scope: 'col' }, text: 'Total' }), el(doc, 'th', { attrs: { scope: 'col' }, text: 'Recall' })),
+        el(
+          doc,
+          'tr',
+          {},
+          el(doc, 'th', { attrs: { scope: 'col' }, text: 'True class' }),
+          ...labels.map((l) => el(doc, 'th', { attrs: { scope: 'col' }, text: `Predicted ${l}` })),
+          el(doc, 'th', { attrs: { scope: 'col' }, text: 'Total' }),
+          el(doc, 'th', { attrs: { scope: 'col' }, text: 'Recall' }),
+        ),
       ),
       el(doc, 'tbody', {}, ...rows),
     ),
@@ -206,17 +248,29 @@ function renderFallbackTable(doc: Document, labels: readonly string[], counts: r
 }
 
 /** URL of a data-set image in the webview, or null when the host gave no base for this run. */
-export function thumbnailUrl(bases: Record<string, string>, runId: string, relativePath: string): string | null {
+export function thumbnailUrl(
+  bases: Record<string, string>,
+  runId: string,
+  relativePath: string,
+): string | null {
   const base = bases[runId];
   if (!base) return null;
   return `${base.replace(/\/+$/, '')}/${relativePath.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-function renderExample(state: DashboardState, ctx: ViewContext, runId: string, labels: readonly string[], m: Misclassified): HTMLElement {
+function renderExample(
+  state: DashboardState,
+  ctx: ViewContext,
+  runId: string,
+  labels: readonly string[],
+  m: Misclassified,
+): HTMLElement {
   const { doc } = ctx;
   const movedTo = state.moved[movedKey(runId, m.path)];
   const src = thumbnailUrl(state.thumbnailBases, runId, m.path);
-  const picker = el(doc, 'select', { attrs: { 'aria-label': `Class to move ${m.path} to`, 'data-key': `class-for-${m.path}` } });
+  const picker = el(doc, 'select', {
+    attrs: { 'aria-label': `Class to move ${m.path} to`, 'data-key': `class-for-${m.path}` },
+  });
   for (const label of labels) {
     if (label === m.label) continue;
     const option = el(doc, 'option', { attrs: { value: label }, text: label });
@@ -229,17 +283,26 @@ function renderExample(state: DashboardState, ctx: ViewContext, runId: string, l
         doc,
         'div',
         { class: 'actions' },
-        button(doc, 'Open', () => ctx.post({ type: 'openImage', runId, path: m.path }), { attrs: { 'aria-label': `Open ${m.path}`, 'data-key': `open-${m.path}` } }),
-        picker,
-        button(doc, 'Move…', () => ctx.post({ type: 'moveImage', runId, path: m.path, toClass: picker.value }), {
-          attrs: { 'aria-label': `Move ${m.path} to the chosen class`, 'data-key': `move-${m.path}` },
+        button(doc, 'Open', () => ctx.post({ type: 'openImage', runId, path: m.path }), {
+          attrs: { 'aria-label': `Open ${m.path}`, 'data-key': `open-${m.path}` },
         }),
+        picker,
+        button(
+          doc,
+          'Move…',
+          () => ctx.post({ type: 'moveImage', runId, path: m.path, toClass: picker.value }),
+          {
+            attrs: { 'aria-label': `Move ${m.path} to the chosen class`, 'data-key': `move-${m.path}` },
+          },
+        ),
       );
   return el(
     doc,
     'li',
     { class: 'example' },
-    src ? el(doc, 'img', { attrs: { src, alt: m.path, loading: 'lazy', width: 96, height: 96 } }) : el(doc, 'div', { class: 'no-thumb', text: 'no preview' }),
+    src
+      ? el(doc, 'img', { attrs: { src, alt: m.path, loading: 'lazy', width: 96, height: 96 } })
+      : el(doc, 'div', { class: 'no-thumb', text: 'no preview' }),
     el(doc, 'p', { class: 'path', attrs: { title: m.path }, text: m.path }),
     el(doc, 'p', { text: `predicted ${m.predicted} · ${formatPercent(m.confidence)}` }),
     actions,
@@ -250,19 +313,35 @@ export function renderExamples(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const evaluation = state.details?.evaluation;
   const cell = state.ui.selectedCell;
-  if (!evaluation || !cell || !state.details) return el(doc, 'div', { class: 'examples', attrs: { 'aria-live': 'polite' } });
+  if (!evaluation || !cell || !state.details)
+    return el(doc, 'div', { class: 'examples', attrs: { 'aria-live': 'polite' } });
   const runId = state.details.summary.id;
   const labels = evaluation.labels;
   const counts = shownMatrix(evaluation, state.ui.matrixEpoch);
   const count = counts[cell.row][cell.col];
   const heading = el(doc, 'h3', { text: cellDescription(labels, counts, cell) });
-  const close = button(doc, 'Close', () => ctx.dispatch({ type: 'ui/selectCell', cell: null }), { attrs: { 'data-key': 'close-examples' } });
-  const note = (text: string) => el(doc, 'div', { class: 'examples', attrs: { 'aria-live': 'polite' } }, heading, el(doc, 'p', { class: 'empty', text }), close);
-  if (cell.row === cell.col) return note(`${count} correctly classified image${count === 1 ? '' : 's'}; only mistakes are listed.`);
+  const close = button(doc, 'Close', () => ctx.dispatch({ type: 'ui/selectCell', cell: null }), {
+    attrs: { 'data-key': 'close-examples' },
+  });
+  const note = (text: string) =>
+    el(
+      doc,
+      'div',
+      { class: 'examples', attrs: { 'aria-live': 'polite' } },
+      heading,
+      el(doc, 'p', { class: 'empty', text }),
+      close,
+    );
+  if (cell.row === cell.col)
+    return note(`${count} correctly classified image${count === 1 ? '' : 's'}; only mistakes are listed.`);
   if (count === 0) return note('No misclassified images in this cell.');
-  if (state.ui.matrixEpoch !== null) return note('Images are recorded for the final evaluation only; move the scrubber to “final evaluation” to list them.');
+  if (state.ui.matrixEpoch !== null)
+    return note(
+      'Images are recorded for the final evaluation only; move the scrubber to “final evaluation” to list them.',
+    );
   const examples = examplesOfCell(evaluation, cell);
-  if (examples.length === 0) return note(`${count} misclassified, but the evaluation recorded none of their file names.`);
+  if (examples.length === 0)
+    return note(`${count} misclassified, but the evaluation recorded none of their file names.`);
   const shown = examples.length < count ? `${examples.length} of ${count} recorded` : `${count}`;
   return el(
     doc,
@@ -278,7 +357,13 @@ export function renderExamples(state: DashboardState, ctx: ViewContext): Node {
 export const matrixSections: Section<DashboardState>[] = [
   {
     key: 'matrix',
-    inputs: (s) => [s.details?.evaluation, s.ui.normalizeMatrix, s.ui.focusedCell, s.ui.selectedCell, s.ui.matrixEpoch],
+    inputs: (s) => [
+      s.details?.evaluation,
+      s.ui.normalizeMatrix,
+      s.ui.focusedCell,
+      s.ui.selectedCell,
+      s.ui.matrixEpoch,
+    ],
     render: renderMatrix,
   },
   {

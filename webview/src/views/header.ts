@@ -14,7 +14,12 @@ export function renderHeader(state: DashboardState, ctx: ViewContext): Node {
     tabs.appendChild(
       el(doc, 'button', {
         class: `tab${active ? ' active' : ''}`,
-        attrs: { type: 'button', role: 'tab', 'aria-selected': active ? 'true' : 'false', 'data-key': `tab-${page}` },
+        attrs: {
+          type: 'button',
+          role: 'tab',
+          'aria-selected': active ? 'true' : 'false',
+          'data-key': `tab-${page}`,
+        },
         text: PAGE_LABELS[page],
         on: {
           click: () => ctx.dispatch({ type: 'ui/showPage', page }),
@@ -30,11 +35,17 @@ export function renderHeader(state: DashboardState, ctx: ViewContext): Node {
   }
   const picker = el(doc, 'select', {
     attrs: { id: 'run-picker', 'data-key': 'run-picker', disabled: state.runs.length === 0 },
-    on: { change: (e) => ctx.dispatch({ type: 'ui/selectRun', runId: (e.target as HTMLSelectElement).value }) },
+    on: {
+      change: (e) => ctx.dispatch({ type: 'ui/selectRun', runId: (e.target as HTMLSelectElement).value }),
+    },
   });
-  if (state.selectedRunId === null) picker.appendChild(el(doc, 'option', { attrs: { value: '' }, text: '(choose a run)' }));
+  if (state.selectedRunId === null)
+    picker.appendChild(el(doc, 'option', { attrs: { value: '' }, text: '(choose a run)' }));
   for (const run of state.runs) {
-    const option = el(doc, 'option', { attrs: { value: run.id }, text: `${run.id} · ${run.status}${run.group ? ` · ${run.group}` : ''}` });
+    const option = el(doc, 'option', {
+      attrs: { value: run.id },
+      text: `${run.id} · ${run.status}${run.group ? ` · ${run.group}` : ''}`,
+    });
     option.selected = run.id === state.selectedRunId;
     picker.appendChild(option);
   }
@@ -42,9 +53,14 @@ export function renderHeader(state: DashboardState, ctx: ViewContext): Node {
     ? el(
         doc,
         'div',
-        { class: `notice ${state.notice.level}`, attrs: { role: state.notice.level === 'error' ? 'alert' : 'status' } },
+        {
+          class: `notice ${state.notice.level}`,
+          attrs: { role: state.notice.level === 'error' ? 'alert' : 'status' },
+        },
         el(doc, 'span', { text: state.notice.message }),
-        button(doc, 'Dismiss', () => ctx.dispatch({ type: 'ui/dismissNotice' }), { attrs: { 'data-key': 'dismiss-notice' } }),
+        button(doc, 'Dismiss', () => ctx.dispatch({ type: 'ui/dismissNotice' }), {
+          attrs: { 'data-key': 'dismiss-notice' },
+        }),
       )
     : null;
   return el(

@@ -90,34 +90,66 @@ function plotContent(doc: Document, options: ChartOptions): { label: string; nod
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const sx = (x: number) => MARGIN.left + ((x - xRange[0]) / (xRange[1] - xRange[0])) * plotW;
-  const sy = (y: number) => MARGIN.top + plotH - ((transform(y) - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
+  const sy = (y: number) =>
+    MARGIN.top + plotH - ((transform(y) - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
 
   const axes = svg(doc, 'g', { class: 'axes' });
   for (const t of niceTicks(yRange[0], yRange[1], 4)) {
     const y = MARGIN.top + plotH - ((t - yRange[0]) / (yRange[1] - yRange[0])) * plotH;
-    axes.appendChild(svg(doc, 'line', { class: 'grid', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y, y2: y }));
     axes.appendChild(
-      svg(doc, 'text', { class: 'tick', x: MARGIN.left - 6, y: y + 4, 'text-anchor': 'end' }, format(options.logY ? Math.pow(10, t) : t)),
+      svg(doc, 'line', { class: 'grid', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y, y2: y }),
+    );
+    axes.appendChild(
+      svg(
+        doc,
+        'text',
+        { class: 'tick', x: MARGIN.left - 6, y: y + 4, 'text-anchor': 'end' },
+        format(options.logY ? Math.pow(10, t) : t),
+      ),
     );
   }
   const xFormat = options.xFormat ?? formatNumber;
   for (const t of niceTicks(xRange[0], xRange[1], 6)) {
-    axes.appendChild(svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, xFormat(t)));
+    axes.appendChild(
+      svg(doc, 'text', { class: 'tick', x: sx(t), y: HEIGHT - 16, 'text-anchor': 'middle' }, xFormat(t)),
+    );
   }
   for (const mark of options.markers ?? []) {
     if (mark.x < xRange[0] || mark.x > xRange[1]) continue;
-    axes.appendChild(svg(doc, 'line', { class: 'marker', x1: sx(mark.x), x2: sx(mark.x), y1: MARGIN.top, y2: MARGIN.top + plotH }));
-    axes.appendChild(svg(doc, 'text', { class: 'marker-label', x: sx(mark.x) + 4, y: MARGIN.top + 10 }, mark.label));
+    axes.appendChild(
+      svg(doc, 'line', {
+        class: 'marker',
+        x1: sx(mark.x),
+        x2: sx(mark.x),
+        y1: MARGIN.top,
+        y2: MARGIN.top + plotH,
+      }),
+    );
+    axes.appendChild(
+      svg(doc, 'text', { class: 'marker-label', x: sx(mark.x) + 4, y: MARGIN.top + 10 }, mark.label),
+    );
   }
-  axes.appendChild(svg(doc, 'text', { class: 'axis-label', x: MARGIN.left + plotW / 2, y: HEIGHT - 2, 'text-anchor': 'middle' }, options.xLabel));
+  axes.appendChild(
+    svg(
+      doc,
+      'text',
+      { class: 'axis-label', x: MARGIN.left + plotW / 2, y: HEIGHT - 2, 'text-anchor': 'middle' },
+      options.xLabel,
+    ),
+  );
 
   const nodes: SVGElement[] = [axes];
   const ordered = [...options.series.filter((s) => s.faint), ...options.series.filter((s) => !s.faint)];
   for (const s of ordered) {
     const valid = s.points.filter((p) => Number.isFinite(transform(p.y)));
-    const group = svg(doc, 'g', { class: `series ${s.className ?? ''} ${s.faint ? 'faint' : ''}`.trim(), 'data-series': s.id });
+    const group = svg(doc, 'g', {
+      class: `series ${s.className ?? ''} ${s.faint ? 'faint' : ''}`.trim(),
+      'data-series': s.id,
+    });
     const line = svg(doc, 'polyline', {
-      points: thin(valid, MAX_LINE_POINTS).map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' '),
+      points: thin(valid, MAX_LINE_POINTS)
+        .map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
+        .join(' '),
       fill: 'none',
     });
     // Through the CSSOM (allowed by the CSP), so the colour wins over the stylesheet's default stroke.
@@ -127,7 +159,17 @@ function plotContent(doc: Document, options: ChartOptions): { label: string; nod
     if (s.dots && valid.length <= MAX_DOTS) {
       for (const p of valid) {
         group.appendChild(
-          svg(doc, 'circle', { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5 }, svg(doc, 'title', {}, `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`)),
+          svg(
+            doc,
+            'circle',
+            { class: 'dot', cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 2.5 },
+            svg(
+              doc,
+              'title',
+              {},
+              `${s.label}, ${options.xLabel.toLowerCase()} ${formatNumber(p.x)}: ${format(p.y)}`,
+            ),
+          ),
         );
         if (s.color) (group.lastChild as SVGElement).style.setProperty('fill', s.color);
       }
@@ -139,12 +181,21 @@ function plotContent(doc: Document, options: ChartOptions): { label: string; nod
 
 /** What the figure around the plot depends on: when it is unchanged, only the plot is redrawn. */
 function frameSignature(options: ChartOptions): string {
-  return JSON.stringify([options.title, options.xLabel, options.series.map((s) => [s.id, s.label, s.className, s.color, s.faint])]);
+  return JSON.stringify([
+    options.title,
+    options.xLabel,
+    options.series.map((s) => [s.id, s.label, s.className, s.color, s.faint]),
+  ]);
 }
 
 export function renderLineChart(doc: Document, options: ChartOptions): HTMLElement {
   const { label, nodes } = plotContent(doc, options);
-  const chart = svg(doc, 'svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img', 'aria-label': label });
+  const chart = svg(doc, 'svg', {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    class: 'chart',
+    role: 'img',
+    'aria-label': label,
+  });
   chart.appendChild(svg(doc, 'title', {}, options.title));
   for (const node of nodes) chart.appendChild(node);
   const legend = el(doc, 'ul', { class: 'legend', attrs: { 'aria-hidden': 'true' } });
@@ -154,7 +205,14 @@ export function renderLineChart(doc: Document, options: ChartOptions): HTMLEleme
     if (s.color) swatch.style.setProperty('background-color', s.color);
     legend.appendChild(el(doc, 'li', {}, swatch, s.label));
   }
-  return el(doc, 'figure', { class: 'chart-figure', attrs: { 'data-frame': frameSignature(options) } }, el(doc, 'figcaption', { text: options.title }), chart, legend);
+  return el(
+    doc,
+    'figure',
+    { class: 'chart-figure', attrs: { 'data-frame': frameSignature(options) } },
+    el(doc, 'figcaption', { text: options.title }),
+    chart,
+    legend,
+  );
 }
 
 /**

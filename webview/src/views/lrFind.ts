@@ -12,10 +12,15 @@ export function renderLrFind(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const curve = state.lrFinds[0];
   if (!curve) {
-    return el(doc, 'p', { class: 'empty', text: 'No learning-rate test yet. Run `image-trainer lr-find DATA_DIR` to find a starting rate.' });
+    return el(doc, 'p', {
+      class: 'empty',
+      text: 'No learning-rate test yet. Run `image-trainer lr-find DATA_DIR` to find a starting rate.',
+    });
   }
-  const log = (points: typeof curve.points, key: 'loss' | 'smoothedLoss') => points.map((p) => ({ x: Math.log10(p.learningRate), y: p[key] }));
-  const suggestion = curve.suggested === null ? 'no suggestion' : `suggested ${formatNumber(curve.suggested)}`;
+  const log = (points: typeof curve.points, key: 'loss' | 'smoothedLoss') =>
+    points.map((p) => ({ x: Math.log10(p.learningRate), y: p[key] }));
+  const suggestion =
+    curve.suggested === null ? 'no suggestion' : `suggested ${formatNumber(curve.suggested)}`;
   return el(
     doc,
     'div',
@@ -30,7 +35,12 @@ export function renderLrFind(state: DashboardState, ctx: ViewContext): Node {
       xFormat: pow10,
       series: [
         { id: 'lr-loss', label: 'loss', points: log(curve.points, 'loss'), className: 'train', faint: true },
-        { id: 'lr-smoothed', label: 'smoothed loss', points: log(curve.points, 'smoothedLoss'), className: 'val' },
+        {
+          id: 'lr-smoothed',
+          label: 'smoothed loss',
+          points: log(curve.points, 'smoothedLoss'),
+          className: 'val',
+        },
       ],
       markers: curve.suggested === null ? [] : [{ x: Math.log10(curve.suggested), label: suggestion }],
     }),

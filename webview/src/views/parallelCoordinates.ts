@@ -64,14 +64,23 @@ function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
   const { doc } = ctx;
   const select = el(doc, 'select', {
     attrs: { id: 'parallel-metric', 'data-key': 'parallel-metric' },
-    on: { change: (e) => ctx.dispatch({ type: 'ui/setParallelMetric', key: (e.target as HTMLSelectElement).value }) },
+    on: {
+      change: (e) =>
+        ctx.dispatch({ type: 'ui/setParallelMetric', key: (e.target as HTMLSelectElement).value }),
+    },
   });
   for (const c of METRIC_COLUMNS) {
     const option = el(doc, 'option', { attrs: { value: c.key }, text: c.label });
     option.selected = c.key === state.ui.parallelMetric;
     select.appendChild(option);
   }
-  return el(doc, 'div', { class: 'toolbar' }, el(doc, 'label', { attrs: { for: 'parallel-metric' }, text: 'Metric axis' }), select);
+  return el(
+    doc,
+    'div',
+    { class: 'toolbar' },
+    el(doc, 'label', { attrs: { for: 'parallel-metric' }, text: 'Metric axis' }),
+    select,
+  );
 }
 
 export function renderParallelCoordinates(state: DashboardState, ctx: ViewContext): Node {
@@ -81,11 +90,24 @@ export function renderParallelCoordinates(state: DashboardState, ctx: ViewContex
   const hyper = columns.filter((c) => c.key.startsWith('config.'));
   const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
   if (hyper.length === 0 || runs.length === 0) {
-    return el(doc, 'div', {}, metricPicker(state, ctx), el(doc, 'p', { class: 'empty', text: runs.length === 0 ? 'No runs to plot.' : 'All runs share the same hyperparameters: nothing to plot against.' }));
+    return el(
+      doc,
+      'div',
+      {},
+      metricPicker(state, ctx),
+      el(doc, 'p', {
+        class: 'empty',
+        text:
+          runs.length === 0
+            ? 'No runs to plot.'
+            : 'All runs share the same hyperparameters: nothing to plot against.',
+      }),
+    );
   }
   const axes = [...hyper, metric].map((c) => buildAxis(c, runs));
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const xOf = (i: number) => MARGIN.left + (i * (WIDTH - MARGIN.left - MARGIN.right)) / Math.max(axes.length - 1, 1);
+  const xOf = (i: number) =>
+    MARGIN.left + (i * (WIDTH - MARGIN.left - MARGIN.right)) / Math.max(axes.length - 1, 1);
   const yOf = (p: number) => MARGIN.top + plotH - p * plotH;
   const chart = svg(doc, 'svg', {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
@@ -106,7 +128,12 @@ export function renderParallelCoordinates(state: DashboardState, ctx: ViewContex
   const foreground = svg(doc, 'g', { class: 'pc-lines selected' });
   for (const run of runs) {
     const isSelected = selected.has(run.id);
-    const line = svg(doc, 'polyline', { points: linePoints(run), fill: 'none', 'data-run': run.id }, svg(doc, 'title', {}, run.id));
+    const line = svg(
+      doc,
+      'polyline',
+      { points: linePoints(run), fill: 'none', 'data-run': run.id },
+      svg(doc, 'title', {}, run.id),
+    );
     if (isSelected) line.style.setProperty('stroke', runColor(run.id));
     (isSelected ? foreground : background).appendChild(line);
   }
@@ -116,7 +143,14 @@ export function renderParallelCoordinates(state: DashboardState, ctx: ViewContex
     const x = xOf(i);
     const g = svg(doc, 'g', { class: 'pc-axis' });
     g.appendChild(svg(doc, 'line', { x1: x, x2: x, y1: MARGIN.top, y2: MARGIN.top + plotH }));
-    g.appendChild(svg(doc, 'text', { class: 'axis-label', x, y: MARGIN.top - 12, 'text-anchor': 'middle' }, axis.column.label));
+    g.appendChild(
+      svg(
+        doc,
+        'text',
+        { class: 'axis-label', x, y: MARGIN.top - 12, 'text-anchor': 'middle' },
+        axis.column.label,
+      ),
+    );
     for (const tick of axis.ticks) {
       g.appendChild(svg(doc, 'text', { class: 'tick', x: x + 4, y: yOf(tick.at) + 4 }, tick.label));
     }

@@ -20,7 +20,10 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const details = state.details;
   if (!details) {
-    const text = state.runs.length === 0 ? 'No runs yet. Train a model to see it here.' : 'Choose a run to see its details.';
+    const text =
+      state.runs.length === 0
+        ? 'No runs yet. Train a model to see it here.'
+        : 'Choose a run to see its details.';
     return el(doc, 'p', { class: 'empty', text });
   }
   const { summary, record } = details;
@@ -32,13 +35,29 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     ...definition(doc, 'Epochs', `${summary.epochsCompleted} / ${summary.totalEpochs}`),
     ...(running ? definition(doc, 'Time left', formatEta(durations, summary.totalEpochs)) : []),
     ...definition(doc, 'Training time', formatDuration(durations.reduce((a, b) => a + b, 0))),
-    ...definition(doc, 'Best validation accuracy', summary.bestEpoch === null ? formatPercent(summary.bestValAccuracy) : `${formatPercent(summary.bestValAccuracy)} (epoch ${summary.bestEpoch})`),
+    ...definition(
+      doc,
+      'Best validation accuracy',
+      summary.bestEpoch === null
+        ? formatPercent(summary.bestValAccuracy)
+        : `${formatPercent(summary.bestValAccuracy)} (epoch ${summary.bestEpoch})`,
+    ),
     ...definition(doc, 'Test accuracy', formatPercent(summary.testAccuracy)),
     ...definition(doc, 'Model', summary.model),
-    ...definition(doc, 'Backend', record.backendNotes.length > 0 ? `${summary.backend} (${record.backendNotes.join('; ')})` : summary.backend),
+    ...definition(
+      doc,
+      'Backend',
+      record.backendNotes.length > 0
+        ? `${summary.backend} (${record.backendNotes.join('; ')})`
+        : summary.backend,
+    ),
     ...definition(doc, 'Data set', ds.root),
     ...definition(doc, 'Classes', `${ds.classNames.length}: ${ds.classNames.join(', ')}`),
-    ...definition(doc, 'Images', `${ds.counts.train} train · ${ds.counts.validation} validation · ${ds.counts.test} test${ds.skipped.length > 0 ? ` · ${ds.skipped.length} skipped` : ''}`),
+    ...definition(
+      doc,
+      'Images',
+      `${ds.counts.train} train · ${ds.counts.validation} validation · ${ds.counts.test} test${ds.skipped.length > 0 ? ` · ${ds.skipped.length} skipped` : ''}`,
+    ),
     ...(summary.group ? definition(doc, 'Group', summary.group) : []),
   ];
   const error = summary.error ?? record.error?.message ?? null;
@@ -60,7 +79,15 @@ export function renderConfig(state: DashboardState, ctx: ViewContext): Node {
   const config = flattenConfig(record.config);
   const rows = Object.keys(config)
     .sort()
-    .map((k) => el(doc, 'tr', {}, el(doc, 'th', { attrs: { scope: 'row' }, text: k }), el(doc, 'td', { text: formatValue(config[k]) })));
+    .map((k) =>
+      el(
+        doc,
+        'tr',
+        {},
+        el(doc, 'th', { attrs: { scope: 'row' }, text: k }),
+        el(doc, 'td', { text: formatValue(config[k]) }),
+      ),
+    );
   return el(
     doc,
     'details',
@@ -74,7 +101,10 @@ export function renderConfig(state: DashboardState, ctx: ViewContext): Node {
 export function batchPoints(batches: readonly BatchMetrics[], metric: 'loss' | 'accuracy'): Point[] {
   const perEpoch = new Map<number, number>();
   for (const b of batches) perEpoch.set(b.epoch, Math.max(perEpoch.get(b.epoch) ?? 0, b.batch + 1));
-  return batches.map((b) => ({ x: b.epoch - 1 + (b.batch + 1) / (perEpoch.get(b.epoch) ?? 1), y: b[metric] }));
+  return batches.map((b) => ({
+    x: b.epoch - 1 + (b.batch + 1) / (perEpoch.get(b.epoch) ?? 1),
+    y: b[metric],
+  }));
 }
 
 function smoothed(points: Point[], weight: number): Point[] {
@@ -85,7 +115,10 @@ function smoothed(points: Point[], weight: number): Point[] {
   return points.map((p, i) => ({ x: p.x, y: ys[i] }));
 }
 
-function epochPoints(epochs: readonly EpochMetrics[], key: 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'learningRate'): Point[] {
+function epochPoints(
+  epochs: readonly EpochMetrics[],
+  key: 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'learningRate',
+): Point[] {
   const out: Point[] = [];
   for (const e of epochs) {
     const y = e[key];
@@ -94,20 +127,55 @@ function epochPoints(epochs: readonly EpochMetrics[], key: 'loss' | 'accuracy' |
   return out;
 }
 
-function metricSeries(details: RunDetails, metric: 'loss' | 'accuracy', weight: number, showBatches: boolean): Series[] {
+function metricSeries(
+  details: RunDetails,
+  metric: 'loss' | 'accuracy',
+  weight: number,
+  showBatches: boolean,
+): Series[] {
   const val = metric === 'loss' ? 'valLoss' : 'valAccuracy';
   const series: Series[] = [];
   if (showBatches && details.batches.length > 0) {
-    series.push({ id: `batch-${metric}`, label: 'batches', points: smoothed(batchPoints(details.batches, metric), weight), className: 'batch', faint: true });
+    series.push({
+      id: `batch-${metric}`,
+      label: 'batches',
+      points: smoothed(batchPoints(details.batches, metric), weight),
+      className: 'batch',
+      faint: true,
+    });
   }
   const train = epochPoints(details.epochs, metric);
   const validation = epochPoints(details.epochs, val);
   if (weight > 0) {
-    series.push({ id: `raw-train-${metric}`, label: 'train (raw)', points: train, className: 'train', faint: true });
-    series.push({ id: `raw-val-${metric}`, label: 'validation (raw)', points: validation, className: 'val', faint: true });
+    series.push({
+      id: `raw-train-${metric}`,
+      label: 'train (raw)',
+      points: train,
+      className: 'train',
+      faint: true,
+    });
+    series.push({
+      id: `raw-val-${metric}`,
+      label: 'validation (raw)',
+      points: validation,
+      className: 'val',
+      faint: true,
+    });
   }
-  series.push({ id: `train-${metric}`, label: 'train', points: smoothed(train, weight), className: 'train', dots: true });
-  series.push({ id: `val-${metric}`, label: 'validation', points: smoothed(validation, weight), className: 'val', dots: true });
+  series.push({
+    id: `train-${metric}`,
+    label: 'train',
+    points: smoothed(train, weight),
+    className: 'train',
+    dots: true,
+  });
+  series.push({
+    id: `val-${metric}`,
+    label: 'validation',
+    points: smoothed(validation, weight),
+    className: 'val',
+    dots: true,
+  });
   return series;
 }
 
@@ -116,13 +184,27 @@ export function renderCurveControls(state: DashboardState, ctx: ViewContext): No
   const ui = state.ui;
   const output = el(doc, 'output', { attrs: { for: 'smoothing' }, text: ui.smoothing.toFixed(2) });
   const slider = el(doc, 'input', {
-    attrs: { id: 'smoothing', type: 'range', min: 0, max: 0.99, step: 0.01, value: ui.smoothing, 'data-key': 'smoothing' },
-    on: { input: (e) => ctx.dispatch({ type: 'ui/setSmoothing', value: Number((e.target as HTMLInputElement).value) }) },
+    attrs: {
+      id: 'smoothing',
+      type: 'range',
+      min: 0,
+      max: 0.99,
+      step: 0.01,
+      value: ui.smoothing,
+      'data-key': 'smoothing',
+    },
+    on: {
+      input: (e) =>
+        ctx.dispatch({ type: 'ui/setSmoothing', value: Number((e.target as HTMLInputElement).value) }),
+    },
   });
   slider.value = String(ui.smoothing);
   const batches = el(doc, 'input', {
     attrs: { id: 'show-batches', type: 'checkbox', 'data-key': 'show-batches' },
-    on: { change: (e) => ctx.dispatch({ type: 'ui/setShowBatches', value: (e.target as HTMLInputElement).checked }) },
+    on: {
+      change: (e) =>
+        ctx.dispatch({ type: 'ui/setShowBatches', value: (e.target as HTMLInputElement).checked }),
+    },
   });
   batches.checked = ui.showBatches;
   return el(
@@ -146,8 +228,18 @@ function curveCharts(state: DashboardState): ChartOptions[] {
   const logLr = lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10;
   return [
     { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) },
-    { title: 'Accuracy', xLabel: 'Epoch', series: metricSeries(details, 'accuracy', smoothing, showBatches), yFormat: (v) => formatPercent(v, 0) },
-    { title: 'Learning rate', xLabel: 'Epoch', series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }], logY: logLr },
+    {
+      title: 'Accuracy',
+      xLabel: 'Epoch',
+      series: metricSeries(details, 'accuracy', smoothing, showBatches),
+      yFormat: (v) => formatPercent(v, 0),
+    },
+    {
+      title: 'Learning rate',
+      xLabel: 'Epoch',
+      series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }],
+      logY: logLr,
+    },
   ];
 }
 
@@ -163,7 +255,8 @@ export function renderCurves(state: DashboardState, ctx: ViewContext): Node {
   // A new epoch redraws the three plots in place instead of rebuilding the panel.
   registerPatch(root, (next) => {
     const charts = curveCharts(next);
-    if (next.details === null || next.details.epochs.length === 0 || charts.length !== figures.length) return false;
+    if (next.details === null || next.details.epochs.length === 0 || charts.length !== figures.length)
+      return false;
     return charts.every((options, i) => updateLineChart(figures[i], options));
   });
   return root;
@@ -181,14 +274,18 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
   const { doc } = ctx;
   const evaluation = state.details?.evaluation;
   if (!evaluation) {
-    return el(doc, 'p', { class: 'empty', text: state.details ? 'No evaluation yet: it is written when training ends.' : '' });
+    return el(doc, 'p', {
+      class: 'empty',
+      text: state.details ? 'No evaluation yet: it is written when training ends.' : '',
+    });
   }
   const { key, direction } = state.ui.classSort;
   const sign = direction === 'asc' ? 1 : -1;
   const rows = [...evaluation.perClass].sort((a, b) => {
     const va = a[key];
     const vb = b[key];
-    const order = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+    const order =
+      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
     return sign * order || a.label.localeCompare(b.label);
   });
   const head = el(
@@ -199,7 +296,13 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
       el(
         doc,
         'th',
-        { class: c.key === 'label' ? '' : 'num', attrs: { scope: 'col', 'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none' } },
+        {
+          class: c.key === 'label' ? '' : 'num',
+          attrs: {
+            scope: 'col',
+            'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none',
+          },
+        },
         el(doc, 'button', {
           class: 'sort',
           attrs: { type: 'button', 'data-key': `class-sort-${c.key}` },
@@ -237,18 +340,37 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
     doc,
     'table',
     { class: 'data class-table', attrs: { 'aria-label': 'Per-class precision, recall and F1' } },
-    el(doc, 'caption', { text: `Accuracy ${formatPercent(evaluation.accuracy)} on ${evaluation.source ?? 'the evaluation set'}` }),
+    el(doc, 'caption', {
+      text: `Accuracy ${formatPercent(evaluation.accuracy)} on ${evaluation.source ?? 'the evaluation set'}`,
+    }),
     el(doc, 'thead', {}, head),
     el(doc, 'tbody', {}, ...body),
-    el(doc, 'tfoot', {}, averageRow('Macro average', evaluation.macro), averageRow('Weighted average', evaluation.weighted)),
+    el(
+      doc,
+      'tfoot',
+      {},
+      averageRow('Macro average', evaluation.macro),
+      averageRow('Weighted average', evaluation.weighted),
+    ),
   );
 }
 
 export const runSections: Section<DashboardState>[] = [
-  { key: 'summary', inputs: (s) => [s.details?.summary, s.details?.record, s.details?.epochs, s.runs.length], render: renderSummary },
+  {
+    key: 'summary',
+    inputs: (s) => [s.details?.summary, s.details?.record, s.details?.epochs, s.runs.length],
+    render: renderSummary,
+  },
   { key: 'config', inputs: (s) => [s.details?.record.config], render: renderConfig },
-  { key: 'curve-controls', inputs: (s) => [s.details === null, s.ui.smoothing, s.ui.showBatches], render: renderCurveControls },
-  { key: 'curves', inputs: (s) => [s.details?.epochs, s.details?.batches, s.ui.smoothing, s.ui.showBatches], render: renderCurves },
+  {
+    key: 'curve-controls',
+    inputs: (s) => [s.details === null, s.ui.smoothing, s.ui.showBatches],
+    render: renderCurveControls,
+  },
+  {
+    key: 'curves',
+    inputs: (s) => [s.details?.epochs, s.details?.batches, s.ui.smoothing, s.ui.showBatches],
+    render: renderCurves,
+  },
   { key: 'class-table', inputs: (s) => [s.details?.evaluation, s.ui.classSort], render: renderClassTable },
 ];
-

@@ -11,14 +11,23 @@ let lastColumns: { configs: object[]; columns: Column[] } | null = null;
  */
 export function columnsOf(runs: RunSummary[]): Column[] {
   const configs = runs.map((r) => r.config);
-  if (lastColumns && lastColumns.configs.length === configs.length && lastColumns.configs.every((c, i) => c === configs[i])) {
+  if (
+    lastColumns &&
+    lastColumns.configs.length === configs.length &&
+    lastColumns.configs.every((c, i) => c === configs[i])
+  ) {
     return lastColumns.columns;
   }
   lastColumns = { configs, columns: compareColumns(runs) };
   return lastColumns.columns;
 }
 
-let last: { runs: RunSummary[]; filter: string; sort: DashboardState['ui']['compareSort']; rows: RunSummary[] } | null = null;
+let last: {
+  runs: RunSummary[];
+  filter: string;
+  sort: DashboardState['ui']['compareSort'];
+  rows: RunSummary[];
+} | null = null;
 
 /** The runs in table order: filtered, then sorted (remembered: the table and the plot both ask). */
 export function tableRows(state: DashboardState): RunSummary[] {
@@ -30,4 +39,3 @@ export function tableRows(state: DashboardState): RunSummary[] {
   last = { runs, filter, sort, rows };
   return rows;
 }
-
