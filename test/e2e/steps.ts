@@ -162,7 +162,8 @@ async function trainWith(ctx: E2eContext, configFile: string, progressShot: stri
       shot = true;
       await page.screenshot({ path: ctx.artifact(progressShot) });
     }
-    await page.waitForTimeout(1000);
+    // Often enough to catch a run of a few seconds on an idle machine.
+    await page.waitForTimeout(200);
   });
   say(`  progress seen (${progress.length} updates): ${progress.slice(0, 4).join(' // ')}`);
   assert.equal(
