@@ -8,6 +8,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { batchMatMul, fusedMatMul } from './matMul';
 import { maxPoolGrad } from './maxPoolGrad';
 import { sum } from './sum';
+import { tile } from './tile';
 import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps';
 
 type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo;
@@ -21,6 +22,7 @@ const OUR_KERNELS = {
   _FusedMatMul: fusedMatMul,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
+  Tile: tile,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
