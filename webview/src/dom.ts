@@ -50,6 +50,16 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return build(doc.createElement(tag), props, children);
 }
 
+/** A table head of plain column titles, each a `th scope="col"` for screen readers. */
+export function headerRow(doc: Document, titles: readonly string[]): HTMLTableSectionElement {
+  return el(
+    doc,
+    'thead',
+    {},
+    el(doc, 'tr', {}, ...titles.map((text) => el(doc, 'th', { attrs: { scope: 'col' }, text }))),
+  );
+}
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export function svg<K extends keyof SVGElementTagNameMap>(

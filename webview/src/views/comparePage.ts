@@ -2,7 +2,7 @@
 // selected runs; parallel coordinates; per-class Δrecall and config diff of two runs; CSV export.
 import type { RunSummary } from '../../../src/protocol/runRecord';
 import { type Column, configDifference, METRIC_COLUMNS, recallDifference, runColor, toCsv } from '../compare';
-import { button, el } from '../dom';
+import { button, el, headerRow } from '../dom';
 import { formatNumber, formatPercent } from '../format';
 import type { DashboardState, UiState } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
@@ -407,19 +407,7 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
         'table',
         { class: 'data recall-diff', attrs: { 'aria-label': 'Per-class recall, B minus A' } },
         el(doc, 'caption', { text: 'Per-class recall (B − A)' }),
-        el(
-          doc,
-          'thead',
-          {},
-          el(
-            doc,
-            'tr',
-            {},
-            ...['Class', `Recall A`, `Recall B`, 'Δ recall'].map((t) =>
-              el(doc, 'th', { attrs: { scope: 'col' }, text: t }),
-            ),
-          ),
-        ),
+        headerRow(doc, ['Class', 'Recall A', 'Recall B', 'Δ recall']),
         el(doc, 'tbody', {}, ...rows),
       ),
     );
@@ -442,17 +430,7 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
             'table',
             { class: 'data config-diff', attrs: { 'aria-label': 'Configuration differences' } },
             el(doc, 'caption', { text: 'Configuration differences' }),
-            el(
-              doc,
-              'thead',
-              {},
-              el(
-                doc,
-                'tr',
-                {},
-                ...['Setting', 'A', 'B'].map((t) => el(doc, 'th', { attrs: { scope: 'col' }, text: t })),
-              ),
-            ),
+            headerRow(doc, ['Setting', 'A', 'B']),
             el(
               doc,
               'tbody',

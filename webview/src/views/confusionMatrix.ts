@@ -1,7 +1,7 @@
 // The confusion-matrix heatmap (a keyboard-navigable grid), its plain-table fallback, the per-epoch
 // scrubber, and the list of misclassified images of the selected cell.
 import type { Evaluation, Misclassified } from '../../../src/protocol/runRecord';
-import { button, el } from '../dom';
+import { button, el, headerRow } from '../dom';
 import { formatPercent } from '../format';
 import { type CellRef, type DashboardState, movedKey } from '../state';
 import type { Section, ViewContext } from './context';
@@ -228,20 +228,7 @@ function renderFallbackTable(doc: Document, labels: readonly string[], counts: r
       'table',
       { class: 'data' },
       el(doc, 'caption', { text: 'Rows: true class. Columns: predicted class.' }),
-      el(
-        doc,
-        'thead',
-        {},
-        el(
-          doc,
-          'tr',
-          {},
-          el(doc, 'th', { attrs: { scope: 'col' }, text: 'True class' }),
-          ...labels.map((l) => el(doc, 'th', { attrs: { scope: 'col' }, text: `Predicted ${l}` })),
-          el(doc, 'th', { attrs: { scope: 'col' }, text: 'Total' }),
-          el(doc, 'th', { attrs: { scope: 'col' }, text: 'Recall' }),
-        ),
-      ),
+      headerRow(doc, ['True class', ...labels.map((l) => `Predicted ${l}`), 'Total', 'Recall']),
       el(doc, 'tbody', {}, ...rows),
     ),
   );
