@@ -23,7 +23,10 @@ function stats(values: number[]): string {
 }
 
 /** Delivers each message (preloaded into the page) and waits for its frame; wall times and CPU per message. */
-async function measure(dashboard: DashboardPage, messages: HostToWebview[]): Promise<{ timings: PaintTiming[]; cpuMs: number }> {
+async function measure(
+  dashboard: DashboardPage,
+  messages: HostToWebview[],
+): Promise<{ timings: PaintTiming[]; cpuMs: number }> {
   await dashboard.preload(messages);
   const cpuStart = await dashboard.mainThreadCpu();
   const timings: PaintTiming[] = [];
@@ -34,7 +37,9 @@ async function measure(dashboard: DashboardPage, messages: HostToWebview[]): Pro
 
 function report(title: string, result: { timings: PaintTiming[]; cpuMs: number }): void {
   console.log(title);
-  console.log(`  main-thread CPU per update (parse, reduce, DOM, style, layout, paint): ${result.cpuMs.toFixed(1)} ms`);
+  console.log(
+    `  main-thread CPU per update (parse, reduce, DOM, style, layout, paint): ${result.cpuMs.toFixed(1)} ms`,
+  );
   console.log(`  wall: handled ${stats(result.timings.map((t) => t.handledMs))}`);
   console.log(`        + style and layout ${stats(result.timings.map((t) => t.layoutMs))}`);
   console.log(`        to the painted frame (2 rAF) ${stats(result.timings.map((t) => t.paintMs))}`);
@@ -46,9 +51,16 @@ async function main(): Promise<void> {
   const repeats = arg('repeats', 40);
   const { snapshot, all } = makeSnapshot(runCount, epochCount);
   const compareRuns = (ids: string[]): CompareRunData[] =>
-    all.filter((r) => ids.includes(r.summary.id)).map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation }));
+    all
+      .filter((r) => ids.includes(r.summary.id))
+      .map((r) => ({ runId: r.summary.id, epochs: r.epochs, evaluation: r.evaluation }));
   const allIds = all.map((r) => r.summary.id);
-  console.log(`dashboard bench: ${runCount} runs × ${epochCount} epochs, headless Chromium, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `dashboard bench: ${runCount} runs × ${epochCount} epochs, headless Chromium, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
 
   // 1. Compare page, cold: the snapshot arrives with the page set to compare (fresh page each time).
   const compareSnapshot = { ...snapshot, page: 'compare' as const, compareRunIds: [] };
@@ -62,20 +74,29 @@ async function main(): Promise<void> {
       firstPaints.push(first.timings[0].paintMs);
       firstCpu.push(first.cpuMs);
       // Every run selected: 200 overlaid curves and 200 highlighted parallel-coordinate lines.
-      const overlay = await measure(dashboard, [{ type: 'snapshot', snapshot: { ...compareSnapshot, compareRunIds: allIds, compare: compareRuns(allIds) } }]);
+      const overlay = await measure(dashboard, [
+        {
+          type: 'snapshot',
+          snapshot: { ...compareSnapshot, compareRunIds: allIds, compare: compareRuns(allIds) },
+        },
+      ]);
       overlayPaints.push(overlay.timings[0].paintMs);
     } finally {
       await dashboard.close();
     }
   }
-  console.log(`compare page, snapshot received → first paint: ${stats(firstPaints)}; main-thread CPU ${stats(firstCpu)}`);
+  console.log(
+    `compare page, snapshot received → first paint: ${stats(firstPaints)}; main-thread CPU ${stats(firstCpu)}`,
+  );
   console.log(`compare page with all ${runCount} runs' curves overlaid, → painted: ${stats(overlayPaints)}`);
 
   const dashboard = await openDashboardPage();
   try {
     // 2. Run page: the selected run gets one more epoch (and 20 batch points) per update.
     const running = all[0];
-    const runs = snapshot.runs.map((r, i) => (i === 0 ? { ...r, status: 'running' as const, totalEpochs: epochCount + repeats } : r));
+    const runs = snapshot.runs.map((r, i) =>
+      i === 0 ? { ...r, status: 'running' as const, totalEpochs: epochCount + repeats } : r,
+    );
     await measure(dashboard, [{ type: 'snapshot', snapshot: { ...snapshot, page: 'run', runs } }]);
     const extra = makeEpochs(0, epochCount + repeats).slice(epochCount);
     const epochMessages: HostToWebview[] = extra.map((epoch, i) => ({
@@ -83,22 +104,47 @@ async function main(): Promise<void> {
       runId: running.summary.id,
       summary: { ...runs[0], epochsCompleted: epochCount + i + 1 },
       epochs: [epoch],
-      batches: Array.from({ length: 20 }, (_, b) => ({ kind: 'batch' as const, epoch: epoch.epoch, batch: b, loss: epoch.loss, accuracy: epoch.accuracy })),
+      batches: Array.from({ length: 20 }, (_, b) => ({
+        kind: 'batch' as const,
+        epoch: epoch.epoch,
+        batch: b,
+        loss: epoch.loss,
+        accuracy: epoch.accuracy,
+      })),
     }));
-    report(`live update, run page (one epoch appended to a ${epochCount}-epoch run):`, await measure(dashboard, epochMessages));
+    report(
+      `live update, run page (one epoch appended to a ${epochCount}-epoch run):`,
+      await measure(dashboard, epochMessages),
+    );
 
     // 3. Compare page: the runs list arrives again with one run moved on (its epoch count and status).
     await dashboard.page.click('button[data-key="tab-compare"]');
     await dashboard.send({ type: 'compareData', runs: compareRuns(allIds.slice(0, 10)) });
     const listMessages: HostToWebview[] = Array.from({ length: repeats }, (_, i) => ({
       type: 'runsChanged',
-      runs: snapshot.runs.map((r, k) => (k === 0 ? { ...r, status: 'running' as const, epochsCompleted: epochCount + i + 1, updatedAt: `2026-11-27T00:00:${String(i % 60).padStart(2, '0')}Z` } : r)),
+      runs: snapshot.runs.map((r, k) =>
+        k === 0
+          ? {
+              ...r,
+              status: 'running' as const,
+              epochsCompleted: epochCount + i + 1,
+              updatedAt: `2026-11-27T00:00:${String(i % 60).padStart(2, '0')}Z`,
+            }
+          : r,
+      ),
       thumbnailBases: snapshot.thumbnailBases,
     }));
-    report(`live update, compare page (runsChanged with ${runCount} summaries, one run moved on):`, await measure(dashboard, listMessages));
+    report(
+      `live update, compare page (runsChanged with ${runCount} summaries, one run moved on):`,
+      await measure(dashboard, listMessages),
+    );
 
     // Floor: the same runs again (parse and compare; nothing to redraw).
-    const same: HostToWebview[] = Array.from({ length: repeats }, () => ({ type: 'runsChanged', runs: snapshot.runs, thumbnailBases: snapshot.thumbnailBases }));
+    const same: HostToWebview[] = Array.from({ length: repeats }, () => ({
+      type: 'runsChanged',
+      runs: snapshot.runs,
+      thumbnailBases: snapshot.thumbnailBases,
+    }));
     report('baseline, compare page (runsChanged with nothing new):', await measure(dashboard, same));
     const problems = await dashboard.violations();
     if (problems.length > 0) console.log(`problems: ${problems.join('; ')}`);

@@ -15,7 +15,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, type BackendChoice } from '../src/protocol/config';
 import { selectBackend } from '../src/trainer/backend';
-import { WASM_KERNEL_NAMES, type WasmKernelName, registerWasmKernels, unregisterWasmKernels } from '../src/trainer/kernels';
+import {
+  WASM_KERNEL_NAMES,
+  type WasmKernelName,
+  registerWasmKernels,
+  unregisterWasmKernels,
+} from '../src/trainer/kernels';
 import { buildSimpleCnn } from '../src/trainer/models';
 import { createParallelTrainStep, defaultWorkerCount } from '../src/trainer/parallel';
 import { makeTrainStep } from '../src/trainer/train';
@@ -81,7 +86,8 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--backend': {
         const v = value();
-        if (!(BACKEND_CHOICES as readonly string[]).includes(v)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+        if (!(BACKEND_CHOICES as readonly string[]).includes(v))
+          throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
         options.backend = v as BackendChoice;
         break;
       }
@@ -94,7 +100,8 @@ function parseOptions(argv: string[]): Options {
       }
       case '--workers':
         options.workers = Number(value());
-        if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error('--workers must be an integer ≥ 0');
+        if (!Number.isInteger(options.workers) || options.workers < 0)
+          throw new Error('--workers must be an integer ≥ 0');
         break;
       case '--kernels':
         options.kernels = parseKernels(value());
@@ -126,7 +133,8 @@ function parseKernels(text: string): WasmKernelName[] {
   if (text === 'none') return [];
   const names = text.split(',');
   for (const name of names) {
-    if (!(WASM_KERNEL_NAMES as readonly string[]).includes(name)) throw new Error(`unknown kernel ${name}; known: ${WASM_KERNEL_NAMES.join(', ')}`);
+    if (!(WASM_KERNEL_NAMES as readonly string[]).includes(name))
+      throw new Error(`unknown kernel ${name}; known: ${WASM_KERNEL_NAMES.join(', ')}`);
   }
   return names as WasmKernelName[];
 }
@@ -153,12 +161,17 @@ interface Stepper {
 }
 
 /** Returns a function running one training step on batch i (mod the batches). */
-async function makeStepper(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<Stepper> {
+async function makeStepper(
+  mode: Mode,
+  options: Options,
+  batches: ReturnType<typeof makeBatches>,
+): Promise<Stepper> {
   const model = buildSimpleCnn({ imageSize: IMAGE_SIZE, channels: CHANNELS, numClasses: CLASSES });
   const optimizer = tf.train.adam(1e-3);
   if (mode === 'parallel') {
     const backend = tf.getBackend();
-    if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`parallel mode needs the wasm or cpu backend, not ${backend}`);
+    if (backend !== 'wasm' && backend !== 'cpu')
+      throw new Error(`parallel mode needs the wasm or cpu backend, not ${backend}`);
     const parallel = await createParallelTrainStep({
       model,
       optimizer,
@@ -183,7 +196,13 @@ async function makeStepper(mode: Mode, options: Options, batches: ReturnType<typ
     };
   }
   if (mode === 'trainer') {
-    const trainStep = makeTrainStep(model, optimizer, { imageSize: IMAGE_SIZE, channels: CHANNELS }, CLASSES, null);
+    const trainStep = makeTrainStep(
+      model,
+      optimizer,
+      { imageSize: IMAGE_SIZE, channels: CHANNELS },
+      CLASSES,
+      null,
+    );
     return {
       step: async (i) => {
         const { pixels, labels } = batches[i % batches.length];
@@ -213,7 +232,11 @@ async function makeStepper(mode: Mode, options: Options, batches: ReturnType<typ
   };
 }
 
-async function timeMode(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<Timing> {
+async function timeMode(
+  mode: Mode,
+  options: Options,
+  batches: ReturnType<typeof makeBatches>,
+): Promise<Timing> {
   const { step, dispose } = await makeStepper(mode, options, batches);
   try {
     for (let i = 0; i < options.warmup; i++) await step(i);
@@ -222,13 +245,21 @@ async function timeMode(mode: Mode, options: Options, batches: ReturnType<typeof
     for (let i = 0; i < options.steps; i++) await step(i);
     const cpu = process.cpuUsage(cpuStart);
     const msPerStep = (performance.now() - start) / options.steps;
-    return { msPerStep, samplesPerSecond: (BATCH * 1000) / msPerStep, cpuMsPerStep: (cpu.user + cpu.system) / 1000 / options.steps };
+    return {
+      msPerStep,
+      samplesPerSecond: (BATCH * 1000) / msPerStep,
+      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / options.steps,
+    };
   } finally {
     await dispose();
   }
 }
 
-async function profileMode(mode: Mode, options: Options, batches: ReturnType<typeof makeBatches>): Promise<void> {
+async function profileMode(
+  mode: Mode,
+  options: Options,
+  batches: ReturnType<typeof makeBatches>,
+): Promise<void> {
   const { step, dispose } = await makeStepper(mode, options, batches);
   const steps = Math.min(options.steps, 10);
   try {
@@ -248,7 +279,9 @@ async function profileMode(mode: Mode, options: Options, batches: ReturnType<typ
     console.log(`  per-kernel time per step (${mode}, ${steps} profiled steps; profiling adds overhead):`);
     for (const [name, e] of rows) {
       if (e.ms / steps < 0.05) continue;
-      console.log(`    ${name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(8)} ms  ${String(e.calls / steps).padStart(4)} calls`);
+      console.log(
+        `    ${name.padEnd(36)} ${(e.ms / steps).toFixed(2).padStart(8)} ms  ${String(e.calls / steps).padStart(4)} calls`,
+      );
     }
     console.log(`    ${'total in kernels'.padEnd(36)} ${(sum / steps).toFixed(2).padStart(8)} ms`);
   } finally {
@@ -270,8 +303,11 @@ function torchAvailable(): boolean {
 
 function runTorch(steps: number, threads: number): TorchResult | string {
   const script = path.join(__dirname, 'torchThroughput.py');
-  const result = spawnSync(TORCH_PYTHON, [script, '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8' });
-  if (result.status !== 0) return `PyTorch run failed: ${(result.stderr || '').trim().split('\n').pop() ?? ''}`;
+  const result = spawnSync(TORCH_PYTHON, [script, '--steps', String(steps), '--threads', String(threads)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    return `PyTorch run failed: ${(result.stderr || '').trim().split('\n').pop() ?? ''}`;
   const last = result.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as TorchResult;
 }
@@ -282,7 +318,14 @@ const fmt = (t: { msPerStep: number; samplesPerSecond: number; cpuMsPerStep?: nu
 
 /** Stages of --sweep: each adds kernels to the previous one (Conv2DBackpropFilter is required on WASM). */
 const SWEEP_STEPS: Array<{ label: string; adds: WasmKernelName[] }> = [
-  { label: 'WASM + Conv2DBackpropFilter', adds: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] },
+  {
+    label: 'WASM + Conv2DBackpropFilter',
+    adds: [
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+    ],
+  },
   { label: '+ Conv2DBackpropInput', adds: ['Conv2DBackpropInput'] },
   { label: '+ transposed matMul', adds: ['BatchMatMul', '_FusedMatMul'] },
   { label: '+ MaxPoolGrad', adds: ['MaxPoolGrad'] },
@@ -297,9 +340,16 @@ function useKernels(kernels: WasmKernelName[]): void {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const { backend, notes } = await selectBackend(options.backend);
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  console.log(`simple-cnn ${IMAGE_SIZE}×${IMAGE_SIZE}×${CHANNELS}, batch ${BATCH}, Adam, random data; ${options.steps} timed steps after ${options.warmup} warm-up`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load}`);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  console.log(
+    `simple-cnn ${IMAGE_SIZE}×${IMAGE_SIZE}×${CHANNELS}, batch ${BATCH}, Adam, random data; ${options.steps} timed steps after ${options.warmup} warm-up`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load}`,
+  );
   console.log(`backend: ${backend}${notes.length ? ` (${notes.join('; ')})` : ''}`);
   const batches = makeBatches(4);
   const sweep: Array<{ label: string } & Timing> = [];
@@ -336,7 +386,9 @@ async function main(): Promise<void> {
       if (typeof byDefault === 'string') torch.error = byDefault;
       else {
         torch.default = byDefault;
-        console.log(`PyTorch ${byDefault.torch} CPU, default threads (${byDefault.threads}): ${fmt(byDefault)}`);
+        console.log(
+          `PyTorch ${byDefault.torch} CPU, default threads (${byDefault.threads}): ${fmt(byDefault)}`,
+        );
         const cores = os.cpus().length;
         if (byDefault.threads !== cores) {
           const all = runTorch(options.torchSteps, cores);
