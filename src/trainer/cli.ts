@@ -9,6 +9,7 @@ import { ConfigError, parseConfigFileText, resolveConfig } from '../core/config'
 import { isImageCandidate, isHiddenName } from '../core/dataset';
 import { listRuns } from '../core/runStore';
 import { UsageError } from './errors';
+import { writeJsonAtomic } from './runWriter';
 import { createProgressReporter } from './progress';
 import { DatasetInputError, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
@@ -313,7 +314,7 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   );
   try {
     await fs.mkdir(path.dirname(saved), { recursive: true });
-    await fs.writeFile(saved, JSON.stringify(evaluation, null, 2));
+    await writeJsonAtomic(saved, evaluation);
   } catch {
     io.stderr(`image-trainer: warning: could not save the evaluation under ${path.dirname(saved)}\n`);
   }
