@@ -12,8 +12,6 @@ import {
   cmykJpeg,
   encodeImage,
   exifRotatedJpeg,
-  fastPng,
-  garblePngData,
   FIXTURE_FORMATS,
   flipBits,
   makeTempDir,
@@ -22,6 +20,7 @@ import {
   removeDir,
   truncate,
   writeFixture,
+  writePngSetWithCorruption,
 } from '../fixtures/imageFactory';
 
 const EXT: Record<string, string> = {
@@ -169,22 +168,14 @@ test('hostile corpus: every file accepted or skipped with a reason; accepted fil
 test('1 % corrupt files among 2,000: all 20 reported, the rest accepted', async () => {
   const root = await makeTempDir();
   try {
-    const corrupt = new Set<string>();
     const n = 2000;
-    for (let start = 0; start < n; start += 100) {
-      await Promise.all(
-        Array.from({ length: 100 }, async (_, k) => {
-          const i = start + k;
-          const rel = `c${i % 4}/img${i}.png`;
-          let data = fastPng(8, 8, 10_000 + i);
-          if (i % 100 === 37) {
-            data = i % 200 === 37 ? truncate(data, 0.8) : garblePngData(data);
-            corrupt.add(rel);
-          }
-          await writeFixture(root, rel, data);
-        }),
-      );
-    }
+    const corrupt = await writePngSetWithCorruption(root, {
+      count: n,
+      side: 8,
+      seed: 10_000,
+      offset: 37,
+      truncateTo: 0.8,
+    });
     const { report, entries } = await scanDataset(root);
     assert.equal(corrupt.size, 20);
     assert.deepEqual(report.skipped.map((s) => s.path).sort(), [...corrupt].sort());

@@ -17,15 +17,14 @@ import {
   encodeImage,
   exifRotatedJpeg,
   FIXTURE_FORMATS,
-  fastPng,
   flipBits,
-  garblePngData,
   makeTempDir,
   png16,
   pngClaimingSize,
   removeDir,
   truncate,
   writeFixture,
+  writePngSetWithCorruption,
 } from '../../fixtures/imageFactory';
 
 const CONFIG = resolveConfig({
@@ -143,22 +142,14 @@ test(
     const root = await makeTempDir('it-corrupt-');
     try {
       const data = path.join(root, 'data');
-      const corrupt = new Set<string>();
       const n = 10_000;
-      for (let start = 0; start < n; start += 250) {
-        await Promise.all(
-          Array.from({ length: 250 }, async (_, k) => {
-            const i = start + k;
-            const rel = `c${i % 4}/img${i}.png`;
-            let png = fastPng(10, 10, 20_000 + i);
-            if (i % 100 === 53) {
-              png = i % 200 === 53 ? truncate(png, 0.7) : garblePngData(png);
-              corrupt.add(rel);
-            }
-            await writeFixture(data, rel, png);
-          }),
-        );
-      }
+      const corrupt = await writePngSetWithCorruption(data, {
+        count: n,
+        side: 10,
+        seed: 20_000,
+        offset: 53,
+        truncateTo: 0.7,
+      });
       const { record, split } = await train(data, path.join(root, 'runs'));
       assert.equal(corrupt.size, 100);
       assert.deepEqual(
