@@ -3,6 +3,14 @@
 import * as tf from '@tensorflow/tfjs';
 // Importing the package registers the backend and its kernels, which ours replace.
 import '@tensorflow/tfjs-backend-wasm';
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  batchNormTraining,
+  batchNormTrainingGrad,
+  batchNormTrainingGradConfig,
+  installFusedBatchNormLayer,
+} from './batchNorm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
@@ -11,7 +19,7 @@ import { sum } from './sum';
 import { tile } from './tile';
 import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps';
 
-type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo;
+type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 const OUR_KERNELS = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
@@ -23,6 +31,10 @@ const OUR_KERNELS = {
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
   Tile: tile,
+  // Our own kernels (no WASM original); the gradient comes first so that no prefix of this list
+  // registers the forward without it (the benchmark's --sweep adds kernels in this order).
+  [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
+  [BATCH_NORM_TRAINING]: batchNormTraining,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
@@ -36,6 +48,9 @@ const registered = new Set<tf.KernelFunc>();
  * one. Idempotent; safe before or after the backend initialises, since none needs a setup step.
  */
 export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERNEL_NAMES): WasmKernelName[] {
+  // Training-mode batch norm layers use the fused kernels whenever the forward one is registered.
+  if (tf.getGradient(BATCH_NORM_TRAINING) === undefined) tf.registerGradient(batchNormTrainingGradConfig);
+  installFusedBatchNormLayer();
   for (const name of names) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing !== undefined && registered.has(existing.kernelFunc)) continue;
