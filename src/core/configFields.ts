@@ -195,6 +195,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
   earlyStopping: null,
   classWeight: 'none',
   backend: 'auto',
+  threads: 0,
   rnn: DEFAULT_RNN,
   svm: DEFAULT_SVM,
   knn: DEFAULT_KNN,
@@ -372,6 +373,11 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   backend: oneOf(
     'Compute backend; auto takes the fastest one available and records why others were not used.',
     BACKEND_CHOICES,
+  ),
+  threads: integer(
+    'Threads that share each training batch on the WASM backend, each computing the gradients of a slice (0 = one per core; 1 = no worker threads). Native backends use their own thread pools.',
+    0,
+    64,
   ),
   rnn: {
     kind: 'object',

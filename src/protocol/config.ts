@@ -125,6 +125,8 @@ export interface TrainingConfig {
   earlyStopping: EarlyStoppingConfig | null;
   classWeight: 'none' | 'balanced';
   backend: BackendChoice;
+  /** Threads that share each training batch (data parallelism on WASM); 0 = one per core. */
+  threads: number;
   rnn: RnnOptions;
   svm: SvmOptions;
   knn: KnnOptions;

@@ -32,6 +32,7 @@ const CONFIG_FLAGS: Record<string, keyof TrainingConfig> = {
   '--test-split': 'testSplit',
   '--augment': 'augment',
   '--backend': 'backend',
+  '--threads': 'threads',
 };
 
 interface CommandSpec {

@@ -62,6 +62,7 @@ import {
   truncateMetricsAfter,
 } from './runWriter';
 import { scanDataset } from './scan';
+import { createParallelTrainStep, defaultWorkerCount, type ParallelTrainStep } from './parallel';
 
 export type Emit = (event: TrainerToHost) => void;
 
@@ -387,6 +388,66 @@ export interface TrainStep {
   (pixels: Float32Array, labels: Int32Array): { loss: number; correct: number };
 }
 
+/** Smallest training set for which `threads: 0` (auto) starts worker threads: below it their start-up
+ * (a second or two each) outweighs the time they save, and runs stay single-threaded and bit-exact. */
+export const AUTO_PARALLEL_MIN_IMAGES = 2048;
+/** Fewest images per thread and step worth splitting a batch for. */
+const MIN_SHARD = 8;
+
+/** Threads that should share each batch: the configured count, or one per core for large sets. */
+export function trainingThreads(
+  config: Pick<TrainingConfig, 'threads' | 'batchSize'>,
+  trainImages: number,
+  cores: number = defaultWorkerCount() + 1,
+): number {
+  const wanted = config.threads > 0 ? config.threads : trainImages >= AUTO_PARALLEL_MIN_IMAGES ? cores : 1;
+  return Math.max(1, Math.min(wanted, Math.floor(config.batchSize / MIN_SHARD)));
+}
+
+/**
+ * Data-parallel step over worker threads where it applies: the WASM backend (native backends have their
+ * own thread pools), the standard loss (presets with their own forward or loss train on one thread) and
+ * more than one thread. Null otherwise, or when the workers fail to start (a warning says why).
+ */
+async function startParallelStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  config: TrainingConfig,
+  numClasses: number,
+  weights: number[] | null,
+  trainImages: number,
+  emit: Emit,
+): Promise<ParallelTrainStep | null> {
+  const threads = trainingThreads(config, trainImages);
+  if (threads < 2 || tf.getBackend() !== 'wasm' || config.transfer !== null) return null;
+  try {
+    const parallel = await createParallelTrainStep({
+      model,
+      optimizer,
+      imageSize: config.imageSize,
+      channels: config.channels,
+      numClasses,
+      classWeights: weights,
+      maxBatchSize: config.batchSize,
+      workers: threads - 1,
+      backend: 'wasm',
+    });
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `Each batch is split over ${parallel.threads} threads (data parallelism; --threads 1 turns it off)`,
+    });
+    return parallel;
+  } catch (error) {
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `training on one thread: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return null;
+  }
+}
+
 /**
  * One optimisation step: weighted categorical cross-entropy on the softmax output plus regularisation,
  * or the loss and forward pass the model declares (presets/training.ts: svm, heads on a base).
@@ -457,210 +518,235 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   for (const i of parts.train) trainCounts[parts.labels[i]]++;
   const weights = config.classWeight === 'balanced' ? classWeights(trainCounts) : null;
   const forward = trainingForward(model, config);
-  let step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
-
-  let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
-  let schedule: ScheduleState = prepared.resume?.state.schedule ?? initialScheduleState(config.learningRate);
-  const monitor = config.earlyStopping?.monitor ?? 'valLoss';
-  const startEpoch = (prepared.resume?.state.epoch ?? 0) + 1;
-  const epochDurations: number[] = [];
-  const batches = Math.ceil(parts.train.length / config.batchSize);
-  let stoppedEarly = false;
-  let lastEpoch = startEpoch - 1;
-
-  if (parts.validation.length === 0 && (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')) {
-    emit({
-      type: 'log',
-      level: 'warn',
-      message:
-        'no validation images: early stopping and reduce-on-plateau watch the training figures instead',
-    });
-  }
-  emit({
-    type: 'phaseChanged',
-    phase: 'training',
-    message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}`,
-  });
-  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-    const phase = transferPhase(model, config, epoch);
-    if (phase.trainableChanged) {
-      // Fine-tuning unfroze base layers: optimizer slots are per variable, so it starts afresh.
-      optimizer.dispose();
-      optimizer = createOptimizer(config);
-      step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
-    }
-    const learningRate =
-      phase.learningRate ??
-      learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
-    setLearningRate(optimizer, learningRate);
-    emit({ type: 'epochStarted', epoch, totalEpochs: config.epochs, totalBatches: batches });
-    const started = Date.now();
-    const order = epochOrder(parts.train.length, config.seed, epoch).map((k) => parts.train[k]);
-    const batchList = chunk(order, config.batchSize);
-    const lineEvery = Math.max(1, Math.floor(batchList.length / BATCH_LINES_PER_EPOCH));
-    let lossSum = 0;
-    let correctSum = 0;
-    let seen = 0;
-    let lastBatchEmit = 0;
-    let dataWaitMs = 0; // time the step loop stood waiting for a batch: the pipeline's share of the epoch
-    let next = assembleBatch(plan, batchList[0], epoch);
-    for (let b = 0; b < batchList.length; b++) {
-      const waitStarted = performance.now();
-      const batch = await next;
-      dataWaitMs += performance.now() - waitStarted;
-      // Prefetch: the next batch's reads run on the thread pool while this step computes.
-      if (b + 1 < batchList.length) next = assembleBatch(plan, batchList[b + 1], epoch);
-      const result = step(batch.pixels, batch.labels);
-      if (!Number.isFinite(result.loss)) {
-        throw new Error(
-          `the loss became ${result.loss} at epoch ${epoch}, batch ${b + 1} — lower --learning-rate`,
-        );
-      }
-      lossSum += result.loss * batch.labels.length;
-      correctSum += result.correct;
-      seen += batch.labels.length;
-      const now = Date.now();
-      const elapsed = now - started;
-      const etaMs = estimateEta(epochDurations, elapsed, (b + 1) / batchList.length, config.epochs - epoch);
-      if (b === batchList.length - 1 || now - lastBatchEmit >= BATCH_EVENT_INTERVAL_MS) {
-        lastBatchEmit = now;
-        emit({
-          type: 'batchEnded',
-          epoch,
-          batch: b + 1,
-          totalBatches: batchList.length,
-          loss: lossSum / seen,
-          accuracy: correctSum / seen,
-          etaMs,
-        });
-      }
-      if ((b + 1) % lineEvery === 0) {
-        await writer.appendMetrics({
-          kind: 'batch',
-          epoch,
-          batch: b + 1,
-          loss: result.loss,
-          accuracy: result.correct / batch.labels.length,
-        });
-      }
-      if (stop.requested) break;
-    }
-    await next.catch(() => undefined);
-    const partial = seen < parts.train.length;
-    const trainSeconds = (Date.now() - started) / 1000;
-
-    emit({ type: 'phaseChanged', phase: 'evaluating', message: `Validating epoch ${epoch}` });
-    const validation =
-      parts.validation.length > 0
-        ? await predictIndices(model, plan, parts.validation, evalBatchSize(config))
-        : null;
-    const valTrue = parts.validation.map((i) => parts.labels[i]);
-    const valAccuracy = validation
-      ? validation.predicted.filter((p, k) => p === valTrue[k]).length / parts.validation.length
+  const parallel =
+    forward === null
+      ? await startParallelStep(model, optimizer, config, numClasses, weights, parts.train.length, emit)
       : null;
-    const durationMs = Date.now() - started;
-    epochDurations.push(durationMs);
-    const metrics = {
-      epoch,
-      loss: lossSum / Math.max(1, seen),
-      accuracy: correctSum / Math.max(1, seen),
-      valLoss: validation ? validation.loss : null,
-      valAccuracy,
-      learningRate,
-      durationMs,
-      samplesPerSecond: seen / Math.max(1e-3, trainSeconds),
-      dataWaitMs: Math.round(dataWaitMs),
-      ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
-      ...(partial ? { partial: true } : {}),
-    };
-    const outcome = {
-      epoch,
-      loss: metrics.loss,
-      accuracy: metrics.accuracy,
-      valLoss: metrics.valLoss,
-      valAccuracy: metrics.valAccuracy,
-    };
-    const best = trackBest(tracker, monitor, outcome);
-    tracker = best.tracker;
-    schedule = afterEpoch(config.schedule, schedule, outcome);
-    const state: CheckpointState = { epoch, tracker, schedule };
-    emit({ type: 'phaseChanged', phase: 'saving', message: `Saving checkpoints of epoch ${epoch}` });
-    // Metrics before checkpoints: a crash in between leaves a line for an epoch the checkpoint lacks, which
-    // the resume drops and trains again; the other order would leave the resumed run without that line.
-    await writer.appendMetrics(metrics);
-    if (best.improved) await saveCheckpoint(writer, 'best', model, optimizer, state, emit);
-    await saveCheckpoint(writer, 'last', model, optimizer, state, emit);
-    await writer.update({
-      epochsCompleted: epoch,
-      bestEpoch: tracker.bestEpoch ?? undefined,
-      ...(best.improved
-        ? { bestValAccuracy: metrics.valAccuracy ?? undefined, bestValLoss: metrics.valLoss ?? undefined }
-        : {}),
-    });
-    emit({
-      type: 'epochEnded',
-      metrics,
-      etaMs: estimateEta(epochDurations, 0, 0, config.epochs - epoch),
-      bestEpoch: tracker.bestEpoch ?? epoch,
-      improved: best.improved,
-    });
-    lastEpoch = epoch;
-    if (stop.requested) break;
-    if (shouldStopEarly(config.earlyStopping, tracker)) {
-      stoppedEarly = true;
-      emit({
-        type: 'log',
-        level: 'info',
-        message: `Early stopping: no improvement of ${monitor} for ${tracker.wait} epochs`,
-      });
-      break;
-    }
+  try {
+    return await fitEpochs();
+  } finally {
+    await parallel?.dispose();
   }
 
-  let finalModel = model;
-  if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
-    const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
-    // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
-    const bestState = bestDir ? await readCheckpointState(bestDir) : null;
-    if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
+  async function fitEpochs(): Promise<TrainOutcome> {
+    let step: (
+      pixels: Float32Array,
+      labels: Int32Array,
+    ) => ReturnType<TrainStep> | Promise<ReturnType<TrainStep>> =
+      parallel ?? makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
+
+    let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
+    let schedule: ScheduleState =
+      prepared.resume?.state.schedule ?? initialScheduleState(config.learningRate);
+    const monitor = config.earlyStopping?.monitor ?? 'valLoss';
+    const startEpoch = (prepared.resume?.state.epoch ?? 0) + 1;
+    const epochDurations: number[] = [];
+    const batches = Math.ceil(parts.train.length / config.batchSize);
+    let stoppedEarly = false;
+    let lastEpoch = startEpoch - 1;
+
+    if (
+      parts.validation.length === 0 &&
+      (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')
+    ) {
       emit({
         type: 'log',
         level: 'warn',
-        message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights`,
-      });
-    } else if (bestDir) {
-      finalModel = await loadModelFromDir(bestDir);
-      emit({
-        type: 'log',
-        level: 'info',
-        message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})`,
+        message:
+          'no validation images: early stopping and reduce-on-plateau watch the training figures instead',
       });
     }
-  }
-  await finish(prepared, finalModel, plan, parts, emit);
-  if (finalModel !== model) finalModel.dispose();
-  model.dispose();
-  optimizer.dispose();
+    emit({
+      type: 'phaseChanged',
+      phase: 'training',
+      message: `Training on ${parts.train.length} images, validating on ${parts.validation.length}`,
+    });
+    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+      const phase = transferPhase(model, config, epoch);
+      if (phase.trainableChanged) {
+        // Fine-tuning unfroze base layers: optimizer slots are per variable, so it starts afresh.
+        optimizer.dispose();
+        optimizer = createOptimizer(config);
+        step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
+      }
+      const learningRate =
+        phase.learningRate ??
+        learningRateForEpoch(config.schedule, config.learningRate, epoch, config.epochs, schedule);
+      setLearningRate(optimizer, learningRate);
+      emit({ type: 'epochStarted', epoch, totalEpochs: config.epochs, totalBatches: batches });
+      const started = Date.now();
+      const order = epochOrder(parts.train.length, config.seed, epoch).map((k) => parts.train[k]);
+      const batchList = chunk(order, config.batchSize);
+      const lineEvery = Math.max(1, Math.floor(batchList.length / BATCH_LINES_PER_EPOCH));
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      let lastBatchEmit = 0;
+      let dataWaitMs = 0; // time the step loop stood waiting for a batch: the pipeline's share of the epoch
+      let next = assembleBatch(plan, batchList[0], epoch);
+      for (let b = 0; b < batchList.length; b++) {
+        const waitStarted = performance.now();
+        const batch = await next;
+        dataWaitMs += performance.now() - waitStarted;
+        // Prefetch: the next batch's reads run on the thread pool while this step computes.
+        if (b + 1 < batchList.length) next = assembleBatch(plan, batchList[b + 1], epoch);
+        const result = await step(batch.pixels, batch.labels);
+        if (!Number.isFinite(result.loss)) {
+          throw new Error(
+            `the loss became ${result.loss} at epoch ${epoch}, batch ${b + 1} — lower --learning-rate`,
+          );
+        }
+        lossSum += result.loss * batch.labels.length;
+        correctSum += result.correct;
+        seen += batch.labels.length;
+        const now = Date.now();
+        const elapsed = now - started;
+        const etaMs = estimateEta(epochDurations, elapsed, (b + 1) / batchList.length, config.epochs - epoch);
+        if (b === batchList.length - 1 || now - lastBatchEmit >= BATCH_EVENT_INTERVAL_MS) {
+          lastBatchEmit = now;
+          emit({
+            type: 'batchEnded',
+            epoch,
+            batch: b + 1,
+            totalBatches: batchList.length,
+            loss: lossSum / seen,
+            accuracy: correctSum / seen,
+            etaMs,
+          });
+        }
+        if ((b + 1) % lineEvery === 0) {
+          await writer.appendMetrics({
+            kind: 'batch',
+            epoch,
+            batch: b + 1,
+            loss: result.loss,
+            accuracy: result.correct / batch.labels.length,
+          });
+        }
+        if (stop.requested) break;
+      }
+      await next.catch(() => undefined);
+      const partial = seen < parts.train.length;
+      const trainSeconds = (Date.now() - started) / 1000;
 
-  const stopped = stop.requested && !stoppedEarly && lastEpoch < config.epochs;
-  await writer.update({
-    status: stopped ? 'stopped' : 'completed',
-    endedAt: new Date().toISOString(),
-    pid: undefined,
-  });
-  if (stopped) {
-    emit({ type: 'runStopped', runId: writer.current.id, runDir: writer.runDir, epochsCompleted: lastEpoch });
-    return { status: 'stopped', runId: writer.current.id, runDir: writer.runDir };
+      emit({ type: 'phaseChanged', phase: 'evaluating', message: `Validating epoch ${epoch}` });
+      const validation =
+        parts.validation.length > 0
+          ? await predictIndices(model, plan, parts.validation, evalBatchSize(config))
+          : null;
+      const valTrue = parts.validation.map((i) => parts.labels[i]);
+      const valAccuracy = validation
+        ? validation.predicted.filter((p, k) => p === valTrue[k]).length / parts.validation.length
+        : null;
+      const durationMs = Date.now() - started;
+      epochDurations.push(durationMs);
+      const metrics = {
+        epoch,
+        loss: lossSum / Math.max(1, seen),
+        accuracy: correctSum / Math.max(1, seen),
+        valLoss: validation ? validation.loss : null,
+        valAccuracy,
+        learningRate,
+        durationMs,
+        samplesPerSecond: seen / Math.max(1e-3, trainSeconds),
+        dataWaitMs: Math.round(dataWaitMs),
+        ...(validation ? { valConfusion: confusionMatrix(valTrue, validation.predicted, numClasses) } : {}),
+        ...(partial ? { partial: true } : {}),
+      };
+      const outcome = {
+        epoch,
+        loss: metrics.loss,
+        accuracy: metrics.accuracy,
+        valLoss: metrics.valLoss,
+        valAccuracy: metrics.valAccuracy,
+      };
+      const best = trackBest(tracker, monitor, outcome);
+      tracker = best.tracker;
+      schedule = afterEpoch(config.schedule, schedule, outcome);
+      const state: CheckpointState = { epoch, tracker, schedule };
+      emit({ type: 'phaseChanged', phase: 'saving', message: `Saving checkpoints of epoch ${epoch}` });
+      // Metrics before checkpoints: a crash in between leaves a line for an epoch the checkpoint lacks, which
+      // the resume drops and trains again; the other order would leave the resumed run without that line.
+      await writer.appendMetrics(metrics);
+      if (best.improved) await saveCheckpoint(writer, 'best', model, optimizer, state, emit);
+      await saveCheckpoint(writer, 'last', model, optimizer, state, emit);
+      await writer.update({
+        epochsCompleted: epoch,
+        bestEpoch: tracker.bestEpoch ?? undefined,
+        ...(best.improved
+          ? { bestValAccuracy: metrics.valAccuracy ?? undefined, bestValLoss: metrics.valLoss ?? undefined }
+          : {}),
+      });
+      emit({
+        type: 'epochEnded',
+        metrics,
+        etaMs: estimateEta(epochDurations, 0, 0, config.epochs - epoch),
+        bestEpoch: tracker.bestEpoch ?? epoch,
+        improved: best.improved,
+      });
+      lastEpoch = epoch;
+      if (stop.requested) break;
+      if (shouldStopEarly(config.earlyStopping, tracker)) {
+        stoppedEarly = true;
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Early stopping: no improvement of ${monitor} for ${tracker.wait} epochs`,
+        });
+        break;
+      }
+    }
+
+    let finalModel = model;
+    if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
+      const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
+      // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
+      const bestState = bestDir ? await readCheckpointState(bestDir) : null;
+      if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
+        emit({
+          type: 'log',
+          level: 'warn',
+          message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights`,
+        });
+      } else if (bestDir) {
+        finalModel = await loadModelFromDir(bestDir);
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Restored the weights of epoch ${tracker.bestEpoch} (best ${monitor})`,
+        });
+      }
+    }
+    await finish(prepared, finalModel, plan, parts, emit);
+    if (finalModel !== model) finalModel.dispose();
+    model.dispose();
+    optimizer.dispose();
+
+    const stopped = stop.requested && !stoppedEarly && lastEpoch < config.epochs;
+    await writer.update({
+      status: stopped ? 'stopped' : 'completed',
+      endedAt: new Date().toISOString(),
+      pid: undefined,
+    });
+    if (stopped) {
+      emit({
+        type: 'runStopped',
+        runId: writer.current.id,
+        runDir: writer.runDir,
+        epochsCompleted: lastEpoch,
+      });
+      return { status: 'stopped', runId: writer.current.id, runDir: writer.runDir };
+    }
+    emit({
+      type: 'runCompleted',
+      runId: writer.current.id,
+      runDir: writer.runDir,
+      epochsCompleted: lastEpoch,
+      bestEpoch: tracker.bestEpoch,
+      bestValAccuracy: writer.current.bestValAccuracy ?? null,
+    });
+    return { status: 'completed', runId: writer.current.id, runDir: writer.runDir };
   }
-  emit({
-    type: 'runCompleted',
-    runId: writer.current.id,
-    runDir: writer.runDir,
-    epochsCompleted: lastEpoch,
-    bestEpoch: tracker.bestEpoch,
-    bestValAccuracy: writer.current.bestValAccuracy ?? null,
-  });
-  return { status: 'completed', runId: writer.current.id, runDir: writer.runDir };
 }
 
 function evalBatchSize(config: TrainingConfig): number {

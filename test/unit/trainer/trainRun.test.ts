@@ -11,7 +11,7 @@ import type { Evaluation, RunRecord, SplitRecord } from '../../../src/protocol/r
 import { resolveConfig } from '../../../src/core/config';
 import { listRuns, parseMetricsLines, splitMetrics } from '../../../src/core/runStore';
 import { selectBackend } from '../../../src/trainer/backend';
-import { trainRun } from '../../../src/trainer/train';
+import { trainRun, trainingThreads } from '../../../src/trainer/train';
 import { evaluateFolder, loadRunModel, predictFiles } from '../../../src/trainer/runModel';
 import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
 
@@ -193,5 +193,56 @@ test('a stop request ends the run as stopped with intact records, and resume fin
   assert.deepEqual(
     epochs.map((e) => e.epoch),
     [1, 2, 3],
+  );
+});
+
+test('threads: auto stays on one thread for small sets; forced threads split batches and still learn', async () => {
+  assert.equal(trainingThreads({ threads: 0, batchSize: 32 }, 500, 2), 1);
+  assert.equal(trainingThreads({ threads: 0, batchSize: 32 }, 60000, 2), 2);
+  assert.equal(trainingThreads({ threads: 0, batchSize: 8 }, 60000, 2), 1, 'shards of 4 are too small');
+  assert.equal(trainingThreads({ threads: 3, batchSize: 64 }, 10, 2), 3, 'an explicit count is kept');
+
+  await selectBackend('wasm');
+  const dataDir = path.join(work, 'parallel-data');
+  await writeSampleDataset(dataDir, { perClass: 60, size: 24, seed: 8 });
+  const run = async (threads: number) => {
+    const events: TrainerToHost[] = [];
+    const tensorsBefore = tf.memory().numTensors;
+    const outcome = await trainRun({
+      dataDir,
+      runsRoot: path.join(work, `parallel-runs-${threads}`),
+      config: resolveConfig({
+        model: 'cnn',
+        cnn: { blocks: 3, filters: 8, convsPerBlock: 1, denseUnits: 32, dropout: 0 },
+        imageSize: 16,
+        channels: 1,
+        epochs: 8,
+        batchSize: 16,
+        learningRate: 0.003,
+        seed: 11,
+        schedule: { type: 'cosine', minLearningRate: 0.0001 },
+        threads,
+      }),
+      emit: (e) => events.push(e),
+      stop: { requested: false },
+    });
+    assert.equal(outcome.status, 'completed', outcome.message);
+    assert.equal(tf.memory().numTensors, tensorsBefore, `threads ${threads}: leaked tensors`);
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    const epochs = events.flatMap((e) => (e.type === 'epochEnded' ? [e.metrics] : []));
+    return { logs, last: epochs.at(-1)! };
+  };
+  const single = await run(1);
+  const split = await run(2);
+  assert.ok(!single.logs.some((m) => m.includes('threads (data parallelism')), single.logs.join('\n'));
+  assert.ok(
+    split.logs.some((m) => m.includes('split over 2 threads')),
+    `no data-parallel log line: ${split.logs.join('\n')}`,
+  );
+  // Same data, seed and schedule: the split batches learn as well as whole ones (4 classes: chance 0.25).
+  assert.ok(split.last.accuracy > 0.6, `parallel training accuracy ${split.last.accuracy}`);
+  assert.ok(
+    Math.abs(split.last.loss - single.last.loss) < 0.35,
+    `loss ${split.last.loss} (2 threads) vs ${single.last.loss} (1 thread)`,
   );
 });
