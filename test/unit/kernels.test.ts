@@ -76,7 +76,7 @@ test('our kernels are registered for the WASM backend', () => {
   assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm').kernelFunc, conv2dBackpropFilter);
 });
 
-const convCases: Array<[Shape, Shape, 1 | 2, 'same' | 'valid' | number]> = [
+const convCases: Array<[Shape, Shape, 1 | 2 | 3, 'same' | 'valid' | number]> = [
   [[2, 7, 7, 3], [3, 3, 3, 4], 1, 'same'],
   [[2, 7, 7, 3], [3, 3, 3, 4], 1, 'valid'],
   [[2, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
@@ -91,6 +91,10 @@ const convCases: Array<[Shape, Shape, 1 | 2, 'same' | 'valid' | number]> = [
   [[3, 10, 7, 2], [2, 2, 2, 8], 2, 'valid'],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 1],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 3],
+  // Co ≥ 64: im2col over the channel-major copy of x, with padding, stride and uneven sizes.
+  [[2, 7, 6, 5], [3, 3, 5, 64], 1, 'same'],
+  [[2, 9, 7, 3], [3, 3, 3, 64], 2, 'same'],
+  [[1, 8, 8, 2], [2, 3, 2, 64], 3, 'valid'],
 ];
 
 for (const [xShape, wShape, stride, pad] of convCases) {
