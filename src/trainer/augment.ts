@@ -28,10 +28,17 @@ export function sampleAugmentParams(
   uniform: () => number,
 ): AugmentParams {
   const between = (lo: number, hi: number) => lo + (hi - lo) * uniform();
+  // Without rotation or zoom, a shift is a random crop: whole pixels keep the image sharp, where a
+  // fractional one would blur every training image by resampling (and never the test images).
+  const wholePixels = config.rotation === 0 && config.zoom === 0;
+  const shift = (range: number) => {
+    const pixels = range > 0 ? between(-range, range) * size : 0;
+    return wholePixels ? Math.round(pixels) : pixels;
+  };
   return {
     angle: config.rotation > 0 ? (between(-config.rotation, config.rotation) * Math.PI) / 180 : 0,
-    shiftX: config.widthShift > 0 ? between(-config.widthShift, config.widthShift) * size : 0,
-    shiftY: config.heightShift > 0 ? between(-config.heightShift, config.heightShift) * size : 0,
+    shiftX: shift(config.widthShift),
+    shiftY: shift(config.heightShift),
     zoom: config.zoom > 0 ? between(1 - config.zoom, 1 + config.zoom) : 1,
     flip: config.horizontalFlip ? uniform() < 0.5 : false,
     brightness: config.brightness > 0 ? between(1 - config.brightness, 1 + config.brightness) : 1,

@@ -67,3 +67,26 @@ test('parameters are seeded and stay within the configured ranges', () => {
     );
   }
 });
+
+test('a translation-only augmentation shifts by whole pixels, so training images stay sharp', () => {
+  const cropOnly = { ...DEFAULT_AUGMENT, rotation: 0, zoom: 0, brightness: 0 };
+  const rng = createRng(5);
+  const src = image(28, 1, (x, y) => ((x * 7 + y * 13) % 5) * 60);
+  const values = new Set(src);
+  let fractional = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = sampleAugmentParams(cropOnly, 28, rng.nextFloat);
+    assert.ok(Number.isInteger(p.shiftX) && Number.isInteger(p.shiftY), `${p.shiftX}, ${p.shiftY}`);
+    assert.ok(Math.abs(p.shiftX) <= Math.round(cropOnly.widthShift * 28));
+    const out = new Float32Array(28 * 28);
+    augmentInto(src, 28, 1, p, out, 0, 1, 0);
+    // No resampling: every output pixel is one of the source's values.
+    for (const v of out) assert.ok(values.has(v), `blended value ${v}`);
+  }
+  // With rotation on, shifts stay continuous (the image is resampled anyway).
+  for (let i = 0; i < 50; i++) {
+    const p = sampleAugmentParams(DEFAULT_AUGMENT, 28, rng.nextFloat);
+    if (!Number.isInteger(p.shiftX)) fractional++;
+  }
+  assert.ok(fractional > 40, `only ${fractional} of 50 shifts were fractional`);
+});
