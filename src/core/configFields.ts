@@ -4,6 +4,7 @@
 import {
   ACTIVATIONS,
   BACKEND_CHOICES,
+  CNN_HEADS,
   KERNEL_INITIALIZERS,
   KNN_METRICS,
   MODEL_PRESETS,
@@ -121,16 +122,24 @@ const text = (description: string, maxLength = 4096): StringField => ({
   maxLength,
 });
 
+/**
+ * Small and quick to train on a CPU: three blocks of one batch-normalised convolution (16, 32, 64
+ * filters), no dropout. On full Fashion-MNIST (bench/RESULTS.md) this trains ~5× faster per image than
+ * two 32-filter convolutions per block, and dropout 0.25 cost 7 points of test accuracy after the first
+ * epoch (0.78 vs 0.85): batch norm and augmentation regularise enough for short runs. Small data sets that
+ * overfit want `dropout` (0.25 is the Keras habit); bigger images and data sets, more filters or convs.
+ */
 export const DEFAULT_CNN: Readonly<CnnOptions> = {
   blocks: 3,
-  filters: 32,
-  convsPerBlock: 2,
+  filters: 16,
+  convsPerBlock: 1,
   batchNorm: true,
-  dropout: 0.25,
+  dropout: 0,
   denseUnits: 128,
   activation: 'relu',
   kernelInitializer: 'heNormal',
   l2: 0,
+  head: 'auto',
 };
 
 /** Keras-like on-the-fly augmentation, used for `"augment": "default"` and under partial objects. */
@@ -212,6 +221,10 @@ const CNN_FIELDS: FieldsOf<CnnOptions> = {
   activation: oneOf('Activation of the hidden layers.', ACTIVATIONS),
   kernelInitializer: oneOf('Weight initialiser of the convolution and dense layers.', KERNEL_INITIALIZERS),
   l2: number('L2 weight-decay factor on the kernels (0 = off).', 0, 1),
+  head: oneOf(
+    'How the last feature map becomes features: "flatten" keeps every position, "globalAverage" averages them (small head at any image size), "auto" flattens maps of at most 4×4 positions and averages larger ones.',
+    CNN_HEADS,
+  ),
 };
 
 const RNN_FIELDS: FieldsOf<RnnOptions> = {

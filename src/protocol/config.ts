@@ -68,6 +68,10 @@ export type Activation = (typeof ACTIVATIONS)[number];
 
 export const KERNEL_INITIALIZERS = ['heNormal', 'heUniform', 'glorotNormal', 'glorotUniform'] as const;
 export type KernelInitializer = (typeof KERNEL_INITIALIZERS)[number];
+/** How the cnn preset turns its last feature map into features: `auto` flattens a map of at most
+ * 4×4 positions (small images: keeps where things are, and learns faster) and averages larger ones. */
+export const CNN_HEADS = ['auto', 'flatten', 'globalAverage'] as const;
+export type CnnHead = (typeof CNN_HEADS)[number];
 
 /** Options of the configurable `cnn` preset: `blocks` conv blocks, each doubling the filters. */
 export interface CnnOptions {
@@ -80,6 +84,7 @@ export interface CnnOptions {
   activation: Activation;
   kernelInitializer: KernelInitializer;
   l2: number;
+  head: CnnHead;
 }
 
 /** Seeded on-the-fly augmentation. Ranges are fractions except rotation (degrees). 0 disables one. */

@@ -1,6 +1,6 @@
 // Model presets. `simple-cnn` is pinned by the issue layer for layer; `cnn` is the configurable default.
 import * as tf from '@tensorflow/tfjs';
-import type { CnnOptions, TrainingConfig } from '../protocol/config';
+import type { CnnHead, CnnOptions, TrainingConfig } from '../protocol/config';
 import { buildLinearSvm, buildMobilenet, buildResnet, buildRnn } from './presets/architectures';
 
 export interface ModelInput {
@@ -34,8 +34,8 @@ export function buildSimpleCnn({ imageSize, channels, numClasses }: ModelInput):
 
 /**
  * `blocks` blocks of `convsPerBlock` same-padded 3×3 convolutions (filters doubling per block), each
- * optionally batch-normalised, then max-pool and dropout; global average pooling keeps the head small
- * whatever the image size; a dense layer and the softmax classifier.
+ * optionally batch-normalised, then max-pool and dropout; the head flattens or averages the last map
+ * (`head`: averaging keeps it small whatever the image size); a dense layer and the softmax classifier.
  */
 export function buildCnn(
   { imageSize, channels, numClasses }: ModelInput,
@@ -71,7 +71,7 @@ export function buildCnn(
     }
     if (options.dropout > 0) layers.push(tf.layers.dropout({ rate: options.dropout }));
   }
-  layers.push(tf.layers.globalAveragePooling2d({}));
+  layers.push(cnnHead(options.head, size));
   if (options.denseUnits > 0) {
     layers.push(
       tf.layers.dense({
@@ -85,6 +85,14 @@ export function buildCnn(
   }
   layers.push(tf.layers.dense({ units: numClasses, activation: 'softmax' }));
   return tf.sequential({ name: 'cnn', layers });
+}
+
+/** Largest last feature map (positions) that `head: 'auto'` flattens. */
+const AUTO_FLATTEN_MAX_POSITIONS = 16;
+
+function cnnHead(head: CnnHead, size: number): tf.layers.Layer {
+  const flatten = head === 'flatten' || (head === 'auto' && size * size <= AUTO_FLATTEN_MAX_POSITIONS);
+  return flatten ? tf.layers.flatten() : tf.layers.globalAveragePooling2d({});
 }
 
 export function buildModel(config: TrainingConfig, numClasses: number): tf.LayersModel {

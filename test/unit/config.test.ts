@@ -29,8 +29,8 @@ test('no file and no overrides give the defaults, as a copy', () => {
   const config = resolveConfig(undefined, {});
   assert.deepEqual(config, DEFAULT_CONFIG);
   config.cnn.filters = 999;
-  assert.equal(DEFAULT_CONFIG.cnn.filters, 32);
-  assert.equal(resolveConfig(undefined, {}).cnn.filters, 32);
+  assert.equal(DEFAULT_CONFIG.cnn.filters, 16);
+  assert.equal(resolveConfig(undefined, {}).cnn.filters, 16);
 });
 
 test('the defaults are the documented Keras-like ones', () => {
@@ -45,6 +45,12 @@ test('the defaults are the documented Keras-like ones', () => {
   assert.equal(d.earlyStopping, null);
   assert.deepEqual(d.schedule, { type: 'constant' });
   assert.equal(d.cnn.kernelInitializer, 'heNormal');
+  // The small, CPU-friendly cnn (bench/RESULTS.md, Fashion-MNIST time to accuracy).
+  assert.deepEqual(
+    [d.cnn.blocks, d.cnn.filters, d.cnn.convsPerBlock, d.cnn.batchNorm, d.cnn.dropout, d.cnn.head],
+    [3, 16, 1, true, 0, 'auto'],
+  );
+  assert.equal(d.threads, 0);
 });
 
 test('a file partial is merged over the defaults, nested objects too', () => {

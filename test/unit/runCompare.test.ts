@@ -40,7 +40,7 @@ function summary(id: string, overrides: Partial<RunSummary> = {}): RunSummary {
 
 test('flattenConfig gives dotted keys for nested fields and keeps null objects as one key', () => {
   const flat = flattenConfig(DEFAULT_CONFIG);
-  assert.equal(flat['cnn.filters'], 32);
+  assert.equal(flat['cnn.filters'], 16);
   assert.equal(flat['cnn.batchNorm'], true);
   assert.equal(flat['schedule.type'], 'constant');
   assert.equal(flat.augment, null);
@@ -64,7 +64,7 @@ test('configDiff lists exactly the differing keys, a missing key counting as nul
   const diff = configDiff(a, b);
   const byKey = new Map(diff.map((d) => [d.key, d]));
   assert.deepEqual(byKey.get('learningRate'), { key: 'learningRate', a: 0.001, b: 0.01 });
-  assert.deepEqual(byKey.get('cnn.filters'), { key: 'cnn.filters', a: 32, b: 64 });
+  assert.deepEqual(byKey.get('cnn.filters'), { key: 'cnn.filters', a: 16, b: 64 });
   assert.deepEqual(byKey.get('augment.rotation'), { key: 'augment.rotation', a: null, b: 5 });
   assert.deepEqual(byKey.get('augment.horizontalFlip'), { key: 'augment.horizontalFlip', a: null, b: true });
   assert.equal(byKey.has('epochs'), false);
@@ -128,8 +128,8 @@ test('runsToCsv writes a header and one CRLF-terminated row per run', () => {
   assert.equal(
     csv,
     'id,status,bestValAccuracy,datasetRoot,error,config.cnn.filters\r\n' +
-      'run-1,completed,0.9,/data/shapes,,32\r\n' +
-      '"run,2",failed,,"/data/my ""set""","out of memory, ""oops""",32\r\n',
+      'run-1,completed,0.9,/data/shapes,,16\r\n' +
+      '"run,2",failed,,"/data/my ""set""","out of memory, ""oops""",16\r\n',
   );
   const defaultCsv = runsToCsv(rows);
   assert.equal(defaultCsv.split('\r\n')[0], DEFAULT_RUN_COLUMNS.join(','));
