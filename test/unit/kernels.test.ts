@@ -91,7 +91,12 @@ const convCases: Array<[Shape, Shape, 1 | 2 | 3, 'same' | 'valid' | number]> = [
   [[3, 10, 7, 2], [2, 2, 2, 8], 2, 'valid'],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 1],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 3],
-  // Co ≥ 64: im2col over the channel-major copy of x, with padding, stride and uneven sizes.
+  // Output maps over 64 positions with fh·fw·Ci > Co: the swapped convolution.
+  [[2, 12, 12, 3], [3, 3, 3, 4], 1, 'same'],
+  [[1, 20, 18, 2], [3, 3, 2, 3], 2, 'valid'],
+  [[1, 17, 19, 2], [3, 3, 2, 3], 2, 'same'],
+  // Small output maps (≤ 64 positions): im2col over the channel-major copy of x, with padding, stride
+  // and uneven sizes.
   [[2, 7, 6, 5], [3, 3, 5, 64], 1, 'same'],
   [[2, 9, 7, 3], [3, 3, 3, 64], 2, 'same'],
   [[1, 8, 8, 2], [2, 3, 2, 64], 3, 'valid'],

@@ -40,12 +40,12 @@ export function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
     dimRoundingMode,
   );
   const call: FilterGradCall = { backend: args.backend, x, dy, filterShape, info };
-  // Measured per layer of the default cnn (batch 64, CPU ms, im2col vs swapped): 28² 32→32 95 vs 84,
-  // 14² 32→64 31 vs 40, 14² 64→64 68 vs 69, 7² 64→128 37 vs 40, 7² 128→128 57 vs 82, 28² 1→32 4 vs 22.
-  // im2col (one product over a column matrix) wins for first layers (fh·fw·Ci ≤ Co) and for 64+
-  // output channels; the swapped convolution (dy packed as a filter) for wide maps with few channels.
+  // Medians of CPU ms per call at batch 64, im2col vs swapped: on 7×7 maps im2col wins (32→64 9–11 vs
+  // 12.5, 64→128 37 vs 40, 128→128 57 vs 82); on 13×13 and larger the swapped convolution wins or ties
+  // (simple-cnn's 13² 32→64 valid: 36–41 vs 23; 28² 32→32: 95 vs 84); first layers (fh·fw·Ci ≤ Co,
+  // 28² 1→32: 4 vs 22) take im2col, whose column matrix is then no bigger than dy.
   const [fh, fw, inChannels, outChannels] = filterShape;
-  const im2col = fh * fw * inChannels <= outChannels || outChannels >= 64;
+  const im2col = fh * fw * inChannels <= outChannels || info.outHeight * info.outWidth <= 64;
   return im2col ? filterGradIm2col(call) : filterGradSwapped(call);
 }
 
