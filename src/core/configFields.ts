@@ -347,7 +347,11 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   momentum: number('SGD momentum (the other optimizers ignore it).', 0, 1, { maxExclusive: true }),
   imageSize: integer('Images are resized to imageSize × imageSize pixels.', 8, 1024),
   channels: oneOf('1 = greyscale, 3 = RGB.', [1, 3]),
-  seed: integer('Seed of the split, the shuffling, the augmentation and the initial weights.', 0, 4294967295),
+  seed: integer(
+    'Seed of the split, the shuffling, the augmentation, the initial weights and the dropout masks.',
+    0,
+    4294967295,
+  ),
   validationSplit: number(
     'Fraction of each class held out for validation (class-folder layout, or split folders without a val folder).',
     0,

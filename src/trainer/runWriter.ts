@@ -1,5 +1,6 @@
 // Writes a run directory. run.json is replaced atomically; metrics.jsonl is appended line by line and
 // fsynced so that a crash keeps every complete epoch. Every failed write names its path.
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,7 +46,8 @@ export async function guardWrite<T>(target: string, write: () => Promise<T>): Pr
 
 /** Writes a file through a temporary sibling and a rename, so readers never see a partial file. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // crypto, not Math.random: training replaces Math.random with a seeded generator (seededMathRandom.ts).
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await guardWrite(file, async () => {
     const handle = await fs.open(temp, 'w');
     try {
@@ -67,8 +69,12 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
+function cryptoRandom(): number {
+  return randomBytes(4).readUInt32BE(0) / 2 ** 32;
+}
+
 /** A sortable id that says when the run started: 2026-11-26T21-49-56-123Z-k3f9. */
-export function newRunId(now: Date = new Date(), random: () => number = Math.random): string {
+export function newRunId(now: Date = new Date(), random: () => number = cryptoRandom): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return `${stamp}-${Math.floor(random() * 36 ** 4)
     .toString(36)

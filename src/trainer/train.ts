@@ -62,6 +62,7 @@ import {
   truncateMetricsAfter,
 } from './runWriter';
 import { scanDataset } from './scan';
+import { withSeededMathRandom } from './seededMathRandom';
 import { createParallelTrainStep, defaultWorkerCount, type ParallelTrainStep } from './parallel';
 
 export type Emit = (event: TrainerToHost) => void;
@@ -142,7 +143,10 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
       totalEpochs: config.epochs,
     });
     decoded = await decodeSplit(prepared, request);
-    return await fit(prepared, decoded, request);
+    const parts = decoded;
+    const run = prepared;
+    // The seed fixes the initial weights and dropout masks too (tfjs seeds them from Math.random).
+    return await withSeededMathRandom(config.seed, () => fit(run, parts, request));
   } catch (err) {
     return await fail(err, prepared, emit);
   } finally {
@@ -431,6 +435,7 @@ async function startParallelStep(
       maxBatchSize: config.batchSize,
       workers: threads - 1,
       backend: 'wasm',
+      seed: config.seed,
     });
     emit({
       type: 'log',

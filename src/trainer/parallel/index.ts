@@ -25,6 +25,8 @@ export interface ParallelTrainOptions {
   workers?: number;
   /** The backend the workers use; it should be the main thread's. */
   backend: 'wasm' | 'cpu';
+  /** Seeds each worker's Math.random (its dropout masks), worker i with seed + i + 1. */
+  seed?: number;
 }
 
 export interface StepResult {
@@ -75,6 +77,7 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
       const init: ParallelWorkerInit = {
         type: 'init',
         backend: options.backend,
+        seed: (options.seed ?? 0) + i + 1,
         topology,
         imageSize: options.imageSize,
         channels: options.channels,

@@ -4,6 +4,8 @@
 
 export interface ParallelWorkerInit {
   type: 'init';
+  /** Seed of the worker's Math.random, from which tfjs seeds its dropout masks. */
+  seed: number;
   backend: 'wasm' | 'cpu';
   /** model.toJSON(null, false): the worker builds an identical replica. */
   topology: unknown;

@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend';
+import { seedMathRandom } from '../seededMathRandom';
 import { shardGradients } from './loss';
 import { type FromParallelWorker, type ParallelWorkerInit, type ToParallelWorker, sizeOf } from './protocol';
 
@@ -17,6 +18,7 @@ function post(message: FromParallelWorker): void {
 }
 
 async function start(init: ParallelWorkerInit): Promise<Replica> {
+  seedMathRandom(init.seed);
   await selectBackend(init.backend);
   const model = await tf.models.modelFromJSON({
     modelTopology: init.topology as tf.io.ModelJSON['modelTopology'],
