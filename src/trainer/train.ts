@@ -63,7 +63,12 @@ import {
 } from './runWriter';
 import { scanDataset } from './scan';
 import { withSeededMathRandom } from './seededMathRandom';
-import { createParallelTrainStep, defaultWorkerCount, type ParallelTrainStep } from './parallel';
+import {
+  createParallelTrainStep,
+  defaultWorkerCount,
+  type ParallelTrainStep,
+  type StepResult,
+} from './parallel';
 
 export type Emit = (event: TrainerToHost) => void;
 
@@ -389,7 +394,7 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
 }
 
 export interface TrainStep {
-  (pixels: Float32Array, labels: Int32Array): { loss: number; correct: number };
+  (pixels: Float32Array, labels: Int32Array): StepResult;
 }
 
 /** Smallest training set for which `threads: 0` (auto) starts worker threads: below it their start-up
@@ -534,10 +539,8 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   }
 
   async function fitEpochs(): Promise<TrainOutcome> {
-    let step: (
-      pixels: Float32Array,
-      labels: Int32Array,
-    ) => ReturnType<TrainStep> | Promise<ReturnType<TrainStep>> =
+    // One thread's step returns at once; the data-parallel one waits for its workers.
+    let step: (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult> =
       parallel ?? makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
 
     let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
