@@ -446,3 +446,21 @@ test('a new learning-rate test on disk reaches the webview as lrFindsChanged', a
   await w.controller.refresh();
   assert.equal(w.posted.length, count);
 });
+
+test('readies repeated while a snapshot is being read share one more snapshot', async () => {
+  const w = await world();
+  w.posted.length = 0;
+  // Three readies in the same tick: the first reads a snapshot, the other two ask for one more after it.
+  await Promise.all([
+    w.controller.handle({ type: 'ready' }),
+    w.controller.handle({ type: 'ready' }),
+    w.controller.handle({ type: 'ready' }),
+  ]);
+  assert.deepEqual(
+    w.posted.map((m) => m.type),
+    ['snapshot', 'snapshot'],
+  );
+  // Once idle, a later ready (a reloaded document) gets its own snapshot.
+  await w.controller.handle({ type: 'ready' });
+  assert.equal(w.posted.filter((m) => m.type === 'snapshot').length, 3);
+});

@@ -55,6 +55,19 @@ test('a new run or a new evaluation resets the matrix selection; the same one ke
   const changed = reduce(state, { type: 'runDetailsChanged', details: otherRun });
   assert.equal(changed.ui.selectedCell, null);
   assert.equal(changed.selectedRunId, otherRun.summary.id);
+  // A repeated snapshot of the same run and evaluation keeps the selection; one of another run resets it.
+  const { snapshot } = makeSnapshot(3, 5);
+  const again = reduce(state, {
+    type: 'snapshot',
+    snapshot: { ...snapshot, details: structuredClone(state.details) },
+  });
+  assert.deepEqual(again.ui.selectedCell, { row: 1, col: 0 });
+  const elsewhere = reduce(state, {
+    type: 'snapshot',
+    snapshot: { ...snapshot, selectedRunId: otherRun.summary.id, details: otherRun },
+  });
+  assert.equal(elsewhere.ui.selectedCell, null);
+  assert.equal(elsewhere.selectedRunId, otherRun.summary.id);
 });
 
 test('cell selection and keyboard focus stay inside the matrix', () => {

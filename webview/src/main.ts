@@ -5,6 +5,7 @@ import { isHostToWebview, type WebviewToHost } from '../../src/protocol/webviewM
 import { createDashboard } from './app';
 import { isRecord } from '../../src/protocol/guards';
 import { sanitizeUi, type UiState } from './state';
+import { startHandshake } from './handshake';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -28,11 +29,16 @@ function start(): void {
     { post: (message) => api.postMessage(message), saveUi: (ui) => api.setState({ ui }) },
     savedUi(api),
   );
+  const handshake = startHandshake(() => api.postMessage({ type: 'ready' }), {
+    setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+    clearTimeout: (handle) => window.clearTimeout(handle as number),
+  });
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     // Anything that is not a well-formed host message is dropped, not half-applied.
-    if (isHostToWebview(event.data)) dashboard.receive(event.data);
+    if (!isHostToWebview(event.data)) return;
+    handshake.received(event.data);
+    dashboard.receive(event.data);
   });
-  api.postMessage({ type: 'ready' });
 }
 
 start();

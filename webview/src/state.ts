@@ -241,8 +241,10 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
   switch (message.type) {
     case 'snapshot': {
       const s = message.snapshot;
+      // A repeated snapshot (the handshake asks again when one is slow) keeps a matrix selection
+      // that still applies, like a details update does.
       return pruneSelections({
-        ...state,
+        ...withDetails(state, s.details),
         loaded: true,
         runs: s.runs,
         selectedRunId: s.selectedRunId,
@@ -252,7 +254,6 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         compare: byRunId(s.compare),
         thumbnailBases: s.thumbnailBases,
         lrFinds: s.lrFinds,
-        ui: resetMatrixUi(state.ui),
       });
     }
     case 'runsChanged':

@@ -32,6 +32,7 @@ class DashboardPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly controller: DashboardController;
   private allowedDatasetRoots: string[] = [];
+  private disposed = false;
 
   constructor(
     private readonly ctx: DashboardContext,
@@ -72,12 +73,23 @@ class DashboardPanel implements vscode.Disposable {
         compareRunIds: target.compareRunIds ?? [],
       },
     );
-    webview.html = this.html();
     this.disposables.push(
       webview.onDidReceiveMessage((message: unknown) => void this.controller.handle(message)),
       ctx.onRunsChanged(() => this.controller.runsChanged()),
       panel.onDidDispose(() => this.dispose()),
     );
+    void this.load();
+  }
+
+  /**
+   * Allows the data set roots of the runs on disk before the first document loads: widening the roots
+   * later makes VS Code reload the document, which costs a flash and drops messages in flight.
+   */
+  private async load(): Promise<void> {
+    const runs = await listRuns(this.ctx.runsRoot()).catch(() => []);
+    if (this.disposed) return;
+    this.allowDatasetRoots(runs.map((r) => r.datasetRoot).filter(Boolean));
+    this.panel.webview.html = this.html();
   }
 
   reveal(target: DashboardTarget): void {
@@ -130,6 +142,7 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.controller.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.onDisposed();

@@ -145,6 +145,8 @@ export class DashboardController {
   private readonly sentCompare = new Map<string, string>();
   private readonly throttle: Throttle;
   private ready = false;
+  private snapshotInFlight: Promise<void> | null = null;
+  private snapshotAgain = false;
   readonly state: DashboardSelection;
 
   constructor(
@@ -208,7 +210,7 @@ export class DashboardController {
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        await this.sendSnapshot();
+        await this.requestSnapshot();
         return;
       case 'selectRun':
         if (!this.runs.some((r) => r.id === message.runId)) return;
@@ -284,6 +286,29 @@ export class DashboardController {
 
   private async loadLrFinds(): Promise<void> {
     this.lrFinds = (await this.source.listLrFinds?.()) ?? [];
+  }
+
+  /**
+   * The webview repeats `ready` until a snapshot arrives, so a slow snapshot can be asked for again while
+   * it is being read: those requests share one more snapshot after the current one, not one each.
+   */
+  private requestSnapshot(): Promise<void> {
+    if (this.snapshotInFlight) {
+      this.snapshotAgain = true;
+      return this.snapshotInFlight;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        do {
+          this.snapshotAgain = false;
+          await this.sendSnapshot();
+        } while (this.snapshotAgain);
+      } finally {
+        this.snapshotInFlight = null;
+      }
+    };
+    this.snapshotInFlight = run();
+    return this.snapshotInFlight;
   }
 
   private async sendSnapshot(): Promise<void> {
