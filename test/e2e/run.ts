@@ -12,6 +12,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -22,7 +23,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, killAllSync, runToEnd, startTracked, stopAll, trackPid } from './processes';
 import { countClasses, writeSampleDataset, type ClassCounts } from './sampleData';
 import { steps, type E2eContext } from './steps';
-import { answerTrustDialog, waitForWorkbench } from './workbench';
+import { answerTrustDialog, describeWorkbench, waitForWorkbench } from './workbench';
 
 const REPO = resolve(__dirname, '..', '..');
 const ARTIFACTS = join(REPO, 'artifacts', 'e2e');
@@ -268,6 +269,44 @@ function keepLogs(userDataDir: string): void {
   if (existsSync(logs)) cpSync(logs, join(ARTIFACTS, 'editor-logs'), { recursive: true });
 }
 
+const consoleProblems: string[] = [];
+
+/** Keeps the browser's errors and warnings (webview frames included) to print when a step fails. */
+function watchConsole(page: Page): void {
+  page.on('console', (message) => {
+    if (message.type() !== 'error' && message.type() !== 'warning') return;
+    consoleProblems.push(`${message.type()}: ${message.text().replace(/\s+/g, ' ').slice(0, 300)}`);
+    if (consoleProblems.length > 200) consoleProblems.shift();
+  });
+  page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message.slice(0, 300)}`));
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+/** CI shows only the output: the browser's last problems and the extension's own log go there. */
+function printFailureLogs(): void {
+  say(`browser console, last errors and warnings (${consoleProblems.length} in all):`);
+  for (const line of consoleProblems.slice(-15)) say(`  ${line}`);
+  const logs = filesUnder(join(ARTIFACTS, 'editor-logs'));
+  for (const file of logs.filter((f) => f.endsWith('Image Trainer.log'))) {
+    say(`${file.slice(ARTIFACTS.length + 1)}, last lines:`);
+    for (const line of readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20)) say(`  ${line}`);
+  }
+  for (const file of logs.filter((f) => f.endsWith('remoteexthost.log'))) {
+    const errors = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /\[error\]/i.test(l));
+    if (errors.length === 0) continue;
+    say(`${file.slice(ARTIFACTS.length + 1)}, errors:`);
+    for (const line of errors.slice(-10)) say(`  ${line.slice(0, 300)}`);
+  }
+}
+
 function printTimings(): void {
   say('timings:');
   for (const t of timings)
@@ -309,6 +348,7 @@ async function main(): Promise<number> {
     const browser = await timed('start-chromium', startBrowser);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
+    watchConsole(page);
     const openedPage = page;
     const base = `http://127.0.0.1:${port}`;
     await timed('workbench-and-trust', async () => {
@@ -339,10 +379,12 @@ async function main(): Promise<number> {
   } catch (err) {
     failed = err instanceof StepError ? err : new StepError('harness', err);
     await screenshot(page, ++stepIndex, `failed-${failed.step}`);
+    if (page && !page.isClosed()) for (const line of await describeWorkbench(page)) say(`  ${line}`);
   } finally {
     await stopAll();
     keepLogs(dirs.userDataDir);
   }
+  if (failed) printFailureLogs();
   printTimings();
   // The plain closing line CI reads: the user steps (trust included) that passed and failed.
   console.log(`e2e: ${passedSteps} passed, ${failed ? 1 : 0} failed`);

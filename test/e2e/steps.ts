@@ -209,7 +209,21 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   const evaluation = readEvaluation(runDir);
   // The user's way in: click the run in the Runs view.
   const pane = await expandPane(page, 'Runs');
-  await treeRows(pane).filter({ hasText: runId }).first().click();
+  const row = treeRows(pane).filter({ hasText: runId }).first();
+  await row.click();
+  // A click that lands while the tree re-renders (run files still settling) can miss the row: the
+  // user would click again. The dashboard's own behaviour is checked strictly below.
+  const tab = page.locator('.tabs-container .tab', { hasText: 'Image Trainer Dashboard' });
+  if (
+    !(await tab.waitFor({ state: 'visible', timeout: 30_000 }).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    say('  the first click on the run opened no dashboard; clicking again');
+    await row.click();
+    await tab.waitFor({ state: 'visible', timeout: 30_000 });
+  }
   const view = activeWebview(page);
   await view.locator('.summary', { hasText: runId }).first().waitFor({ state: 'visible', timeout: LONG });
   const lines = view.locator('figure.chart-figure svg polyline');

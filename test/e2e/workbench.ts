@@ -188,3 +188,48 @@ export async function pickContextMenuItem(page: Page, label: string): Promise<vo
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
 }
+
+/**
+ * A few lines on what the workbench shows, for a failed step's log: CI keeps only the output, not the
+ * screenshots. Open editor tabs, notifications, and each webview's state and first text.
+ */
+export async function describeWorkbench(page: Page): Promise<string[]> {
+  const lines: string[] = [];
+  const safe = async <T>(what: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await what();
+    } catch {
+      return fallback;
+    }
+  };
+  const tabs = await safe(
+    () =>
+      page
+        .locator('.tabs-container .tab')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? '')),
+    [] as string[],
+  );
+  lines.push(`editor tabs: ${tabs.length ? tabs.map((t) => JSON.stringify(t)).join(', ') : 'none'}`);
+  const toasts = await safe(() => notificationTexts(page), [] as string[]);
+  if (toasts.length) lines.push(`notifications: ${toasts.map((t) => JSON.stringify(t)).join(' | ')}`);
+  const frames = page.locator('iframe.webview');
+  const count = await safe(() => frames.count(), 0);
+  for (let i = 0; i < count; i++) {
+    const cls = await safe(() => frames.nth(i).getAttribute('class'), null);
+    const body = await safe(
+      () =>
+        page
+          .frameLocator('iframe.webview')
+          .nth(i)
+          .frameLocator('#active-frame')
+          .locator('body')
+          .innerText({ timeout: 2000 }),
+      '(no active frame)',
+    );
+    lines.push(
+      `webview ${i + 1}/${count} class="${cls ?? ''}": ${JSON.stringify(body.replace(/\s+/g, ' ').slice(0, 300))}`,
+    );
+  }
+  if (count === 0) lines.push('webviews: none');
+  return lines;
+}
