@@ -200,8 +200,7 @@ async function makeStepper(
       model,
       optimizer,
       { imageSize: IMAGE_SIZE, channels: CHANNELS },
-      CLASSES,
-      null,
+      { numClasses: CLASSES, classWeights: null },
     );
     return {
       step: async (i) => {

@@ -106,6 +106,7 @@ export function describeConfig(config: TrainingConfig): string {
   if (config.earlyStopping)
     parts.push(`early stopping (${config.earlyStopping.monitor}, patience ${config.earlyStopping.patience})`);
   if (config.classWeight !== 'none') parts.push(`class weight ${config.classWeight}`);
+  if (config.labelSmoothing > 0) parts.push(`label smoothing ${config.labelSmoothing}`);
   return parts.join(', ');
 }
 

@@ -203,6 +203,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
   schedule: DEFAULT_SCHEDULES.constant,
   earlyStopping: null,
   classWeight: 'none',
+  labelSmoothing: 0,
   backend: 'auto',
   threads: 0,
   rnn: DEFAULT_RNN,
@@ -386,6 +387,12 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   classWeight: oneOf(
     '"balanced" weighs each class’s loss by n_samples / (n_classes × class count), as Keras/scikit-learn do.',
     ['none', 'balanced'],
+  ),
+  labelSmoothing: number(
+    'Label smoothing ε of the cross-entropy loss: the true class’s target is 1 − ε + ε/K, every other class’s ε/K (Keras’ label_smoothing; 0 = off, 0.1 is usual).',
+    0,
+    1,
+    { maxExclusive: true },
   ),
   backend: oneOf(
     'Compute backend; auto takes the fastest one available and records why others were not used.',

@@ -129,6 +129,8 @@ export interface TrainingConfig {
   schedule: ScheduleConfig;
   earlyStopping: EarlyStoppingConfig | null;
   classWeight: 'none' | 'balanced';
+  /** Cross-entropy targets 1 − ε + ε/K for the true class and ε/K for the others (Keras' label_smoothing). */
+  labelSmoothing: number;
   backend: BackendChoice;
   /** Threads that share each training batch (data parallelism on WASM); 0 = one per core. */
   threads: number;

@@ -10,7 +10,15 @@ export interface ObjectiveOptions {
   numClasses: number;
   /** Per-class loss weights (Keras' `balanced`), or null for none. */
   classWeights: number[] | null;
+  /** Cross-entropy label smoothing ε (0 = off); the squared hinge ignores it. */
+  labelSmoothing?: number;
   loss?: LossKind;
+}
+
+/** One-hot targets, smoothed: 1 − ε + ε/K for the label, ε/K elsewhere. */
+export function smoothedTargets(labels: tf.Tensor1D, numClasses: number, smoothing: number): tf.Tensor2D {
+  const oneHot = tf.oneHot(labels, numClasses) as tf.Tensor2D;
+  return smoothing > 0 ? tf.add(tf.mul(oneHot, 1 - smoothing), smoothing / numClasses) : oneHot;
 }
 
 /** One-vs-rest squared hinge per sample: mean over classes of max(0, 1 − t·s)², t = ±1 (Keras' convention). */
@@ -39,7 +47,7 @@ export function batchObjective(
       : tf.neg(
           tf.sum(
             tf.mul(
-              tf.oneHot(labels, options.numClasses),
+              smoothedTargets(labels, options.numClasses, options.labelSmoothing ?? 0),
               tf.log(tf.clipByValue(outputs, EPSILON, 1 - EPSILON)),
             ),
             -1,

@@ -41,7 +41,7 @@ import {
 } from './dataPipeline';
 import { UsageError } from './errors';
 import { predictIndices } from './inference';
-import { batchObjective } from './loss';
+import { batchObjective, type ObjectiveOptions } from './loss';
 import { createModel, trainingForward, type TrainingForward } from './presets/training';
 import { normalisationOf, transferPhase } from './presets/transfer';
 import { assertTrainingFits } from './memoryEstimate';
@@ -437,6 +437,7 @@ async function startParallelStep(
       channels: config.channels,
       numClasses,
       classWeights: weights,
+      labelSmoothing: config.labelSmoothing,
       maxBatchSize: config.batchSize,
       workers: threads - 1,
       backend: 'wasm',
@@ -466,8 +467,7 @@ export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   shape: { imageSize: number; channels: number },
-  numClasses: number,
-  weights: number[] | null,
+  objective: ObjectiveOptions,
   forward: TrainingForward | null = null,
 ): TrainStep {
   if (forward?.step) return forward.step;
@@ -480,13 +480,9 @@ export function makeTrainStep(
           const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
           const y = tf.tensor1d(labels, 'int32');
           const outputs = forward ? forward.apply(x) : (model.apply(x, { training: true }) as tf.Tensor2D);
-          const objective = batchObjective(model, outputs, y, {
-            numClasses,
-            classWeights: weights,
-            loss: forward?.loss,
-          });
-          correct = objective.correct;
-          return objective.total;
+          const scored = batchObjective(model, outputs, y, { ...objective, loss: forward?.loss });
+          correct = scored.correct;
+          return scored.total;
         }, true) as tf.Scalar,
     );
     const value = loss.dataSync()[0];
@@ -527,6 +523,11 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   const trainCounts = new Array<number>(numClasses).fill(0);
   for (const i of parts.train) trainCounts[parts.labels[i]]++;
   const weights = config.classWeight === 'balanced' ? classWeights(trainCounts) : null;
+  const objective: ObjectiveOptions = {
+    numClasses,
+    classWeights: weights,
+    labelSmoothing: config.labelSmoothing,
+  };
   const forward = trainingForward(model, config);
   const parallel =
     forward === null
@@ -541,7 +542,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   async function fitEpochs(): Promise<TrainOutcome> {
     // One thread's step returns at once; the data-parallel one waits for its workers.
     let step: (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult> =
-      parallel ?? makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
+      parallel ?? makeTrainStep(model, optimizer, shape, objective, forward);
 
     let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
     let schedule: ScheduleState =
@@ -575,7 +576,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
         // Fine-tuning unfroze base layers: optimizer slots are per variable, so it starts afresh.
         optimizer.dispose();
         optimizer = createOptimizer(config);
-        step = makeTrainStep(model, optimizer, shape, numClasses, weights, forward);
+        step = makeTrainStep(model, optimizer, shape, objective, forward);
       }
       const learningRate =
         phase.learningRate ??

@@ -43,8 +43,7 @@ test('resnet, mobilenet, rnn (LSTM and GRU) and svm train on the WASM backend: a
       net,
       optimizer,
       { imageSize: 12, channels: 1 },
-      3,
-      null,
+      { numClasses: 3, classWeights: null },
       trainingForward(net, config),
     );
     const first = step(pixels, labels).loss;

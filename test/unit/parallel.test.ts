@@ -54,6 +54,8 @@ test('a step shared with a worker thread updates the weights as a single-thread 
       channels: 1,
       numClasses: CLASSES,
       classWeights,
+      // Smoothed targets travel to the worker too: its shard must be scored like the main thread's.
+      labelSmoothing: 0.1,
       maxBatchSize: 16,
       workers,
       backend: 'wasm',

@@ -135,8 +135,7 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
       model,
       optimizer,
       plan.shape,
-      classNames.length,
-      null,
+      { numClasses: classNames.length, classWeights: null, labelSmoothing: config.labelSmoothing },
       trainingForward(model, config),
     );
     const losses: number[] = [];

@@ -19,6 +19,8 @@ export interface ParallelTrainOptions {
   channels: number;
   numClasses: number;
   classWeights: number[] | null;
+  /** Cross-entropy label smoothing (default 0, off). */
+  labelSmoothing?: number;
   /** Largest batch the step will be given (sizes the shared buffers). */
   maxBatchSize: number;
   /** Worker threads besides the main thread; default: available cores − 1 (0 = no workers). */
@@ -83,6 +85,7 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
         channels: options.channels,
         numClasses: options.numClasses,
         classWeights: options.classWeights,
+        labelSmoothing: options.labelSmoothing ?? 0,
         trainableShapes,
         nonTrainableShapes,
         weights,
@@ -138,6 +141,7 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
       channels: options.channels,
       numClasses: options.numClasses,
       classWeights: options.classWeights,
+      labelSmoothing: options.labelSmoothing ?? 0,
     });
     const results = await Promise.all(replies);
     const failed = results.find((r) => r.type !== 'done');

@@ -12,6 +12,8 @@ export interface ShardInput {
   numClasses: number;
   /** Per-class loss weights, or null for none. */
   classWeights: number[] | null;
+  /** Cross-entropy label smoothing (0 = off). */
+  labelSmoothing: number;
 }
 
 export interface ShardGradients {
@@ -33,6 +35,7 @@ export function shardGradients(model: tf.LayersModel, input: ShardInput): ShardG
     const objective = batchObjective(model, probs, y, {
       numClasses: input.numClasses,
       classWeights: input.classWeights,
+      labelSmoothing: input.labelSmoothing,
     });
     correct = objective.correct;
     return objective.total;

@@ -13,6 +13,7 @@ export interface ParallelWorkerInit {
   channels: number;
   numClasses: number;
   classWeights: number[] | null;
+  labelSmoothing: number;
   trainableShapes: number[][];
   nonTrainableShapes: number[][];
   /** Float32: trainable then non-trainable weights, written by the main thread before each step. */

@@ -52,6 +52,7 @@ function step(replica: Replica, count: number): FromParallelWorker {
     channels: init.channels,
     numClasses: init.numClasses,
     classWeights: init.classWeights,
+    labelSmoothing: init.labelSmoothing,
   });
   const out = new Float32Array(init.gradients);
   let offset = 0;
