@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeEntries, mapLimit } from '../src/trainer/dataPipeline';
+import { decodeEntries, defaultDecodeConcurrency, mapLimit } from '../src/trainer/dataPipeline';
 import { parseFlags } from './fashionMnist';
 import { machineDescription, mib, parseEvent, runCli } from './trainerProcess';
 
@@ -106,7 +106,7 @@ async function measureDecode(
     label: CLASSES[i % CLASSES.length],
   }));
   const cacheDir = await mkdtemp(join(tmpdir(), 'pipeline-cache-'));
-  const concurrency = Math.max(2, availableParallelism());
+  const concurrency = defaultDecodeConcurrency();
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   try {

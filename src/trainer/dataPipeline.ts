@@ -100,6 +100,11 @@ export async function mapLimit<T, R>(
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
+/** Files decoded at once: two per core (4–16), so reads overlap sharp's pool (1.5× over one per core). */
+export function defaultDecodeConcurrency(): number {
+  return Math.min(16, Math.max(4, 2 * os.availableParallelism()));
+}
+
 /** Decodes `entries` (paths relative to `root`) into a SampleStore. */
 export async function decodeEntries(
   entries: readonly SplitEntry[],
@@ -108,8 +113,7 @@ export async function decodeEntries(
   const bytesPerSample = options.imageSize * options.imageSize * options.channels;
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const inMemory = entries.length * bytesPerSample <= budget;
-  // A few files per core in flight, so reads and sharp's thread pool overlap (1.5× over one per core).
-  const concurrency = options.concurrency ?? Math.min(16, Math.max(4, 2 * os.availableParallelism()));
+  const concurrency = options.concurrency ?? defaultDecodeConcurrency();
   const chunkSize = Math.max(concurrency * 16, 256);
 
   let memory: Uint8Array | null = null;
