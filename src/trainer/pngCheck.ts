@@ -38,9 +38,12 @@ interface ParsedPng {
   interlace: number;
   /** Chunk types in file order, up to IEND. */
   chunks: string[];
-  /** The inflated image data: filter byte + row bytes per row (per pass when interlaced). */
-  data: Buffer;
-  rows: RowRun[];
+  /**
+   * The inflated image data: filter byte + row bytes per row (per pass when interlaced). Null when the
+   * stream holds more than the image needs: libpng ignores the excess, so the file is valid, but it is
+   * left to sharp to decode.
+   */
+  data: Buffer | null;
 }
 
 /** Walks the chunks (CRCs checked), checks IHDR and inflates the image data; a problem is a string. */
@@ -79,6 +82,7 @@ function parsePng(b: Uint8Array): ParsedPng | string {
   const bitsPerPixel = CHANNELS[colourType] * depth;
   const rows = interlace === 1 ? adam7Rows(width, height, bitsPerPixel) : rowsOf(width, height, bitsPerPixel);
   const expected = rows.reduce((sum, r) => sum + r.count * (1 + r.bytes), 0);
+  const header = { width, height, depth, colourType, interlace, chunks };
   let data: Buffer;
   try {
     data = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
@@ -86,9 +90,7 @@ function parsePng(b: Uint8Array): ParsedPng | string {
     });
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-    // More data than the image needs: libpng ignores the excess. (checkPng accepts it; decodePng
-    // leaves such files to sharp.)
-    if (code === 'ERR_BUFFER_TOO_LARGE') return 'excess image data';
+    if (code === 'ERR_BUFFER_TOO_LARGE') return { ...header, data: null };
     return `bad compressed data (${error instanceof Error ? error.message : String(error)})`;
   }
   if (data.length < expected) return 'not enough image data';
@@ -99,13 +101,12 @@ function parsePng(b: Uint8Array): ParsedPng | string {
       p += 1 + r.bytes;
     }
   }
-  return { width, height, depth, colourType, interlace, chunks, data, rows };
+  return { ...header, data };
 }
 
 /** Returns null when the PNG is valid, else a short description of the first problem. */
 export function checkPng(b: Uint8Array): string | null {
   const parsed = parsePng(b);
-  if (parsed === 'excess image data') return null;
   return typeof parsed === 'string' ? parsed : null;
 }
 
@@ -124,7 +125,7 @@ const PIXEL_NEUTRAL_CHUNKS = new Set(['IHDR', 'IDAT', 'IEND', 'tEXt', 'zTXt', 'i
 export function decodePngExact(b: Uint8Array, size: number, channels: 1 | 3): Uint8Array | null {
   if (!pngCheckAvailable) return null;
   const parsed = parsePng(b);
-  if (typeof parsed === 'string') return null;
+  if (typeof parsed === 'string' || parsed.data === null) return null;
   const { width, height, depth, colourType, interlace, chunks, data } = parsed;
   if (width !== size || height !== size || depth !== 8 || interlace !== 0) return null;
   if (!((channels === 1 && colourType === 0) || (channels === 3 && colourType === 2))) return null;

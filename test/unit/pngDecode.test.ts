@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { decodePngExact } from '../../src/trainer/pngCheck';
+import { checkPng, decodePngExact } from '../../src/trainer/pngCheck';
 import { decodeImageBuffer, decodeImageBufferWithSharp } from '../../src/trainer/imageDecode';
 import { noisePixels, pngChunk } from '../fixtures/imageFactory';
 
@@ -159,6 +159,16 @@ test('the fast path declines what needs conversion, and damaged files, so sharp 
   };
   for (const [name, [png, channels, size]] of Object.entries(declined))
     assert.equal(decodePngExact(png, size, channels), null, name);
+  // Far more image data than 8×8 grey needs: valid for libpng (it ignores the excess), left to sharp.
+  const excess = Buffer.concat([
+    SIGNATURE,
+    pngChunk('IHDR', ihdr(8, 8, 0)),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(8 * 9 + 100_000))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+  assert.equal(checkPng(excess), null, 'the check accepts excess data');
+  assert.equal(decodePngExact(excess, 8, 1), null, 'the fast path leaves it to sharp');
+  assert.equal((await decodeImageBuffer(excess, 8, 1)).length, 8 * 8);
   // Declined valid files still decode, through sharp.
   assert.equal((await decodeImageBuffer(declined.RGBA[0], 8, 3)).length, 8 * 8 * 3);
   assert.equal((await decodeImageBuffer(declined['interlaced'][0], 8, 3)).length, 8 * 8 * 3);
