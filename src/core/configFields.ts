@@ -389,7 +389,7 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
     ['none', 'balanced'],
   ),
   labelSmoothing: number(
-    'Label smoothing ε of the cross-entropy loss: the true class’s target is 1 − ε + ε/K, every other class’s ε/K (Keras’ label_smoothing; 0 = off, 0.1 is usual).',
+    'Label smoothing ε of the cross-entropy loss: the true class’s target is 1 − ε + ε/K, every other class’s ε/K (Keras’ label_smoothing; 0 = off, 0.1 is usual). The training loss includes it; the validation loss stays the plain cross-entropy.',
     0,
     1,
     { maxExclusive: true },

@@ -422,8 +422,7 @@ async function startParallelStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   config: TrainingConfig,
-  numClasses: number,
-  weights: number[] | null,
+  objective: ObjectiveOptions,
   trainImages: number,
   emit: Emit,
 ): Promise<ParallelTrainStep | null> {
@@ -435,9 +434,9 @@ async function startParallelStep(
       optimizer,
       imageSize: config.imageSize,
       channels: config.channels,
-      numClasses,
-      classWeights: weights,
-      labelSmoothing: config.labelSmoothing,
+      numClasses: objective.numClasses,
+      classWeights: objective.classWeights,
+      labelSmoothing: objective.labelSmoothing,
       maxBatchSize: config.batchSize,
       workers: threads - 1,
       backend: 'wasm',
@@ -531,7 +530,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   const forward = trainingForward(model, config);
   const parallel =
     forward === null
-      ? await startParallelStep(model, optimizer, config, numClasses, weights, parts.train.length, emit)
+      ? await startParallelStep(model, optimizer, config, objective, parts.train.length, emit)
       : null;
   try {
     return await fitEpochs();
