@@ -84,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       ),
     {
       onStarted: (session) => presenter.attach(session),
-      onEnded: () => runsWatcher.poke(),
+      onEnded: () => runsWatcher.refreshNow(),
       onQueueChanged: (queued) => presenter.setQueued(queued.length),
     },
   );

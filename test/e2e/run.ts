@@ -24,6 +24,7 @@ import { freePort, killAllSync, runToEnd, startTracked, stopAll, trackPid } from
 import { countClasses, writeSampleDataset, type ClassCounts } from './sampleData';
 import { steps, type E2eContext } from './steps';
 import { answerTrustDialog, describeWorkbench, waitForWorkbench } from './workbench';
+import { waitForLog } from './extensionLog';
 
 const REPO = resolve(__dirname, '..', '..');
 const ARTIFACTS = join(REPO, 'artifacts', 'e2e');
@@ -164,6 +165,9 @@ function prepareWorkspace(dir: string): ClassCounts {
   // A second experiment, differing in learning rate and epochs, for the compare page.
   const second = { ...config, epochs: 3, learningRate: 0.001 };
   writeFileSync(join(dir, 'e2e-quick-lr.imagetrainer.json'), JSON.stringify(second, null, 2) + '\n');
+  // A run that cannot end by itself during the test, for the stop step.
+  const long = { ...config, epochs: 500 };
+  writeFileSync(join(dir, 'e2e-long.imagetrainer.json'), JSON.stringify(long, null, 2) + '\n');
   return countClasses(data);
 }
 
@@ -366,6 +370,7 @@ async function main(): Promise<number> {
       dirs,
       counts,
       say,
+      logLines: (what, done) => waitForLog(dirs.userDataDir, what, done),
       artifact: (name) => join(ARTIFACTS, name),
     };
     for (const step of steps) {

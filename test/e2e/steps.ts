@@ -7,7 +7,8 @@ import type { Prediction } from '../../src/protocol';
 import { runToEnd } from './processes';
 import type { ClassCounts } from './sampleData';
 import { firstImage } from './sampleData';
-import { listRunDirs, readEvaluation, waitForFinishedRun } from './runFiles';
+import { shownEpochs } from './extensionLog';
+import { listRunDirs, readEvaluation, readRunRecord, waitForFinishedRun } from './runFiles';
 import {
   activeWebview,
   answerTrustDialog,
@@ -26,6 +27,7 @@ import {
   treeRowTexts,
   waitForNotification,
   waitForWorkbench,
+  waitUntil,
   LONG,
 } from './workbench';
 
@@ -46,6 +48,8 @@ export interface E2eContext {
   dirs: E2eDirs;
   counts: ClassCounts;
   say: (line: string) => void;
+  /** Waits until the extension's log satisfies `done`; returns its lines (see extensionLog.ts). */
+  logLines: (what: string, done: (lines: string[]) => boolean) => Promise<string[]>;
   /** Path of an extra artifact file (mid-step screenshots). */
   artifact: (name: string) => string;
 }
@@ -95,6 +99,8 @@ async function datasetsView(ctx: E2eContext): Promise<void> {
 const DATASET_FOLDER = 'shapes';
 const CONFIG_FILE = 'e2e-quick.imagetrainer.json';
 const SECOND_CONFIG_FILE = 'e2e-quick-lr.imagetrainer.json';
+/** Too many epochs to end by itself within the test: the stop step stops it. */
+const LONG_CONFIG_FILE = 'e2e-long.imagetrainer.json';
 const TRAINING_TIMEOUT = 8 * 60_000;
 
 /**
@@ -109,14 +115,9 @@ async function answerTrainPickers(
 ): Promise<void> {
   const answered: string[] = [];
   const input = quickInput(page).locator('.quick-input-box input');
-  for (let prompt = 0; prompt < 3; prompt++) {
-    try {
-      await quickPickRows(page)
-        .first()
-        .waitFor({ state: 'visible', timeout: prompt === 0 ? 30_000 : 5_000 });
-    } catch {
-      break;
-    }
+  // Prompts come until the config file is picked (data set first, unless the command already knows it).
+  for (let prompt = 0; prompt < 3 && !answered.some((a) => a.includes(configFile)); prompt++) {
+    await quickPickRows(page).first().waitFor({ state: 'visible', timeout: 30_000 });
     const placeholder = (await input.getAttribute('placeholder')) ?? '';
     const wanted = /preset|config|model/i.test(placeholder) ? configFile : DATASET_FOLDER;
     await input.fill(wanted);
@@ -132,7 +133,12 @@ async function answerTrainPickers(
     say(`  Train prompt ${prompt + 1} ("${placeholder}"): picking ${JSON.stringify(label)}`);
     answered.push(label);
     await row.click();
-    await page.waitForTimeout(500);
+    // The picked prompt is gone once the quick input closes or asks something else.
+    await waitUntil(
+      async () =>
+        !(await quickInput(page).isVisible()) || (await input.getAttribute('placeholder')) !== placeholder,
+      `the Train prompt "${placeholder}" to close after the pick`,
+    );
   }
   assert.ok(
     answered.some((a) => a.includes(configFile)),
@@ -140,58 +146,85 @@ async function answerTrainPickers(
   );
 }
 
+/** The Runs view's icon for each final state (src/host/runs/runsModel.ts STATUS_ICONS). */
+const FINAL_ICONS = { completed: 'pass', stopped: 'debug-stop', failed: 'error' } as const;
+
 /**
- * Trains from the palette with `configFile` and waits for the Runs view to show the run completed;
- * with `progressShot`, also requires (and screenshots) visible training progress.
+ * Waits, without a refresh, until the Runs view shows `runId` with the icon of its final state and
+ * `expected` in its label; returns the label.
  */
-async function trainWith(ctx: E2eContext, configFile: string, progressShot: string | null): Promise<string> {
+async function waitForRunRow(
+  page: Page,
+  runId: string,
+  status: keyof typeof FINAL_ICONS,
+  expected: string,
+): Promise<string> {
+  await openViewContainer(page, CONTAINER_TITLE);
+  const pane = await expandPane(page, 'Runs');
+  const row = treeRows(pane).filter({ hasText: runId }).first();
+  await row.locator(`.codicon-${FINAL_ICONS[status]}`).waitFor({ state: 'visible', timeout: 60_000 });
+  const text = (await row.getAttribute('aria-label')) ?? (await row.innerText());
+  assert.ok(text.includes(expected), `Runs view row "${text}" should show ${expected}`);
+  return text;
+}
+
+/**
+ * Requires that the editor showed progress for every epoch `runId` trained. The extension journals each
+ * epoch it put in the status bar and the progress notification, so this holds however fast the run was.
+ */
+async function requireShownProgress(ctx: E2eContext, runId: string, epochs: number[]): Promise<void> {
+  const lines = await ctx.logLines(`progress of run ${runId}, epochs ${epochs.join(', ')}`, (all) => {
+    const shown = shownEpochs(all, runId);
+    return epochs.every((e) => shown.has(e));
+  });
+  const shown = lines.filter((l) => l.includes(`Progress shown (run ${runId}): epoch`));
+  ctx.say(
+    `  progress shown for ${shown.length} epochs (the extension's log): ${shown.at(-1)?.replace(/^.*?Progress shown/, 'Progress shown') ?? ''}`,
+  );
+}
+
+/**
+ * Trains from the palette with `configFile`, waits for the Runs view to show the run completed, and
+ * requires that progress was shown for each of its epochs; `progressShot` names a screenshot taken if a
+ * look at the status bar catches the run mid-way (a picture for people, not an assertion).
+ */
+async function trainWith(ctx: E2eContext, configFile: string, progressShot: string): Promise<string> {
   const { page, say } = ctx;
   const before = new Set(listRunDirs(ctx.dirs.workspace));
   await runCommand(page, 'Image Trainer: Train Model');
   await answerTrainPickers(page, say, configFile);
-  const progress: string[] = [];
-  let shot = progressShot === null;
+  let shot = false;
   const { dir, record } = await waitForFinishedRun(ctx.dirs.workspace, before, TRAINING_TIMEOUT, async () => {
-    const status = (
-      await page
+    if (!shot) {
+      const status = await page
         .locator('.part.statusbar')
         .innerText()
-        .catch(() => '')
-    ).replace(/\s+/g, ' ');
-    const toasts = await notificationTexts(page);
-    const seen = [status, ...toasts].filter((t) => /epoch/i.test(t)).join(' | ');
-    if (seen && progress[progress.length - 1] !== seen) progress.push(seen);
-    if (seen && !shot && progressShot !== null) {
-      shot = true;
-      await page.screenshot({ path: ctx.artifact(progressShot) });
+        .catch(() => '');
+      if (/\d+\/\d+/.test(status)) {
+        shot = true;
+        await page.screenshot({ path: ctx.artifact(progressShot) }).catch(() => undefined);
+      }
     }
-    // Often enough to catch a run of a few seconds on an idle machine.
     await page.waitForTimeout(200);
   });
-  say(`  progress seen (${progress.length} updates): ${progress.slice(0, 4).join(' // ')}`);
   assert.equal(
     record.status,
     'completed',
     `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`,
   );
-  // The first run checks that progress shows; the compare step's second, 3-epoch run can finish on an
-  // idle machine before a notification appears, so there it is only reported.
-  if (progressShot !== null)
-    assert.ok(progress.length > 0, 'no training progress was shown (status bar or notification)');
   const config = JSON.parse(readFileSync(join(ctx.dirs.workspace, configFile), 'utf8')) as { epochs: number };
   assert.equal(
     record.config.epochs,
     config.epochs,
     `run ${record.id} should use the epochs of ${configFile}`,
   );
-  await openViewContainer(page, CONTAINER_TITLE);
-  const pane = await expandPane(page, 'Runs');
-  const row = treeRows(pane).filter({ hasText: record.id }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
-  await row.locator('.codicon-pass').waitFor({ state: 'visible', timeout: 60_000 });
-  const text = (await row.getAttribute('aria-label')) ?? (await row.innerText());
+  await requireShownProgress(
+    ctx,
+    record.id,
+    Array.from({ length: config.epochs }, (_, i) => i + 1),
+  );
   const epochs = `${record.epochsCompleted}/${record.config.epochs}`;
-  assert.ok(text.includes(epochs), `Runs view row "${text}" should show ${epochs} epochs`);
+  const text = await waitForRunRow(page, record.id, 'completed', epochs);
   say(
     `  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`,
   );
@@ -267,13 +300,22 @@ async function dashboard(ctx: E2eContext): Promise<void> {
   await thumbs.first().waitFor({ state: 'visible', timeout: 30_000 });
   await clearNotifications(page);
   await examples.scrollIntoViewIfNeeded();
-  await page.waitForTimeout(1000);
-  const loaded = await thumbs.evaluateAll(
-    (imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length,
-  );
   const recorded = evaluation.misclassified.filter(
     (m) => m.label === evaluation.labels[target.r] && m.predicted === evaluation.labels[target.c],
   ).length;
+  // Images load asynchronously: wait until each has loaded (or failed: `complete` with no pixels).
+  const loadState = () =>
+    thumbs.evaluateAll((imgs) => {
+      const all = imgs as unknown as { complete: boolean; naturalWidth: number }[];
+      return { settled: all.every((i) => i.complete), loaded: all.filter((i) => i.naturalWidth > 0).length };
+    });
+  const settleBy = Date.now() + 30_000;
+  let state = await loadState();
+  while (!state.settled && Date.now() < settleBy) {
+    await page.waitForTimeout(200);
+    state = await loadState();
+  }
+  const loaded = state.loaded;
   say(
     `  clicked (${evaluation.labels[target.r]} → ${evaluation.labels[target.c]}) count ${target.count}: ${await thumbs.count()} thumbnails, ${loaded} loaded, ${recorded} recorded`,
   );
@@ -361,7 +403,7 @@ async function waitForTopK(page: Page, runId: string, classes: string[]): Promis
 async function compare(ctx: E2eContext): Promise<void> {
   const { page, say } = ctx;
   const first = basename(requireRun(ctx));
-  const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, null));
+  const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, 'compare-progress.png'));
   await treeRows(await expandPane(page, 'Runs'))
     .filter({ hasText: second })
     .first()
@@ -395,6 +437,51 @@ async function compare(ctx: E2eContext): Promise<void> {
   await clearNotifications(page);
 }
 
+/**
+ * Stop Training on a run too long to finish by itself: the run ends `stopped` and the Runs view follows it
+ * there (icon and label) without a refresh.
+ */
+async function stopTraining(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const before = new Set(listRunDirs(ctx.dirs.workspace));
+  await runCommand(page, 'Image Trainer: Train Model');
+  await answerTrainPickers(page, say, LONG_CONFIG_FILE);
+  const dir = await waitForNewRunDir(ctx.dirs.workspace, before, 120_000);
+  const runId = basename(dir);
+  // Stop once the editor has shown the second epoch: the run is past setup and mid-training.
+  await requireShownProgress(ctx, runId, [1, 2]);
+  await runCommand(page, 'Image Trainer: Stop Training');
+  const deadline = Date.now() + 120_000;
+  let record = readRunRecord(dir);
+  while (record?.status === 'running' && Date.now() < deadline) {
+    await page.waitForTimeout(250);
+    record = readRunRecord(dir);
+  }
+  assert.equal(record?.status, 'stopped', `run ${runId} should be stopped, run.json says ${record?.status}`);
+  assert.ok(
+    record.epochsCompleted < record.config.epochs,
+    `run ${runId} stopped after ${record.epochsCompleted} of ${record.config.epochs} epochs`,
+  );
+  const text = await waitForRunRow(page, runId, 'stopped', 'stopped');
+  say(`  Runs view: "${text}" (run.json: stopped after ${record.epochsCompleted} epochs)`);
+  await clearNotifications(page);
+}
+
+/** Polls until a run directory not in `known` holds a run.json. */
+async function waitForNewRunDir(
+  workspace: string,
+  known: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const fresh = listRunDirs(workspace).find((d) => !known.has(d) && readRunRecord(d) !== undefined);
+    if (fresh) return fresh;
+    if (Date.now() > deadline) throw new Error(`no new run appeared within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function restricted(ctx: E2eContext): Promise<void> {
   const { say } = ctx;
   const before = listRunDirs(ctx.dirs.restrictedWorkspace).length;
@@ -413,7 +500,8 @@ async function restricted(ctx: E2eContext): Promise<void> {
   await runCommand(page, 'Image Trainer: Train Model');
   const message = await waitForNotification(page, /trust|restricted/i, 30_000);
   say(`  refusal: "${message}"`);
-  await page.waitForTimeout(2000);
+  // The command refuses before it could start a trainer (src/host/commands/trainingCommands.ts), so
+  // the count is final once the refusal shows.
   assert.equal(
     listRunDirs(ctx.dirs.restrictedWorkspace).length,
     before,
@@ -432,5 +520,6 @@ export const steps: Step[] = [
   { name: 'dashboard', run: dashboard },
   { name: 'classify-image', run: classify },
   { name: 'compare-runs', run: compare },
+  { name: 'stop-training', run: stopTraining },
   { name: 'restricted-mode', run: restricted },
 ];

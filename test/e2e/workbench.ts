@@ -4,6 +4,19 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 export const LONG = 120_000;
 
+/** Polls `condition` (every 200 ms) until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Waits until the workbench has rendered its activity bar and status bar. */
 export async function waitForWorkbench(page: Page): Promise<void> {
   await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: LONG });
@@ -118,13 +131,11 @@ export async function expandTree(
       `.pane-body .monaco-list-row[aria-level="${level}"][aria-expanded="false"]`,
     );
     const texts = await collapsed.allInnerTexts();
-    let expanded = 0;
+    // Bottom-up, so expanding a row does not shift the index of the rows still to expand.
     for (let i = texts.length - 1; i >= 0; i--) {
       if (!wanted(level, squash(texts[i] ?? ''))) continue;
       await collapsed.nth(i).locator('.monaco-tl-twistie').click();
-      expanded++;
     }
-    if (expanded > 0) await pane.page().waitForTimeout(300);
   }
 }
 

@@ -37,24 +37,34 @@ export function describeRun(run: RunSummary): string {
 export class RunsModel {
   private runs: RunSummary[] = [];
   private lastError: string | undefined;
+  private generation = 0;
 
   constructor(
     private readonly reader: RunReader,
     private readonly runsRoot: () => string,
   ) {}
 
+  /**
+   * Re-reads the runs root. Refreshes overlap (the watcher fires while a slow read is in flight), and
+   * a read that started earlier may finish later: only the newest read's result is kept, so a finished
+   * run never goes back to "running" in the view.
+   */
   async refresh(): Promise<void> {
+    const generation = ++this.generation;
+    const root = this.runsRoot();
+    let runs: RunSummary[] = [];
+    let lastError: string | undefined;
     try {
       // The run store lists newest first; the view keeps its order.
-      this.runs = await this.reader.listRuns(this.runsRoot());
-      this.lastError = undefined;
+      runs = await this.reader.listRuns(root);
     } catch (error) {
       // A missing runs root is simply "no runs yet"; anything else is shown, never thrown at the view.
       const code = (error as NodeJS.ErrnoException).code;
-      this.runs = [];
-      this.lastError =
-        code === 'ENOENT' ? undefined : `Cannot read runs in ${this.runsRoot()}: ${messageOf(error)}`;
+      lastError = code === 'ENOENT' ? undefined : `Cannot read runs in ${root}: ${messageOf(error)}`;
     }
+    if (generation !== this.generation) return;
+    this.runs = runs;
+    this.lastError = lastError;
   }
 
   get all(): readonly RunSummary[] {

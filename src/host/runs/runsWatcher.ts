@@ -43,6 +43,12 @@ export class RunsWatcher implements vscode.Disposable {
     this.debouncer.trigger();
   }
 
+  /** A run just ended: views re-read now rather than after the debounce, so they show its final state. */
+  refreshNow(): void {
+    this.debouncer.dispose();
+    this.emitter.fire();
+  }
+
   dispose(): void {
     this.disposeWatcher();
     this.debouncer.dispose();

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import type { TrainerToHost } from '../../protocol';
 import { COMMANDS } from '../ids';
-import { formatDuration, formatPercent } from '../treePresentation';
+import { formatPercent } from '../treePresentation';
+import { ShownProgressJournal, statusBarText, statusBarTooltip } from './progressDisplay';
 import type {
   LogLevel,
   SessionObserver,
@@ -23,6 +24,7 @@ export class SessionPresenter implements vscode.Disposable {
   private progressListener: ((snapshot: SessionSnapshot) => void) | undefined;
   private queued = 0;
   private stderrRest = '';
+  private readonly journal = new ShownProgressJournal();
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -83,16 +85,19 @@ export class SessionPresenter implements vscode.Disposable {
 
   private update(s: SessionSnapshot): void {
     this.progressListener?.(s);
-    const parts = s.epoch > 0 ? [`${s.epoch}/${s.totalEpochs}`] : [s.phase ?? 'starting'];
-    if (s.lastValAccuracy !== null) parts.push(`val ${formatPercent(s.lastValAccuracy)}`);
-    if (s.etaMs !== null) parts.push(`ETA ${formatDuration(s.etaMs)}`);
-    if (this.queued > 0) parts.push(`+${this.queued} queued`);
-    this.statusBar.text = `$(${s.stopping ? 'debug-stop' : 'sync~spin'}) ${parts.join(' · ')}`;
-    this.statusBar.tooltip = `Image Trainer: ${s.message}${s.runId ? `\nRun ${s.runId}` : ''}\nClick to open the dashboard.`;
+    const text = statusBarText(s, this.queued);
+    this.statusBar.text = text;
+    this.statusBar.tooltip = statusBarTooltip(s);
     this.statusBar.command = s.runId
       ? { command: COMMANDS.openDashboard, title: 'Open Dashboard', arguments: [s.runId] }
       : COMMANDS.showLogs;
     this.statusBar.show();
+    // The notification shows s.message whenever a progress listener is attached (see attach).
+    const line = this.journal.note(s, {
+      statusBar: text,
+      notification: this.progressListener ? s.message : '',
+    });
+    if (line) this.output.info(line);
   }
 
   private log(level: LogLevel, message: string): void {

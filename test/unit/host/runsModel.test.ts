@@ -151,3 +151,22 @@ test('describeRun shows the epoch progress as done/total, and the group of a swe
     '3/20 · best 50.0% · sweep-lr',
   );
 });
+
+test('overlapping refreshes: a slow earlier read never overwrites a newer one (a finished run stays finished)', async () => {
+  const summary = (status: 'running' | 'completed') =>
+    ({ id: 'r1', status, epochsCompleted: status === 'running' ? 3 : 6, totalEpochs: 6 }) as never;
+  const pending: ((runs: never[]) => void)[] = [];
+  const model = new RunsModel(
+    { listRuns: () => new Promise((resolve) => pending.push(resolve)) },
+    () => '/runs',
+  );
+  const first = model.refresh();
+  const second = model.refresh();
+  // The newer read (after the run completed) answers first, the older one (mid-run) last.
+  pending[1]([summary('completed')]);
+  await second;
+  pending[0]([summary('running')]);
+  await first;
+  assert.equal(model.find('r1')?.status, 'completed');
+  assert.equal(model.find('r1')?.epochsCompleted, 6);
+});
