@@ -1,6 +1,7 @@
 // Runs node's test runner over test/<suite>/**/*.test.ts (Node 20's --test takes no globs).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const suites = process.argv.slice(2);
@@ -21,7 +22,11 @@ if (files.length === 0) {
   console.error(`no test files under ${suites.map((s) => 'test/' + s).join(', ')}`);
   process.exit(1);
 }
+// Tests never write into the user's cache (pretrained bases, feature caches): they get a fresh one.
+const cacheDir = process.env.IMAGE_TRAINER_CACHE_DIR ? null : mkdtempSync(join(tmpdir(), 'image-trainer-test-cache-'));
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
+  env: cacheDir ? { ...process.env, IMAGE_TRAINER_CACHE_DIR: cacheDir } : process.env,
 });
+if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

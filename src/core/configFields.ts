@@ -11,6 +11,7 @@ import {
   OPTIMIZERS,
   RNN_CELLS,
   TRANSFER_NORMALISATIONS,
+  TRANSFER_POOLINGS,
   type AugmentConfig,
   type CnnOptions,
   type EarlyStoppingConfig,
@@ -166,6 +167,8 @@ export const DEFAULT_TRANSFER: Readonly<TransferOptions> = {
   fineTuneLayers: 0,
   fineTuneLearningRate: 1e-5,
   fineTuneEpochs: 0,
+  pooling: 'auto',
+  augmentedViews: 4,
 };
 
 export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = {
@@ -267,6 +270,15 @@ const TRANSFER_FIELDS: FieldsOf<TransferOptions> = {
   ),
   fineTuneLearningRate: number('Learning rate of the fine-tuning epochs.', 0, 10, { minExclusive: true }),
   fineTuneEpochs: integer('Epochs of fine-tuning after the head epochs (0 = none).', 0, 10000),
+  pooling: oneOf(
+    'How the cut layer’s feature map becomes a feature vector: auto flattens maps of at most 4×4 positions and averages larger ones; flatten; average (global average pooling).',
+    TRANSFER_POOLINGS,
+  ),
+  augmentedViews: integer(
+    'With augment set and the base frozen: augmented views of each training image whose features are computed once and cached; each epoch draws one of them or the original.',
+    0,
+    64,
+  ),
 };
 
 const AUGMENT_FIELDS: FieldsOf<AugmentConfig> = {

@@ -22,6 +22,11 @@ export type KnnMetric = (typeof KNN_METRICS)[number];
 export const TRANSFER_NORMALISATIONS = ['auto', 'zeroOne', 'minusOneOne'] as const;
 export type TransferNormalisation = (typeof TRANSFER_NORMALISATIONS)[number];
 
+/** How a cut layer's feature map becomes the head's feature vector: `auto` flattens maps of at most 4×4
+ * positions and averages larger ones (global average pooling, as Teachable Machine and Keras apps do). */
+export const TRANSFER_POOLINGS = ['auto', 'flatten', 'average'] as const;
+export type TransferPooling = (typeof TRANSFER_POOLINGS)[number];
+
 /** Options of the `rnn` preset: image rows as a sequence through one recurrent layer. */
 export interface RnnOptions {
   cell: RnnCell;
@@ -54,6 +59,11 @@ export interface TransferOptions {
   fineTuneLayers: number;
   fineTuneLearningRate: number;
   fineTuneEpochs: number;
+  /** Feature map → feature vector (resolved to flatten or average before training). */
+  pooling: TransferPooling;
+  /** Augmented views of each training image whose features are cached besides the original (used when
+   * `augment` is set and the base stays frozen). */
+  augmentedViews: number;
 }
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;

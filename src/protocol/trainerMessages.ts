@@ -20,6 +20,7 @@ export const TRAINER_PHASES = [
   'scanning',
   'splitting',
   'decoding',
+  'extracting',
   'training',
   'evaluating',
   'saving',

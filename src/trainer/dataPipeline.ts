@@ -16,6 +16,27 @@ export interface SampleShape {
   channels: 1 | 3;
 }
 
+/**
+ * Samples that are feature vectors of a frozen base rather than pixels (src/trainer/features): each
+ * stored sample holds `views` rows of `features` float32 values, row 0 the unaugmented image and the
+ * others augmented views of it.
+ */
+export interface FeatureShape {
+  features: number;
+  views: number;
+}
+
+export type InputShape = SampleShape | FeatureShape;
+
+export function isFeatureShape(shape: InputShape): shape is FeatureShape {
+  return 'features' in shape;
+}
+
+/** The model input's tensor shape for a batch of `n` samples. */
+export function batchTensorShape(shape: InputShape, n: number): number[] {
+  return isFeatureShape(shape) ? [n, shape.features] : [n, shape.imageSize, shape.imageSize, shape.channels];
+}
+
 export interface Normalisation {
   scale: number;
   offset: number;
@@ -105,28 +126,72 @@ export function defaultDecodeConcurrency(): number {
   return Math.min(16, Math.max(4, 2 * os.availableParallelism()));
 }
 
+/**
+ * Collects fixed-size samples into memory while they fit `budget` bytes, else into a file written at
+ * offsets (read back the same way), so memory stays bounded whatever the data set's size.
+ */
+export class SampleStoreBuilder {
+  private count = 0;
+
+  private constructor(
+    readonly bytesPerSample: number,
+    private readonly memory: Uint8Array | null,
+    private readonly handle: fs.FileHandle | null,
+    private readonly file: string,
+  ) {}
+
+  static async create(
+    capacity: number,
+    bytesPerSample: number,
+    budget: number = DEFAULT_MEMORY_BUDGET,
+    spillDir: string = os.tmpdir(),
+  ): Promise<SampleStoreBuilder> {
+    if (capacity * bytesPerSample <= budget)
+      return new SampleStoreBuilder(bytesPerSample, new Uint8Array(capacity * bytesPerSample), null, '');
+    await fs.mkdir(spillDir, { recursive: true });
+    const file = path.join(spillDir, `decoded-${process.pid}-${Date.now().toString(36)}.bin`);
+    return new SampleStoreBuilder(bytesPerSample, null, await fs.open(file, 'w+'), file);
+  }
+
+  /** Appends one sample (exactly bytesPerSample bytes); returns its index. */
+  async append(sample: Uint8Array): Promise<number> {
+    const slot = this.count++;
+    if (this.memory) this.memory.set(sample, slot * this.bytesPerSample);
+    else await this.handle!.write(sample, 0, this.bytesPerSample, slot * this.bytesPerSample);
+    return slot;
+  }
+
+  finish(): SampleStore {
+    return this.memory
+      ? new MemoryStore(
+          this.memory.subarray(0, this.count * this.bytesPerSample),
+          this.count,
+          this.bytesPerSample,
+        )
+      : new FileStore(this.handle!, this.file, this.count, this.bytesPerSample);
+  }
+
+  /** Drops what was collected (an error part-way). */
+  async abandon(): Promise<void> {
+    await this.handle?.close();
+    if (this.file) await fs.rm(this.file, { force: true });
+  }
+}
+
 /** Decodes `entries` (paths relative to `root`) into a SampleStore. */
 export async function decodeEntries(
   entries: readonly SplitEntry[],
   options: DecodeOptions,
 ): Promise<DecodedSet> {
   const bytesPerSample = options.imageSize * options.imageSize * options.channels;
-  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  const inMemory = entries.length * bytesPerSample <= budget;
   const concurrency = options.concurrency ?? defaultDecodeConcurrency();
   const chunkSize = Math.max(concurrency * 16, 256);
-
-  let memory: Uint8Array | null = null;
-  let handle: fs.FileHandle | null = null;
-  let cacheFile = '';
-  if (inMemory) {
-    memory = new Uint8Array(entries.length * bytesPerSample);
-  } else {
-    const dir = options.cacheDir ?? os.tmpdir();
-    await fs.mkdir(dir, { recursive: true });
-    cacheFile = path.join(dir, `decoded-${process.pid}-${Date.now().toString(36)}.bin`);
-    handle = await fs.open(cacheFile, 'w+');
-  }
+  const builder = await SampleStoreBuilder.create(
+    entries.length,
+    bytesPerSample,
+    options.memoryBudget,
+    options.cacheDir,
+  );
 
   const kept: SplitEntry[] = [];
   const failed: SkippedFile[] = [];
@@ -154,21 +219,15 @@ export async function decodeEntries(
       for (let i = 0; i < chunk.length; i++) {
         const pixels = decoded[i];
         if (!pixels) continue;
-        const slot = kept.length;
         kept.push(chunk[i]);
-        if (memory) memory.set(pixels, slot * bytesPerSample);
-        else await handle!.write(pixels, 0, bytesPerSample, slot * bytesPerSample);
+        await builder.append(pixels);
       }
     }
   } catch (err) {
-    await handle?.close();
-    if (cacheFile) await fs.rm(cacheFile, { force: true });
+    await builder.abandon();
     throw err;
   }
-  const store: SampleStore = memory
-    ? new MemoryStore(memory.subarray(0, kept.length * bytesPerSample), kept.length, bytesPerSample)
-    : new FileStore(handle!, cacheFile, kept.length, bytesPerSample);
-  return { store, entries: kept, failed };
+  return { store: builder.finish(), entries: kept, failed };
 }
 
 export interface Batch {
@@ -182,7 +241,7 @@ export interface Batch {
 
 export interface BatchPlan {
   store: SampleStore;
-  shape: SampleShape;
+  shape: InputShape;
   normalisation: Normalisation;
   labels: Int32Array;
   augment: AugmentConfig | null;
@@ -191,6 +250,7 @@ export interface BatchPlan {
 
 /** Builds one batch. Augmentation draws from a stream seeded by (seed, epoch, sample), so a resumed run repeats it. */
 export async function assembleBatch(plan: BatchPlan, indices: number[], epoch: number): Promise<Batch> {
+  if (isFeatureShape(plan.shape)) return assembleFeatureBatch(plan, plan.shape, indices, epoch);
   const { imageSize, channels } = plan.shape;
   const per = imageSize * imageSize * channels;
   const pixels = new Float32Array(indices.length * per);
@@ -215,6 +275,33 @@ export async function assembleBatch(plan: BatchPlan, indices: number[], epoch: n
       plan.normalisation.scale,
       plan.normalisation.offset,
     );
+    labels[k] = plan.labels[index];
+  }
+  return { pixels, labels, indices };
+}
+
+/**
+ * A batch of feature rows: the unaugmented view without augmentation, else one view per sample drawn
+ * from a stream seeded by (seed, epoch, sample), like pixel augmentation, so a resumed run repeats it.
+ */
+async function assembleFeatureBatch(
+  plan: BatchPlan,
+  shape: FeatureShape,
+  indices: number[],
+  epoch: number,
+): Promise<Batch> {
+  const pixels = new Float32Array(indices.length * shape.features);
+  const labels = new Int32Array(indices.length);
+  const samples = await Promise.all(indices.map((i) => plan.store.read(i)));
+  for (let k = 0; k < indices.length; k++) {
+    const index = indices[k];
+    const view =
+      plan.augment && shape.views > 1
+        ? Math.floor(createRng(deriveSeed(plan.seed, 'feature-view', epoch, index)).nextFloat() * shape.views)
+        : 0;
+    const bytes = samples[k];
+    const rows = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    pixels.set(rows.subarray(view * shape.features, (view + 1) * shape.features), k * shape.features);
     labels[k] = plan.labels[index];
   }
   return { pixels, labels, indices };

@@ -1,6 +1,6 @@
 // Batched inference over decoded samples, shared by validation, `evaluate` and `predict`.
 import * as tf from '@tensorflow/tfjs';
-import { assembleBatch, chunk, type BatchPlan } from './dataPipeline';
+import { assembleBatch, batchTensorShape, chunk, type BatchPlan } from './dataPipeline';
 
 export interface InferenceResult {
   /** Row-major [n, numClasses] probabilities. */
@@ -27,9 +27,8 @@ export async function predictIndices(
   let offset = 0;
   for (const part of chunk(indices, batchSize)) {
     const batch = await assembleBatch(unaugmented, part, 0);
-    const { imageSize, channels } = plan.shape;
     const probs = tf.tidy(() => {
-      const x = tf.tensor4d(batch.pixels, [part.length, imageSize, imageSize, channels]);
+      const x = tf.tensor(batch.pixels, batchTensorShape(plan.shape, part.length));
       return model.predict(x) as tf.Tensor;
     });
     probabilities.set(await probs.data(), offset);

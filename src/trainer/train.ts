@@ -16,7 +16,7 @@ import type {
   SplitRecord,
 } from '../protocol/runRecord';
 import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
-import type { TrainerToHost } from '../protocol/trainerMessages';
+import type { TrainerPhase, TrainerToHost } from '../protocol/trainerMessages';
 import { classCounts, stratifiedSplit } from '../core/split';
 import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
 import { parseMetricsLines, probeProcess, readRunRecord, splitMetrics } from '../core/runStore';
@@ -36,14 +36,28 @@ import {
   chunk,
   decodeEntries,
   epochOrder,
+  batchTensorShape,
+  isFeatureShape,
   type BatchPlan,
+  type InputShape,
   type DecodedSet,
 } from './dataPipeline';
 import { UsageError } from './errors';
 import { predictIndices } from './inference';
 import { batchObjective, type ObjectiveOptions } from './loss';
 import { createModel, trainingForward, type TrainingForward } from './presets/training';
-import { normalisationOf, transferPhase } from './presets/transfer';
+import {
+  featureExtractorModel,
+  headModel,
+  normalisationOf,
+  transferPhase,
+  usesCachedFeatures,
+} from './presets/transfer';
+import { defaultCacheDir } from './cacheDir';
+import { baseContentSha256 } from './features/baseIdentity';
+import { ContentHasher } from './features/contentHash';
+import { FeatureCache } from './features/featureCache';
+import { buildFeatureSet, type FeatureExtractor } from './features/featureSet';
 import { assertTrainingFits } from './memoryEstimate';
 import {
   loadModelFromDir,
@@ -95,6 +109,8 @@ export interface TrainRequest {
   stop: StopSignal;
   /** Decoded-pixel memory budget before the cache spills to a file. */
   memoryBudget?: number;
+  /** The cache folder of pretrained bases and their features (default: cacheDir.ts). */
+  cacheDir?: string;
 }
 
 export interface TrainOutcome {
@@ -147,7 +163,7 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
       startEpoch: (prepared.resume?.state.epoch ?? 0) + 1,
       totalEpochs: config.epochs,
     });
-    decoded = await decodeSplit(prepared, request);
+    decoded = await loadSamples(prepared, request);
     const parts = decoded;
     const run = prepared;
     // The seed fixes the initial weights and dropout masks too (tfjs seeds them from Math.random).
@@ -156,6 +172,7 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
     return await fail(err, prepared, emit);
   } finally {
     await decoded?.decoded.store.close().catch(() => undefined);
+    decoded?.transferModel?.dispose();
   }
 }
 
@@ -304,35 +321,29 @@ async function readCheckpointState(dir: string): Promise<CheckpointState | null>
 /** Split entries in store order, with the index range of each split. */
 interface DecodedSplit {
   decoded: DecodedSet;
+  /** Pixels, or feature vectors of a frozen base (then `transferModel` is the model they came from). */
+  shape: InputShape;
   train: number[];
   validation: number[];
   test: number[];
   labels: Int32Array;
+  transferModel?: tf.LayersModel;
 }
 
-async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promise<DecodedSplit> {
-  const { config, split, writer } = prepared;
-  const all: (SplitEntry & { part: 'train' | 'validation' | 'test' })[] = [
+type SplitPart = 'train' | 'validation' | 'test';
+
+/** Decodes the split's images, or turns them into cached base features; records images that fail. */
+async function loadSamples(prepared: PreparedRun, request: TrainRequest): Promise<DecodedSplit> {
+  const { split, writer } = prepared;
+  const all: (SplitEntry & { part: SplitPart })[] = [
     ...split.train.map((e) => ({ ...e, part: 'train' as const })),
     ...split.validation.map((e) => ({ ...e, part: 'validation' as const })),
     ...split.test.map((e) => ({ ...e, part: 'test' as const })),
   ];
-  request.emit({ type: 'phaseChanged', phase: 'decoding', message: `Decoding ${all.length} images` });
-  let lastEmit = 0;
-  const decoded = await decodeEntries(all, {
-    root: prepared.datasetRoot,
-    imageSize: config.imageSize,
-    channels: config.channels,
-    memoryBudget: request.memoryBudget,
-    cacheDir: writer.runDir,
-    onProgress: (done, total) => {
-      const now = Date.now();
-      if (done === total || now - lastEmit > BATCH_EVENT_INTERVAL_MS) {
-        lastEmit = now;
-        request.emit({ type: 'progress', phase: 'decoding', done, total });
-      }
-    },
-  });
+  const loaded = usesCachedFeatures(prepared.config)
+    ? await loadFeatures(all, prepared, request)
+    : { ...(await decodePixels(all, prepared, request)), shape: pixelShape(prepared.config) };
+  const { decoded } = loaded;
   if (decoded.failed.length > 0) {
     for (const f of decoded.failed)
       request.emit({ type: 'log', level: 'warn', message: `skipped ${f.path}: ${f.reason}` });
@@ -358,19 +369,149 @@ async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promis
   }
   const classIndex = new Map(prepared.classNames.map((name, i) => [name, i]));
   const parts: DecodedSplit = {
-    decoded,
+    ...loaded,
     train: [],
     validation: [],
     test: [],
     labels: new Int32Array(decoded.entries.length),
   };
+  const partOf = new Map(all.map((e) => [e.path, e.part]));
   decoded.entries.forEach((entry, i) => {
     parts.labels[i] = classIndex.get(entry.label) ?? -1;
-    parts[(entry as (typeof all)[number]).part].push(i);
+    parts[partOf.get(entry.path)!].push(i);
   });
-  if (parts.train.length === 0)
+  if (parts.train.length === 0) {
+    parts.transferModel?.dispose();
+    await decoded.store.close();
     throw new UsageError(`${prepared.datasetRoot}: no training image could be decoded`);
+  }
   return parts;
+}
+
+function pixelShape(config: TrainingConfig): InputShape {
+  return { imageSize: config.imageSize, channels: config.channels };
+}
+
+/** Throttles `progress` events of one phase to one per BATCH_EVENT_INTERVAL_MS (and the last). */
+function progressEmitter(emit: Emit): (phase: TrainerPhase, done: number, total: number) => void {
+  let last = 0;
+  return (phase, done, total) => {
+    const now = Date.now();
+    if (done === total || now - last > BATCH_EVENT_INTERVAL_MS) {
+      last = now;
+      emit({ type: 'progress', phase, done, total });
+    }
+  };
+}
+
+async function decodePixels(
+  all: SplitEntry[],
+  prepared: PreparedRun,
+  request: TrainRequest,
+): Promise<{ decoded: DecodedSet }> {
+  const { config, writer } = prepared;
+  request.emit({ type: 'phaseChanged', phase: 'decoding', message: `Decoding ${all.length} images` });
+  const progress = progressEmitter(request.emit);
+  const decoded = await decodeEntries(all, {
+    root: prepared.datasetRoot,
+    imageSize: config.imageSize,
+    channels: config.channels,
+    memoryBudget: request.memoryBudget,
+    cacheDir: writer.runDir,
+    onProgress: (done, total) => progress('decoding', done, total),
+  });
+  return { decoded };
+}
+
+/**
+ * The frozen-base path: each image's features come from the feature cache or are computed once by the
+ * base (the original, plus augmented views of training images), and the head trains on them.
+ */
+async function loadFeatures(
+  all: (SplitEntry & { part: SplitPart })[],
+  prepared: PreparedRun,
+  request: TrainRequest,
+): Promise<{ decoded: DecodedSet; shape: InputShape; transferModel: tf.LayersModel }> {
+  const { config, writer, classNames } = prepared;
+  const transfer = config.transfer!;
+  const { emit } = request;
+  const transferModel = await createModel(config, classNames.length, prepared.split.train.length);
+  try {
+    const extractorModel = featureExtractorModel(transferModel, transfer.cutLayer);
+    const cacheRoot = request.cacheDir ?? defaultCacheDir();
+    const normalisation = normalisationOf(config);
+    const identity = {
+      baseSha256: await baseContentSha256(transfer.base),
+      cutLayer: transfer.cutLayer,
+      pooling: transfer.pooling,
+      imageSize: config.imageSize,
+      channels: config.channels,
+      resize: 'stretch',
+      scale: normalisation.scale,
+      offset: normalisation.offset,
+    };
+    const dim = extractorModel.outputs[0].shape.at(-1) as number;
+    const cache = new FeatureCache(path.join(cacheRoot, 'features'), identity, dim);
+    emit({
+      type: 'phaseChanged',
+      phase: 'extracting',
+      message: `Features of ${all.length} images from the frozen base (cache ${cache.dir})`,
+    });
+    const progress = progressEmitter(emit);
+    const set = await buildFeatureSet(
+      all.map((e) => ({ path: e.path, label: e.label, augmented: e.part === 'train' })),
+      {
+        root: prepared.datasetRoot,
+        imageSize: config.imageSize,
+        channels: config.channels,
+        normalisation,
+        extractor: layersExtractor(extractorModel, config),
+        cache,
+        hasher: await ContentHasher.open(path.join(cacheRoot, 'features', 'file-hashes.json')),
+        augment: config.augment,
+        augmentedViews: transfer.augmentedViews,
+        seed: config.seed,
+        decode: { memoryBudget: request.memoryBudget, cacheDir: writer.runDir },
+        onProgress: (phase, done, total) =>
+          progress(phase === 'extracting' ? 'extracting' : 'decoding', done, total),
+      },
+    );
+    const { stats } = set;
+    emit({
+      type: 'log',
+      level: 'info',
+      message:
+        stats.extracted === 0
+          ? `Features of all ${stats.images} images read from the cache: extraction skipped (${formatSeconds(stats.hashMs)} to check the files)`
+          : `Features: ${stats.fromCache} of ${stats.images} images from the cache, ${stats.extracted} computed ` +
+            `(decode ${formatSeconds(stats.decodeMs)}, extraction ${formatSeconds(stats.extractMs)}; ` +
+            `${set.shape.views} row(s) of ${set.shape.features} values per image)`,
+    });
+    return { decoded: set, shape: set.shape, transferModel };
+  } catch (err) {
+    transferModel.dispose();
+    throw err;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A layers extractor run in inference mode, one batch at a time. */
+function layersExtractor(model: tf.LayersModel, config: TrainingConfig): FeatureExtractor {
+  const dim = model.outputs[0].shape.at(-1) as number;
+  return {
+    dim,
+    extract: async (input, n) => {
+      const out = tf.tidy(
+        () => model.predict(tf.tensor4d(input, [n, config.imageSize, config.imageSize, config.channels])) as tf.Tensor,
+      );
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      return data;
+    },
+  };
 }
 
 export function createOptimizer(config: TrainingConfig): tf.Optimizer {
@@ -465,7 +606,7 @@ async function startParallelStep(
 export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
-  shape: { imageSize: number; channels: number },
+  shape: InputShape,
   objective: ObjectiveOptions,
   forward: TrainingForward | null = null,
 ): TrainStep {
@@ -476,7 +617,7 @@ export function makeTrainStep(
     const loss = tf.tidy(
       () =>
         optimizer.minimize(() => {
-          const x = tf.tensor4d(pixels, [n, shape.imageSize, shape.imageSize, shape.channels]);
+          const x = tf.tensor(pixels, batchTensorShape(shape, n));
           const y = tf.tensor1d(labels, 'int32');
           const outputs = forward ? forward.apply(x) : (model.apply(x, { training: true }) as tf.Tensor2D);
           const scored = batchObjective(model, outputs, y, { ...objective, loss: forward?.loss });
@@ -496,7 +637,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
   const { writer, config, classNames } = prepared;
   const { emit, stop } = request;
   const numClasses = classNames.length;
-  const shape = { imageSize: config.imageSize, channels: config.channels };
+  const shape = parts.shape;
   const plan: BatchPlan = {
     store: parts.decoded.store,
     shape,
@@ -506,9 +647,7 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     seed: config.seed,
   };
 
-  const model = prepared.resume
-    ? await loadModelFromDir(prepared.resume.dir)
-    : await createModel(config, numClasses, parts.train.length);
+  const model = await modelToTrain(prepared, parts, numClasses);
   let optimizer = createOptimizer(config);
   if (prepared.resume) {
     const restored = await loadOptimizerState(optimizer, prepared.resume.dir);
@@ -705,7 +844,6 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
       }
     }
 
-    let finalModel = model;
     if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
       const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
       // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
@@ -717,7 +855,9 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
           message: `the best checkpoint holds epoch ${bestState?.epoch ?? '?'}, not the best epoch ${tracker.bestEpoch}; keeping the final weights`,
         });
       } else if (bestDir) {
-        finalModel = await loadModelFromDir(bestDir);
+        const best = await loadModelFromDir(bestDir);
+        model.setWeights(best.getWeights());
+        best.dispose();
         emit({
           type: 'log',
           level: 'info',
@@ -725,8 +865,8 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
         });
       }
     }
-    await finish(prepared, finalModel, plan, parts, emit);
-    if (finalModel !== model) finalModel.dispose();
+    // On cached features the head trained alone; model/ holds the base and that head as one model.
+    await finish(prepared, parts.transferModel ?? model, model, plan, parts, emit);
     model.dispose();
     optimizer.dispose();
 
@@ -801,9 +941,44 @@ async function saveCheckpoint(
   emit({ type: 'checkpointSaved', kind, epoch: state.epoch, path: dir });
 }
 
-/** Writes model/ with its metadata, evaluation.json (validation) and the test-split evaluation. */
+/**
+ * The model the epochs train: a new or resumed model on pixels, or, on cached features, the head of the
+ * transfer model built for extraction (sharing its layers), with a resumed run's head weights.
+ */
+async function modelToTrain(
+  prepared: PreparedRun,
+  parts: DecodedSplit,
+  numClasses: number,
+): Promise<tf.LayersModel> {
+  const { config, resume } = prepared;
+  if (parts.transferModel && isFeatureShape(parts.shape)) {
+    const head = headModel(parts.transferModel, parts.shape.features);
+    if (resume) {
+      const saved = await loadModelFromDir(resume.dir);
+      try {
+        head.setWeights(saved.getWeights());
+      } catch (err) {
+        throw new UsageError(
+          `${resume.dir}: the checkpoint does not fit this run's head (${(err as Error).message.split('\n')[0]})`,
+        );
+      } finally {
+        saved.dispose();
+      }
+    }
+    return head;
+  }
+  return resume
+    ? await loadModelFromDir(resume.dir)
+    : await createModel(config, numClasses, parts.train.length);
+}
+
+/**
+ * Writes model/ (`deployed`, with its metadata), evaluation.json (validation) and the test-split evaluation,
+ * both computed by `model` on the plan's samples: the same model, or on cached features its head.
+ */
 async function finish(
   prepared: PreparedRun,
+  deployed: tf.LayersModel,
   model: tf.LayersModel,
   plan: BatchPlan,
   parts: DecodedSplit,
@@ -825,7 +1000,7 @@ async function finish(
     createdAt: new Date().toISOString(),
   };
   await replaceDirectory(writer.path(RUN_FILES.model), async (temp) => {
-    await saveModelFiles(model, temp);
+    await saveModelFiles(deployed, temp);
     await fs
       .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
       .catch((err: NodeJS.ErrnoException) => {

@@ -17,7 +17,7 @@ import type { LossKind } from '../loss';
 
 export interface TrainingForward {
   /** Called inside optimizer.minimize: the [n, classes] tensor the loss is computed on. */
-  apply(x: tf.Tensor4D): tf.Tensor2D;
+  apply(x: tf.Tensor): tf.Tensor2D;
   loss: LossKind;
   /** A model that learns without gradients (knn) brings its own step. */
   step?: (pixels: Float32Array, labels: Int32Array) => { loss: number; correct: number };
@@ -66,7 +66,7 @@ export function trainingForward(model: tf.LayersModel, config: TrainingConfig): 
   const knn = findKnnLayer(model);
   if (knn) {
     const features = tf.model({ inputs: model.inputs, outputs: knn.input as tf.SymbolicTensor });
-    const apply = (x: tf.Tensor4D): tf.Tensor2D => features.apply(x, { training: false }) as tf.Tensor2D;
+    const apply = (x: tf.Tensor): tf.Tensor2D => features.apply(x, { training: false }) as tf.Tensor2D;
     return {
       loss: 'crossEntropy',
       apply,
@@ -82,7 +82,12 @@ export function trainingForward(model: tf.LayersModel, config: TrainingConfig): 
   }
   const svm = model.layers.find((l) => l.name === SVM_PROBABILITIES_LAYER);
   const loss: LossKind = svm ? 'squaredHinge' : 'crossEntropy';
-  if (hasTransferHead(model) && config.transfer) {
+  // A head trained alone on cached features (no cut layer inside) needs no special forward.
+  if (
+    hasTransferHead(model) &&
+    config.transfer &&
+    model.layers.some((l) => l.name === config.transfer?.cutLayer)
+  ) {
     const features = tf.model({
       inputs: model.inputs,
       outputs: model.getLayer(config.transfer.cutLayer).output as tf.SymbolicTensor,

@@ -9,6 +9,7 @@ import type {
   TrainingConfig,
   TransferNormalisation,
   TransferOptions,
+  TransferPooling,
 } from '../../protocol/config';
 import { RUN_FILES } from '../../protocol/runRecord';
 import { isRecord } from '../../protocol/guards';
@@ -38,6 +39,18 @@ export function usesBase(config: TrainingConfig): config is TrainingConfig & { t
     ((config.model === 'svm' || config.model === 'knn') &&
       config.transfer !== null &&
       config.transfer.base !== '')
+  );
+}
+
+/**
+ * Does training run on cached features of a frozen base? Yes for a transfer head unless fine-tuning
+ * unfreezes base layers (then every step needs the images).
+ */
+export function usesCachedFeatures(config: TrainingConfig): boolean {
+  return (
+    config.model === 'transfer' &&
+    config.transfer !== null &&
+    !(config.transfer.fineTuneEpochs > 0 && config.transfer.fineTuneLayers > 0)
   );
 }
 
@@ -129,6 +142,8 @@ export async function resolveBaseConfig(config: TrainingConfig): Promise<Trainin
       transfer.normalisation === 'auto'
         ? await readBaseNormalisation(baseDirOf(path.resolve(transfer.base)))
         : transfer.normalisation;
+    const cutShape = base.getLayer(cutLayer).outputShape as (number | null)[];
+    const pooling = resolvePooling(transfer.pooling, cutShape);
     if (transfer.fineTuneEpochs >= config.epochs) {
       throw new UsageError(
         `--fine-tune-epochs ${transfer.fineTuneEpochs} must be below --epochs ${config.epochs}: the fine-tuning epochs are the last ones of --epochs`,
@@ -138,14 +153,28 @@ export async function resolveBaseConfig(config: TrainingConfig): Promise<Trainin
       ...config,
       imageSize: height ?? config.imageSize,
       channels,
-      transfer: { ...transfer, base: path.resolve(transfer.base), cutLayer, normalisation },
+      transfer: { ...transfer, base: path.resolve(transfer.base), cutLayer, normalisation, pooling },
     };
   } finally {
     base.dispose();
   }
 }
 
-/** Base cut at `cutLayer` (frozen) → [flatten] → [dense headUnits relu → dropout] → classifier. */
+/** `auto`: flatten a map of at most 4×4 positions (or an output that is a vector already), average larger. */
+export function resolvePooling(
+  pooling: TransferPooling,
+  cutShape: readonly (number | null)[],
+): Exclude<TransferPooling, 'auto'> {
+  if (pooling !== 'auto') return pooling;
+  if (cutShape.length !== 4) return 'flatten';
+  const [, height, width] = cutShape;
+  return height !== null && width !== null && height * width <= 16 ? 'flatten' : 'average';
+}
+
+/** The weightless layer that turns the cut layer's map into the feature vector (cached features are its output). */
+const FEATURE_STAGE_LAYERS = [`${HEAD_PREFIX}flatten`, `${HEAD_PREFIX}pool`];
+
+/** Base cut at `cutLayer` (frozen) → [flatten | average] → [dense headUnits relu → dropout] → classifier. */
 export async function buildTransferModel(
   config: TrainingConfig & { transfer: TransferOptions },
   numClasses: number,
@@ -154,7 +183,11 @@ export async function buildTransferModel(
   const { base, features } = await loadFrozenFeatures(transfer);
   let x = features;
   if (x.shape.length > 2)
-    x = tf.layers.flatten({ name: `${HEAD_PREFIX}flatten` }).apply(x) as tf.SymbolicTensor;
+    x = (
+      transfer.pooling === 'average' && x.shape.length === 4
+        ? tf.layers.globalAveragePooling2d({ name: `${HEAD_PREFIX}pool` })
+        : tf.layers.flatten({ name: `${HEAD_PREFIX}flatten` })
+    ).apply(x) as tf.SymbolicTensor;
   if (config.model === 'svm') {
     x = svmScores(numClasses, config.svm as SvmOptions, `${HEAD_PREFIX}scores`).apply(x) as tf.SymbolicTensor;
     x = tf.layers
@@ -189,6 +222,34 @@ export async function loadFrozenFeatures(
   const base = await loadBase(transfer.base);
   for (const layer of base.layers) layer.trainable = false;
   return { base, features: base.getLayer(transfer.cutLayer).output as tf.SymbolicTensor };
+}
+
+/**
+ * The feature vector a transfer model's head starts from: the output of its flatten or pooling layer, or of
+ * the cut layer when that is a vector already. Everything before it is frozen base; after it, trained head.
+ */
+export function featureStageOutput(model: tf.LayersModel, cutLayer: string): tf.SymbolicTensor {
+  const stage = model.layers.find((l) => FEATURE_STAGE_LAYERS.includes(l.name));
+  return (stage ?? model.getLayer(cutLayer)).output as tf.SymbolicTensor;
+}
+
+/** The frozen part of a transfer model as its own model: images in, feature vectors out (inference mode). */
+export function featureExtractorModel(model: tf.LayersModel, cutLayer: string): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: featureStageOutput(model, cutLayer) });
+}
+
+/**
+ * The trainable head of a transfer model as its own model on feature vectors. It shares its layers (and so
+ * its weights) with `model`: training it trains the transfer model's head, which is what model/ saves.
+ */
+export function headModel(model: tf.LayersModel, featureDim: number): tf.LayersModel {
+  const input = tf.input({ shape: [featureDim], name: `${HEAD_PREFIX}features` });
+  let x: tf.SymbolicTensor = input;
+  for (const layer of model.layers) {
+    if (!layer.name.startsWith(HEAD_PREFIX) || FEATURE_STAGE_LAYERS.includes(layer.name)) continue;
+    x = layer.apply(x) as tf.SymbolicTensor;
+  }
+  return tf.model({ inputs: input, outputs: x, name: `${HEAD_PREFIX}on_features` });
 }
 
 /** Does the model have a head on a base (built by buildTransferModel, or loaded back from a checkpoint)? */
