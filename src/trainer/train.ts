@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName, TrainingConfig } from '../protocol/config';
+import { RESIZE_MODES, recordedResizeMode, type BackendName, type TrainingConfig } from '../protocol/config';
 import type {
   Evaluation,
   ModelMetadata,
@@ -224,7 +224,18 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   const record = await readRunRecord(runDir);
   if (!record)
     throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
-  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
+  // Runs recorded before resize modes existed have none: they were stretched.
+  const resize = recordedResizeMode(record.config.resize);
+  if (!resize) {
+    throw new UsageError(
+      `${path.join(runDir, RUN_FILES.run)}: config.resize ${String(JSON.stringify(record.config.resize)).slice(0, 60)} is not one of ${RESIZE_MODES.join(', ')}; this trainer cannot resume the run`,
+    );
+  }
+  const config: TrainingConfig = {
+    ...record.config,
+    resize,
+    epochs: request.epochsOverride ?? record.config.epochs,
+  };
   const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
   const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
   const done = state?.epoch ?? 0;
@@ -323,6 +334,7 @@ async function decodeSplit(prepared: PreparedRun, request: TrainRequest): Promis
     root: prepared.datasetRoot,
     imageSize: config.imageSize,
     channels: config.channels,
+    resize: config.resize,
     memoryBudget: request.memoryBudget,
     cacheDir: writer.runDir,
     onProgress: (done, total) => {
@@ -817,7 +829,7 @@ async function finish(
     preprocessing: {
       imageSize: config.imageSize,
       channels: config.channels,
-      resize: 'fill',
+      resize: config.resize,
       scale: plan.normalisation.scale,
       offset: plan.normalisation.offset,
     },
