@@ -10,6 +10,7 @@
 // the lowest and highest. RSS is measured in a fresh child process per variant (maxRSS never goes down).
 // The last line is JSON.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,20 @@ function summarise(samples: number[]): Figure {
   };
 }
 
+/**
+ * This process's peak RSS. Linux's VmHWM, not resourceUsage().maxRSS: the latter keeps the high-water
+ * mark of the process image that exec replaced, here the parent's (Linux carries it across execve).
+ */
+function peakRss(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux: fall through.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 /** Child mode: decode `count` photos as training does and report wall time and peak RSS. */
 async function rssChild(variant: string, dir: string, count: number, size: number): Promise<void> {
   if (variant === 'trainer, sharp cache off') sharp.cache(false);
@@ -92,7 +107,7 @@ async function rssChild(variant: string, dir: string, count: number, size: numbe
     await decoded.store.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRss();
   console.log(JSON.stringify({ variant, images: count, seconds, baseline, peak }));
 }
 
