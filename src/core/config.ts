@@ -96,7 +96,7 @@ export function describeConfig(config: TrainingConfig): string {
     `${config.epochs} epochs`,
     `batch ${config.batchSize}`,
     `${config.optimizer} lr ${config.learningRate}`,
-    `${config.imageSize}×${config.imageSize}×${config.channels}`,
+    `${config.imageSize}×${config.imageSize}×${config.channels}${config.resize === 'stretch' ? '' : ` ${config.resize}`}`,
     `seed ${config.seed}`,
     `val ${config.validationSplit}`,
   ];

@@ -9,6 +9,7 @@ import {
   KNN_METRICS,
   MODEL_PRESETS,
   OPTIMIZERS,
+  RESIZE_MODES,
   RNN_CELLS,
   TRANSFER_NORMALISATIONS,
   TRANSFER_POOLINGS,
@@ -199,6 +200,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
   momentum: 0.9,
   imageSize: 64,
   channels: 3,
+  resize: 'stretch',
   seed: 42,
   validationSplit: 0.2,
   testSplit: 0,
@@ -360,6 +362,10 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
   momentum: number('SGD momentum (the other optimizers ignore it).', 0, 1, { maxExclusive: true }),
   imageSize: integer('Images are resized to imageSize × imageSize pixels.', 8, 1024),
   channels: oneOf('1 = greyscale, 3 = RGB.', [1, 3]),
+  resize: oneOf(
+    'How each image is fitted into imageSize × imageSize after EXIF orientation: "stretch" scales width and height independently (the aspect ratio is lost); "crop" scales the short side to imageSize and keeps the centre square (Teachable Machine’s choice); "pad" scales the long side to imageSize and fills the rest with black (pixel value 0 before normalisation). Recorded in the model’s metadata, so evaluate, predict and export apply the same.',
+    RESIZE_MODES,
+  ),
   seed: integer(
     'Seed of the split, the shuffling, the augmentation, the initial weights and the dropout masks.',
     0,

@@ -66,6 +66,27 @@ export interface TransferOptions {
   augmentedViews: number;
 }
 
+/**
+ * How an image becomes imageSize × imageSize: `stretch` scales each axis on its own (the aspect ratio is
+ * lost; the default, and the only mode before resize modes existed), `crop` scales the short side to the
+ * size and keeps the centre square (Teachable Machine's), `pad` scales the long side to the size and fills
+ * the bands above and below (or left and right) with black, the colour transparent pixels get.
+ */
+export const RESIZE_MODES = ['stretch', 'crop', 'pad'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+/**
+ * The resize mode a record read from disk names: absent, or `fill` (what model metadata said before
+ * resize modes existed), is `stretch`; a name we do not know is undefined, for the caller to refuse
+ * rather than predict with the wrong geometry.
+ */
+export function recordedResizeMode(value: unknown): ResizeMode | undefined {
+  if (value === undefined || value === 'fill') return 'stretch';
+  return typeof value === 'string' && (RESIZE_MODES as readonly string[]).includes(value)
+    ? (value as ResizeMode)
+    : undefined;
+}
+
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
@@ -132,6 +153,8 @@ export interface TrainingConfig {
   momentum: number;
   imageSize: number;
   channels: 1 | 3;
+  /** How images are fitted into imageSize × imageSize; absent in runs recorded before it existed (= stretch). */
+  resize: ResizeMode;
   seed: number;
   validationSplit: number;
   testSplit: number;

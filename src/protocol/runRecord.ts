@@ -1,5 +1,5 @@
 // The on-disk run format, version 1 (ARCHITECTURE.md). Readers accept unknown fields.
-import type { BackendName, TrainingConfig } from './config';
+import type { BackendName, ResizeMode, TrainingConfig } from './config';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -147,8 +147,11 @@ export interface Evaluation {
 export interface Preprocessing {
   imageSize: number;
   channels: 1 | 3;
-  /** How images are fitted into the square: stretched (`fill`) as in training. */
-  resize: 'fill';
+  /**
+   * How images are fitted into the square, as in training. Metadata written before resize modes existed
+   * says `fill` or nothing: both mean `stretch` (read it with recordedResizeMode).
+   */
+  resize?: ResizeMode | 'fill';
   /** pixel value v in 0..255 becomes v * scale + offset */
   scale: number;
   offset: number;

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AugmentConfig } from '../protocol/config';
+import type { AugmentConfig, ResizeMode } from '../protocol/config';
 import type { SkippedFile, SplitEntry } from '../protocol/runRecord';
 import { createRng, deriveSeed } from '../core/random';
 import { augmentInto, IDENTITY_AUGMENT, sampleAugmentParams } from './augment';
@@ -85,6 +85,8 @@ class FileStore implements SampleStore {
 
 export interface DecodeOptions extends SampleShape {
   root: string;
+  /** How each image is fitted into the square (`stretch` when absent); the model's metadata records it. */
+  resize?: ResizeMode;
   /** Bytes of decoded pixels kept in memory before spilling to a cache file. */
   memoryBudget?: number;
   cacheDir?: string;
@@ -204,6 +206,7 @@ export async function decodeEntries(
         try {
           return await decodeImage(path.join(options.root, entry.path), options.imageSize, options.channels, {
             timeoutMs: options.timeoutMs,
+            resize: options.resize,
           });
         } catch (err) {
           // The entry already names the file; keep the reason in the scan's words.

@@ -2,15 +2,20 @@
 // that what the scan accepts is exactly what training can decode:
 //   bytes → inspectImage (sniff by content, claimed size vs pixel limit, container complete)
 //         → sharp (or our BMP reader; sharp's prebuilt libvips has no BMP loader)
-//         → EXIF auto-rotation → alpha flattened onto BLACK → resize 'fill' (stretch) → sRGB or luminance → uint8 HWC.
+//         → EXIF auto-orientation → alpha flattened onto BLACK → resize (stretch, centre crop or pad; see
+//           resizeMode.ts) → sRGB or luminance → uint8 HWC.
+// JPEGs far larger than the target are decoded with libjpeg's shrink-on-load (1/2, 1/4 or 1/8 of the
+// size, chosen by sharp from the resize target): a 12-megapixel photo never exists at full size here.
 // Black, because most pipelines (PIL's convert('RGB'), Keras' load_img) drop alpha, and transparent
 // pixels are stored as black by most encoders: the same pixels our users' other tools would see.
 import { open } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
+import type { ResizeMode } from '../protocol/config';
 import { decodeBmp, type DecodedBmp } from '../core/bmp';
 import { inspectImage, type ImageHeader, type ImageProblem } from '../core/imageHeader';
 import { describeImageProblem } from '../core/dataset';
 import { checkPng, decodePngExact, PNG_CHECK_MAX_PIXELS, pngCheckAvailable } from './pngCheck';
+import { sharpResizeOptions } from './resizeMode';
 
 /** 100 megapixels: far above any training image, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -26,6 +31,8 @@ const VERIFY_RAW_MAX_PIXELS = 4_000_000;
 export interface DecodeOptions {
   timeoutMs?: number;
   maxPixels?: number;
+  /** How the image is fitted into the square; `stretch` when absent. */
+  resize?: ResizeMode;
 }
 
 /** A file that cannot be used; `problem` says why and `message` is the one-line reason. */
@@ -68,11 +75,11 @@ export async function decodeImageBuffer(
   const header = checkHeader(buf, maxPixels);
   if (header.format === 'png' && header.width === imageSize && header.height === imageSize) {
     // Same bytes as the sharp pipeline, without its ~1 ms a call (Fashion-MNIST-like sets). The size
-    // test first keeps other PNGs from being inflated twice.
+    // test first keeps other PNGs from being inflated twice. A square already is every mode's identity.
     const exact = decodePngExact(buf, imageSize, channels);
     if (exact) return exact;
   }
-  return decodeWithSharp(buf, header, imageSize, channels, timeoutMs, maxPixels);
+  return decodeWithSharp(buf, header, imageSize, channels, timeoutMs, maxPixels, options.resize);
 }
 
 /** The general pipeline; exported so tests can hold the PNG fast path to it. */
@@ -91,6 +98,7 @@ export async function decodeImageBufferWithSharp(
     channels,
     options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS,
     maxPixels,
+    options.resize,
   );
 }
 
@@ -101,11 +109,12 @@ function decodeWithSharp(
   channels: 1 | 3,
   timeoutMs: number,
   maxPixels: number,
+  resize: ResizeMode = 'stretch',
 ): Promise<Uint8Array> {
   return withTimeout(timeoutMs, async () => {
     let image = openImage(buf, header, maxPixels, timeoutMs)
       .flatten({ background: ALPHA_BACKGROUND })
-      .resize(imageSize, imageSize, { fit: 'fill' });
+      .resize(imageSize, imageSize, sharpResizeOptions(resize));
     image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
     const { data, info } = await runSharp(() =>
       image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { RESIZE_MODES, recordedResizeMode, type ResizeMode } from '../protocol/config';
 import type { Evaluation, ModelMetadata, Prediction, SplitEntry } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
 import { isRecord } from '../protocol/guards';
@@ -31,6 +32,18 @@ function isModelMetadata(value: unknown): value is ModelMetadata {
   );
 }
 
+/**
+ * The resize mode a model was trained with; metadata that predates resize modes reads as `stretch`. A
+ * mode we do not know is refused: predicting with another geometry would be wrong without a word.
+ */
+export function resizeModeOf(metadata: ModelMetadata, metadataPath = 'model metadata'): ResizeMode {
+  const mode = recordedResizeMode(metadata.preprocessing.resize);
+  if (mode) return mode;
+  throw new UsageError(
+    `${metadataPath}: preprocessing.resize ${JSON.stringify(metadata.preprocessing.resize).slice(0, 60)} is not one of ${RESIZE_MODES.join(', ')} — retrain the model or fix the file`,
+  );
+}
+
 export async function loadRunModel(runDir: string): Promise<RunModel> {
   const modelDir = await resolveDirectory(path.join(path.resolve(runDir), RUN_FILES.model));
   if (!modelDir) {
@@ -47,6 +60,7 @@ export async function loadRunModel(runDir: string): Promise<RunModel> {
   }
   if (!isModelMetadata(metadata))
     throw new UsageError(`${metadataPath}: model metadata lacks labels or preprocessing`);
+  resizeModeOf(metadata, metadataPath);
   return { model: await loadModelFromDir(modelDir), metadata };
 }
 
@@ -75,6 +89,7 @@ export async function evaluateFolder(
     root,
     imageSize: preprocessing.imageSize,
     channels: preprocessing.channels,
+    resize: resizeModeOf(runModel.metadata),
   });
   try {
     for (const f of decoded.failed) onWarning(`skipped ${f.path}: ${f.reason}`);
@@ -129,12 +144,13 @@ export async function predictFiles(
   const size = preprocessing.imageSize;
   const channels = preprocessing.channels;
   const per = size * size * channels;
+  const resize = resizeModeOf(runModel.metadata);
   let predicted = 0;
   for (const part of chunk(files, options.batchSize ?? 64)) {
     const decoded = await Promise.all(
       part.map(async (file) => {
         try {
-          return { file, pixels: await decodeImage(file, size, channels) };
+          return { file, pixels: await decodeImage(file, size, channels, { resize }) };
         } catch (err) {
           options.onError(file, (err as Error).message);
           return null;

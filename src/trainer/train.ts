@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName, TrainingConfig } from '../protocol/config';
+import { RESIZE_MODES, recordedResizeMode, type BackendName, type TrainingConfig } from '../protocol/config';
 import type {
   Evaluation,
   ModelMetadata,
@@ -241,7 +241,18 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
   const record = await readRunRecord(runDir);
   if (!record)
     throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
-  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
+  // Runs recorded before resize modes existed have none: they were stretched.
+  const resize = recordedResizeMode(record.config.resize);
+  if (!resize) {
+    throw new UsageError(
+      `${path.join(runDir, RUN_FILES.run)}: config.resize ${String(JSON.stringify(record.config.resize)).slice(0, 60)} is not one of ${RESIZE_MODES.join(', ')}; this trainer cannot resume the run`,
+    );
+  }
+  const config: TrainingConfig = {
+    ...record.config,
+    resize,
+    epochs: request.epochsOverride ?? record.config.epochs,
+  };
   const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
   const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
   const done = state?.epoch ?? 0;
@@ -416,6 +427,7 @@ async function decodePixels(
     root: prepared.datasetRoot,
     imageSize: config.imageSize,
     channels: config.channels,
+    resize: config.resize,
     memoryBudget: request.memoryBudget,
     cacheDir: writer.runDir,
     onProgress: (done, total) => progress('decoding', done, total),
@@ -446,7 +458,7 @@ async function loadFeatures(
       pooling: transfer.pooling,
       imageSize: config.imageSize,
       channels: config.channels,
-      resize: 'stretch',
+      resize: config.resize,
       scale: normalisation.scale,
       offset: normalisation.offset,
     };
@@ -471,7 +483,7 @@ async function loadFeatures(
         augment: config.augment,
         augmentedViews: transfer.augmentedViews,
         seed: config.seed,
-        decode: { memoryBudget: request.memoryBudget, cacheDir: writer.runDir },
+        decode: { resize: config.resize, memoryBudget: request.memoryBudget, cacheDir: writer.runDir },
         onProgress: (phase, done, total) =>
           progress(phase === 'extracting' ? 'extracting' : 'decoding', done, total),
       },
@@ -505,7 +517,10 @@ function layersExtractor(model: tf.LayersModel, config: TrainingConfig): Feature
     dim,
     extract: async (input, n) => {
       const out = tf.tidy(
-        () => model.predict(tf.tensor4d(input, [n, config.imageSize, config.imageSize, config.channels])) as tf.Tensor,
+        () =>
+          model.predict(
+            tf.tensor4d(input, [n, config.imageSize, config.imageSize, config.channels]),
+          ) as tf.Tensor,
       );
       const data = (await out.data()) as Float32Array;
       out.dispose();
@@ -992,7 +1007,7 @@ async function finish(
     preprocessing: {
       imageSize: config.imageSize,
       channels: config.channels,
-      resize: 'fill',
+      resize: config.resize,
       scale: plan.normalisation.scale,
       offset: plan.normalisation.offset,
     },

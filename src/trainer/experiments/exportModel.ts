@@ -12,7 +12,7 @@ import { decodeImage } from '../imageDecode';
 import { UsageError } from '../errors';
 import { loadModelFromDir, saveModelFiles } from '../modelIO';
 import { findKnnLayer } from '../presets/knnLayer';
-import { loadRunModel, preprocess, type RunModel } from '../runModel';
+import { loadRunModel, preprocess, resizeModeOf, type RunModel } from '../runModel';
 import { snippetText } from './snippet';
 
 export const EXPORT_FORMATS = ['tfjs-layers', 'tfjs-graph', 'savedmodel'] as const;
@@ -80,7 +80,7 @@ export async function exportRun(
     await fs.writeFile(path.join(dir, RUN_FILES.modelMetadata), JSON.stringify(source.metadata, null, 2));
     await fs.writeFile(
       path.join(dir, 'predict.mjs'),
-      snippetText(source.metadata, findKnnLayer(source.model) !== null),
+      snippetText(source.metadata, findKnnLayer(source.model) !== null, resizeModeOf(source.metadata)),
     );
     const parity = await checkParity(run, record, source, dir);
     return { format, dir, files: (await fs.readdir(dir)).sort(), parity };
@@ -153,7 +153,10 @@ export async function checkParity(
 /** One image through a model with the preprocessing its metadata records. */
 async function probabilities(runModel: RunModel, file: string): Promise<Float32Array> {
   const { imageSize, channels } = runModel.metadata.preprocessing;
-  const pixels = preprocess(await decodeImage(file, imageSize, channels), runModel.metadata);
+  const pixels = preprocess(
+    await decodeImage(file, imageSize, channels, { resize: resizeModeOf(runModel.metadata) }),
+    runModel.metadata,
+  );
   const output = tf.tidy(
     () => runModel.model.predict(tf.tensor4d(pixels, [1, imageSize, imageSize, channels])) as tf.Tensor,
   );

@@ -116,6 +116,7 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
     root,
     imageSize: config.imageSize,
     channels: config.channels,
+    resize: config.resize,
   });
   const points: LrPoint[] = [];
   let diverged = false;

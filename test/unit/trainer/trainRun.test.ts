@@ -119,7 +119,8 @@ test('train → evaluate → predict writes a complete run and leaks no tensors'
   assert.deepEqual(runModel.metadata.preprocessing, {
     imageSize: 16,
     channels: 1,
-    resize: 'fill',
+    // The default mode, by its name since resize modes exist (metadata of older runs says 'fill').
+    resize: 'stretch',
     scale: 1 / 255,
     offset: 0,
   });
