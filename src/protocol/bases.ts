@@ -158,7 +158,10 @@ export type BaseDownloadEvent =
       source: string;
       files: number;
       bytesTotal: number;
+      /** model.json plus what an interrupted download left. */
       bytesDone: number;
+      /** Weight-file bytes kept from an interrupted download (0 for a fresh one). */
+      resumedBytes: number;
     }
   | {
       type: 'baseDownloadProgress';
@@ -184,7 +187,8 @@ export function isBaseDownloadEvent(value: unknown): value is BaseDownloadEvent 
         isString(value.source) &&
         isNonNegativeInteger(value.files) &&
         isNonNegativeInteger(value.bytesTotal) &&
-        isNonNegativeInteger(value.bytesDone)
+        isNonNegativeInteger(value.bytesDone) &&
+        isNonNegativeInteger(value.resumedBytes)
       );
     case 'baseDownloadProgress':
       return (

@@ -181,7 +181,7 @@ export async function runBasesCommand(
       progress!.clear();
       io.stderr(
         `Downloading ${event.name} from ${event.source} (${formatBytes(event.bytesTotal)}` +
-          (event.bytesDone > 0 && event.files > 0 ? `, resuming at ${formatBytes(event.bytesDone)}` : '') +
+          (event.resumedBytes > 0 ? `, resuming with ${formatBytes(event.resumedBytes)} already here` : '') +
           ')\n',
       );
     } else if (event.type === 'baseDownloadProgress') {

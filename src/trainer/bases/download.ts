@@ -545,6 +545,7 @@ export async function stageRemoteModel(
     files: relatives.length + 1,
     bytesTotal: announcedTotal,
     bytesDone: progress.bytesDone,
+    resumedBytes,
   });
 
   for (const group of info.groups) {

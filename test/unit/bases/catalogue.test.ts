@@ -125,7 +125,15 @@ test('digest text: sha256sum layout, sorted by path, independent of the order fi
 test('events guard: accepts each event and rejects malformed ones', () => {
   const base = toBaseEntry(BASE_CATALOGUE[2]);
   const good = [
-    { type: 'baseDownloadStarted', name: 'x', source: 'u', files: 3, bytesTotal: 10, bytesDone: 0 },
+    {
+      type: 'baseDownloadStarted',
+      name: 'x',
+      source: 'u',
+      files: 3,
+      bytesTotal: 10,
+      bytesDone: 0,
+      resumedBytes: 0,
+    },
     { type: 'baseDownloadProgress', name: 'x', file: 'f', bytesDone: 5, bytesTotal: 10, etaMs: null },
     { type: 'baseDownloadProgress', name: 'x', file: 'f', bytesDone: 5, bytesTotal: 10, etaMs: 1200 },
     { type: 'baseInstalled', name: 'x', dir: '/d', base, resumedBytes: 0 },
@@ -150,6 +158,17 @@ test('events guard: accepts each event and rejects malformed ones', () => {
     false,
   );
   assert.equal(isBaseDownloadEvent({ type: 'other', name: 'x' }), false);
+  assert.equal(
+    isBaseDownloadEvent({
+      type: 'baseDownloadStarted',
+      name: 'x',
+      source: 'u',
+      files: 3,
+      bytesTotal: 10,
+      bytesDone: 0,
+    }),
+    false,
+  );
 });
 
 test('readModelJson: a MobileNet-shaped layers model and a hand-written graph model', async () => {

@@ -240,7 +240,7 @@ test('bases get: a stop request (IPC stop, Ctrl-C) ends with 130 and a baseDownl
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(
       resumed.stderr,
-      /Downloading mobile-test from .* \(\d+(\.\d)? kB, resuming at \d+(\.\d)? kB\)/,
+      /Downloading mobile-test from .* \(\d+(\.\d)? kB, resuming with \d+(\.\d)? kB already here\)/,
     );
     assert.match(resumed.stdout, /Installed mobile-test \(\d+(\.\d)? kB, sha256 [0-9a-f]{12}…\) in /);
     const second = server.requests.filter((r) => r.path.endsWith('group1-shard2of3.bin'))[1];

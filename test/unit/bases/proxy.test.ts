@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { bypassesProxy, httpGet, proxyFor } from '../../../src/trainer/bases/http';
+import { bypassesProxy, httpGet, networkError, proxyFor } from '../../../src/trainer/bases/http';
 import { getBase, verifyInstalledBase } from '../../../src/trainer/bases/cache';
 import { BaseError } from '../../../src/trainer/bases/errors';
 import { startModelServer } from '../../fixtures/modelServer';
@@ -38,6 +38,31 @@ test('proxyFor: scheme-specific variables, ALL_PROXY, lower case first, an expli
   assert.throws(
     () => proxyFor(https, { env: { HTTPS_PROXY: 'socks5://x:1080' } }),
     /only http:\/\/ and https:\/\/ proxies/,
+  );
+});
+
+test('networkError: each failure is one line naming the URL and the fix (no DNS lookups needed to test it)', () => {
+  const url = 'https://storage.googleapis.com/m/model.json';
+  const of = (code: string, proxy: URL | null = null) =>
+    networkError(Object.assign(new Error(code), { code }), url, proxy).message;
+  assert.match(
+    of('ENOTFOUND'),
+    /^https:\/\/storage\.googleapis\.com\/m\/model\.json: cannot download: the host name does not resolve \(ENOTFOUND\) — check the network connection \(or set HTTPS_PROXY \/ --proxy/,
+  );
+  assert.match(of('EAI_AGAIN'), /DNS is unreachable/);
+  assert.match(
+    of('ECONNRESET', new URL('http://user:secret@proxy:3128')),
+    /through the proxy http:\/\/\*\*\*@proxy:3128: the connection was reset \(ECONNRESET\) — check the network connection and the proxy setting/,
+  );
+  assert.doesNotMatch(
+    of('ECONNRESET', new URL('http://user:secret@proxy:3128')),
+    /secret/,
+    'credentials are not printed',
+  );
+  assert.match(of('CERT_HAS_EXPIRED'), /certificate is not trusted \(CERT_HAS_EXPIRED\)/);
+  assert.match(
+    networkError(new Error('weird\nsecond line'), url, null).message,
+    /cannot download \(weird\) — run the same command again$/,
   );
 });
 
