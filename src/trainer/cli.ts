@@ -516,7 +516,11 @@ function runAsProcess(): void {
     interrupts++;
     if (interrupts > 1) process.exit(130);
     stop.requested = true;
-    process.stderr.write('\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n');
+    process.stderr.write(
+      process.argv[2] === 'bases'
+        ? '\nimage-trainer: stopping the download (press Ctrl-C again to quit at once)\n'
+        : '\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n',
+    );
   };
   process.on('SIGINT', requestStop);
   // SIGTERM (shutdown, `kill`) quits at once: records are written atomically, so the run reads as

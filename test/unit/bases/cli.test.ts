@@ -329,14 +329,19 @@ test('bases get in a real process: SIGINT stops the download with status 130 and
     });
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
-      if (/baseDownloadProgress/.test(stdout)) child.kill('SIGINT');
+      if (!interrupted && /baseDownloadProgress/.test(stdout)) {
+        interrupted = true; // once: a second Ctrl-C means "quit at once"
+        child.kill('SIGINT');
+      }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     assert.equal(code, 130, stderr);
-    assert.match(stderr, /download of graph-test stopped/);
+    assert.match(stderr, /stopping the download \(press Ctrl-C again to quit at once\)/);
+    assert.match(stderr, /download of graph-test stopped; run the same command again to resume/);
     assert.equal(events(stdout).pop()!.type, 'baseDownloadStopped');
     const visible = (await listing(path.join(env.IMAGE_TRAINER_CACHE_DIR!, 'bases'))).filter(
       (n) => !n.startsWith('.'),
