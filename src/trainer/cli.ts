@@ -15,6 +15,7 @@ import { DatasetInputError, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
 import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
+import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
 
 const VERSION = '0.1.0';
 
@@ -120,6 +121,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     switches: ['--json'],
     positionals: { min: 1, max: 1 },
   },
+  bases: {
+    usage: BASES_USAGE,
+    summary: 'pretrained bases: list the catalogue, get one into the cache, add any TF.js model, remove one',
+    valueFlags: BASES_VALUE_FLAGS,
+    switches: ['--json'],
+    positionals: { min: 1, max: 3 },
+  },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
     summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
@@ -153,6 +161,9 @@ function helpText(): string {
     '  --resume RUN_DIR         continue a stopped or crashed run from its last checkpoint',
     ...EXPERIMENT_HELP,
     '  --json                   print events (train) or results as JSON',
+    '',
+    'Pretrained bases:',
+    ...BASES_HELP,
     '',
     'Exit status: 0 done, 1 training failed, 2 bad usage or input, 130 stopped.',
   );
@@ -225,6 +236,8 @@ export interface CliIo {
   send?: (message: TrainerToHost) => void;
   isTTY: boolean;
   cwd: string;
+  /** Environment for cache and proxy settings (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 async function loadConfigFile(file: string): Promise<unknown> {
@@ -468,6 +481,8 @@ export async function main(
         return await runRuns(args, io);
       case 'sample':
         return await runSample(args, io);
+      case 'bases':
+        return await runBasesCommand(args, io, stop);
       case 'sweep':
       case 'lr-find':
       case 'export': {
@@ -503,7 +518,11 @@ function runAsProcess(): void {
     interrupts++;
     if (interrupts > 1) process.exit(130);
     stop.requested = true;
-    process.stderr.write('\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n');
+    process.stderr.write(
+      process.argv[2] === 'bases'
+        ? '\nimage-trainer: stopping the download (press Ctrl-C again to quit at once)\n'
+        : '\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n',
+    );
   };
   process.on('SIGINT', requestStop);
   // SIGTERM (shutdown, `kill`) quits at once: records are written atomically, so the run reads as

@@ -1,6 +1,6 @@
 // Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
 import type { TrainerToHost } from '../protocol/trainerMessages';
-import { formatDuration, formatPercent as percent } from '../core/format';
+import { formatBytes, formatDuration, formatPercent as percent } from '../core/format';
 
 function bar(fraction: number, width = 24): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
@@ -9,6 +9,8 @@ function bar(fraction: number, width = 24): string {
 
 export interface ProgressReporter {
   progress(label: string, done: number, total: number): void;
+  /** A byte count with ETA (downloads); etaMs null while there is no rate to go by. */
+  download(label: string, done: number, total: number, etaMs: number | null): void;
   event(event: TrainerToHost, stdout: (text: string) => void): void;
   clear(): void;
 }
@@ -32,6 +34,12 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
   return {
     progress(label, done, total) {
       draw(`${label} ${bar(total ? done / total : 0)} ${done}/${total}`);
+    },
+    download(label, done, total, etaMs) {
+      draw(
+        `${label} ${bar(total ? done / total : 0)} ${formatBytes(done)} / ${formatBytes(total)}` +
+          (etaMs === null ? '' : `  ETA ${formatDuration(etaMs)}`),
+      );
     },
     clear,
     event(event, stdout) {
