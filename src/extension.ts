@@ -17,6 +17,7 @@ import { DatasetsView } from './host/datasets/datasetsView';
 import type { HostServices } from './host/hostServices';
 import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
 import { RunsModel } from './host/runs/runsModel';
+import { registerBaseCommands } from './host/commands/baseCommands';
 import { RunsView } from './host/runs/runsView';
 import { RunsWatcher } from './host/runs/runsWatcher';
 import { readSettings } from './host/settings';
@@ -27,6 +28,7 @@ import {
   killProcessTree,
   resolveRuntime,
   spawnTrainer,
+  withTrainerEnvironment,
   type CliLocation,
 } from './host/training/trainerProcess';
 import { TrainingSession } from './host/training/trainingSession';
@@ -42,11 +44,23 @@ export interface ImageTrainerApi {
 export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
   const settings = readSettings;
-  const cli = (): CliLocation => ({
-    runtime: resolveRuntime(settings().nodePath),
-    cliPath: path.join(context.extensionPath, 'dist', 'cli.js'),
-    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.extensionPath,
-  });
+  const cacheDir = path.join(context.globalStorageUri.fsPath, 'cache');
+  const cli = (): CliLocation => {
+    const runtime = resolveRuntime(settings().nodePath);
+    const http = vscode.workspace.getConfiguration('http');
+    return {
+      runtime: {
+        ...runtime,
+        env: withTrainerEnvironment(runtime.env, {
+          cacheDir,
+          proxy: http.get<string>('proxy'),
+          noProxy: http.get<string[]>('noProxy'),
+        }),
+      },
+      cliPath: path.join(context.extensionPath, 'dist', 'cli.js'),
+      cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.extensionPath,
+    };
+  };
 
   const runsWatcher = new RunsWatcher(settings().runsRoot);
   const datasetsModel = new DatasetsModel({
@@ -102,6 +116,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     state: context.workspaceState,
     settings,
     cli,
+    cacheDir,
     datasets,
     runs,
     runsWatcher,
@@ -120,6 +135,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerTrainingCommands(services),
     ...registerRunCommands(services),
     ...registerDatasetCommands(services),
+    ...registerBaseCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
       runsWatcher.watch(settings().runsRoot);

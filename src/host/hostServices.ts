@@ -14,6 +14,8 @@ export interface HostServices {
   settings(): HostSettings;
   /** Where the bundled CLI is and which runtime runs it. */
   cli(): CliLocation;
+  /** The cache of pretrained bases and features the trainers get (IMAGE_TRAINER_CACHE_DIR). */
+  cacheDir: string;
   datasets: DatasetsView;
   runs: RunsView;
   runsWatcher: RunsWatcher;

@@ -25,6 +25,7 @@ export const COMMANDS = {
   revealInExplorer: 'imageTrainer.revealInExplorer',
   deleteRun: 'imageTrainer.deleteRun',
   loadMore: 'imageTrainer.loadMore',
+  getPretrainedModel: 'imageTrainer.getPretrainedModel',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

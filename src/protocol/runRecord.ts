@@ -63,6 +63,17 @@ export interface RunRecord {
   resumedFrom?: number[];
   /** Accuracy on the held-out test split, when one was asked for. */
   testAccuracy?: number;
+  /** The pretrained base of a transfer run: its name, format, where it came from and its digest. */
+  base?: RunBase;
+}
+
+export interface RunBase {
+  name: string;
+  format: 'layers' | 'graph';
+  /** The URL it was downloaded from, or the local model.json path. */
+  source: string;
+  /** sha256 digest of the base's files (see `bases list --json`). */
+  sha256: string;
 }
 
 export interface EpochMetrics {

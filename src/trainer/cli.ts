@@ -15,6 +15,10 @@ import { DatasetInputError, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
 import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
+import { photoAdviceLine } from '../core/baseAdvice';
+import { samplePhotoProfile } from '../core/photoSample';
+import { isRecord } from '../protocol/guards';
+import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
 
 const VERSION = '0.1.0';
@@ -286,7 +290,12 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   if (kFolds !== undefined && (kFolds < 2 || resume))
     throw new UsageError('--k-folds needs K ≥ 2 and a data set folder (not --resume)');
   const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
+  const modelChosen =
+    args.values.has('--model') || (isRecord(fileConfig) && Object.hasOwn(fileConfig, 'model'));
+  // `train DIR --base NAME_OR_PATH` trains a transfer head on that base unless a model is named.
+  if (args.values.has('--base') && !modelChosen) overrides.model = 'transfer';
   const config = resolveConfig(fileConfig, overrides, configFile);
+  const cacheDir = defaultCacheDir(io.env ?? process.env);
   const epochsOverride = resume && overrides.epochs !== undefined ? config.epochs : undefined;
   const runsRoot = path.resolve(io.cwd, args.values.get('--out') ?? path.join('.image-trainer', 'runs'));
   const progress = json ? null : createProgressReporter(io.stderr, io.isTTY);
@@ -295,9 +304,21 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     if (json) io.stdout(JSON.stringify(event) + '\n');
     else progress!.event(event, io.stdout);
   };
+  if (!resume && !modelChosen && !args.values.has('--base')) {
+    const advice = await photoAdvice(
+      path.resolve(io.cwd, args.positionals[0]),
+      cacheDir,
+      io.env ?? process.env,
+    );
+    if (advice) {
+      if (json) emit({ type: 'log', level: 'info', message: advice });
+      else io.stderr(`image-trainer: note: ${advice}\n`);
+    }
+  }
   // Loaded lazily: tfjs is heavy and `scan`, `--help` and usage errors should not pay for it.
   const { trainAny } = await import('./experiments/trainAny');
   const outcome = await trainAny({
+    cacheDir,
     kFolds,
     dataDir: resume ? undefined : path.resolve(io.cwd, args.positionals[0]),
     runsRoot,
@@ -312,6 +333,28 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   if (outcome.status === 'completed') return 0;
   if (outcome.status === 'stopped') return 130;
   return 1;
+}
+
+/** For `train DIR` with the default model on photos: which pretrained base to use instead (or null). */
+async function photoAdvice(
+  dataDir: string,
+  cacheDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
+  try {
+    const profile = await samplePhotoProfile(dataDir);
+    if (!profile.photos) return null;
+    const { bases } = await listBases(cacheDir, await loadCatalogue(env));
+    const options = bases.map((b) => ({
+      name: b.entry.name,
+      installed: b.installed,
+      sizeBytes: b.entry.sizeBytes,
+    }));
+    return photoAdviceLine(profile, options, dataDir);
+  } catch {
+    // Advice is best effort: a folder that cannot be read fails later with its own message.
+    return null;
+  }
 }
 
 async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {

@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { prepareGraphBaseOf, saveGraphBasesOf } from './presets/graphBase';
 import { guardWrite, writeFileAtomic } from './runWriter';
 
 const MODEL_JSON = 'model.json';
@@ -86,9 +87,12 @@ export async function saveModelFiles(model: tf.LayersModel, dir: string): Promis
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
+  // A transfer model on a graph base carries the graph's files, so the folder is a whole model.
+  await saveGraphBasesOf(model, dir);
 }
 
 export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
+  await prepareGraphBaseOf(dir);
   const jsonPath = path.join(dir, MODEL_JSON);
   const modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {

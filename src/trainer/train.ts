@@ -8,6 +8,7 @@ import { RESIZE_MODES, recordedResizeMode, type BackendName, type TrainingConfig
 import type {
   Evaluation,
   ModelMetadata,
+  RunBase,
   RunFold,
   RunDataset,
   RunRecord,
@@ -53,7 +54,7 @@ import {
   transferPhase,
   usesCachedFeatures,
 } from './presets/transfer';
-import { defaultCacheDir } from './cacheDir';
+import { defaultCacheDir } from './bases/cache';
 import { baseContentSha256 } from './features/baseIdentity';
 import { ContentHasher } from './features/contentHash';
 import { FeatureCache } from './features/featureCache';
@@ -109,8 +110,10 @@ export interface TrainRequest {
   stop: StopSignal;
   /** Decoded-pixel memory budget before the cache spills to a file. */
   memoryBudget?: number;
-  /** The cache folder of pretrained bases and their features (default: cacheDir.ts). */
+  /** The cache folder of pretrained bases and their features (default: defaultCacheDir()). */
   cacheDir?: string;
+  /** The pretrained base the config's transfer.base resolved to; run.json records it. */
+  base?: RunBase;
 }
 
 export interface TrainOutcome {
@@ -229,6 +232,7 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
     epochsCompleted: 0,
     ...(request.group ? { group: request.group } : {}),
     ...(request.fold ? { fold: request.fold } : {}),
+    ...(request.base ? { base: request.base } : {}),
   };
   const writer = new RunWriter(runDir, record);
   await writer.writeJson(RUN_FILES.split, split);

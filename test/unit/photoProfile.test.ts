@@ -51,3 +51,26 @@ test('spreadSample picks evenly across the list', () => {
   assert.deepEqual(spreadSample([1, 2, 3], 5), [1, 2, 3]);
   assert.deepEqual(spreadSample([0, 1, 2, 3, 4, 5, 6, 7], 4), [0, 2, 4, 6]);
 });
+
+test('samplePhotoProfile reads class and split folders of real files', async () => {
+  const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { samplePhotoProfile } = await import('../../src/core/photoSample');
+  const root = await mkdtemp(join(tmpdir(), 'profile-'));
+  for (const split of ['train', 'val'])
+    for (const label of ['cat', 'dog']) {
+      await mkdir(join(root, split, label), { recursive: true });
+      for (let i = 0; i < 3; i++)
+        await writeFile(join(root, split, label, `${i}.jpg`), await raw(400, 300, 3).jpeg().toBuffer());
+    }
+  const photos = await samplePhotoProfile(root);
+  assert.equal(photos.photos, true);
+  assert.equal(photos.medianShortSide, 300);
+  assert.equal(photos.sampled, 12);
+  const icons = await mkdtemp(join(tmpdir(), 'profile-'));
+  await mkdir(join(icons, 'a'));
+  await writeFile(join(icons, 'a', 'x.png'), await raw(28, 28, 3).png().toBuffer());
+  assert.equal((await samplePhotoProfile(icons)).photos, false);
+  assert.equal((await samplePhotoProfile(join(icons, 'missing'))).sampled, 0);
+});

@@ -28,7 +28,7 @@ export function showError(services: HostServices, message: string): void {
   });
 }
 
-function stderrLogger(services: HostServices): (text: string) => void {
+export function stderrLogger(services: HostServices): (text: string) => void {
   return (text) => {
     for (const line of text.split(/\r?\n/)) if (line.trim() !== '') services.output.info(`[cli] ${line}`);
   };

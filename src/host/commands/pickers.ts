@@ -9,6 +9,9 @@ import { CONFIG_FILE_SUFFIX } from '../ids';
 import { describeRun } from '../runs/runsModel';
 import type { RunTreeNode } from '../runs/runsModel';
 import { plural } from '../treePresentation';
+import type { BaseRow } from '../bases/baseChoices';
+import { baseRowsFor } from './baseCommands';
+import { messageOf } from '../util/errors';
 
 /** Presets without an entry are offered by name only. */
 const PRESET_DETAILS: Partial<Record<ModelPreset, string>> = {
@@ -75,11 +78,38 @@ export async function pickDataset(services: HostServices, title: string): Promis
   return folder?.[0]?.fsPath;
 }
 
-export type ModelChoice = { model: ModelPreset } | { configFile: string };
+export type ModelChoice = { model: ModelPreset } | { configFile: string } | { base: BaseRow };
 
-export async function pickModel(services: HostServices): Promise<ModelChoice | undefined> {
+/**
+ * Presets, pretrained bases and config files. For a data set of photos the bases come first, the
+ * recommended one marked (a from-scratch model stays near chance on a few photos).
+ */
+export async function pickModel(
+  services: HostServices,
+  datasetDir?: string,
+): Promise<ModelChoice | undefined> {
   const preferred = services.settings().defaultPreset;
   type Item = vscode.QuickPickItem & { choice?: ModelChoice };
+  const bases = await baseRowsFor(services, datasetDir).catch((error: unknown) => {
+    services.output.warn(`cannot list pretrained bases: ${messageOf(error)}`);
+    return [] as BaseRow[];
+  });
+  const photos = bases.some((b) => b.recommended);
+  const baseItems: Item[] =
+    bases.length === 0
+      ? []
+      : [
+          {
+            label: photos ? 'Pretrained bases — recommended for these photos' : 'Pretrained bases',
+            kind: vscode.QuickPickItemKind.Separator,
+          },
+          ...bases.map((row) => ({
+            label: row.label,
+            description: row.description,
+            detail: row.detail,
+            choice: { base: row },
+          })),
+        ];
   const presets: Item[] = [...MODEL_PRESETS]
     .sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0))
     .map((model) => ({
@@ -97,9 +127,12 @@ export async function pickModel(services: HostServices): Promise<ModelChoice | u
       description: vscode.workspace.asRelativePath(file),
       choice: { configFile: file },
     }));
-  const items: Item[] = [
+  const presetItems: Item[] = [
     { label: 'Model presets', kind: vscode.QuickPickItemKind.Separator },
     ...presets,
+  ];
+  const items: Item[] = [
+    ...(photos ? [...baseItems, ...presetItems] : [...presetItems, ...baseItems]),
     ...(configItems.length > 0
       ? [{ label: 'Experiment configs', kind: vscode.QuickPickItemKind.Separator }, ...configItems]
       : []),

@@ -4,6 +4,7 @@ import type { HostServices } from '../hostServices';
 import { COMMANDS } from '../ids';
 import { RESUMABLE } from '../runs/runsModel';
 import { describeRequest, type TrainRequest } from '../training/trainRequest';
+import { confirmAndDownload } from './baseCommands';
 import { ensureTrusted } from './commandSupport';
 import { datasetDirFromArg, pickDataset, pickModel, pickRun, runFromArg } from './pickers';
 
@@ -19,10 +20,17 @@ async function train(services: HostServices, arg: unknown): Promise<void> {
   if (!ensureTrusted('training')) return;
   const datasetDir = datasetDirFromArg(arg) ?? (await pickDataset(services, 'Train Model: data set'));
   if (!datasetDir) return;
-  const choice = await pickModel(services);
+  const choice = await pickModel(services, datasetDir);
   if (!choice) return;
   const settings = services.settings();
-  await submit(services, { datasetDir, runsRoot: settings.runsRoot, backend: settings.backend, ...choice });
+  const common = { datasetDir, runsRoot: settings.runsRoot, backend: settings.backend };
+  if ('base' in choice) {
+    // A base not downloaded yet is fetched first, after the user agrees to its size.
+    if (!(await confirmAndDownload(services, choice.base))) return;
+    await submit(services, { ...common, base: choice.base.name });
+    return;
+  }
+  await submit(services, { ...common, ...choice });
 }
 
 async function resume(services: HostServices, arg: unknown): Promise<void> {

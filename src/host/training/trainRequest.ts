@@ -8,6 +8,8 @@ export interface TrainRequest {
   /** An `*.imagetrainer.json` experiment config; its values are the defaults, flags override them. */
   configFile?: string;
   model?: ModelPreset;
+  /** A pretrained base (a name from `bases list`): a transfer head is trained on it. */
+  base?: string;
   backend?: BackendChoice;
   /** Continue this run from its last checkpoint. */
   resumeRunDir?: string;
@@ -23,6 +25,7 @@ export function trainArgs(request: TrainRequest): string[] {
   const args = ['train', ...target, '--json', '--out', request.runsRoot];
   if (!request.resumeRunDir && request.configFile) args.push('--config', request.configFile);
   if (!request.resumeRunDir && request.model) args.push('--model', request.model);
+  if (!request.resumeRunDir && request.base) args.push('--base', request.base);
   if (request.backend && request.backend !== 'auto') args.push('--backend', request.backend);
   return args;
 }
@@ -36,6 +39,8 @@ export function describeRequest(request: TrainRequest): string {
   }
   const what = request.configFile
     ? (request.configFile.split(/[\\/]/).pop() ?? request.configFile)
-    : (request.model ?? 'default model');
+    : request.base
+      ? `base ${request.base}`
+      : (request.model ?? 'default model');
   return `${name} with ${what}`;
 }

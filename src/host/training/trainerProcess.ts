@@ -21,6 +21,30 @@ export function resolveRuntime(
   return { executable: process.execPath, env: { ...base, ELECTRON_RUN_AS_NODE: '1' } };
 }
 
+export interface TrainerEnvironment {
+  /** The cache of pretrained bases and their features (the extension's global storage). */
+  cacheDir: string;
+  /** VS Code's `http.proxy`, when set: the trainer's downloads go through it. */
+  proxy?: string;
+  /** VS Code's `http.noProxy` hosts. */
+  noProxy?: readonly string[];
+}
+
+/** The variables every trainer the extension starts gets: where its cache is, and the editor's proxy. */
+export function withTrainerEnvironment(
+  env: NodeJS.ProcessEnv,
+  settings: TrainerEnvironment,
+): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, IMAGE_TRAINER_CACHE_DIR: settings.cacheDir };
+  const proxy = settings.proxy?.trim();
+  if (proxy) {
+    out.HTTPS_PROXY = proxy;
+    out.HTTP_PROXY = proxy;
+  }
+  if (settings.noProxy && settings.noProxy.length > 0) out.NO_PROXY = settings.noProxy.join(',');
+  return out;
+}
+
 export interface CliLocation {
   runtime: TrainerRuntime;
   cliPath: string;
@@ -68,6 +92,8 @@ export class CliError extends Error {
 export interface RunCliOptions {
   signal?: AbortSignal;
   onStderr?: (text: string) => void;
+  /** Each complete stdout line as it arrives (commands that print JSON events, one a line). */
+  onStdoutLine?: (line: string) => void;
 }
 
 export interface CliOutput {
@@ -96,7 +122,14 @@ export function runCli(
     let stderr = '';
     const abort = (): void => killProcessTree(child);
     options.signal?.addEventListener('abort', abort, { once: true });
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      if (!options.onStdoutLine) return;
+      const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) options.onStdoutLine(line);
+    });
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       stderr += text;

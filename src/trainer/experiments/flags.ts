@@ -9,7 +9,8 @@ export const EXPERIMENT_CONFIG_FLAGS: Readonly<Record<string, string>> = {
 
 export const EXPERIMENT_HELP = [
   '  --model resnet|mobilenet|rnn|svm|knn|transfer   (see docs/experiments.md)',
-  '  --base PATH              base model (model.json or its folder) of transfer, or features for svm/knn',
+  '  --base NAME|PATH         a pretrained base (image-trainer bases list) or a model folder: trains a transfer\n' +
+    '                           head on it (without --model), or gives svm/knn their features',
   '  --cut-layer NAME         base layer the head reads (default: the last pooling or flatten layer)',
   '  --fine-tune-layers N  --fine-tune-learning-rate X  --fine-tune-epochs N   (the last N of --epochs)',
   '  --k-folds K              K runs on stratified folds, one group; summary in <out>/groups/',

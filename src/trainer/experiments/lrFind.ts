@@ -97,7 +97,7 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
     throw new UsageError(
       `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
     );
-  const config = await resolveExperimentConfig(request.config);
+  const { config } = await resolveExperimentConfig(request.config);
   if (config.model === 'knn')
     throw new UsageError(
       'knn has no learning rate: lr-find works with the presets trained by gradient descent',

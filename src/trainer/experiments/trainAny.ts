@@ -2,10 +2,11 @@
 // gives knn its single memorising epoch, and runs k stratified folds as one group when asked.
 import * as path from 'node:path';
 import type { TrainingConfig } from '../../protocol/config';
-import { RUN_FILES } from '../../protocol/runRecord';
+import { RUN_FILES, type RunBase } from '../../protocol/runRecord';
 import { kFoldSplits } from '../../core/split';
 import { UsageError } from '../errors';
 import { selectBackend } from '../backend';
+import { defaultCacheDir } from '../bases/cache';
 import { resolveBaseConfig, usesBase } from '../presets/transfer';
 import { scanDataset } from '../scan';
 import { trainRun, type TrainOutcome, type TrainRequest } from '../train';
@@ -28,8 +29,11 @@ export interface ExperimentOutcome extends TrainOutcome {
   groupFile?: string;
 }
 
-/** What training this config needs, resolved once so that run.json records it. */
-export async function resolveExperimentConfig(config: TrainingConfig): Promise<TrainingConfig> {
+/** What training this config needs, resolved once so that run.json records it (and the base it used). */
+export async function resolveExperimentConfig(
+  config: TrainingConfig,
+  cacheDir: string = defaultCacheDir(),
+): Promise<{ config: TrainingConfig; base: RunBase | null }> {
   if (usesBase(config)) {
     // Reading the base model needs an initialised backend: the one the run will train on.
     try {
@@ -38,16 +42,21 @@ export async function resolveExperimentConfig(config: TrainingConfig): Promise<T
       throw new UsageError((err as Error).message);
     }
   }
-  const resolved = await resolveBaseConfig(config);
+  const resolved = await resolveBaseConfig(config, { cacheDir });
   // knn memorises the training set in one pass; more epochs would repeat it.
-  return resolved.model === 'knn' ? { ...resolved, epochs: 1, earlyStopping: null } : resolved;
+  const final =
+    resolved.config.model === 'knn'
+      ? { ...resolved.config, epochs: 1, earlyStopping: null }
+      : resolved.config;
+  return { config: final, base: resolved.base };
 }
 
 export async function trainAny(request: ExperimentRequest): Promise<ExperimentOutcome> {
   if (request.resumeRunDir) return trainRun(request);
-  const config = await resolveExperimentConfig(request.config);
-  if (request.kFolds && request.kFolds > 1) return trainKFold({ ...request, config }, request.kFolds);
-  return trainRun({ ...request, config });
+  const { config, base } = await resolveExperimentConfig(request.config, request.cacheDir);
+  const resolved = { ...request, config, ...(base ? { base } : {}) };
+  if (request.kFolds && request.kFolds > 1) return trainKFold(resolved, request.kFolds);
+  return trainRun(resolved);
 }
 
 /** K runs, one per stratified fold (validation = the fold), grouped; the summary lands in groups/. */

@@ -43,7 +43,11 @@ async function buildKnnModel(
   let inputs: tf.SymbolicTensor[];
   let x: tf.SymbolicTensor;
   if (usesBase(config)) {
-    const { base, features } = await loadFrozenFeatures(config.transfer);
+    const { base, features } = await loadFrozenFeatures(config.transfer, [
+      config.imageSize,
+      config.imageSize,
+      config.channels,
+    ]);
     inputs = base.inputs;
     x = features;
   } else {

@@ -1,7 +1,6 @@
 // Transfer learning from a local TF.js layers model: inspect the base (input shape, cut layer,
 // normalisation), build base-cut + new head as one model that predict reads like any other, and freeze
 // or unfreeze the base per epoch for the optional fine-tuning phase. No network: weights come from disk.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type {
@@ -11,11 +10,12 @@ import type {
   TransferOptions,
   TransferPooling,
 } from '../../protocol/config';
-import { RUN_FILES } from '../../protocol/runRecord';
-import { isRecord } from '../../protocol/guards';
+import type { RunBase } from '../../protocol/runRecord';
+import { resolveBase } from '../bases/resolve';
+import { loadLayersBase } from '../bases/tfjsBases';
 import { DEFAULT_NORMALISATION, type Normalisation } from '../dataPipeline';
 import { UsageError } from '../errors';
-import { loadModelFromDir } from '../modelIO';
+import { GRAPH_BASE_LAYER, GraphFeatures, isGraphModelDir, registerGraphBase } from './graphBase';
 import { SVM_PROBABILITIES_LAYER, svmScores } from './architectures';
 
 /** Layers of the new head carry this prefix; the rest of a transfer model is the base. */
@@ -54,40 +54,29 @@ export function usesCachedFeatures(config: TrainingConfig): boolean {
   );
 }
 
+/** The base's folder for `transfer.base` (a model.json path or its folder). */
 function baseDirOf(base: string): string {
   return base.endsWith('.json') ? path.dirname(base) : base;
 }
 
+const NEEDS_BASE =
+  '--model transfer needs a base: pass --base NAME (see `image-trainer bases list`) or --base PATH (a folder with model.json and its weights)';
+
+/** A layers base from its folder, weight paths confined to it (graph bases: loadFrozenFeatures). */
 export async function loadBase(base: string): Promise<tf.LayersModel> {
-  if (!base)
-    throw new UsageError(
-      '--model transfer needs a base model: pass --base PATH (a folder with model.json and its weights)',
-    );
-  const dir = baseDirOf(path.resolve(base));
-  if (base.endsWith('.json') && path.basename(base) !== 'model.json') {
-    throw new UsageError(
-      `${base}: the base must be a model.json (with its weight files beside it) or the folder holding one`,
-    );
-  }
-  try {
-    await fs.access(path.join(dir, 'model.json'));
-  } catch {
-    throw new UsageError(
-      `${path.join(dir, 'model.json')}: no TF.js layers model here — pass --base the folder of a saved model (model.json + weights)`,
-    );
-  }
-  try {
-    return await loadModelFromDir(dir);
-  } catch (err) {
-    throw new UsageError(
-      `${path.join(dir, 'model.json')}: cannot load the base model (${(err as Error).message.split('\n')[0]}) — it must be a TF.js layers model`,
-    );
-  }
+  if (!base) throw new UsageError(NEEDS_BASE);
+  return loadLayersBase(baseDirOf(path.resolve(base)));
 }
 
-/** The last pooling or flatten layer, else the layer before the classifier. */
+/**
+ * The cut for a base given without one: a model without a classifier (its output still a feature map,
+ * as MobileNet without its top ends in `out_relu`) is cut at its output; else after the last pooling or
+ * flatten layer; else before the classifier.
+ */
 export function defaultCutLayer(model: tf.LayersModel): string {
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  if (model.outputs.length === 1 && model.outputs[0].shape.length === 4 && layers.length > 0)
+    return layers[layers.length - 1].name;
   for (let i = layers.length - 1; i >= 0; i--) {
     if (/Pooling|Flatten/.test(layers[i].getClassName())) return layers[i].name;
   }
@@ -96,67 +85,72 @@ export function defaultCutLayer(model: tf.LayersModel): string {
   return layers[layers.length - 2].name;
 }
 
-async function readBaseNormalisation(dir: string): Promise<Exclude<TransferNormalisation, 'auto'>> {
-  try {
-    const metadata: unknown = JSON.parse(await fs.readFile(path.join(dir, RUN_FILES.modelMetadata), 'utf8'));
-    if (
-      isRecord(metadata) &&
-      isRecord(metadata.preprocessing) &&
-      typeof metadata.preprocessing.offset === 'number'
-    ) {
-      return metadata.preprocessing.offset < -0.5 ? 'minusOneOne' : 'zeroOne';
-    }
-  } catch {
-    // No metadata: a model from elsewhere; [0, 1] is TF.js' usual convention.
-  }
-  return 'zeroOne';
+export interface ResolveBaseOptions {
+  /** The cache of pretrained bases (`bases get` installs there). */
+  cacheDir: string;
+  /** Relative base paths resolve against it. */
+  cwd?: string;
 }
 
 /**
- * Reads the base model and returns the config with everything that depends on it resolved: image size and
- * channels from its input shape, the cut layer's name, and the normalisation. run.json records this.
+ * Finds the base (an installed name, verified file by file, or a local folder) and returns the config with
+ * everything that depends on it resolved — image size and channels from its input, the cut layer, the
+ * normalisation and pooling — and the record run.json keeps of the base. Nothing here uses the network.
  */
-export async function resolveBaseConfig(config: TrainingConfig): Promise<TrainingConfig> {
-  if (!usesBase(config)) return config;
+export async function resolveBaseConfig(
+  config: TrainingConfig,
+  options: ResolveBaseOptions,
+): Promise<{ config: TrainingConfig; base: RunBase | null }> {
+  if (!usesBase(config)) return { config, base: null };
   const transfer = config.transfer ?? ({ base: '' } as TransferOptions);
-  const base = await loadBase(transfer.base);
+  if (!transfer.base) throw new UsageError(NEEDS_BASE);
+  const resolved = await resolveBase(transfer.base, { cacheDir: options.cacheDir, cwd: options.cwd });
+  const [height, width, channels] = resolved.inputShape;
+  if (height !== width || (channels !== 1 && channels !== 3)) {
+    throw new UsageError(
+      `${resolved.source}: the base takes ${height}×${width}×${channels} images; transfer needs square images with 1 or 3 channels`,
+    );
+  }
+  if (transfer.fineTuneEpochs >= config.epochs) {
+    throw new UsageError(
+      `--fine-tune-epochs ${transfer.fineTuneEpochs} must be below --epochs ${config.epochs}: the fine-tuning epochs are the last ones of --epochs`,
+    );
+  }
+  const normalisation = transfer.normalisation === 'auto' ? resolved.preprocessing : transfer.normalisation;
+  const base: RunBase = {
+    name: resolved.name,
+    format: resolved.format,
+    source: resolved.source,
+    sha256: resolved.sha256,
+  };
+  const resolvedConfig = (cutLayer: string, pooling: Exclude<TransferPooling, 'auto'>): TrainingConfig => ({
+    ...config,
+    imageSize: height,
+    channels,
+    transfer: { ...transfer, base: resolved.dir, cutLayer, normalisation, pooling },
+  });
+  if (resolved.format === 'graph') {
+    if (transfer.fineTuneEpochs > 0 && transfer.fineTuneLayers > 0)
+      throw new UsageError(
+        `${resolved.name} is a graph model, used frozen: fine-tuning needs a layers base (such as mobilenet-v2-0.35) — drop --fine-tune-layers`,
+      );
+    if (transfer.cutLayer && transfer.cutLayer !== GRAPH_BASE_LAYER)
+      throw new UsageError(`--cut-layer ${transfer.cutLayer}: ${resolved.name} is a graph model, used whole`);
+    return { config: resolvedConfig(GRAPH_BASE_LAYER, 'flatten'), base };
+  }
+  const model = await loadLayersBase(resolved.dir);
   try {
-    const [, height, width, channels] = base.inputs[0].shape;
-    if (
-      base.inputs[0].shape.length !== 4 ||
-      (height !== null && height !== width) ||
-      (channels !== 1 && channels !== 3)
-    ) {
+    const cutLayer = transfer.cutLayer || resolved.cutLayer || defaultCutLayer(model);
+    if (!model.layers.some((l) => l.name === cutLayer)) {
+      const names = model.layers.map((l) => l.name);
       throw new UsageError(
-        `${transfer.base}: the base model takes input ${JSON.stringify(base.inputs[0].shape)}; transfer needs square images with 1 or 3 channels`,
+        `--cut-layer ${cutLayer}: no such layer in ${resolved.source} — its last layers: ${names.slice(-8).join(', ')}`,
       );
     }
-    const cutLayer = transfer.cutLayer || defaultCutLayer(base);
-    if (!base.layers.some((l) => l.name === cutLayer)) {
-      const names = base.layers.map((l) => l.name);
-      throw new UsageError(
-        `--cut-layer ${cutLayer}: no such layer in ${transfer.base} — its layers: ${names.slice(-8).join(', ')}`,
-      );
-    }
-    const normalisation =
-      transfer.normalisation === 'auto'
-        ? await readBaseNormalisation(baseDirOf(path.resolve(transfer.base)))
-        : transfer.normalisation;
-    const cutShape = base.getLayer(cutLayer).outputShape as (number | null)[];
-    const pooling = resolvePooling(transfer.pooling, cutShape);
-    if (transfer.fineTuneEpochs >= config.epochs) {
-      throw new UsageError(
-        `--fine-tune-epochs ${transfer.fineTuneEpochs} must be below --epochs ${config.epochs}: the fine-tuning epochs are the last ones of --epochs`,
-      );
-    }
-    return {
-      ...config,
-      imageSize: height ?? config.imageSize,
-      channels,
-      transfer: { ...transfer, base: path.resolve(transfer.base), cutLayer, normalisation, pooling },
-    };
+    const cutShape = model.getLayer(cutLayer).outputShape as (number | null)[];
+    return { config: resolvedConfig(cutLayer, resolvePooling(transfer.pooling, cutShape)), base };
   } finally {
-    base.dispose();
+    model.dispose();
   }
 }
 
@@ -180,7 +174,11 @@ export async function buildTransferModel(
   numClasses: number,
 ): Promise<tf.LayersModel> {
   const { transfer } = config;
-  const { base, features } = await loadFrozenFeatures(transfer);
+  const { base, features } = await loadFrozenFeatures(transfer, [
+    config.imageSize,
+    config.imageSize,
+    config.channels,
+  ]);
   let x = features;
   if (x.shape.length > 2)
     x = (
@@ -215,10 +213,23 @@ export async function buildTransferModel(
   return tf.model({ inputs: base.inputs, outputs: x, name: `transfer_${base.name}` });
 }
 
-/** The base loaded with every layer frozen, and its output at the cut layer. */
+/**
+ * The base with every layer frozen, and its output at the cut layer. A graph base becomes one weightless
+ * layer (presets/graphBase.ts) on an image input, so the transfer model stays a layers model.
+ */
 export async function loadFrozenFeatures(
   transfer: TransferOptions,
+  imageShape: readonly [number, number, number],
 ): Promise<{ base: tf.LayersModel; features: tf.SymbolicTensor }> {
+  const dir = baseDirOf(path.resolve(transfer.base));
+  if (await isGraphModelDir(dir)) {
+    const { digest, features } = await registerGraphBase(dir, imageShape);
+    const input = tf.input({ shape: [...imageShape], name: 'image' });
+    const output = new GraphFeatures({ digest, features, name: GRAPH_BASE_LAYER }).apply(
+      input,
+    ) as tf.SymbolicTensor;
+    return { base: tf.model({ inputs: input, outputs: output, name: 'graph_base_model' }), features: output };
+  }
   const base = await loadBase(transfer.base);
   for (const layer of base.layers) layer.trainable = false;
   return { base, features: base.getLayer(transfer.cutLayer).output as tf.SymbolicTensor };
