@@ -7,6 +7,13 @@ import * as path from 'node:path';
 import type { MetricsLine, RunRecord } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
 import { parseMetricsLines } from '../core/runStore';
+import {
+  appendFileInside,
+  READ_LIMITS,
+  readTextInside,
+  RunFileError,
+  writeFileInside,
+} from '../core/runFiles';
 
 /** A write that failed, with the path and a hint users can act on (disk full, read-only folder). */
 export class RunWriteError extends Error {
@@ -39,7 +46,8 @@ export async function guardWrite<T>(target: string, write: () => Promise<T>): Pr
   try {
     return await write();
   } catch (err) {
-    if (err instanceof RunWriteError) throw err;
+    // A refused path (a link, a file outside the run) says so itself.
+    if (err instanceof RunWriteError || err instanceof RunFileError) throw err;
     throw new RunWriteError(target, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
   }
 }
@@ -104,6 +112,10 @@ export async function createRunDirectory(
   throw new Error(`could not create a unique run directory under ${runsRoot}`);
 }
 
+/**
+ * Writes one run directory. Every file goes through core/runFiles.ts: never through a symbolic link, never
+ * outside the run directory. The caller holds the run's lock (core/runLock.ts) while it writes.
+ */
 export class RunWriter {
   private record: RunRecord;
 
@@ -124,24 +136,19 @@ export class RunWriter {
 
   async update(patch: Partial<RunRecord>): Promise<void> {
     this.record = { ...this.record, ...patch, updatedAt: new Date().toISOString() };
-    await writeJsonAtomic(this.path(RUN_FILES.run), this.record);
+    await this.writeJson(RUN_FILES.run, this.record);
   }
 
   async appendMetrics(line: MetricsLine): Promise<void> {
-    const file = this.path(RUN_FILES.metrics);
-    await guardWrite(file, async () => {
-      const handle = await fs.open(file, 'a');
-      try {
-        await handle.appendFile(JSON.stringify(line) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+    await guardWrite(this.path(RUN_FILES.metrics), () =>
+      appendFileInside(this.runDir, RUN_FILES.metrics, JSON.stringify(line) + '\n'),
+    );
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {
-    await writeJsonAtomic(this.path(name), value);
+    await guardWrite(this.path(name), () =>
+      writeFileInside(this.runDir, name, JSON.stringify(value, null, 2) + '\n'),
+    );
   }
 }
 
@@ -154,16 +161,17 @@ export function runningRecordFields(): Pick<RunRecord, 'pid' | 'hostname'> {
  * epoch after the checkpoint's, so the file never holds a duplicated or partial epoch.
  */
 export async function truncateMetricsAfter(runDir: string, lastCompleteEpoch: number): Promise<void> {
-  const file = path.join(runDir, RUN_FILES.metrics);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextInside(runDir, RUN_FILES.metrics, READ_LIMITS.metrics);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (err instanceof RunFileError && err.problem === 'missing') return;
     throw err;
   }
   const kept = parseMetricsLines(text).filter((line) => line.epoch <= lastCompleteEpoch);
-  await writeFileAtomic(file, kept.map((line) => JSON.stringify(line) + '\n').join(''));
+  await guardWrite(path.join(runDir, RUN_FILES.metrics), () =>
+    writeFileInside(runDir, RUN_FILES.metrics, kept.map((line) => JSON.stringify(line) + '\n').join('')),
+  );
 }
 
 /** Temporary record copies (writeFileAtomic) and decoded-sample caches (dataPipeline) of a killed trainer. */

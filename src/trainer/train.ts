@@ -19,7 +19,20 @@ import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
 import type { TrainerToHost } from '../protocol/trainerMessages';
 import { classCounts, stratifiedSplit } from '../core/split';
 import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
-import { parseMetricsLines, probeProcess, readRunRecord, splitMetrics } from '../core/runStore';
+import { parseMetricsLines, probeProcess, readRunRecordChecked, splitMetrics } from '../core/runStore';
+import { checkSplitRecord } from '../protocol/runSchema';
+import { ConfigError } from '../core/config';
+import {
+  assertEntriesInside,
+  findLinks,
+  makeDirectoryInside,
+  READ_LIMITS,
+  readJsonInside,
+  readTextInside,
+  realRoot,
+  RunFileError,
+} from '../core/runFiles';
+import { acquireRunLock, RunLockedError, type RunLock } from '../core/runLock';
 import {
   afterEpoch,
   initialScheduleState,
@@ -27,7 +40,9 @@ import {
   NO_BEST,
   shouldStopEarly,
   trackBest,
+  checkCheckpointState,
   type BestTracker,
+  type CheckpointState,
   type ScheduleState,
 } from '../core/trainingControl';
 import { selectBackend } from './backend';
@@ -46,6 +61,7 @@ import { createModel, trainingForward, type TrainingForward } from './presets/tr
 import { normalisationOf, transferPhase } from './presets/transfer';
 import { assertTrainingFits } from './memoryEstimate';
 import {
+  checkLayersModelFolder,
   loadModelFromDir,
   loadOptimizerState,
   replaceDirectory,
@@ -104,13 +120,6 @@ export interface TrainOutcome {
   message?: string;
 }
 
-/** What checkpoints/<kind>/state.json holds besides the model and optimizer. */
-interface CheckpointState {
-  epoch: number;
-  tracker: BestTracker;
-  schedule: ScheduleState;
-}
-
 interface PreparedRun {
   writer: RunWriter;
   config: TrainingConfig;
@@ -128,8 +137,10 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
   const { emit } = request;
   let prepared: PreparedRun | null = null;
   let decoded: DecodedSplit | null = null;
+  // The run directory's writer lock, held from before the first write until the run ends.
+  const held: LockHolder = { lock: null };
   try {
-    prepared = request.resumeRunDir ? await prepareResume(request) : await prepareNewRun(request);
+    prepared = request.resumeRunDir ? await prepareResume(request, held) : await prepareNewRun(request, held);
     const { writer, config } = prepared;
     emit({
       type: 'runStarted',
@@ -156,10 +167,32 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
     return await fail(err, prepared, emit);
   } finally {
     await decoded?.decoded.store.close().catch(() => undefined);
+    await held.lock?.release().catch(() => undefined);
   }
 }
 
-async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
+interface LockHolder {
+  lock: RunLock | null;
+}
+
+/** Takes the run's writer lock; another live writer is a usage error (exit 2), nothing written. */
+async function lockRun(runDir: string, purpose: string, held: LockHolder): Promise<void> {
+  try {
+    held.lock = await acquireRunLock(runDir, { purpose });
+  } catch (err) {
+    if (err instanceof RunLockedError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Errors of records read back from disk become usage errors: one line, exit 2, the run left as it was. */
+function asUsageError(err: unknown, fix: string): unknown {
+  if (err instanceof RunFileError || err instanceof ConfigError)
+    return new UsageError(`${err.message} — ${fix}`);
+  return err;
+}
+
+async function prepareNewRun(request: TrainRequest, held: LockHolder): Promise<PreparedRun> {
   const { emit, config } = request;
   if (!request.dataDir) throw new UsageError('train needs a data set folder: image-trainer train DIR');
   const root = path.resolve(request.dataDir);
@@ -188,6 +221,7 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   // Before the run directory exists: a batch that cannot fit is a usage error (exit 2), not a failed run.
   await assertTrainingFits(config, backend, () => createModel(config, classNames.length, split.train.length));
   const { runId, runDir } = await createRunDirectory(request.runsRoot);
+  await lockRun(runDir, 'training', held);
   const counts = classCounts(split, classNames);
   const now = new Date().toISOString();
   const dataset: RunDataset = {
@@ -219,33 +253,72 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   return { writer, config, split, classNames, datasetRoot: root, backend, resume: null };
 }
 
-async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
+async function prepareResume(request: TrainRequest, held: LockHolder): Promise<PreparedRun> {
   const runDir = path.resolve(request.resumeRunDir!);
-  const record = await readRunRecord(runDir);
-  if (!record)
-    throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
-  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
-  const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
-  const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
-  const done = state?.epoch ?? 0;
+  const read = await readRunRecordChecked(runDir);
+  if (!read.ok) {
+    throw new UsageError(
+      read.missing
+        ? `${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`
+        : `${read.reason} — the run cannot be resumed`,
+    );
+  }
+  const record = read.record;
   if (isTrainerAlive(record)) {
     throw new UsageError(
       `${runDir}: its trainer is still running (pid ${record.pid}); stop it before resuming`,
     );
   }
+  // Everything below is read or checked before the first write, under the lock: a tampered run is refused
+  // with one line (exit 2) and left exactly as it was.
+  await lockRun(runDir, 'resume', held);
+  const links = await findLinks(runDir);
+  if (links.length > 0) {
+    throw new UsageError(
+      `${path.join(runDir, links[0])}: is a symbolic link; a run's files must be inside its folder — remove the link, then resume`,
+    );
+  }
+  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
+  let checkpointDir: string | null;
+  let state: CheckpointState | null;
+  try {
+    checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'), runDir);
+    state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
+    if (checkpointDir) await checkLayersModelFolder(checkpointDir);
+  } catch (err) {
+    throw asUsageError(err, 'delete the checkpoints folder to train the run again from its start');
+  }
+  const done = state?.epoch ?? 0;
   // A run killed after its last epoch but before its model and evaluation were written resumes to finish them.
   if (done >= config.epochs && record.status === 'completed') {
     throw new UsageError(
       `${runDir}: already trained ${done} of ${config.epochs} epochs — pass --epochs N with N > ${done} to train further`,
     );
   }
+  const classNames = record.dataset.classNames;
   let split: SplitRecord;
   try {
-    split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
-  } catch {
-    throw new UsageError(
-      `${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`,
-    );
+    split = await readJsonInside(runDir, RUN_FILES.split, (value) => checkSplitRecord(value, classNames));
+  } catch (err) {
+    if (err instanceof RunFileError && err.problem === 'missing')
+      throw new UsageError(
+        `${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`,
+      );
+    throw asUsageError(err, 'the run cannot be resumed');
+  }
+  // The data set root is a claim of run.json: every image the split names must really be inside it.
+  const datasetRoot = record.dataset.root;
+  try {
+    await realRoot(datasetRoot);
+    for (const part of ['train', 'validation', 'test'] as const) {
+      await assertEntriesInside(
+        datasetRoot,
+        split[part].map((e) => e.path),
+        (i) => `${RUN_FILES.split} ${part}[${i}]`,
+      );
+    }
+  } catch (err) {
+    throw asUsageError(err, 'the run cannot be resumed');
   }
   const { backend, notes } = await selectEngine(config);
   await truncateMetricsAfter(runDir, done);
@@ -267,8 +340,8 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
     writer,
     config,
     split,
-    classNames: record.dataset.classNames,
-    datasetRoot: record.dataset.root,
+    classNames,
+    datasetRoot,
     backend,
     resume: checkpointDir && state ? { dir: checkpointDir, state } : null,
   };
@@ -293,12 +366,17 @@ async function selectEngine(config: TrainingConfig): Promise<{ backend: BackendN
   }
 }
 
-async function readCheckpointState(dir: string): Promise<CheckpointState | null> {
+/** A checkpoint's state.json through the field table; a RunFileError or ConfigError says what is wrong. */
+async function readCheckpointState(dir: string): Promise<CheckpointState> {
+  const file = path.join(dir, 'state.json');
+  const text = await readTextInside(dir, 'state.json', READ_LIMITS.json);
+  let value: unknown;
   try {
-    return JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+    value = JSON.parse(text);
   } catch {
-    return null;
+    throw new RunFileError(file, 'invalid', 'not valid JSON');
   }
+  return checkCheckpointState(value, file);
 }
 
 /** Split entries in store order, with the index range of each split. */
@@ -707,9 +785,12 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
 
     let finalModel = model;
     if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
-      const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
+      const bestDir = await resolveDirectory(
+        writer.path(path.join(RUN_FILES.checkpoints, 'best')),
+        writer.runDir,
+      );
       // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
-      const bestState = bestDir ? await readCheckpointState(bestDir) : null;
+      const bestState = bestDir ? await readCheckpointState(bestDir).catch(() => null) : null;
       if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
         emit({
           type: 'log',
@@ -786,18 +867,23 @@ async function saveCheckpoint(
   emit: Emit,
 ): Promise<void> {
   const dir = writer.path(path.join(RUN_FILES.checkpoints, kind));
-  await fs.mkdir(path.dirname(dir), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+  await makeDirectoryInside(writer.runDir, RUN_FILES.checkpoints).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof RunFileError) throw err;
     throw new RunWriteError(path.dirname(dir), err.code);
   });
-  await replaceDirectory(dir, async (temp) => {
-    await saveModelFiles(model, temp);
-    await saveOptimizerState(optimizer, temp);
-    await fs
-      .writeFile(path.join(temp, 'state.json'), JSON.stringify(state))
-      .catch((err: NodeJS.ErrnoException) => {
-        throw new RunWriteError(path.join(temp, 'state.json'), err.code);
-      });
-  });
+  await replaceDirectory(
+    dir,
+    async (temp) => {
+      await saveModelFiles(model, temp);
+      await saveOptimizerState(optimizer, temp);
+      await fs
+        .writeFile(path.join(temp, 'state.json'), JSON.stringify(state))
+        .catch((err: NodeJS.ErrnoException) => {
+          throw new RunWriteError(path.join(temp, 'state.json'), err.code);
+        });
+    },
+    { root: writer.runDir },
+  );
   emit({ type: 'checkpointSaved', kind, epoch: state.epoch, path: dir });
 }
 
@@ -824,14 +910,18 @@ async function finish(
     model: config.model,
     createdAt: new Date().toISOString(),
   };
-  await replaceDirectory(writer.path(RUN_FILES.model), async (temp) => {
-    await saveModelFiles(model, temp);
-    await fs
-      .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
-      .catch((err: NodeJS.ErrnoException) => {
-        throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
-      });
-  });
+  await replaceDirectory(
+    writer.path(RUN_FILES.model),
+    async (temp) => {
+      await saveModelFiles(model, temp);
+      await fs
+        .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
+        .catch((err: NodeJS.ErrnoException) => {
+          throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
+        });
+    },
+    { root: writer.runDir },
+  );
 
   emit({ type: 'phaseChanged', phase: 'evaluating', message: 'Evaluating' });
   const [source, indices] =
@@ -849,7 +939,9 @@ async function finish(
     source,
     evalBatchSize(config),
   );
-  const metricsText = await fs.readFile(writer.path(RUN_FILES.metrics), 'utf8').catch(() => '');
+  const metricsText = await readTextInside(writer.runDir, RUN_FILES.metrics, READ_LIMITS.metrics).catch(
+    () => '',
+  );
   const confusionByEpoch = splitMetrics(parseMetricsLines(metricsText))
     .epochs.filter((e) => e.valConfusion)
     .map((e) => ({ epoch: e.epoch, confusion: e.valConfusion! }));

@@ -14,7 +14,8 @@ import { RUN_FILES } from '../../protocol/runRecord';
 import { isRecord } from '../../protocol/guards';
 import { DEFAULT_NORMALISATION, type Normalisation } from '../dataPipeline';
 import { UsageError } from '../errors';
-import { loadModelFromDir } from '../modelIO';
+import { loadLayersModelFromFolder } from '../modelIO';
+import { READ_LIMITS, readTextInside } from '../../core/runFiles';
 import { SVM_PROBABILITIES_LAYER, svmScores } from './architectures';
 
 /** Layers of the new head carry this prefix; the rest of a transfer model is the base. */
@@ -64,7 +65,8 @@ export async function loadBase(base: string): Promise<tf.LayersModel> {
     );
   }
   try {
-    return await loadModelFromDir(dir);
+    // Confined: every weight file of the base must be inside its folder (loadLayersModelFromFolder).
+    return await loadLayersModelFromFolder(dir);
   } catch (err) {
     throw new UsageError(
       `${path.join(dir, 'model.json')}: cannot load the base model (${(err as Error).message.split('\n')[0]}) — it must be a TF.js layers model`,
@@ -85,7 +87,9 @@ export function defaultCutLayer(model: tf.LayersModel): string {
 
 async function readBaseNormalisation(dir: string): Promise<Exclude<TransferNormalisation, 'auto'>> {
   try {
-    const metadata: unknown = JSON.parse(await fs.readFile(path.join(dir, RUN_FILES.modelMetadata), 'utf8'));
+    const metadata: unknown = JSON.parse(
+      await readTextInside(dir, RUN_FILES.modelMetadata, READ_LIMITS.json),
+    );
     if (
       isRecord(metadata) &&
       isRecord(metadata.preprocessing) &&
