@@ -6,6 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MetricsLine, RunRecord } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
+import {
+  checkEvaluation,
+  checkMetricsLine,
+  checkRunRecord,
+  checkSplitRecord,
+  type Checked,
+} from '../protocol/runSchema';
 import { parseMetricsLines } from '../core/runStore';
 import {
   appendFileInside,
@@ -112,9 +119,23 @@ export async function createRunDirectory(
   throw new Error(`could not create a unique run directory under ${runsRoot}`);
 }
 
+/** The schema each record is read back with: the writer checks it too, so it never writes what readers refuse. */
+const RECORD_SCHEMAS: Readonly<Record<string, (value: unknown) => Checked<unknown>>> = {
+  [RUN_FILES.run]: checkRunRecord,
+  [RUN_FILES.split]: (value) => checkSplitRecord(value),
+  [RUN_FILES.evaluation]: checkEvaluation,
+  'test-evaluation.json': checkEvaluation,
+};
+
+function assertWritable(file: string, checked: Checked<unknown>): void {
+  if (!checked.ok)
+    throw new Error(`${file}: the trainer would write a record that fails its schema (${checked.problem})`);
+}
+
 /**
  * Writes one run directory. Every file goes through core/runFiles.ts: never through a symbolic link, never
- * outside the run directory. The caller holds the run's lock (core/runLock.ts) while it writes.
+ * outside the run directory, and every record through the schema its readers use (protocol/runSchema.ts).
+ * The caller holds the run's lock (core/runLock.ts) while it writes.
  */
 export class RunWriter {
   private record: RunRecord;
@@ -140,20 +161,25 @@ export class RunWriter {
   }
 
   async appendMetrics(line: MetricsLine): Promise<void> {
+    const text = JSON.stringify(line);
+    assertWritable(this.path(RUN_FILES.metrics), checkMetricsLine(JSON.parse(text)));
     await guardWrite(this.path(RUN_FILES.metrics), () =>
-      appendFileInside(this.runDir, RUN_FILES.metrics, JSON.stringify(line) + '\n'),
+      appendFileInside(this.runDir, RUN_FILES.metrics, text + '\n'),
     );
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {
-    await guardWrite(this.path(name), () =>
-      writeFileInside(this.runDir, name, JSON.stringify(value, null, 2) + '\n'),
-    );
+    const text = JSON.stringify(value, null, 2) + '\n';
+    const schema = Object.hasOwn(RECORD_SCHEMAS, name) ? RECORD_SCHEMAS[name] : undefined;
+    // Checked as readers will see it: after JSON (NaN becomes null, undefined fields vanish).
+    if (schema) assertWritable(this.path(name), schema(JSON.parse(text)));
+    await guardWrite(this.path(name), () => writeFileInside(this.runDir, name, text));
   }
 }
 
 export function runningRecordFields(): Pick<RunRecord, 'pid' | 'hostname'> {
-  return { pid: process.pid, hostname: os.hostname() };
+  const hostname = os.hostname();
+  return { pid: process.pid, ...(hostname ? { hostname } : {}) };
 }
 
 /**

@@ -995,7 +995,8 @@ export async function evaluateIndices(
 
 async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Promise<TrainOutcome> {
   if (err instanceof UsageError && !prepared) throw err;
-  const message = (err as Error).message ?? String(err);
+  // Bounded: run.json's schema takes error texts of up to 64 KiB, and a stack-sized message helps nobody.
+  const message = ((err as Error).message ?? String(err)).slice(0, 4000);
   const errorPath = err instanceof RunWriteError ? err.path : undefined;
   if (prepared) {
     // Best effort: when the disk is full this write may fail too; the reader then shows `interrupted`.
