@@ -12,6 +12,7 @@ import {
   reviveDashboard,
   type DashboardContext,
 } from './host/dashboard/dashboardPanel';
+import { forbiddenRootReason } from './host/dashboard/resourceRoots';
 import { readCachedReports } from './host/datasets/doctorCache';
 import { DatasetsModel } from './host/datasets/datasetsModel';
 import { DatasetsView } from './host/datasets/datasetsView';
@@ -67,7 +68,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     options: () => {
       const s = settings();
       return {
-        roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots],
+        // A configured root that is a disk root, the home folder or a system folder is never searched.
+        roots: [
+          ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+          ...s.datasetRoots.filter((root) => forbiddenRootReason(root, os.homedir()) === null),
+        ],
         excludes: s.datasetExcludes,
       };
     },

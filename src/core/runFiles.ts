@@ -44,10 +44,6 @@ export function isInside(root: string, candidate: string): boolean {
   );
 }
 
-export function isInsideOrSame(root: string, candidate: string): boolean {
-  return path.resolve(root) === path.resolve(candidate) || isInside(root, candidate);
-}
-
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
@@ -321,25 +317,6 @@ export async function appendFileInside(root: string, relative: string, text: str
   } finally {
     await handle?.close();
   }
-}
-
-/** Removes an entry below `root` (a link is removed itself, never what it points at). */
-export async function removeInside(root: string, relative: string): Promise<void> {
-  const target = await writablePath(root, relative).catch((error: unknown) => {
-    // The entry itself may be a link: removing the link is what we want.
-    if (
-      error instanceof RunFileError &&
-      error.problem === 'link' &&
-      isLastSegmentLink(root, relative, error.file)
-    )
-      return path.join(root, relative);
-    throw error;
-  });
-  await fs.rm(target, { recursive: true, force: true });
-}
-
-function isLastSegmentLink(root: string, relative: string, file: string): boolean {
-  return path.join(root, ...segmentsOf(root, relative)) === file;
 }
 
 /**

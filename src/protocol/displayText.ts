@@ -19,11 +19,3 @@ export function visibleText(text: string): string {
     return `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`;
   });
 }
-
-/** Does the text hold a character that visibleText would escape? */
-export function hasInvisibleText(text: string): boolean {
-  INVISIBLE.lastIndex = 0;
-  const found = INVISIBLE.test(text);
-  INVISIBLE.lastIndex = 0;
-  return found;
-}

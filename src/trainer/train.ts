@@ -175,6 +175,18 @@ interface LockHolder {
   lock: RunLock | null;
 }
 
+/** What a trainer writes in a run directory (with the `.old` copies that replaceDirectory leaves). */
+const TRAINER_ENTRIES = new Set<string>([
+  RUN_FILES.run,
+  RUN_FILES.metrics,
+  RUN_FILES.split,
+  RUN_FILES.evaluation,
+  'test-evaluation.json',
+  RUN_FILES.model,
+  `${RUN_FILES.model}.old`,
+  RUN_FILES.checkpoints,
+]);
+
 /** Takes the run's writer lock; another live writer is a usage error (exit 2), nothing written. */
 async function lockRun(runDir: string, purpose: string, held: LockHolder): Promise<void> {
   try {
@@ -272,7 +284,9 @@ async function prepareResume(request: TrainRequest, held: LockHolder): Promise<P
   // Everything below is read or checked before the first write, under the lock: a tampered run is refused
   // with one line (exit 2) and left exactly as it was.
   await lockRun(runDir, 'resume', held);
-  const links = await findLinks(runDir);
+  // The entries a resume reads, rewrites, replaces or removes must be real files and folders; links the
+  // user keeps elsewhere in the run (an export folder on another disk) are not the trainer's business.
+  const links = (await findLinks(runDir)).filter((link) => TRAINER_ENTRIES.has(link.split(path.sep)[0]));
   if (links.length > 0) {
     throw new UsageError(
       `${path.join(runDir, links[0])}: is a symbolic link; a run's files must be inside its folder — remove the link, then resume`,

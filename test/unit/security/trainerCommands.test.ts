@@ -144,6 +144,18 @@ test('train --resume never follows a symlinked checkpoints/ folder (it used to d
   assert.deepEqual(await treeDigest(runDir), runBefore, 'the run is left as it was');
 });
 
+test('a link the user keeps elsewhere in a run (export/) does not block a resume, and is not written through', async () => {
+  const ws = await workspace();
+  const runDir = await copyTrainedRun(ws);
+  await editJson(path.join(runDir, 'run.json'), (r) => ({ ...r, status: 'stopped' }));
+  await fsp.symlink(ws.victim, path.join(runDir, 'export'));
+  const result = await assertUntouched(ws.victim, () =>
+    cli(['train', '--resume', runDir, '--epochs', '3', '--json'], ws.workspace),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal((await readJson(path.join(runDir, 'run.json'))).epochsCompleted, 3);
+});
+
 test('train --resume refuses a split.json that names files outside the data set, without decoding them', async () => {
   const ws = await workspace();
   const cases: [string, (runDir: string) => Promise<void>, RegExp][] = [
