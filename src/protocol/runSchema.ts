@@ -149,7 +149,7 @@ export function relativeSegments(relativePath: string): string[] | string {
   if (relativePath.length === 0 || relativePath.length > MAX_PATH_CHARS) return 'path is empty or too long';
   if (relativePath.includes('\0')) return 'path contains a NUL character';
   if (isAbsolutePathText(relativePath) || /^[a-zA-Z]:/.test(relativePath))
-    return 'path must be relative to the data set root';
+    return 'path must be relative, not absolute';
   const segments = relativePath.split(/[\\/]/);
   if (segments.some((s) => s === '..' || s === '.' || s === ''))
     return 'path may not contain "..", "." or empty segments';

@@ -179,7 +179,7 @@ test('train --resume refuses a split.json that names files outside the data set,
             train: [{ path: path.join(ws.victim, 'photos', 'cat', 'a.png'), label: train[0].label }],
           };
         }),
-      /split\.json: train\[0\]\.path: path must be relative to the data set root/,
+      /split\.json: train\[0\]\.path: path must be relative, not absolute/,
     ],
     [
       'link inside the data set',
