@@ -113,3 +113,28 @@ test('image-trainer train --resume: a checkpoints/ link to the user\u2019s folde
     [],
   );
 });
+
+test('two image-trainer train --resume of one run at once: one trains, the other is refused; no epoch twice', async () => {
+  const runDir = await copyTrainedRun(ws, '2026-05-03T00-00-00-000Z-twice');
+  await editJson(path.join(runDir, 'run.json'), (r) => ({ ...r, status: 'stopped' }));
+  const [a, b] = await Promise.all([
+    traced(['train', '--resume', runDir, '--epochs', '3', '--json']),
+    traced(['train', '--resume', runDir, '--epochs', '3', '--json']),
+  ]);
+  const codes = [a.code, b.code].sort();
+  assert.deepEqual(codes, [0, 2], `${a.stderr}\n${b.stderr}`);
+  const refused = a.code === 2 ? a : b;
+  // Started together, the second finds the lock (or the first's pid already in run.json); started late, it
+  // finds the run already trained.
+  assertOneLineRefusal(
+    refused,
+    /is writing this run|its trainer is still running|already trained 3 of 3 epochs/,
+  );
+  const epochs = (await fsp.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { kind?: string; epoch: number })
+    .filter((line) => line.kind !== 'batch')
+    .map((line) => line.epoch);
+  assert.deepEqual(epochs, [1, 2, 3], 'every epoch exactly once');
+});
