@@ -208,6 +208,7 @@ export async function loadLayersModelFromFolder(dir: string): Promise<tf.LayersM
   const { json, paths, expectedBytes } = await readJsonInside(dir, MODEL_JSON, checkModelJson);
   await checkWeightFiles(dir, paths, expectedBytes);
   const jsonPath = path.join(dir, MODEL_JSON);
+  // Counted again as read: a file that changed since it was measured must not slip through.
   const buffers: Buffer[] = [];
   let total = 0;
   for (const relative of paths) {
@@ -216,13 +217,8 @@ export async function loadLayersModelFromFolder(dir: string): Promise<tf.LayersM
     if (total > expectedBytes) break;
     buffers.push(bytes);
   }
-  if (total !== expectedBytes) {
-    throw new RunFileError(
-      jsonPath,
-      'invalid',
-      `its weight files hold ${total > expectedBytes ? 'more than' : 'only'} ${total} bytes where its weights need ${expectedBytes} — the model is damaged`,
-    );
-  }
+  if (total !== expectedBytes)
+    throw new RunFileError(jsonPath, 'invalid', 'its weight files changed while they were read — try again');
   const weightData = tf.io.concatenateArrayBuffers(
     buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
   );
