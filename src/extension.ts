@@ -1,4 +1,5 @@
 // activate/deactivate only: builds the object graph and registers every disposable with one root.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from './core/runStore';
@@ -11,6 +12,7 @@ import {
   reviveDashboard,
   type DashboardContext,
 } from './host/dashboard/dashboardPanel';
+import { forbiddenRootReason } from './host/dashboard/resourceRoots';
 import { readCachedReports } from './host/datasets/doctorCache';
 import { DatasetsModel } from './host/datasets/datasetsModel';
 import { DatasetsView } from './host/datasets/datasetsView';
@@ -62,13 +64,29 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     };
   };
 
+  // A runs folder setting that is refused (a disk root, the home folder, a system folder, or outside the
+  // workspace in Restricted Mode) is said once, with the folder used instead.
+  let warnedRunsRoot: string | null = null;
+  const warnAboutRunsRoot = (): void => {
+    const warning = settings().runsRootWarning;
+    if (warning && warning !== warnedRunsRoot) {
+      output.warn(warning);
+      void vscode.window.showWarningMessage(`Image Trainer: ${warning}`);
+    }
+    warnedRunsRoot = warning;
+  };
+  warnAboutRunsRoot();
   const runsWatcher = new RunsWatcher(settings().runsRoot);
   const datasetsModel = new DatasetsModel({
     lister: nodeDirectoryLister,
     options: () => {
       const s = settings();
       return {
-        roots: [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...s.datasetRoots],
+        // A configured root that is a disk root, the home folder or a system folder is never searched.
+        roots: [
+          ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+          ...s.datasetRoots.filter((root) => forbiddenRootReason(root, os.homedir()) === null),
+        ],
         excludes: s.datasetExcludes,
       };
     },
@@ -106,7 +124,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
   const dashboardContext: DashboardContext = {
     extensionUri: context.extensionUri,
     runsRoot: () => settings().runsRoot,
-    datasetRoots: () => dashboardDatasetRoots(datasetsModel, runs.model, settings().datasetRoots),
+    rootPolicy: () => ({
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      configuredRoots: settings().datasetRoots,
+      homeDir: os.homedir(),
+    }),
     onRunsChanged: runsWatcher.onDidChange,
     output,
   };
@@ -138,6 +160,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerBaseCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+      warnAboutRunsRoot();
       runsWatcher.watch(settings().runsRoot);
       void datasets.refresh();
     }),
@@ -146,16 +169,15 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => reviveDashboard(dashboardContext, panel),
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => output.info('Workspace trusted: training is enabled.')),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      output.info('Workspace trusted: training is enabled.');
+      // Trust can allow a runs folder outside the workspace that Restricted Mode refused.
+      warnAboutRunsRoot();
+      runsWatcher.watch(settings().runsRoot);
+      void runs.refresh();
+    }),
   );
   return { services };
-}
-
-/** Detected, configured and trained-on data sets: the folders the dashboard may show images from. */
-function dashboardDatasetRoots(datasets: DatasetsModel, runs: RunsModel, configured: string[]): string[] {
-  return [
-    ...new Set([...configured, ...datasets.known.map((d) => d.root), ...runs.all.map((r) => r.datasetRoot)]),
-  ];
 }
 
 /** Closing the window stops the trainer: its process tree is killed. */

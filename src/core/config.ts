@@ -39,6 +39,8 @@ interface Origin {
   /** A file name for file values; undefined for command-line overrides. */
   file?: string;
   fromCommandLine: boolean;
+  /** Records read back from disk: fields this version does not know (an older or newer writer's) are dropped. */
+  ignoreUnknown?: boolean;
 }
 
 /**
@@ -57,10 +59,7 @@ export function resolveConfig(
     if (!isRecord(fileConfig)) {
       throw new ConfigError(`${origin.file}: a config must be a JSON object, got ${kindOf(fileConfig)}`);
     }
-    const body: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fileConfig)) {
-      if (!(CONFIG_FILE_META_KEYS as readonly string[]).includes(key)) body[key] = value;
-    }
+    const body = withoutMetaKeys(fileConfig);
     config = mergeFields(CONFIG_FIELDS, body, config, [], origin);
   }
   const commandLine: Origin = { fromCommandLine: true };
@@ -75,6 +74,49 @@ export function resolveConfig(
     hasFile && !fields.some((f) => f in overrides) ? `${source ?? 'config'}: ` : '',
   );
   return resolved;
+}
+
+/** The fields of a config object without `$schema`/`$comment`; fromEntries keeps a "__proto__" key an own field. */
+function withoutMetaKeys(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([key]) => !(CONFIG_FILE_META_KEYS as readonly string[]).includes(key)),
+  );
+}
+
+/**
+ * A config read back from disk (run.json, a checkpoint): every field checked with the same field table as
+ * user input, missing fields taking their defaults, unknown ones dropped. `file` names the record.
+ */
+export function resolveStoredConfig(stored: unknown, file: string): TrainingConfig {
+  if (!isRecord(stored))
+    throw new ConfigError(`${file}: config must be a JSON object, got ${kindOf(stored)}`);
+  const origin: Origin = { file: `${file}: config`, fromCommandLine: false, ignoreUnknown: true };
+  const body = withoutMetaKeys(stored);
+  const resolved = structuredClone(
+    mergeFields(CONFIG_FIELDS, body, { ...DEFAULT_CONFIG }, [], origin),
+  ) as unknown as TrainingConfig;
+  checkCrossFieldRules(resolved, () => `${file}: config: `);
+  return resolved;
+}
+
+/**
+ * One value read back from disk (model metadata, checkpoint state) checked against a field of the config
+ * table, as `--image-size` or `epochs` would be: the value, or a ConfigError naming `name` in `file`.
+ */
+export function checkStoredField<K extends keyof TrainingConfig>(
+  field: K,
+  value: unknown,
+  file: string,
+  name: string = field,
+): TrainingConfig[K] {
+  const origin: Origin = { file, fromCommandLine: false };
+  return validateValue(
+    CONFIG_FIELDS[field],
+    value,
+    DEFAULT_CONFIG[field],
+    [name],
+    origin,
+  ) as TrainingConfig[K];
 }
 
 /** JSON text of a config file to a value, or a ConfigError `FILE:LINE:COLUMN: invalid JSON — ...`. */
@@ -158,9 +200,12 @@ function mergeFields(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(raw)) {
-    const spec = fields[key];
+    const spec = Object.hasOwn(fields, key) ? fields[key] : undefined;
     const fieldPath = [...path, key];
-    if (!spec) throw unknownField(fieldPath, Object.keys(fields), origin);
+    if (!spec) {
+      if (origin.ignoreUnknown) continue;
+      throw unknownField(fieldPath, Object.keys(fields), origin);
+    }
     if (value === undefined) continue;
     out[key] = validateValue(spec, value, base[key], fieldPath, origin);
   }
@@ -254,7 +299,8 @@ function validateUnion(
 ): Record<string, unknown> {
   const typeNames = Object.keys(spec.variants);
   const expected = `one of ${typeNames.join(', ')} or an object with a "type"`;
-  if (typeof raw === 'string' && spec.variants[raw]) return { type: raw, ...spec.variants[raw].defaults };
+  if (typeof raw === 'string' && Object.hasOwn(spec.variants, raw))
+    return { type: raw, ...spec.variants[raw].defaults };
   const object = objectFrom(raw, path, origin, expected);
   if (!object)
     throw invalid(
@@ -273,7 +319,7 @@ function validateUnion(
       `${prefix(origin)}${fieldName(typePath, origin)} is required: one of ${typeNames.join(', ')}`,
       typePath.join('.'),
     );
-  if (typeof type !== 'string' || !spec.variants[type]) {
+  if (typeof type !== 'string' || !Object.hasOwn(spec.variants, type)) {
     throw invalid(
       typePath,
       `one of ${typeNames.join(', ')}`,
@@ -286,8 +332,8 @@ function validateUnion(
   const start = type === baseType && isRecord(base) ? withoutKey(base, 'type') : variant.defaults;
   const params = withoutKey(object, 'type');
   for (const key of Object.keys(params)) {
-    if (!variant.fields[key]) {
-      const owners = typeNames.filter((name) => spec.variants[name].fields[key]);
+    if (!Object.hasOwn(variant.fields, key)) {
+      const owners = typeNames.filter((name) => Object.hasOwn(spec.variants[name].fields, key));
       if (owners.length > 0) {
         const keyPath = [...path, key].join('.');
         throw new ConfigError(

@@ -105,8 +105,9 @@ export function classCounts(
   split: SplitRecord,
   classNames: readonly string[] = sortedLabels([...split.train, ...split.validation, ...split.test]),
 ): { counts: SplitCounts; classCounts: Record<string, SplitCounts> } {
-  const perClass: Record<string, SplitCounts> = {};
-  for (const name of classNames) perClass[name] = { train: 0, validation: 0, test: 0 };
+  // A Map, then own properties (fromEntries): a class named "__proto__" or "constructor" counts like any other.
+  const perClass = new Map<string, SplitCounts>();
+  for (const name of classNames) perClass.set(name, { train: 0, validation: 0, test: 0 });
   const counts: SplitCounts = {
     train: split.train.length,
     validation: split.validation.length,
@@ -114,11 +115,15 @@ export function classCounts(
   };
   for (const part of ['train', 'validation', 'test'] as const) {
     for (const entry of split[part]) {
-      perClass[entry.label] ??= { train: 0, validation: 0, test: 0 };
-      perClass[entry.label][part]++;
+      let classCount = perClass.get(entry.label);
+      if (!classCount) {
+        classCount = { train: 0, validation: 0, test: 0 };
+        perClass.set(entry.label, classCount);
+      }
+      classCount[part]++;
     }
   }
-  return { counts, classCounts: perClass };
+  return { counts, classCounts: Object.fromEntries(perClass) };
 }
 
 // ---- pieces ------------------------------------------------------------------------------------

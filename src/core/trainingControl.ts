@@ -1,6 +1,8 @@
 // Learning-rate schedules and early stopping: pure, with state that a checkpoint saves so a resumed run
 // continues exactly where it left off.
 import type { EarlyStoppingConfig, MonitoredMetric, ScheduleConfig } from '../protocol/config';
+import { isRecord } from '../protocol/guards';
+import { checkStoredField, ConfigError } from './config';
 
 export interface EpochOutcome {
   epoch: number;
@@ -103,4 +105,57 @@ export function trackBest(
 
 export function shouldStopEarly(config: EarlyStoppingConfig | null, tracker: BestTracker): boolean {
   return config !== null && tracker.wait >= config.patience;
+}
+
+/** What checkpoints/<kind>/state.json holds besides the model and optimizer. */
+export interface CheckpointState {
+  epoch: number;
+  tracker: BestTracker;
+  schedule: ScheduleState;
+}
+
+function nullableFinite(value: unknown, file: string, name: string): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ConfigError(
+      `${file}: ${name} must be a finite number or null, got ${JSON.stringify(value) ?? 'nothing'}`,
+    );
+  return value;
+}
+
+function wholeNumber(value: unknown, file: string, name: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max)
+    throw new ConfigError(
+      `${file}: ${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(value) ?? 'nothing'}`,
+    );
+  return value;
+}
+
+/**
+ * A checkpoint's state.json read back from disk: the epoch checked as the `epochs` field of the config
+ * table is, the learning rate as `learningRate`, the tracker's epochs within the checkpoint's. A bad value
+ * is a ConfigError naming the file and the field.
+ */
+export function checkCheckpointState(value: unknown, file: string): CheckpointState {
+  if (!isRecord(value)) throw new ConfigError(`${file}: must be a JSON object`);
+  const epoch = checkStoredField('epochs', value.epoch, file, 'epoch');
+  const tracker = isRecord(value.tracker) ? value.tracker : null;
+  const schedule = isRecord(value.schedule) ? value.schedule : null;
+  if (!tracker) throw new ConfigError(`${file}: tracker must be an object`);
+  if (!schedule) throw new ConfigError(`${file}: schedule must be an object`);
+  const bestEpoch =
+    tracker.bestEpoch === null ? null : wholeNumber(tracker.bestEpoch, file, 'tracker.bestEpoch', epoch);
+  return {
+    epoch,
+    tracker: {
+      bestEpoch,
+      bestValue: nullableFinite(tracker.bestValue, file, 'tracker.bestValue'),
+      wait: wholeNumber(tracker.wait, file, 'tracker.wait', epoch),
+    },
+    schedule: {
+      learningRate: checkStoredField('learningRate', schedule.learningRate, file, 'schedule.learningRate'),
+      plateauBest: nullableFinite(schedule.plateauBest, file, 'schedule.plateauBest'),
+      plateauWait: wholeNumber(schedule.plateauWait, file, 'schedule.plateauWait', epoch),
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // The extension's settings as plain values, resolved against the workspace (no vscode import).
 import * as path from 'node:path';
 import { BACKEND_CHOICES, MODEL_PRESETS, type BackendChoice, type ModelPreset } from '../protocol';
+import { decideRunsRoot } from './dashboard/resourceRoots';
 
 export const DEFAULT_RUNS_DIRECTORY = '.image-trainer/runs';
 
@@ -16,6 +17,8 @@ export interface RawSettings {
 export interface HostSettings {
   backend: BackendChoice;
   runsRoot: string;
+  /** Why imageTrainer.runsDirectory was not used (forbidden, or outside the workspace in Restricted Mode). */
+  runsRootWarning: string | null;
   defaultPreset: ModelPreset;
   /** Empty when unset or in an untrusted workspace: then the editor's own runtime runs the trainer. */
   nodePath: string;
@@ -25,7 +28,9 @@ export interface HostSettings {
 
 /**
  * Relative paths resolve against the first workspace folder (or the home folder with none open).
- * In an untrusted workspace the Node executable setting is ignored: it names a program to run.
+ * In an untrusted workspace the Node executable setting is ignored: it names a program to run. The runs
+ * folder is never a disk root, the home folder or a system folder, and outside the workspace it needs a
+ * trusted workspace (resourceRoots.ts decideRunsRoot); otherwise the default is used, with a warning.
  */
 export function resolveSettings(
   raw: RawSettings,
@@ -39,11 +44,19 @@ export function resolveSettings(
     typeof raw.runsDirectory === 'string' && raw.runsDirectory.trim() !== ''
       ? raw.runsDirectory.trim()
       : DEFAULT_RUNS_DIRECTORY;
+  const decision = decideRunsRoot(
+    resolveIn(runsDirectory),
+    resolveIn(DEFAULT_RUNS_DIRECTORY),
+    workspaceFolders,
+    trusted,
+    home,
+  );
   return {
     backend: (BACKEND_CHOICES as readonly unknown[]).includes(raw.backend)
       ? (raw.backend as BackendChoice)
       : 'auto',
-    runsRoot: resolveIn(runsDirectory),
+    runsRoot: decision.runsRoot,
+    runsRootWarning: decision.warning,
     defaultPreset: (MODEL_PRESETS as readonly unknown[]).includes(raw.defaultPreset)
       ? (raw.defaultPreset as ModelPreset)
       : 'simple-cnn',

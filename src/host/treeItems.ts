@@ -1,6 +1,6 @@
 // The one place where a NodePresentation becomes a vscode.TreeItem.
 import * as vscode from 'vscode';
-import type { NodePresentation } from './treePresentation';
+import { visibleNode, type NodePresentation } from './treePresentation';
 
 const COLLAPSIBLE: Record<NodePresentation['collapsible'], vscode.TreeItemCollapsibleState> = {
   none: vscode.TreeItemCollapsibleState.None,
@@ -8,7 +8,8 @@ const COLLAPSIBLE: Record<NodePresentation['collapsible'], vscode.TreeItemCollap
   expanded: vscode.TreeItemCollapsibleState.Expanded,
 };
 
-export function toTreeItem(p: NodePresentation): vscode.TreeItem {
+export function toTreeItem(node: NodePresentation): vscode.TreeItem {
+  const p = visibleNode(node);
   const item = new vscode.TreeItem(p.label, COLLAPSIBLE[p.collapsible]);
   item.id = p.id;
   item.description = p.description;

@@ -28,13 +28,28 @@ export interface NodePresentation {
   command?: CommandSpec;
 }
 
+import { visibleText } from '../protocol/displayText';
+
 export { formatDuration, formatPercent } from '../core/format';
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
 }
 
-/** Escapes text for a Markdown tooltip. */
+/**
+ * Escapes text from disk for a Markdown tooltip: every ASCII punctuation character is backslash-escaped
+ * (CommonMark allows it for all of them, so no emphasis, link, HTML or `&#x202E;` entity survives), and
+ * invisible or reordering characters are shown as escapes (visibleText).
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+  return visibleText(text).replace(/[!-/:-@[-`{-~]/g, '\\$&');
+}
+
+/** What the tree shows of a node: label and description with invisible characters made visible. */
+export function visibleNode(p: NodePresentation): NodePresentation {
+  return {
+    ...p,
+    label: visibleText(p.label),
+    ...(p.description !== undefined ? { description: visibleText(p.description) } : {}),
+  };
 }

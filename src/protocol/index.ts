@@ -3,3 +3,5 @@ export * from './guards';
 export * from './runRecord';
 export * from './scan';
 export * from './trainerMessages';
+export * from './runSchema';
+export * from './displayText';

@@ -3,8 +3,12 @@ import type { BackendName, ResizeMode, TrainingConfig } from './config';
 
 export const RUN_FORMAT_VERSION = 1;
 
-/** `interrupted` is never written by a trainer: readers derive it for a `running` run whose process is gone. */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
+/**
+ * `interrupted` and `damaged` are never written by a trainer: readers derive `interrupted` for a `running`
+ * run whose process is gone, and `damaged` for a run directory whose records fail their schema
+ * (protocol/runSchema.ts); a damaged run's `error` says why.
+ */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted' | 'damaged';
 
 export interface SkippedFile {
   path: string;

@@ -3,6 +3,7 @@
 import type { BackendName, TrainingConfig } from './config';
 import type { EpochMetrics, SplitCounts } from './runRecord';
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
+import { checkEpochMetrics } from './runSchema';
 
 export type HostToTrainer = { type: 'stop'; immediately?: boolean };
 
@@ -80,18 +81,9 @@ const isPhase = isOneOf(TRAINER_PHASES);
 const isNullableNumber = (v: unknown): v is number | null => v === null || isFiniteNumber(v);
 const isNullableString = (v: unknown): v is string | null => v === null || isString(v);
 
+/** An epoch's figures, by the same schema as metrics.jsonl lines (runSchema.ts). */
 export function isEpochMetrics(value: unknown): value is EpochMetrics {
-  return (
-    isRecord(value) &&
-    isNonNegativeInteger(value.epoch) &&
-    isFiniteNumber(value.loss) &&
-    isFiniteNumber(value.accuracy) &&
-    isNullableNumber(value.valLoss) &&
-    isNullableNumber(value.valAccuracy) &&
-    isFiniteNumber(value.learningRate) &&
-    isFiniteNumber(value.durationMs) &&
-    isFiniteNumber(value.samplesPerSecond)
-  );
+  return checkEpochMetrics(value).ok;
 }
 
 export function isSplitCounts(value: unknown): value is SplitCounts {

@@ -1,20 +1,10 @@
 // Host ↔ dashboard webview channel. The webview says `ready`; the host answers with one `snapshot`, then
 // small deltas (throttled to about 5 a second). Everything that arrives on either side is `unknown` until
 // `isHostToWebview` / `isWebviewToHost` accepts it.
-import type {
-  BatchMetrics,
-  ClassMetrics,
-  EpochMetrics,
-  Evaluation,
-  Misclassified,
-  RunDataset,
-  RunDetails,
-  RunRecord,
-  RunStatus,
-  RunSummary,
-} from './runRecord';
+import type { BatchMetrics, EpochMetrics, Evaluation, RunDetails, RunRecord, RunSummary } from './runRecord';
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
-import { isEpochMetrics, isSplitCounts } from './trainerMessages';
+import { checkBatchMetrics, checkEvaluation, checkRunRecord, RUN_STATUSES } from './runSchema';
+import { isEpochMetrics } from './trainerMessages';
 
 export const DASHBOARD_PAGES = ['run', 'compare'] as const;
 export type DashboardPage = (typeof DASHBOARD_PAGES)[number];
@@ -47,6 +37,11 @@ export interface DashboardSnapshot {
   compare: CompareRunData[];
   /** runId → webview URI of that run's data set root; a thumbnail is `base + '/' + encoded relative path`. */
   thumbnailBases: Record<string, string>;
+  /**
+   * runId → why that run's data set is shown read-only (its root is outside the folders the user chose);
+   * its images cannot be opened or moved.
+   */
+  datasetNotices?: Record<string, string>;
   /** Learning-rate range tests under the runs root, newest first. */
   lrFinds: LrFindCurve[];
 }
@@ -55,7 +50,12 @@ export type NoticeLevel = 'info' | 'warn' | 'error';
 
 export type HostToWebview =
   | { type: 'snapshot'; snapshot: DashboardSnapshot }
-  | { type: 'runsChanged'; runs: RunSummary[]; thumbnailBases: Record<string, string> }
+  | {
+      type: 'runsChanged';
+      runs: RunSummary[];
+      thumbnailBases: Record<string, string>;
+      datasetNotices?: Record<string, string>;
+    }
   | { type: 'runDetailsChanged'; details: RunDetails | null }
   | {
       type: 'epochsAppended';
@@ -87,7 +87,7 @@ export const MAX_CSV_CHARS = 50_000_000;
 
 const isPage = isOneOf(DASHBOARD_PAGES);
 const isNoticeLevel = isOneOf(['info', 'warn', 'error'] as const);
-const isRunStatus = isOneOf<RunStatus>(['running', 'completed', 'failed', 'stopped', 'interrupted']);
+const isRunStatus = isOneOf(RUN_STATUSES);
 const isNullableNumber = (v: unknown): v is number | null => v === null || isFiniteNumber(v);
 const isNullableString = (v: unknown): v is string | null => v === null || isString(v);
 const isNullableCount = (v: unknown): v is number | null => v === null || isNonNegativeInteger(v);
@@ -125,118 +125,17 @@ export function isRunSummary(value: unknown): value is RunSummary {
   );
 }
 
-function isRunDataset(value: unknown): value is RunDataset {
-  return (
-    isRecord(value) &&
-    isString(value.root) &&
-    (value.layout === 'class-folders' || value.layout === 'split-folders') &&
-    isArrayOf(value.classNames, isString) &&
-    isSplitCounts(value.counts) &&
-    isRecord(value.classCounts) &&
-    Object.values(value.classCounts).every(isSplitCounts) &&
-    isArrayOf(
-      value.skipped,
-      (s: unknown): s is { path: string; reason: string } =>
-        isRecord(s) && isString(s.path) && isString(s.reason),
-    )
-  );
-}
-
+/** The shared run.json schema (runSchema.ts): what the host reader accepts, the webview accepts. */
 function isRunRecord(value: unknown): value is RunRecord {
-  if (!isRecord(value)) return false;
-  const v = value;
-  return (
-    isFiniteNumber(v.formatVersion) &&
-    isNonEmptyString(v.id) &&
-    isRunStatus(v.status) &&
-    isString(v.createdAt) &&
-    isString(v.updatedAt) &&
-    isOptional(v.endedAt, isString) &&
-    isRecord(v.config) &&
-    isRunDataset(v.dataset) &&
-    isString(v.backend) &&
-    isArrayOf(v.backendNotes, isString) &&
-    isNonNegativeInteger(v.epochsCompleted) &&
-    isOptional(v.bestEpoch, isNonNegativeInteger) &&
-    isOptional(v.bestValAccuracy, isFiniteNumber) &&
-    isOptional(v.bestValLoss, isFiniteNumber) &&
-    isOptional(v.group, isString) &&
-    isOptional(
-      v.error,
-      (e: unknown): e is object => isRecord(e) && isString(e.message) && isOptional(e.path, isString),
-    )
-  );
+  return checkRunRecord(value).ok;
 }
 
 export function isBatchMetrics(value: unknown): value is BatchMetrics {
-  return (
-    isRecord(value) &&
-    value.kind === 'batch' &&
-    isNonNegativeInteger(value.epoch) &&
-    isNonNegativeInteger(value.batch) &&
-    isFiniteNumber(value.loss) &&
-    isFiniteNumber(value.accuracy)
-  );
-}
-
-/** A square matrix of non-negative integer counts of size n. */
-function isCountMatrix(value: unknown, n: number): value is number[][] {
-  return (
-    Array.isArray(value) &&
-    value.length === n &&
-    value.every((row) => Array.isArray(row) && row.length === n && row.every(isNonNegativeInteger))
-  );
-}
-
-function isClassMetrics(value: unknown): value is ClassMetrics {
-  return (
-    isRecord(value) &&
-    isString(value.label) &&
-    isFiniteNumber(value.precision) &&
-    isFiniteNumber(value.recall) &&
-    isFiniteNumber(value.f1) &&
-    isNonNegativeInteger(value.support)
-  );
-}
-
-function isMisclassified(value: unknown): value is Misclassified {
-  return (
-    isRecord(value) &&
-    isString(value.path) &&
-    isString(value.label) &&
-    isString(value.predicted) &&
-    isFiniteNumber(value.confidence)
-  );
-}
-
-function isAveraged(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    isFiniteNumber(value.precision) &&
-    isFiniteNumber(value.recall) &&
-    isFiniteNumber(value.f1)
-  );
+  return checkBatchMetrics(value).ok;
 }
 
 export function isEvaluation(value: unknown): value is Evaluation {
-  if (!isRecord(value) || !isArrayOf(value.labels, isString)) return false;
-  const n = value.labels.length;
-  return (
-    isCountMatrix(value.confusion, n) &&
-    isFiniteNumber(value.accuracy) &&
-    isAveraged(value.macro) &&
-    isAveraged(value.weighted) &&
-    isArrayOf(value.perClass, isClassMetrics) &&
-    isArrayOf(value.misclassified, isMisclassified) &&
-    isOptional(value.source, isString) &&
-    isOptional(value.confusionByEpoch, (list: unknown): list is unknown[] =>
-      isArrayOf(
-        list,
-        (e: unknown): e is object =>
-          isRecord(e) && isNonNegativeInteger(e.epoch) && isCountMatrix(e.confusion, n),
-      ),
-    )
-  );
+  return checkEvaluation(value).ok;
 }
 
 const isNullableEvaluation = (v: unknown): v is Evaluation | null => v === null || isEvaluation(v);
@@ -293,6 +192,7 @@ function isSnapshot(value: unknown): value is DashboardSnapshot {
     isArrayOf(value.compareRunIds, isString) &&
     isArrayOf(value.compare, isCompareRunData) &&
     isStringRecord(value.thumbnailBases) &&
+    isOptional(value.datasetNotices, isStringRecord) &&
     isArrayOf(value.lrFinds, isLrFindCurve)
   );
 }
@@ -304,7 +204,11 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
     case 'snapshot':
       return isSnapshot(v.snapshot);
     case 'runsChanged':
-      return isArrayOf(v.runs, isRunSummary) && isStringRecord(v.thumbnailBases);
+      return (
+        isArrayOf(v.runs, isRunSummary) &&
+        isStringRecord(v.thumbnailBases) &&
+        isOptional(v.datasetNotices, isStringRecord)
+      );
     case 'runDetailsChanged':
       return isNullableDetails(v.details);
     case 'epochsAppended':

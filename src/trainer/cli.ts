@@ -9,7 +9,9 @@ import { ConfigError, parseConfigFileText, resolveConfig } from '../core/config'
 import { isImageCandidate, isHiddenName } from '../core/dataset';
 import { listRuns } from '../core/runStore';
 import { UsageError } from './errors';
-import { writeJsonAtomic } from './runWriter';
+import { visibleText } from '../protocol/displayText';
+import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from '../core/runFiles';
+import { RunLockedError, withRunLock } from '../core/runLock';
 import { createProgressReporter } from './progress';
 import { DatasetInputError, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
@@ -357,25 +359,44 @@ async function photoAdvice(
   }
 }
 
+/** Where `evaluate` saves its result inside the run directory, relative to it. */
+function savedEvaluationName(dataDir: string): string {
+  return path.join(
+    'evaluations',
+    `${
+      path
+        .basename(dataDir)
+        .replace(/[^\w.-]+/g, '_')
+        .replace(/^\.+/, '_') || 'data'
+    }.json`,
+  );
+}
+
 async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   const { loadRunModel, evaluateFolder } = await import('./runModel');
   const { selectBackend } = await import('./backend');
   await selectBackend('auto');
   const [runDir, dataDir] = args.positionals.map((p) => path.resolve(io.cwd, p));
+  const savedName = savedEvaluationName(dataDir);
   const runModel = await loadRunModel(runDir);
+  // Before the work: a result that could only be saved through a link (out of the run) is refused.
+  await writablePath(runDir, savedName).catch((err: unknown) => {
+    runModel.model.dispose();
+    throw err;
+  });
   const evaluation = await evaluateFolder(runModel, dataDir, (message) =>
-    io.stderr(`image-trainer: warning: ${message}\n`),
+    io.stderr(`image-trainer: warning: ${visibleText(message)}\n`),
   );
-  const saved = path.join(
-    runDir,
-    'evaluations',
-    `${path.basename(dataDir).replace(/[^\w.-]+/g, '_') || 'data'}.json`,
-  );
+  const saved = path.join(runDir, savedName);
   try {
-    await fs.mkdir(path.dirname(saved), { recursive: true });
-    await writeJsonAtomic(saved, evaluation);
-  } catch {
-    io.stderr(`image-trainer: warning: could not save the evaluation under ${path.dirname(saved)}\n`);
+    await withRunLock(runDir, { purpose: 'evaluate' }, async () => {
+      await makeDirectoryInside(runDir, path.dirname(savedName));
+      await writeFileInside(runDir, savedName, JSON.stringify(evaluation, null, 2) + '\n');
+    });
+  } catch (err) {
+    const reason =
+      err instanceof RunFileError || err instanceof RunLockedError ? err.message : (err as Error).message;
+    io.stderr(`image-trainer: warning: the evaluation was not saved: ${visibleText(reason)}\n`);
   }
   if (args.switches.has('--json')) {
     io.stdout(JSON.stringify(evaluation) + '\n');
@@ -387,10 +408,10 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
       `${'class'.padEnd(20)} precision  recall     f1   support`,
       ...evaluation.perClass.map(
         (c) =>
-          `${c.label.padEnd(20)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(9)}`,
+          `${visibleText(c.label).padEnd(20)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(9)}`,
       ),
       '',
-      `Saved to ${saved}`,
+      `Saved to ${visibleText(saved)}`,
     ];
     io.stdout(lines.join('\n') + '\n');
   }
@@ -442,14 +463,18 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
           io.stdout((first ? '\n' : ',\n') + JSON.stringify(p));
           first = false;
         } else {
-          const rest = p.top.map((t) => `${t.label} ${(t.confidence * 100).toFixed(1)}%`).join(', ');
-          io.stdout(`${p.path}\t${p.label}\t${(p.confidence * 100).toFixed(1)}%\t(${rest})\n`);
+          const rest = p.top
+            .map((t) => `${visibleText(t.label)} ${(t.confidence * 100).toFixed(1)}%`)
+            .join(', ');
+          io.stdout(
+            `${visibleText(p.path)}\t${visibleText(p.label)}\t${(p.confidence * 100).toFixed(1)}%\t(${rest})\n`,
+          );
         }
       }
     },
     onError: (file, message) => {
       failures++;
-      io.stderr(`image-trainer: skipped ${file}: ${message}\n`);
+      io.stderr(`image-trainer: skipped ${visibleText(file)}: ${visibleText(message)}\n`);
     },
   });
   if (json) io.stdout(first ? ']\n' : '\n]\n');
@@ -472,10 +497,14 @@ async function runRuns(args: ParsedArgs, io: CliIo): Promise<number> {
     return 0;
   }
   for (const run of runs) {
+    if (run.status === 'damaged') {
+      io.stdout(`${visibleText(run.id)}  ${run.status.padEnd(11)}  ${visibleText(run.error ?? '')}\n`);
+      continue;
+    }
     const accuracy =
       run.bestValAccuracy === null ? '' : `  best val acc ${(run.bestValAccuracy * 100).toFixed(1)}%`;
     io.stdout(
-      `${run.id}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${run.runDir}\n`,
+      `${visibleText(run.id)}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${visibleText(run.runDir)}\n`,
     );
   }
   return 0;
@@ -536,12 +565,18 @@ export async function main(
         throw new UsageError(`unknown command "${args.command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatasetInputError) {
-      io.stderr(`image-trainer: ${err.message}\n`);
+    if (
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof DatasetInputError ||
+      err instanceof RunFileError ||
+      err instanceof RunLockedError
+    ) {
+      io.stderr(`image-trainer: ${visibleText(err.message)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`image-trainer: error: ${message}\n`);
+    io.stderr(`image-trainer: error: ${visibleText(message)}\n`);
     if (process.env.IMAGE_TRAINER_DEBUG && err instanceof Error && err.stack) io.stderr(err.stack + '\n');
     return 1;
   }

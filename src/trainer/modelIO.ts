@@ -4,7 +4,18 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ModelJsonProblem, readModelArtifactsFromFolder, weightSpecBytes } from './modelFiles';
 import { prepareGraphBaseOf, saveGraphBasesOf } from './presets/graphBase';
+import { isRecord } from '../protocol/guards';
+import type { Checked } from '../protocol/runSchema';
+import {
+  READ_LIMITS,
+  readFileInside,
+  readJsonIfPresent,
+  resolveInside,
+  RunFileError,
+  writablePath,
+} from '../core/runFiles';
 import { guardWrite, writeFileAtomic } from './runWriter';
 
 const MODEL_JSON = 'model.json';
@@ -30,9 +41,20 @@ async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Pro
 /**
  * Replaces `dir` with a freshly written directory. `fill` writes the content into a temporary sibling;
  * the old directory is moved aside, the new one renamed in, then the old one removed. A crash at any
- * point leaves either `dir` or `dir.old` complete (see resolveDirectory).
+ * point leaves either `dir` or `dir.old` complete (see resolveDirectory). With `root` (the run directory
+ * that holds `dir`), every folder from the root down is checked to be a real folder, not a link, and
+ * neither `dir` nor `dir.old` may be a link: nothing outside the root is ever renamed or removed.
  */
-export async function replaceDirectory(dir: string, fill: (tempDir: string) => Promise<void>): Promise<void> {
+export async function replaceDirectory(
+  dir: string,
+  fill: (tempDir: string) => Promise<void>,
+  options: { root?: string } = {},
+): Promise<void> {
+  if (options.root) {
+    const relative = path.relative(options.root, dir);
+    await writablePath(options.root, relative, { create: true });
+    await writablePath(options.root, `${relative}.old`);
+  }
   const temp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old`;
   await guardWrite(temp, async () => {
@@ -63,10 +85,23 @@ async function removeStaleTemps(dir: string): Promise<void> {
   }
 }
 
-/** The complete copy of a directory written by replaceDirectory, or null when there is none. */
-export async function resolveDirectory(dir: string): Promise<string | null> {
-  if (await exists(path.join(dir, MODEL_JSON))) return dir;
-  if (await exists(path.join(`${dir}.old`, MODEL_JSON))) return `${dir}.old`;
+/**
+ * The complete copy of a directory written by replaceDirectory, or null when there is none. With `root`,
+ * a copy whose model.json resolves outside the root (a linked folder or file) does not count.
+ */
+export async function resolveDirectory(dir: string, root?: string): Promise<string | null> {
+  for (const candidate of [dir, `${dir}.old`]) {
+    if (root) {
+      const inside = await resolveInside(root, path.relative(root, path.join(candidate, MODEL_JSON))).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RunFileError && error.problem === 'missing') return false;
+          throw error;
+        },
+      );
+      if (inside) return candidate;
+    } else if (await exists(path.join(candidate, MODEL_JSON))) return candidate;
+  }
   return null;
 }
 
@@ -91,24 +126,33 @@ export async function saveModelFiles(model: tf.LayersModel, dir: string): Promis
   await saveGraphBasesOf(model, dir);
 }
 
-export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
+/**
+ * Loads a TF.js layers model from a folder (the one loader for run models, checkpoints, transfer bases and
+ * pretrained bases). model.json and every weight file are read through the confined reader of
+ * core/runFiles.ts: each weight path must be relative and resolve (links included) inside the folder, be a
+ * regular file, and the files together must hold exactly the bytes the manifest's weight specs describe —
+ * so a manifest naming /etc/passwd, `../x` or a link out of the folder is refused before anything is read.
+ * Errors are RunFileError, one line naming the file.
+ */
+export async function loadLayersModelFromFolder(dir: string): Promise<tf.LayersModel> {
+  // A transfer model on a graph base needs its graph registered before its layers can be built.
   await prepareGraphBaseOf(dir);
-  const jsonPath = path.join(dir, MODEL_JSON);
-  const modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
-  const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      specs.push(...group.weights);
-      for (const p of group.paths) {
-        const bytes = await fs.readFile(path.join(dir, p));
-        buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-      }
-    }
-    return [specs, tf.io.concatenateArrayBuffers(buffers)];
-  });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const artifacts = await readModelArtifactsFromFolder(dir);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (error) {
+    throw new RunFileError(
+      path.join(dir, MODEL_JSON),
+      'invalid',
+      `not a loadable TF.js layers model (${(error as Error).message.split('\n')[0]})`,
+    );
+  }
 }
+
+export { checkLayersModelFolder, checkModelJson, readModelArtifactsFromFolder } from './modelFiles';
+
+/** The confined loader under its earlier name (callers written before the confinement keep working). */
+export const loadModelFromDir = loadLayersModelFromFolder;
 
 /** Optimizer state (Adam moments, momentum, iteration count) as JSON specs + one binary file. */
 export async function saveOptimizerState(optimizer: tf.Optimizer, dir: string): Promise<void> {
@@ -123,17 +167,42 @@ export async function saveOptimizerState(optimizer: tf.Optimizer, dir: string): 
   );
 }
 
-export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): Promise<boolean> {
-  let meta: { className: string; specs: tf.io.WeightsManifestEntry[] };
+function checkOptimizerMeta(
+  value: unknown,
+): Checked<{ className: string; specs: tf.io.WeightsManifestEntry[]; bytes: number }> {
   try {
-    meta = JSON.parse(await fs.readFile(path.join(dir, 'optimizer.json'), 'utf8'));
-  } catch {
-    return false;
+    if (!isRecord(value) || typeof value.className !== 'string' || !Array.isArray(value.specs))
+      throw new ModelJsonProblem('must hold a className and a specs list');
+    let bytes = 0;
+    value.specs.forEach((spec: unknown, i) => {
+      bytes += weightSpecBytes(spec, `specs[${i}]`);
+    });
+    return {
+      ok: true,
+      value: { className: value.className, specs: value.specs as tf.io.WeightsManifestEntry[], bytes },
+    };
+  } catch (error) {
+    if (error instanceof ModelJsonProblem) return { ok: false, problem: error.message };
+    throw error;
   }
-  if (meta.className !== optimizer.getClassName()) return false;
-  const bytes = await fs.readFile(path.join(dir, 'optimizer.bin'));
+}
+
+/**
+ * Restores the optimizer from a checkpoint folder; false when the checkpoint has none (or one of another
+ * optimizer). A damaged one (a bad spec, the wrong number of bytes) is a RunFileError.
+ */
+export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): Promise<boolean> {
+  const meta = await readJsonIfPresent(dir, 'optimizer.json', checkOptimizerMeta);
+  if (!meta || meta.className !== optimizer.getClassName()) return false;
+  const bytes = await readFileInside(dir, 'optimizer.bin', READ_LIMITS.weights);
+  if (bytes.length !== meta.bytes)
+    throw new RunFileError(
+      path.join(dir, 'optimizer.bin'),
+      'invalid',
+      `holds ${bytes.length} bytes where optimizer.json describes ${meta.bytes} — the checkpoint is damaged`,
+    );
   const named = tf.io.decodeWeights(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
     meta.specs,
   );
   const list = meta.specs.map((spec) => ({ name: spec.name, tensor: named[spec.name] }));

@@ -1,4 +1,5 @@
 // Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
+import { visibleText } from '../protocol/displayText';
 import type { TrainerToHost } from '../protocol/trainerMessages';
 import { formatBytes, formatDuration, formatPercent as percent } from '../core/format';
 
@@ -55,7 +56,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           break;
         case 'phaseChanged':
           if (event.phase !== 'training' && event.phase !== 'saving' && event.phase !== 'evaluating')
-            draw(event.message);
+            draw(visibleText(event.message));
           break;
         case 'progress':
           draw(
@@ -103,14 +104,16 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
         case 'runFailed':
           clear();
           stderr(
-            `image-trainer: training failed: ${event.message}\n` +
+            `image-trainer: training failed: ${visibleText(event.message)}\n` +
               (event.runDir ? `Run directory: ${event.runDir}\n` : ''),
           );
           break;
         case 'log':
           if (event.level !== 'info') {
             clear();
-            stderr(`image-trainer: ${event.level === 'warn' ? 'warning' : 'error'}: ${event.message}\n`);
+            stderr(
+              `image-trainer: ${event.level === 'warn' ? 'warning' : 'error'}: ${visibleText(event.message)}\n`,
+            );
           }
           break;
       }

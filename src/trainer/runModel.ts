@@ -5,12 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { RESIZE_MODES, recordedResizeMode, type ResizeMode } from '../protocol/config';
 import type { Evaluation, ModelMetadata, Prediction, SplitEntry } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
-import { isRecord } from '../protocol/guards';
+import { checkModelMetadata } from '../protocol/runSchema';
+import { checkStoredField, ConfigError } from '../core/config';
+import { readJsonInside, RunFileError } from '../core/runFiles';
 import { chunk, decodeEntries, type BatchPlan } from './dataPipeline';
 import { decodeImage } from './imageDecode';
 import { UsageError } from './errors';
 import { summarise, topK } from './inference';
-import { loadModelFromDir, resolveDirectory } from './modelIO';
+import { loadLayersModelFromFolder, resolveDirectory } from './modelIO';
 import { scanDataset } from './scan';
 import { evaluateIndices } from './train';
 
@@ -19,17 +21,29 @@ export interface RunModel {
   metadata: ModelMetadata;
 }
 
-function isModelMetadata(value: unknown): value is ModelMetadata {
-  return (
-    isRecord(value) &&
-    Array.isArray(value.labels) &&
-    value.labels.every((l) => typeof l === 'string') &&
-    isRecord(value.preprocessing) &&
-    typeof value.preprocessing.imageSize === 'number' &&
-    (value.preprocessing.channels === 1 || value.preprocessing.channels === 3) &&
-    typeof value.preprocessing.scale === 'number' &&
-    typeof value.preprocessing.offset === 'number'
-  );
+/** Bound on |scale| and |offset|: larger ones overflow float32 pixels into Infinity. */
+const MAX_NORMALISATION = 1e6;
+
+/**
+ * A model folder's metadata.json: the shared schema, then the numbers checked with the config field table
+ * (imageSize, channels) and scale/offset kept finite in float32. A RunFileError or ConfigError says why not.
+ */
+export async function readModelMetadata(modelDir: string): Promise<ModelMetadata> {
+  const file = path.join(modelDir, RUN_FILES.modelMetadata);
+  const metadata = await readJsonInside(modelDir, RUN_FILES.modelMetadata, checkModelMetadata);
+  const p = metadata.preprocessing;
+  checkStoredField('imageSize', p.imageSize, file, 'preprocessing.imageSize');
+  checkStoredField('channels', p.channels, file, 'preprocessing.channels');
+  for (const [name, value] of [
+    ['scale', p.scale],
+    ['offset', p.offset],
+  ] as const) {
+    if (Math.abs(value) > MAX_NORMALISATION)
+      throw new ConfigError(
+        `${file}: preprocessing.${name} must be between -${MAX_NORMALISATION} and ${MAX_NORMALISATION}, got ${value}`,
+      );
+  }
+  return metadata;
 }
 
 /**
@@ -44,24 +58,64 @@ export function resizeModeOf(metadata: ModelMetadata, metadataPath = 'model meta
   );
 }
 
-export async function loadRunModel(runDir: string): Promise<RunModel> {
-  const modelDir = await resolveDirectory(path.join(path.resolve(runDir), RUN_FILES.model));
-  if (!modelDir) {
+/** The model must take the images the metadata describes and predict one score per label. */
+function checkModelAgainstMetadata(model: tf.LayersModel, metadata: ModelMetadata, modelDir: string): void {
+  const file = path.join(modelDir, RUN_FILES.modelMetadata);
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  const { imageSize, channels } = metadata.preprocessing;
+  const inputFits =
+    input.length === 4 &&
+    (input[1] === null || input[1] === imageSize) &&
+    (input[2] === null || input[2] === imageSize) &&
+    input[3] === channels;
+  if (!inputFits)
     throw new UsageError(
-      `${path.join(runDir, RUN_FILES.model)}: no trained model here — pass a run directory whose training finished`,
+      `${file}: describes ${imageSize}×${imageSize}×${channels} images, but the model takes ${JSON.stringify(input)} — the model folder is damaged`,
     );
-  }
-  const metadataPath = path.join(modelDir, RUN_FILES.modelMetadata);
-  let metadata: unknown;
+  if (output.length !== 2 || output[1] !== metadata.labels.length)
+    throw new UsageError(
+      `${file}: lists ${metadata.labels.length} labels, but the model gives ${JSON.stringify(output)} scores — the model folder is damaged`,
+    );
+}
+
+/**
+ * A run's trained model with the preprocessing it recorded. The model folder must be inside the run
+ * directory, and its files inside the model folder (loadLayersModelFromFolder); anything else is a
+ * UsageError naming the file (exit 2), never a model loaded from elsewhere.
+ */
+export async function loadRunModel(runDirArg: string): Promise<RunModel> {
+  const runDir = path.resolve(runDirArg);
+  const fix = 'pass a run directory whose training finished';
+  let modelDir: string | null;
+  let metadata: ModelMetadata;
   try {
-    metadata = JSON.parse(await fs.readFile(metadataPath, 'utf8'));
-  } catch {
-    throw new UsageError(`${metadataPath}: missing or unreadable model metadata`);
+    modelDir = await resolveDirectory(path.join(runDir, RUN_FILES.model), runDir);
+    if (!modelDir) {
+      throw new UsageError(`${path.join(runDir, RUN_FILES.model)}: no trained model here — ${fix}`);
+    }
+    metadata = await readModelMetadata(modelDir);
+    resizeModeOf(metadata, path.join(modelDir, RUN_FILES.modelMetadata));
+  } catch (err) {
+    if (err instanceof RunFileError && err.problem === 'missing')
+      throw new UsageError(`${err.file}: missing — ${fix}`);
+    if (err instanceof RunFileError || err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  if (!isModelMetadata(metadata))
-    throw new UsageError(`${metadataPath}: model metadata lacks labels or preprocessing`);
-  resizeModeOf(metadata, metadataPath);
-  return { model: await loadModelFromDir(modelDir), metadata };
+  let model: tf.LayersModel;
+  try {
+    model = await loadLayersModelFromFolder(modelDir);
+  } catch (err) {
+    if (err instanceof RunFileError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    checkModelAgainstMetadata(model, metadata, modelDir);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return { model, metadata };
 }
 
 /** Evaluates a run's model on a labelled folder. Classes unknown to the model are skipped with a warning. */

@@ -6,7 +6,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MetricsLine, RunRecord } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
+import {
+  checkEvaluation,
+  checkMetricsLine,
+  checkRunRecord,
+  checkSplitRecord,
+  type Checked,
+} from '../protocol/runSchema';
 import { parseMetricsLines } from '../core/runStore';
+import {
+  appendFileInside,
+  READ_LIMITS,
+  readTextInside,
+  RunFileError,
+  writeFileInside,
+} from '../core/runFiles';
 
 /** A write that failed, with the path and a hint users can act on (disk full, read-only folder). */
 export class RunWriteError extends Error {
@@ -39,7 +53,8 @@ export async function guardWrite<T>(target: string, write: () => Promise<T>): Pr
   try {
     return await write();
   } catch (err) {
-    if (err instanceof RunWriteError) throw err;
+    // A refused path (a link, a file outside the run) says so itself.
+    if (err instanceof RunWriteError || err instanceof RunFileError) throw err;
     throw new RunWriteError(target, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
   }
 }
@@ -104,6 +119,24 @@ export async function createRunDirectory(
   throw new Error(`could not create a unique run directory under ${runsRoot}`);
 }
 
+/** The schema each record is read back with: the writer checks it too, so it never writes what readers refuse. */
+const RECORD_SCHEMAS: Readonly<Record<string, (value: unknown) => Checked<unknown>>> = {
+  [RUN_FILES.run]: checkRunRecord,
+  [RUN_FILES.split]: (value) => checkSplitRecord(value),
+  [RUN_FILES.evaluation]: checkEvaluation,
+  'test-evaluation.json': checkEvaluation,
+};
+
+function assertWritable(file: string, checked: Checked<unknown>): void {
+  if (!checked.ok)
+    throw new Error(`${file}: the trainer would write a record that fails its schema (${checked.problem})`);
+}
+
+/**
+ * Writes one run directory. Every file goes through core/runFiles.ts: never through a symbolic link, never
+ * outside the run directory, and every record through the schema its readers use (protocol/runSchema.ts).
+ * The caller holds the run's lock (core/runLock.ts) while it writes.
+ */
 export class RunWriter {
   private record: RunRecord;
 
@@ -124,29 +157,29 @@ export class RunWriter {
 
   async update(patch: Partial<RunRecord>): Promise<void> {
     this.record = { ...this.record, ...patch, updatedAt: new Date().toISOString() };
-    await writeJsonAtomic(this.path(RUN_FILES.run), this.record);
+    await this.writeJson(RUN_FILES.run, this.record);
   }
 
   async appendMetrics(line: MetricsLine): Promise<void> {
-    const file = this.path(RUN_FILES.metrics);
-    await guardWrite(file, async () => {
-      const handle = await fs.open(file, 'a');
-      try {
-        await handle.appendFile(JSON.stringify(line) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+    const text = JSON.stringify(line);
+    assertWritable(this.path(RUN_FILES.metrics), checkMetricsLine(JSON.parse(text)));
+    await guardWrite(this.path(RUN_FILES.metrics), () =>
+      appendFileInside(this.runDir, RUN_FILES.metrics, text + '\n'),
+    );
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {
-    await writeJsonAtomic(this.path(name), value);
+    const text = JSON.stringify(value, null, 2) + '\n';
+    const schema = Object.hasOwn(RECORD_SCHEMAS, name) ? RECORD_SCHEMAS[name] : undefined;
+    // Checked as readers will see it: after JSON (NaN becomes null, undefined fields vanish).
+    if (schema) assertWritable(this.path(name), schema(JSON.parse(text)));
+    await guardWrite(this.path(name), () => writeFileInside(this.runDir, name, text));
   }
 }
 
 export function runningRecordFields(): Pick<RunRecord, 'pid' | 'hostname'> {
-  return { pid: process.pid, hostname: os.hostname() };
+  const hostname = os.hostname();
+  return { pid: process.pid, ...(hostname ? { hostname } : {}) };
 }
 
 /**
@@ -154,16 +187,17 @@ export function runningRecordFields(): Pick<RunRecord, 'pid' | 'hostname'> {
  * epoch after the checkpoint's, so the file never holds a duplicated or partial epoch.
  */
 export async function truncateMetricsAfter(runDir: string, lastCompleteEpoch: number): Promise<void> {
-  const file = path.join(runDir, RUN_FILES.metrics);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextInside(runDir, RUN_FILES.metrics, READ_LIMITS.metrics);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (err instanceof RunFileError && err.problem === 'missing') return;
     throw err;
   }
   const kept = parseMetricsLines(text).filter((line) => line.epoch <= lastCompleteEpoch);
-  await writeFileAtomic(file, kept.map((line) => JSON.stringify(line) + '\n').join(''));
+  await guardWrite(path.join(runDir, RUN_FILES.metrics), () =>
+    writeFileInside(runDir, RUN_FILES.metrics, kept.map((line) => JSON.stringify(line) + '\n').join('')),
+  );
 }
 
 /** Temporary record copies (writeFileAtomic) and decoded-sample caches (dataPipeline) of a killed trainer. */

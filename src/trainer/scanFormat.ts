@@ -1,12 +1,13 @@
 // Human-readable `scan` output.
 import type { ScanReport } from '../protocol/scan';
+import { visibleText } from '../protocol/displayText';
 
 export function formatScanReport(report: ScanReport): string {
   const lines = [
-    `${report.root} (${report.layout}): ${report.total} images in ${report.classes.length} classes`,
+    `${visibleText(report.root)} (${report.layout}): ${report.total} images in ${report.classes.length} classes`,
     '',
   ];
-  const width = Math.max(5, ...report.classes.map((c) => c.name.length));
+  const width = Math.max(5, ...report.classes.map((c) => visibleText(c.name).length));
   for (const c of report.classes) {
     const splits = c.splits
       ? '  ' +
@@ -14,18 +15,18 @@ export function formatScanReport(report: ScanReport): string {
           .map(([name, n]) => `${name} ${n}`)
           .join(', ')
       : '';
-    lines.push(`  ${c.name.padEnd(width)} ${String(c.count).padStart(7)}${splits}`);
+    lines.push(`  ${visibleText(c.name).padEnd(width)} ${String(c.count).padStart(7)}${splits}`);
   }
   if (report.skipped.length) {
     lines.push('', `Skipped ${report.skipped.length} file(s):`);
     for (const s of report.skipped.slice(0, 50))
-      lines.push(`  ${JSON.stringify(s.path).slice(1, -1)}: ${s.reason}`);
+      lines.push(`  ${visibleText(s.path)}: ${visibleText(s.reason)}`);
     if (report.skipped.length > 50)
       lines.push(`  … and ${report.skipped.length - 50} more (use --json for all)`);
   }
   if (report.warnings.length) {
     lines.push('', 'Warnings:');
-    for (const w of report.warnings) lines.push(`  ${w.message}`);
+    for (const w of report.warnings) lines.push(`  ${visibleText(w.message)}`);
   }
   return lines.join('\n') + '\n';
 }

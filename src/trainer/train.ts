@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { RESIZE_MODES, recordedResizeMode, type BackendName, type TrainingConfig } from '../protocol/config';
+import type { BackendName, TrainingConfig } from '../protocol/config';
 import type {
   Evaluation,
   ModelMetadata,
@@ -20,7 +20,20 @@ import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
 import type { TrainerPhase, TrainerToHost } from '../protocol/trainerMessages';
 import { classCounts, stratifiedSplit } from '../core/split';
 import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
-import { parseMetricsLines, probeProcess, readRunRecord, splitMetrics } from '../core/runStore';
+import { parseMetricsLines, probeProcess, readRunRecordChecked, splitMetrics } from '../core/runStore';
+import { checkSplitRecord } from '../protocol/runSchema';
+import { ConfigError } from '../core/config';
+import {
+  assertEntriesInside,
+  findLinks,
+  makeDirectoryInside,
+  READ_LIMITS,
+  readJsonInside,
+  readTextInside,
+  realRoot,
+  RunFileError,
+} from '../core/runFiles';
+import { acquireRunLock, RunLockedError, type RunLock } from '../core/runLock';
 import {
   afterEpoch,
   initialScheduleState,
@@ -28,7 +41,9 @@ import {
   NO_BEST,
   shouldStopEarly,
   trackBest,
+  checkCheckpointState,
   type BestTracker,
+  type CheckpointState,
   type ScheduleState,
 } from '../core/trainingControl';
 import { selectBackend } from './backend';
@@ -61,6 +76,7 @@ import { FeatureCache } from './features/featureCache';
 import { buildFeatureSet, type FeatureExtractor } from './features/featureSet';
 import { assertTrainingFits } from './memoryEstimate';
 import {
+  checkLayersModelFolder,
   loadModelFromDir,
   loadOptimizerState,
   replaceDirectory,
@@ -123,13 +139,6 @@ export interface TrainOutcome {
   message?: string;
 }
 
-/** What checkpoints/<kind>/state.json holds besides the model and optimizer. */
-interface CheckpointState {
-  epoch: number;
-  tracker: BestTracker;
-  schedule: ScheduleState;
-}
-
 interface PreparedRun {
   writer: RunWriter;
   config: TrainingConfig;
@@ -147,8 +156,10 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
   const { emit } = request;
   let prepared: PreparedRun | null = null;
   let decoded: DecodedSplit | null = null;
+  // The run directory's writer lock, held from before the first write until the run ends.
+  const held: LockHolder = { lock: null };
   try {
-    prepared = request.resumeRunDir ? await prepareResume(request) : await prepareNewRun(request);
+    prepared = request.resumeRunDir ? await prepareResume(request, held) : await prepareNewRun(request, held);
     const { writer, config } = prepared;
     emit({
       type: 'runStarted',
@@ -176,10 +187,44 @@ export async function trainRun(request: TrainRequest): Promise<TrainOutcome> {
   } finally {
     await decoded?.decoded.store.close().catch(() => undefined);
     decoded?.transferModel?.dispose();
+    await held.lock?.release().catch(() => undefined);
   }
 }
 
-async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
+interface LockHolder {
+  lock: RunLock | null;
+}
+
+/** What a trainer writes in a run directory (with the `.old` copies that replaceDirectory leaves). */
+const TRAINER_ENTRIES = new Set<string>([
+  RUN_FILES.run,
+  RUN_FILES.metrics,
+  RUN_FILES.split,
+  RUN_FILES.evaluation,
+  'test-evaluation.json',
+  RUN_FILES.model,
+  `${RUN_FILES.model}.old`,
+  RUN_FILES.checkpoints,
+]);
+
+/** Takes the run's writer lock; another live writer is a usage error (exit 2), nothing written. */
+async function lockRun(runDir: string, purpose: string, held: LockHolder): Promise<void> {
+  try {
+    held.lock = await acquireRunLock(runDir, { purpose });
+  } catch (err) {
+    if (err instanceof RunLockedError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Errors of records read back from disk become usage errors: one line, exit 2, the run left as it was. */
+function asUsageError(err: unknown, fix: string): unknown {
+  if (err instanceof RunFileError || err instanceof ConfigError)
+    return new UsageError(`${err.message} — ${fix}`);
+  return err;
+}
+
+async function prepareNewRun(request: TrainRequest, held: LockHolder): Promise<PreparedRun> {
   const { emit, config } = request;
   if (!request.dataDir) throw new UsageError('train needs a data set folder: image-trainer train DIR');
   const root = path.resolve(request.dataDir);
@@ -208,6 +253,7 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   // Before the run directory exists: a batch that cannot fit is a usage error (exit 2), not a failed run.
   await assertTrainingFits(config, backend, () => createModel(config, classNames.length, split.train.length));
   const { runId, runDir } = await createRunDirectory(request.runsRoot);
+  await lockRun(runDir, 'training', held);
   const counts = classCounts(split, classNames);
   const now = new Date().toISOString();
   const dataset: RunDataset = {
@@ -240,44 +286,76 @@ async function prepareNewRun(request: TrainRequest): Promise<PreparedRun> {
   return { writer, config, split, classNames, datasetRoot: root, backend, resume: null };
 }
 
-async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
+async function prepareResume(request: TrainRequest, held: LockHolder): Promise<PreparedRun> {
   const runDir = path.resolve(request.resumeRunDir!);
-  const record = await readRunRecord(runDir);
-  if (!record)
-    throw new UsageError(`${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`);
-  // Runs recorded before resize modes existed have none: they were stretched.
-  const resize = recordedResizeMode(record.config.resize);
-  if (!resize) {
+  const read = await readRunRecordChecked(runDir);
+  if (!read.ok) {
     throw new UsageError(
-      `${path.join(runDir, RUN_FILES.run)}: config.resize ${String(JSON.stringify(record.config.resize)).slice(0, 60)} is not one of ${RESIZE_MODES.join(', ')}; this trainer cannot resume the run`,
+      read.missing
+        ? `${path.join(runDir, RUN_FILES.run)}: not a run directory (no readable run.json)`
+        : `${read.reason} — the run cannot be resumed`,
     );
   }
-  const config: TrainingConfig = {
-    ...record.config,
-    resize,
-    epochs: request.epochsOverride ?? record.config.epochs,
-  };
-  const checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'));
-  const state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
-  const done = state?.epoch ?? 0;
+  const record = read.record;
   if (isTrainerAlive(record)) {
     throw new UsageError(
       `${runDir}: its trainer is still running (pid ${record.pid}); stop it before resuming`,
     );
   }
+  // Everything below is read or checked before the first write, under the lock: a tampered run is refused
+  // with one line (exit 2) and left exactly as it was.
+  await lockRun(runDir, 'resume', held);
+  // The entries a resume reads, rewrites, replaces or removes must be real files and folders; links the
+  // user keeps elsewhere in the run (an export folder on another disk) are not the trainer's business.
+  const links = (await findLinks(runDir)).filter((link) => TRAINER_ENTRIES.has(link.split(path.sep)[0]));
+  if (links.length > 0) {
+    throw new UsageError(
+      `${path.join(runDir, links[0])}: is a symbolic link; a run's files must be inside its folder — remove the link, then resume`,
+    );
+  }
+  // The stored config passed the field table (readRunRecordChecked): a run recorded before resize modes
+  // reads as stretch, an unknown mode was refused there.
+  const config: TrainingConfig = { ...record.config, epochs: request.epochsOverride ?? record.config.epochs };
+  let checkpointDir: string | null;
+  let state: CheckpointState | null;
+  try {
+    checkpointDir = await resolveDirectory(path.join(runDir, RUN_FILES.checkpoints, 'last'), runDir);
+    state = checkpointDir ? await readCheckpointState(checkpointDir) : null;
+    if (checkpointDir) await checkLayersModelFolder(checkpointDir);
+  } catch (err) {
+    throw asUsageError(err, 'delete the checkpoints folder to train the run again from its start');
+  }
+  const done = state?.epoch ?? 0;
   // A run killed after its last epoch but before its model and evaluation were written resumes to finish them.
   if (done >= config.epochs && record.status === 'completed') {
     throw new UsageError(
       `${runDir}: already trained ${done} of ${config.epochs} epochs — pass --epochs N with N > ${done} to train further`,
     );
   }
+  const classNames = record.dataset.classNames;
   let split: SplitRecord;
   try {
-    split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
-  } catch {
-    throw new UsageError(
-      `${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`,
-    );
+    split = await readJsonInside(runDir, RUN_FILES.split, (value) => checkSplitRecord(value, classNames));
+  } catch (err) {
+    if (err instanceof RunFileError && err.problem === 'missing')
+      throw new UsageError(
+        `${path.join(runDir, RUN_FILES.split)}: missing or unreadable; the run cannot be resumed`,
+      );
+    throw asUsageError(err, 'the run cannot be resumed');
+  }
+  // The data set root is a claim of run.json: every image the split names must really be inside it.
+  const datasetRoot = record.dataset.root;
+  try {
+    await realRoot(datasetRoot);
+    for (const part of ['train', 'validation', 'test'] as const) {
+      await assertEntriesInside(
+        datasetRoot,
+        split[part].map((e) => e.path),
+        (i) => `${RUN_FILES.split} ${part}[${i}]`,
+      );
+    }
+  } catch (err) {
+    throw asUsageError(err, 'the run cannot be resumed');
   }
   const { backend, notes } = await selectEngine(config);
   await truncateMetricsAfter(runDir, done);
@@ -299,8 +377,8 @@ async function prepareResume(request: TrainRequest): Promise<PreparedRun> {
     writer,
     config,
     split,
-    classNames: record.dataset.classNames,
-    datasetRoot: record.dataset.root,
+    classNames,
+    datasetRoot,
     backend,
     resume: checkpointDir && state ? { dir: checkpointDir, state } : null,
   };
@@ -325,12 +403,17 @@ async function selectEngine(config: TrainingConfig): Promise<{ backend: BackendN
   }
 }
 
-async function readCheckpointState(dir: string): Promise<CheckpointState | null> {
+/** A checkpoint's state.json through the field table; a RunFileError or ConfigError says what is wrong. */
+async function readCheckpointState(dir: string): Promise<CheckpointState> {
+  const file = path.join(dir, 'state.json');
+  const text = await readTextInside(dir, 'state.json', READ_LIMITS.json);
+  let value: unknown;
   try {
-    return JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+    value = JSON.parse(text);
   } catch {
-    return null;
+    throw new RunFileError(file, 'invalid', 'not valid JSON');
   }
+  return checkCheckpointState(value, file);
 }
 
 /** Split entries in store order, with the index range of each split. */
@@ -864,9 +947,12 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     }
 
     if (config.earlyStopping?.restoreBest && tracker.bestEpoch !== null && tracker.bestEpoch !== lastEpoch) {
-      const bestDir = await resolveDirectory(writer.path(path.join(RUN_FILES.checkpoints, 'best')));
+      const bestDir = await resolveDirectory(
+        writer.path(path.join(RUN_FILES.checkpoints, 'best')),
+        writer.runDir,
+      );
       // A crash between saving `best` and `last` can leave a best checkpoint the resumed tracker never chose.
-      const bestState = bestDir ? await readCheckpointState(bestDir) : null;
+      const bestState = bestDir ? await readCheckpointState(bestDir).catch(() => null) : null;
       if (bestDir && bestState?.epoch !== tracker.bestEpoch) {
         emit({
           type: 'log',
@@ -945,18 +1031,23 @@ async function saveCheckpoint(
   emit: Emit,
 ): Promise<void> {
   const dir = writer.path(path.join(RUN_FILES.checkpoints, kind));
-  await fs.mkdir(path.dirname(dir), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+  await makeDirectoryInside(writer.runDir, RUN_FILES.checkpoints).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof RunFileError) throw err;
     throw new RunWriteError(path.dirname(dir), err.code);
   });
-  await replaceDirectory(dir, async (temp) => {
-    await saveModelFiles(model, temp);
-    await saveOptimizerState(optimizer, temp);
-    await fs
-      .writeFile(path.join(temp, 'state.json'), JSON.stringify(state))
-      .catch((err: NodeJS.ErrnoException) => {
-        throw new RunWriteError(path.join(temp, 'state.json'), err.code);
-      });
-  });
+  await replaceDirectory(
+    dir,
+    async (temp) => {
+      await saveModelFiles(model, temp);
+      await saveOptimizerState(optimizer, temp);
+      await fs
+        .writeFile(path.join(temp, 'state.json'), JSON.stringify(state))
+        .catch((err: NodeJS.ErrnoException) => {
+          throw new RunWriteError(path.join(temp, 'state.json'), err.code);
+        });
+    },
+    { root: writer.runDir },
+  );
   emit({ type: 'checkpointSaved', kind, epoch: state.epoch, path: dir });
 }
 
@@ -1018,14 +1109,18 @@ async function finish(
     model: config.model,
     createdAt: new Date().toISOString(),
   };
-  await replaceDirectory(writer.path(RUN_FILES.model), async (temp) => {
-    await saveModelFiles(deployed, temp);
-    await fs
-      .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
-      .catch((err: NodeJS.ErrnoException) => {
-        throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
-      });
-  });
+  await replaceDirectory(
+    writer.path(RUN_FILES.model),
+    async (temp) => {
+      await saveModelFiles(deployed, temp);
+      await fs
+        .writeFile(path.join(temp, RUN_FILES.modelMetadata), JSON.stringify(metadata, null, 2))
+        .catch((err: NodeJS.ErrnoException) => {
+          throw new RunWriteError(path.join(temp, RUN_FILES.modelMetadata), err.code);
+        });
+    },
+    { root: writer.runDir },
+  );
 
   emit({ type: 'phaseChanged', phase: 'evaluating', message: 'Evaluating' });
   const [source, indices] =
@@ -1043,7 +1138,9 @@ async function finish(
     source,
     evalBatchSize(config),
   );
-  const metricsText = await fs.readFile(writer.path(RUN_FILES.metrics), 'utf8').catch(() => '');
+  const metricsText = await readTextInside(writer.runDir, RUN_FILES.metrics, READ_LIMITS.metrics).catch(
+    () => '',
+  );
   const confusionByEpoch = splitMetrics(parseMetricsLines(metricsText))
     .epochs.filter((e) => e.valConfusion)
     .map((e) => ({ epoch: e.epoch, confusion: e.valConfusion! }));
@@ -1097,7 +1194,8 @@ export async function evaluateIndices(
 
 async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Promise<TrainOutcome> {
   if (err instanceof UsageError && !prepared) throw err;
-  const message = (err as Error).message ?? String(err);
+  // Bounded: run.json's schema takes error texts of up to 64 KiB, and a stack-sized message helps nobody.
+  const message = ((err as Error).message ?? String(err)).slice(0, 4000);
   const errorPath = err instanceof RunWriteError ? err.path : undefined;
   if (prepared) {
     // Best effort: when the disk is full this write may fail too; the reader then shows `interrupted`.

@@ -14,6 +14,7 @@ import {
   relativeSegments,
   resolveInsideRoot,
 } from '../../src/host/dashboard/messageHandler';
+import { datasetRootAccess } from '../../src/host/dashboard/resourceRoots';
 
 interface World {
   dir: string;
@@ -146,6 +147,17 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
     },
     effects,
     manualClock,
+    {},
+    // The user chose `dir` (it stands for the workspace): data sets inside it may be opened and moved.
+    {
+      check: (datasetRoot) =>
+        datasetRootAccess(datasetRoot, {
+          workspaceFolders: [dir],
+          configuredRoots: [],
+          homeDir: os.homedir(),
+        }),
+      mayModify: () => true,
+    },
   );
   await controller.handle({ type: 'ready' });
   return {
@@ -185,7 +197,7 @@ test('ready is answered with one snapshot of the runs, the selected run and thum
   assert.equal(first.snapshot.runs.length, 1);
   assert.equal(first.snapshot.selectedRunId, 'run-1');
   assert.equal(first.snapshot.details?.summary.id, 'run-1');
-  assert.equal(first.snapshot.thumbnailBases['run-1'], `vscode-resource:${w.root}`);
+  assert.equal(first.snapshot.thumbnailBases['run-1'], `vscode-resource:${await fsp.realpath(w.root)}`);
 });
 
 test('relative paths: absolute, drive letters, "..", "." and empty segments are refused', () => {
@@ -220,7 +232,7 @@ test('resolveInsideRoot follows symlinks and refuses what resolves outside the r
 });
 
 test('openImage opens only listed images inside the root', async () => {
-  const w = await world(['cat/a.png', '../outside/secret.png', '/etc/passwd']);
+  const w = await world(['cat/a.png']);
   await w.controller.handle({ type: 'openImage', runId: 'run-1', path: 'cat/a.png' });
   assert.deepEqual(w.opened, [path.join(await fsp.realpath(w.root), 'cat', 'a.png')]);
   await w.controller.handle({ type: 'openImage', runId: 'run-1', path: '../outside/secret.png' });
@@ -229,6 +241,13 @@ test('openImage opens only listed images inside the root', async () => {
   await w.controller.handle({ type: 'openImage', runId: 'other-run', path: 'cat/a.png' });
   assert.equal(w.opened.length, 1, 'nothing else was opened');
   assert.match(lastNotice(w), /unknown run other-run/);
+  // An evaluation that lists paths leading out of the data set fails the shared schema: the run's
+  // details are not shown and none of its images can be opened.
+  const hostile = await world(['cat/a.png', '../outside/secret.png', '/etc/passwd']);
+  for (const p of ['cat/a.png', '../outside/secret.png', '/etc/passwd'])
+    await hostile.controller.handle({ type: 'openImage', runId: 'run-1', path: p });
+  assert.deepEqual(hostile.opened, []);
+  assert.match(lastNotice(hostile), /run run-1 can no longer be read/);
 });
 
 test('moveImage asks, renames into the target class folder and logs it', async () => {

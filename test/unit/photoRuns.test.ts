@@ -94,7 +94,8 @@ test('a crop run on sideways photos: recorded, exported with parity, and old rec
         stop: { requested: false },
       }),
       (e: Error) =>
-        e instanceof UsageError && /config\.resize "zoom" is not one of stretch, crop, pad/.test(e.message),
+        e instanceof UsageError &&
+        /config: resize must be one of stretch, crop, pad, got "zoom"/.test(e.message),
     );
   } finally {
     await removeDir(root);

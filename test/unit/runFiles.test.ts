@@ -122,7 +122,7 @@ test('a running run whose process is gone reads as interrupted', () => {
   assert.equal(effectiveStatus({ status: 'stopped', pid: 43 }, probe, 'h'), 'stopped');
 });
 
-test('listRuns: newest first, skips unreadable run.json, derives best accuracy from metrics', async () => {
+test('listRuns: newest first, lists an unreadable run.json as damaged with the reason, derives best accuracy from metrics', async () => {
   const root = path.join(work, 'list');
   for (const [id, rec] of [
     ['2026-01-01T00-00-00-000Z-aaaa', record('2026-01-01T00-00-00-000Z-aaaa')],
@@ -141,7 +141,12 @@ test('listRuns: newest first, skips unreadable run.json, derives best accuracy f
   }
   await fs.mkdir(path.join(root, 'broken'), { recursive: true });
   await fs.writeFile(path.join(root, 'broken', 'run.json'), '{"id": "broken", "sta');
-  const runs = await listRuns(root);
+  const all = await listRuns(root);
+  // Issue 13: a run.json that cannot be read is shown as damaged, with the file and the reason.
+  const broken = all.find((r) => r.id === 'broken');
+  assert.equal(broken?.status, 'damaged');
+  assert.equal(broken?.error, `${path.join(root, 'broken', 'run.json')}: not valid JSON`);
+  const runs = all.filter((r) => r.status !== 'damaged');
   assert.deepEqual(
     runs.map((r) => r.id),
     ['2026-01-03T00-00-00-000Z-cccc', '2026-01-01T00-00-00-000Z-aaaa'],

@@ -1,6 +1,12 @@
 // Tiny DOM builders. Text always goes in through textContent (run ids, class names and paths are user
 // data), styles through the CSSOM (allowed by the CSP, unlike style attributes), and every element is
-// created from the document it will live in, so views render in jsdom as in the webview.
+// created from the document it will live in, so views render in jsdom as in the webview. Shown text and
+// the attributes people read (title, aria-label, alt, placeholder) pass through visibleText: a class or
+// file name with a bidirectional override or another invisible character is shown escaped, never obeyed.
+import { visibleText } from '../../src/protocol/displayText';
+
+/** Attributes whose text is read by people (or screen readers); others (value, data-key) stay exact. */
+const SHOWN_ATTRIBUTES = new Set(['title', 'aria-label', 'alt', 'placeholder']);
 
 export type Child = Node | string | number | null | undefined | false;
 
@@ -15,7 +21,8 @@ function applyAttrs(element: Element, attrs: Props['attrs']): void {
   if (!attrs) return;
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    element.setAttribute(name, value === true ? '' : String(value));
+    const text = value === true ? '' : String(value);
+    element.setAttribute(name, SHOWN_ATTRIBUTES.has(name) ? visibleText(text) : text);
   }
 }
 
@@ -24,14 +31,14 @@ function append(parent: Node, children: readonly Child[]): void {
   if (!doc) return;
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'object' ? child : doc.createTextNode(String(child)));
+    parent.appendChild(typeof child === 'object' ? child : doc.createTextNode(visibleText(String(child))));
   }
 }
 
 function build<E extends HTMLElement>(element: E, props: Props, children: readonly Child[]): E {
   if (props.class) element.className = props.class;
   applyAttrs(element, props.attrs);
-  if (props.text !== undefined) element.textContent = props.text;
+  if (props.text !== undefined) element.textContent = visibleText(props.text);
   if (props.on) {
     for (const [name, handler] of Object.entries(props.on)) {
       element.addEventListener(name, handler as EventListener);

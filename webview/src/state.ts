@@ -49,6 +49,8 @@ export interface DashboardState {
   compareRunIds: string[];
   compare: Record<string, CompareRunData>;
   thumbnailBases: Record<string, string>;
+  /** runId → why the run's data set is shown read-only (the host will not open or move its images). */
+  datasetNotices: Record<string, string>;
   lrFinds: LrFindCurve[];
   /** `${runId}\n${path}` → class the image was moved to. */
   moved: Record<string, string>;
@@ -103,6 +105,7 @@ export function initialState(ui: Partial<UiState> = {}): DashboardState {
     compareRunIds: [],
     compare: {},
     thumbnailBases: {},
+    datasetNotices: {},
     lrFinds: [],
     moved: {},
     notice: null,
@@ -143,6 +146,19 @@ export function movedKey(runId: string, path: string): string {
   return `${runId}\n${path}`;
 }
 
+/**
+ * Records keyed by run ids or class names hold own properties only (built with fromEntries or object
+ * literals), and are read through this: "__proto__" or "constructor" is a key like any other.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Why the run's data set is read-only in the dashboard, or null when its images can be opened and moved. */
+export function datasetNotice(state: DashboardState, runId: string): string | null {
+  return ownValue(state.datasetNotices, runId) ?? null;
+}
+
 /** The number of classes of the matrix on screen (0 when there is none). */
 export function matrixSize(state: DashboardState): number {
   return state.details?.evaluation?.labels.length ?? 0;
@@ -153,9 +169,8 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 function byRunId(list: readonly CompareRunData[]): Record<string, CompareRunData> {
-  const out: Record<string, CompareRunData> = {};
-  for (const item of list) out[item.runId] = item;
-  return out;
+  // fromEntries defines own properties: a run id "__proto__" cannot replace the prototype.
+  return Object.fromEntries(list.map((item) => [item.runId, item]));
 }
 
 /** Deep equality of JSON values, without serialising (it runs over every summary on each update). */
@@ -253,6 +268,7 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         compareRunIds: s.compareRunIds,
         compare: byRunId(s.compare),
         thumbnailBases: s.thumbnailBases,
+        datasetNotices: s.datasetNotices ?? {},
         lrFinds: s.lrFinds,
       });
     }
@@ -261,6 +277,7 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
         ...state,
         runs: shareUnchanged(state.runs, message.runs),
         thumbnailBases: message.thumbnailBases,
+        datasetNotices: message.datasetNotices ?? {},
       });
     case 'runDetailsChanged':
       return withDetails(state, message.details);
@@ -268,7 +285,7 @@ function reduceHost(state: DashboardState, message: HostToWebview): DashboardSta
       const details = state.details;
       if (!details || details.summary.id !== message.runId) return state;
       const runs = state.runs.map((r) => (r.id === message.runId ? message.summary : r));
-      const compared = state.compare[message.runId];
+      const compared = ownValue(state.compare, message.runId);
       const compare =
         compared && message.epochs.length > 0
           ? {

@@ -2,23 +2,37 @@
 import * as vscode from 'vscode';
 import type { Guard } from '../../protocol';
 import type { HostServices } from '../hostServices';
+import type { CommandId } from '../ids';
+import { trustRequiredFor } from './commandTrust';
 import { CliError, runCli, runCliJson, type CliOutput, type RunCliOptions } from '../training/trainerProcess';
 import { messageOf } from '../util/errors';
 
 export const SHOW_LOGS = 'Show Logs';
 
-/** Training runs code on the workspace's data with settings from it: not in Restricted Mode. */
+/** Training and loading models run the trainer on the workspace's files: not in Restricted Mode. */
 export function ensureTrusted(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
   void vscode.window
     .showErrorMessage(
-      `Image Trainer: ${action} is disabled in Restricted Mode. Trust this workspace to train models; the Datasets and Runs views keep working.`,
+      `Image Trainer: ${action} is disabled in Restricted Mode. Trust this workspace to train or use models; the Datasets and Runs views and the dashboard keep working.`,
       'Manage Workspace Trust',
     )
     .then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
     });
   return false;
+}
+
+/** The handler behind the trust gate of commandTrust.ts: refused (with the reason) in Restricted Mode. */
+export function gated<A extends unknown[]>(
+  command: CommandId,
+  handler: (...args: A) => unknown,
+): (...args: A) => unknown {
+  return (...args: A) => {
+    const action = trustRequiredFor(command);
+    if (action !== undefined && !ensureTrusted(action)) return undefined;
+    return handler(...args);
+  };
 }
 
 export function showError(services: HostServices, message: string): void {

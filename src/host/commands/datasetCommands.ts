@@ -12,7 +12,7 @@ import { COMMANDS, VIEWS } from '../ids';
 import { presentRunNode, type RunTreeNode } from '../runs/runsModel';
 import { formatPercent, plural } from '../treePresentation';
 import { isImageCandidate } from '../../core/dataset';
-import { cliJson } from './commandSupport';
+import { cliJson, gated } from './commandSupport';
 import { datasetDirFromArg, pickDataset, pickRun } from './pickers';
 
 const TOP_K = 5;
@@ -21,7 +21,10 @@ export function registerDatasetCommands(services: HostServices): vscode.Disposab
   return [
     vscode.commands.registerCommand(COMMANDS.scanDataset, (arg?: unknown) => scanDataset(services, arg)),
     vscode.commands.registerCommand(COMMANDS.createSampleDataset, () => createSampleDataset(services)),
-    vscode.commands.registerCommand(COMMANDS.classifyImage, (arg?: unknown) => classifyImage(services, arg)),
+    vscode.commands.registerCommand(
+      COMMANDS.classifyImage,
+      gated(COMMANDS.classifyImage, (arg?: unknown) => classifyImage(services, arg)),
+    ),
     vscode.commands.registerCommand(COMMANDS.refreshDatasets, () => services.datasets.refresh()),
     vscode.commands.registerCommand(COMMANDS.loadMore, (listKey: unknown) => {
       if (typeof listKey !== 'string') return;

@@ -8,7 +8,9 @@ import { COMMANDS } from '../ids';
 import type { RunTreeNode } from '../runs/runsModel';
 import { formatPercent } from '../treePresentation';
 import { messageOf } from '../util/errors';
-import { cliJson, ensureTrusted } from './commandSupport';
+import { cliJson, gated } from './commandSupport';
+import { visibleText } from '../../protocol/displayText';
+import { lockRunForDeletion } from '../runs/runDeletion';
 import { pickDataset, pickRun, pickRuns, runFromArg } from './pickers';
 
 export function registerRunCommands(services: HostServices): vscode.Disposable[] {
@@ -17,8 +19,14 @@ export function registerRunCommands(services: HostServices): vscode.Disposable[]
     vscode.commands.registerCommand(COMMANDS.compareRuns, (arg?: unknown, selected?: unknown) =>
       compareRuns(services, arg, selected),
     ),
-    vscode.commands.registerCommand(COMMANDS.evaluateRun, (arg?: unknown) => evaluateRun(services, arg)),
-    vscode.commands.registerCommand(COMMANDS.runSweep, (arg?: unknown) => runSweep(services, arg)),
+    vscode.commands.registerCommand(
+      COMMANDS.evaluateRun,
+      gated(COMMANDS.evaluateRun, (arg?: unknown) => evaluateRun(services, arg)),
+    ),
+    vscode.commands.registerCommand(
+      COMMANDS.runSweep,
+      gated(COMMANDS.runSweep, (arg?: unknown) => runSweep(services, arg)),
+    ),
     vscode.commands.registerCommand(COMMANDS.deleteRun, (arg?: unknown, selected?: unknown) =>
       deleteRuns(services, arg, selected),
     ),
@@ -103,7 +111,6 @@ async function pickSweepFile(arg: unknown): Promise<string | undefined> {
 
 /** Runs `image-trainer sweep` (every trial a normal, grouped run) and points at the best trial. */
 async function runSweep(services: HostServices, arg: unknown): Promise<void> {
-  if (!ensureTrusted('Running a sweep')) return;
   const file = await pickSweepFile(arg);
   if (!file) return;
   const dataDir = await pickDataset(services, `Sweep ${path.basename(file)} over…`);
@@ -151,6 +158,14 @@ async function deleteRuns(services: HostServices, arg: unknown, selected: unknow
   if (choice !== confirm) return;
   for (const run of runs) {
     const uri = vscode.Uri.file(run.runDir);
+    let lock;
+    try {
+      lock = await lockRunForDeletion(run.runDir);
+    } catch (error) {
+      // A live writer (a resume started elsewhere) holds the run: the delete waits for another time.
+      void vscode.window.showWarningMessage(`Image Trainer: ${visibleText(messageOf(error))}`);
+      continue;
+    }
     try {
       await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
       services.output.info(`Moved run ${run.id} to the trash (${run.runDir})`);
@@ -165,6 +180,8 @@ async function deleteRuns(services: HostServices, arg: unknown, selected: unknow
       if (again !== permanent) continue;
       await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
       services.output.info(`Deleted run ${run.id} permanently (${run.runDir})`);
+    } finally {
+      await lock?.release().catch(() => undefined);
     }
   }
   services.runsWatcher.poke();

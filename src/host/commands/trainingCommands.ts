@@ -1,23 +1,31 @@
 // Train, Stop and Resume: the user's side of the TrainingController.
+import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { visibleText } from '../../protocol/displayText';
+import { datasetRootAccess } from '../dashboard/resourceRoots';
 import type { HostServices } from '../hostServices';
 import { COMMANDS } from '../ids';
 import { RESUMABLE } from '../runs/runsModel';
 import { describeRequest, type TrainRequest } from '../training/trainRequest';
 import { confirmAndDownload } from './baseCommands';
-import { ensureTrusted } from './commandSupport';
+import { gated } from './commandSupport';
 import { datasetDirFromArg, pickDataset, pickModel, pickRun, runFromArg } from './pickers';
 
 export function registerTrainingCommands(services: HostServices): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand(COMMANDS.train, (arg?: unknown) => train(services, arg)),
+    vscode.commands.registerCommand(
+      COMMANDS.train,
+      gated(COMMANDS.train, (arg?: unknown) => train(services, arg)),
+    ),
     vscode.commands.registerCommand(COMMANDS.stop, (arg?: unknown) => stop(services, arg)),
-    vscode.commands.registerCommand(COMMANDS.resume, (arg?: unknown) => resume(services, arg)),
+    vscode.commands.registerCommand(
+      COMMANDS.resume,
+      gated(COMMANDS.resume, (arg?: unknown) => resume(services, arg)),
+    ),
   ];
 }
 
 async function train(services: HostServices, arg: unknown): Promise<void> {
-  if (!ensureTrusted('training')) return;
   const datasetDir = datasetDirFromArg(arg) ?? (await pickDataset(services, 'Train Model: data set'));
   if (!datasetDir) return;
   const choice = await pickModel(services, datasetDir);
@@ -34,7 +42,6 @@ async function train(services: HostServices, arg: unknown): Promise<void> {
 }
 
 async function resume(services: HostServices, arg: unknown): Promise<void> {
-  if (!ensureTrusted('resuming a run')) return;
   const run = runFromArg(services, arg) ?? (await pickRun(services, 'Resume Run', RESUMABLE));
   if (!run) return;
   if (!RESUMABLE.includes(run.status)) {
@@ -44,6 +51,18 @@ async function resume(services: HostServices, arg: unknown): Promise<void> {
     return;
   }
   const settings = services.settings();
+  // The data set root comes from run.json: a resume trains on it only when the user chose that folder.
+  const access = await datasetRootAccess(run.datasetRoot, {
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    configuredRoots: settings.datasetRoots,
+    homeDir: os.homedir(),
+  });
+  if (!access.ok) {
+    void vscode.window.showWarningMessage(
+      `Image Trainer: cannot resume ${visibleText(run.id)}: ${visibleText(access.reason)}.`,
+    );
+    return;
+  }
   await submit(services, {
     datasetDir: run.datasetRoot,
     runsRoot: settings.runsRoot,

@@ -8,13 +8,14 @@ import { listRuns, readRunDetails } from '../../core/runStore';
 import { systemClock } from '../util/clock';
 import { createNonce, dashboardHtml } from './dashboardHtml';
 import { listLrFinds } from './lrFindStore';
-import { DashboardController, type DashboardEffects } from './messageHandler';
-import { datasetResourceRoots, isAllowedDatasetRoot } from './resourceRoots';
+import { DashboardController, type DashboardEffects, type DatasetAccess } from './messageHandler';
+import { datasetResourceRoots, datasetRootAccess, type RootPolicy } from './resourceRoots';
 
 export interface DashboardContext {
   extensionUri: vscode.Uri;
   runsRoot(): string;
-  datasetRoots(): string[];
+  /** The folders the user chose (workspace folders, imageTrainer.datasetRoots): data sets the dashboard may act on. */
+  rootPolicy(): RootPolicy;
   onRunsChanged: vscode.Event<void>;
   output: vscode.OutputChannel;
 }
@@ -41,8 +42,11 @@ class DashboardPanel implements vscode.Disposable {
     private readonly onDisposed: () => void,
   ) {
     const webview = panel.webview;
-    this.allowedDatasetRoots = datasetResourceRoots(ctx.datasetRoots(), os.homedir());
     webview.options = this.webviewOptions();
+    const access: DatasetAccess = {
+      check: (root) => datasetRootAccess(root, ctx.rootPolicy()),
+      mayModify: () => vscode.workspace.isTrusted,
+    };
     const effects: DashboardEffects = {
       post: (message) => void webview.postMessage(message),
       confirm: async (message, detail, action) =>
@@ -52,10 +56,9 @@ class DashboardPanel implements vscode.Disposable {
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
       },
       saveText: (text, name) => this.saveText(text, name),
+      // The controller passes only roots the policy accepted (real paths), which are resource roots too.
       thumbnailBase: (root) =>
-        isAllowedDatasetRoot(root, os.homedir())
-          ? webview.asWebviewUri(vscode.Uri.file(root)).toString()
-          : '',
+        this.allowedDatasetRoots.includes(root) ? webview.asWebviewUri(vscode.Uri.file(root)).toString() : '',
       datasetRootsChanged: (roots) => this.allowDatasetRoots(roots),
     };
     this.controller = new DashboardController(
@@ -72,6 +75,7 @@ class DashboardPanel implements vscode.Disposable {
         page: target.compareRunIds ? 'compare' : 'run',
         compareRunIds: target.compareRunIds ?? [],
       },
+      access,
     );
     this.disposables.push(
       webview.onDidReceiveMessage((message: unknown) => void this.controller.handle(message)),
@@ -87,8 +91,11 @@ class DashboardPanel implements vscode.Disposable {
    */
   private async load(): Promise<void> {
     const runs = await listRuns(this.ctx.runsRoot()).catch(() => []);
+    const roots = [...new Set(runs.map((r) => r.datasetRoot).filter(Boolean))];
+    const policy = this.ctx.rootPolicy();
+    const decided = await Promise.all(roots.map((root) => datasetRootAccess(root, policy)));
     if (this.disposed) return;
-    this.allowDatasetRoots(runs.map((r) => r.datasetRoot).filter(Boolean));
+    this.allowDatasetRoots(decided.flatMap((a) => (a.ok ? [a.realRoot] : [])));
     this.panel.webview.html = this.html();
   }
 
@@ -101,16 +108,19 @@ class DashboardPanel implements vscode.Disposable {
     const ext = this.ctx.extensionUri;
     return {
       enableScripts: true,
+      // The runs folder is not among them: the webview loads nothing from it.
       localResourceRoots: [
         vscode.Uri.joinPath(ext, 'dist'),
         vscode.Uri.joinPath(ext, 'media'),
-        vscode.Uri.file(this.ctx.runsRoot()),
         ...this.allowedDatasetRoots.map((r) => vscode.Uri.file(r)),
       ],
     };
   }
 
-  /** Widens the resource roots when runs on new data sets appear (the webview reloads and re-syncs). */
+  /**
+   * Widens the resource roots when runs on new data sets appear (the webview reloads and re-syncs). Only
+   * roots DatasetAccess accepted arrive here; forbidden ones are filtered once more all the same.
+   */
   private allowDatasetRoots(roots: string[]): void {
     const next = datasetResourceRoots([...this.allowedDatasetRoots, ...roots], os.homedir());
     if (next.length === this.allowedDatasetRoots.length) return;

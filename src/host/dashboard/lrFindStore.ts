@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isRecord } from '../../protocol/guards';
+import { READ_LIMITS, readTextInside } from '../../core/runFiles';
 import { isLrFindCurve, type LrFindCurve } from '../../protocol/webviewMessages';
 
 export const LR_FIND_DIR = 'lr-find';
@@ -42,9 +43,10 @@ export async function listLrFinds(runsRoot: string): Promise<LrFindCurve[]> {
   } catch {
     return [];
   }
+  // Confined like run files: a name that is a link out of the runs root, a FIFO or a huge file is skipped.
   const curves = await Promise.all(
     names.map((n) =>
-      fs.readFile(path.join(dir, n), 'utf8').then(
+      readTextInside(runsRoot, path.join(LR_FIND_DIR, n), READ_LIMITS.json).then(
         (text) => parseLrFind(text),
         () => null,
       ),

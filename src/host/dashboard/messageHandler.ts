@@ -2,17 +2,27 @@
 // with deltas, and is the only place a webview message can touch the file system. Every path from the
 // webview is checked here: relative, no `..`, real path (symlinks resolved) inside the run's data set
 // root, and listed in the run's evaluation; moves never overwrite and go to a class of the data set.
+// The data set root itself is a claim of run.json: the dashboard acts on it only when DatasetAccess
+// (resourceRoots.ts) finds it inside a folder the user chose; otherwise the run is shown read-only with
+// the reason. Moving files needs a trusted workspace. Everything sent passes the webview's own guards.
 import * as path from 'node:path';
 import type { RunDetails, RunSummary } from '../../protocol/runRecord';
+import { relativeSegments } from '../../protocol/runSchema';
 import {
   type CompareRunData,
   type DashboardPage,
   type HostToWebview,
+  isCompareRunData,
+  isRunDetails,
+  isRunSummary,
   isWebviewToHost,
   type LrFindCurve,
   type WebviewToHost,
 } from '../../protocol/webviewMessages';
 import { assertNever } from '../../protocol/guards';
+import { visibleText } from '../../protocol/displayText';
+import { damagedSummary } from '../../core/runStore';
+import type { RootAccess } from './resourceRoots';
 import type { Clock } from '../util/clock';
 import { messageOf } from '../util/errors';
 import { compareSignature, detailsDelta, runsDiffer, Throttle } from './deltas';
@@ -52,6 +62,16 @@ export interface DashboardEffects {
   datasetRootsChanged?(roots: string[]): void;
 }
 
+/** Which data set roots the dashboard may act on, and whether it may change files at all. */
+export interface DatasetAccess {
+  /** Open, move and thumbnails only for roots this accepts; the reason is shown for the others. */
+  check(root: string): Promise<RootAccess>;
+  /** False in Restricted Mode: moving images is refused. */
+  mayModify(): boolean;
+}
+
+export { relativeSegments };
+
 export interface DashboardSelection {
   selectedRunId: string | null;
   page: DashboardPage;
@@ -60,30 +80,17 @@ export interface DashboardSelection {
 
 export type PathCheck = { ok: true; absolute: string; realRoot: string } | { ok: false; reason: string };
 
-const MAX_PATH_CHARS = 4096;
 /** Throttle interval: at most ~5 refreshes a second reach the webview. */
 export const REFRESH_INTERVAL_MS = 200;
 
-/** Splits a webview-supplied relative path into safe segments, or says why it is refused. */
-export function relativeSegments(relativePath: string): string[] | string {
-  if (relativePath.length === 0 || relativePath.length > MAX_PATH_CHARS) return 'path is empty or too long';
-  if (relativePath.includes('\0')) return 'path contains a NUL character';
-  if (
-    path.posix.isAbsolute(relativePath) ||
-    path.win32.isAbsolute(relativePath) ||
-    /^[a-zA-Z]:/.test(relativePath)
-  ) {
-    return 'path must be relative to the data set root';
-  }
-  const segments = relativePath.split(/[\\/]/);
-  if (segments.some((s) => s === '..' || s === '.' || s === ''))
-    return 'path may not contain "..", "." or empty segments';
-  return segments;
-}
-
 function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return (
+    relative !== '' &&
+    relative !== '..' &&
+    !relative.startsWith(`..${path.sep}`) &&
+    !path.isAbsolute(relative)
+  );
 }
 
 /** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
@@ -138,11 +145,19 @@ async function exists(fs: DashboardFs, p: string): Promise<boolean> {
   }
 }
 
+/** Without a policy the dashboard acts on no data set at all. */
+const DENY_ALL: DatasetAccess = {
+  check: async (root) => ({ ok: false, reason: `${root} is not a data set folder the dashboard may open` }),
+  mayModify: () => false,
+};
+
 export class DashboardController {
   private runs: RunSummary[] = [];
   private lrFinds: LrFindCurve[] = [];
   private sentDetails: RunDetails | null = null;
   private readonly sentCompare = new Map<string, string>();
+  /** Access decided for each data set root of the runs shown (recomputed on every listing). */
+  private rootAccess = new Map<string, RootAccess>();
   private readonly throttle: Throttle;
   private ready = false;
   private snapshotInFlight: Promise<void> | null = null;
@@ -155,6 +170,7 @@ export class DashboardController {
     private readonly effects: DashboardEffects,
     clock: Clock,
     initial: Partial<DashboardSelection> = {},
+    private readonly access: DatasetAccess = DENY_ALL,
   ) {
     this.state = {
       selectedRunId: initial.selectedRunId ?? null,
@@ -242,23 +258,62 @@ export class DashboardController {
   }
 
   private notify(level: 'info' | 'warn' | 'error', message: string): void {
-    this.effects.log(`[dashboard] ${message}`);
-    this.effects.post({ type: 'notice', level, message });
+    const shown = visibleText(message);
+    this.effects.log(`[dashboard] ${shown}`);
+    this.effects.post({ type: 'notice', level, message: shown });
+  }
+
+  private accessOf(run: RunSummary): RootAccess {
+    return (
+      this.rootAccess.get(run.datasetRoot) ?? {
+        ok: false,
+        reason: `${run.datasetRoot} has not been checked yet`,
+      }
+    );
   }
 
   private thumbnailBases(): Record<string, string> {
-    const bases: Record<string, string> = {};
-    for (const run of this.runs) {
-      const base = run.datasetRoot ? this.effects.thumbnailBase(run.datasetRoot) : '';
-      if (base) bases[run.id] = base;
-    }
-    return bases;
+    // Keyed by run ids, which are folder names: "__proto__" is a run like any other (fromEntries makes
+    // own properties; readers use Object.hasOwn).
+    return Object.fromEntries(
+      this.runs.flatMap((run) => {
+        const access = this.accessOf(run);
+        const base = access.ok ? this.effects.thumbnailBase(access.realRoot) : '';
+        return base ? [[run.id, base]] : [];
+      }),
+    );
+  }
+
+  /** Runs whose data set the dashboard shows read-only, with the reason. */
+  private datasetNotices(): Record<string, string> {
+    return Object.fromEntries(
+      this.runs.flatMap((run) => {
+        if (run.status === 'damaged' || !run.datasetRoot) return [];
+        const access = this.accessOf(run);
+        return access.ok ? [] : [[run.id, visibleText(access.reason)]];
+      }),
+    );
+  }
+
+  /** A summary the webview would reject (it never should) becomes a damaged one instead of a blank view. */
+  private shownSummary(run: RunSummary): RunSummary {
+    const runDir = typeof run.runDir === 'string' ? run.runDir : '';
+    if (isRunSummary(run)) return run;
+    return damagedSummary(
+      runDir,
+      'its summary cannot be shown (it fails the dashboard schema)',
+      new Date(0).toISOString(),
+    );
   }
 
   private async loadRuns(): Promise<void> {
-    this.runs = await this.source.listRuns();
+    this.runs = (await this.source.listRuns()).map((run) => this.shownSummary(run));
     const roots = [...new Set(this.runs.map((r) => r.datasetRoot).filter(Boolean))];
-    this.effects.datasetRootsChanged?.(roots);
+    const decided = await Promise.all(
+      roots.map(async (root) => [root, await this.access.check(root)] as const),
+    );
+    this.rootAccess = new Map(decided);
+    this.effects.datasetRootsChanged?.(decided.flatMap(([, access]) => (access.ok ? [access.realRoot] : [])));
     if (this.state.selectedRunId === null || !this.runs.some((r) => r.id === this.state.selectedRunId)) {
       this.state.selectedRunId = this.runs[0]?.id ?? null;
     }
@@ -268,7 +323,10 @@ export class DashboardController {
 
   private async readDetails(runId: string | null): Promise<RunDetails | null> {
     const run = this.runs.find((r) => r.id === runId);
-    return run ? this.source.readRunDetails(run.runDir) : null;
+    if (!run || run.status === 'damaged') return null;
+    const details = await this.source.readRunDetails(run.runDir);
+    // The webview accepts exactly what its guard accepts: anything else is shown as "cannot be read".
+    return details && isRunDetails(details) && details.summary.id === run.id ? details : null;
   }
 
   private async compareData(runIds: readonly string[]): Promise<CompareRunData[]> {
@@ -276,9 +334,12 @@ export class DashboardController {
     for (const id of runIds) {
       const run = this.runs.find((r) => r.id === id);
       if (!run) continue;
+      if (run.status === 'damaged') continue;
       const details = await this.source.readRunDetails(run.runDir);
       if (!details) continue;
-      out.push({ runId: id, epochs: details.epochs, evaluation: details.evaluation });
+      const data: CompareRunData = { runId: id, epochs: details.epochs, evaluation: details.evaluation };
+      if (!isCompareRunData(data)) continue;
+      out.push(data);
       this.sentCompare.set(id, compareSignature(details.summary));
     }
     return out;
@@ -328,6 +389,7 @@ export class DashboardController {
         compareRunIds: this.state.compareRunIds,
         compare,
         thumbnailBases: this.thumbnailBases(),
+        datasetNotices: this.datasetNotices(),
         lrFinds: this.lrFinds,
       },
     });
@@ -357,7 +419,12 @@ export class DashboardController {
       const before = this.runs;
       await this.loadRuns();
       if (runsDiffer(before, this.runs)) {
-        this.effects.post({ type: 'runsChanged', runs: this.runs, thumbnailBases: this.thumbnailBases() });
+        this.effects.post({
+          type: 'runsChanged',
+          runs: this.runs,
+          thumbnailBases: this.thumbnailBases(),
+          datasetNotices: this.datasetNotices(),
+        });
       }
       await this.sendDetails();
       await this.sendCompare();
@@ -377,11 +444,14 @@ export class DashboardController {
   ): Promise<{ run: RunDetails; file: PathCheck } | string> {
     const summary = this.runs.find((r) => r.id === runId);
     if (!summary) return `unknown run ${runId}`;
-    const run = await this.source.readRunDetails(summary.runDir);
+    const run = await this.readDetails(runId);
     if (!run) return `run ${runId} can no longer be read`;
     const listed = run.evaluation?.misclassified.some((m) => m.path === relativePath) ?? false;
     if (!listed) return `${relativePath} is not an image of run ${runId}'s evaluation`;
-    const file = await resolveInsideRoot(this.fs, run.record.dataset.root, relativePath);
+    // The root comes from run.json: decided afresh against the folders the user chose.
+    const access = await this.access.check(run.record.dataset.root);
+    if (!access.ok) return access.reason;
+    const file = await resolveInsideRoot(this.fs, access.realRoot, relativePath);
     return { run, file };
   }
 
@@ -393,6 +463,11 @@ export class DashboardController {
   }
 
   private async moveImage(runId: string, relativePath: string, toClass: string): Promise<void> {
+    if (!this.access.mayModify())
+      return this.notify(
+        'error',
+        'Cannot move the image: moving files is disabled in Restricted Mode; trust the workspace to move images.',
+      );
     const checked = await this.checkedImage(runId, relativePath);
     if (typeof checked === 'string') return this.notify('error', `Cannot move the image: ${checked}.`);
     const { run, file } = checked;
@@ -425,8 +500,8 @@ export class DashboardController {
       );
     }
     const accepted = await this.effects.confirm(
-      `Move ${path.basename(file.absolute)} to class "${toClass}"?`,
-      `From ${file.absolute}\nTo ${target}\nThe run's records are not changed; retrain to use the new label.`,
+      `Move ${visibleText(path.basename(file.absolute))} to class "${visibleText(toClass)}"?`,
+      `From ${visibleText(file.absolute)}\nTo ${visibleText(target)}\nThe run's records are not changed; retrain to use the new label.`,
       'Move',
     );
     if (!accepted) return;

@@ -17,6 +17,7 @@ export const STATUS_ICONS: Record<RunStatus, IconSpec> = {
   failed: { id: 'error', color: 'testing.iconFailed' },
   stopped: { id: 'debug-stop', color: 'disabledForeground' },
   interrupted: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+  damaged: { id: 'warning', color: 'problemsWarningIcon.foreground' },
 };
 
 /** Runs that can continue from their last checkpoint. */
@@ -27,6 +28,7 @@ export function epochProgress(run: RunSummary): string {
 }
 
 export function describeRun(run: RunSummary): string {
+  if (run.status === 'damaged') return 'damaged: cannot be read';
   const parts = [run.status === 'running' ? `epoch ${epochProgress(run)}` : epochProgress(run)];
   if (run.bestValAccuracy !== null) parts.push(`best ${formatPercent(run.bestValAccuracy)}`);
   if (run.status !== 'completed' && run.status !== 'running') parts.push(run.status);
@@ -109,8 +111,14 @@ export function presentRunNode(node: RunTreeNode): NodePresentation {
 }
 
 function runTooltip(run: RunSummary): string {
+  if (run.status === 'damaged')
+    return [
+      `**${escapeMarkdown(run.id)}** — damaged`,
+      escapeMarkdown(run.error ?? 'its records cannot be read'),
+      'Fix or delete the named file; the run is shown read-only until then.',
+    ].join('\n\n');
   const lines = [
-    `**${escapeMarkdown(run.id)}** — ${run.status}`,
+    `**${escapeMarkdown(run.id)}** — ${escapeMarkdown(run.status)}`,
     `Model: ${escapeMarkdown(run.model)} · backend: ${escapeMarkdown(run.backend)}`,
     `Epochs: ${epochProgress(run)}${run.bestEpoch !== null ? ` · best epoch ${run.bestEpoch}` : ''}`,
     `Validation accuracy: best ${formatPercent(run.bestValAccuracy)}, last ${formatPercent(run.lastValAccuracy)}`,

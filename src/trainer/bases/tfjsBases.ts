@@ -1,77 +1,35 @@
 // Loads bases from disk with TF.js, never touching the network: weight paths are confined to the model's
 // folder (relative, no `..`, no symbolic link out of it). Graph bases are frozen feature extractors.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { confineWeightPath } from '../../core/modelJson';
 import { BaseError } from './errors';
+import { RunFileError } from '../../core/runFiles';
+import { readModelArtifactsFromFolder } from '../modelFiles';
 
 const MODEL_JSON = 'model.json';
 
-function inside(root: string, file: string): boolean {
-  const relative = path.relative(root, file);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-}
-
-/** model.json and its weights from `dir`, every weight file confined to the folder. */
-export async function readConfinedArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  const jsonPath = path.join(dir, MODEL_JSON);
-  let modelJson: tf.io.ModelJSON;
-  try {
-    modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new BaseError(
-      `${jsonPath}: cannot read the model (${reason.split('\n')[0]}) — pass a folder holding a TF.js model.json`,
-    );
-  }
-  const root = await fs.realpath(dir);
-  return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    if (!Array.isArray(manifest)) throw new BaseError(`${jsonPath}: weightsManifest is not a list`);
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      specs.push(...group.weights);
-      for (const raw of group.paths) {
-        const confined = confineWeightPath(raw, null);
-        if (!confined.ok)
-          throw new BaseError(
-            `${jsonPath}: ${confined.reason} — refusing to read outside the model's folder`,
-          );
-        const file = path.join(root, confined.path);
-        let real: string;
-        try {
-          real = await fs.realpath(file);
-        } catch {
-          throw new BaseError(
-            `${jsonPath}: names ${confined.path}, but there is no such file beside it — the model is incomplete`,
-          );
-        }
-        if (!inside(root, real))
-          throw new BaseError(`${file}: links outside the model's folder — refusing to read it`);
-        const bytes = await fs.readFile(real);
-        buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-      }
-    }
-    return [specs, tf.io.concatenateArrayBuffers(buffers)];
-  });
-}
-
-/** A TF.js layers model from `dir` (model.json + weights), read from disk only. */
+/**
+ * A TF.js layers model from `dir`, through the one confined loader (modelIO). Imported when called: modelIO
+ * reads graph bases through this module, and a static import would make the two depend on each other.
+ */
 export async function loadLayersBase(dir: string): Promise<tf.LayersModel> {
-  const artifacts = await readConfinedArtifacts(dir);
+  const { loadLayersModelFromFolder } = await import('../modelIO');
+  return asBaseError(() => loadLayersModelFromFolder(dir));
+}
+
+/** A confined read that fails is a BaseError (exit 2, one line), whichever loader found the problem. */
+async function asBaseError<T>(load: () => Promise<T>): Promise<T> {
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    return await load();
   } catch (err) {
-    throw new BaseError(
-      `${path.join(dir, MODEL_JSON)}: not a loadable TF.js layers model (${(err as Error).message.split('\n')[0]})`,
-    );
+    if (err instanceof RunFileError) throw new BaseError(err.message);
+    throw err;
   }
 }
 
-/** A TF.js graph model from `dir` (tfjs-converter's format), read from disk only. */
+/** A TF.js graph model from `dir` (tfjs-converter's format), read from disk only and confined the same way. */
 export async function loadGraphBase(dir: string): Promise<tf.GraphModel> {
-  const artifacts = await readConfinedArtifacts(dir);
+  const artifacts = await asBaseError(() => readModelArtifactsFromFolder(dir));
   try {
     return await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   } catch (err) {

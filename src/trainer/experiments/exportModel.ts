@@ -5,14 +5,24 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelMetadata, RunRecord, SplitRecord } from '../../protocol/runRecord';
+import type { RunRecord } from '../../protocol/runRecord';
+import { checkSplitRecord } from '../../protocol/runSchema';
+import {
+  makeDirectoryInside,
+  readJsonInside,
+  realRoot,
+  resolveInside,
+  RunFileError,
+} from '../../core/runFiles';
+import { RunLockedError, withRunLock } from '../../core/runLock';
 import { RUN_FILES } from '../../protocol/runRecord';
-import { readRunRecord } from '../../core/runStore';
+import { readRunRecordChecked } from '../../core/runStore';
 import { decodeImage } from '../imageDecode';
 import { UsageError } from '../errors';
 import { loadModelFromDir, saveModelFiles } from '../modelIO';
+import { writeFileAtomic } from '../runWriter';
 import { findKnnLayer } from '../presets/knnLayer';
-import { loadRunModel, preprocess, resizeModeOf, type RunModel } from '../runModel';
+import { loadRunModel, preprocess, readModelMetadata, resizeModeOf, type RunModel } from '../runModel';
 import { snippetText } from './snippet';
 
 export const EXPORT_FORMATS = ['tfjs-layers', 'tfjs-graph', 'savedmodel'] as const;
@@ -69,24 +79,46 @@ export async function exportRun(
   const unsupported = unsupportedFormat(format);
   if (unsupported) throw new UsageError(unsupported);
   const run = path.resolve(runDir);
-  const record = await readRunRecord(run);
-  if (!record)
-    throw new UsageError(`${path.join(run, RUN_FILES.run)}: not a run directory (no readable run.json)`);
-  const source = await loadRunModel(run);
-  const dir = path.resolve(outDir ?? path.join(run, 'export', format));
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    await saveModelFiles(source.model, dir);
-    await fs.writeFile(path.join(dir, RUN_FILES.modelMetadata), JSON.stringify(source.metadata, null, 2));
-    await fs.writeFile(
-      path.join(dir, 'predict.mjs'),
-      snippetText(source.metadata, findKnnLayer(source.model) !== null, resizeModeOf(source.metadata)),
+  const read = await readRunRecordChecked(run);
+  if (!read.ok)
+    throw new UsageError(
+      read.missing
+        ? `${path.join(run, RUN_FILES.run)}: not a run directory (no readable run.json)`
+        : read.reason,
     );
-    const parity = await checkParity(run, record, source, dir);
-    return { format, dir, files: (await fs.readdir(dir)).sort(), parity };
+  const record = read.record;
+  const source = await loadRunModel(run);
+  try {
+    // The default folder is inside the run: made without following links, and written under the run's lock.
+    if (outDir) return await writeExport(run, record, source, format, path.resolve(outDir));
+    return await withRunLock(run, { purpose: 'export' }, async () =>
+      writeExport(run, record, source, format, await makeDirectoryInside(run, path.join('export', format))),
+    );
+  } catch (err) {
+    if (err instanceof RunFileError || err instanceof RunLockedError) throw new UsageError(err.message);
+    throw err;
   } finally {
     source.model.dispose();
   }
+}
+
+async function writeExport(
+  run: string,
+  record: RunRecord,
+  source: RunModel,
+  format: ExportFormat,
+  dir: string,
+): Promise<ExportResult> {
+  await fs.mkdir(dir, { recursive: true });
+  // Every file by rename (writeFileAtomic): a link planted under the export folder's names is replaced, never written through.
+  await saveModelFiles(source.model, dir);
+  await writeFileAtomic(path.join(dir, RUN_FILES.modelMetadata), JSON.stringify(source.metadata, null, 2));
+  await writeFileAtomic(
+    path.join(dir, 'predict.mjs'),
+    snippetText(source.metadata, findKnnLayer(source.model) !== null, resizeModeOf(source.metadata)),
+  );
+  const parity = await checkParity(run, record, source, dir);
+  return { format, dir, files: (await fs.readdir(dir)).sort(), parity };
 }
 
 /** Reloads the export from `exportDir` (model + its metadata.json) and compares it with the run's model. */
@@ -98,13 +130,15 @@ export async function checkParity(
 ): Promise<ParityReport> {
   const exported: RunModel = {
     model: await loadModelFromDir(exportDir),
-    metadata: JSON.parse(
-      await fs.readFile(path.join(exportDir, RUN_FILES.modelMetadata), 'utf8'),
-    ) as ModelMetadata,
+    metadata: await readModelMetadata(exportDir),
   };
   try {
-    const split = JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.split), 'utf8')) as SplitRecord;
+    const split = await readJsonInside(runDir, RUN_FILES.split, (value) =>
+      checkSplitRecord(value, record.dataset.classNames),
+    );
     const entries = split.validation.length > 0 ? split.validation : split.train;
+    // run.json's data set root is a claim: only images really inside it are read.
+    const dataRoot = await realRoot(record.dataset.root).catch(() => null);
     const report: ParityReport = {
       images: 0,
       sameTop1: 0,
@@ -113,10 +147,11 @@ export async function checkParity(
       mismatches: [],
     };
     for (const entry of entries) {
-      const file = path.join(record.dataset.root, entry.path);
+      if (dataRoot === null) break;
       let expected: Float32Array;
       let actual: Float32Array;
       try {
+        const file = await resolveInside(dataRoot, entry.path);
         expected = await probabilities(reference, file);
         actual = await probabilities(exported, file);
       } catch {

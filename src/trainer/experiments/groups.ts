@@ -6,8 +6,9 @@ import type { Evaluation, RunFold } from '../../protocol/runRecord';
 import { RUN_FILES } from '../../protocol/runRecord';
 import type { MeanStd } from '../../protocol/runRecord';
 import { meanStd, summarizeFolds } from '../../core/metrics';
-import { parseMetricsLines, splitMetrics } from '../../core/runStore';
-import { newRunId, writeFileAtomic } from '../runWriter';
+import { parseMetricsLines, readEvaluation as readRunEvaluation, splitMetrics } from '../../core/runStore';
+import { makeDirectoryInside, READ_LIMITS, readTextInside, writeFileInside } from '../../core/runFiles';
+import { newRunId } from '../runWriter';
 
 export const GROUPS_DIR = 'groups';
 
@@ -19,26 +20,24 @@ export function groupFile(runsRoot: string, groupId: string): string {
   return path.join(runsRoot, GROUPS_DIR, `${groupId}.json`);
 }
 
+/** Writes the group summary under `<runsRoot>/groups/`, a real folder (never a link out of the runs root). */
 export async function writeGroupRecord(runsRoot: string, groupId: string, record: object): Promise<string> {
-  const file = groupFile(runsRoot, groupId);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(record, null, 2));
-  return file;
+  await fs.mkdir(runsRoot, { recursive: true });
+  await makeDirectoryInside(runsRoot, GROUPS_DIR);
+  await writeFileInside(runsRoot, path.join(GROUPS_DIR, `${groupId}.json`), JSON.stringify(record, null, 2));
+  return groupFile(runsRoot, groupId);
 }
 
 /** The last complete epoch line of a run's metrics.jsonl, or null. */
 export async function lastEpochMetrics(runDir: string): Promise<Record<string, unknown> | null> {
-  const text = await fs.readFile(path.join(runDir, RUN_FILES.metrics), 'utf8').catch(() => '');
+  const text = await readTextInside(runDir, RUN_FILES.metrics, READ_LIMITS.metrics).catch(() => '');
   const epochs = splitMetrics(parseMetricsLines(text)).epochs;
   return epochs.length ? (epochs[epochs.length - 1] as unknown as Record<string, unknown>) : null;
 }
 
+/** A run's evaluation.json through the shared schema, or null when it is missing or fails it. */
 export async function readEvaluation(runDir: string): Promise<Evaluation | null> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(runDir, RUN_FILES.evaluation), 'utf8')) as Evaluation;
-  } catch {
-    return null;
-  }
+  return readRunEvaluation(runDir);
 }
 
 /** Numeric fields of the final epoch lines that every fold recorded. */

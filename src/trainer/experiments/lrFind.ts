@@ -10,7 +10,8 @@ import { assembleBatch, decodeEntries, epochOrder, type BatchPlan } from '../dat
 import { UsageError } from '../errors';
 import { createModel, trainingForward } from '../presets/training';
 import { normalisationOf } from '../presets/transfer';
-import { newRunId, writeFileAtomic } from '../runWriter';
+import { newRunId } from '../runWriter';
+import { makeDirectoryInside, writeFileInside } from '../../core/runFiles';
 import { scanDataset } from '../scan';
 import { createOptimizer, makeTrainStep, setLearningRate, type Emit, type StopSignal } from '../train';
 import { resolveExperimentConfig } from './trainAny';
@@ -170,9 +171,12 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
   const suggestion = suggestLearningRate(points);
   const id = `lr-find-${newRunId()}`;
   const file = path.join(request.runsRoot, 'lr-find', `${id}.json`);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(
-    file,
+  // A real lr-find folder inside the runs root: a link planted there is refused, never written through.
+  await fs.mkdir(request.runsRoot, { recursive: true });
+  await makeDirectoryInside(request.runsRoot, 'lr-find');
+  await writeFileInside(
+    request.runsRoot,
+    path.join('lr-find', `${id}.json`),
     JSON.stringify(
       {
         kind: 'lrFind',

@@ -95,8 +95,10 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   if (!isRecord(base)) fail(file, '"base" must be a config object (the fields of *.imagetrainer.json)');
   if (!isRecord(raw.search) || Object.keys(raw.search).length === 0)
     fail(file, '"search" must name at least one field, e.g. {"learningRate": {"log": [1e-4, 1e-2]}}');
-  const search: Record<string, SearchSpace> = {};
-  for (const [field, space] of Object.entries(raw.search)) search[field] = parseSpace(file, field, space);
+  // fromEntries: a field named "__proto__" stays an own (and then unknown, refused) field.
+  const search: Record<string, SearchSpace> = Object.fromEntries(
+    Object.entries(raw.search).map(([field, space]) => [field, parseSpace(file, field, space)]),
+  );
   const method = raw.method ?? 'random';
   if (method !== 'grid' && method !== 'random')
     fail(file, `"method" must be "grid" or "random", got ${JSON.stringify(method)}`);
@@ -183,8 +185,9 @@ export function planTrials(spec: SweepSpec): Trial[] {
   }
   return Array.from({ length: spec.trials }, (_, i) => {
     const rng = createRng(deriveSeed(spec.seed, 'sweep', i));
-    const overrides: Record<string, unknown> = {};
-    for (const field of fields) overrides[field] = sample(spec.search[field], () => rng.nextFloat());
+    const overrides: Record<string, unknown> = Object.fromEntries(
+      fields.map((field) => [field, sample(spec.search[field], () => rng.nextFloat())]),
+    );
     return { index: i + 1, overrides };
   });
 }
@@ -195,14 +198,24 @@ function withOverrides(
   overrides: Record<string, unknown>,
 ): Record<string, unknown> {
   const out = structuredClone(base);
+  // Own data properties only: a dotted "__proto__.x" from a sweep file becomes an unknown field that the
+  // config check refuses, never a write to Object.prototype.
+  const define = (node: Record<string, unknown>, key: string, value: unknown): void => {
+    Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+  };
   for (const [dotted, value] of Object.entries(overrides)) {
     const keys = dotted.split('.');
     let node = out;
     for (const key of keys.slice(0, -1)) {
-      if (!isRecord(node[key])) node[key] = {};
-      node = node[key] as Record<string, unknown>;
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (isRecord(next)) node = next;
+      else {
+        const created: Record<string, unknown> = {};
+        define(node, key, created);
+        node = created;
+      }
     }
-    node[keys[keys.length - 1]] = value;
+    define(node, keys[keys.length - 1], value);
   }
   return out;
 }

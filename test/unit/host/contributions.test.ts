@@ -101,7 +101,7 @@ test('every command constant is registered by the host code', () => {
     .map((f) => readFileSync(path.join(dir, f), 'utf8'))
     .join('\n');
   for (const [key, id] of Object.entries(COMMANDS)) {
-    assert.match(code, new RegExp(`registerCommand\\(COMMANDS\\.${key}\\b`), `${id} is never registered`);
+    assert.match(code, new RegExp(`registerCommand\\(\\s*COMMANDS\\.${key}\\b`), `${id} is never registered`);
   }
 });
 
@@ -111,8 +111,12 @@ test('settings in package.json and in code agree', () => {
     .map((s) => `${SETTINGS_SECTION}.${s}`)
     .sort();
   assert.deepEqual(contributed, declared);
+  // Settings that name a program to run or folders to read and write: a workspace's own values of them
+  // are ignored until it is trusted (issue 13).
   assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, [
     `${SETTINGS_SECTION}.${SETTINGS.nodePath}`,
+    `${SETTINGS_SECTION}.${SETTINGS.runsDirectory}`,
+    `${SETTINGS_SECTION}.${SETTINGS.datasetRoots}`,
   ]);
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(pkg.extensionKind, ['workspace']);

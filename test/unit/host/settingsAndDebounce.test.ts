@@ -11,6 +11,7 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
   assert.deepEqual(s, {
     backend: 'auto',
     runsRoot: '/ws/.image-trainer/runs',
+    runsRootWarning: null,
     defaultPreset: 'simple-cnn',
     nodePath: '',
     datasetRoots: [],

@@ -10,7 +10,13 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Evaluation, RunDetails, RunSummary } from '../../../src/protocol/runRecord';
 import { isHostToWebview, type HostToWebview } from '../../../src/protocol/webviewMessages';
-import { DashboardController, type DashboardFs } from '../../../src/host/dashboard/messageHandler';
+import {
+  DashboardController,
+  type DashboardFs,
+  relativeSegments,
+} from '../../../src/host/dashboard/messageHandler';
+import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
+import * as os from 'node:os';
 import type { Clock } from '../../../src/host/util/clock';
 import { makeTempDir, removeDir, seededRandom } from '../../fixtures/imageFactory';
 
@@ -60,7 +66,10 @@ function evaluationListing(paths: string[]): Evaluation {
   };
 }
 
-function runOf(id: string, runsRoot: string, datasetRoot: string): RunDetails {
+/** Paths evaluation.json may list (the shared schema refuses the others; that run then shows no details). */
+const LISTABLE_PATHS = HOSTILE_PATHS.filter((p) => typeof relativeSegments(p) !== 'string');
+
+function runOf(id: string, runsRoot: string, datasetRoot: string, listed = LISTABLE_PATHS): RunDetails {
   const summary = {
     id,
     runDir: path.join(runsRoot, id),
@@ -105,7 +114,7 @@ function runOf(id: string, runsRoot: string, datasetRoot: string): RunDetails {
     },
     epochs: [],
     batches: [],
-    evaluation: evaluationListing(HOSTILE_PATHS),
+    evaluation: evaluationListing(listed),
   };
 }
 
@@ -191,7 +200,13 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
         return fsp.rename(from, to);
       },
     };
-    const runs = [runOf('run-a', runsRoot, rootA), runOf('run-b', runsRoot, rootB)];
+    // run-c's evaluation.json was edited to list paths out of its data set: it fails the schema, so the
+    // dashboard shows it without details and acts on none of its files.
+    const runs = [
+      runOf('run-a', runsRoot, rootA),
+      runOf('run-b', runsRoot, rootB),
+      runOf('run-c', runsRoot, rootA, HOSTILE_PATHS),
+    ];
     const posted: HostToWebview[] = [];
     const opened: string[] = [];
     const clock: Clock = {
@@ -219,6 +234,17 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
         thumbnailBase: (r) => `vscode-resource:${r}`,
       },
       clock,
+      {},
+      // The user chose the two data set folders (the workspace); `outside` is not among them.
+      {
+        check: (root) =>
+          datasetRootAccess(root, {
+            workspaceFolders: [rootA, rootB],
+            configuredRoots: [],
+            homeDir: os.homedir(),
+          }),
+        mayModify: () => true,
+      },
     );
 
     const random = seededRandom(4242);
@@ -255,7 +281,7 @@ test('fuzz: 10,000 webview messages; the dashboard touches nothing outside the d
     for (let i = 0; i < 10_000; i++) {
       const message: Record<string, unknown> = {
         type: pick(types),
-        runId: random() < 0.8 ? pick(['run-a', 'run-b']) : pick(junk),
+        runId: random() < 0.8 ? pick(['run-a', 'run-b', 'run-c']) : pick(junk),
         path: random() < 0.85 ? pick(HOSTILE_PATHS) : pick(junk),
         toClass: random() < 0.85 ? pick(classes) : pick(junk),
         page: random() < 0.6 ? pick(['run', 'compare', 'bogus']) : pick(junk),

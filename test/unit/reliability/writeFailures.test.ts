@@ -4,7 +4,7 @@
 // checkpoint must stay loadable; once the disk is writable again the run resumes to completion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { TrainerToHost } from '../../../src/protocol/trainerMessages';
 import type { RunRecord } from '../../../src/protocol/runRecord';
@@ -32,9 +32,15 @@ function injectWriteFailure(
     const real = target[name];
     original.set(name, real);
     target[name] = function (this: Fsp, ...args: unknown[]) {
-      // open() only fails when it opens for writing; rename() when its destination matches.
+      // open() only fails when it opens for writing (string flags, or numeric ones with write access);
+      // rename() when its destination matches.
       const file = String(name === 'rename' || name === 'copyFile' ? args[1] : args[0]);
-      const writes = name !== 'open' || /[wa+]/.test(String(args[1] ?? 'r'));
+      const flags = args[1] ?? 'r';
+      const writes =
+        name !== 'open' ||
+        (typeof flags === 'number'
+          ? (flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0
+          : /[wa+]/.test(String(flags)));
       if (armed() && writes && matches(file)) {
         failures.push(`${name} ${file}`);
         const error = Object.assign(new Error(`${code}: injected, ${name} '${file}'`), { code, path: file });

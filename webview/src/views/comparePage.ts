@@ -4,7 +4,7 @@ import type { RunSummary } from '../../../src/protocol/runRecord';
 import { type Column, configDifference, METRIC_COLUMNS, recallDifference, runColor, toCsv } from '../compare';
 import { button, el, headerRow } from '../dom';
 import { formatNumber, formatPercent } from '../format';
-import type { DashboardState, UiState } from '../state';
+import { type DashboardState, ownValue, type UiState } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
 import { renderLineChart, type Series } from './lineChart';
 import { renderLrFind } from './lrFind';
@@ -314,7 +314,7 @@ export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
   const series: Series[] = [];
   const waiting: string[] = [];
   for (const id of state.compareRunIds) {
-    const data = state.compare[id];
+    const data = ownValue(state.compare, id);
     if (!data) {
       waiting.push(id);
       continue;
@@ -382,8 +382,8 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
     );
   const runA = state.runs.find((r) => r.id === a);
   const runB = state.runs.find((r) => r.id === b);
-  const evalA = state.compare[a]?.evaluation ?? null;
-  const evalB = state.compare[b]?.evaluation ?? null;
+  const evalA = ownValue(state.compare, a)?.evaluation ?? null;
+  const evalB = ownValue(state.compare, b)?.evaluation ?? null;
   const parts: Node[] = [pickers];
   if (evalA && evalB) {
     const rows = recallDifference(evalA, evalB).map((d) => {
@@ -411,7 +411,7 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
         el(doc, 'tbody', {}, ...rows),
       ),
     );
-  } else if (state.compare[a] && state.compare[b]) {
+  } else if (ownValue(state.compare, a) && ownValue(state.compare, b)) {
     parts.push(
       el(doc, 'p', { class: 'empty', text: 'Both runs need an evaluation for a per-class comparison.' }),
     );

@@ -3,7 +3,8 @@
 import type { Evaluation, Misclassified } from '../../../src/protocol/runRecord';
 import { button, el, headerRow } from '../dom';
 import { formatPercent } from '../format';
-import { type CellRef, type DashboardState, movedKey } from '../state';
+import { type CellRef, type DashboardState, datasetNotice, movedKey } from '../state';
+import { visibleText } from '../../../src/protocol/displayText';
 import type { Section, ViewContext } from './context';
 
 /** The matrix on screen: the final one, or the recorded one of the scrubbed epoch. */
@@ -167,10 +168,10 @@ export function renderMatrix(state: DashboardState, ctx: ViewContext): Node {
           on: {
             click: () => ctx.dispatch({ type: 'ui/selectCell', cell }),
             mouseenter: () => {
-              hover.textContent = description;
+              hover.textContent = visibleText(description);
             },
             focus: () => {
-              hover.textContent = description;
+              hover.textContent = visibleText(description);
             },
           },
         });
@@ -240,8 +241,9 @@ export function thumbnailUrl(
   runId: string,
   relativePath: string,
 ): string | null {
-  const base = bases[runId];
-  if (!base) return null;
+  // Own properties only: a run named "__proto__" or "constructor" has no base unless the host sent one.
+  const base = Object.hasOwn(bases, runId) ? bases[runId] : undefined;
+  if (typeof base !== 'string' || !base) return null;
   return `${base.replace(/\/+$/, '')}/${relativePath.split('/').map(encodeURIComponent).join('/')}`;
 }
 
@@ -253,8 +255,11 @@ function renderExample(
   m: Misclassified,
 ): HTMLElement {
   const { doc } = ctx;
-  const movedTo = state.moved[movedKey(runId, m.path)];
+  const key = movedKey(runId, m.path);
+  const movedTo = Object.hasOwn(state.moved, key) ? state.moved[key] : undefined;
   const src = thumbnailUrl(state.thumbnailBases, runId, m.path);
+  // A data set shown read-only (its root is not a folder the user chose): no Open, no Move.
+  const readOnly = datasetNotice(state, runId);
   const picker = el(doc, 'select', {
     attrs: { 'aria-label': `Class to move ${m.path} to`, 'data-key': `class-for-${m.path}` },
   });
@@ -266,23 +271,25 @@ function renderExample(
   }
   const actions = movedTo
     ? el(doc, 'p', { class: 'moved', text: `Moved to ${movedTo}` })
-    : el(
-        doc,
-        'div',
-        { class: 'actions' },
-        button(doc, 'Open', () => ctx.post({ type: 'openImage', runId, path: m.path }), {
-          attrs: { 'aria-label': `Open ${m.path}`, 'data-key': `open-${m.path}` },
-        }),
-        picker,
-        button(
+    : readOnly
+      ? el(doc, 'p', { class: 'read-only', text: 'Read-only data set' })
+      : el(
           doc,
-          'Move…',
-          () => ctx.post({ type: 'moveImage', runId, path: m.path, toClass: picker.value }),
-          {
-            attrs: { 'aria-label': `Move ${m.path} to the chosen class`, 'data-key': `move-${m.path}` },
-          },
-        ),
-      );
+          'div',
+          { class: 'actions' },
+          button(doc, 'Open', () => ctx.post({ type: 'openImage', runId, path: m.path }), {
+            attrs: { 'aria-label': `Open ${m.path}`, 'data-key': `open-${m.path}` },
+          }),
+          picker,
+          button(
+            doc,
+            'Move…',
+            () => ctx.post({ type: 'moveImage', runId, path: m.path, toClass: picker.value }),
+            {
+              attrs: { 'aria-label': `Move ${m.path} to the chosen class`, 'data-key': `move-${m.path}` },
+            },
+          ),
+        );
   return el(
     doc,
     'li',
@@ -355,7 +362,14 @@ export const matrixSections: Section<DashboardState>[] = [
   },
   {
     key: 'examples',
-    inputs: (s) => [s.details?.evaluation, s.ui.selectedCell, s.ui.matrixEpoch, s.moved, s.thumbnailBases],
+    inputs: (s) => [
+      s.details?.evaluation,
+      s.ui.selectedCell,
+      s.ui.matrixEpoch,
+      s.moved,
+      s.thumbnailBases,
+      s.datasetNotices,
+    ],
     render: renderExamples,
   },
 ];

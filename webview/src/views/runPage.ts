@@ -4,7 +4,7 @@ import type { BatchMetrics, EpochMetrics, RunDetails } from '../../../src/protoc
 import { flattenConfig } from '../compare';
 import { el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
-import type { ClassSortKey, DashboardState } from '../state';
+import { type ClassSortKey, type DashboardState, datasetNotice } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
 import { type ChartOptions, type Point, type Series, renderLineChart, updateLineChart } from './lineChart';
 
@@ -19,6 +19,28 @@ function statusBadge(doc: Document, status: string): HTMLElement {
 export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const details = state.details;
+  const selected = state.runs.find((r) => r.id === state.selectedRunId);
+  if (selected && (selected.status === 'damaged' || !details)) {
+    // A run whose records fail their schema: its name, a warning badge and the reason, nothing else claimed.
+    return el(
+      doc,
+      'div',
+      { class: 'summary' },
+      el(doc, 'h3', { text: selected.id }),
+      el(
+        doc,
+        'p',
+        { class: 'error', attrs: { role: 'alert' } },
+        statusBadge(doc, 'damaged'),
+        ' ',
+        selected.error ?? 'This run’s records cannot be read.',
+      ),
+      el(doc, 'p', {
+        class: 'empty',
+        text: 'Fix or delete the named file; until then the run is shown without details.',
+      }),
+    );
+  }
   if (!details) {
     const text =
       state.runs.length === 0
@@ -44,6 +66,13 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     ),
     ...definition(doc, 'Test accuracy', formatPercent(summary.testAccuracy)),
     ...definition(doc, 'Model', summary.model),
+    ...(record.base
+      ? definition(
+          doc,
+          'Pretrained base',
+          `${record.base.name} (${record.base.format} model, sha256 ${record.base.sha256.slice(0, 12)}…, from ${record.base.source})`,
+        )
+      : []),
     ...definition(
       doc,
       'Backend',
@@ -61,12 +90,14 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     ...(summary.group ? definition(doc, 'Group', summary.group) : []),
   ];
   const error = summary.error ?? record.error?.message ?? null;
+  const readOnly = datasetNotice(state, summary.id);
   return el(
     doc,
     'div',
     { class: 'summary' },
     el(doc, 'h3', { text: summary.id }),
     error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
+    readOnly ? el(doc, 'p', { class: 'warning read-only', attrs: { role: 'note' }, text: readOnly }) : null,
     el(doc, 'dl', { class: 'facts' }, ...items),
   );
 }
@@ -358,7 +389,14 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
 export const runSections: Section<DashboardState>[] = [
   {
     key: 'summary',
-    inputs: (s) => [s.details?.summary, s.details?.record, s.details?.epochs, s.runs.length],
+    inputs: (s) => [
+      s.details?.summary,
+      s.details?.record,
+      s.details?.epochs,
+      s.runs.length,
+      s.runs.find((r) => r.id === s.selectedRunId),
+      s.datasetNotices,
+    ],
     render: renderSummary,
   },
   { key: 'config', inputs: (s) => [s.details?.record.config], render: renderConfig },

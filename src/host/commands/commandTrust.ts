@@ -1,0 +1,30 @@
+// Which commands need a trusted workspace (issue 13 §3), as plain data the tests can read. A command
+// that runs the trainer on the workspace's files — training, and reading models or run files to evaluate
+// or classify — is refused in Restricted Mode. The others work there because they cannot reach outside
+// the roots: the reasons are listed with them.
+import { COMMANDS, type CommandId } from '../ids';
+
+/** Commands refused in Restricted Mode, with the action named in the refusal. */
+export const TRUSTED_COMMANDS: Readonly<Partial<Record<CommandId, string>>> = {
+  [COMMANDS.train]: 'Training',
+  [COMMANDS.resume]: 'Resuming a run',
+  [COMMANDS.runSweep]: 'Running a sweep',
+  [COMMANDS.evaluateRun]: 'Evaluating a run (it loads the run’s model)',
+  [COMMANDS.classifyImage]: 'Classifying an image (it loads a run’s model)',
+};
+
+/** Commands that stay available in Restricted Mode, and why they cannot read or write outside the roots. */
+export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string>>> = {
+  [COMMANDS.openDashboard]:
+    'reads run files through the confined run store; the dashboard opens images only under folders the user chose and moves none',
+  [COMMANDS.compareRuns]: 'opens the same read-only dashboard on the compare page',
+  [COMMANDS.deleteRun]:
+    'moves a run folder under the runs folder (inside the workspace in Restricted Mode) to the trash, under its writer lock',
+  [COMMANDS.scanDataset]: 'lists and checks image headers of a data set the user picked; writes nothing',
+  [COMMANDS.createSampleDataset]: 'writes generated images into a new folder inside the workspace',
+};
+
+/** The action to name when `command` is refused in Restricted Mode, or undefined when it is allowed. */
+export function trustRequiredFor(command: CommandId): string | undefined {
+  return Object.hasOwn(TRUSTED_COMMANDS, command) ? TRUSTED_COMMANDS[command] : undefined;
+}
