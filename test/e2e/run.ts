@@ -25,6 +25,7 @@ import { countClasses, writeSampleDataset, type ClassCounts } from './sampleData
 import { steps, type E2eContext } from './steps';
 import { answerTrustDialog, describeWorkbench, waitForWorkbench } from './workbench';
 import { waitForLog } from './extensionLog';
+import { serveBase, type ServedBase } from './pretrainedBase';
 
 const REPO = resolve(__dirname, '..', '..');
 const ARTIFACTS = join(REPO, 'artifacts', 'e2e');
@@ -113,9 +114,17 @@ function buildAndPackage(): string {
   return vsix;
 }
 
-/** code-server writes a config file and logs under XDG folders: keep them in the run's temporary folder. */
-function codeServerEnv(tmp: string): NodeJS.ProcessEnv {
-  return { ...process.env, XDG_CONFIG_HOME: join(tmp, 'xdg-config'), XDG_DATA_HOME: join(tmp, 'xdg-data') };
+/**
+ * code-server writes a config file and logs under XDG folders: keep them in the run's temporary folder. The
+ * catalogue of pretrained bases names the stand-in host on 127.0.0.1 (the extension and its trainers read it).
+ */
+function codeServerEnv(tmp: string, catalogueFile?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: join(tmp, 'xdg-config'),
+    XDG_DATA_HOME: join(tmp, 'xdg-data'),
+    ...(catalogueFile ? { IMAGE_TRAINER_BASE_CATALOGUE: catalogueFile } : {}),
+  };
 }
 
 function installVsix(
@@ -209,12 +218,13 @@ async function startCodeServer(
   entry: string,
   tmp: string,
   ctxDirs: { userDataDir: string; extensionsDir: string; workspace: string },
+  catalogueFile: string,
 ): Promise<number> {
   const port = await freePort();
   const configFile = join(tmp, 'code-server.yaml');
   // An explicit config file keeps code-server from writing one into the user's home folder.
   writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  const env = codeServerEnv(tmp);
+  const env = codeServerEnv(tmp, catalogueFile);
   startTracked(
     'code-server',
     process.execPath,
@@ -333,6 +343,7 @@ async function main(): Promise<number> {
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   let page: Page | undefined;
   let failed: StepError | undefined;
+  let served: ServedBase | undefined;
   let stepIndex = 0;
   let passedSteps = 0;
   try {
@@ -348,7 +359,9 @@ async function main(): Promise<number> {
       say(`  sample classes: ${[...trusted].map(([c, n]) => `${c}=${n}`).join(', ')}`);
       return trusted;
     });
-    const port = await timed('start-code-server', () => startCodeServer(entry, tmp, dirs));
+    served = await timed('serve-pretrained-base', () => serveBase(join(tmp, 'model-host')));
+    const catalogueFile = served.catalogueFile;
+    const port = await timed('start-code-server', () => startCodeServer(entry, tmp, dirs, catalogueFile));
     const browser = await timed('start-chromium', startBrowser);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
@@ -371,6 +384,7 @@ async function main(): Promise<number> {
       counts,
       say,
       logLines: (what, done) => waitForLog(dirs.userDataDir, what, done),
+      modelHost: served.server,
       artifact: (name) => join(ARTIFACTS, name),
     };
     for (const step of steps) {
@@ -387,6 +401,7 @@ async function main(): Promise<number> {
     if (page && !page.isClosed()) for (const line of await describeWorkbench(page)) say(`  ${line}`);
   } finally {
     await stopAll();
+    await served?.server.close().catch(() => undefined);
     keepLogs(dirs.userDataDir);
   }
   if (failed) printFailureLogs();

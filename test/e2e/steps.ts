@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Prediction } from '../../src/protocol';
+import type { Prediction, RunRecord } from '../../src/protocol';
 import { runToEnd } from './processes';
 import type { ClassCounts } from './sampleData';
 import { firstImage } from './sampleData';
+import type { ModelServer } from '../fixtures/modelServer';
 import { shownEpochs } from './extensionLog';
+import { E2E_BASE } from './pretrainedBase';
 import { listRunDirs, readEvaluation, readRunRecord, waitForFinishedRun } from './runFiles';
 import {
   activeWebview,
@@ -18,6 +20,7 @@ import {
   notificationTexts,
   openViewContainer,
   pickContextMenuItem,
+  pickQuickItem,
   quickInput,
   quickOpen,
   quickPickLabels,
@@ -48,6 +51,8 @@ export interface E2eContext {
   dirs: E2eDirs;
   counts: ClassCounts;
   say: (line: string) => void;
+  /** The stand-in model host on 127.0.0.1 that serves the pretrained base (pretrainedBase.ts). */
+  modelHost: ModelServer;
   /** Waits until the extension's log satisfies `done`; returns its lines (see extensionLog.ts). */
   logLines: (what: string, done: (lines: string[]) => boolean) => Promise<string[]>;
   /** Path of an extra artifact file (mid-step screenshots). */
@@ -113,6 +118,7 @@ async function answerTrainPickers(
   say: (line: string) => void,
   configFile: string,
 ): Promise<void> {
+  // `configFile` names the model row to pick: an experiment config, or a pretrained base.
   const answered: string[] = [];
   const input = quickInput(page).locator('.quick-input-box input');
   // Prompts come until the config file is picked (data set first, unless the command already knows it).
@@ -189,6 +195,14 @@ async function requireShownProgress(ctx: E2eContext, runId: string, epochs: numb
  * look at the status bar catches the run mid-way (a picture for people, not an assertion).
  */
 async function trainWith(ctx: E2eContext, configFile: string, progressShot: string): Promise<string> {
+  return (await trainAndCheck(ctx, configFile, progressShot)).dir;
+}
+
+async function trainAndCheck(
+  ctx: E2eContext,
+  configFile: string,
+  progressShot: string,
+): Promise<{ dir: string; record: RunRecord }> {
   const { page, say } = ctx;
   const before = new Set(listRunDirs(ctx.dirs.workspace));
   await runCommand(page, 'Image Trainer: Train Model');
@@ -212,23 +226,27 @@ async function trainWith(ctx: E2eContext, configFile: string, progressShot: stri
     'completed',
     `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`,
   );
-  const config = JSON.parse(readFileSync(join(ctx.dirs.workspace, configFile), 'utf8')) as { epochs: number };
-  assert.equal(
-    record.config.epochs,
-    config.epochs,
-    `run ${record.id} should use the epochs of ${configFile}`,
-  );
+  if (configFile.endsWith('.imagetrainer.json')) {
+    const config = JSON.parse(readFileSync(join(ctx.dirs.workspace, configFile), 'utf8')) as {
+      epochs: number;
+    };
+    assert.equal(
+      record.config.epochs,
+      config.epochs,
+      `run ${record.id} should use the epochs of ${configFile}`,
+    );
+  }
   await requireShownProgress(
     ctx,
     record.id,
-    Array.from({ length: config.epochs }, (_, i) => i + 1),
+    Array.from({ length: record.config.epochs }, (_, i) => i + 1),
   );
   const epochs = `${record.epochsCompleted}/${record.config.epochs}`;
   const text = await waitForRunRow(page, record.id, 'completed', epochs);
   say(
     `  Runs view: "${text}" (run.json: ${record.status}, best val accuracy ${record.bestValAccuracy ?? 'none'})`,
   );
-  return dir;
+  return { dir, record };
 }
 
 async function train(ctx: E2eContext): Promise<void> {
@@ -467,6 +485,43 @@ async function stopTraining(ctx: E2eContext): Promise<void> {
   await clearNotifications(page);
 }
 
+/**
+ * Get Pretrained Model downloads the base from the stand-in host on 127.0.0.1; Train Model offers it and
+ * trains a head on it; the dashboard names the run's base.
+ */
+async function pretrainedBase(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  await runCommand(page, 'Image Trainer: Get Pretrained Model');
+  await quickInput(page).locator('.quick-input-box input').fill(E2E_BASE);
+  await pickQuickItem(page, E2E_BASE);
+  const ready = await waitForNotification(page, new RegExp(`${E2E_BASE} is ready`), LONG);
+  say(`  ${ready}`);
+  const shards = ctx.modelHost.requests.filter((r) => r.path.endsWith('.bin') && r.status < 300).length;
+  assert.ok(
+    ctx.modelHost.count('model.json') >= 1 && shards >= 3,
+    `the base came from the local host (${shards} shards)`,
+  );
+  await clearNotifications(page);
+
+  const { dir, record } = await trainAndCheck(ctx, E2E_BASE, 'base-progress.png');
+  assert.equal(record.config.model, 'transfer');
+  assert.equal(record.base?.name, E2E_BASE, 'run.json records the base');
+  assert.match(record.base?.source ?? '', /^http:\/\/127\.0\.0\.1:\d+\/model\.json$/);
+  say(`  run ${basename(dir)}: base ${record.base?.name} (sha256 ${record.base?.sha256.slice(0, 12)}…)`);
+
+  await treeRows(await expandPane(page, 'Runs'))
+    .filter({ hasText: record.id })
+    .first()
+    .click();
+  const view = activeWebview(page);
+  const summary = view.locator('.summary', { hasText: record.id }).first();
+  await summary.waitFor({ state: 'visible', timeout: LONG });
+  const named = summary.locator('dd', { hasText: E2E_BASE }).first();
+  await named.waitFor({ state: 'visible', timeout: 30_000 });
+  say(`  dashboard: "Pretrained base ${(await named.innerText()).trim()}"`);
+  await clearNotifications(page);
+}
+
 /** Polls until a run directory not in `known` holds a run.json. */
 async function waitForNewRunDir(
   workspace: string,
@@ -521,5 +576,6 @@ export const steps: Step[] = [
   { name: 'classify-image', run: classify },
   { name: 'compare-runs', run: compare },
   { name: 'stop-training', run: stopTraining },
+  { name: 'pretrained-base', run: pretrainedBase },
   { name: 'restricted-mode', run: restricted },
 ];

@@ -198,6 +198,17 @@ export async function pickContextMenuItem(page: Page, label: string): Promise<vo
     .first();
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
+  // A menu that is still settling can swallow a click (the item highlights, the menu stays open): the
+  // state to wait for is the menu closing, and a user would then press Enter on the highlighted item.
+  const menu = page.locator('.monaco-menu').first();
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 5_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (closed) return;
+  await item.hover();
+  await page.keyboard.press('Enter');
+  await menu.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /**
