@@ -27,17 +27,21 @@ export class ModelJsonError extends Error {
   }
 }
 
-const DTYPE_BYTES: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  complex64: 8,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-  int8: 1,
-  int16: 2,
-};
+/** Bytes per stored element by dtype (or quantization dtype); no prototype, so any key from a file is safe. */
+export const DTYPE_BYTES: Readonly<Record<string, number>> = Object.assign(
+  Object.create(null) as Record<string, number>,
+  {
+    float32: 4,
+    int32: 4,
+    bool: 1,
+    complex64: 8,
+    uint8: 1,
+    uint16: 2,
+    float16: 2,
+    int8: 1,
+    int16: 2,
+  },
+);
 
 function specBytes(spec: unknown): number | null {
   if (!isRecord(spec) || !Array.isArray(spec.shape) || typeof spec.dtype !== 'string')

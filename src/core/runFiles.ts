@@ -254,7 +254,7 @@ export async function writeFileInside(
 }
 
 /** Temp file + fsync + rename over `file`; the temp name is random so nothing can be planted there. */
-async function writeReplacing(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeReplacing(file: string, data: string | Uint8Array): Promise<void> {
   // crypto, not Math.random: training replaces Math.random with a seeded generator.
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const handle = await fs.open(

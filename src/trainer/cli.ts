@@ -307,11 +307,7 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     else progress!.event(event, io.stdout);
   };
   if (!resume && !modelChosen && !args.values.has('--base')) {
-    const advice = await photoAdvice(
-      path.resolve(io.cwd, args.positionals[0]),
-      cacheDir,
-      io.env ?? process.env,
-    );
+    const advice = await photoAdvice(args.positionals[0], io.cwd, cacheDir, io.env ?? process.env);
     if (advice) {
       if (json) emit({ type: 'log', level: 'info', message: advice });
       else io.stderr(`image-trainer: note: ${advice}\n`);
@@ -337,14 +333,18 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   return 1;
 }
 
-/** For `train DIR` with the default model on photos: which pretrained base to use instead (or null). */
+/**
+ * For `train DIR` with the default model on photos: which pretrained base to use instead (or null). The
+ * commands it suggests name DIR as the user typed it.
+ */
 async function photoAdvice(
   dataDir: string,
+  cwd: string,
   cacheDir: string,
   env: NodeJS.ProcessEnv,
 ): Promise<string | null> {
   try {
-    const profile = await samplePhotoProfile(dataDir);
+    const profile = await samplePhotoProfile(path.resolve(cwd, dataDir));
     if (!profile.photos) return null;
     const { bases } = await listBases(cacheDir, await loadCatalogue(env));
     const options = bases.map((b) => ({

@@ -7,20 +7,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isRecord } from '../protocol/guards';
 import { relativeSegments, type Checked } from '../protocol/runSchema';
+import { DTYPE_BYTES } from '../core/modelJson';
 import { READ_LIMITS, readFileInside, readJsonInside, resolveInside, RunFileError } from '../core/runFiles';
 
 const MODEL_JSON = 'model.json';
-
-/** Bytes per element of a stored weight, by its dtype or, when quantized, by its quantization dtype. */
-const STORED_BYTES: Record<string, number> = Object.assign(Object.create(null), {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  complex64: 8,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-});
 
 interface CheckedModelJson {
   json: tf.io.ModelJSON;
@@ -47,9 +37,9 @@ export function weightSpecBytes(spec: unknown, field: string): number {
   }
   const quantization = spec.quantization;
   const dtype = isRecord(quantization) ? quantization.dtype : spec.dtype;
-  if (typeof dtype !== 'string' || !Object.hasOwn(STORED_BYTES, dtype))
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype))
     throw new ModelJsonProblem(`${field} (${spec.name}) has the unsupported dtype ${JSON.stringify(dtype)}`);
-  return elements * STORED_BYTES[dtype];
+  return elements * DTYPE_BYTES[dtype];
 }
 
 /** model.json's shape as far as loading relies on it: a topology, and weight paths that stay in the folder. */

@@ -20,6 +20,7 @@ import {
   readTextInside,
   RunFileError,
   writeFileInside,
+  writeReplacing,
 } from '../core/runFiles';
 
 /** A write that failed, with the path and a hint users can act on (disk full, read-only folder). */
@@ -61,23 +62,7 @@ export async function guardWrite<T>(target: string, write: () => Promise<T>): Pr
 
 /** Writes a file through a temporary sibling and a rename, so readers never see a partial file. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  // crypto, not Math.random: training replaces Math.random with a seeded generator (seededMathRandom.ts).
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await guardWrite(file, async () => {
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await fs.rename(temp, file);
-    } catch (err) {
-      await fs.rm(temp, { force: true });
-      throw err;
-    }
-  });
+  await guardWrite(file, () => writeReplacing(file, data));
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -349,3 +349,27 @@ test('compare page: the newest learning-rate test is plotted with its suggestion
   h.send({ type: 'lrFindsChanged', lrFinds: [] });
   assert.match(h.one('.slot-lr-find').textContent ?? '', /No learning-rate test yet/);
 });
+
+test('a transfer run names its pretrained base (name, format, digest, source); others have no such line', () => {
+  const h = mountDashboard();
+  const fixture = makeSnapshot(2, 3);
+  const details = fixture.snapshot.details!;
+  const base = {
+    name: 'mobilenet-v2-0.35',
+    format: 'layers' as const,
+    source: 'https://example.invalid/mobilenet/model.json',
+    sha256: 'ab'.repeat(32),
+  };
+  h.send({
+    type: 'snapshot',
+    snapshot: { ...fixture.snapshot, details: { ...details, record: { ...details.record, base } } },
+  });
+  const facts = h.one('.facts').textContent ?? '';
+  assert.match(
+    facts,
+    /Pretrained basemobilenet-v2-0\.35 \(layers model, sha256 abababababab…, from https:\/\/example\.invalid\/mobilenet\/model\.json\)/,
+  );
+  const plain = mountDashboard();
+  plain.send({ type: 'snapshot', snapshot: makeSnapshot(2, 3).snapshot });
+  assert.doesNotMatch(plain.one('.facts').textContent ?? '', /Pretrained base/);
+});

@@ -6,7 +6,7 @@ import { isBaseDownloadEvent, type BaseDownloadEvent } from '../../protocol/base
 import { formatBytes } from '../../core/format';
 import { samplePhotoProfile } from '../../core/photoSample';
 import { listBases, loadCatalogue } from '../../trainer/bases/cache';
-import { showError, stderrLogger } from './commandSupport';
+import { gated, showError, stderrLogger } from './commandSupport';
 import type { HostServices } from '../hostServices';
 import { COMMANDS } from '../ids';
 import { CliError, runCli } from '../training/trainerProcess';
@@ -14,7 +14,12 @@ import { messageOf } from '../util/errors';
 import { baseRows, downloadProgress, type BaseListingRow, type BaseRow } from '../bases/baseChoices';
 
 export function registerBaseCommands(services: HostServices): vscode.Disposable[] {
-  return [vscode.commands.registerCommand(COMMANDS.getPretrainedModel, () => getPretrainedModel(services))];
+  return [
+    vscode.commands.registerCommand(
+      COMMANDS.getPretrainedModel,
+      gated(COMMANDS.getPretrainedModel, () => getPretrainedModel(services)),
+    ),
+  ];
 }
 
 /** The catalogue and the installed bases of the extension's cache; damaged ones are logged. */

@@ -22,6 +22,8 @@ export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string
     'moves a run folder under the runs folder (inside the workspace in Restricted Mode) to the trash, under its writer lock',
   [COMMANDS.scanDataset]: 'lists and checks image headers of a data set the user picked; writes nothing',
   [COMMANDS.createSampleDataset]: 'writes generated images into a new folder inside the workspace',
+  [COMMANDS.getPretrainedModel]:
+    'downloads the base the user picks (or a URL or folder the user types) into the extension’s global storage; reads no workspace file',
 };
 
 /** The action to name when `command` is refused in Restricted Mode, or undefined when it is allowed. */

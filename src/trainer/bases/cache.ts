@@ -27,6 +27,7 @@ import {
   sha256OfFile,
   stageRemoteModel,
   STATE_FILE,
+  writeFileSynced,
   type DownloadOptions,
   type StagedModel,
 } from './download';
@@ -228,25 +229,6 @@ export async function readInstalledBase(cacheDir: string, name: string): Promise
   const dir = path.join(basesRoot(cacheDir), name);
   if (!(await exists(dir))) return null;
   return { dir, manifest: await readManifest(dir) };
-}
-
-async function writeFileSynced(
-  file: string,
-  data: string | Buffer,
-  beforeWrite?: DownloadOptions['beforeWrite'],
-): Promise<void> {
-  try {
-    beforeWrite?.(file, Buffer.byteLength(data));
-    const handle = await fs.open(file, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw diskError(err, file);
-  }
 }
 
 /** Writes base.json into the staging folder, fsyncs it, and renames the folder to `<root>/<name>`. */

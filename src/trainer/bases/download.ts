@@ -241,9 +241,17 @@ function writeStateSync(dir: string, state: DownloadState): void {
   }
 }
 
-async function writeChecked(options: DownloadOptions, file: string, data: Buffer): Promise<void> {
+/**
+ * Writes `data` to `file` (its folder made first) and fsyncs it; `beforeWrite` is the tests' hook for a
+ * full disk. Any failure is a one-line disk error naming the file.
+ */
+export async function writeFileSynced(
+  file: string,
+  data: string | Buffer,
+  beforeWrite?: DownloadOptions['beforeWrite'],
+): Promise<void> {
   try {
-    options.beforeWrite?.(file, data.length);
+    beforeWrite?.(file, Buffer.byteLength(data));
     await fs.mkdir(path.dirname(file), { recursive: true });
     const handle = await fs.open(file, 'w');
     try {
@@ -528,7 +536,7 @@ export async function stageRemoteModel(
     throw diskError(err, stagingDir);
   }
   await writeState(stagingDir, state);
-  await writeChecked(options, path.join(stagingDir, MODEL_JSON), text);
+  await writeFileSynced(path.join(stagingDir, MODEL_JSON), text, options.beforeWrite);
 
   const relatives = [...new Set(info.groups.flatMap((g) => g.paths.map((p) => localPath(stagingDir, p))))];
   let resumedBytes = 0;

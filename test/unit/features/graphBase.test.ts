@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Evaluation, RunRecord, SplitRecord } from '../../../src/protocol/runRecord';
+import type { Evaluation, RunRecord } from '../../../src/protocol/runRecord';
 import { resolveConfig } from '../../../src/core/config';
 import { selectBackend } from '../../../src/trainer/backend';
 import { addBase } from '../../../src/trainer/bases/cache';
 import { trainAny } from '../../../src/trainer/experiments/trainAny';
-import { loadRunModel, predictFiles } from '../../../src/trainer/runModel';
 import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
 import { writeGraphModelFixture } from '../../fixtures/baseModels';
+import { predictedValidationAccuracy } from '../../fixtures/predictedAccuracy';
 
 const quiet = { emit: () => undefined, stop: { requested: false } };
 
@@ -63,24 +63,7 @@ test('graph base: head trained on its features; model/ carries the graph; predic
   const evaluation = JSON.parse(
     await fs.readFile(path.join(run.runDir!, 'evaluation.json'), 'utf8'),
   ) as Evaluation;
-  const split = JSON.parse(await fs.readFile(path.join(run.runDir!, 'split.json'), 'utf8')) as SplitRecord;
-  const model = await loadRunModel(run.runDir!);
-  let correct = 0;
-  await predictFiles(
-    model,
-    split.validation.map((e) => path.join(root, 'data', e.path)),
-    {
-      top: 1,
-      onPredictions: (predictions) =>
-        predictions.forEach((p) => {
-          if (split.validation.find((e) => path.join(root, 'data', e.path) === p.path)?.label === p.label)
-            correct++;
-        }),
-      onError: (file, message) => assert.fail(`${file}: ${message}`),
-    },
-  );
-  assert.equal(correct / split.validation.length, evaluation.accuracy);
-  model.model.dispose();
+  assert.equal(await predictedValidationAccuracy(run.runDir!, path.join(root, 'data')), evaluation.accuracy);
 });
 
 test('graph base: fine-tuning is refused with the reason; a base not downloaded says how to get it', async () => {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Evaluation, SplitRecord } from '../../../src/protocol/runRecord';
+import type { Evaluation } from '../../../src/protocol/runRecord';
 import type { TrainerToHost } from '../../../src/protocol/trainerMessages';
 import { resolveConfig } from '../../../src/core/config';
 import { trainAny } from '../../../src/trainer/experiments/trainAny';
-import { loadRunModel, predictFiles } from '../../../src/trainer/runModel';
 import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
+import { predictedValidationAccuracy } from '../../fixtures/predictedAccuracy';
 
 const common = { imageSize: 16, channels: 1, batchSize: 16, backend: 'wasm', validationSplit: 0.25 } as const;
 
@@ -81,25 +81,10 @@ test('transfer on cached features: extraction once, reused by other head setting
     const evaluation = JSON.parse(
       await fs.readFile(path.join(run.runDir!, 'evaluation.json'), 'utf8'),
     ) as Evaluation;
-    const split = JSON.parse(await fs.readFile(path.join(run.runDir!, 'split.json'), 'utf8')) as SplitRecord;
-    const model = await loadRunModel(run.runDir!);
-    let correct = 0;
-    await predictFiles(
-      model,
-      split.validation.map((e) => path.join(root, 'variant', e.path)),
-      {
-        top: 1,
-        onPredictions: (predictions) => {
-          for (const p of predictions) {
-            const entry = split.validation.find((e) => path.join(root, 'variant', e.path) === p.path)!;
-            if (p.label === entry.label) correct++;
-          }
-        },
-        onError: (file, message) => assert.fail(`${file}: ${message}`),
-      },
+    assert.equal(
+      await predictedValidationAccuracy(run.runDir!, path.join(root, 'variant')),
+      evaluation.accuracy,
     );
-    assert.equal(correct / split.validation.length, evaluation.accuracy);
-    model.model.dispose();
   }
 
   // Stopped after epoch 1, resumed: the head continues from its checkpoint (features from the cache).
