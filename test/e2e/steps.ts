@@ -355,7 +355,8 @@ async function classify(ctx: E2eContext): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await row.click({ button: 'right' });
-  await pickContextMenuItem(page, 'Classify Image');
+  const how = await pickContextMenuItem(page, 'Classify Image');
+  if (how === 'enter') say('  the menu swallowed the click; Enter on the highlighted item chose it');
   const answer = await waitForTopK(page, runId, [...ctx.counts.keys()]);
   say(`  answer for ${name}: ${answer}`);
   // The editor must show what the CLI answers for the same run and image.

@@ -191,24 +191,27 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
   await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
-/** Picks an item of the open context menu by its label. */
-export async function pickContextMenuItem(page: Page, label: string): Promise<void> {
+/**
+ * Picks an item of the open context menu by its label. A menu that is still settling can swallow a click
+ * (the item highlights, the menu stays open): the state to wait for is the menu closing, and a user would
+ * then press Enter on the highlighted item. Returns how the item was chosen.
+ */
+export async function pickContextMenuItem(page: Page, label: string): Promise<'click' | 'enter'> {
   const item = page
     .locator('.monaco-menu .action-item a.action-label, .monaco-menu .action-menu-item', { hasText: label })
     .first();
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
-  // A menu that is still settling can swallow a click (the item highlights, the menu stays open): the
-  // state to wait for is the menu closing, and a user would then press Enter on the highlighted item.
   const menu = page.locator('.monaco-menu').first();
-  const closed = await menu.waitFor({ state: 'hidden', timeout: 5_000 }).then(
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(
     () => true,
     () => false,
   );
-  if (closed) return;
+  if (closed) return 'click';
   await item.hover();
   await page.keyboard.press('Enter');
   await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+  return 'enter';
 }
 
 /**

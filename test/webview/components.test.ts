@@ -325,6 +325,28 @@ test('compare page: ticking a checkbox keeps keyboard focus on it', () => {
   assert.equal(h.document.activeElement, now);
 });
 
+test('a rebuild never takes focus while the dashboard does not have it (an open quick pick keeps it)', () => {
+  const { h } = comparePage(12);
+  const id = h.all('.compare-table tbody tr:not(.spacer) th button')[7].textContent ?? '';
+  const box = h.one(`input[data-key="compare-${id}"]`) as HTMLInputElement;
+  box.focus();
+  // The workbench (a quick pick, the editor) has the keyboard: the webview's document is not focused.
+  h.document.hasFocus = () => false;
+  let focusCalls = 0;
+  const focus = h.window.HTMLElement.prototype.focus;
+  h.window.HTMLElement.prototype.focus = function (this: HTMLElement, options?: FocusOptions) {
+    focusCalls++;
+    focus.call(this, options);
+  };
+  try {
+    h.click(box);
+  } finally {
+    h.window.HTMLElement.prototype.focus = focus;
+  }
+  assert.equal((h.one(`input[data-key="compare-${id}"]`) as HTMLInputElement).checked, true);
+  assert.equal(focusCalls, 0, 'no element was focused by the rebuild');
+});
+
 test('an opened configuration stays open while epochs arrive', () => {
   const { h, all } = runPage(1, 4);
   const details = h.one('details.config') as HTMLDetailsElement;

@@ -96,7 +96,10 @@ function sameInputs(a: readonly unknown[] | null, b: readonly unknown[]): boolea
 function rebuild(mounted: Mounted, state: DashboardState, ctx: ViewContext): void {
   const { container } = mounted;
   const active = ctx.doc.activeElement;
-  const focusKey = active && container.contains(active) ? active.getAttribute('data-key') : null;
+  // Only while the dashboard has the keyboard: moving focus inside a webview that is not focused pulls
+  // the window's focus into it, which closes an open quick pick or steals it from the editor.
+  const focusKey =
+    active && container.contains(active) && ctx.doc.hasFocus() ? active.getAttribute('data-key') : null;
   const patch = patchOf(container.firstChild);
   if (!patch || !patch(state)) {
     const scrolls = [...container.querySelectorAll<HTMLElement>('.table-scroll, .matrix-scroll')].map(
