@@ -3,7 +3,7 @@
 // messages the way the panel drives it; the runs folder setting through resolveSettings; the trust gates
 // through the table the command registrations read. No file outside the chosen roots is opened, moved or
 // shown, and every refusal reaches the user as one line.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -20,16 +20,13 @@ import {
   assertUntouched,
   copyTrainedRun,
   editJson,
-  hostileWorkspace,
+  workspacesForThisFile,
   readJson,
   traceReads,
   type HostileWorkspace,
 } from './hostileWorkspace';
 
-const workspaces: HostileWorkspace[] = [];
-after(async () => {
-  for (const ws of workspaces) await ws.dispose();
-});
+const workspace = workspacesForThisFile();
 
 const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -112,8 +109,7 @@ async function runNaming(ws: HostileWorkspace, root: string): Promise<{ runDir: 
 }
 
 test('a data set root named by run.json outside the workspace is shown read-only: no open, move or thumbnails', async () => {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
+  const ws = await workspace();
   const photos = path.join(ws.victim, 'photos');
   const { runDir, image } = await runNaming(ws, photos);
   const runId = path.basename(runDir);
@@ -139,8 +135,7 @@ test('a data set root named by run.json outside the workspace is shown read-only
 });
 
 test('the same root, once the user adds it to imageTrainer.datasetRoots, can be opened and moved in', async () => {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
+  const ws = await workspace();
   const photos = path.join(ws.victim, 'photos');
   const { runDir, image } = await runNaming(ws, photos);
   const runId = path.basename(runDir);
@@ -156,8 +151,7 @@ test('the same root, once the user adds it to imageTrainer.datasetRoots, can be 
 });
 
 test('Restricted Mode: the dashboard moves nothing, even inside the workspace, and says why', async () => {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
+  const ws = await workspace();
   const inside = path.join(ws.workspace, 'pets');
   await fsp.cp(path.join(ws.victim, 'photos'), inside, { recursive: true });
   const { runDir, image } = await runNaming(ws, inside);
@@ -171,8 +165,7 @@ test('Restricted Mode: the dashboard moves nothing, even inside the workspace, a
 });
 
 test('a root inside the workspace that is a link to the home folder, /, a system folder or outside is refused', async () => {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
+  const ws = await workspace();
   const policy = { workspaceFolders: [ws.workspace], configuredRoots: [], homeDir: os.homedir() };
   const link = path.join(ws.workspace, 'innocent');
   for (const [target, why] of [

@@ -3,6 +3,7 @@
 // tree to compare before and after, a wrapped `fs` that records every file opened for reading, the CLI
 // run in-process exactly as `image-trainer` runs it, and one small trained run to copy into each case.
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
@@ -28,6 +29,22 @@ export interface HostileWorkspace {
   /** A file in the victim tree that crafted files point at. */
   secret: string;
   dispose(): Promise<void>;
+}
+
+/**
+ * For one test file: a function that makes hostile workspaces, each removed after the file's tests (call
+ * it at the top level of the file).
+ */
+export function workspacesForThisFile(): () => Promise<HostileWorkspace> {
+  const made: HostileWorkspace[] = [];
+  after(async () => {
+    for (const ws of made) await ws.dispose();
+  });
+  return async () => {
+    const ws = await hostileWorkspace();
+    made.push(ws);
+    return ws;
+  };
 }
 
 /** A workspace with a runs folder and a data set, and a victim tree outside it. */

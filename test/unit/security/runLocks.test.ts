@@ -16,24 +16,16 @@ import {
   cli,
   copyTrainedRun,
   editJson,
-  hostileWorkspace,
+  workspacesForThisFile,
   readJson,
   treeDigest,
-  type HostileWorkspace,
 } from './hostileWorkspace';
 
-const workspaces: HostileWorkspace[] = [];
+const workspace = workspacesForThisFile();
 const children: ChildProcess[] = [];
-after(async () => {
+after(() => {
   for (const child of children) child.kill('SIGKILL');
-  for (const ws of workspaces) await ws.dispose();
 });
-
-async function workspace(): Promise<HostileWorkspace> {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
-  return ws;
-}
 
 /** A live process that is not this one (another trainer, as far as the lock can tell). */
 async function liveProcess(): Promise<ChildProcess> {

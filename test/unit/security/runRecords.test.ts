@@ -3,7 +3,7 @@
 // readRunDetails, the DashboardController, presentRunNode, cli `runs`). A record that fails the shared
 // schema shows as a damaged run with the reason — never a blank dashboard, a throwing tree, a hang, or a
 // read outside the run.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -27,23 +27,14 @@ import {
   cli,
   copyTrainedRun,
   editJson,
-  hostileWorkspace,
+  workspacesForThisFile,
   readJson,
   traceReads,
   withinSeconds,
   type HostileWorkspace,
 } from './hostileWorkspace';
 
-const workspaces: HostileWorkspace[] = [];
-after(async () => {
-  for (const ws of workspaces) await ws.dispose();
-});
-
-async function workspace(): Promise<HostileWorkspace> {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
-  return ws;
-}
+const workspace = workspacesForThisFile();
 
 const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
 

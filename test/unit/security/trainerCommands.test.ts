@@ -2,7 +2,7 @@
 // `train --resume`, `export`, `sweep` and `train --config`, run as the CLI runs them (cli.ts `main`, the
 // function the `image-trainer` process runs). Each case: the user sees one line saying why (exit 2), and
 // no file outside the run, the model folder or the data set is read, written, moved or deleted.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -13,23 +13,13 @@ import {
   cli,
   copyTrainedRun,
   editJson,
-  hostileWorkspace,
+  workspacesForThisFile,
   readJson,
   traceReads,
   treeDigest,
-  type HostileWorkspace,
 } from './hostileWorkspace';
 
-const workspaces: HostileWorkspace[] = [];
-after(async () => {
-  for (const ws of workspaces) await ws.dispose();
-});
-
-async function workspace(): Promise<HostileWorkspace> {
-  const ws = await hostileWorkspace();
-  workspaces.push(ws);
-  return ws;
-}
+const workspace = workspacesForThisFile();
 
 /** The weight file name a trained model's manifest lists. */
 async function weightPaths(modelDir: string): Promise<string[]> {
