@@ -13,6 +13,15 @@ import type { BaseRow } from '../bases/baseChoices';
 import { baseRowsFor } from './baseCommands';
 import { messageOf } from '../util/errors';
 
+/**
+ * These pickers are steps of multi-step commands (data set, then model; image, then run). When one step
+ * closes, focus returns for a moment to the editor that had it; a webview (the dashboard) reports that
+ * focus late and can take it back from the next step's picker, which would then close with no answer and
+ * end the command silently. Steps therefore stay open until the user picks or presses Escape, as in VS
+ * Code's multi-step input sample.
+ */
+const STEP_KEEPS_FOCUS = true;
+
 /** Presets without an entry are offered by name only. */
 const PRESET_DETAILS: Partial<Record<ModelPreset, string>> = {
   'simple-cnn': 'Two conv blocks, dense 128, dropout: fast, good for small images',
@@ -66,6 +75,7 @@ export async function pickDataset(services: HostServices, title: string): Promis
     title,
     placeHolder: 'Data set',
     matchOnDetail: true,
+    ignoreFocusOut: STEP_KEEPS_FOCUS,
   });
   if (!picked) return undefined;
   if (picked.dir) return picked.dir;
@@ -140,6 +150,7 @@ export async function pickModel(
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Train Model',
     placeHolder: 'Model preset or experiment config (*.imagetrainer.json)',
+    ignoreFocusOut: STEP_KEEPS_FOCUS,
   });
   return picked?.choice;
 }
@@ -165,7 +176,7 @@ export async function pickRun(
       detail: `${run.model} on ${run.datasetRoot}`,
       run,
     })),
-    { title, placeHolder: 'Run' },
+    { title, placeHolder: 'Run', ignoreFocusOut: STEP_KEEPS_FOCUS },
   );
   return picked?.run;
 }
@@ -179,7 +190,7 @@ export async function pickRuns(services: HostServices, title: string): Promise<R
       detail: `${run.model} on ${run.datasetRoot}`,
       run,
     })),
-    { title, placeHolder: 'Select two or more runs', canPickMany: true },
+    { title, placeHolder: 'Select two or more runs', canPickMany: true, ignoreFocusOut: STEP_KEEPS_FOCUS },
   );
   return picked?.map((p) => p.run);
 }
