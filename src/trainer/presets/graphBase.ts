@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { confineWeightPath, readModelJson, weightPaths } from '../../core/modelJson';
+import { READ_LIMITS, readFileInside, readTextInside, resolveInside } from '../../core/runFiles';
 import { graphFeatures, loadGraphBase } from '../bases/tfjsBases';
 import { UsageError } from '../errors';
 import { baseContentSha256 } from '../features/baseIdentity';
@@ -59,10 +60,10 @@ export class GraphFeatures extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GraphFeatures);
 
-/** Is `dir`'s model.json a graph model? */
+/** Is `dir`'s model.json (read confined to `dir`) a graph model? */
 export async function isGraphModelDir(dir: string): Promise<boolean> {
   try {
-    return readModelJson(await fs.readFile(path.join(dir, 'model.json'), 'utf8')).format === 'graph';
+    return readModelJson(await readTextInside(dir, 'model.json', READ_LIMITS.json)).format === 'graph';
   } catch {
     return false;
   }
@@ -91,17 +92,18 @@ export function graphLayersOf(model: tf.LayersModel): GraphFeatures[] {
   return model.layers.filter((l): l is GraphFeatures => l instanceof GraphFeatures);
 }
 
-/** Copies the graph base files (model.json and its weights, confined) into `modelDir`/graph-base. */
+/** Copies the graph base files (model.json and its weights, read confined) into `modelDir`/graph-base. */
 export async function copyGraphBase(baseDir: string, modelDir: string): Promise<void> {
   const target = path.join(modelDir, GRAPH_BASE_FOLDER);
   await fs.mkdir(target, { recursive: true });
-  const text = await fs.readFile(path.join(baseDir, 'model.json'), 'utf8');
+  const text = await readTextInside(baseDir, 'model.json', READ_LIMITS.json);
   await fs.writeFile(path.join(target, 'model.json'), text);
   for (const raw of weightPaths(readModelJson(text))) {
     const confined = confineWeightPath(raw, null);
     if (!confined.ok) throw new UsageError(`${path.join(baseDir, 'model.json')}: ${confined.reason}`);
-    await fs.mkdir(path.dirname(path.join(target, confined.path)), { recursive: true });
-    await fs.copyFile(path.join(baseDir, confined.path), path.join(target, confined.path));
+    const file = path.join(target, confined.path);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, await readFileInside(baseDir, confined.path, READ_LIMITS.weights));
   }
 }
 
@@ -110,7 +112,10 @@ export async function copyGraphBase(baseDir: string, modelDir: string): Promise<
  * graph-base/ folder. A missing folder is fine (most models have no graph layer).
  */
 export async function prepareGraphBaseOf(modelDir: string): Promise<void> {
-  const dir = path.join(modelDir, GRAPH_BASE_FOLDER);
+  const candidate = path.join(modelDir, GRAPH_BASE_FOLDER);
+  if (!(await fs.lstat(candidate).catch(() => null))) return;
+  // A graph-base folder that is a link out of the model folder is refused, not followed.
+  const dir = await resolveInside(modelDir, GRAPH_BASE_FOLDER);
   if (!(await isGraphModelDir(dir))) return;
   const digest = await baseContentSha256(dir);
   if (!registry.has(digest)) registry.set(digest, await loadGraphBase(dir));
