@@ -13,6 +13,7 @@ import type {
   RunSummary,
 } from '../../src/protocol/runRecord';
 import type { DashboardSnapshot, LrFindCurve } from '../../src/protocol/webviewMessages';
+import { mulberry32 } from '../fixtures/prng';
 
 export interface RunOptions {
   index: number;
@@ -30,16 +31,7 @@ export interface RunOptions {
 export const DEFAULT_CLASSES = ['cat', 'dog', 'bird'];
 
 /** A small deterministic PRNG (mulberry32) so fixtures never change between runs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export function runId(index: number): string {
   return `2026-11-26T10-${String(Math.floor(index / 60)).padStart(2, '0')}-${String(index % 60).padStart(2, '0')}-run${index}`;
