@@ -2,7 +2,8 @@
 // first that loads and says why each faster one was passed over; a forced choice that cannot load is
 // an error with the fix in one line.
 //
-// All trainer code imports '@tensorflow/tfjs'. The native packages register their 'tensorflow'
+// Native packages are looked for in the engine folder (IMAGE_TRAINER_ENGINE_DIR, engine/engineDirectory.ts)
+// and next to the trainer. All trainer code imports '@tensorflow/tfjs'. The native packages register their 'tensorflow'
 // backend on that same engine: tfjs-core keeps its engine and kernel registry on the global object
 // (`_tfengine`, `kernelRegistry`), so even the copy of tfjs-core that an external
 // @tensorflow/tfjs-node brings next to our bundled one (dist/cli.js) shares them.
@@ -12,6 +13,14 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName } from '../protocol/config';
 import { registerWasmKernels } from './kernels';
+import {
+  diagnoseLoadFailure,
+  ENGINE_PACKAGES,
+  unsupportedEngineReason,
+  type NativeEngine,
+} from '../core/engineDiagnosis';
+import { engineDirectory, requireEnginePackage } from './engine/engineDirectory';
+import { checkCudaHere } from './engine/cudaLibraries';
 
 export { registerWasmKernels };
 
@@ -21,12 +30,7 @@ export interface BackendSelection {
   notes: string[];
 }
 
-type NativeBackend = 'tensorflow-gpu' | 'tensorflow';
-
-const NATIVE_PACKAGES: Record<NativeBackend, { packageName: string; gives: string }> = {
-  'tensorflow-gpu': { packageName: '@tensorflow/tfjs-node-gpu', gives: 'CUDA' },
-  tensorflow: { packageName: '@tensorflow/tfjs-node', gives: 'native TensorFlow' },
-};
+type NativeBackend = NativeEngine;
 
 /** Backend names as registered with tfjs (both native packages register 'tensorflow'). */
 const TFJS_BACKEND: Record<BackendName, string> = {
@@ -38,63 +42,90 @@ const TFJS_BACKEND: Record<BackendName, string> = {
 
 const WASM_SIMD_BINARY = 'tfjs-backend-wasm-simd.wasm';
 
+export interface BackendOptions {
+  /** Where native engine packages are looked for besides the trainer's own folder. */
+  engineDir?: string;
+}
+
 /** Selects, initialises and activates a backend. Throws a one-line Error when a forced choice fails. */
-export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
+export async function selectBackend(
+  choice: BackendChoice,
+  options: BackendOptions = {},
+): Promise<BackendSelection> {
+  const engineDir = options.engineDir ?? engineDirectory();
   if (choice !== 'auto') {
-    const failure = await tryBackend(choice);
-    if (failure !== null) throw new Error(failure);
-    return { backend: choice, notes: [] };
+    const attempt = await tryBackend(choice, engineDir);
+    if (attempt.failure !== null) throw new Error(attempt.failure);
+    return { backend: choice, notes: attempt.notes };
   }
   const notes: string[] = [];
   for (const candidate of ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const) {
-    const failure = await tryBackend(candidate);
-    if (failure === null) return { backend: candidate, notes };
-    notes.push(failure);
+    const attempt = await tryBackend(candidate, engineDir);
+    notes.push(...attempt.notes);
+    if (attempt.failure === null) return { backend: candidate, notes };
+    notes.push(attempt.failure);
   }
   throw new Error(`No TensorFlow.js backend could start: ${notes.join('; ')}`);
 }
 
-/** Activates one backend; returns null on success or a one-line reason it could not. */
-async function tryBackend(backend: BackendName): Promise<string | null> {
+interface Attempt {
+  /** Null when the backend is active. */
+  failure: string | null;
+  /** Said even when it started (a GPU package that sees no GPU). */
+  notes: string[];
+}
+
+/** Activates one backend; `failure` is null on success or a one-line reason it could not. */
+async function tryBackend(backend: BackendName, engineDir: string): Promise<Attempt> {
   if (backend === 'tensorflow-gpu' || backend === 'tensorflow') {
-    const failure = loadNativePackage(backend);
-    if (failure !== null) return failure;
+    const failure = loadNativePackage(backend, engineDir);
+    if (failure !== null) return { failure, notes: [] };
   }
   let ok: boolean;
   try {
     if (backend === 'wasm') pointWasmAtBinaries();
     ok = await tf.setBackend(TFJS_BACKEND[backend]);
   } catch (error) {
-    return `${backend}: the backend failed to start (${firstLine(error)})`;
+    return { failure: `${backend}: the backend failed to start (${firstLine(error)})`, notes: [] };
   }
-  if (!ok) return `${backend}: the backend failed to start`;
+  if (!ok) return { failure: `${backend}: the backend failed to start`, notes: [] };
   await tf.ready();
   if (backend === 'wasm') registerWasmKernels();
-  return null;
-}
-
-function loadNativePackage(backend: NativeBackend): string | null {
-  const { packageName, gives } = NATIVE_PACKAGES[backend];
-  try {
-    requireNative(backend);
-    return null;
-  } catch (error) {
-    if (isModuleMissing(error, packageName)) {
-      return `${backend}: ${packageName} is not installed (npm install ${packageName} to use ${gives})`;
-    }
-    return `${backend}: ${packageName} is installed but failed to load (${firstLine(error)}); reinstall it with npm install ${packageName}`;
-  }
+  return { failure: null, notes: backend === 'tensorflow-gpu' ? gpuNotes() : [] };
 }
 
 /**
- * Literal specifiers, so that esbuild leaves them as run-time requires of packages it marks external.
- * Loading the package registers its 'tensorflow' backend as a side effect.
+ * tfjs-node-gpu starts even when TensorFlow finds no usable GPU (libtensorflow falls back to the CPU);
+ * its backend says so in `isUsingGpuDevice`. The user is told why, with the CUDA check.
  */
-function requireNative(backend: NativeBackend): void {
-  /* eslint-disable @typescript-eslint/no-require-imports -- optional packages, loaded only when present */
-  if (backend === 'tensorflow-gpu') require('@tensorflow/tfjs-node-gpu');
-  else require('@tensorflow/tfjs-node');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+function gpuNotes(): string[] {
+  const native = tf.backend() as unknown as { isGPUPackage?: unknown; isUsingGpuDevice?: unknown };
+  if (native.isUsingGpuDevice !== false) return [];
+  const cuda = checkCudaHere();
+  return [
+    `tensorflow-gpu: TensorFlow sees no GPU and computes on the CPU${cuda && !cuda.ok ? ` (${cuda.message})` : ''}`,
+  ];
+}
+
+function loadNativePackage(backend: NativeBackend, engineDir: string): string | null {
+  const packageName = ENGINE_PACKAGES[backend];
+  try {
+    requireEnginePackage(backend, engineDir);
+    return null;
+  } catch (error) {
+    if (isModuleMissing(error, packageName)) {
+      const unsupported = unsupportedEngineReason(backend, process.platform, process.arch);
+      if (unsupported !== null) return unsupported;
+      return `${backend}: ${packageName} is not installed (image-trainer engine install ${backend}, or "Set Up Native Engine…" in the editor)`;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const diagnosis = diagnoseLoadFailure(backend, message, process.platform);
+    if (backend === 'tensorflow-gpu' && /CUDA/.test(diagnosis)) {
+      const cuda = checkCudaHere();
+      if (cuda && !cuda.ok) return `tensorflow-gpu: ${cuda.message}`;
+    }
+    return diagnosis;
+  }
 }
 
 function isModuleMissing(error: unknown, packageName: string): boolean {

@@ -22,6 +22,7 @@ import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
+import { ENGINE_HELP, ENGINE_USAGE, ENGINE_VALUE_FLAGS, runEngineCommand } from './engine/command';
 
 const VERSION = '0.1.0';
 
@@ -134,6 +135,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     switches: ['--json'],
     positionals: { min: 1, max: 3 },
   },
+  engine: {
+    usage: ENGINE_USAGE,
+    summary: 'the backend training uses here and why; install native TensorFlow (CPU or CUDA) with npm',
+    valueFlags: ENGINE_VALUE_FLAGS,
+    switches: ['--json'],
+    positionals: { min: 1, max: 2 },
+  },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
     summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
@@ -170,6 +178,9 @@ function helpText(): string {
     '',
     'Pretrained bases:',
     ...BASES_HELP,
+    '',
+    'Native engines:',
+    ...ENGINE_HELP,
     '',
     'Exit status: 0 done, 1 training failed, 2 bad usage or input, 130 stopped.',
   );
@@ -555,6 +566,8 @@ export async function main(
         return await runSample(args, io);
       case 'bases':
         return await runBasesCommand(args, io, stop);
+      case 'engine':
+        return await runEngineCommand(args, io, stop);
       case 'sweep':
       case 'lr-find':
       case 'export': {
@@ -597,7 +610,7 @@ function runAsProcess(): void {
     if (interrupts > 1) process.exit(130);
     stop.requested = true;
     process.stderr.write(
-      process.argv[2] === 'bases'
+      process.argv[2] === 'bases' || process.argv[2] === 'engine'
         ? '\nimage-trainer: stopping the download (press Ctrl-C again to quit at once)\n'
         : '\nimage-trainer: stopping after this batch (press Ctrl-C again to quit at once)\n',
     );
