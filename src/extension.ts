@@ -20,6 +20,7 @@ import type { HostServices } from './host/hostServices';
 import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
 import { RunsModel } from './host/runs/runsModel';
 import { registerBaseCommands } from './host/commands/baseCommands';
+import { EngineStatusBar, registerEngineCommands } from './host/commands/engineCommands';
 import { RunsView } from './host/runs/runsView';
 import { RunsWatcher } from './host/runs/runsWatcher';
 import { readSettings } from './host/settings';
@@ -47,6 +48,9 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
   const settings = readSettings;
   const cacheDir = path.join(context.globalStorageUri.fsPath, 'cache');
+  // Native engines (tfjs-node, tfjs-node-gpu): the user's folder, else one in global storage.
+  const engineDir = (): string =>
+    settings().engineDirectory || path.join(context.globalStorageUri.fsPath, 'engine');
   const cli = (): CliLocation => {
     const runtime = resolveRuntime(settings().nodePath);
     const http = vscode.workspace.getConfiguration('http');
@@ -55,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
         ...runtime,
         env: withTrainerEnvironment(runtime.env, {
           cacheDir,
+          engineDir: engineDir(),
           proxy: http.get<string>('proxy'),
           noProxy: http.get<string[]>('noProxy'),
         }),
@@ -147,7 +152,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
   };
 
   const trainingController = controller;
+  const engineStatusBar = new EngineStatusBar(services);
+  void engineStatusBar.refresh();
   context.subscriptions.push(
+    engineStatusBar,
+    ...registerEngineCommands(services, engineStatusBar),
     output,
     runsWatcher,
     datasets,
@@ -160,6 +169,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerBaseCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
+      if (
+        e.affectsConfiguration(`${SETTINGS_SECTION}.engineDirectory`) ||
+        e.affectsConfiguration(`${SETTINGS_SECTION}.nodePath`)
+      )
+        void engineStatusBar.refresh();
       warnAboutRunsRoot();
       runsWatcher.watch(settings().runsRoot);
       void datasets.refresh();

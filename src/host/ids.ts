@@ -26,6 +26,8 @@ export const COMMANDS = {
   deleteRun: 'imageTrainer.deleteRun',
   loadMore: 'imageTrainer.loadMore',
   getPretrainedModel: 'imageTrainer.getPretrainedModel',
+  setUpNativeEngine: 'imageTrainer.setUpNativeEngine',
+  showEngineStatus: 'imageTrainer.showEngineStatus',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -37,6 +39,7 @@ export const SETTINGS = {
   runsDirectory: 'runsDirectory',
   defaultPreset: 'defaultPreset',
   nodePath: 'nodePath',
+  engineDirectory: 'engineDirectory',
   datasetRoots: 'datasetRoots',
   datasetExcludes: 'datasetExcludes',
 } as const;

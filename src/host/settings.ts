@@ -12,6 +12,7 @@ export function readSettings(): HostSettings {
       runsDirectory: config.get(SETTINGS.runsDirectory),
       defaultPreset: config.get(SETTINGS.defaultPreset),
       nodePath: config.get(SETTINGS.nodePath),
+      engineDirectory: config.get(SETTINGS.engineDirectory),
       datasetRoots: config.get(SETTINGS.datasetRoots),
       datasetExcludes: config.get(SETTINGS.datasetExcludes),
     },

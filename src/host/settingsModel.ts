@@ -10,6 +10,7 @@ export interface RawSettings {
   runsDirectory?: unknown;
   defaultPreset?: unknown;
   nodePath?: unknown;
+  engineDirectory?: unknown;
   datasetRoots?: unknown;
   datasetExcludes?: unknown;
 }
@@ -22,13 +23,15 @@ export interface HostSettings {
   defaultPreset: ModelPreset;
   /** Empty when unset or in an untrusted workspace: then the editor's own runtime runs the trainer. */
   nodePath: string;
+  /** Where native engine packages are installed and looked for; empty: the extension's global storage. */
+  engineDirectory: string;
   datasetRoots: string[];
   datasetExcludes: string[];
 }
 
 /**
  * Relative paths resolve against the first workspace folder (or the home folder with none open).
- * In an untrusted workspace the Node executable setting is ignored: it names a program to run. The runs
+ * In an untrusted workspace the Node executable and engine folder settings are ignored: they name code to run. The runs
  * folder is never a disk root, the home folder or a system folder, and outside the workspace it needs a
  * trusted workspace (resourceRoots.ts decideRunsRoot); otherwise the default is used, with a warning.
  */
@@ -61,6 +64,11 @@ export function resolveSettings(
       ? (raw.defaultPreset as ModelPreset)
       : 'simple-cnn',
     nodePath: trusted && typeof raw.nodePath === 'string' ? expandHome(raw.nodePath.trim(), home) : '',
+    // Code is loaded from it: like the Node executable, never taken from an untrusted workspace.
+    engineDirectory:
+      trusted && typeof raw.engineDirectory === 'string' && raw.engineDirectory.trim() !== ''
+        ? path.resolve(home, expandHome(raw.engineDirectory.trim(), home))
+        : '',
     datasetRoots: stringList(raw.datasetRoots).map(resolveIn),
     datasetExcludes: stringList(raw.datasetExcludes),
   };

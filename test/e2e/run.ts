@@ -383,7 +383,7 @@ async function main(): Promise<number> {
       dirs,
       counts,
       say,
-      logLines: (what, done) => waitForLog(dirs.userDataDir, what, done),
+      logLines: (what, done, timeoutMs) => waitForLog(dirs.userDataDir, what, done, timeoutMs),
       modelHost: served.server,
       artifact: (name) => join(ARTIFACTS, name),
     };

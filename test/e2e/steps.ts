@@ -54,7 +54,7 @@ export interface E2eContext {
   /** The stand-in model host on 127.0.0.1 that serves the pretrained base (pretrainedBase.ts). */
   modelHost: ModelServer;
   /** Waits until the extension's log satisfies `done`; returns its lines (see extensionLog.ts). */
-  logLines: (what: string, done: (lines: string[]) => boolean) => Promise<string[]>;
+  logLines: (what: string, done: (lines: string[]) => boolean, timeoutMs?: number) => Promise<string[]>;
   /** Path of an extra artifact file (mid-step screenshots). */
   artifact: (name: string) => string;
 }
@@ -538,6 +538,45 @@ async function waitForNewRunDir(
   }
 }
 
+const ENGINE_VERDICT = /Native engine setup \(tensorflow\) (succeeded|failed): (.*)$/;
+
+/**
+ * Set Up Native Engine… runs the user's real npm for @tensorflow/tfjs-node into the engine folder (in the
+ * extension's global storage under this run's user-data folder). npm's output reaches the Output channel
+ * line by line, then one verdict. Where only the npm registry is reachable (CI), npm gets the package
+ * and its install step cannot download libtensorflow: the verdict is "offline". The status bar names the
+ * backend the trainer picks. The workbench is code-server's browser client: the extension, the trainer
+ * and npm run on the server side, and the browser reaches the workspace only through the server.
+ */
+async function nativeEngine(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const item = page.locator('.statusbar-item', { hasText: /WASM|TensorFlow|pure JS/ }).first();
+  await item.waitFor({ state: 'visible', timeout: LONG });
+  say(`  status bar: "${(await item.innerText()).trim()}"`);
+  await runCommand(page, 'Image Trainer: Set Up Native Engine');
+  await pickQuickItem(page, 'TensorFlow CPU (native)');
+  const lines = await ctx.logLines(
+    'the native engine verdict',
+    (all) => all.some((l) => ENGINE_VERDICT.test(l)),
+    300_000,
+  );
+  const verdictAt = lines.findIndex((l) => ENGINE_VERDICT.test(l));
+  const npmLines = lines.slice(0, verdictAt).filter((l) => l.includes('[npm] '));
+  assert.ok(
+    npmLines.some((l) => /\[npm\] \$ npm install @tensorflow\/tfjs-node@\d+\.\d+\.\d+ --prefix /.test(l)),
+    `the npm command is shown:\n${npmLines.slice(0, 5).join('\n')}`,
+  );
+  assert.ok(npmLines.length >= 2, `npm's own output is shown (${npmLines.length} lines)`);
+  const verdict = ENGINE_VERDICT.exec(lines[verdictAt])!;
+  say(`  npm printed ${npmLines.length - 1} lines; verdict (${verdict[1]}): ${verdict[2]}`);
+  assert.doesNotMatch(verdict[2], /\n/);
+  const shown = await waitForNotification(page, /Native engine ready|offline|npm|cannot|failed/, LONG);
+  assert.ok(shown.includes(verdict[2].slice(0, 40)), `the notification shows the verdict: "${shown}"`);
+  // The browser is only a client: the workspace's images reach it through the server, never as files.
+  assert.match(page.url(), /^https?:\/\/127\.0\.0\.1:\d+\//);
+  await clearNotifications(page);
+}
+
 async function restricted(ctx: E2eContext): Promise<void> {
   const { say } = ctx;
   const before = listRunDirs(ctx.dirs.restrictedWorkspace).length;
@@ -578,5 +617,6 @@ export const steps: Step[] = [
   { name: 'compare-runs', run: compare },
   { name: 'stop-training', run: stopTraining },
   { name: 'pretrained-base', run: pretrainedBase },
+  { name: 'native-engine', run: nativeEngine },
   { name: 'restricted-mode', run: restricted },
 ];

@@ -24,6 +24,10 @@ export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string
   [COMMANDS.createSampleDataset]: 'writes generated images into a new folder inside the workspace',
   [COMMANDS.getPretrainedModel]:
     'downloads the base the user picks (or a URL or folder the user types) into the extension’s global storage; reads no workspace file',
+  [COMMANDS.setUpNativeEngine]:
+    'runs npm in the engine folder (global storage, or a machine setting Restricted Mode ignores in the workspace) for the package the user picks; reads no workspace file',
+  [COMMANDS.showEngineStatus]:
+    'loads the backend ladder from the bundle and the engine folder (never a workspace folder) and shows what it found; writes nothing',
 };
 
 /** The action to name when `command` is refused in Restricted Mode, or undefined when it is allowed. */

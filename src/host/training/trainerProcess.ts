@@ -24,18 +24,24 @@ export function resolveRuntime(
 export interface TrainerEnvironment {
   /** The cache of pretrained bases and their features (the extension's global storage). */
   cacheDir: string;
+  /** Where native engine packages (tfjs-node, tfjs-node-gpu) are installed and looked for. */
+  engineDir: string;
   /** VS Code's `http.proxy`, when set: the trainer's downloads go through it. */
   proxy?: string;
   /** VS Code's `http.noProxy` hosts. */
   noProxy?: readonly string[];
 }
 
-/** The variables every trainer the extension starts gets: where its cache is, and the editor's proxy. */
+/** The variables every trainer the extension starts gets: its cache and engine folders, and the editor's proxy. */
 export function withTrainerEnvironment(
   env: NodeJS.ProcessEnv,
   settings: TrainerEnvironment,
 ): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env, IMAGE_TRAINER_CACHE_DIR: settings.cacheDir };
+  const out: NodeJS.ProcessEnv = {
+    ...env,
+    IMAGE_TRAINER_CACHE_DIR: settings.cacheDir,
+    IMAGE_TRAINER_ENGINE_DIR: settings.engineDir,
+  };
   const proxy = settings.proxy?.trim();
   if (proxy) {
     out.HTTPS_PROXY = proxy;

@@ -56,20 +56,27 @@ test('download progress: percent of the bytes and a line with sizes and time lef
   assert.equal(downloadProgress({ type: 'baseDownloadFailed', name: 'b', message: 'x' }), null);
 });
 
-test('trainer environment: the cache folder always, the editor proxy when set; train args carry --base', () => {
+test('trainer environment: the cache and engine folders always, the editor proxy when set; train args carry --base', () => {
   const env = withTrainerEnvironment(
     { PATH: '/bin' },
-    { cacheDir: '/g/cache', proxy: ' http://proxy:3128 ', noProxy: ['localhost', '.corp'] },
+    {
+      cacheDir: '/g/cache',
+      engineDir: '/g/engine',
+      proxy: ' http://proxy:3128 ',
+      noProxy: ['localhost', '.corp'],
+    },
   );
   assert.deepEqual(env, {
     PATH: '/bin',
     IMAGE_TRAINER_CACHE_DIR: '/g/cache',
+    IMAGE_TRAINER_ENGINE_DIR: '/g/engine',
     HTTPS_PROXY: 'http://proxy:3128',
     HTTP_PROXY: 'http://proxy:3128',
     NO_PROXY: 'localhost,.corp',
   });
-  assert.deepEqual(withTrainerEnvironment({}, { cacheDir: '/c', proxy: '' }), {
+  assert.deepEqual(withTrainerEnvironment({}, { cacheDir: '/c', engineDir: '/e', proxy: '' }), {
     IMAGE_TRAINER_CACHE_DIR: '/c',
+    IMAGE_TRAINER_ENGINE_DIR: '/e',
   });
   assert.deepEqual(trainArgs({ datasetDir: '/d', runsRoot: '/r', base: 'mobilenet-v2-0.35' }), [
     'train',

@@ -117,7 +117,15 @@ test('settings in package.json and in code agree', () => {
     `${SETTINGS_SECTION}.${SETTINGS.nodePath}`,
     `${SETTINGS_SECTION}.${SETTINGS.runsDirectory}`,
     `${SETTINGS_SECTION}.${SETTINGS.datasetRoots}`,
+    `${SETTINGS_SECTION}.${SETTINGS.engineDirectory}`,
   ]);
+  // Code is loaded from the engine folder: only the user's own (machine) settings may name it.
+  const engineSetting = contributes.configuration.properties[
+    `${SETTINGS_SECTION}.${SETTINGS.engineDirectory}`
+  ] as {
+    scope?: string;
+  };
+  assert.equal(engineSetting.scope, 'machine');
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(pkg.extensionKind, ['workspace']);
 });

@@ -14,6 +14,7 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
     runsRootWarning: null,
     defaultPreset: 'simple-cnn',
     nodePath: '',
+    engineDirectory: '',
     datasetRoots: [],
     datasetExcludes: [],
   });
@@ -43,9 +44,18 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
   assert.equal(resolveSettings({ backend: 'quantum' }, ['/ws'], true, '/h').backend, 'auto');
 });
 
-test('settings: the Node executable is ignored in an untrusted workspace', () => {
+test('settings: the Node executable and the engine folder are ignored in an untrusted workspace', () => {
   assert.equal(resolveSettings({ nodePath: '/evil/node' }, ['/ws'], false, '/h').nodePath, '');
   assert.equal(resolveSettings({ nodePath: '/opt/node' }, ['/ws'], true, '/h').nodePath, '/opt/node');
+  assert.equal(
+    resolveSettings({ engineDirectory: '/evil/engine' }, ['/ws'], false, '/h').engineDirectory,
+    '',
+  );
+  assert.equal(
+    resolveSettings({ engineDirectory: '~/engines' }, ['/ws'], true, '/h').engineDirectory,
+    '/h/engines',
+  );
+  assert.equal(resolveSettings({ engineDirectory: '  ' }, ['/ws'], true, '/h').engineDirectory, '');
 });
 
 test('debouncer: a burst of triggers runs the action once, after the quiet period', () => {
