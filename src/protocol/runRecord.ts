@@ -69,6 +69,24 @@ export interface RunRecord {
   testAccuracy?: number;
   /** The pretrained base of a transfer run: its name, format, where it came from and its digest. */
   base?: RunBase;
+  /** How many threads shared each batch, and why (the timings when it was measured). */
+  threads?: RunThreads;
+}
+
+export const THREAD_DECIDERS = ['setting', 'probe', 'resumed', 'only-option'] as const;
+
+export interface RunThreads {
+  /** Threads that shared each batch (1: no data parallelism). */
+  chosen: number;
+  /**
+   * `setting`: the `threads` field; `probe`: timed at the start of training; `resumed`: the choice the
+   * run recorded before it was resumed; `only-option`: a backend or model without data parallelism.
+   */
+  decidedBy: (typeof THREAD_DECIDERS)[number];
+  /** Measured milliseconds per step of `config.batchSize` images, per thread count (median). */
+  timings: { threads: number; msPerStep: number }[];
+  /** One line for people. */
+  reason: string;
 }
 
 export interface RunBase {

@@ -17,11 +17,13 @@ import type {
   RunFold,
   RunRecord,
   RunStatus,
+  RunThreads,
   SkippedFile,
   SplitCounts,
   SplitEntry,
   SplitRecord,
 } from './runRecord';
+import { THREAD_DECIDERS } from './runRecord';
 import { isRecord } from './guards';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -238,6 +240,19 @@ function readRunBase(value: unknown, field: string): RunBase {
  * run.json. The config is required to be an object here; readers on the host and in the CLI also check
  * each of its fields with the trainer's field table (core/config.ts `resolveStoredConfig`).
  */
+function readRunThreads(value: unknown, field: string): RunThreads {
+  const v = object(value, field);
+  return {
+    chosen: count(v.chosen, `${field}.chosen`, 1),
+    decidedBy: oneOf(v.decidedBy, `${field}.decidedBy`, THREAD_DECIDERS),
+    timings: list(v.timings, `${field}.timings`, (t, f) => {
+      const timing = object(t, f);
+      return { threads: count(timing.threads, `${f}.threads`, 1), msPerStep: finite(timing.msPerStep, `${f}.msPerStep`) };
+    }),
+    reason: text(v.reason, `${field}.reason`),
+  };
+}
+
 export function checkRunRecord(value: unknown): Checked<RunRecord> {
   return checked(() => {
     const v = object(value, 'run.json');
@@ -265,6 +280,7 @@ export function checkRunRecord(value: unknown): Checked<RunRecord> {
     optional(out, 'resumedFrom', v.resumedFrom, 'resumedFrom', (x, f) => list(x, f, (e, g) => count(e, g)));
     optional(out, 'testAccuracy', v.testAccuracy, 'testAccuracy', fraction);
     optional(out, 'base', v.base, 'base', readRunBase);
+    optional(out, 'threads', v.threads, 'threads', readRunThreads);
     return out as unknown as RunRecord;
   });
 }

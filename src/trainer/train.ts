@@ -16,7 +16,7 @@ import type {
   SplitEntry,
   SplitRecord,
 } from '../protocol/runRecord';
-import { RUN_FILES, RUN_FORMAT_VERSION } from '../protocol/runRecord';
+import { RUN_FILES, RUN_FORMAT_VERSION, type RunThreads } from '../protocol/runRecord';
 import type { TrainerPhase, TrainerToHost } from '../protocol/trainerMessages';
 import { classCounts, stratifiedSplit } from '../core/split';
 import { classWeights, confusionMatrix, evaluationFromPredictions } from '../core/metrics';
@@ -100,6 +100,7 @@ import {
   type ParallelTrainStep,
   type StepResult,
 } from './parallel';
+import { fixedThreads, probeThreads, type ThreadedStep } from './parallel/threadChoice';
 
 export type Emit = (event: TrainerToHost) => void;
 
@@ -640,37 +641,111 @@ export interface TrainStep {
   (pixels: Float32Array, labels: Int32Array): StepResult;
 }
 
-/** Smallest training set for which `threads: 0` (auto) starts worker threads: below it their start-up
- * (a second or two each) outweighs the time they save, and runs stay single-threaded and bit-exact. */
-export const AUTO_PARALLEL_MIN_IMAGES = 2048;
 /** Fewest images per thread and step worth splitting a batch for. */
 const MIN_SHARD = 8;
 
-/** Threads that should share each batch: the configured count, or one per core for large sets. */
+/** Threads that could share each batch: the configured count, or one per core; capped by the batch. */
 export function trainingThreads(
   config: Pick<TrainingConfig, 'threads' | 'batchSize'>,
-  trainImages: number,
   cores: number = defaultWorkerCount() + 1,
 ): number {
-  const wanted = config.threads > 0 ? config.threads : trainImages >= AUTO_PARALLEL_MIN_IMAGES ? cores : 1;
+  const wanted = config.threads > 0 ? config.threads : cores;
   return Math.max(1, Math.min(wanted, Math.floor(config.batchSize / MIN_SHARD)));
 }
 
+interface StepChoiceInput {
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  config: TrainingConfig;
+  objective: ObjectiveOptions;
+  single: TrainStep;
+  /** True when the model has its own forward or loss (those train on one thread). */
+  ownStep: boolean;
+  stepsLeft: number;
+  /** The choice a resumed run recorded, kept so that it goes on as it began. */
+  resumed: RunThreads | undefined;
+  emit: Emit;
+  record: (decision: RunThreads) => Promise<void>;
+}
+
 /**
- * Data-parallel step over worker threads where it applies: the WASM backend (native backends have their
- * own thread pools), the standard loss (presets with their own forward or loss train on one thread) and
- * more than one thread. Null otherwise, or when the workers fail to start (a warning says why).
+ * The training step and how many threads share it (parallel/threadChoice.ts): data parallelism over
+ * worker threads applies to the WASM backend's standard step; `threads: 0` measures whether it pays.
  */
+async function chooseTrainStep(input: StepChoiceInput): Promise<ThreadedStep> {
+  const { config, emit } = input;
+  const onDecision = async (decision: RunThreads): Promise<void> => {
+    emit({ type: 'log', level: 'info', message: `Threads: ${decision.reason}` });
+    await input.record(decision);
+  };
+  const threads = trainingThreads(config);
+  const applies = tf.getBackend() === 'wasm' && !input.ownStep && config.transfer === null;
+  const oneThread = (decidedBy: RunThreads['decidedBy'], reason: string): Promise<ThreadedStep> =>
+    fixedThreads(input.single, null, { chosen: 1, decidedBy, timings: [], reason }, onDecision);
+  if (!applies) {
+    return oneThread(
+      'only-option',
+      tf.getBackend() === 'wasm'
+        ? 'one thread: this model trains with its own step'
+        : `one thread: the ${tf.getBackend()} backend uses its own thread pool`,
+    );
+  }
+  const start = () => startParallelStep(input.model, input.optimizer, config, input.objective, threads, emit);
+  const startFixed = async (
+    decidedBy: RunThreads['decidedBy'],
+    timings: RunThreads['timings'],
+    as: string,
+  ) => {
+    const parallel = await start();
+    const chosen = parallel?.threads ?? 1;
+    return fixedThreads(
+      input.single,
+      parallel,
+      {
+        chosen,
+        decidedBy,
+        timings,
+        reason: parallel ? `${chosen} threads, ${as}` : 'one thread: the worker threads could not start',
+      },
+      onDecision,
+    );
+  };
+  if (config.threads === 1) return oneThread('setting', 'one thread, as set (--threads 1)');
+  if (config.threads > 1) {
+    if (threads < 2)
+      return oneThread('setting', `one thread: batches of ${config.batchSize} are too small to split`);
+    return startFixed('setting', [], 'as set (--threads)');
+  }
+  if (threads < 2) return oneThread('only-option', 'one thread: one core, or batches too small to split');
+  if (input.resumed) {
+    if (input.resumed.chosen < 2)
+      return fixedThreads(
+        input.single,
+        null,
+        { ...input.resumed, decidedBy: 'resumed', reason: 'one thread, as the run began' },
+        onDecision,
+      );
+    return startFixed('resumed', input.resumed.timings, 'as the run began');
+  }
+  return probeThreads({
+    single: input.single,
+    startParallel: start,
+    parallelThreads: threads,
+    stepsLeft: input.stepsLeft,
+    batchSize: config.batchSize,
+    onDecision,
+  });
+}
+
+/** Starts the data-parallel step over `threads` threads; null (with a warning) when workers fail to start. */
 async function startParallelStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   config: TrainingConfig,
   objective: ObjectiveOptions,
-  trainImages: number,
+  threads: number,
   emit: Emit,
 ): Promise<ParallelTrainStep | null> {
-  const threads = trainingThreads(config, trainImages);
-  if (threads < 2 || tf.getBackend() !== 'wasm' || config.transfer !== null) return null;
   try {
     const parallel = await createParallelTrainStep({
       model,
@@ -688,7 +763,7 @@ async function startParallelStep(
     emit({
       type: 'log',
       level: 'info',
-      message: `Each batch is split over ${parallel.threads} threads (data parallelism; --threads 1 turns it off)`,
+      message: `Each batch can be split over ${parallel.threads} threads (data parallelism; --threads 1 turns it off)`,
     });
     return parallel;
   } catch (error) {
@@ -769,20 +844,29 @@ async function fit(prepared: PreparedRun, parts: DecodedSplit, request: TrainReq
     labelSmoothing: config.labelSmoothing,
   };
   const forward = trainingForward(model, config);
-  const parallel =
-    forward === null
-      ? await startParallelStep(model, optimizer, config, objective, parts.train.length, emit)
-      : null;
+  const batchesPerEpoch = Math.ceil(parts.train.length / config.batchSize);
+  const firstEpoch = (prepared.resume?.state.epoch ?? 0) + 1;
+  const threaded = await chooseTrainStep({
+    model,
+    optimizer,
+    config,
+    objective,
+    single: makeTrainStep(model, optimizer, shape, objective, forward),
+    ownStep: forward !== null,
+    stepsLeft: batchesPerEpoch * Math.max(0, config.epochs - firstEpoch + 1),
+    resumed: prepared.resume ? writer.current.threads : undefined,
+    emit,
+    record: (threads) => writer.update({ threads }),
+  });
   try {
     return await fitEpochs();
   } finally {
-    await parallel?.dispose();
+    await threaded.dispose();
   }
 
   async function fitEpochs(): Promise<TrainOutcome> {
     // One thread's step returns at once; the data-parallel one waits for its workers.
-    let step: (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult> =
-      parallel ?? makeTrainStep(model, optimizer, shape, objective, forward);
+    let step: (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult> = threaded.step;
 
     let tracker: BestTracker = prepared.resume?.state.tracker ?? NO_BEST;
     let schedule: ScheduleState =

@@ -197,11 +197,10 @@ test('a stop request ends the run as stopped with intact records, and resume fin
   );
 });
 
-test('threads: auto stays on one thread for small sets; forced threads split batches and still learn', async () => {
-  assert.equal(trainingThreads({ threads: 0, batchSize: 32 }, 500, 2), 1);
-  assert.equal(trainingThreads({ threads: 0, batchSize: 32 }, 60000, 2), 2);
-  assert.equal(trainingThreads({ threads: 0, batchSize: 8 }, 60000, 2), 1, 'shards of 4 are too small');
-  assert.equal(trainingThreads({ threads: 3, batchSize: 64 }, 10, 2), 3, 'an explicit count is kept');
+test('threads: auto measures and records its choice; forced threads split batches and still learn', async () => {
+  assert.equal(trainingThreads({ threads: 0, batchSize: 32 }, 2), 2);
+  assert.equal(trainingThreads({ threads: 0, batchSize: 8 }, 2), 1, 'shards of 4 are too small');
+  assert.equal(trainingThreads({ threads: 3, batchSize: 64 }, 2), 3, 'an explicit count is kept');
 
   await selectBackend('wasm');
   const dataDir = path.join(work, 'parallel-data');
@@ -231,10 +230,26 @@ test('threads: auto stays on one thread for small sets; forced threads split bat
     assert.equal(tf.memory().numTensors, tensorsBefore, `threads ${threads}: leaked tensors`);
     const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     const epochs = events.flatMap((e) => (e.type === 'epochEnded' ? [e.metrics] : []));
-    return { logs, last: epochs.at(-1)! };
+    const record = JSON.parse(await fs.readFile(path.join(outcome.runDir!, 'run.json'), 'utf8')) as RunRecord;
+    return { logs, last: epochs.at(-1)!, threads: record.threads };
   };
   const single = await run(1);
   const split = await run(2);
+  const auto = await run(0);
+  assert.equal(single.threads?.decidedBy, 'setting');
+  assert.equal(single.threads?.chosen, 1);
+  assert.deepEqual(split.threads && { chosen: split.threads.chosen, decidedBy: split.threads.decidedBy }, {
+    chosen: 2,
+    decidedBy: 'setting',
+  });
+  // Auto times its first steps on one thread; whatever it then keeps, the timing is recorded.
+  assert.equal(auto.threads?.decidedBy, 'probe');
+  assert.equal(auto.threads?.timings[0].threads, 1);
+  assert.ok((auto.threads?.timings[0].msPerStep ?? 0) > 0);
+  assert.ok(
+    auto.logs.some((m) => m.startsWith('Threads: ')),
+    auto.logs.join('\n'),
+  );
   assert.ok(!single.logs.some((m) => m.includes('threads (data parallelism')), single.logs.join('\n'));
   assert.ok(
     split.logs.some((m) => m.includes('split over 2 threads')),

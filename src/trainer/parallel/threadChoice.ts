@@ -1,0 +1,200 @@
+// How many threads share each batch, decided by measuring rather than by data-set size. With `threads: 0`
+// (auto) the first steps of a run train on one thread and are timed; if the rest of the run would take
+// long enough for worker threads to pay, workers start in the background while training goes on, their
+// first steps are timed too, and the faster way is kept for the rest of the run. Every step is a real
+// training step (the data-parallel step is the same update as the single-thread one on the same batch),
+// so the probe costs no extra work. The choice and both timings go into run.json (`threads`); a resumed
+// run keeps the choice it recorded, so it goes on exactly as it began.
+import type { RunThreads } from '../../protocol/runRecord';
+import type { ParallelTrainStep, StepResult } from './index';
+
+export type StepFunction = (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult>;
+
+export interface ThreadProbeOptions {
+  /** The single-thread step (always available). */
+  single: StepFunction;
+  /** Starts the workers; null when they cannot start (the reason was already said). */
+  startParallel: () => Promise<ParallelTrainStep | null>;
+  /** Threads the data-parallel step would use (cores, capped by the batch size). */
+  parallelThreads: number;
+  /** Training steps left in the run, this one included. */
+  stepsLeft: number;
+  batchSize: number;
+  /** Awaited before the step that made the decision returns (it writes run.json). */
+  onDecision: (decision: RunThreads) => void | Promise<void>;
+  now?: () => number;
+  /** Untimed steps first: the first step of a thread compiles and packs (default 2 single, 1 parallel). */
+  warmupSteps?: number;
+  /** Timed steps per thread count (default 5). */
+  timedSteps?: number;
+  /** Worker start-up and the probe are worth it only when the run's single-thread rest is longer (ms). */
+  minRestMs?: number;
+  /** Parallel must be at least this much faster to be kept (default 5 %): one thread is simpler and exact. */
+  margin?: number;
+}
+
+export interface ThreadedStep {
+  step: (pixels: Float32Array, labels: Int32Array) => Promise<StepResult>;
+  /** The decision so far (null until made). */
+  decision(): RunThreads | null;
+  dispose(): Promise<void>;
+}
+
+type Phase =
+  | { kind: 'single-warmup'; left: number }
+  | { kind: 'single-timing' }
+  | { kind: 'waiting-for-workers' }
+  | { kind: 'parallel-warmup'; left: number }
+  | { kind: 'parallel-timing' }
+  | { kind: 'decided' };
+
+/** Median of ms per image, times the batch size: ms per full step. */
+function msPerStep(samples: { ms: number; images: number }[], batchSize: number): number {
+  const perImage = samples.map((s) => s.ms / Math.max(1, s.images)).sort((a, b) => a - b);
+  const mid = perImage.length >> 1;
+  const median = perImage.length % 2 === 1 ? perImage[mid] : (perImage[mid - 1] + perImage[mid]) / 2;
+  return Math.round(median * batchSize * 10) / 10;
+}
+
+/** The automatic choice: probe one thread, then (when worth it) N threads, and keep the faster. */
+export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
+  const now = options.now ?? (() => performance.now());
+  const warmup = options.warmupSteps ?? 2;
+  const timedSteps = options.timedSteps ?? 5;
+  const minRestMs = options.minRestMs ?? 20_000;
+  const margin = options.margin ?? 0.05;
+  let phase: Phase = { kind: 'single-warmup', left: warmup };
+  let stepsLeft = options.stepsLeft;
+  const singleSamples: { ms: number; images: number }[] = [];
+  const parallelSamples: { ms: number; images: number }[] = [];
+  let parallel: ParallelTrainStep | null = null;
+  let parallelStarting: Promise<ParallelTrainStep | null> | null = null;
+  let parallelFailed = false;
+  let active: StepFunction = options.single;
+  let decided: RunThreads | null = null;
+
+  const decide = async (decision: RunThreads): Promise<void> => {
+    decided = decision;
+    phase = { kind: 'decided' };
+    await options.onDecision(decision);
+  };
+
+  const singleTiming = (): RunThreads['timings'][number] => ({
+    threads: 1,
+    msPerStep: msPerStep(singleSamples, options.batchSize),
+  });
+
+  const afterSingleTiming = async (): Promise<void> => {
+    const single = singleTiming();
+    const restMs = single.msPerStep * stepsLeft;
+    if (restMs < minRestMs) {
+      await decide({
+        chosen: 1,
+        decidedBy: 'probe',
+        timings: [single],
+        reason: `one thread: the rest of the run takes about ${Math.round(restMs / 1000)} s on one thread, too short for ${options.parallelThreads} threads to pay for starting`,
+      });
+      return;
+    }
+    phase = { kind: 'waiting-for-workers' };
+    parallelStarting = options.startParallel().then(
+      (p) => {
+        parallel = p;
+        if (p === null) parallelFailed = true;
+        return p;
+      },
+      () => {
+        parallelFailed = true;
+        return null;
+      },
+    );
+  };
+
+  const afterParallelTiming = async (): Promise<void> => {
+    const single = singleTiming();
+    const threaded = { threads: parallel!.threads, msPerStep: msPerStep(parallelSamples, options.batchSize) };
+    const keepParallel = threaded.msPerStep < single.msPerStep * (1 - margin);
+    if (!keepParallel) {
+      const p = parallel;
+      parallel = null;
+      active = options.single;
+      await p?.dispose();
+    }
+    await decide({
+      chosen: keepParallel ? threaded.threads : 1,
+      decidedBy: 'probe',
+      timings: [single, threaded],
+      reason: keepParallel
+        ? `${threaded.threads} threads: ${threaded.msPerStep} ms a step against ${single.msPerStep} ms on one`
+        : `one thread: ${single.msPerStep} ms a step against ${threaded.msPerStep} ms on ${threaded.threads}`,
+    });
+  };
+
+  const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
+    stepsLeft--;
+    if (phase.kind === 'waiting-for-workers') {
+      if (parallelFailed) {
+        await decide({
+          chosen: 1,
+          decidedBy: 'probe',
+          timings: [singleTiming()],
+          reason: 'one thread: the worker threads could not start',
+        });
+      } else if (parallel !== null) {
+        active = parallel;
+        phase = { kind: 'parallel-warmup', left: 1 };
+      }
+    }
+    const started = now();
+    const result = await active(pixels, labels);
+    const sample = { ms: now() - started, images: labels.length };
+    switch (phase.kind) {
+      case 'single-warmup':
+        phase = phase.left > 1 ? { kind: 'single-warmup', left: phase.left - 1 } : { kind: 'single-timing' };
+        break;
+      case 'single-timing':
+        singleSamples.push(sample);
+        if (singleSamples.length >= timedSteps) await afterSingleTiming();
+        break;
+      case 'parallel-warmup':
+        phase =
+          phase.left > 1 ? { kind: 'parallel-warmup', left: phase.left - 1 } : { kind: 'parallel-timing' };
+        break;
+      case 'parallel-timing':
+        parallelSamples.push(sample);
+        if (parallelSamples.length >= timedSteps) await afterParallelTiming();
+        break;
+      default:
+        break;
+    }
+    return result;
+  };
+
+  return {
+    step,
+    decision: () => decided,
+    async dispose() {
+      // Workers still starting are waited for, so that none is left running.
+      if (parallelStarting) await parallelStarting;
+      const p = parallel;
+      parallel = null;
+      await p?.dispose();
+    },
+  };
+}
+
+/** A fixed thread count (the setting, a resumed run's record, or the only option): no probe. */
+export async function fixedThreads(
+  step: StepFunction,
+  parallel: ParallelTrainStep | null,
+  decision: RunThreads,
+  onDecision: (decision: RunThreads) => void | Promise<void>,
+): Promise<ThreadedStep> {
+  await onDecision(decision);
+  const active: StepFunction = parallel ?? step;
+  return {
+    step: async (pixels, labels) => active(pixels, labels),
+    decision: () => decision,
+    dispose: async () => parallel?.dispose(),
+  };
+}
