@@ -1,15 +1,24 @@
-// Training throughput of simple-cnn (28×28×1, batch 64, Adam, random data, no augmentation) on our
-// engine, and of PyTorch CPU on the same model, batch and data where Debian's python3-torch is present.
+// Training throughput of simple-cnn (28×28×1, batch 64, Adam, no augmentation) on our engine, and of
+// PyTorch CPU on the same model, batch and images where Debian's python3-torch is present. The images are
+// the first 256 of Fashion-MNIST's training set when dataset-fashion-mnist is installed (else fixed
+// pseudo-random ones); both sides read the same bytes.
 //
-//   node --import tsx bench/throughput.ts [--steps N] [--warmup N] [--backend auto|wasm|cpu|…]
-//       [--mode trainer|trainOnBatch|parallel|all] [--workers N] [--kernels all|none|Name,Name] [--sweep] [--profile]
-//       [--no-torch] [--torch-steps N]
+//   npm run bench   (= node --import tsx bench/throughput.ts)
+//   node --import tsx bench/throughput.ts [--rounds N] [--steps N] [--warmup N] [--backend auto|wasm|cpu|…]
+//       [--mode auto|trainer|trainOnBatch|parallel|all] [--workers N] [--kernels all|none|Name,Name] [--sweep]
+//       [--profile] [--no-torch] [--torch-steps N]
 //
+// By default it runs 3 rounds, interleaved: ours with the trainer's default settings (`--mode auto`:
+// threads chosen by the trainer's own probe, src/trainer/parallel/threadChoice.ts), then PyTorch on
+// 1 thread, then PyTorch on all cores; each round's ratio is ours ÷ the faster PyTorch setting of that
+// round, and the median ratio is the figure to quote (this machine's speed swings about 2× from
+// minute to minute, so only figures of one round compare).
 // --mode trainer times the trainer's own step (makeTrainStep: optimizer.minimize on categorical
 // cross-entropy); trainOnBatch times tf.LayersModel.trainOnBatch; parallel splits each batch over the
 // main thread and N worker threads (src/trainer/parallel; default N = cores − 1). --sweep adds our WASM kernels one
 // at a time and times each stage. --profile prints the time per kernel. The last line is JSON.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -23,7 +32,10 @@ import {
 } from '../src/trainer/kernels';
 import { buildSimpleCnn } from '../src/trainer/models';
 import { createParallelTrainStep, defaultWorkerCount } from '../src/trainer/parallel';
+import { probeThreads } from '../src/trainer/parallel/threadChoice';
 import { makeTrainStep } from '../src/trainer/train';
+import type { RunThreads } from '../src/protocol/runRecord';
+import { FASHION_SOURCE_DIR, readFashionSplit } from './fashionMnist';
 
 const IMAGE_SIZE = 28;
 const CHANNELS = 1;
@@ -31,8 +43,8 @@ const CLASSES = 10;
 const BATCH = 64;
 const TORCH_PYTHON = '/usr/bin/python3';
 
-type Mode = 'trainer' | 'trainOnBatch' | 'parallel';
-const MODES: Mode[] = ['trainer', 'trainOnBatch', 'parallel'];
+type Mode = 'auto' | 'trainer' | 'trainOnBatch' | 'parallel';
+const MODES: Mode[] = ['auto', 'trainer', 'trainOnBatch', 'parallel'];
 
 interface Options {
   steps: number;
@@ -45,6 +57,7 @@ interface Options {
   torch: boolean;
   torchSteps: number;
   workers: number;
+  rounds: number;
 }
 
 interface Timing {
@@ -52,6 +65,9 @@ interface Timing {
   samplesPerSecond: number;
   /** CPU time of the whole process (all threads) per step: robust to other processes' load. */
   cpuMsPerStep: number;
+  /** Threads the auto mode chose (with its probe's reason). */
+  threads?: number;
+  reason?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -59,13 +75,14 @@ function parseOptions(argv: string[]): Options {
     steps: 30,
     warmup: 5,
     backend: 'auto',
-    modes: [...MODES],
+    modes: ['auto'],
     kernels: [...WASM_KERNEL_NAMES],
     sweep: false,
     profile: false,
     torch: true,
     torchSteps: 40,
     workers: defaultWorkerCount(),
+    rounds: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -80,6 +97,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--warmup':
         options.warmup = positiveInt(flag, value());
+        break;
+      case '--rounds':
+        options.rounds = positiveInt(flag, value());
         break;
       case '--torch-steps':
         options.torchSteps = positiveInt(flag, value());
@@ -139,8 +159,41 @@ function parseKernels(text: string): WasmKernelName[] {
   return names as WasmKernelName[];
 }
 
+type Batches = Array<{ pixels: Float32Array; labels: Int32Array }>;
+
+/** The first count × 64 Fashion-MNIST training images in [0, 1], or null without the Debian package. */
+async function fashionBatches(count: number): Promise<Batches | null> {
+  if (!existsSync(FASHION_SOURCE_DIR)) return null;
+  const { images, labels } = await readFashionSplit('train');
+  const size = IMAGE_SIZE * IMAGE_SIZE;
+  return Array.from({ length: count }, (_, b) => {
+    const pixels = new Float32Array(BATCH * size);
+    const batchLabels = new Int32Array(BATCH);
+    for (let i = 0; i < BATCH; i++) {
+      const n = b * BATCH + i;
+      for (let p = 0; p < size; p++) pixels[i * size + p] = images[n * size + p] / 255;
+      batchLabels[i] = labels[n];
+    }
+    return { pixels, labels: batchLabels };
+  });
+}
+
+/** The batches as PyTorch reads them: int32 count, then float32 pixels (N×784), then int32 labels. */
+function writeSharedBatches(batches: Batches): string {
+  const n = batches.length * BATCH;
+  const size = IMAGE_SIZE * IMAGE_SIZE * CHANNELS;
+  const buffer = Buffer.alloc(4 + n * size * 4 + n * 4);
+  buffer.writeInt32LE(n, 0);
+  let offset = 4;
+  for (const b of batches) for (const v of b.pixels) offset = buffer.writeFloatLE(v, offset);
+  for (const b of batches) for (const v of b.labels) offset = buffer.writeInt32LE(v, offset);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-throughput-')), 'batches.bin');
+  writeFileSync(file, buffer);
+  return file;
+}
+
 /** A few fixed random batches, cycled, so data generation stays out of the timing. */
-function makeBatches(count: number): Array<{ pixels: Float32Array; labels: Int32Array }> {
+function makeBatches(count: number): Batches {
   let seed = 12345;
   const next = (): number => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -158,16 +211,68 @@ function makeBatches(count: number): Array<{ pixels: Float32Array; labels: Int32
 interface Stepper {
   step: (i: number) => Promise<void>;
   dispose: () => void | Promise<void>;
+  decision?: () => RunThreads | null;
 }
 
 /** Returns a function running one training step on batch i (mod the batches). */
-async function makeStepper(
-  mode: Mode,
-  options: Options,
-  batches: ReturnType<typeof makeBatches>,
-): Promise<Stepper> {
+async function makeStepper(mode: Mode, options: Options, batches: Batches): Promise<Stepper> {
   const model = buildSimpleCnn({ imageSize: IMAGE_SIZE, channels: CHANNELS, numClasses: CLASSES });
   const optimizer = tf.train.adam(1e-3);
+  if (mode === 'auto') {
+    // The trainer's default: its own probe decides how many threads share each batch.
+    const single = makeTrainStep(
+      model,
+      optimizer,
+      { imageSize: IMAGE_SIZE, channels: CHANNELS },
+      { numClasses: CLASSES, classWeights: null },
+    );
+    const backend = tf.getBackend();
+    const threads = Math.min(options.workers + 1, Math.floor(BATCH / 8));
+    let decision: RunThreads | null = null;
+    const threaded = probeThreads({
+      single,
+      startParallel: async () =>
+        backend === 'wasm' || backend === 'cpu'
+          ? createParallelTrainStep({
+              model,
+              optimizer,
+              imageSize: IMAGE_SIZE,
+              channels: CHANNELS,
+              numClasses: CLASSES,
+              classWeights: null,
+              maxBatchSize: BATCH,
+              workers: threads - 1,
+              backend,
+            })
+          : null,
+      parallelThreads: threads,
+      // A long training run, as in the Fashion-MNIST benchmark: the probe finds it worth measuring.
+      stepsLeft: 10_000,
+      batchSize: BATCH,
+      onDecision: (d) => {
+        decision = d;
+      },
+    });
+    // The probe's own steps run before the timing starts (they are the trainer's first steps).
+    let i = 0;
+    while (decision === null && i < 200) {
+      const { pixels, labels } = batches[i % batches.length];
+      await threaded.step(pixels, labels);
+      i++;
+    }
+    return {
+      step: async (k) => {
+        const { pixels, labels } = batches[k % batches.length];
+        await threaded.step(pixels, labels);
+      },
+      decision: () => decision,
+      dispose: async () => {
+        await threaded.dispose();
+        model.dispose();
+        optimizer.dispose();
+      },
+    };
+  }
   if (mode === 'parallel') {
     const backend = tf.getBackend();
     if (backend !== 'wasm' && backend !== 'cpu')
@@ -231,12 +336,8 @@ async function makeStepper(
   };
 }
 
-async function timeMode(
-  mode: Mode,
-  options: Options,
-  batches: ReturnType<typeof makeBatches>,
-): Promise<Timing> {
-  const { step, dispose } = await makeStepper(mode, options, batches);
+async function timeMode(mode: Mode, options: Options, batches: Batches): Promise<Timing> {
+  const { step, dispose, decision } = await makeStepper(mode, options, batches);
   try {
     for (let i = 0; i < options.warmup; i++) await step(i);
     const start = performance.now();
@@ -244,21 +345,19 @@ async function timeMode(
     for (let i = 0; i < options.steps; i++) await step(i);
     const cpu = process.cpuUsage(cpuStart);
     const msPerStep = (performance.now() - start) / options.steps;
+    const chosen = decision?.();
     return {
       msPerStep,
       samplesPerSecond: (BATCH * 1000) / msPerStep,
       cpuMsPerStep: (cpu.user + cpu.system) / 1000 / options.steps,
+      ...(chosen ? { threads: chosen.chosen, reason: chosen.reason } : {}),
     };
   } finally {
     await dispose();
   }
 }
 
-async function profileMode(
-  mode: Mode,
-  options: Options,
-  batches: ReturnType<typeof makeBatches>,
-): Promise<void> {
+async function profileMode(mode: Mode, options: Options, batches: Batches): Promise<void> {
   const { step, dispose } = await makeStepper(mode, options, batches);
   const steps = Math.min(options.steps, 10);
   try {
@@ -300,11 +399,13 @@ function torchAvailable(): boolean {
   return spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runTorch(steps: number, threads: number): TorchResult | string {
+function runTorch(steps: number, threads: number, dataFile: string): TorchResult | string {
   const script = path.join(__dirname, 'torchThroughput.py');
-  const result = spawnSync(TORCH_PYTHON, [script, '--steps', String(steps), '--threads', String(threads)], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    TORCH_PYTHON,
+    [script, '--steps', String(steps), '--threads', String(threads), '--data', dataFile],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0)
     return `PyTorch run failed: ${(result.stderr || '').trim().split('\n').pop() ?? ''}`;
   const last = result.stdout.trim().split('\n').pop() ?? '';
@@ -336,6 +437,20 @@ function useKernels(kernels: WasmKernelName[]): void {
   registerWasmKernels(kernels);
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+interface Round {
+  ours: Partial<Record<Mode, Timing>>;
+  torch1?: TorchResult;
+  torchAll?: TorchResult;
+  /** Ours (the best of the modes timed) ÷ the faster PyTorch setting of this round. */
+  ratio: number | null;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const { backend, notes } = await selectBackend(options.backend);
@@ -343,14 +458,15 @@ async function main(): Promise<void> {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+  const fashion = await fashionBatches(4);
+  const batches = fashion ?? makeBatches(4);
   console.log(
-    `simple-cnn ${IMAGE_SIZE}×${IMAGE_SIZE}×${CHANNELS}, batch ${BATCH}, Adam, random data; ${options.steps} timed steps after ${options.warmup} warm-up`,
+    `simple-cnn ${IMAGE_SIZE}×${IMAGE_SIZE}×${CHANNELS}, batch ${BATCH}, Adam; ${fashion ? 'the first 256 Fashion-MNIST training images' : 'fixed pseudo-random images (install dataset-fashion-mnist for real ones)'}, the same bytes for both sides; ${options.steps} timed steps after ${options.warmup} warm-up`,
   );
   console.log(
     `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${load}`,
   );
   console.log(`backend: ${backend}${notes.length ? ` (${notes.join('; ')})` : ''}`);
-  const batches = makeBatches(4);
   const sweep: Array<{ label: string } & Timing> = [];
   if (options.sweep && backend === 'wasm') {
     const kernels: WasmKernelName[] = [];
@@ -363,65 +479,74 @@ async function main(): Promise<void> {
     }
   }
   if (backend === 'wasm') useKernels(options.kernels);
-  const results: Partial<Record<Mode, Timing>> = {};
-  for (const mode of options.modes) {
-    const timing = await timeMode(mode, options, batches);
-    results[mode] = timing;
-    const label = mode === 'parallel' ? `parallel, ${options.workers + 1} threads` : mode;
-    console.log(`ours (${backend}, ${label}): ${fmt(timing)}`);
-    if (options.profile && mode !== 'parallel') await profileMode(mode, options, batches);
-  }
-  const ours = Math.max(...Object.values(results).map((t) => t.samplesPerSecond));
 
-  let torch: { default?: TorchResult; allCores?: TorchResult; error?: string } | null = null;
-  let ratio: number | null = null;
-  let cpuRatio: number | null = null;
-  if (options.torch) {
-    if (!torchAvailable()) {
-      console.log(`PyTorch: not measured (${TORCH_PYTHON} cannot import torch; apt install python3-torch)`);
-    } else {
-      torch = {};
-      const byDefault = runTorch(options.torchSteps, 0);
-      if (typeof byDefault === 'string') torch.error = byDefault;
-      else {
-        torch.default = byDefault;
-        console.log(
-          `PyTorch ${byDefault.torch} CPU, default threads (${byDefault.threads}): ${fmt(byDefault)}`,
-        );
-        const cores = os.cpus().length;
-        if (byDefault.threads !== cores) {
-          const all = runTorch(options.torchSteps, cores);
-          if (typeof all !== 'string') {
-            torch.allCores = all;
-            console.log(`PyTorch ${all.torch} CPU, all ${cores} cores: ${fmt(all)}`);
-          }
+  const torchReady = options.torch && torchAvailable();
+  if (options.torch && !torchReady)
+    console.log(`PyTorch: not measured (${TORCH_PYTHON} cannot import torch; apt install python3-torch)`);
+  const dataFile = torchReady ? writeSharedBatches(batches) : null;
+  const cores = os.cpus().length;
+  const rounds: Round[] = [];
+  try {
+    for (let r = 1; r <= options.rounds; r++) {
+      console.log(`round ${r} of ${options.rounds}`);
+      const round: Round = { ours: {}, ratio: null };
+      for (const mode of options.modes) {
+        const timing = await timeMode(mode, options, batches);
+        round.ours[mode] = timing;
+        const label =
+          mode === 'parallel'
+            ? `parallel, ${options.workers + 1} threads`
+            : mode === 'auto'
+              ? `default settings: ${timing.reason ?? `${timing.threads ?? 1} thread(s)`}`
+              : mode;
+        console.log(`  ours (${backend}, ${label}): ${fmt(timing)}`);
+        if (options.profile && mode !== 'parallel' && mode !== 'auto' && r === 1)
+          await profileMode(mode, options, batches);
+      }
+      if (dataFile) {
+        const one = runTorch(options.torchSteps, 1, dataFile);
+        const all = runTorch(options.torchSteps, cores, dataFile);
+        if (typeof one === 'string') console.log(`  ${one}`);
+        else {
+          round.torch1 = one;
+          console.log(`  PyTorch ${one.torch} CPU, 1 thread: ${fmt(one)}`);
         }
-        const best = Math.max(byDefault.samplesPerSecond, torch.allCores?.samplesPerSecond ?? 0);
-        ratio = ours / best;
-        console.log(`ratio ours / PyTorch (samples/s, each at its faster setting): ${ratio.toFixed(2)}`);
-        // CPU time per step of one thread each: a comparison that other processes' load distorts less.
-        const single = results.trainer ?? results.trainOnBatch;
-        if (single && byDefault.threads === 1) {
-          cpuRatio = byDefault.cpuMsPerStep / single.cpuMsPerStep;
-          console.log(`per-core ratio (PyTorch CPU ms/step ÷ ours, one thread each): ${cpuRatio.toFixed(2)}`);
+        if (typeof all === 'string') console.log(`  ${all}`);
+        else {
+          round.torchAll = all;
+          console.log(`  PyTorch ${all.torch} CPU, ${all.threads} threads: ${fmt(all)}`);
+        }
+        const best = Math.max(round.torch1?.samplesPerSecond ?? 0, round.torchAll?.samplesPerSecond ?? 0);
+        const ours = Math.max(...Object.values(round.ours).map((t) => t.samplesPerSecond));
+        if (best > 0) {
+          round.ratio = ours / best;
+          console.log(`  ratio ours / faster PyTorch: ${round.ratio.toFixed(2)}`);
         }
       }
-      if (torch.error) console.log(torch.error);
+      rounds.push(round);
     }
+  } finally {
+    if (dataFile) rmSync(path.dirname(dataFile), { recursive: true, force: true });
+  }
+  const ratios = rounds.flatMap((r) => (r.ratio === null ? [] : [r.ratio]));
+  const medianRatio = ratios.length > 0 ? median(ratios) : null;
+  if (medianRatio !== null) {
+    console.log(
+      `median ratio ours / faster PyTorch over ${ratios.length} rounds: ${medianRatio.toFixed(2)} (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}; goal ≥ 1.0)`,
+    );
   }
   console.log(
     JSON.stringify({
       model: 'simple-cnn',
       batch: BATCH,
+      images: fashion ? 'fashion-mnist' : 'pseudo-random',
       backend,
       kernels: backend === 'wasm' ? options.kernels : [],
-      workers: options.workers,
-      ours: results,
+      rounds,
       sweep,
-      torch,
-      ratio,
-      cpuRatio,
-      cpus: os.cpus().length,
+      medianRatio,
+      ratios,
+      cpus: cores,
       loadAverage: os.loadavg(),
     }),
   );

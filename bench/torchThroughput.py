@@ -1,8 +1,9 @@
 """PyTorch CPU reference for bench/throughput.ts: simple-cnn, 28x28x1, batch 64, Adam, random data.
 
 Prints one JSON line: {"samplesPerSecond", "msPerStep", "cpuMsPerStep", "threads", "torch"}.
-Usage: /usr/bin/python3 bench/torchThroughput.py [--steps N] [--warmup N] [--threads N]
-(--threads 0 keeps PyTorch's default thread count).
+Usage: /usr/bin/python3 bench/torchThroughput.py [--steps N] [--warmup N] [--threads N] [--data FILE]
+(--threads 0 keeps PyTorch's default thread count; --data reads the batches bench/throughput.ts wrote:
+int32 count N, float32 pixels N x 784, int32 labels N, so both sides train on the same images).
 """
 import argparse
 import json
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--data", default="")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -37,7 +39,15 @@ def main() -> None:
     model = simple_cnn()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    batches = [(torch.rand(args.batch, 1, 28, 28), torch.randint(0, 10, (args.batch,))) for _ in range(4)]
+    if args.data:
+        with open(args.data, "rb") as f:
+            raw = bytearray(f.read())
+        n = int.from_bytes(raw[0:4], "little", signed=True)
+        pixels = torch.frombuffer(raw, dtype=torch.float32, count=n * 784, offset=4).reshape(n, 1, 28, 28)
+        labels = torch.frombuffer(raw, dtype=torch.int32, count=n, offset=4 + n * 784 * 4).long()
+        batches = [(pixels[i:i + args.batch], labels[i:i + args.batch]) for i in range(0, n, args.batch)]
+    else:
+        batches = [(torch.rand(args.batch, 1, 28, 28), torch.randint(0, 10, (args.batch,))) for _ in range(4)]
 
     def step(i: int) -> float:
         x, y = batches[i % len(batches)]

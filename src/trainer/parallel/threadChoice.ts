@@ -133,6 +133,8 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
   const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
     stepsLeft--;
     if (phase.kind === 'waiting-for-workers') {
+      // A step is synchronous work: let the workers' start-up messages through between steps.
+      await new Promise((resolve) => setImmediate(resolve));
       if (parallelFailed) {
         await decide({
           chosen: 1,
