@@ -417,7 +417,7 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
     BACKEND_CHOICES,
   ),
   threads: integer(
-    'Threads that share each training batch on the WASM backend, each computing the gradients of a slice (0 = one per core; 1 = no worker threads). Native backends use their own thread pools.',
+    'Threads that share each training batch on the WASM backend, each computing the gradients of a slice (0 = decided by timing the first steps on one thread and on every core; 1 = no worker threads). Native backends use their own thread pools.',
     0,
     64,
   ),

@@ -364,6 +364,11 @@ async function main(): Promise<number> {
     const port = await timed('start-code-server', () => startCodeServer(entry, tmp, dirs, catalogueFile));
     const browser = await timed('start-chromium', startBrowser);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // Every URL the browser side asks for: the native-engine step checks it never reads a file itself.
+    const browserRequests: string[] = [];
+    context.on('request', (request) => {
+      if (browserRequests.length < 50_000) browserRequests.push(request.url());
+    });
     page = await context.newPage();
     watchConsole(page);
     const openedPage = page;
@@ -386,6 +391,7 @@ async function main(): Promise<number> {
       logLines: (what, done, timeoutMs) => waitForLog(dirs.userDataDir, what, done, timeoutMs),
       modelHost: served.server,
       artifact: (name) => join(ARTIFACTS, name),
+      browserRequests,
     };
     for (const step of steps) {
       try {

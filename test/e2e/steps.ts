@@ -57,6 +57,8 @@ export interface E2eContext {
   logLines: (what: string, done: (lines: string[]) => boolean, timeoutMs?: number) => Promise<string[]>;
   /** Path of an extra artifact file (mid-step screenshots). */
   artifact: (name: string) => string;
+  /** Every URL the browser requested so far (pages, webviews, workers). */
+  browserRequests: readonly string[];
 }
 
 export interface Step {
@@ -572,8 +574,18 @@ async function nativeEngine(ctx: E2eContext): Promise<void> {
   assert.doesNotMatch(verdict[2], /\n/);
   const shown = await waitForNotification(page, /Native engine ready|offline|npm|cannot|failed/, LONG);
   assert.ok(shown.includes(verdict[2].slice(0, 40)), `the notification shows the verdict: "${shown}"`);
-  // The browser is only a client: the workspace's images reach it through the server, never as files.
-  assert.match(page.url(), /^https?:\/\/127\.0\.0\.1:\d+\//);
+  // The browser is only a client: everything it loaded (the dashboard's and Classify Image's pictures
+  // of workspace files included) came over HTTP from code-server, never from the file system.
+  const fileUrls = ctx.browserRequests.filter((u) => /^file:/i.test(u));
+  assert.deepEqual(fileUrls, [], 'the browser side never opens a file itself');
+  const workspaceName = basename(ctx.dirs.workspace);
+  const viaServer = ctx.browserRequests.filter(
+    (u) => /^https?:/.test(u) && decodeURIComponent(u).includes(workspaceName),
+  );
+  assert.ok(viaServer.length > 0, 'workspace files reached the browser through the server');
+  say(
+    `  browser: ${ctx.browserRequests.length} requests, none to file:, ${viaServer.length} for workspace files via the server`,
+  );
   await clearNotifications(page);
 }
 
