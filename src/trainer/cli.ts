@@ -22,7 +22,7 @@ import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
-import { ENGINE_HELP, ENGINE_USAGE, ENGINE_VALUE_FLAGS, runEngineCommand } from './engine/command';
+import { ENGINE_HELP, ENGINE_USAGE, ENGINE_VALUE_FLAGS } from './engine/usage';
 
 const VERSION = '0.1.0';
 
@@ -566,8 +566,10 @@ export async function main(
         return await runSample(args, io);
       case 'bases':
         return await runBasesCommand(args, io, stop);
-      case 'engine':
+      case 'engine': {
+        const { runEngineCommand } = await import('./engine/command');
         return await runEngineCommand(args, io, stop);
+      }
       case 'sweep':
       case 'lr-find':
       case 'export': {

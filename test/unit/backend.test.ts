@@ -14,11 +14,11 @@ test('auto falls back to WASM and names both missing native packages with the co
   assert.equal(notes.length, 2);
   assert.match(
     notes[0],
-    /^tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed \(npm install @tensorflow\/tfjs-node-gpu/,
+    /^tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed \(image-trainer engine install tensorflow-gpu, or "Set Up Native Engine…" in the editor\)$/,
   );
   assert.match(
     notes[1],
-    /^tensorflow: @tensorflow\/tfjs-node is not installed \(npm install @tensorflow\/tfjs-node/,
+    /^tensorflow: @tensorflow\/tfjs-node is not installed \(image-trainer engine install tensorflow, or "Set Up Native Engine…" in the editor\)$/,
   );
   for (const note of notes) assert.ok(!note.includes('\n'), 'notes are one line');
 });
@@ -50,7 +50,7 @@ test('forcing a native backend that is not installed fails with one actionable l
   ] as const) {
     await assert.rejects(selectBackend(choice), (error: Error) => {
       assert.ok(error.message.includes(`${packageName} is not installed`), error.message);
-      assert.ok(error.message.includes(`npm install ${packageName}`), error.message);
+      assert.ok(error.message.includes(`image-trainer engine install ${choice}`), error.message);
       assert.ok(!error.message.includes('\n'), 'one line');
       return true;
     });

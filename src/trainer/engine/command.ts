@@ -5,22 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { isNativeEngine, NATIVE_ENGINES } from '../../core/engineDiagnosis';
 import type { EngineInstallEvent } from '../../protocol/engine';
 import { UsageError } from '../errors';
-import { ENGINE_DIR_ENV, engineDirectory } from './engineDirectory';
+import { engineDirectory } from './engineDirectory';
+import { ENGINE_USAGE } from './usage';
 import { installEngine } from './engineInstall';
 import { engineStatus, formatEngineStatus } from './engineStatus';
 import * as path from 'node:path';
-
-export const ENGINE_USAGE =
-  'image-trainer engine status | engine install tensorflow|tensorflow-gpu [--engine-dir DIR] [--json]';
-
-export const ENGINE_VALUE_FLAGS = ['--engine-dir'];
-
-export const ENGINE_HELP = [
-  '  engine status            the backend training uses here, the devices it sees, and why a faster one',
-  '                           was passed over (--json: {backend, devices, passedOver, packages, cuda, …})',
-  '  engine install tensorflow|tensorflow-gpu   install the native engine matching this tfjs with your npm',
-  `  --engine-dir DIR         engine folder (default $${ENGINE_DIR_ENV} or ~/.cache/image-trainer/engine)`,
-];
 
 export interface EngineArgs {
   positionals: string[];
