@@ -26,6 +26,7 @@ export const COMMANDS = {
   deleteRun: 'imageTrainer.deleteRun',
   loadMore: 'imageTrainer.loadMore',
   getPretrainedModel: 'imageTrainer.getPretrainedModel',
+  exportModel: 'imageTrainer.exportModel',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
