@@ -80,7 +80,7 @@ export async function predictWithEngine(
   }
 }
 
-async function predictWithClassifier(
+export async function predictWithClassifier(
   runModel: RunModel,
   classifier: OnnxClassifier,
   files: readonly string[],
