@@ -35,6 +35,14 @@ export function markdownText(text: string): string {
     .slice(0, 200);
 }
 
+/** A fenced JSON block whose fence is longer than any backtick run inside (values come from files). */
+function jsonBlock(value: unknown): string[] {
+  const text = JSON.stringify(value, null, 2);
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}json`, text, fence];
+}
+
 const percent = (v: number): string => `${(v * 100).toFixed(1)} %`;
 const fixed = (v: number): string => v.toFixed(3);
 
@@ -101,7 +109,10 @@ export function modelCardMarkdown(input: ModelCardInput): string {
     '',
     `- Preset \`${markdownText(c.model)}\`, ${record.epochsCompleted} epoch(s) completed of ${c.epochs}, batch size ${c.batchSize}, optimizer ${markdownText(c.optimizer)}, learning rate ${c.learningRate}, seed ${c.seed}`,
     `- Backend \`${markdownText(record.backend)}\`, status \`${record.status}\`${record.bestEpoch !== undefined ? `, best epoch ${record.bestEpoch}` : ''}`,
-    `- Full configuration: \`run.json\` of run \`${markdownText(record.id)}\``,
+    '',
+    'Resolved configuration (as recorded in `run.json`):',
+    '',
+    ...jsonBlock(record.config),
     '',
     '## Base model',
     '',
