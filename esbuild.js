@@ -6,9 +6,16 @@ const path = require('node:path');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-// Native or optional packages stay outside the bundle: sharp ships prebuilt binaries in node_modules,
-// and the native TensorFlow packages are detected at run time and may be absent.
-const nodeExternals = ['vscode', 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+// Native or optional packages stay outside the bundle: sharp and onnxruntime-node ship prebuilt binaries
+// in node_modules (ONNX Runtime is loaded lazily, and predict falls back to TF.js without it), and the
+// native TensorFlow packages are detected at run time and may be absent.
+const nodeExternals = [
+  'vscode',
+  'sharp',
+  'onnxruntime-node',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+];
 
 const common = {
   bundle: true,

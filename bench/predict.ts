@@ -1,10 +1,11 @@
 // Inference: `predict` latency per image (p50/p95) for `simple-cnn` and `cnn`, and throughput over a
-// folder of 1,000 images. Three figures per model:
-//   warm    — one image per call through predictFiles in a process that has the model loaded (the
-//             editor's Classify Image once its trainer is running);
-//   cold    — `image-trainer predict RUN_DIR IMAGE` as a fresh process each time (startup, backend and
-//             model load included);
-//   folder  — `image-trainer predict RUN_DIR FOLDER` on 1,000 Fashion-MNIST test images, images/s.
+// folder of 1,000 images, on both engines side by side: TF.js (WASM backend) and ONNX Runtime (the run's
+// model converted in memory, src/trainer/export/onnxPredict.ts). Per model and engine:
+//   warm    — one image per call in a process that has the model loaded (the editor's Classify Image
+//             once its trainer is running);
+//   cold    — `image-trainer predict RUN_DIR IMAGE [--engine tfjs]` as a fresh process each time (startup,
+//             backend, model load and, for ONNX Runtime, the conversion included);
+//   folder  — `image-trainer predict RUN_DIR FOLDER [--engine tfjs]` on 1,000 Fashion-MNIST test images, images/s.
 //
 //   node --import tsx bench/predict.ts [--image-size 64] [--channels 3] [--warm 200] [--cold 10]
 //
@@ -14,7 +15,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../src/trainer/backend';
-import { loadRunModel, predictFiles } from '../src/trainer/runModel';
+import { onnxClassifierFor, predictWithClassifier } from '../src/trainer/export/onnxPredict';
+import { loadRunModel, predictFiles, type PredictOptions, type RunModel } from '../src/trainer/runModel';
 import { ensureFashionFolder, FASHION_CLASSES, parseFlags } from './fashionMnist';
 import { machineDescription, runCli, trainWithCli } from './trainerProcess';
 
@@ -33,8 +35,12 @@ async function listImages(dir: string): Promise<string[]> {
   return files;
 }
 
+const ENGINES = ['tfjs', 'onnxruntime'] as const;
+type Engine = (typeof ENGINES)[number];
+
 interface PresetFigures {
   model: string;
+  engine: Engine;
   params: number;
   warmP50Ms: number;
   warmP95Ms: number;
@@ -48,13 +54,36 @@ interface PresetFigures {
 
 const round = (ms: number) => Number(ms.toFixed(1));
 
+/** Predicts files in-process with one engine; the ONNX Runtime session is made once, as a long-lived process would. */
+async function inProcessPredictor(
+  engine: Engine,
+  runModel: RunModel,
+): Promise<{
+  predict: (files: string[], options: PredictOptions) => Promise<number>;
+  close: () => Promise<void>;
+}> {
+  if (engine === 'tfjs')
+    return {
+      predict: (files, options) => predictFiles(runModel, files, options),
+      close: async () => undefined,
+    };
+  const made = await onnxClassifierFor(runModel);
+  if (!made.ok) throw new Error(`ONNX Runtime cannot run this model: ${made.reason}`);
+  return {
+    predict: (files, options) => predictWithClassifier(runModel, made.classifier, files, options),
+    close: () => made.classifier.dispose(),
+  };
+}
+
 async function measurePreset(
   preset: (typeof PRESETS)[number],
+  engine: Engine,
   runDir: string,
   images: string[],
   counts: { warm: number; cold: number },
 ): Promise<PresetFigures> {
   const runModel = await loadRunModel(runDir);
+  const predictor = await inProcessPredictor(engine, runModel);
   const silent = {
     top: 3,
     onPredictions: () => undefined,
@@ -63,27 +92,36 @@ async function measurePreset(
   const warm: number[] = [];
   for (let i = 0; i < counts.warm + 5; i++) {
     const started = performance.now();
-    await predictFiles(runModel, [images[i % images.length]], silent);
+    await predictor.predict([images[i % images.length]], silent);
     if (i >= 5) warm.push(performance.now() - started); // the first calls compile kernels
   }
   const batchStarted = performance.now();
-  const predicted = await predictFiles(runModel, images, silent);
+  const predicted = await predictor.predict(images, silent);
   const inProcess = predicted / ((performance.now() - batchStarted) / 1000);
   const params = runModel.model.countParams();
+  await predictor.close();
   runModel.model.dispose();
 
+  const engineFlag = engine === 'tfjs' ? ['--engine', 'tfjs'] : [];
   const cold: number[] = [];
   for (let i = 0; i < counts.cold; i++) {
-    const result = await runCli(['predict', runDir, images[(i * 97) % images.length], '--json']);
+    const result = await runCli([
+      'predict',
+      runDir,
+      images[(i * 97) % images.length],
+      '--json',
+      ...engineFlag,
+    ]);
     if (result.code !== 0) throw new Error(`predict failed (exit ${result.code}): ${result.stderr.trim()}`);
     cold.push(result.wallMs);
   }
-  const folder = await runCli(['predict', runDir, join(images[0], '..', '..'), '--json']);
+  const folder = await runCli(['predict', runDir, join(images[0], '..', '..'), '--json', ...engineFlag]);
   if (folder.code !== 0)
     throw new Error(`predict on the folder failed (exit ${folder.code}): ${folder.stderr.trim()}`);
   const folderCount = (JSON.parse(folder.stdout) as unknown[]).length;
   return {
     model: preset,
+    engine,
     params,
     warmP50Ms: round(percentile(warm, 50)),
     warmP95Ms: round(percentile(warm, 95)),
@@ -126,13 +164,16 @@ async function main(): Promise<void> {
       const trained = await trainWithCli(train.dir, args);
       if (trained.failure || !trained.runDir)
         throw new Error(`training ${preset} failed: ${trained.failure ?? 'no run directory'}`);
-      const figures = await measurePreset(preset, trained.runDir, images, counts);
-      results.push(figures);
-      console.log(
-        `${preset} (${figures.params} parameters, ${imageSize}×${imageSize}×${channels}): warm p50 ${figures.warmP50Ms} ms, p95 ${figures.warmP95Ms} ms per image; ` +
-          `cold CLI p50 ${figures.coldP50Ms} ms, p95 ${figures.coldP95Ms} ms; folder of ${figures.folderImages}: ${figures.folderSeconds} s ` +
-          `= ${figures.folderImagesPerSecond} images/s (in-process batches of 64: ${figures.inProcessBatchImagesPerSecond} images/s)`,
-      );
+      // Engines alternate within a preset so that the machine's swings hit both alike.
+      for (const engine of ENGINES) {
+        const figures = await measurePreset(preset, engine, trained.runDir, images, counts);
+        results.push(figures);
+        console.log(
+          `${preset} on ${engine} (${figures.params} parameters, ${imageSize}×${imageSize}×${channels}): warm p50 ${figures.warmP50Ms} ms, p95 ${figures.warmP95Ms} ms per image; ` +
+            `cold CLI p50 ${figures.coldP50Ms} ms, p95 ${figures.coldP95Ms} ms; folder of ${figures.folderImages}: ${figures.folderSeconds} s ` +
+            `= ${figures.folderImagesPerSecond} images/s (in-process batches of 64: ${figures.inProcessBatchImagesPerSecond} images/s)`,
+        );
+      }
     }
   } finally {
     await rm(out, { recursive: true, force: true });

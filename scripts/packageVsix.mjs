@@ -3,7 +3,7 @@
 // installed @img platform packages: it is platform-specific, and is labelled with --target.
 // `--verify` unpacks the VSIX into a temp folder and runs the packaged CLI from there.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,8 +24,16 @@ function run(command, args, options = {}) {
 // .vscodeignore admits only the bundles and assets by name: source maps of development builds stay out.
 run(process.execPath, ['esbuild.js', '--production']);
 // No repository URL to point README links at: they are kept relative, as in the repository.
+// The ignore file is .vscodeignore plus this platform's ONNX Runtime binaries (all platforms: ~290 MB).
+const ignoreFile = join(mkdtempSync(join(tmpdir(), 'image-trainer-vscodeignore-')), '.vscodeignore');
+writeFileSync(
+  ignoreFile,
+  `${readFileSync('.vscodeignore', 'utf8')}\n!node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}/**\n`,
+);
 const vsceArgs = [
   'package',
+  '--ignoreFile',
+  ignoreFile,
   '--target',
   target,
   '--out',
@@ -69,8 +77,18 @@ if (process.argv.includes('--verify')) {
       console.error(`package: sharp does not load from the VSIX: ${sharp.stderr.trim()}`);
       process.exit(1);
     }
+    const ortPath = JSON.stringify(join(dir, 'extension', 'node_modules', 'onnxruntime-node'));
+    const ort = spawnSync(
+      process.execPath,
+      ['-e', `console.log('onnxruntime-node', require(${ortPath}).env.versions.node)`],
+      { encoding: 'utf8' },
+    );
+    if (ort.status !== 0) {
+      console.error(`package: onnxruntime-node does not load from the VSIX: ${ort.stderr.trim()}`);
+      process.exit(1);
+    }
     console.log(
-      `verified: the unpacked VSIX runs \`cli.js --help\`, \`sample\` and \`scan\` (${JSON.parse(scan.stdout).total} images); ${sharp.stdout.trim()} loads`,
+      `verified: the unpacked VSIX runs \`cli.js --help\`, \`sample\` and \`scan\` (${JSON.parse(scan.stdout).total} images); ${sharp.stdout.trim()} and ${ort.stdout.trim()} load`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { listRuns } from './core/runStore';
 import { registerDatasetCommands } from './host/commands/datasetCommands';
 import { registerRunCommands } from './host/commands/runCommands';
+import { registerExportCommands } from './host/commands/exportCommands';
 import { registerTrainingCommands } from './host/commands/trainingCommands';
 import {
   DASHBOARD_VIEW_TYPE,
@@ -165,6 +166,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     { dispose: () => trainingController.dispose() },
     ...registerTrainingCommands(services),
     ...registerRunCommands(services),
+    ...registerExportCommands(services),
     ...registerDatasetCommands(services),
     ...registerBaseCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -28,6 +28,7 @@ export const COMMANDS = {
   getPretrainedModel: 'imageTrainer.getPretrainedModel',
   setUpNativeEngine: 'imageTrainer.setUpNativeEngine',
   showEngineStatus: 'imageTrainer.showEngineStatus',
+  exportModel: 'imageTrainer.exportModel',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

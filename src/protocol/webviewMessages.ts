@@ -77,7 +77,9 @@ export type WebviewToHost =
   | { type: 'requestCompare'; runIds: string[] }
   | { type: 'openImage'; runId: string; path: string }
   | { type: 'moveImage'; runId: string; path: string; toClass: string }
-  | { type: 'exportCsv'; csv: string; suggestedName: string };
+  | { type: 'exportCsv'; csv: string; suggestedName: string }
+  /** Export Model… for a run: the host runs its (trust-gated) command. */
+  | { type: 'exportModel'; runId: string };
 
 export type HostToWebviewType = HostToWebview['type'];
 export type WebviewToHostType = WebviewToHost['type'];
@@ -252,6 +254,8 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
       return isNonEmptyString(v.runId) && isNonEmptyString(v.path) && isNonEmptyString(v.toClass);
     case 'exportCsv':
       return isString(v.csv) && v.csv.length <= MAX_CSV_CHARS && isNonEmptyString(v.suggestedName);
+    case 'exportModel':
+      return isNonEmptyString(v.runId);
     default:
       return false;
   }

@@ -85,9 +85,9 @@ const COMMANDS: Record<string, CommandSpec> = {
     positionals: { min: 2, max: 2 },
   },
   predict: {
-    usage: 'image-trainer predict RUN_DIR IMAGE_OR_FOLDER... [--top K] [--json]',
-    summary: 'classify images with the preprocessing recorded at training time',
-    valueFlags: ['--top'],
+    usage: 'image-trainer predict RUN_DIR IMAGE_OR_FOLDER... [--top K] [--engine auto|tfjs] [--json]',
+    summary: 'classify images with the preprocessing recorded at training time (ONNX Runtime when it can)',
+    valueFlags: ['--top', '--engine'],
     switches: ['--json'],
     positionals: { min: 2, max: Infinity },
   },
@@ -122,9 +122,10 @@ const COMMANDS: Record<string, CommandSpec> = {
     positionals: { min: 1, max: 1 },
   },
   export: {
-    usage: 'image-trainer export RUN_DIR [--format tfjs-layers|tfjs-graph|savedmodel] [--out DIR] [--json]',
+    usage:
+      'image-trainer export RUN_DIR [--format tfjs-layers|onnx|tfjs-graph|savedmodel] [--opset N] [--out DIR] [--json]',
     summary: "export a run's model with an inference snippet, checked for parity on the validation images",
-    valueFlags: ['--format', '--out'],
+    valueFlags: ['--format', '--out', '--opset'],
     switches: ['--json'],
     positionals: { min: 1, max: 1 },
   },
@@ -458,7 +459,11 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
   const [runDirArg, ...imageArgs] = args.positionals;
   const files = await expandImageArguments(imageArgs, io.cwd);
   if (files.length === 0) throw new UsageError('no image files found in the given paths');
-  const { loadRunModel, predictFiles } = await import('./runModel');
+  const { loadRunModel } = await import('./runModel');
+  const { predictWithEngine, PREDICT_ENGINES } = await import('./export/onnxPredict');
+  const engine = args.values.get('--engine') ?? 'auto';
+  if (!(PREDICT_ENGINES as readonly string[]).includes(engine))
+    throw new UsageError(`--engine must be one of ${PREDICT_ENGINES.join(', ')}, got "${engine}"`);
   const { selectBackend } = await import('./backend');
   await selectBackend('auto');
   const runModel = await loadRunModel(path.resolve(io.cwd, runDirArg));
@@ -466,7 +471,8 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
   let first = true;
   let failures = 0;
   if (json) io.stdout('[');
-  const count = await predictFiles(runModel, files, {
+  const { count } = await predictWithEngine(runModel, files, {
+    engine: engine as (typeof PREDICT_ENGINES)[number],
     top,
     onPredictions: (predictions: Prediction[]) => {
       for (const p of predictions) {

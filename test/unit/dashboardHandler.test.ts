@@ -26,6 +26,7 @@ interface World {
   logs: string[];
   opened: string[];
   saved: { text: string; name: string }[];
+  exported: string[];
   confirmAnswer: { value: boolean };
   confirms: string[];
   details: { current: RunDetails };
@@ -120,6 +121,7 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
   const logs: string[] = [];
   const opened: string[] = [];
   const saved: { text: string; name: string }[] = [];
+  const exported: string[] = [];
   const confirms: string[] = [];
   const confirmAnswer = { value: true };
   const effects: DashboardEffects = {
@@ -137,6 +139,9 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
       return `/somewhere/${name}`;
     },
     thumbnailBase: (r) => `vscode-resource:${r}`,
+    exportModel: async (runId) => {
+      exported.push(runId);
+    },
   };
   const controller = new DashboardController(
     fsp,
@@ -170,6 +175,7 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
     logs,
     opened,
     saved,
+    exported,
     confirmAnswer,
     confirms,
     details,
@@ -334,6 +340,15 @@ test('exportCsv saves through the dialog effect with a sanitised name', async ()
   });
   assert.deepEqual(w.saved, [{ text: 'a,b\r\n1,2\r\n', name: 'evil_name.csv' }]);
   assert.match(lastNotice(w), /Exported/);
+});
+
+test('exportModel runs the export command for a listed run only', async () => {
+  const w = await world();
+  await w.controller.handle({ type: 'exportModel', runId: 'not-listed' });
+  await w.controller.handle({ type: 'exportModel', runId: '' });
+  assert.deepEqual(w.exported, []);
+  await w.controller.handle({ type: 'exportModel', runId: 'run-1' });
+  assert.deepEqual(w.exported, ['run-1']);
 });
 
 test('refresh sends epochsAppended for new epochs and nothing when nothing changed', async () => {

@@ -77,7 +77,7 @@ test('export: tfjs-layers passes the parity check; a tampered preprocessing fail
   assert.match(ok.stdout, /Parity on 8 validation images: same top-1 on 8, .* passed/);
   for (const argv of [
     ['export', runDir, '--format', 'tfjs-graph'],
-    ['export', runDir, '--format', 'onnx'],
+    ['export', runDir, '--format', 'tflite'],
     ['train', path.join(root, 'data'), '--model', 'transfer'],
     [
       'train',

@@ -395,3 +395,16 @@ test('a transfer run names its pretrained base (name, format, digest, source); o
   plain.send({ type: 'snapshot', snapshot: makeSnapshot(2, 3).snapshot });
   assert.doesNotMatch(plain.one('.facts').textContent ?? '', /Pretrained base/);
 });
+
+test('Export Model… posts exportModel for a finished run and is not offered while it trains', () => {
+  const { h, all } = runPage();
+  h.click(h.one('[data-key="export-model"]'));
+  assert.deepEqual(h.posted.at(-1), { type: 'exportModel', runId: all[0].summary.id });
+  const running = makeSnapshot(1, 2);
+  running.all[0].summary.status = 'running';
+  h.send({
+    type: 'snapshot',
+    snapshot: { ...running.snapshot, runs: [running.all[0].summary], details: running.all[0] },
+  });
+  assert.equal(h.all('[data-key="export-model"]').length, 0);
+});

@@ -11,6 +11,7 @@ export const TRUSTED_COMMANDS: Readonly<Partial<Record<CommandId, string>>> = {
   [COMMANDS.runSweep]: 'Running a sweep',
   [COMMANDS.evaluateRun]: 'Evaluating a run (it loads the run’s model)',
   [COMMANDS.classifyImage]: 'Classifying an image (it loads a run’s model)',
+  [COMMANDS.exportModel]: 'Exporting a model (it loads the run’s model and writes files)',
 };
 
 /** Commands that stay available in Restricted Mode, and why they cannot read or write outside the roots. */

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { listRuns, readRunDetails } from '../../core/runStore';
 import { systemClock } from '../util/clock';
 import { createNonce, dashboardHtml } from './dashboardHtml';
+import { COMMANDS } from '../ids';
 import { listLrFinds } from './lrFindStore';
 import { DashboardController, type DashboardEffects, type DatasetAccess } from './messageHandler';
 import { datasetResourceRoots, datasetRootAccess, type RootPolicy } from './resourceRoots';
@@ -60,6 +61,9 @@ class DashboardPanel implements vscode.Disposable {
       thumbnailBase: (root) =>
         this.allowedDatasetRoots.includes(root) ? webview.asWebviewUri(vscode.Uri.file(root)).toString() : '',
       datasetRootsChanged: (roots) => this.allowDatasetRoots(roots),
+      exportModel: async (runId) => {
+        await vscode.commands.executeCommand(COMMANDS.exportModel, runId);
+      },
     };
     this.controller = new DashboardController(
       fsp,

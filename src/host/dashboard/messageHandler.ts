@@ -60,6 +60,8 @@ export interface DashboardEffects {
   thumbnailBase(datasetRoot: string): string;
   /** Called with the data set roots of the runs shown, so the panel can allow them as resource roots. */
   datasetRootsChanged?(roots: string[]): void;
+  /** Runs Export Model… for a run id (the command checks workspace trust itself). */
+  exportModel?(runId: string): Promise<void>;
 }
 
 /** Which data set roots the dashboard may act on, and whether it may change files at all. */
@@ -251,6 +253,10 @@ export class DashboardController {
         return;
       case 'exportCsv':
         await this.exportCsv(message.csv, message.suggestedName);
+        return;
+      case 'exportModel':
+        // Only a run the dashboard lists: the id is a claim from the webview.
+        if (this.runs.some((r) => r.id === message.runId)) await this.effects.exportModel?.(message.runId);
         return;
       default:
         assertNever(message);

@@ -27,7 +27,7 @@ export interface CliHelpers {
   loadConfigFile: (file: string) => Promise<unknown>;
 }
 
-export const EXPORT_FORMAT_LIST = 'tfjs-layers|tfjs-graph|savedmodel';
+export const EXPORT_FORMAT_LIST = 'tfjs-layers|onnx|tfjs-graph|savedmodel';
 
 export async function runExperimentCommand(
   args: ExperimentArgs,
@@ -196,11 +196,18 @@ async function lrFindCommand(
 async function exportCommand(args: ExperimentArgs, io: ExperimentIo): Promise<number> {
   const format = args.values.get('--format') ?? 'tfjs-layers';
   const { exportRun, EXPORT_FORMATS } = await import('./exportModel');
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+  if (format !== 'onnx' && !(EXPORT_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format must be one of ${EXPORT_FORMAT_LIST}, got "${format}"`);
+  const opset = args.values.get('--opset');
+  if (opset !== undefined && format !== 'onnx') throw new UsageError('--opset applies to --format onnx only');
   const { selectBackend } = await import('../backend');
   await selectBackend('auto');
   const out = args.values.get('--out');
+  // Every format: a running, failed or model-less run and an unwritable --out are refused before writing.
+  const { exportableRun, prepareOutDir } = await import('../export/exportChecks');
+  await exportableRun(path.resolve(io.cwd, args.positionals[0]));
+  if (out) await prepareOutDir(path.resolve(io.cwd, out));
+  if (format === 'onnx') return onnxExportCommand(args, io, out, opset);
   const result = await exportRun(
     path.resolve(io.cwd, args.positionals[0]),
     format as (typeof EXPORT_FORMATS)[number],
@@ -224,4 +231,33 @@ async function exportCommand(args: ExperimentArgs, io: ExperimentIo): Promise<nu
       `image-trainer: the exported model does not predict as the trained one (${result.dir}) — do not ship it\n`,
     );
   return p.passed ? 0 : 1;
+}
+
+async function onnxExportCommand(
+  args: ExperimentArgs,
+  io: ExperimentIo,
+  out: string | undefined,
+  opsetText: string | undefined,
+): Promise<number> {
+  const { exportOnnx, onnxExportSummary } = await import('../export/onnxExport');
+  const { MIN_OPSET, MAX_OPSET } = await import('../export/onnxGraph');
+  let opset: number | undefined;
+  if (opsetText !== undefined) {
+    opset = Number(opsetText);
+    if (!/^\d+$/.test(opsetText) || opset < MIN_OPSET || opset > MAX_OPSET)
+      throw new UsageError(
+        `--opset must be a whole number from ${MIN_OPSET} to ${MAX_OPSET}, got "${opsetText}"`,
+      );
+  }
+  const result = await exportOnnx(path.resolve(io.cwd, args.positionals[0]), {
+    outDir: out ? path.resolve(io.cwd, out) : undefined,
+    opset,
+  });
+  if (args.switches.has('--json')) io.stdout(JSON.stringify(result) + '\n');
+  else io.stdout(onnxExportSummary(result).join('\n') + '\n');
+  if (!result.parity.passed)
+    io.stderr(
+      `image-trainer: the exported model does not predict as the trained one (${result.dir}) — do not ship it\n`,
+    );
+  return result.parity.passed ? 0 : 1;
 }

@@ -221,6 +221,7 @@ test('trust gates: every command that loads a model or trains is refused in Rest
   for (const command of [
     COMMANDS.evaluateRun,
     COMMANDS.classifyImage,
+    COMMANDS.exportModel,
     COMMANDS.train,
     COMMANDS.resume,
     COMMANDS.runSweep,

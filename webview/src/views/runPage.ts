@@ -2,7 +2,7 @@
 // confusionMatrix.ts.
 import type { BatchMetrics, EpochMetrics, RunDetails } from '../../../src/protocol/runRecord';
 import { flattenConfig } from '../compare';
-import { el } from '../dom';
+import { button, el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
 import { type ClassSortKey, type DashboardState, datasetNotice } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
@@ -91,11 +91,19 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
   ];
   const error = summary.error ?? record.error?.message ?? null;
   const readOnly = datasetNotice(state, summary.id);
+  // A running or failed run has no model to export (the CLI refuses it too).
+  const exportable = ['completed', 'stopped', 'interrupted'].includes(summary.status);
+  const exportButton = exportable
+    ? button(doc, 'Export Model…', () => ctx.post({ type: 'exportModel', runId: summary.id }), {
+        attrs: { 'data-key': 'export-model', title: 'ONNX or TF.js, with a parity check and a model card' },
+      })
+    : null;
   return el(
     doc,
     'div',
     { class: 'summary' },
     el(doc, 'h3', { text: summary.id }),
+    exportButton,
     error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
     readOnly ? el(doc, 'p', { class: 'warning read-only', attrs: { role: 'note' }, text: readOnly }) : null,
     el(doc, 'dl', { class: 'facts' }, ...items),
