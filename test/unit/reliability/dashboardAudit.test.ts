@@ -3,7 +3,7 @@
 // absolute and drive paths, NUL bytes, links out of the data set, another run's files, evaluation.json
 // entries that point outside) must never make it stat, resolve, move or open anything outside the data
 // set roots. The state stays consistent and every message it posts passes the webview's own guard.
-// (test/unit/dashboardHandler.test.ts checks the outcomes of the same handler; this checks every call.)
+// (test/unit/host/dashboard/dashboardHandler.test.ts checks the outcomes of the same handler; this checks every call.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
