@@ -23,7 +23,7 @@ import {
 } from '../src/trainer/kernels';
 import { buildSimpleCnn } from '../src/trainer/models';
 import { createParallelTrainStep, defaultWorkerCount } from '../src/trainer/parallel';
-import { makeTrainStep } from '../src/trainer/train';
+import { makeTrainStep } from '../src/trainer/training/trainStep';
 
 const IMAGE_SIZE = 28;
 const CHANNELS = 1;

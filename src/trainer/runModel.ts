@@ -14,7 +14,7 @@ import { UsageError } from './errors';
 import { summarise, topK } from './inference';
 import { loadLayersModelFromFolder, resolveDirectory } from './modelIO';
 import { scanDataset } from './scan';
-import { evaluateIndices } from './train';
+import { evaluateIndices } from './training/artefacts';
 
 export interface RunModel {
   model: tf.LayersModel;
@@ -157,16 +157,16 @@ export async function evaluateFolder(
       seed: 0,
     };
     const indices = decoded.entries.map((_, i) => i);
-    return await evaluateIndices(
-      runModel.model,
+    return await evaluateIndices({
+      model: runModel.model,
       plan,
       indices,
       labels,
-      decoded.entries.map((e) => e.path),
+      paths: decoded.entries.map((e) => e.path),
       root,
-      root,
-      128,
-    );
+      source: root,
+      batchSize: 128,
+    });
   } finally {
     await decoded.store.close();
   }

@@ -9,7 +9,7 @@ import { selectBackend } from '../backend';
 import { defaultCacheDir } from '../bases/cache';
 import { resolveBaseConfig, usesBase } from '../presets/transfer';
 import { scanDataset } from '../scan';
-import { trainRun, type TrainOutcome, type TrainRequest } from '../train';
+import { trainRun, type TrainOutcome, type TrainRunRequest } from '../train';
 import {
   foldGroupSummary,
   lastEpochMetrics,
@@ -19,7 +19,7 @@ import {
   type FoldRun,
 } from './groups';
 
-export interface ExperimentRequest extends TrainRequest {
+export interface ExperimentRequest extends TrainRunRequest {
   /** Train this many runs on stratified folds instead of one run. */
   kFolds?: number;
 }

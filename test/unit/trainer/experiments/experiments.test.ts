@@ -14,7 +14,7 @@ import { buildModel } from '../../../../src/trainer/models';
 import { KnnLayer } from '../../../../src/trainer/presets/knnLayer';
 import { trainingForward } from '../../../../src/trainer/presets/training';
 import { squaredHinge } from '../../../../src/trainer/loss';
-import { makeTrainStep } from '../../../../src/trainer/train';
+import { makeTrainStep } from '../../../../src/trainer/training/trainStep';
 import { trainAny } from '../../../../src/trainer/experiments/trainAny';
 import { readEvaluation } from '../../../../src/trainer/experiments/groups';
 import { writeSampleDataset } from '../../../../src/trainer/sampleWriter';
