@@ -13,7 +13,7 @@ import { visibleText } from '../protocol/displayText';
 import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from '../core/runFiles';
 import { RunLockedError, withRunLock } from '../core/runLock';
 import { createProgressReporter } from './progress';
-import { DatasetInputError, scanDataset } from './scan';
+import { DatasetInputError, requireDatasetFolder, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
 import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
@@ -257,10 +257,7 @@ async function loadConfigFile(file: string): Promise<unknown> {
 }
 
 async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
-  const root = path.resolve(io.cwd, args.positionals[0]);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory())
-    throw new UsageError(`${root}: no such folder — pass the folder that holds the class sub-folders`);
+  const root = await requireDatasetFolder(path.resolve(io.cwd, args.positionals[0]));
   const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
   const { report } = await scanDataset(root, {
     onProgress: (done, total) => progress?.progress('Scanning', done, total),

@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, type Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
+import { UsageError } from './errors';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { SkippedFile } from '../protocol/runRecord';
@@ -46,6 +47,18 @@ export class DatasetInputError extends Error {
     super(message);
     this.name = 'DatasetInputError';
   }
+}
+
+/** The data set folder, resolved; a usage error (exit 2) naming it when it is not a folder. */
+export async function requireDatasetFolder(dataDir: string): Promise<string> {
+  const root = resolve(dataDir);
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new UsageError(
+      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
+    );
+  }
+  return root;
 }
 
 export async function scanDataset(root: string, options: ScanOptions = {}): Promise<ScanResult> {

@@ -1,26 +1,12 @@
 // The first steps of every training on a data set folder (a new run, lr-find): the folder checked, the
 // engine chosen, the images scanned, at least two classes found. One place for their one-line errors.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { BackendName, TrainingConfig } from '../../protocol/config';
 import { compareCodeUnits, type ScanResult } from '../../core/dataset';
 import { selectBackend } from '../backend';
 import { UsageError } from '../errors';
-import { scanDataset } from '../scan';
+import { requireDatasetFolder, scanDataset } from '../scan';
 import type { VerifyMode } from '../imageDecode';
 import type { Emit } from './runContext';
-
-/** The data set folder, resolved; a usage error (exit 2) naming it when it is not a folder. */
-export async function requireDatasetFolder(dataDir: string): Promise<string> {
-  const root = path.resolve(dataDir);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory()) {
-    throw new UsageError(
-      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
-    );
-  }
-  return root;
-}
 
 /** The config's backend, initialised; one it cannot have (not installed, no GPU) is a usage error. */
 export async function selectEngine(
