@@ -21,9 +21,10 @@ export {
   DEFAULT_EARLY_STOPPING,
   DEFAULT_SCHEDULES,
 } from './configFields';
+import { InputError } from './inputError';
 
 /** A one-line, user-facing message naming the field, the bad value and what is allowed. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   constructor(
     message: string,
     /** Dotted field name (`cnn.filters`), when the error is about one field. */

@@ -25,6 +25,7 @@ import {
   verifyImageBuffer,
   type VerifyMode,
 } from './imageDecode';
+import { InputError } from '../core/inputError';
 
 export type { ScanResult } from '../core/dataset';
 
@@ -42,7 +43,7 @@ export interface ScanOptions {
 }
 
 /** The data set folder itself is unusable (missing, not a folder): the CLI exits 2 with this message. */
-export class DatasetInputError extends Error {
+export class DatasetInputError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'DatasetInputError';
