@@ -14,15 +14,10 @@ import { makeDirectoryInside, writeFileInside } from '../../core/runFiles';
 import type { Emit, StopSignal } from '../training/runContext';
 import { openDataset } from '../training/openDataset';
 import { createOptimizer, makeTrainStep, setLearningRate } from '../training/trainStep';
+import type { LrFindOptions } from './lrFindOptions';
 import { resolveExperimentConfig } from './trainAny';
 
-export interface LrFindOptions {
-  min: number;
-  max: number;
-  steps: number;
-}
-
-export const DEFAULT_LR_FIND: LrFindOptions = { min: 1e-6, max: 1, steps: 100 };
+export { DEFAULT_LR_FIND, type LrFindOptions } from './lrFindOptions';
 
 export interface LrPoint {
   step: number;
