@@ -1,7 +1,7 @@
 // Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
 import { visibleText } from '../protocol/displayText';
 import type { TrainerToHost } from '../protocol/trainerMessages';
-import { formatBytes, formatDuration, formatPercent as percent } from '../core/format';
+import { formatBytes, formatDuration, formatPercent as percent } from '../protocol/format';
 
 function bar(fraction: number, width = 24): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));

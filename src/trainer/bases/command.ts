@@ -10,7 +10,7 @@ import {
   type BasePreprocessing,
 } from '../../protocol/bases';
 import type { FlagSpec } from '../../core/configFlags';
-import { formatBytes } from '../../core/format';
+import { formatBytes } from '../../protocol/format';
 import { UsageError } from '../errors';
 import { createProgressReporter } from '../progress';
 import {
