@@ -307,5 +307,5 @@ test('formatBytes: decimal units', () => {
   assert.equal(formatBytes(820), '820 B');
   assert.equal(formatBytes(1_640_832), '1.6 MB');
   assert.equal(formatBytes(94_000_000), '94 MB');
-  assert.equal(formatBytes(-1), '–');
+  assert.equal(formatBytes(-1), '—');
 });
