@@ -25,6 +25,7 @@ import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_FLAGS, BASES_HELP, BASES_USAGE, runBasesCommand } from './bases/command';
+import { compareCodeUnits } from '../protocol/order';
 
 /** One command: how help shows it, what it accepts, and what runs it. */
 interface CommandSpec {
@@ -475,7 +476,7 @@ async function expandImageArguments(items: string[], cwd: string): Promise<strin
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => compareCodeUnits(a.name, b.name));
     for (const entry of entries) {
       if (isHiddenName(entry.name)) continue;
       const full = path.join(dir, entry.name);

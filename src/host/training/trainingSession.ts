@@ -2,7 +2,6 @@
 // TrainerToHost messages, keeps a progress snapshot, and settles on exactly one outcome, also when
 // the child dies without saying why (then run.json is marked failed, keeping everything written).
 import { EventEmitter } from 'node:events';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   assertNever,
@@ -12,6 +11,7 @@ import {
   type TrainerToHost,
 } from '../../protocol';
 import { bestAccuracyText, epochLine, phaseLabel } from '../../core/eventText';
+import { isInside } from '../../core/runFiles';
 import { formatDuration, formatPercent } from '../treePresentation';
 import { systemClock, type Clock } from '../util/clock';
 import { lastLine, messageOf } from '../util/errors';
@@ -452,9 +452,4 @@ export function fractionOf(s: SessionSnapshot): number {
   const inEpoch = s.totalBatches > 0 ? Math.min(1, s.batch / s.totalBatches) : 0;
   const done = s.epoch - s.startEpoch + inEpoch;
   return Math.min(1, Math.max(0, done / epochsToRun));
-}
-
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(path.resolve(root), path.resolve(candidate));
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
