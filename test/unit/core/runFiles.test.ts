@@ -17,8 +17,8 @@ import {
   readRunDetails,
   splitMetrics,
 } from '../../../src/core/runStore';
-import { DEFAULT_CONFIG } from '../../../src/core/config';
 import type { RunRecord } from '../../../src/protocol/runRecord';
+import { makeRunRecord } from '../../fixtures/runRecords';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'it-runs-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -36,26 +36,7 @@ const epochLine = (epoch: number) =>
   });
 
 function record(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    formatVersion: 1,
-    id,
-    status: 'completed',
-    createdAt: id,
-    updatedAt: id,
-    config: { ...DEFAULT_CONFIG },
-    dataset: {
-      root: '/data',
-      layout: 'class-folders',
-      classNames: ['a', 'b'],
-      counts: { train: 1, validation: 1, test: 0 },
-      classCounts: {},
-      skipped: [],
-    },
-    backend: 'wasm',
-    backendNotes: [],
-    epochsCompleted: 0,
-    ...overrides,
-  };
+  return makeRunRecord(id, overrides);
 }
 
 test('run ids sort by start time and differ between runs started together', async () => {

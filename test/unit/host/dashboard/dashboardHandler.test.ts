@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Evaluation, RunDetails, RunSummary } from '../../../../src/protocol/runRecord';
+import type { Evaluation, RunDetails } from '../../../../src/protocol/runRecord';
 import type { HostToWebview, LrFindCurve } from '../../../../src/protocol/webviewMessages';
 import type { Clock } from '../../../../src/host/util/clock';
 import {
@@ -15,6 +15,7 @@ import {
   resolveInsideRoot,
 } from '../../../../src/host/dashboard/messageHandler';
 import { datasetRootAccess } from '../../../../src/host/dashboard/resourceRoots';
+import { makeRunSummary, recordOfSummary } from '../../../fixtures/runRecords';
 
 interface World {
   dir: string;
@@ -68,48 +69,19 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
   await fsp.writeFile(path.join(root, 'cat', 'a.png'), 'A');
   await fsp.writeFile(path.join(root, 'cat', 'b.png'), 'B');
   await fsp.writeFile(path.join(outside, 'secret.png'), 'SECRET');
-  const summary: RunSummary = {
-    id: 'run-1',
+  const summary = makeRunSummary('run-1', {
     runDir: path.join(dir, 'runs', 'run-1'),
-    status: 'completed',
     createdAt: '2026-11-26T10:00:00.000Z',
     updatedAt: '2026-11-26T10:00:00.000Z',
-    model: 'simple-cnn',
-    epochsCompleted: 1,
-    totalEpochs: 1,
-    bestEpoch: 1,
     bestValAccuracy: 0.9,
     lastValAccuracy: 0.9,
     lastValLoss: 0.3,
     testAccuracy: 0.9,
     datasetRoot: root,
-    classNames: ['cat', 'dog'],
-    backend: 'cpu',
-    group: null,
-    config: {} as RunSummary['config'],
-    error: null,
-  };
+  });
   const run: RunDetails = {
     summary,
-    record: {
-      formatVersion: 1,
-      id: 'run-1',
-      status: 'completed',
-      createdAt: summary.createdAt,
-      updatedAt: summary.updatedAt,
-      config: summary.config,
-      dataset: {
-        root,
-        layout: 'class-folders',
-        classNames: ['cat', 'dog'],
-        counts: { train: 1, validation: 1, test: 0 },
-        classCounts: {},
-        skipped: [],
-      },
-      backend: 'cpu',
-      backendNotes: [],
-      epochsCompleted: 1,
-    },
+    record: recordOfSummary(summary),
     epochs: [],
     batches: [],
     evaluation: evaluation(listed),
