@@ -9,7 +9,10 @@ import { CONFIG_FLAGS, configOverrides, flagHelpLines, type FlagSpec } from '../
 import { InputError } from '../core/inputError';
 import { isImageCandidate, isHiddenName } from '../core/dataset';
 import { listRuns } from '../core/runStore';
+import type { CliIo, ParsedArgs, StopRequest } from './cliIo';
 import { UsageError } from './errors';
+
+export type { CliIo } from './cliIo';
 import { visibleText } from '../protocol/displayText';
 import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from '../core/runFiles';
 import { RunLockedError, withRunLock } from '../core/runLock';
@@ -39,8 +42,6 @@ interface CommandSpec {
   run: (args: ParsedArgs, io: CliIo, stop: StopRequest) => Promise<number>;
 }
 
-type StopRequest = { requested: boolean };
-
 const JSON_SWITCH: FlagSpec = { flag: '--json', help: 'print the result as JSON' };
 const RUNS_ROOT = path.join('.image-trainer', 'runs');
 const OUT_FLAG: FlagSpec = { flag: '--out', value: 'DIR', help: 'runs root', default: RUNS_ROOT };
@@ -49,6 +50,9 @@ const CONFIG_FILE_FLAG: FlagSpec = {
   value: 'FILE',
   help: 'a JSON config (*.imagetrainer.json) that may set every training flag; flags override it',
 };
+
+/** The flags of everything that trains: train and lr-find. */
+const TRAINING_FLAGS: readonly FlagSpec[] = [OUT_FLAG, CONFIG_FILE_FLAG, ...CONFIG_FLAGS];
 
 /** sweep, lr-find and export: experiments/commands.ts (which loads TF.js only when one runs). */
 const runExperiment: CommandSpec['run'] = (args, io, stop) =>
@@ -70,9 +74,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: 'image-trainer train DIR [flags] | image-trainer train --resume RUN_DIR [--epochs N]',
     summary: 'train a model on DIR (one sub-folder per class, or train/val/test split folders)',
     flags: [
-      OUT_FLAG,
-      CONFIG_FILE_FLAG,
-      ...CONFIG_FLAGS,
+      ...TRAINING_FLAGS,
       {
         flag: '--resume',
         value: 'RUN_DIR',
@@ -135,9 +137,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     summary:
       'learning-rate range test: the loss curve over exponentially growing rates, and a suggested rate',
     flags: [
-      OUT_FLAG,
-      CONFIG_FILE_FLAG,
-      ...CONFIG_FLAGS,
+      ...TRAINING_FLAGS,
       { flag: '--min', value: 'X', help: 'first learning rate', default: String(DEFAULT_LR_FIND.min) },
       { flag: '--max', value: 'X', help: 'last learning rate', default: String(DEFAULT_LR_FIND.max) },
       {
@@ -195,13 +195,6 @@ const COMMANDS: Record<string, CommandSpec> = {
 };
 
 const HELP_FLAGS = new Set(['--help', '-h']);
-
-interface ParsedArgs {
-  command: string;
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
 
 function helpText(): string {
   const lines = [`image-trainer ${VERSION} — train, evaluate and use image classifiers`, '', 'Commands:'];
@@ -294,19 +287,6 @@ function parsePositiveInt(
   if (!/^\d+$/.test(value) || n < 1 || n > max)
     throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
   return n;
-}
-
-type Writer = (text: string) => void;
-
-export interface CliIo {
-  stdout: Writer;
-  stderr: Writer;
-  /** Present when forked with an IPC channel. */
-  send?: (message: TrainerToHost) => void;
-  isTTY: boolean;
-  cwd: string;
-  /** Environment for cache and proxy settings (default process.env). */
-  env?: NodeJS.ProcessEnv;
 }
 
 async function loadConfigFile(file: string): Promise<unknown> {

@@ -10,6 +10,7 @@ import {
   type BasePreprocessing,
 } from '../../protocol/bases';
 import type { FlagSpec } from '../../core/configFlags';
+import type { CliIo, ParsedArgs } from '../cliIo';
 import { formatBytes } from '../../protocol/format';
 import { UsageError } from '../errors';
 import { createProgressReporter } from '../progress';
@@ -68,19 +69,8 @@ export const BASES_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The parts of the CLI's parsed arguments and I/O this command uses. */
-export interface BasesArgs {
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
-
-export interface BasesIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  isTTY: boolean;
-  cwd: string;
-  env?: NodeJS.ProcessEnv;
-}
+export type BasesArgs = Pick<ParsedArgs, 'positionals' | 'values' | 'switches'>;
+export type BasesIo = Omit<CliIo, 'send'>;
 
 const FLAGS_OF: Record<string, string[]> = {
   list: ['--cache-dir'],

@@ -6,21 +6,11 @@ import type { TrainerToHost } from '../../protocol/trainerMessages';
 import { parseConfigFileText, resolveConfig } from '../../core/config';
 import { UsageError } from '../errors';
 import { configOverrides } from '../../core/configFlags';
+import type { CliIo, ParsedArgs } from '../cliIo';
 import { DEFAULT_LR_FIND } from './lrFindOptions';
 
-export interface ExperimentArgs {
-  command: string;
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
-
-export interface ExperimentIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  send?: (message: TrainerToHost) => void;
-  cwd: string;
-}
+export type ExperimentArgs = ParsedArgs;
+export type ExperimentIo = Omit<CliIo, 'isTTY' | 'env'>;
 
 export interface CliHelpers {
   loadConfigFile: (file: string) => Promise<unknown>;
