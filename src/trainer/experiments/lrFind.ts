@@ -7,7 +7,7 @@ import type { TrainingConfig } from '../../protocol/config';
 import { stratifiedSplit } from '../../core/split';
 import { assembleBatch, decodeEntries, epochOrder, type BatchPlan } from '../dataPipeline';
 import { UsageError } from '../errors';
-import { createModel, trainingForward } from '../presets/training';
+import { createModel, trainingForward } from '../presets/presetIndex';
 import { normalisationOf } from '../presets/transfer';
 import { newRunId } from '../runWriter';
 import { makeDirectoryInside, writeFileInside } from '../../core/runFiles';

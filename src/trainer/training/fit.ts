@@ -8,7 +8,7 @@ import { UsageError } from '../errors';
 import type { ObjectiveOptions } from '../loss';
 import { loadModelFromDir, loadOptimizerState } from '../modelIO';
 import { startParallelStep } from '../parallel/plan';
-import { createModel, trainingForward } from '../presets/training';
+import { createModel, trainingForward } from '../presets/presetIndex';
 import { headModel, normalisationOf } from '../presets/transfer';
 import { writeFinalArtefacts } from './artefacts';
 import { restoreBestWeights } from './checkpoints';

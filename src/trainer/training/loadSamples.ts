@@ -14,7 +14,7 @@ import { baseContentSha256 } from '../features/baseIdentity';
 import { ContentHasher } from '../features/contentHash';
 import { FeatureCache } from '../features/featureCache';
 import { buildFeatureSet, type FeatureExtractor } from '../features/featureSet';
-import { createModel } from '../presets/training';
+import { createModel } from '../presets/presetIndex';
 import { featureExtractorModel, normalisationOf, usesCachedFeatures } from '../presets/transfer';
 import { EVENT_INTERVAL_MS, type Emit, type PreparedRun, type TrainRunRequest } from './runContext';
 

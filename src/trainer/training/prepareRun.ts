@@ -15,7 +15,7 @@ import type { CheckpointState } from '../../core/trainingControl';
 import { UsageError } from '../errors';
 import { assertTrainingFits } from '../memoryEstimate';
 import { checkLayersModelFolder, resolveDirectory } from '../modelIO';
-import { createModel } from '../presets/training';
+import { createModel } from '../presets/presetIndex';
 import {
   createRunDirectory,
   removeLeftovers,

@@ -5,7 +5,7 @@ import type { TrainingConfig } from '../../protocol/config';
 import { batchTensorShape, type InputShape } from '../dataPipeline';
 import { batchObjective, type ObjectiveOptions } from '../loss';
 import type { StepResult } from '../parallel';
-import type { TrainingForward } from '../presets/training';
+import type { TrainingForward } from '../presets/presetIndex';
 
 export function createOptimizer(config: TrainingConfig): tf.Optimizer {
   switch (config.optimizer) {
@@ -33,7 +33,7 @@ export interface TrainStep {
 
 /**
  * One optimisation step: weighted categorical cross-entropy on the softmax output plus regularisation,
- * or the loss and forward pass the model declares (presets/training.ts: svm, heads on a base).
+ * or the loss and forward pass the model declares (presets/presetIndex.ts: svm, heads on a base).
  */
 export function makeTrainStep(
   model: tf.LayersModel,

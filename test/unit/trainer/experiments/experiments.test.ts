@@ -12,7 +12,7 @@ import { selectBackend } from '../../../../src/trainer/backend';
 import { loadModelFromDir, saveModelFiles } from '../../../../src/trainer/modelIO';
 import { buildModel } from '../../../../src/trainer/models';
 import { KnnLayer } from '../../../../src/trainer/presets/knnLayer';
-import { trainingForward } from '../../../../src/trainer/presets/training';
+import { trainingForward } from '../../../../src/trainer/presets/presetIndex';
 import { squaredHinge } from '../../../../src/trainer/loss';
 import { makeTrainStep } from '../../../../src/trainer/training/trainStep';
 import { trainAny } from '../../../../src/trainer/experiments/trainAny';

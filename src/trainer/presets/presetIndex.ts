@@ -1,5 +1,6 @@
-// How a preset trains, declared by the model itself (so a model loaded back from a checkpoint trains
-// the same way): the loss, and which part runs in training mode.
+// The preset index: createModel builds any preset (the cnns of models.ts, the architectures, knn,
+// transfer), and trainingForward says how it trains, declared by the model itself (so a model loaded back
+// from a checkpoint trains the same way): the loss, and which part runs in training mode.
 //  - softmax presets: categorical cross-entropy on the output (the trainer's default path);
 //  - svm: the squared hinge loss on the scores under the final softmax (which only gives predict its
 //    confidences: softmax of the scores);
