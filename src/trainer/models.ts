@@ -9,7 +9,6 @@ import {
   type ModelInput,
 } from './presets/architectures';
 
-export type { ModelInput } from './presets/architectures';
 
 /** conv 32 3×3 relu valid → max-pool 2 → conv 64 3×3 relu valid → max-pool 2 → flatten → dense 128 relu → dropout 0.5 → dense softmax */
 export function buildSimpleCnn({ imageSize, channels, numClasses }: ModelInput): tf.LayersModel {
