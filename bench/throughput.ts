@@ -33,7 +33,7 @@ import {
 import { buildSimpleCnn } from '../src/trainer/models';
 import { createParallelTrainStep, defaultWorkerCount } from '../src/trainer/parallel';
 import { probeThreads } from '../src/trainer/parallel/threadChoice';
-import { makeTrainStep } from '../src/trainer/train';
+import { makeTrainStep } from '../src/trainer/training/trainStep';
 import type { RunThreads } from '../src/protocol/runRecord';
 import { FASHION_SOURCE_DIR, readFashionSplit } from './fashionMnist';
 

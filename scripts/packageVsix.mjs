@@ -23,7 +23,8 @@ function run(command, args, options = {}) {
 
 // .vscodeignore admits only the bundles and assets by name: source maps of development builds stay out.
 run(process.execPath, ['esbuild.js', '--production']);
-// No repository URL to point README links at: they are kept relative, as in the repository.
+// README links stay relative, as in the repository (the VSIX carries no docs/ to point them at).
+// LICENSE and CHANGELOG.md are admitted by .vscodeignore; vsce refuses to package without a licence.
 // The ignore file is .vscodeignore plus this platform's ONNX Runtime binaries (all platforms: ~290 MB).
 const ignoreFile = join(mkdtempSync(join(tmpdir(), 'image-trainer-vscodeignore-')), '.vscodeignore');
 writeFileSync(
@@ -38,14 +39,8 @@ const vsceArgs = [
   target,
   '--out',
   out,
-  '--allow-missing-repository',
   '--no-rewrite-relative-links',
 ];
-try {
-  statSync('LICENSE');
-} catch {
-  vsceArgs.push('--skip-license');
-}
 run(process.execPath, ['node_modules/@vscode/vsce/vsce', ...vsceArgs]);
 const bytes = statSync(out).size;
 console.log(`VSIX: ${out}  ${(bytes / 1048576).toFixed(2)} MiB (${bytes} bytes)`);

@@ -1,7 +1,7 @@
 // What to tell a user who trains photos from scratch: which pretrained base to use, whether it is in the
 // cache already, and how large it is to get. Shared by the CLI's `train` and the editor's Train Model.
 import type { PhotoProfile } from './photoProfile';
-import { formatBytes } from './format';
+import { formatBytes } from '../protocol/format';
 
 /** What the advice needs of a base listing (`bases list`). */
 export interface BaseOption {

@@ -21,9 +21,10 @@ export {
   DEFAULT_EARLY_STOPPING,
   DEFAULT_SCHEDULES,
 } from './configFields';
+import { InputError } from './inputError';
 
 /** A one-line, user-facing message naming the field, the bad value and what is allowed. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   constructor(
     message: string,
     /** Dotted field name (`cnn.filters`), when the error is about one field. */
@@ -276,15 +277,7 @@ function validateOptionalObject(
   const expected = '"none", "default" or an object';
   if (raw === null || raw === 'none' || (origin.fromCommandLine && raw === 'null')) return null;
   if (raw === 'default') return { ...spec.defaults };
-  const object = objectFrom(raw, path, origin, expected);
-  if (!object)
-    throw invalid(
-      path,
-      expected,
-      raw,
-      origin,
-      typeof raw === 'string' ? suggestName(raw, ['none', 'default']) : undefined,
-    );
+  const object = requireObject(raw, path, origin, expected, ['none', 'default']);
   // A partial object fills its gaps from what was already set, else from the defaults.
   const start = isRecord(base) ? base : spec.defaults;
   return mergeFields(spec.fields, object, start, path, origin);
@@ -301,15 +294,7 @@ function validateUnion(
   const expected = `one of ${typeNames.join(', ')} or an object with a "type"`;
   if (typeof raw === 'string' && Object.hasOwn(spec.variants, raw))
     return { type: raw, ...spec.variants[raw].defaults };
-  const object = objectFrom(raw, path, origin, expected);
-  if (!object)
-    throw invalid(
-      path,
-      expected,
-      raw,
-      origin,
-      typeof raw === 'string' ? suggestName(raw, typeNames) : undefined,
-    );
+  const object = requireObject(raw, path, origin, expected, typeNames);
   const baseType = isRecord(base) && typeof base.type === 'string' ? base.type : undefined;
   // Files must name the type (as the schema says); a command-line partial may lean on the current one.
   const type = object.type ?? (origin.file === undefined ? baseType : undefined);
@@ -344,6 +329,19 @@ function validateUnion(
     }
   }
   return { type, ...mergeFields(variant.fields, params, start, path, origin) };
+}
+
+/** objectFrom, or an error that suggests the nearest of the value's named `choices`. */
+function requireObject(
+  raw: unknown,
+  path: string[],
+  origin: Origin,
+  expected: string,
+  choices: string[],
+): Record<string, unknown> {
+  const object = objectFrom(raw, path, origin, expected);
+  if (object) return object;
+  throw invalid(path, expected, raw, origin, typeof raw === 'string' ? suggestName(raw, choices) : undefined);
 }
 
 /** An object as given, or (on the command line) a JSON object string; undefined if it is neither. */

@@ -249,7 +249,7 @@ const KNN_FIELDS: FieldsOf<KnnOptions> = {
 
 const TRANSFER_FIELDS: FieldsOf<TransferOptions> = {
   base: text(
-    'Path of a local TF.js layers model (model.json or its folder), for example another run’s model folder.',
+    'A pretrained base by name (image-trainer bases list) or the path of a local TF.js model (model.json or its folder), for example another run’s model folder.',
   ),
   cutLayer: text(
     'Name of the base layer whose output feeds the new head; empty = the last pooling or flatten layer.',

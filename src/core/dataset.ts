@@ -11,6 +11,9 @@ import type {
   ScannedClass,
 } from '../protocol/scan';
 import type { ImageProblem } from './imageHeader';
+import { compareCodeUnits } from '../protocol/order';
+
+export { compareCodeUnits };
 
 export interface ScanResult {
   report: ScanReport;
@@ -41,11 +44,6 @@ const SPLIT_FOLDERS: Readonly<Record<string, DatasetSplitName>> = {
   validation: 'validation',
   test: 'test',
 };
-
-/** Plain UTF-16 code-unit order: the same on every machine and locale. */
-export function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export function isHiddenName(name: string): boolean {
   return name.startsWith('.');

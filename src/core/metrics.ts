@@ -9,6 +9,7 @@ import type {
   MeanStd,
   Misclassified,
 } from '../protocol/runRecord';
+import { compareCodeUnits } from '../protocol/order';
 
 export interface PredictionSet {
   labels: readonly string[];
@@ -101,9 +102,7 @@ export function evaluationFromPredictions(input: PredictionSet): Evaluation {
     }
   }
   // Ties broken by path so that the list is the same on every run.
-  misclassified.sort(
-    (a, b) => b.confidence - a.confidence || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
-  );
+  misclassified.sort((a, b) => b.confidence - a.confidence || compareCodeUnits(a.path, b.path));
   const limit = input.topMisclassified ?? Infinity;
   const evaluation: Evaluation = {
     labels: [...labels],

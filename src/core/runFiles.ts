@@ -8,12 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Checked } from '../protocol/runSchema';
+import { InputError } from './inputError';
 
 /** What went wrong with a file, for callers that react differently (a missing file is often fine). */
 export type RunFileProblem = 'missing' | 'outside' | 'link' | 'notFile' | 'tooLarge' | 'invalid';
 
 /** A file that cannot be used, as one line naming the file, the problem and, where there is one, the fix. */
-export class RunFileError extends Error {
+export class RunFileError extends InputError {
   constructor(
     readonly file: string,
     readonly problem: RunFileProblem,

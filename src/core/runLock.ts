@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isRecord } from '../protocol/guards';
 import { probeProcess, type ProcessProbe } from './processProbe';
+import { InputError } from './inputError';
 
 export const LOCK_FILE = '.lock';
 
@@ -29,7 +30,7 @@ export interface LockOwner {
 const heldTokens = new Set<string>();
 
 /** The run is being written by someone else: one line naming the owner and what to do. */
-export class RunLockedError extends Error {
+export class RunLockedError extends InputError {
   constructor(
     readonly runDir: string,
     readonly owner: LockOwner | null,

@@ -2,6 +2,7 @@
 // does not depend on the order files were listed in, and adding a class leaves the others' splits alone.
 import type { DatasetEntry, DatasetSplitName } from '../protocol/scan';
 import type { SplitCounts, SplitEntry, SplitRecord } from '../protocol/runRecord';
+import { compareCodeUnits } from '../protocol/order';
 import { createRng, deriveSeed } from './random';
 
 export interface SplitOptions {
@@ -17,14 +18,9 @@ export interface ClassAllocation {
   test: number;
 }
 
-/** Code-point order: the same on every machine and locale. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** The class names of a data set, sorted: the label order of every model and evaluation. */
 export function sortedLabels(entries: readonly { label: string }[]): string[] {
-  return [...new Set(entries.map((e) => e.label))].sort(compareStrings);
+  return [...new Set(entries.map((e) => e.label))].sort(compareCodeUnits);
 }
 
 /**
@@ -160,8 +156,8 @@ function byClass<T extends SplitEntry>(entries: readonly T[]): [string, T[]][] {
     else groups.set(entry.label, [entry]);
   }
   return [...groups.entries()]
-    .sort(([a], [b]) => compareStrings(a, b))
-    .map(([label, group]) => [label, group.sort((x, y) => compareStrings(x.path, y.path))]);
+    .sort(([a], [b]) => compareCodeUnits(a, b))
+    .map(([label, group]) => [label, group.sort((x, y) => compareCodeUnits(x.path, y.path))]);
 }
 
 function shuffleClass<T>(sortedMembers: readonly T[], seed: number, purpose: string, label: string): T[] {
@@ -172,9 +168,9 @@ function shuffleClass<T>(sortedMembers: readonly T[], seed: number, purpose: str
 function uniqueEntries(entries: readonly DatasetEntry[]): DatasetEntry[] {
   const sorted = [...entries].sort(
     (a, b) =>
-      compareStrings(a.path, b.path) ||
-      compareStrings(a.label, b.label) ||
-      compareStrings(a.split ?? '', b.split ?? ''),
+      compareCodeUnits(a.path, b.path) ||
+      compareCodeUnits(a.label, b.label) ||
+      compareCodeUnits(a.split ?? '', b.split ?? ''),
   );
   return sorted.filter((entry, i) => i === 0 || sorted[i - 1].path !== entry.path);
 }
@@ -186,7 +182,7 @@ function toSplitEntry(entry: DatasetEntry): SplitEntry {
 /** Each split sorted by label then path: split.json reads and diffs well; the trainer shuffles per epoch. */
 function finish(seed: number, parts: Parts): SplitRecord {
   const order = (a: SplitEntry, b: SplitEntry): number =>
-    compareStrings(a.label, b.label) || compareStrings(a.path, b.path);
+    compareCodeUnits(a.label, b.label) || compareCodeUnits(a.path, b.path);
   return {
     seed,
     train: parts.train.map(toSplitEntry).sort(order),

@@ -30,7 +30,7 @@ export interface NodePresentation {
 
 import { visibleText } from '../protocol/displayText';
 
-export { formatDuration, formatPercent } from '../core/format';
+export { formatDuration, formatPercent } from '../protocol/format';
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;

@@ -1,6 +1,7 @@
 // Pretrained bases: the catalogue entry (what `bases list --json` prints), the manifest an installed base
 // keeps in its cache folder, and the events of a download. Shared by the trainer (writer) and every reader.
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
+import { compareCodeUnits } from './order';
 
 export const BASE_FORMATS = ['layers', 'graph'] as const;
 export type BaseFormat = (typeof BASE_FORMATS)[number];
@@ -145,7 +146,7 @@ export function isInstalledBaseManifest(value: unknown): value is InstalledBaseM
  */
 export function baseDigestText(files: readonly Pick<BaseFileRecord, 'path' | 'sha256'>[]): string {
   return [...files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .sort((a, b) => compareCodeUnits(a.path, b.path))
     .map((f) => `${f.sha256}  ${f.path}\n`)
     .join('');
 }

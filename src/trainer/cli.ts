@@ -2,162 +2,222 @@
 // With --json it prints TrainerToHost events (train) or the result object (scan, evaluate, predict).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { TrainingConfig } from '../protocol/config';
 import type { Prediction } from '../protocol/runRecord';
 import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerMessages';
-import { ConfigError, parseConfigFileText, resolveConfig } from '../core/config';
+import { parseConfigFileText, resolveConfig, suggestName } from '../core/config';
+import { CONFIG_FLAGS, configOverrides, flagHelpLines, type FlagSpec } from '../core/configFlags';
+import { InputError } from '../core/inputError';
 import { isImageCandidate, isHiddenName } from '../core/dataset';
 import { listRuns } from '../core/runStore';
+import type { CliIo, ParsedArgs, StopRequest } from './cliIo';
 import { UsageError } from './errors';
+
+export type { CliIo } from './cliIo';
 import { visibleText } from '../protocol/displayText';
 import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from '../core/runFiles';
 import { RunLockedError, withRunLock } from '../core/runLock';
 import { createProgressReporter } from './progress';
-import { DatasetInputError, scanDataset } from './scan';
+import { requireDatasetFolder, scanDataset } from './scan';
 import { formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
-import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
+import { EXPORT_FORMAT_LIST, runExperimentCommand } from './experiments/commands';
+import { DEFAULT_LR_FIND } from './experiments/lrFindOptions';
+import { version as VERSION } from '../../package.json';
 import { photoAdviceLine } from '../core/baseAdvice';
 import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
-import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
-import { ENGINE_HELP, ENGINE_USAGE, ENGINE_VALUE_FLAGS } from './engine/usage';
+import { BASES_FLAGS, BASES_HELP, BASES_USAGE, runBasesCommand } from './bases/command';
+import { ENGINE_FLAGS, ENGINE_HELP, ENGINE_USAGE } from './engine/usage';
+import { compareCodeUnits } from '../protocol/order';
 
-const VERSION = '0.1.0';
-
-/** Flags that map onto TrainingConfig fields; their values are validated by resolveConfig. */
-const CONFIG_FLAGS: Record<string, keyof TrainingConfig> = {
-  '--epochs': 'epochs',
-  '--batch-size': 'batchSize',
-  '--learning-rate': 'learningRate',
-  '--optimizer': 'optimizer',
-  '--model': 'model',
-  '--image-size': 'imageSize',
-  '--channels': 'channels',
-  '--resize': 'resize',
-  '--seed': 'seed',
-  '--validation-split': 'validationSplit',
-  '--test-split': 'testSplit',
-  '--augment': 'augment',
-  '--backend': 'backend',
-  '--threads': 'threads',
-};
-
+/** One command: how help shows it, what it accepts, and what runs it. */
 interface CommandSpec {
   usage: string;
   summary: string;
-  /** Flags taking a value. */
-  valueFlags: string[];
-  /** Flags without a value. */
-  switches: string[];
+  /** Every flag it takes, with help and default; a flag without `value` is a switch. */
+  flags: readonly FlagSpec[];
   positionals: { min: number; max: number };
+  /** Help lines after the flags (subcommands, notes). */
+  notes?: readonly string[];
+  run: (args: ParsedArgs, io: CliIo, stop: StopRequest) => Promise<number>;
 }
 
+const JSON_SWITCH: FlagSpec = { flag: '--json', help: 'print the result as JSON' };
+const RUNS_ROOT = path.join('.image-trainer', 'runs');
+const OUT_FLAG: FlagSpec = { flag: '--out', value: 'DIR', help: 'runs root', default: RUNS_ROOT };
+const CONFIG_FILE_FLAG: FlagSpec = {
+  flag: '--config',
+  value: 'FILE',
+  help: 'a JSON config (*.imagetrainer.json) that may set every training flag; flags override it',
+};
+
+/** The flags of everything that trains: train and lr-find. */
+const TRAINING_FLAGS: readonly FlagSpec[] = [OUT_FLAG, CONFIG_FILE_FLAG, ...CONFIG_FLAGS];
+
+/** sweep, lr-find and export: experiments/commands.ts (which loads TF.js only when one runs). */
+const runExperiment: CommandSpec['run'] = (args, io, stop) =>
+  runExperimentCommand(args, io, stop, { loadConfigFile });
+
+/** `sample`'s defaults: a set that trains to high accuracy in about a minute. */
+const SAMPLE_DEFAULTS = { perClass: 120, size: 48, seed: 7 };
+
+/** The dispatch table: one entry a command, in the order help lists them. */
 const COMMANDS: Record<string, CommandSpec> = {
   scan: {
     usage: 'image-trainer scan DIR [--json]',
     summary: 'find the classes of a data set and report every file it would skip, with the reason',
-    valueFlags: [],
-    switches: ['--json'],
+    flags: [JSON_SWITCH],
     positionals: { min: 1, max: 1 },
+    run: (args, io) => runScan(args, io),
   },
   train: {
     usage: 'image-trainer train DIR [flags] | image-trainer train --resume RUN_DIR [--epochs N]',
     summary: 'train a model on DIR (one sub-folder per class, or train/val/test split folders)',
-    valueFlags: [
-      ...Object.keys(CONFIG_FLAGS),
-      ...Object.keys(EXPERIMENT_CONFIG_FLAGS),
-      '--out',
-      '--config',
-      '--resume',
-      '--group',
-      '--k-folds',
+    flags: [
+      ...TRAINING_FLAGS,
+      {
+        flag: '--resume',
+        value: 'RUN_DIR',
+        help: 'continue a stopped or crashed run from its last checkpoint',
+      },
+      {
+        flag: '--group',
+        value: 'NAME',
+        help: 'record the run as one of a group (shown together in the Runs view)',
+      },
+      {
+        flag: '--k-folds',
+        value: 'K',
+        help: 'K runs on stratified folds, one group; the summary goes to <out>/groups/',
+      },
+      { flag: '--json', help: 'print the trainer events, one JSON object a line' },
     ],
-    switches: ['--json'],
     positionals: { min: 0, max: 1 },
+    notes: [
+      '--base NAME (a pretrained base, see image-trainer bases list) or PATH (a model folder) without --model',
+      'trains a transfer head on it. Models: docs/experiments.md. Exit status: 0 done, 1 failed, 2 bad usage',
+      'or input, 130 stopped (Ctrl-C ends the epoch after the batch in progress).',
+    ],
+    run: (args, io, stop) => runTrain(args, io, stop),
   },
   evaluate: {
     usage: 'image-trainer evaluate RUN_DIR DATA_DIR [--json]',
     summary: "evaluate a run's model on a labelled folder",
-    valueFlags: [],
-    switches: ['--json'],
+    flags: [JSON_SWITCH],
     positionals: { min: 2, max: 2 },
+    run: (args, io) => runEvaluate(args, io),
   },
   predict: {
     usage: 'image-trainer predict RUN_DIR IMAGE_OR_FOLDER... [--top K] [--engine auto|tfjs] [--json]',
     summary: 'classify images with the preprocessing recorded at training time (ONNX Runtime when it can)',
-    valueFlags: ['--top', '--engine'],
-    switches: ['--json'],
+    flags: [
+      { flag: '--top', value: 'K', help: 'classes listed per image', default: '3' },
+      {
+        flag: '--engine',
+        value: 'auto|tfjs',
+        help: 'auto: ONNX Runtime when the model maps exactly, else TF.js; tfjs: always TF.js',
+        default: 'auto',
+      },
+      JSON_SWITCH,
+    ],
     positionals: { min: 2, max: Infinity },
+    run: (args, io) => runPredict(args, io),
   },
   runs: {
     usage: 'image-trainer runs [RUNS_ROOT] [--json]',
-    summary: 'list the runs under a runs root (default .image-trainer/runs), newest first, with their status',
-    valueFlags: [],
-    switches: ['--json'],
+    summary: `list the runs under a runs root (default ${RUNS_ROOT}), newest first, with their status`,
+    flags: [JSON_SWITCH],
     positionals: { min: 0, max: 1 },
+    run: (args, io) => runRuns(args, io),
   },
   sweep: {
     usage: 'image-trainer sweep CONFIG [--data DIR] [--out DIR] [--json]',
     summary: 'grid or random search over config fields; every trial a run grouped under the sweep id',
-    valueFlags: ['--data', '--out'],
-    switches: ['--json'],
+    flags: [
+      { flag: '--data', value: 'DIR', help: 'the data set', default: 'the sweep file\'s "data"' },
+      OUT_FLAG,
+      { flag: '--json', help: 'print the trainer events and the summary as JSON' },
+    ],
     positionals: { min: 1, max: 1 },
+    run: runExperiment,
   },
   'lr-find': {
     usage: 'image-trainer lr-find DIR [training flags] [--min X] [--max X] [--steps N] [--json]',
     summary:
       'learning-rate range test: the loss curve over exponentially growing rates, and a suggested rate',
-    valueFlags: [
-      ...Object.keys(CONFIG_FLAGS),
-      ...Object.keys(EXPERIMENT_CONFIG_FLAGS),
-      '--out',
-      '--config',
-      '--min',
-      '--max',
-      '--steps',
+    flags: [
+      ...TRAINING_FLAGS,
+      { flag: '--min', value: 'X', help: 'first learning rate', default: String(DEFAULT_LR_FIND.min) },
+      { flag: '--max', value: 'X', help: 'last learning rate', default: String(DEFAULT_LR_FIND.max) },
+      {
+        flag: '--steps',
+        value: 'N',
+        help: 'training steps (3 to 100000)',
+        default: String(DEFAULT_LR_FIND.steps),
+      },
+      JSON_SWITCH,
     ],
-    switches: ['--json'],
     positionals: { min: 1, max: 1 },
+    run: runExperiment,
   },
   export: {
-    usage:
-      'image-trainer export RUN_DIR [--format tfjs-layers|onnx|tfjs-graph|savedmodel] [--opset N] [--out DIR] [--json]',
+    usage: `image-trainer export RUN_DIR [--format ${EXPORT_FORMAT_LIST}] [--opset N] [--out DIR] [--json]`,
     summary: "export a run's model with an inference snippet, checked for parity on the validation images",
-    valueFlags: ['--format', '--out', '--opset'],
-    switches: ['--json'],
+    flags: [
+      { flag: '--format', value: EXPORT_FORMAT_LIST, help: 'what to export', default: 'tfjs-layers' },
+      { flag: '--opset', value: 'N', help: 'ONNX opset of an onnx export', default: '17' },
+      { flag: '--out', value: 'DIR', help: 'where the export goes', default: 'RUN_DIR/export/<format>' },
+      JSON_SWITCH,
+    ],
     positionals: { min: 1, max: 1 },
+    run: runExperiment,
   },
   bases: {
     usage: BASES_USAGE,
     summary: 'pretrained bases: list the catalogue, get one into the cache, add any TF.js model, remove one',
-    valueFlags: BASES_VALUE_FLAGS,
-    switches: ['--json'],
+    flags: BASES_FLAGS,
     positionals: { min: 1, max: 3 },
+    notes: ['Subcommands:', ...BASES_HELP],
+    run: (args, io, stop) => runBasesCommand(args, io, stop),
   },
   engine: {
     usage: ENGINE_USAGE,
     summary: 'the backend training uses here and why; install native TensorFlow (CPU or CUDA) with npm',
-    valueFlags: ENGINE_VALUE_FLAGS,
-    switches: ['--json'],
+    flags: ENGINE_FLAGS,
     positionals: { min: 1, max: 2 },
+    notes: ['Subcommands:', ...ENGINE_HELP],
+    run: async (args, io, stop) => {
+      // Loaded only when used: it loads tfjs and the WASM backend's registration.
+      const { runEngineCommand } = await import('./engine/command');
+      return runEngineCommand(args, io, stop);
+    },
   },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
     summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
-    valueFlags: ['--per-class', '--size', '--seed'],
-    switches: ['--json'],
+    flags: [
+      {
+        flag: '--per-class',
+        value: 'N',
+        help: 'images per class',
+        default: String(SAMPLE_DEFAULTS.perClass),
+      },
+      {
+        flag: '--size',
+        value: 'N',
+        help: 'image width and height in pixels',
+        default: String(SAMPLE_DEFAULTS.size),
+      },
+      { flag: '--seed', value: 'N', help: 'seed of the drawing', default: String(SAMPLE_DEFAULTS.seed) },
+      JSON_SWITCH,
+    ],
     positionals: { min: 1, max: 1 },
+    run: (args, io) => runSample(args, io),
   },
 };
 
-interface ParsedArgs {
-  command: string;
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
+const HELP_FLAGS = new Set(['--help', '-h']);
 
 function helpText(): string {
   const lines = [`image-trainer ${VERSION} — train, evaluate and use image classifiers`, '', 'Commands:'];
@@ -165,41 +225,51 @@ function helpText(): string {
     lines.push(`  ${name.padEnd(9)} ${spec.summary}`, `            ${spec.usage}`);
   lines.push(
     '',
-    'Training flags:',
-    '  --out DIR                runs root (default .image-trainer/runs under the current folder)',
-    '  --config FILE            a JSON config (*.imagetrainer.json); flags override it',
-    '  --model simple-cnn|cnn   --epochs N  --batch-size N  --learning-rate X',
-    '  --optimizer adam|sgd|rmsprop  --image-size N  --channels 1|3  --seed N',
-    '  --resize stretch|crop|pad   fit images into the square: stretch (default), centre crop, or pad with black',
-    '  --validation-split F  --test-split F  --augment none|default|JSON',
-    '  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
-    '  --resume RUN_DIR         continue a stopped or crashed run from its last checkpoint',
-    ...EXPERIMENT_HELP,
-    '  --json                   print events (train) or results as JSON',
-    '',
     'Pretrained bases:',
     ...BASES_HELP,
     '',
     'Native engines:',
     ...ENGINE_HELP,
     '',
+    'image-trainer COMMAND --help lists the flags of a command, with their defaults.',
     'Exit status: 0 done, 1 training failed, 2 bad usage or input, 130 stopped.',
   );
   return lines.join('\n');
 }
 
+/** The commands, and the flags each takes (what its --help lists). */
+export function commandFlags(): ReadonlyMap<string, readonly FlagSpec[]> {
+  return new Map(Object.entries(COMMANDS).map(([name, spec]) => [name, spec.flags]));
+}
+
+/** `image-trainer COMMAND --help`: the command's usage and every flag it takes, with its default. */
+export function commandHelpText(command: string): string {
+  const spec = COMMANDS[command];
+  return [
+    `image-trainer ${command} — ${spec.summary}`,
+    '',
+    `Usage: ${spec.usage}`,
+    '',
+    'Flags:',
+    ...flagHelpLines(spec.flags),
+    ...(spec.notes ? ['', ...spec.notes] : []),
+  ].join('\n');
+}
+
 function suggestFlag(flag: string, known: string[]): string {
-  const near = known.find((k) => k.replace(/-/g, '') === flag.replace(/-/g, '').toLowerCase());
+  const near = suggestName(flag, known);
   return near ? ` — did you mean ${near}?` : '';
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command, ...rest] = argv;
-  const spec = COMMANDS[command];
+  const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!spec)
     throw new UsageError(
       `unknown command "${command}" — use one of: ${Object.keys(COMMANDS).join(', ')} (see --help)`,
     );
+  const valueFlags = spec.flags.filter((f) => f.value !== undefined).map((f) => f.flag);
+  const switches = spec.flags.filter((f) => f.value === undefined).map((f) => f.flag);
   const parsed: ParsedArgs = { command, positionals: [], values: new Map(), switches: new Set() };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -210,16 +280,16 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq > 0 ? arg.slice(0, eq) : arg;
-      if (spec.switches.includes(name)) {
+      if (switches.includes(name)) {
         if (eq > 0) throw new UsageError(`${name} takes no value`);
         parsed.switches.add(name);
-      } else if (spec.valueFlags.includes(name)) {
+      } else if (valueFlags.includes(name)) {
         const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
         if (value === undefined) throw new UsageError(`${name} needs a value (${spec.usage})`);
         parsed.values.set(name, value);
       } else {
         throw new UsageError(
-          `unknown flag ${name} for ${command}${suggestFlag(name, [...spec.valueFlags, ...spec.switches])}`,
+          `unknown flag ${name} for ${command}${suggestFlag(name, [...valueFlags, ...switches])}`,
         );
       }
     } else {
@@ -245,19 +315,6 @@ function parsePositiveInt(
   return n;
 }
 
-type Writer = (text: string) => void;
-
-export interface CliIo {
-  stdout: Writer;
-  stderr: Writer;
-  /** Present when forked with an IPC channel. */
-  send?: (message: TrainerToHost) => void;
-  isTTY: boolean;
-  cwd: string;
-  /** Environment for cache and proxy settings (default process.env). */
-  env?: NodeJS.ProcessEnv;
-}
-
 async function loadConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -269,10 +326,7 @@ async function loadConfigFile(file: string): Promise<unknown> {
 }
 
 async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
-  const root = path.resolve(io.cwd, args.positionals[0]);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory())
-    throw new UsageError(`${root}: no such folder — pass the folder that holds the class sub-folders`);
+  const root = await requireDatasetFolder(path.resolve(io.cwd, args.positionals[0]));
   const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
   const { report } = await scanDataset(root, {
     onProgress: (done, total) => progress?.progress('Scanning', done, total),
@@ -289,15 +343,7 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     throw new UsageError('pass either DIR or --resume RUN_DIR, not both');
   if (!resume && args.positionals.length === 0) throw new UsageError(`usage: ${COMMANDS.train.usage}`);
   const configFile = args.values.get('--config');
-  const overrides: Record<string, unknown> = {};
-  for (const [flag, key] of Object.entries(CONFIG_FLAGS)) {
-    const value = args.values.get(flag);
-    if (value !== undefined) overrides[key] = value;
-  }
-  for (const [flag, key] of Object.entries(EXPERIMENT_CONFIG_FLAGS)) {
-    const value = args.values.get(flag);
-    if (value !== undefined) overrides[key] = value;
-  }
+  const overrides: Record<string, unknown> = configOverrides(args.values);
   const kFolds = args.values.has('--k-folds')
     ? parsePositiveInt('--k-folds', args.values.get('--k-folds'), 0, 1000)
     : undefined;
@@ -436,7 +482,7 @@ async function expandImageArguments(items: string[], cwd: string): Promise<strin
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => compareCodeUnits(a.name, b.name));
     for (const entry of entries) {
       if (isHiddenName(entry.name)) continue;
       const full = path.join(dir, entry.name);
@@ -529,9 +575,14 @@ async function runRuns(args: ParsedArgs, io: CliIo): Promise<number> {
 
 async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
   const dir = path.resolve(io.cwd, args.positionals[0]);
-  const perClass = parsePositiveInt('--per-class', args.values.get('--per-class'), 120, 100_000);
-  const size = parsePositiveInt('--size', args.values.get('--size'), 48, 1024);
-  const seed = parsePositiveInt('--seed', args.values.get('--seed'), 7, 2 ** 31);
+  const perClass = parsePositiveInt(
+    '--per-class',
+    args.values.get('--per-class'),
+    SAMPLE_DEFAULTS.perClass,
+    100_000,
+  );
+  const size = parsePositiveInt('--size', args.values.get('--size'), SAMPLE_DEFAULTS.size, 1024);
+  const seed = parsePositiveInt('--seed', args.values.get('--seed'), SAMPLE_DEFAULTS.seed, 2 ** 31);
   const written = await writeSampleDataset(dir, { perClass, size, seed });
   if (args.switches.has('--json')) io.stdout(JSON.stringify({ root: dir, ...written }) + '\n');
   else
@@ -545,54 +596,29 @@ async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
 export async function main(
   argv: string[],
   io: CliIo,
-  stop: { requested: boolean } = { requested: false },
+  stop: StopRequest = { requested: false },
 ): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout(helpText() + '\n');
-    return argv.length === 0 ? 2 : 0;
+  const [first, ...rest] = argv;
+  if (first === undefined || HELP_FLAGS.has(first) || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    io.stdout((topic && Object.hasOwn(COMMANDS, topic) ? commandHelpText(topic) : helpText()) + '\n');
+    return first === undefined ? 2 : 0;
   }
-  if (argv[0] === '--version') {
+  if (first === '--version') {
     io.stdout(VERSION + '\n');
+    return 0;
+  }
+  // `COMMAND --help` (before `--`) shows that command's help, whatever else is on the line.
+  const beforeDashes = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (Object.hasOwn(COMMANDS, first) && beforeDashes.some((arg) => HELP_FLAGS.has(arg))) {
+    io.stdout(commandHelpText(first) + '\n');
     return 0;
   }
   try {
     const args = parseArgs(argv);
-    switch (args.command) {
-      case 'scan':
-        return await runScan(args, io);
-      case 'train':
-        return await runTrain(args, io, stop);
-      case 'evaluate':
-        return await runEvaluate(args, io);
-      case 'predict':
-        return await runPredict(args, io);
-      case 'runs':
-        return await runRuns(args, io);
-      case 'sample':
-        return await runSample(args, io);
-      case 'bases':
-        return await runBasesCommand(args, io, stop);
-      case 'engine': {
-        const { runEngineCommand } = await import('./engine/command');
-        return await runEngineCommand(args, io, stop);
-      }
-      case 'sweep':
-      case 'lr-find':
-      case 'export': {
-        const { runExperimentCommand } = await import('./experiments/commands');
-        return await runExperimentCommand(args, io, stop, { configFlags: CONFIG_FLAGS, loadConfigFile });
-      }
-      default:
-        throw new UsageError(`unknown command "${args.command}"`);
-    }
+    return await COMMANDS[args.command].run(args, io, stop);
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      err instanceof ConfigError ||
-      err instanceof DatasetInputError ||
-      err instanceof RunFileError ||
-      err instanceof RunLockedError
-    ) {
+    if (err instanceof InputError) {
       io.stderr(`image-trainer: ${visibleText(err.message)}\n`);
       return 2;
     }

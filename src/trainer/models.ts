@@ -1,13 +1,14 @@
 // Model presets. `simple-cnn` is pinned by the issue layer for layer; `cnn` is the configurable default.
 import * as tf from '@tensorflow/tfjs';
 import type { CnnHead, CnnOptions, TrainingConfig } from '../protocol/config';
-import { buildLinearSvm, buildMobilenet, buildResnet, buildRnn } from './presets/architectures';
+import {
+  buildLinearSvm,
+  buildMobilenet,
+  buildResnet,
+  buildRnn,
+  type ModelInput,
+} from './presets/architectures';
 
-export interface ModelInput {
-  imageSize: number;
-  channels: number;
-  numClasses: number;
-}
 
 /** conv 32 3×3 relu valid → max-pool 2 → conv 64 3×3 relu valid → max-pool 2 → flatten → dense 128 relu → dropout 0.5 → dense softmax */
 export function buildSimpleCnn({ imageSize, channels, numClasses }: ModelInput): tf.LayersModel {
@@ -112,9 +113,9 @@ export function buildModel(config: TrainingConfig, numClasses: number): tf.Layer
       return buildLinearSvm(input, config.svm);
     case 'knn':
     case 'transfer':
-      // Both need a base model from disk or no gradient training: presets/createModel and experiments/knn.
+      // knn memorises the training set (presets/knnLayer.ts) and transfer needs its base model from disk.
       throw new Error(
-        `the ${config.model} preset is built by createModel (src/trainer/presets/createModel.ts)`,
+        `the ${config.model} preset is built by createModel (src/trainer/presets/presetIndex.ts)`,
       );
   }
 }

@@ -1,7 +1,8 @@
 // Terminal progress: a redrawn bar with ETA on a TTY, plain lines otherwise (logs, CI, pipes).
 import { visibleText } from '../protocol/displayText';
 import type { TrainerToHost } from '../protocol/trainerMessages';
-import { formatBytes, formatDuration, formatPercent as percent } from '../core/format';
+import { bestAccuracyText, epochLine, phaseLabel } from '../core/eventText';
+import { formatBytes, formatDuration, formatPercent as percent } from '../protocol/format';
 
 function bar(fraction: number, width = 24): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
@@ -60,7 +61,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           break;
         case 'progress':
           draw(
-            `${event.phase[0].toUpperCase()}${event.phase.slice(1)} ${bar(event.total ? event.done / event.total : 0)} ${event.done}/${event.total}`,
+            `${phaseLabel(event.phase)} ${bar(event.total ? event.done / event.total : 0)} ${event.done}/${event.total}`,
           );
           break;
         case 'epochStarted':
@@ -72,16 +73,9 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
               `loss ${event.loss.toFixed(4)} acc ${percent(event.accuracy)} ETA ${formatDuration(event.etaMs)}`,
           );
           break;
-        case 'epochEnded': {
-          const m = event.metrics;
-          say(
-            stdout,
-            `Epoch ${m.epoch}/${totalEpochs}  loss ${m.loss.toFixed(4)}  acc ${percent(m.accuracy)}  ` +
-              `val_loss ${m.valLoss === null ? '—' : m.valLoss.toFixed(4)}  val_acc ${percent(m.valAccuracy)}  ` +
-              `${formatDuration(m.durationMs)}  ${Math.round(m.samplesPerSecond)} img/s${event.improved ? '  *best' : ''}${m.partial ? '  (stopped early)' : ''}`,
-          );
+        case 'epochEnded':
+          say(stdout, epochLine(event.metrics, totalEpochs, event.improved));
           break;
-        }
         case 'checkpointSaved':
         case 'evaluationWritten':
           break;
@@ -90,7 +84,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
             stdout,
             `Done: ${event.epochsCompleted} epochs` +
               (event.bestEpoch
-                ? `; best epoch ${event.bestEpoch}, validation accuracy ${percent(event.bestValAccuracy)}`
+                ? `; best epoch ${event.bestEpoch}, ${bestAccuracyText(event.bestValAccuracy)}`
                 : '') +
               `\nRun directory: ${event.runDir}`,
           );

@@ -1,5 +1,4 @@
 // A trained run's model with the exact preprocessing it was trained with: `evaluate` and `predict`.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { RESIZE_MODES, recordedResizeMode, type ResizeMode } from '../protocol/config';
@@ -13,8 +12,8 @@ import { decodeImage } from './imageDecode';
 import { UsageError } from './errors';
 import { summarise, topK } from './inference';
 import { loadLayersModelFromFolder, resolveDirectory } from './modelIO';
-import { scanDataset } from './scan';
-import { evaluateIndices } from './train';
+import { requireDatasetFolder, scanDataset } from './scan';
+import { evaluateIndices } from './training/artefacts';
 
 export interface RunModel {
   model: tf.LayersModel;
@@ -124,10 +123,7 @@ export async function evaluateFolder(
   dataDir: string,
   onWarning: (message: string) => void = () => undefined,
 ): Promise<Evaluation> {
-  const root = path.resolve(dataDir);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory())
-    throw new UsageError(`${root}: no such folder — pass a folder with one sub-folder of images per class`);
+  const root = await requireDatasetFolder(dataDir);
   const { labels, preprocessing } = runModel.metadata;
   const scan = await scanDataset(root);
   const known = new Set(labels);
@@ -157,16 +153,16 @@ export async function evaluateFolder(
       seed: 0,
     };
     const indices = decoded.entries.map((_, i) => i);
-    return await evaluateIndices(
-      runModel.model,
+    return await evaluateIndices({
+      model: runModel.model,
       plan,
       indices,
       labels,
-      decoded.entries.map((e) => e.path),
+      paths: decoded.entries.map((e) => e.path),
       root,
-      root,
-      128,
-    );
+      source: root,
+      batchSize: 128,
+    });
   } finally {
     await decoded.store.close();
   }

@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, type Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
+import { UsageError } from './errors';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { SkippedFile } from '../protocol/runRecord';
@@ -24,6 +25,7 @@ import {
   verifyImageBuffer,
   type VerifyMode,
 } from './imageDecode';
+import { InputError } from '../core/inputError';
 
 export type { ScanResult } from '../core/dataset';
 
@@ -41,11 +43,23 @@ export interface ScanOptions {
 }
 
 /** The data set folder itself is unusable (missing, not a folder): the CLI exits 2 with this message. */
-export class DatasetInputError extends Error {
+export class DatasetInputError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'DatasetInputError';
   }
+}
+
+/** The data set folder, resolved; a usage error (exit 2) naming it when it is not a folder. */
+export async function requireDatasetFolder(dataDir: string): Promise<string> {
+  const root = resolve(dataDir);
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new UsageError(
+      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
+    );
+  }
+  return root;
 }
 
 export async function scanDataset(root: string, options: ScanOptions = {}): Promise<ScanResult> {

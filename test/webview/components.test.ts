@@ -75,7 +75,7 @@ test('matrix cells show the evaluation counts, or row shares when normalised', (
   const row0 = evaluation.confusion[0];
   const total = row0.reduce((a, b) => a + b, 0);
   const first = h.one('table.matrix td[data-row="0"][data-col="0"]');
-  assert.equal(first.textContent, `${Math.round((row0[0] / total) * 100)} %`);
+  assert.equal(first.textContent, `${Math.round((row0[0] / total) * 100)}%`);
   // The fallback table carries the same counts.
   const fallback = h.all('details.fallback tbody tr')[1].querySelectorAll('td');
   assert.equal(fallback[0].textContent, String(evaluation.confusion[1][0]));
@@ -98,7 +98,7 @@ test('clicking a cell lists its misclassified images with confidence and thumbna
   assert.deepEqual(new Set(paths), new Set(expected.map((m) => m.path)));
   const img = items[0].querySelector('img');
   assert.ok(img?.getAttribute('src')?.startsWith('https://file+.vscode-resource.vscode-cdn.net/data/pets/'));
-  assert.match(items[0].textContent ?? '', /predicted cat · \d+\.\d %/);
+  assert.match(items[0].textContent ?? '', /predicted cat · \d+\.\d%/);
 });
 
 test('an empty cell says so honestly, a diagonal cell says only mistakes are listed', () => {

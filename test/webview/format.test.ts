@@ -12,9 +12,9 @@ import {
 } from '../../webview/src/format';
 
 test('formatPercent shows one decimal and a dash for missing values', () => {
-  assert.equal(formatPercent(0.8734), '87.3 %');
-  assert.equal(formatPercent(1), '100.0 %');
-  assert.equal(formatPercent(0.5, 0), '50 %');
+  assert.equal(formatPercent(0.8734), '87.3%');
+  assert.equal(formatPercent(1), '100.0%');
+  assert.equal(formatPercent(0.5, 0), '50%');
   assert.equal(formatPercent(null), '—');
   assert.equal(formatPercent(Number.NaN), '—');
 });
@@ -28,10 +28,10 @@ test('formatNumber keeps 4 significant digits and switches to exponent for tiny 
 });
 
 test('formatDuration picks the unit by size', () => {
-  assert.equal(formatDuration(850), '850 ms');
-  assert.equal(formatDuration(42_000), '42 s');
-  assert.equal(formatDuration(185_000), '3 min 05 s');
-  assert.equal(formatDuration(2 * 3600_000 + 7 * 60_000), '2 h 07 min');
+  assert.equal(formatDuration(850), '850ms');
+  assert.equal(formatDuration(42_000), '42s');
+  assert.equal(formatDuration(185_000), '3m 05s');
+  assert.equal(formatDuration(2 * 3600_000 + 7 * 60_000), '2h 07m');
   assert.equal(formatDuration(-1), '—');
 });
 
@@ -40,7 +40,7 @@ test('ETA is the mean of the last five epochs times the epochs left', () => {
   assert.equal(estimateRemainingMs([1000, 1000], 2), null);
   // The first epoch (warm-up) falls out of the window of five.
   assert.equal(estimateRemainingMs([9000, 1000, 1000, 1000, 1000, 1000], 10), 4000);
-  assert.equal(formatEta([2000, 2000], 5), '6 s');
+  assert.equal(formatEta([2000, 2000], 5), '6s');
   assert.equal(formatEta([], 5), '—');
 });
 

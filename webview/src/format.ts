@@ -1,12 +1,8 @@
 // Formatting and smoothing helpers for the dashboard. Pure; unit-tested in node.
 
-const DASH = '—';
+import { formatDuration, NO_VALUE as DASH } from '../../src/protocol/format';
 
-/** 0.8734 → "87.3 %"; null or non-finite → "—". */
-export function formatPercent(value: number | null | undefined, digits = 1): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
-  return `${(value * 100).toFixed(digits)} %`;
-}
+export { formatDuration, formatPercent } from '../../src/protocol/format';
 
 /** A metric such as a loss: 4 significant digits, scientific notation when very small or large. */
 export function formatNumber(value: number | null | undefined): string {
@@ -15,18 +11,6 @@ export function formatNumber(value: number | null | undefined): string {
   const abs = Math.abs(value);
   if (abs < 1e-3 || abs >= 1e6) return value.toExponential(2);
   return String(Number(value.toPrecision(4)));
-}
-
-/** Milliseconds → "850 ms", "42 s", "3 min 05 s", "2 h 07 min". */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return DASH;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 60) return `${totalSeconds} s`;
-  const totalMinutes = Math.floor(totalSeconds / 60);
-  if (totalMinutes < 60) return `${totalMinutes} min ${String(totalSeconds % 60).padStart(2, '0')} s`;
-  const hours = Math.floor(totalMinutes / 60);
-  return `${hours} h ${String(totalMinutes % 60).padStart(2, '0')} min`;
 }
 
 /**

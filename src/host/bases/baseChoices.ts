@@ -2,7 +2,7 @@
 // recommendation for photo data sets, and the progress text of a download. Plain code, tested directly.
 import type { BaseDownloadEvent } from '../../protocol/bases';
 import { recommendedBase, type BaseOption } from '../../core/baseAdvice';
-import { formatBytes, formatDuration } from '../../core/format';
+import { formatBytes, formatDuration } from '../../protocol/format';
 
 export interface BaseListingRow extends BaseOption {
   description: string;

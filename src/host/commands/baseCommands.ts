@@ -3,7 +3,7 @@
 // shown as a cancellable progress notification. Nothing is downloaded without the user picking it.
 import * as vscode from 'vscode';
 import { isBaseDownloadEvent, type BaseDownloadEvent } from '../../protocol/bases';
-import { formatBytes } from '../../core/format';
+import { formatBytes } from '../../protocol/format';
 import { samplePhotoProfile } from '../../core/photoSample';
 import { listBases, loadCatalogue } from '../../trainer/bases/cache';
 import { gated, showError, stderrLogger } from './commandSupport';

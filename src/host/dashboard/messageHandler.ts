@@ -21,6 +21,7 @@ import {
 } from '../../protocol/webviewMessages';
 import { assertNever } from '../../protocol/guards';
 import { visibleText } from '../../protocol/displayText';
+import { isInside } from '../../core/runFiles';
 import { damagedSummary } from '../../core/runStore';
 import type { RootAccess } from './resourceRoots';
 import type { Clock } from '../util/clock';
@@ -84,16 +85,6 @@ export type PathCheck = { ok: true; absolute: string; realRoot: string } | { ok:
 
 /** Throttle interval: at most ~5 refreshes a second reach the webview. */
 export const REFRESH_INTERVAL_MS = 200;
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return (
-    relative !== '' &&
-    relative !== '..' &&
-    !relative.startsWith(`..${path.sep}`) &&
-    !path.isAbsolute(relative)
-  );
-}
 
 /** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
 export async function resolveInsideRoot(

@@ -1,7 +1,7 @@
 // What the status bar and the progress notification say about a training session, decided by plain
 // code, and the journal of what was shown: one Output line each time the shown epoch or phase changes,
 // so that a user (and the e2e test) can see afterwards what the editor displayed, however fast the run.
-import { formatDuration, formatPercent } from '../../core/format';
+import { formatDuration, formatPercent } from '../../protocol/format';
 import type { SessionSnapshot } from './trainingSession';
 
 /** The status-bar item's text: `$(sync~spin) 3/10 · val 91.2% · ETA 42 s · +1 queued`. */

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { TrainerToHost } from '../../protocol';
 import { COMMANDS } from '../ids';
-import { formatPercent } from '../treePresentation';
+import { bestAccuracyText } from '../../core/eventText';
 import { ShownProgressJournal, statusBarText, statusBarTooltip } from './progressDisplay';
 import type {
   LogLevel,
@@ -125,7 +125,7 @@ export class SessionPresenter implements vscode.Disposable {
       case 'completed':
         void vscode.window
           .showInformationMessage(
-            `Image Trainer: run ${outcome.runId} completed (${outcome.epochsCompleted} epochs, best validation accuracy ${formatPercent(outcome.bestValAccuracy)}).`,
+            `Image Trainer: run ${outcome.runId} completed (${outcome.epochsCompleted} epochs, ${bestAccuracyText(outcome.bestValAccuracy)}).`,
             dashboard,
           )
           .then(openDashboard(outcome.runId));

@@ -2,7 +2,6 @@
 // TrainerToHost messages, keeps a progress snapshot, and settles on exactly one outcome, also when
 // the child dies without saying why (then run.json is marked failed, keeping everything written).
 import { EventEmitter } from 'node:events';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   assertNever,
@@ -11,6 +10,8 @@ import {
   type TrainerPhase,
   type TrainerToHost,
 } from '../../protocol';
+import { bestAccuracyText, epochLine, phaseLabel } from '../../core/eventText';
+import { isInside } from '../../core/runFiles';
 import { formatDuration, formatPercent } from '../treePresentation';
 import { systemClock, type Clock } from '../util/clock';
 import { lastLine, messageOf } from '../util/errors';
@@ -257,7 +258,7 @@ export class TrainingSession {
         break;
       case 'progress':
         s.phase = event.phase;
-        if (event.phase !== 'training') s.message = `${capitalize(event.phase)} ${event.done}/${event.total}`;
+        if (event.phase !== 'training') s.message = `${phaseLabel(event.phase)} ${event.done}/${event.total}`;
         break;
       case 'epochStarted':
         s.phase = 'training';
@@ -287,7 +288,7 @@ export class TrainingSession {
           s.bestValAccuracy = m.valAccuracy;
         }
         s.message = this.trainingMessage();
-        this.log('info', formatEpochLine(m, s.totalEpochs, event.improved));
+        this.log('info', epochLine(m, s.totalEpochs, event.improved));
         break;
       }
       case 'checkpointSaved':
@@ -308,7 +309,7 @@ export class TrainingSession {
         s.message = 'Completed';
         this.log(
           'info',
-          `Run ${event.runId} completed: ${event.epochsCompleted} epochs, best validation accuracy ${formatPercent(event.bestValAccuracy)}`,
+          `Run ${event.runId} completed: ${event.epochsCompleted} epochs, ${bestAccuracyText(event.bestValAccuracy)}`,
         );
         break;
       case 'runStopped':
@@ -451,34 +452,4 @@ export function fractionOf(s: SessionSnapshot): number {
   const inEpoch = s.totalBatches > 0 ? Math.min(1, s.batch / s.totalBatches) : 0;
   const done = s.epoch - s.startEpoch + inEpoch;
   return Math.min(1, Math.max(0, done / epochsToRun));
-}
-
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(path.resolve(root), path.resolve(candidate));
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-}
-
-function formatEpochLine(
-  m: {
-    epoch: number;
-    loss: number;
-    accuracy: number;
-    valLoss: number | null;
-    valAccuracy: number | null;
-    durationMs: number;
-    samplesPerSecond: number;
-  },
-  totalEpochs: number,
-  improved: boolean,
-): string {
-  const val =
-    m.valLoss === null ? '' : ` · val loss ${m.valLoss.toFixed(4)} · val acc ${formatPercent(m.valAccuracy)}`;
-  return (
-    `Epoch ${m.epoch}/${totalEpochs}: loss ${m.loss.toFixed(4)} · acc ${formatPercent(m.accuracy)}${val}` +
-    ` · ${formatDuration(m.durationMs)} · ${Math.round(m.samplesPerSecond)} samples/s${improved ? ' · best so far' : ''}`
-  );
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -19,6 +19,7 @@ import {
   type InstalledBaseManifest,
 } from '../../protocol/bases';
 import { isRecord } from '../../protocol/guards';
+import { compareCodeUnits } from '../../protocol/order';
 import { BASE_CATALOGUE, toCatalogueEntry, type CatalogueEntry } from '../../core/baseCatalogue';
 import { confineWeightPath, ModelJsonError, readModelJson, type ModelJsonInfo } from '../../core/modelJson';
 import { BaseError, diskError } from './errors';
@@ -671,7 +672,7 @@ export async function listBases(
   });
   const added = [...installed.values()]
     .filter((m) => !catalogue.some((e) => e.name === m.name))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+    .sort((a, b) => compareCodeUnits(a.name, b.name));
   for (const manifest of added)
     bases.push({
       entry: toBaseEntry(manifest),
@@ -679,7 +680,7 @@ export async function listBases(
       dir: path.join(root, manifest.name),
       description: '',
     });
-  damaged.sort((a, b) => (a.name < b.name ? -1 : 1));
+  damaged.sort((a, b) => compareCodeUnits(a.name, b.name));
   return { bases, damaged };
 }
 

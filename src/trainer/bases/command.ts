@@ -9,7 +9,9 @@ import {
   type BaseDownloadEvent,
   type BasePreprocessing,
 } from '../../protocol/bases';
-import { formatBytes } from '../../core/format';
+import type { FlagSpec } from '../../core/configFlags';
+import type { CliIo, ParsedArgs } from '../cliIo';
+import { formatBytes } from '../../protocol/format';
 import { UsageError } from '../errors';
 import { createProgressReporter } from '../progress';
 import {
@@ -27,41 +29,48 @@ import { DownloadStoppedError } from './errors';
 export const BASES_USAGE =
   'image-trainer bases list|get NAME|add URL_OR_PATH --name NAME|remove NAME [--cache-dir DIR] [--json]';
 
-export const BASES_VALUE_FLAGS = [
-  '--cache-dir',
-  '--proxy',
-  '--name',
-  '--cut-layer',
-  '--preprocessing',
-  '--input-size',
-  '--sha256',
-];
-
+/** The subcommands, as help lists them. */
 export const BASES_HELP = [
   '  bases list               the catalogue and the installed bases (--json: [{name, format, inputShape,',
   '                           preprocessing, cutLayer, sizeBytes, sha256, source, licence}])',
   '  bases get NAME           download a catalogue base into the cache (resumes; verified by sha256)',
-  '  bases add URL_OR_PATH --name NAME [--cut-layer L] [--preprocessing zeroOne|minusOneOne]',
-  '                           [--input-size N] [--sha256 HEX]   install any TF.js layers or graph model',
+  '  bases add URL_OR_PATH --name NAME   install any TF.js layers or graph model',
   '  bases remove NAME        delete an installed base',
-  `  --cache-dir DIR          cache folder (default $${CACHE_DIR_ENV} or ~/.cache/image-trainer)`,
-  '  --proxy URL              proxy for downloads (default HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY)',
+];
+
+export const BASES_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: '--cache-dir',
+    value: 'DIR',
+    help: `cache folder (every subcommand)`,
+    default: `$${CACHE_DIR_ENV} or ~/.cache/image-trainer`,
+  },
+  {
+    flag: '--proxy',
+    value: 'URL',
+    help: 'proxy for downloads (get, add)',
+    default: 'HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY',
+  },
+  { flag: '--name', value: 'NAME', help: 'add: the name to install the base as' },
+  {
+    flag: '--cut-layer',
+    value: 'L',
+    help: 'add: the layer whose output is the features',
+    default: 'the last pooling or flatten layer',
+  },
+  {
+    flag: '--preprocessing',
+    value: BASE_PREPROCESSINGS.join('|'),
+    help: 'add: the pixel range the base expects ([0, 1] or [-1, 1])',
+  },
+  { flag: '--input-size', value: 'N', help: 'add: the square input size, when the model does not say' },
+  { flag: '--sha256', value: 'HEX', help: 'add: the digest the files must have' },
+  { flag: '--json', help: 'print the list (list) or download events (get, add) as JSON' },
 ];
 
 /** The parts of the CLI's parsed arguments and I/O this command uses. */
-export interface BasesArgs {
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
-
-export interface BasesIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  isTTY: boolean;
-  cwd: string;
-  env?: NodeJS.ProcessEnv;
-}
+export type BasesArgs = Pick<ParsedArgs, 'positionals' | 'values' | 'switches'>;
+export type BasesIo = Omit<CliIo, 'send'>;
 
 const FLAGS_OF: Record<string, string[]> = {
   list: ['--cache-dir'],

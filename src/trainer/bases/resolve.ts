@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { BaseFormat, BaseFileRecord, BasePreprocessing } from '../../protocol/bases';
 import { BASE_CATALOGUE, type CatalogueEntry } from '../../core/baseCatalogue';
-import { formatBytes } from '../../core/format';
+import { formatBytes } from '../../protocol/format';
 import { BaseError } from './errors';
 import { baseDigest, basesRoot, localModelFiles, verifyInstalledBase } from './cache';
 import { sha256OfFile } from './download';

@@ -5,25 +5,14 @@ import * as path from 'node:path';
 import type { TrainerToHost } from '../../protocol/trainerMessages';
 import { parseConfigFileText, resolveConfig } from '../../core/config';
 import { UsageError } from '../errors';
-import { EXPERIMENT_CONFIG_FLAGS } from './flags';
+import { configOverrides } from '../../core/configFlags';
+import type { CliIo, ParsedArgs } from '../cliIo';
+import { DEFAULT_LR_FIND } from './lrFindOptions';
 
-export interface ExperimentArgs {
-  command: string;
-  positionals: string[];
-  values: Map<string, string>;
-  switches: Set<string>;
-}
-
-export interface ExperimentIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  send?: (message: TrainerToHost) => void;
-  cwd: string;
-}
+export type ExperimentArgs = ParsedArgs;
+export type ExperimentIo = Omit<CliIo, 'isTTY' | 'env'>;
 
 export interface CliHelpers {
-  /** Flag → config field of `train`, shared so that lr-find takes the same flags. */
-  configFlags: Readonly<Record<string, string>>;
   loadConfigFile: (file: string) => Promise<unknown>;
 }
 
@@ -144,15 +133,12 @@ async function lrFindCommand(
   stop: { requested: boolean },
   helpers: CliHelpers,
 ): Promise<number> {
-  const overrides: Record<string, unknown> = {};
-  for (const [flag, key] of Object.entries({ ...helpers.configFlags, ...EXPERIMENT_CONFIG_FLAGS })) {
-    const value = args.values.get(flag);
-    if (value !== undefined) overrides[key] = value;
-  }
+  // The training flags of `train`, from the same field table.
+  const overrides = configOverrides(args.values);
   const configFile = args.values.get('--config');
   const fileConfig = configFile ? await helpers.loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
   const config = resolveConfig(fileConfig, overrides, configFile);
-  const { lrFind, DEFAULT_LR_FIND } = await import('./lrFind');
+  const { lrFind } = await import('./lrFind');
   const steps = parseNumberFlag(args, '--steps', DEFAULT_LR_FIND.steps);
   if (!Number.isInteger(steps) || steps < 3 || steps > 100000)
     throw new UsageError(`--steps must be a whole number from 3 to 100000, got ${steps}`);

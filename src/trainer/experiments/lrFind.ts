@@ -5,24 +5,19 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingConfig } from '../../protocol/config';
 import { stratifiedSplit } from '../../core/split';
-import { selectBackend } from '../backend';
 import { assembleBatch, decodeEntries, epochOrder, type BatchPlan } from '../dataPipeline';
 import { UsageError } from '../errors';
-import { createModel, trainingForward } from '../presets/training';
+import { createModel, trainingForward } from '../presets/presetIndex';
 import { normalisationOf } from '../presets/transfer';
 import { newRunId } from '../runWriter';
 import { makeDirectoryInside, writeFileInside } from '../../core/runFiles';
-import { scanDataset } from '../scan';
-import { createOptimizer, makeTrainStep, setLearningRate, type Emit, type StopSignal } from '../train';
+import type { Emit, StopSignal } from '../training/runContext';
+import { openDataset } from '../training/openDataset';
+import { createOptimizer, makeTrainStep, setLearningRate } from '../training/trainStep';
+import type { LrFindOptions } from './lrFindOptions';
 import { resolveExperimentConfig } from './trainAny';
 
-export interface LrFindOptions {
-  min: number;
-  max: number;
-  steps: number;
-}
-
-export const DEFAULT_LR_FIND: LrFindOptions = { min: 1e-6, max: 1, steps: 100 };
+export { DEFAULT_LR_FIND, type LrFindOptions } from './lrFindOptions';
 
 export interface LrPoint {
   step: number;
@@ -92,26 +87,12 @@ export async function lrFind(request: LrFindRequest): Promise<LrFindResult> {
   const { options, emit } = request;
   if (!(options.min > 0 && options.max > options.min))
     throw new UsageError(`lr-find needs 0 < --min < --max, got ${options.min} and ${options.max}`);
-  const root = path.resolve(request.dataDir);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory())
-    throw new UsageError(
-      `${root}: no such folder — pass the folder that holds one sub-folder of images per class`,
-    );
   const { config } = await resolveExperimentConfig(request.config);
   if (config.model === 'knn')
     throw new UsageError(
       'knn has no learning rate: lr-find works with the presets trained by gradient descent',
     );
-  try {
-    await selectBackend(config.backend);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const scan = await scanDataset(root);
-  const classNames = [...new Set(scan.entries.map((e) => e.label))].sort();
-  if (classNames.length < 2)
-    throw new UsageError(`${root}: lr-find needs at least two class folders with images`);
+  const { root, scan, classNames } = await openDataset(request.dataDir, config);
   const split = stratifiedSplit(scan.entries, config);
   const decoded = await decodeEntries(split.train, {
     root,

@@ -2,7 +2,7 @@
 // rule may end poor trials early; the summary (trials, values, best) goes to groups/<sweepId>.json.
 import * as path from 'node:path';
 import type { TrainerToHost } from '../../protocol/trainerMessages';
-import type { Emit, StopSignal } from '../train';
+import type { Emit, StopSignal } from '../training/runContext';
 import { lastEpochMetrics, newGroupId, writeGroupRecord } from './groups';
 import { trainAny } from './trainAny';
 import { isBetter, planTrials, shouldStopTrial, trialConfig, type SweepSpec } from './sweepPlan';

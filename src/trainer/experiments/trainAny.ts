@@ -5,11 +5,11 @@ import type { TrainingConfig } from '../../protocol/config';
 import { RUN_FILES, type RunBase } from '../../protocol/runRecord';
 import { kFoldSplits } from '../../core/split';
 import { UsageError } from '../errors';
-import { selectBackend } from '../backend';
 import { defaultCacheDir } from '../bases/cache';
 import { resolveBaseConfig, usesBase } from '../presets/transfer';
 import { scanDataset } from '../scan';
-import { trainRun, type TrainOutcome, type TrainRequest } from '../train';
+import { trainRun, type TrainOutcome, type TrainRunRequest } from '../train';
+import { selectEngine } from '../training/openDataset';
 import {
   foldGroupSummary,
   lastEpochMetrics,
@@ -19,7 +19,7 @@ import {
   type FoldRun,
 } from './groups';
 
-export interface ExperimentRequest extends TrainRequest {
+export interface ExperimentRequest extends TrainRunRequest {
   /** Train this many runs on stratified folds instead of one run. */
   kFolds?: number;
 }
@@ -36,11 +36,7 @@ export async function resolveExperimentConfig(
 ): Promise<{ config: TrainingConfig; base: RunBase | null }> {
   if (usesBase(config)) {
     // Reading the base model needs an initialised backend: the one the run will train on.
-    try {
-      await selectBackend(config.backend);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    await selectEngine(config);
   }
   const resolved = await resolveBaseConfig(config, { cacheDir });
   // knn memorises the training set in one pass; more epochs would repeat it.

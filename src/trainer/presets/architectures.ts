@@ -2,7 +2,13 @@
 // over image rows and a linear SVM. All end in a softmax so that predict and evaluate read probabilities.
 import * as tf from '@tensorflow/tfjs';
 import type { RnnOptions, SvmOptions } from '../../protocol/config';
-import type { ModelInput } from '../models';
+
+/** What every preset builder needs to know of the run. */
+export interface ModelInput {
+  imageSize: number;
+  channels: number;
+  numClasses: number;
+}
 
 /** Name of the softmax that turns SVM scores into confidences; training reads the scores beneath it. */
 export const SVM_PROBABILITIES_LAYER = 'svm_probabilities';
@@ -119,7 +125,7 @@ export function buildRnn(
 
 /**
  * One linear score per class on the flattened input. Training minimises the squared hinge loss on the
- * scores (see presets/training.ts); the final softmax only turns scores into confidences for predict.
+ * scores (see presets/presetIndex.ts); the final softmax only turns scores into confidences for predict.
  */
 export function buildLinearSvm(
   { imageSize, channels, numClasses }: ModelInput,

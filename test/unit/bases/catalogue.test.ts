@@ -16,7 +16,7 @@ import {
 } from '../../../src/protocol/bases';
 import { BASE_CATALOGUE, findCatalogueEntry, toCatalogueEntry } from '../../../src/core/baseCatalogue';
 import { confineWeightPath, readModelJson, weightPaths } from '../../../src/core/modelJson';
-import { formatBytes } from '../../../src/core/format';
+import { formatBytes } from '../../../src/protocol/format';
 import { buildMobileNetV2Like } from '../../fixtures/baseModels';
 import { writeGraphModelFixture } from '../../fixtures/baseModels';
 import { GRAPH_OPTIONS, mobileNetFixture, tempDir } from './helpers';
@@ -307,5 +307,5 @@ test('formatBytes: decimal units', () => {
   assert.equal(formatBytes(820), '820 B');
   assert.equal(formatBytes(1_640_832), '1.6 MB');
   assert.equal(formatBytes(94_000_000), '94 MB');
-  assert.equal(formatBytes(-1), '–');
+  assert.equal(formatBytes(-1), '—');
 });

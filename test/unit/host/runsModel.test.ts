@@ -8,6 +8,7 @@ import { resolveConfig } from '../../../src/core/config';
 import { listRuns } from '../../../src/core/runStore';
 import { describeRun, presentRunNode, RunsModel } from '../../../src/host/runs/runsModel';
 import { COMMANDS } from '../../../src/host/ids';
+import { makeRunRecord } from '../../fixtures/runRecords';
 
 function writeRun(
   root: string,
@@ -18,23 +19,16 @@ function writeRun(
   const dir = path.join(root, id);
   mkdirSync(dir, { recursive: true });
   const record = {
-    formatVersion: 1,
-    id,
-    status: 'completed',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    config: resolveConfig(undefined, { epochs: 10 }),
-    dataset: {
-      root: '/ws/shapes',
-      layout: 'class-folders',
-      classNames: ['a', 'b'],
-      counts: { train: 8, validation: 2, test: 0 },
-      classCounts: {},
-      skipped: [],
-    },
-    backend: 'wasm',
-    backendNotes: [],
-    epochsCompleted: epochs.length,
+    ...makeRunRecord(
+      id,
+      {
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+        config: resolveConfig(undefined, { epochs: 10 }),
+        epochsCompleted: epochs.length,
+      },
+      { root: '/ws/shapes', counts: { train: 8, validation: 2, test: 0 } },
+    ),
     ...fields,
   };
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(record));

@@ -105,5 +105,6 @@ test('formatting for the status bar and the trees', () => {
   assert.equal(formatDuration(185_000), '3m 05s');
   assert.equal(formatDuration(7_800_000), '2h 10m');
   assert.equal(formatPercent(0.9123), '91.2%');
-  assert.equal(formatPercent(null), '–');
+  assert.equal(formatPercent(null), '—');
+  assert.equal(formatDuration(850), '850ms');
 });

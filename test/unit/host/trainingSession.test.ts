@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../../src/core/config';
+import { isInside } from '../../../src/core/runFiles';
 import {
   crashMessage,
   fractionOf,
-  isInside,
   TrainingSession,
   type LogLevel,
   type SessionSnapshot,

@@ -3,12 +3,12 @@
 // absolute and drive paths, NUL bytes, links out of the data set, another run's files, evaluation.json
 // entries that point outside) must never make it stat, resolve, move or open anything outside the data
 // set roots. The state stays consistent and every message it posts passes the webview's own guard.
-// (test/unit/dashboardHandler.test.ts checks the outcomes of the same handler; this checks every call.)
+// (test/unit/host/dashboard/dashboardHandler.test.ts checks the outcomes of the same handler; this checks every call.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Evaluation, RunDetails, RunSummary } from '../../../src/protocol/runRecord';
+import type { Evaluation, RunDetails } from '../../../src/protocol/runRecord';
 import { isHostToWebview, type HostToWebview } from '../../../src/protocol/webviewMessages';
 import {
   DashboardController,
@@ -19,6 +19,7 @@ import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
 import * as os from 'node:os';
 import type { Clock } from '../../../src/host/util/clock';
 import { makeTempDir, removeDir, seededRandom } from '../../fixtures/imageFactory';
+import { makeRunSummary, recordOfSummary } from '../../fixtures/runRecords';
 
 const HOSTILE_PATHS = [
   'cat/a.png',
@@ -70,48 +71,10 @@ function evaluationListing(paths: string[]): Evaluation {
 const LISTABLE_PATHS = HOSTILE_PATHS.filter((p) => typeof relativeSegments(p) !== 'string');
 
 function runOf(id: string, runsRoot: string, datasetRoot: string, listed = LISTABLE_PATHS): RunDetails {
-  const summary = {
-    id,
-    runDir: path.join(runsRoot, id),
-    status: 'completed',
-    createdAt: id,
-    updatedAt: id,
-    model: 'simple-cnn',
-    epochsCompleted: 1,
-    totalEpochs: 1,
-    bestEpoch: 1,
-    bestValAccuracy: 0.5,
-    lastValAccuracy: 0.5,
-    lastValLoss: 1,
-    testAccuracy: null,
-    datasetRoot,
-    classNames: ['cat', 'dog'],
-    backend: 'cpu',
-    group: null,
-    config: {} as RunSummary['config'],
-    error: null,
-  } as RunSummary;
+  const summary = makeRunSummary(id, { runDir: path.join(runsRoot, id), datasetRoot });
   return {
     summary,
-    record: {
-      formatVersion: 1,
-      id,
-      status: 'completed',
-      createdAt: id,
-      updatedAt: id,
-      config: summary.config,
-      dataset: {
-        root: datasetRoot,
-        layout: 'class-folders',
-        classNames: ['cat', 'dog'],
-        counts: { train: 1, validation: 1, test: 0 },
-        classCounts: {},
-        skipped: [],
-      },
-      backend: 'cpu',
-      backendNotes: [],
-      epochsCompleted: 1,
-    },
+    record: recordOfSummary(summary),
     epochs: [],
     batches: [],
     evaluation: evaluationListing(listed),

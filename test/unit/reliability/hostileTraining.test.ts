@@ -1,4 +1,4 @@
-// Issue 8 §3, the training side (scan and decode are covered by test/unit/hostileFiles.test.ts): training
+// Issue 8 §3, the training side (scan and decode are covered by test/unit/trainer/hostileFiles.test.ts): training
 // runs to completion on a data set salted with hostile and odd files, and on 10,000 files of which 1 % are
 // corrupt, reporting every skipped file with its reason in run.json.
 import { test } from 'node:test';

@@ -14,6 +14,7 @@ import { replaceDirectory, resolveDirectory } from '../../../src/trainer/modelIO
 import { trainRun } from '../../../src/trainer/train';
 import { UsageError } from '../../../src/trainer/errors';
 import { makeTempDir, removeDir } from '../../fixtures/imageFactory';
+import { makeRunRecord } from '../../fixtures/runRecords';
 
 async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -23,26 +24,11 @@ async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout:
 }
 
 function record(id: string, overrides: Partial<RunRecord>): RunRecord {
-  return {
-    formatVersion: 1,
+  return makeRunRecord(
     id,
-    status: 'completed',
-    createdAt: id,
-    updatedAt: id,
-    config: { ...DEFAULT_CONFIG, epochs: 5 },
-    dataset: {
-      root: '/data',
-      layout: 'class-folders',
-      classNames: ['a', 'b'],
-      counts: { train: 4, validation: 2, test: 0 },
-      classCounts: {},
-      skipped: [],
-    },
-    backend: 'wasm',
-    backendNotes: [],
-    epochsCompleted: 2,
-    ...overrides,
-  };
+    { config: { ...DEFAULT_CONFIG, epochs: 5 }, epochsCompleted: 2, ...overrides },
+    { counts: { train: 4, validation: 2, test: 0 } },
+  );
 }
 
 /** A pid that belonged to a process which has exited (and been reaped). */

@@ -1,10 +1,10 @@
 // The CLI's contract: exit statuses, one-line errors without stack traces, --json shapes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main, parseArgs, type CliIo } from '../../../src/trainer/cli';
+import { commandFlags, main, parseArgs, type CliIo } from '../../../src/trainer/cli';
 import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'it-cli-'));
@@ -96,4 +96,66 @@ test('--help lists every command and exits 0; no arguments exits 2', async () =>
   for (const command of ['scan', 'train', 'evaluate', 'predict'])
     assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
   assert.equal((await run([])).code, 2);
+});
+
+test('every command --help exits 0 and lists each of its flags with its default', async () => {
+  const squash = (text: string): string => text.replace(/\s+/g, ' ');
+  for (const [command, flags] of commandFlags()) {
+    for (const argv of [
+      [command, '--help'],
+      [command, 'ANY', '-h'],
+      ['help', command],
+    ]) {
+      const help = await run(argv);
+      assert.equal(help.code, 0, `${argv.join(' ')}: ${help.stderr}`);
+      assert.match(help.stdout, new RegExp(`^image-trainer ${command} — `), argv.join(' '));
+      assert.match(help.stdout, /\nUsage: image-trainer /);
+    }
+    const text = squash((await run([command, '--help'])).stdout);
+    for (const flag of flags) {
+      assert.ok(
+        text.includes(` ${flag.flag}${flag.value ? ` ${flag.value}` : ''} `),
+        `${command}: ${flag.flag}`,
+      );
+      if (flag.default !== undefined)
+        assert.ok(
+          text.includes(`(default ${flag.default})`),
+          `${command} ${flag.flag}: default ${flag.default}`,
+        );
+    }
+  }
+  const train = squash((await run(['train', '--help'])).stdout);
+  for (const expected of [
+    '--epochs N Passes over the training images (default 10)',
+    '--label-smoothing X',
+    '--schedule constant|step|cosine|reduceOnPlateau|JSON',
+    '--class-weight none|balanced',
+  ])
+    assert.ok(train.includes(expected), expected);
+});
+
+test('--version prints the version of package.json', async () => {
+  const { version } = JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  };
+  const result = await run(['--version']);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, `${version}\n`);
+});
+
+test('unknown flags say which known flag was meant', async () => {
+  assertUsageError(
+    await run(['train', 'DIR', '--epocs', '3']),
+    /unknown flag --epocs for train — did you mean --epochs\?/,
+  );
+  assertUsageError(
+    await run(['train', 'DIR', '--labelSmoothing', '0.1']),
+    /did you mean --label-smoothing\?/,
+  );
+  assertUsageError(
+    await run(['scan', 'DIR', '--epochs', '3']),
+    /^image-trainer: unknown flag --epochs for scan\n$/,
+  );
 });

@@ -11,7 +11,8 @@ import type { Evaluation, RunRecord, SplitRecord } from '../../../src/protocol/r
 import { resolveConfig } from '../../../src/core/config';
 import { listRuns, parseMetricsLines, splitMetrics } from '../../../src/core/runStore';
 import { selectBackend } from '../../../src/trainer/backend';
-import { trainRun, trainingThreads } from '../../../src/trainer/train';
+import { trainingThreads } from '../../../src/trainer/parallel/plan';
+import { trainRun } from '../../../src/trainer/train';
 import { evaluateFolder, loadRunModel, predictFiles } from '../../../src/trainer/runModel';
 import { writeSampleDataset } from '../../../src/trainer/sampleWriter';
 
