@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { confusionMatrixSvg } from '../../src/core/confusionSvg';
-import { markdownText } from '../../src/core/modelCard';
-import { decodeOnnxSummary, encodeOnnxModel, OnnxDecodeError } from '../../src/core/onnxProto';
-import { convertLayersModel, OnnxMappingError, tfPads } from '../../src/trainer/export/onnxGraph';
-import { loadOnnxRuntime } from '../../src/trainer/export/onnxRuntime';
+import { confusionMatrixSvg } from '../../../../src/core/confusionSvg';
+import { markdownText } from '../../../../src/core/modelCard';
+import { decodeOnnxSummary, encodeOnnxModel, OnnxDecodeError } from '../../../../src/core/onnxProto';
+import { convertLayersModel, OnnxMappingError, tfPads } from '../../../../src/trainer/export/onnxGraph';
+import { loadOnnxRuntime } from '../../../../src/trainer/export/onnxRuntime';
 
 test('tfPads: TF puts the odd padding pixel after, valid pads nothing', () => {
   assert.deepEqual(tfPads('same', [12, 12], [3, 3], [1, 1], [1, 1], 'c'), [1, 1, 1, 1]);

@@ -1,9 +1,9 @@
 // MODEL_CARD.md: every section the issue lists, from the run's records; text from files cannot break it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { modelCardMarkdown } from '../../src/core/modelCard';
-import type { ModelMetadata } from '../../src/protocol/runRecord';
-import { makeRun } from '../webview/fixtures';
+import { modelCardMarkdown } from '../../../src/core/modelCard';
+import type { ModelMetadata } from '../../../src/protocol/runRecord';
+import { makeRun } from '../../webview/fixtures';
 
 const metadata: ModelMetadata = {
   formatVersion: 1,
