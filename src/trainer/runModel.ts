@@ -184,11 +184,32 @@ export interface PredictOptions {
   onError: (path: string, message: string) => void;
 }
 
-/** Predicts image files in batches; unreadable files are reported through onError and skipped. */
+/** Class probabilities for `count` preprocessed images laid out one after another (NHWC). */
+export type ProbabilityFunction = (input: Float32Array, count: number) => Promise<Float32Array>;
+
+/** The run's own TF.js model as a ProbabilityFunction. */
+export function tfjsProbabilities(runModel: RunModel): ProbabilityFunction {
+  const { imageSize: size, channels } = runModel.metadata.preprocessing;
+  return async (input, count) => {
+    const probs = tf.tidy(
+      () => runModel.model.predict(tf.tensor4d(input, [count, size, size, channels])) as tf.Tensor,
+    );
+    const data = (await probs.data()) as Float32Array;
+    probs.dispose();
+    return data;
+  };
+}
+
+/**
+ * Predicts image files in batches with the run's preprocessing; unreadable files are reported through
+ * onError and skipped. `probabilities` computes the classes (default: the TF.js model; ONNX Runtime
+ * passes its own), so decoding, preprocessing and the top-k are the same whatever runs the model.
+ */
 export async function predictFiles(
   runModel: RunModel,
   files: readonly string[],
   options: PredictOptions,
+  probabilities: ProbabilityFunction = tfjsProbabilities(runModel),
 ): Promise<number> {
   const { labels, preprocessing } = runModel.metadata;
   const size = preprocessing.imageSize;
@@ -211,11 +232,7 @@ export async function predictFiles(
     if (ok.length === 0) continue;
     const input = new Float32Array(ok.length * per);
     ok.forEach((d, k) => input.set(preprocess(d.pixels, runModel.metadata), k * per));
-    const probs = tf.tidy(
-      () => runModel.model.predict(tf.tensor4d(input, [ok.length, size, size, channels])) as tf.Tensor,
-    );
-    const data = (await probs.data()) as Float32Array;
-    probs.dispose();
+    const data = await probabilities(input, ok.length);
     const numClasses = labels.length;
     const result = summarise(data, numClasses, []);
     options.onPredictions(

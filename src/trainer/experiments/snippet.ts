@@ -11,6 +11,16 @@ const RESIZE_WORDS: { readonly [M in ResizeMode]: string } = {
   pad: 'long side scaled to fit, black bands added',
 };
 
+/** In the generated .mjs snippets: true when the file runs as a script rather than being imported. */
+export const RUN_AS_SCRIPT = `function runAsScript() {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+`;
+
 export function snippetText(metadata: ModelMetadata, needsKnnLayer: boolean, resize: ResizeMode): string {
   const { imageSize, channels, scale, offset } = metadata.preprocessing;
   return `// Classify images with this exported model: node predict.mjs IMAGE...
@@ -70,14 +80,7 @@ export async function classify(model, files) {
   return results;
 }
 
-function runAsScript() {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
+${RUN_AS_SCRIPT}
 // Run as a script (not imported): print the best label of each file.
 if (runAsScript()) {
   const model = await loadModel();

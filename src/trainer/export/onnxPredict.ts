@@ -2,11 +2,7 @@
 // in memory (onnxGraph.ts; milliseconds), so the ONNX graph is always the run's own model, never a file
 // someone may have changed. Same decoding, preprocessing, batching and top-k as the TF.js path; a model
 // without an exact ONNX mapping, or a machine where onnxruntime-node does not load, predicts with TF.js.
-import type { Prediction } from '../../protocol/runRecord';
-import { chunk } from '../dataPipeline';
-import { decodeImage } from '../imageDecode';
-import { summarise, topK } from '../inference';
-import { predictFiles, preprocess, resizeModeOf, type PredictOptions, type RunModel } from '../runModel';
+import { predictFiles, type PredictOptions, type RunModel } from '../runModel';
 import { convertLayersModel, OnnxMappingError } from './onnxGraph';
 import { encodeOnnxModel } from '../../core/onnxProto';
 import { loadOnnxRuntime, OnnxClassifier } from './onnxRuntime';
@@ -86,37 +82,5 @@ export async function predictWithClassifier(
   files: readonly string[],
   options: PredictOptions,
 ): Promise<number> {
-  const { labels, preprocessing } = runModel.metadata;
-  const { imageSize: size, channels } = preprocessing;
-  const per = size * size * channels;
-  const resize = resizeModeOf(runModel.metadata);
-  let predicted = 0;
-  for (const part of chunk(files, options.batchSize ?? 64)) {
-    const decoded = await Promise.all(
-      part.map(async (file) => {
-        try {
-          return { file, pixels: await decodeImage(file, size, channels, { resize }) };
-        } catch (err) {
-          options.onError(file, (err as Error).message);
-          return null;
-        }
-      }),
-    );
-    const ok = decoded.filter((d): d is { file: string; pixels: Uint8Array } => d !== null);
-    if (ok.length === 0) continue;
-    const input = new Float32Array(ok.length * per);
-    ok.forEach((d, k) => input.set(preprocess(d.pixels, runModel.metadata), k * per));
-    const data = await classifier.predict(input, ok.length);
-    const numClasses = labels.length;
-    const result = summarise(data, numClasses, []);
-    const predictions: Prediction[] = ok.map((d, k) => ({
-      path: d.file,
-      label: labels[result.predicted[k]],
-      confidence: result.confidences[k],
-      top: topK(data, k, numClasses, labels, options.top),
-    }));
-    options.onPredictions(predictions);
-    predicted += ok.length;
-  }
-  return predicted;
+  return predictFiles(runModel, files, options, (input, count) => classifier.predict(input, count));
 }

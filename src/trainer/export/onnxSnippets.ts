@@ -6,6 +6,7 @@ import type { ResizeMode } from '../../protocol/config';
 import type { ModelMetadata } from '../../protocol/runRecord';
 import { sharpResizeOptions } from '../resizeMode';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnxGraph';
+import { RUN_AS_SCRIPT } from '../experiments/snippet';
 
 /** What both snippets (and metadata_props) say about the model's input. */
 export interface SnippetPreprocessing {
@@ -85,14 +86,7 @@ export async function classify(session, files) {
   return results;
 }
 
-function runAsScript() {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
+${RUN_AS_SCRIPT}
 if (runAsScript()) {
   const session = await loadModel();
   for (const { file, probabilities } of await classify(session, process.argv.slice(2))) {
