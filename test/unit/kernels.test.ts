@@ -250,3 +250,25 @@ test('repeated gradient calls on WASM leave no tensors or backend buffers behind
   assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
   tf.dispose([x, w, dw, m]);
 });
+
+test('Identity on WASM shares the buffer: a clone keeps its values after the original goes, and frees last', async () => {
+  await tf.setBackend('wasm');
+  const values = randomValues(2 * 5 * 3, 11);
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const x = tf.tensor(values, [2, 5, 3]);
+  const copy = tf.clone(x);
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore + 1, 'the clone allocated a buffer of its own');
+  x.dispose();
+  assert.deepEqual(copy.shape, [2, 5, 3]);
+  assert.deepEqual(copy.dataSync(), values);
+  copy.dispose();
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
+});
+
+test('gradients through saved (cloned) tensors on WASM match the pure-JS backend', async () => {
+  await checkCase({
+    name: 'relu and square (their gradients save inputs and outputs)',
+    shapes: [[3, 6, 6, 4]],
+    loss: (x) => weightedSum(tf.square(tf.relu(tf.mul(x, tf.clone(x)))), 93),
+  });
+});

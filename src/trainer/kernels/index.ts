@@ -14,6 +14,7 @@ import {
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
+import { identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
 import { sum } from './sum';
 import { tile } from './tile';
@@ -31,6 +32,7 @@ const OUR_KERNELS = {
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
   Tile: tile,
+  Identity: identity,
   // Our own kernels (no WASM original); the gradient comes first so that no prefix of this list
   // registers the forward without it (the benchmark's --sweep adds kernels in this order).
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
