@@ -269,10 +269,14 @@ async function measure(name: ModelName, options: Options): Promise<ModelFigures>
         .sort((a, b) => b.ms - a.ms);
       const sum = figures.kernels.reduce((s, k) => s + k.ms, 0);
       const stepMs = (whole.user + whole.system) / 1000 / steps;
-      console.log(`  per-kernel CPU ms per step (${steps} profiled steps, ${stepMs.toFixed(1)} ms/step with timers):`);
+      console.log(
+        `  per-kernel CPU ms per step (${steps} profiled steps, ${stepMs.toFixed(1)} ms/step with timers):`,
+      );
       for (const k of figures.kernels) {
         if (k.ms < 0.05) continue;
-        console.log(`    ${k.name.padEnd(options.byShape ? 70 : 36)} ${k.ms.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`);
+        console.log(
+          `    ${k.name.padEnd(options.byShape ? 70 : 36)} ${k.ms.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`,
+        );
       }
       console.log(`    ${'total in kernels'.padEnd(36)} ${sum.toFixed(2).padStart(8)} ms`);
       console.log(`    ${'outside kernels'.padEnd(36)} ${(stepMs - sum).toFixed(2).padStart(8)} ms`);

@@ -257,7 +257,11 @@ test('Identity on WASM shares the buffer: a clone keeps its values after the ori
   const buffersBefore = tf.engine().backend.numDataIds();
   const x = tf.tensor(values, [2, 5, 3]);
   const copy = tf.clone(x);
-  assert.equal(tf.engine().backend.numDataIds(), buffersBefore + 1, 'the clone allocated a buffer of its own');
+  assert.equal(
+    tf.engine().backend.numDataIds(),
+    buffersBefore + 1,
+    'the clone allocated a buffer of its own',
+  );
   x.dispose();
   assert.deepEqual(copy.shape, [2, 5, 3]);
   assert.deepEqual(copy.dataSync(), values);
@@ -271,4 +275,43 @@ test('gradients through saved (cloned) tensors on WASM match the pure-JS backend
     shapes: [[3, 6, 6, 4]],
     loss: (x) => weightedSum(tf.square(tf.relu(tf.mul(x, tf.clone(x)))), 93),
   });
+});
+
+test('a bias-free linear Conv2D layer trains through plain conv2d: same gradients, no input gradient for the image', async () => {
+  const layerGradients = async (
+    backend: 'cpu' | 'wasm',
+  ): Promise<{ grads: Float32Array[]; kernels: string[] }> => {
+    await tf.setBackend(backend);
+    const conv = tf.layers.conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      inputShape: [6, 6, 2],
+    });
+    const model = tf.sequential({ layers: [conv, tf.layers.flatten()] });
+    model.setWeights([tf.tensor(randomValues(3 * 3 * 2 * 4, 21), [3, 3, 2, 4])]);
+    const x = tf.tensor(randomValues(2 * 6 * 6 * 2, 22), [2, 6, 6, 2]);
+    let grads: Float32Array[] = [];
+    const profile = await tf.profile(() => {
+      const { grads: byName } = tf.variableGrads(() =>
+        weightedSum(model.apply(x, { training: true }) as tf.Tensor, 92),
+      );
+      grads = Object.values(byName).map((g) => g.dataSync() as Float32Array);
+      tf.dispose(Object.values(byName));
+    });
+    x.dispose();
+    model.dispose();
+    return { grads, kernels: profile.kernels.map((k) => k.name) };
+  };
+  const expected = await layerGradients('cpu');
+  const actual = await layerGradients('wasm');
+  assert.equal(actual.grads.length, 1);
+  assertClose(actual.grads[0], expected.grads[0], 'kernel gradient');
+  assert.ok(actual.kernels.includes('Conv2DBackpropFilter'), actual.kernels.join(' '));
+  assert.ok(
+    !actual.kernels.includes('Conv2DBackpropInput'),
+    `input gradient computed: ${actual.kernels.join(' ')}`,
+  );
+  assert.ok(!actual.kernels.includes('FusedConv2D'), actual.kernels.join(' '));
 });

@@ -12,6 +12,7 @@ import {
   installFusedBatchNormLayer,
 } from './batchNorm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
+import { installPlainConvLayer } from './convLayer';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
 import { identity } from './identity';
@@ -53,6 +54,7 @@ export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERN
   // Training-mode batch norm layers use the fused kernels whenever the forward one is registered.
   if (tf.getGradient(BATCH_NORM_TRAINING) === undefined) tf.registerGradient(batchNormTrainingGradConfig);
   installFusedBatchNormLayer();
+  installPlainConvLayer();
   for (const name of names) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing !== undefined && registered.has(existing.kernelFunc)) continue;
