@@ -135,7 +135,7 @@ function buildModel(name: ModelName): tf.LayersModel {
 function seedWeights(model: tf.LayersModel): void {
   const next = seededRandom(777);
   for (const weight of model.trainableWeights) {
-    const shape = weight.shape;
+    const shape = weight.shape as number[];
     const fanIn = shape.length > 1 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
     const scale = shape.length > 1 ? Math.sqrt(3 / fanIn) : 0.1;
     const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
