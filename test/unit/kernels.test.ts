@@ -172,6 +172,9 @@ const poolCases: Array<[Shape, number, number, 'same' | 'valid']> = [
   [[2, 7, 7, 2], 2, 2, 'same'],
   [[2, 7, 7, 2], 3, 1, 'same'],
   [[1, 9, 9, 4], 3, 2, 'valid'],
+  // 2×2 windows with channels a multiple of 4: the SIMD loop (even and odd sizes).
+  [[2, 8, 8, 4], 2, 2, 'valid'],
+  [[2, 7, 9, 8], 2, 2, 'valid'],
 ];
 
 for (const [xShape, size, stride, pad] of poolCases) {
@@ -188,6 +191,16 @@ test('maxPool gradient goes to the first maximum of a window when values tie', a
   await checkCase({
     name: 'maxPool with ties',
     shapes: [[2, 8, 8, 3]],
+    // Values in {0, 1}: most windows hold several equal maxima (as after a relu).
+    prepare: (values) => values.map((v) => (v > 0 ? 1 : 0)),
+    loss: (x) => weightedSum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 94),
+  });
+});
+
+test('maxPool gradient goes to the first maximum of a window when values tie (SIMD loop, 8 channels)', async () => {
+  await checkCase({
+    name: 'maxPool with ties',
+    shapes: [[2, 6, 8, 8]],
     // Values in {0, 1}: most windows hold several equal maxima (as after a relu).
     prepare: (values) => values.map((v) => (v > 0 ? 1 : 0)),
     loss: (x) => weightedSum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 94),
