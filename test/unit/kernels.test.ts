@@ -214,6 +214,9 @@ const sumCases: Array<[Shape, number[], boolean]> = [
   [[7, 9], [0], true],
   [[4, 5, 6, 3], [1, 2], false],
   [[4, 5, 6, 3], [3], false],
+  // Columns a multiple of 4: the SIMD loop.
+  [[4, 5, 6, 8], [0, 1, 2], false],
+  [[33, 12], [0], true],
 ];
 
 for (const [shape, axes, keepDims] of sumCases) {
