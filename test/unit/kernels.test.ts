@@ -91,6 +91,10 @@ const convCases: Array<[Shape, Shape, 1 | 2 | 3, 'same' | 'valid' | number]> = [
   [[3, 10, 7, 2], [2, 2, 2, 8], 2, 'valid'],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 1],
   [[2, 6, 6, 2], [3, 3, 2, 2], 1, 3],
+  // … with Co a multiple of 16: our SIMD product instead of XNNPACK's.
+  [[2, 9, 9, 1], [3, 3, 1, 16], 1, 'valid'],
+  [[3, 11, 10, 1], [3, 3, 1, 32], 1, 'same'],
+  [[2, 8, 7, 2], [3, 3, 2, 48], 2, 'same'],
   // Output maps over 64 positions with fh·fw·Ci > Co: the swapped convolution.
   [[2, 12, 12, 3], [3, 3, 3, 4], 1, 'same'],
   [[1, 20, 18, 2], [3, 3, 2, 3], 2, 'valid'],

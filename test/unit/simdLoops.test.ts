@@ -145,3 +145,32 @@ test('maxPoolGrad2x2 puts dy at the first maximum of each window, zeros at the r
     assert.deepEqual(new Float32Array(heap(), dxAt, x.length), expected);
   });
 });
+
+for (const [rows, depth, cols] of [
+  [3, 5, 16],
+  [9, 700, 32],
+  [20, 300, 48],
+  [7, 513, 64],
+] as const) {
+  test(`gemm16 and gemm32 add A·B into C in float32, k in order (${rows}×${depth} · ${depth}×${cols})`, () => {
+    const a = randomValues(rows * depth, 31);
+    const b = randomValues(depth * cols, 32);
+    const c = randomValues(rows * cols, 33);
+    const expected = new Float32Array(c);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        let acc = expected[i * cols + j];
+        for (let k = 0; k < depth; k++)
+          acc = Math.fround(acc + Math.fround(a[i * depth + k] * b[k * cols + j]));
+        expected[i * cols + j] = acc;
+      }
+    }
+    const variants = cols % 32 === 0 ? (['gemm16', 'gemm32'] as const) : (['gemm16'] as const);
+    for (const gemm of variants) {
+      onHeap([a, b, c], 0, ([aAt, bAt, cAt], heap) => {
+        loops[gemm](aAt, bAt, cAt, rows, depth, cols);
+        assert.deepEqual(new Float32Array(heap(), cAt, rows * cols), expected, gemm);
+      });
+    }
+  });
+}

@@ -14,6 +14,7 @@ import {
   sliceInfo,
   transposeInfo,
 } from './wasmOps';
+import { addressOf, simdLoops } from './simd';
 
 type Shape4 = [number, number, number, number];
 
@@ -226,6 +227,26 @@ function filterGradIm2col({ backend, x, dy, filterShape, info }: FilterGradCall)
   }
   disposeInfos(backend, planes);
   const outChannels = filterShape[3];
+  // First layers (taps ≤ Co, e.g. 3×3×1 → 32): our SIMD product, 3× faster than XNNPACK on fresh dy
+  // (2.7–3.7 vs 8.7–13.8 ms CPU for [64,28,28,1] → 32, 1.7–1.9 vs 4.9–5.5 for → 16). With many taps
+  // (7² 32→64: 9.3–11.3 vs 7.3–8) XNNPACK's blocked product wins.
+  const loops = outChannels % 16 === 0 && taps <= outChannels ? simdLoops(backend) : null;
+  if (loops) {
+    // colsᵀ·dy with k = batch × positions, long, and m·n small: XNNPACK would first repack all of dy.
+    const dW = backend.makeOutput([...filterShape], 'float32');
+    heapOf(backend, dW).fill(0);
+    const gemm = outChannels % 32 === 0 ? loops.gemm32 : loops.gemm16;
+    gemm(
+      addressOf(backend, cols),
+      addressOf(backend, dy),
+      addressOf(backend, dW),
+      taps,
+      positions,
+      outChannels,
+    );
+    disposeInfos(backend, cols);
+    return dW;
+  }
   const product = runWasmKernel(
     'BatchMatMul',
     backend,

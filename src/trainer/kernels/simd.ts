@@ -461,7 +461,101 @@ function maxPoolGrad2x2(): FunctionSpec {
   return { name: 'maxPoolGrad2x2', params: 9, i32Locals: 9, v128Locals: 9, body };
 }
 
-const FUNCTIONS = [columnStats(), gradStats(), affine(), affine2(), maxPoolGrad2x2()];
+/** Rows of B (a block of k) that one pass over the rows of A reuses from cache. */
+const GEMM_K_BLOCK = 256;
+
+/**
+ * gemmN(a, b, c, m, k, n): C[m,n] += A[m,k]·B[k,n], row-major float32, for n a multiple of
+ * 4·vectors: each pass keeps `vectors` accumulators of one row of C in registers and walks k, adding
+ * A[i,k] × B[k, cols]. Made for long k and small m·n (filter gradients: k = batch × positions).
+ */
+function gemm(vectors: number): FunctionSpec {
+  const [a, b, c, rows, depth, cols] = [0, 1, 2, 3, 4, 5];
+  const [k0, i, j, kk, count, bRowBytes, aPtr, bPtr, cPtr] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const s = 15;
+  const acc = Array.from({ length: vectors }, (_, v) => 16 + v);
+  const F32_LOAD: Code = [0x2a, 2, 0];
+  const body: Code = [
+    ...get(cols),
+    ...i32(2),
+    SHL,
+    ...set(bRowBytes),
+    ...loop(k0, get(depth), i32(GEMM_K_BLOCK), [
+      // count = min(k0 + block, depth) − k0
+      ...get(k0),
+      ...i32(GEMM_K_BLOCK),
+      ADD,
+      ...get(depth),
+      ...get(k0),
+      ...i32(GEMM_K_BLOCK),
+      ADD,
+      ...get(depth),
+      0x49, // i32.lt_u
+      0x1b, // select
+      ...get(k0),
+      0x6b, // i32.sub
+      ...set(count),
+      ...loop(i, get(rows), i32(1), [
+        ...loop(j, get(bRowBytes), i32(16 * vectors), [
+          ...get(c),
+          ...get(i),
+          ...get(bRowBytes),
+          MUL,
+          ADD,
+          ...get(j),
+          ADD,
+          ...set(cPtr),
+          ...acc.flatMap((local, v) => [...get(cPtr), ...load(16 * v), ...set(local)]),
+          ...get(a),
+          ...get(i),
+          ...get(depth),
+          MUL,
+          ...get(k0),
+          ADD,
+          ...i32(2),
+          SHL,
+          ADD,
+          ...set(aPtr),
+          ...get(b),
+          ...get(k0),
+          ...get(bRowBytes),
+          MUL,
+          ADD,
+          ...get(j),
+          ADD,
+          ...set(bPtr),
+          ...loop(kk, get(count), i32(1), [
+            ...get(aPtr),
+            ...F32_LOAD,
+            ...simd(0x13), // f32x4.splat
+            ...set(s),
+            ...acc.flatMap((local, v) => [
+              ...get(local),
+              ...get(s),
+              ...get(bPtr),
+              ...load(16 * v),
+              ...simd(0xe6), // f32x4.mul
+              ...simd(0xe4), // f32x4.add
+              ...set(local),
+            ]),
+            ...get(aPtr),
+            ...i32(4),
+            ADD,
+            ...set(aPtr),
+            ...get(bPtr),
+            ...get(bRowBytes),
+            ADD,
+            ...set(bPtr),
+          ]),
+          ...acc.flatMap((local, v) => [...get(cPtr), ...get(local), ...store(16 * v)]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: `gemm${4 * vectors}`, params: 6, i32Locals: 9, v128Locals: 1 + vectors, body };
+}
+
+const FUNCTIONS = [columnStats(), gradStats(), affine(), affine2(), maxPoolGrad2x2(), gemm(4), gemm(8)];
 
 function section(id: number, payload: Code): Code {
   return [id, ...uleb(payload.length), ...payload];
@@ -521,6 +615,9 @@ export interface SimdLoops {
     b: number,
     c: number,
   ): void;
+  /** C[m,n] += A[m,k]·B[k,n]; n a multiple of 16 (gemm16) or 32 (gemm32). */
+  gemm16(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  gemm32(a: number, b: number, c: number, m: number, k: number, n: number): void;
   maxPoolGrad2x2(
     x: number,
     dy: number,
