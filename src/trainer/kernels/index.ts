@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Importing the package registers the backend and its kernels, which ours replace.
 import '@tensorflow/tfjs-backend-wasm';
+import { ADAM_UPDATE, adamUpdate, installFusedAdam } from './adam';
 import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
@@ -38,6 +39,7 @@ const OUR_KERNELS = {
   // registers the forward without it (the benchmark's --sweep adds kernels in this order).
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
   [BATCH_NORM_TRAINING]: batchNormTraining,
+  [ADAM_UPDATE]: adamUpdate,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
@@ -55,6 +57,7 @@ export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERN
   if (tf.getGradient(BATCH_NORM_TRAINING) === undefined) tf.registerGradient(batchNormTrainingGradConfig);
   installFusedBatchNormLayer();
   installPlainConvLayer();
+  installFusedAdam();
   for (const name of names) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing !== undefined && registered.has(existing.kernelFunc)) continue;

@@ -555,7 +555,98 @@ function gemm(vectors: number): FunctionSpec {
   return { name: `gemm${4 * vectors}`, params: 6, i32Locals: 9, v128Locals: 1 + vectors, body };
 }
 
-const FUNCTIONS = [columnStats(), gradStats(), affine(), affine2(), maxPoolGrad2x2(), gemm(4), gemm(8)];
+/**
+ * adam(value, m, v, g, outValue, outM, outV, count, constants): tfjs' Adam update, op for op in float32
+ * (so bit-identical to its ten element-wise kernels), over `count` values (a multiple of 4).
+ * `constants` holds 8 splatted float32 vectors: β1, 1−β1, β2, 1−β2, 1−β1ᵗ, 1−β2ᵗ, ε, −learning rate.
+ *   m' = m·β1 + g·(1−β1);  v' = v·β2 + g²·(1−β2)
+ *   value' = (m'/(1−β1ᵗ)) / (sqrt(v'/(1−β2ᵗ)) + ε) · (−lr) + value
+ */
+function adam(): FunctionSpec {
+  const [value, m, v, g, outValue, outM, outV, count, constants] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [j, bytes] = [9, 10];
+  const [gv, nm, nv] = [11, 12, 13];
+  const [B1, C1, B2, C2, D1, D2, EPS, NEG_LR] = [14, 15, 16, 17, 18, 19, 20, 21];
+  const MUL_ = simd(0xe6);
+  const ADD_ = simd(0xe4);
+  const DIV_ = simd(0xe7);
+  const SQRT_ = simd(0xe3);
+  const at = (base: number): Code => [...get(base), ...get(j), ADD];
+  const body: Code = [
+    ...[B1, C1, B2, C2, D1, D2, EPS, NEG_LR].flatMap((local, k) => [
+      ...get(constants),
+      ...load(16 * k),
+      ...set(local),
+    ]),
+    ...get(count),
+    ...i32(2),
+    SHL,
+    ...set(bytes),
+    ...loop(j, get(bytes), i32(16), [
+      ...at(g),
+      ...load(),
+      ...set(gv),
+      // m' = m·β1 + g·(1−β1)
+      ...at(m),
+      ...load(),
+      ...get(B1),
+      ...MUL_,
+      ...get(gv),
+      ...get(C1),
+      ...MUL_,
+      ...ADD_,
+      ...set(nm),
+      ...at(outM),
+      ...get(nm),
+      ...store(),
+      // v' = v·β2 + (g·g)·(1−β2)
+      ...at(v),
+      ...load(),
+      ...get(B2),
+      ...MUL_,
+      ...get(gv),
+      ...get(gv),
+      ...MUL_,
+      ...get(C2),
+      ...MUL_,
+      ...ADD_,
+      ...set(nv),
+      ...at(outV),
+      ...get(nv),
+      ...store(),
+      // value' = ((m'/(1−β1ᵗ)) / (sqrt(v'/(1−β2ᵗ)) + ε))·(−lr) + value
+      ...at(outValue),
+      ...get(nm),
+      ...get(D1),
+      ...DIV_,
+      ...get(nv),
+      ...get(D2),
+      ...DIV_,
+      ...SQRT_,
+      ...get(EPS),
+      ...ADD_,
+      ...DIV_,
+      ...get(NEG_LR),
+      ...MUL_,
+      ...at(value),
+      ...load(),
+      ...ADD_,
+      ...store(),
+    ]),
+  ];
+  return { name: 'adam', params: 9, i32Locals: 2, v128Locals: 11, body };
+}
+
+const FUNCTIONS = [
+  columnStats(),
+  gradStats(),
+  affine(),
+  affine2(),
+  maxPoolGrad2x2(),
+  gemm(4),
+  gemm(8),
+  adam(),
+];
 
 function section(id: number, payload: Code): Code {
   return [id, ...uleb(payload.length), ...payload];
@@ -618,6 +709,17 @@ export interface SimdLoops {
   /** C[m,n] += A[m,k]·B[k,n]; n a multiple of 16 (gemm16) or 32 (gemm32). */
   gemm16(a: number, b: number, c: number, m: number, k: number, n: number): void;
   gemm32(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  adam(
+    value: number,
+    m: number,
+    v: number,
+    g: number,
+    outValue: number,
+    outM: number,
+    outV: number,
+    count: number,
+    constants: number,
+  ): void;
   maxPoolGrad2x2(
     x: number,
     dy: number,
