@@ -335,3 +335,43 @@ test('a bias-free linear Conv2D layer trains through plain conv2d: same gradient
   );
   assert.ok(!actual.kernels.includes('FusedConv2D'), actual.kernels.join(' '));
 });
+
+for (const shape of [
+  [4, 6, 6, 8],
+  [3, 5, 7],
+  [2, 3],
+]) {
+  test(`relu gradient on WASM (one fused kernel) matches the pure-JS backend: x ${shape}`, async () => {
+    await checkCase({
+      name: 'relu',
+      shapes: [shape],
+      // Some exact zeros: the gradient at 0 is 0, as the library's step(x) gives.
+      prepare: (values) => values.map((v, i) => (i % 7 === 0 ? 0 : v)),
+      loss: (x) => weightedSum(tf.relu(x), 91),
+    });
+  });
+}
+
+test('relu gradient on WASM runs our kernel instead of Step, Cast and Multiply', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor(randomValues(64, 3), [4, 16]);
+  const profile = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.sum(tf.relu(input)))(x));
+  const names = profile.kernels.map((k) => k.name);
+  assert.ok(names.includes('ImageTrainerReluGrad'), names.join(' '));
+  assert.ok(!names.includes('Step'), names.join(' '));
+  x.dispose();
+});
+
+test('Cast on WASM shares the buffer for the same type and converts other types', async () => {
+  await tf.setBackend('wasm');
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const x = tf.tensor([1.75, -2.5, 3], [3]);
+  const same = tf.cast(x, 'float32');
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore + 1);
+  const ints = tf.cast(x, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.75, -2.5, 3]);
+  tf.dispose([same, ints]);
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
+});

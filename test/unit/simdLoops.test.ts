@@ -174,3 +174,13 @@ for (const [rows, depth, cols] of [
     }
   });
 }
+
+test('reluGrad selects dy where x > 0 and gives 0 elsewhere', () => {
+  const x = randomValues(64, 41).map((v, i) => (i % 5 === 0 ? 0 : v));
+  const dy = randomValues(64, 42);
+  const expected = dy.map((d, i) => (x[i] > 0 ? d : 0));
+  onHeap([dy, x, new Float32Array(64)], 0, ([dyAt, xAt, outAt], heap) => {
+    loops.reluGrad(dyAt, xAt, outAt, 64);
+    assert.deepEqual(new Float32Array(heap(), outAt, 64), expected);
+  });
+});

@@ -13,3 +13,12 @@ export function identity(args: WasmKernelArgs): tf.TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
+
+/** Cast to the type a tensor already has (relu's and other gradients ask for it) shares it too. */
+export function cast(args: WasmKernelArgs): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  if (x.dtype !== dtype || dtype === 'string')
+    return runWasmKernel('Cast', args.backend, args.inputs, args.attrs);
+  return identity(args);
+}

@@ -16,8 +16,9 @@ import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
 import { installPlainConvLayer } from './convLayer';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
-import { identity } from './identity';
+import { cast, identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
+import { RELU_GRAD, installReluGradient, reluGrad } from './relu';
 import { sum } from './sum';
 import { tile } from './tile';
 import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps';
@@ -35,11 +36,13 @@ const OUR_KERNELS = {
   Sum: sum,
   Tile: tile,
   Identity: identity,
+  Cast: cast,
   // Our own kernels (no WASM original); the gradient comes first so that no prefix of this list
   // registers the forward without it (the benchmark's --sweep adds kernels in this order).
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
   [BATCH_NORM_TRAINING]: batchNormTraining,
   [ADAM_UPDATE]: adamUpdate,
+  [RELU_GRAD]: reluGrad,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
@@ -58,6 +61,7 @@ export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERN
   installFusedBatchNormLayer();
   installPlainConvLayer();
   installFusedAdam();
+  installReluGradient();
   for (const name of names) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing !== undefined && registered.has(existing.kernelFunc)) continue;

@@ -637,6 +637,37 @@ function adam(): FunctionSpec {
   return { name: 'adam', params: 9, i32Locals: 2, v128Locals: 11, body };
 }
 
+/** reluGrad(dy, x, out, count): out = x > 0 ? dy : 0, over `count` values (a multiple of 4). */
+function reluGrad(): FunctionSpec {
+  const [dy, x, out, count] = [0, 1, 2, 3];
+  const [j, bytes] = [4, 5];
+  const ZERO: Code = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+  const body: Code = [
+    ...get(count),
+    ...i32(2),
+    SHL,
+    ...set(bytes),
+    ...loop(j, get(bytes), i32(16), [
+      ...get(out),
+      ...get(j),
+      ADD,
+      ...get(dy),
+      ...get(j),
+      ADD,
+      ...load(),
+      ...get(x),
+      ...get(j),
+      ADD,
+      ...load(),
+      ...ZERO,
+      ...F32X4_GT,
+      ...V128_AND,
+      ...store(),
+    ]),
+  ];
+  return { name: 'reluGrad', params: 4, i32Locals: 2, v128Locals: 0, body };
+}
+
 const FUNCTIONS = [
   columnStats(),
   gradStats(),
@@ -646,6 +677,7 @@ const FUNCTIONS = [
   gemm(4),
   gemm(8),
   adam(),
+  reluGrad(),
 ];
 
 function section(id: number, payload: Code): Code {
@@ -709,6 +741,7 @@ export interface SimdLoops {
   /** C[m,n] += A[m,k]·B[k,n]; n a multiple of 16 (gemm16) or 32 (gemm32). */
   gemm16(a: number, b: number, c: number, m: number, k: number, n: number): void;
   gemm32(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  reluGrad(dy: number, x: number, out: number, count: number): void;
   adam(
     value: number,
     m: number,
