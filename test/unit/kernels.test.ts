@@ -104,6 +104,14 @@ const convCases: Array<[Shape, Shape, 1 | 2 | 3, 'same' | 'valid' | number]> = [
   [[2, 7, 6, 5], [3, 3, 5, 64], 1, 'same'],
   [[2, 9, 7, 3], [3, 3, 3, 64], 2, 'same'],
   [[1, 8, 8, 2], [2, 3, 2, 64], 3, 'valid'],
+  // Ci a multiple of 4 and Co of 8: the direct SIMD sum per image and tap, with every padding and stride.
+  [[2, 7, 7, 4], [3, 3, 4, 8], 1, 'same'],
+  [[2, 9, 8, 8], [3, 3, 8, 16], 1, 'valid'],
+  [[3, 9, 7, 4], [3, 3, 4, 8], 2, 'same'],
+  [[2, 10, 9, 8], [3, 3, 8, 8], 2, 'valid'],
+  [[2, 8, 8, 4], [5, 5, 4, 8], 2, 'same'],
+  [[1, 6, 7, 8], [3, 3, 8, 24], 1, 1],
+  [[2, 5, 5, 12], [3, 3, 12, 32], 3, 'same'],
 ];
 
 for (const [xShape, wShape, stride, pad] of convCases) {

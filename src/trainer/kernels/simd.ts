@@ -637,6 +637,115 @@ function adam(): FunctionSpec {
   return { name: 'adam', params: 9, i32Locals: 2, v128Locals: 11, body };
 }
 
+/**
+ * filterGradTap(x, dy, acc, rows, cols, ci, co, xColBytes, xRowBytes, dyRowBytes): one filter tap's
+ * gradient over one image, acc[i, o] += Σ_{r<rows, c<cols} x[r, c, i] · dy[r, c, o], where x and dy
+ * point at the first window position the tap reads (x advancing by xColBytes per column and xRowBytes
+ * per row, i.e. the stride; dy by co floats and dyRowBytes). acc is [ci, co] float32. Each pass keeps
+ * a 4 × 8 block of acc in registers (ci and co multiples of 4 and 8).
+ */
+function filterGradTap(): FunctionSpec {
+  const [x, dy, acc, rows, cols, ci, co, xColBytes, xRowBytes, dyRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [i0, o0, r, c, xp, dp, block, coBytes, ciBytes] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const [d0, d1, s] = [19, 20, 21];
+  const a = Array.from({ length: 8 }, (_, k) => 22 + k); // a[lane·2 + half]
+  const MUL_ = simd(0xe6);
+  const ADD_ = simd(0xe4);
+  const LOAD32_SPLAT = (offset: number): Code => [0xfd, 0x09, 2, ...uleb(offset)];
+  const accAddress = (lane: number): Code => [...get(block), ...get(coBytes), ...i32(lane), MUL, ADD];
+  const body: Code = [
+    ...get(co),
+    ...i32(2),
+    SHL,
+    ...set(coBytes),
+    ...get(ci),
+    ...i32(2),
+    SHL,
+    ...set(ciBytes),
+    ...loop(i0, get(ciBytes), i32(16), [
+      ...loop(o0, get(coBytes), i32(32), [
+        // block = acc + i0·co + o0 (bytes)
+        ...get(acc),
+        ...get(i0),
+        ...get(co),
+        MUL,
+        ADD,
+        ...get(o0),
+        ADD,
+        ...set(block),
+        ...[0, 1, 2, 3].flatMap((lane) => [
+          ...accAddress(lane),
+          ...load(0),
+          ...set(a[2 * lane]),
+          ...accAddress(lane),
+          ...load(16),
+          ...set(a[2 * lane + 1]),
+        ]),
+        ...loop(r, get(rows), i32(1), [
+          ...get(x),
+          ...get(r),
+          ...get(xRowBytes),
+          MUL,
+          ADD,
+          ...get(i0),
+          ADD,
+          ...set(xp),
+          ...get(dy),
+          ...get(r),
+          ...get(dyRowBytes),
+          MUL,
+          ADD,
+          ...get(o0),
+          ADD,
+          ...set(dp),
+          ...loop(c, get(cols), i32(1), [
+            ...get(dp),
+            ...load(0),
+            ...set(d0),
+            ...get(dp),
+            ...load(16),
+            ...set(d1),
+            ...[0, 1, 2, 3].flatMap((lane) => [
+              ...get(xp),
+              ...LOAD32_SPLAT(4 * lane),
+              ...set(s),
+              ...get(a[2 * lane]),
+              ...get(s),
+              ...get(d0),
+              ...MUL_,
+              ...ADD_,
+              ...set(a[2 * lane]),
+              ...get(a[2 * lane + 1]),
+              ...get(s),
+              ...get(d1),
+              ...MUL_,
+              ...ADD_,
+              ...set(a[2 * lane + 1]),
+            ]),
+            ...get(xp),
+            ...get(xColBytes),
+            ADD,
+            ...set(xp),
+            ...get(dp),
+            ...get(coBytes),
+            ADD,
+            ...set(dp),
+          ]),
+        ]),
+        ...[0, 1, 2, 3].flatMap((lane) => [
+          ...accAddress(lane),
+          ...get(a[2 * lane]),
+          ...store(0),
+          ...accAddress(lane),
+          ...get(a[2 * lane + 1]),
+          ...store(16),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'filterGradTap', params: 10, i32Locals: 9, v128Locals: 11, body };
+}
+
 /** reluGrad(dy, x, out, count): out = x > 0 ? dy : 0, over `count` values (a multiple of 4). */
 function reluGrad(): FunctionSpec {
   const [dy, x, out, count] = [0, 1, 2, 3];
@@ -678,6 +787,7 @@ const FUNCTIONS = [
   gemm(8),
   adam(),
   reluGrad(),
+  filterGradTap(),
 ];
 
 function section(id: number, payload: Code): Code {
@@ -742,6 +852,18 @@ export interface SimdLoops {
   gemm16(a: number, b: number, c: number, m: number, k: number, n: number): void;
   gemm32(a: number, b: number, c: number, m: number, k: number, n: number): void;
   reluGrad(dy: number, x: number, out: number, count: number): void;
+  filterGradTap(
+    x: number,
+    dy: number,
+    acc: number,
+    rows: number,
+    cols: number,
+    ci: number,
+    co: number,
+    xColBytes: number,
+    xRowBytes: number,
+    dyRowBytes: number,
+  ): void;
   adam(
     value: number,
     m: number,
