@@ -112,6 +112,11 @@ const convCases: Array<[Shape, Shape, 1 | 2 | 3, 'same' | 'valid' | number]> = [
   [[2, 8, 8, 4], [5, 5, 4, 8], 2, 'same'],
   [[1, 6, 7, 8], [3, 3, 8, 24], 1, 1],
   [[2, 5, 5, 12], [3, 3, 12, 32], 3, 'same'],
+  // Ci a multiple of 8: the input gradient summed directly too (widths not a multiple of 4, any Co).
+  [[2, 7, 7, 16], [3, 3, 16, 8], 1, 'same'],
+  [[2, 9, 7, 8], [3, 3, 8, 8], 2, 'same'],
+  [[2, 6, 5, 8], [3, 3, 8, 3], 1, 'same'],
+  [[1, 11, 10, 8], [5, 3, 8, 5], 2, 'valid'],
 ];
 
 for (const [xShape, wShape, stride, pad] of convCases) {

@@ -746,6 +746,159 @@ function filterGradTap(): FunctionSpec {
   return { name: 'filterGradTap', params: 10, i32Locals: 9, v128Locals: 11, body };
 }
 
+/**
+ * inputGradTap(dy, wT, dx, rows, cols, ci, co, dxColBytes, dxRowBytes, dyRowBytes): one filter tap's
+ * share of the input gradient over one image, dx[r, c, i] += Σ_o dy[r, c, o] · wT[o, i] over a
+ * rectangle of output positions (dy advancing co floats per column and dyRowBytes per row; dx by
+ * dxColBytes and dxRowBytes, i.e. the stride). wT is the tap's filter slice transposed to [co, ci].
+ * Four columns × 8 input channels of dx stay in registers while o runs; ci a multiple of 8.
+ */
+function inputGradTap(): FunctionSpec {
+  const [dy, wT, dx, rows, cols, ci, co, dxColBytes, dxRowBytes, dyRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [r, c, i0, o, dyp, wp, dxp, ciBytes, coBytes, quads, dyRow, dxRow, single] = [
+    10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+  ];
+  const column = [23, 24, 25, 26]; // dy address of each column of the group
+  const [w0, w1, s] = [27, 28, 29];
+  const a = Array.from({ length: 8 }, (_, k) => 30 + k); // a[column·2 + half]
+  const MUL_ = simd(0xe6);
+  const ADD_ = simd(0xe4);
+  const LOAD32_SPLAT: Code = [0xfd, 0x09, 2, 0];
+  /** Address of column q (0–3) of the current group: base + q·step. */
+  const columnAt = (base: number, step: number, q: number): Code => [
+    ...get(base),
+    ...get(step),
+    ...i32(q),
+    MUL,
+    ADD,
+  ];
+  /** The accumulate loop over o for `columns` (1 or 4) columns starting at dyp / dxp. */
+  const block = (columns: number): Code => [
+    ...Array.from({ length: columns }, (_, q) => [
+      ...columnAt(dxp, dxColBytes, q),
+      ...load(0),
+      ...set(a[2 * q]),
+      ...columnAt(dxp, dxColBytes, q),
+      ...load(16),
+      ...set(a[2 * q + 1]),
+    ]).flat(),
+    ...Array.from({ length: columns }, (_, q) => [...columnAt(dyp, coBytes, q), ...set(column[q])]).flat(),
+    ...get(wT),
+    ...get(i0),
+    ADD,
+    ...set(wp),
+    ...loop(o, get(coBytes), i32(4), [
+      ...get(wp),
+      ...load(0),
+      ...set(w0),
+      ...get(wp),
+      ...load(16),
+      ...set(w1),
+      ...Array.from({ length: columns }, (_, q) => [
+        ...get(column[q]),
+        ...get(o),
+        ADD,
+        ...LOAD32_SPLAT,
+        ...set(s),
+        ...get(a[2 * q]),
+        ...get(s),
+        ...get(w0),
+        ...MUL_,
+        ...ADD_,
+        ...set(a[2 * q]),
+        ...get(a[2 * q + 1]),
+        ...get(s),
+        ...get(w1),
+        ...MUL_,
+        ...ADD_,
+        ...set(a[2 * q + 1]),
+      ]).flat(),
+      ...get(wp),
+      ...get(ciBytes),
+      ADD,
+      ...set(wp),
+    ]),
+    ...Array.from({ length: columns }, (_, q) => [
+      ...columnAt(dxp, dxColBytes, q),
+      ...get(a[2 * q]),
+      ...store(0),
+      ...columnAt(dxp, dxColBytes, q),
+      ...get(a[2 * q + 1]),
+      ...store(16),
+    ]).flat(),
+  ];
+  const body: Code = [
+    ...get(ci),
+    ...i32(2),
+    SHL,
+    ...set(ciBytes),
+    ...get(co),
+    ...i32(2),
+    SHL,
+    ...set(coBytes),
+    ...get(cols),
+    ...i32(-4),
+    0x71, // i32.and: columns in whole groups of 4
+    ...set(quads),
+    ...loop(r, get(rows), i32(1), [
+      ...get(dy),
+      ...get(r),
+      ...get(dyRowBytes),
+      MUL,
+      ADD,
+      ...set(dyRow),
+      ...get(dx),
+      ...get(r),
+      ...get(dxRowBytes),
+      MUL,
+      ADD,
+      ...set(dxRow),
+      ...loop(i0, get(ciBytes), i32(32), [
+        ...loop(c, get(quads), i32(4), [
+          ...get(dyRow),
+          ...get(c),
+          ...get(coBytes),
+          MUL,
+          ADD,
+          ...set(dyp),
+          ...get(dxRow),
+          ...get(c),
+          ...get(dxColBytes),
+          MUL,
+          ADD,
+          ...get(i0),
+          ADD,
+          ...set(dxp),
+          ...block(4),
+        ]),
+        // the last cols − quads columns, one at a time
+        ...loop(single, [...get(cols), ...get(quads), 0x6b], i32(1), [
+          ...get(dyRow),
+          ...get(quads),
+          ...get(single),
+          ADD,
+          ...get(coBytes),
+          MUL,
+          ADD,
+          ...set(dyp),
+          ...get(dxRow),
+          ...get(quads),
+          ...get(single),
+          ADD,
+          ...get(dxColBytes),
+          MUL,
+          ADD,
+          ...get(i0),
+          ADD,
+          ...set(dxp),
+          ...block(1),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'inputGradTap', params: 10, i32Locals: 17, v128Locals: 11, body };
+}
+
 /** reluGrad(dy, x, out, count): out = x > 0 ? dy : 0, over `count` values (a multiple of 4). */
 function reluGrad(): FunctionSpec {
   const [dy, x, out, count] = [0, 1, 2, 3];
@@ -788,6 +941,7 @@ const FUNCTIONS = [
   adam(),
   reluGrad(),
   filterGradTap(),
+  inputGradTap(),
 ];
 
 function section(id: number, payload: Code): Code {
@@ -852,6 +1006,18 @@ export interface SimdLoops {
   gemm16(a: number, b: number, c: number, m: number, k: number, n: number): void;
   gemm32(a: number, b: number, c: number, m: number, k: number, n: number): void;
   reluGrad(dy: number, x: number, out: number, count: number): void;
+  inputGradTap(
+    dy: number,
+    wT: number,
+    dx: number,
+    rows: number,
+    cols: number,
+    ci: number,
+    co: number,
+    dxColBytes: number,
+    dxRowBytes: number,
+    dyRowBytes: number,
+  ): void;
   filterGradTap(
     x: number,
     dy: number,
