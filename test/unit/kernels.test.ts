@@ -388,3 +388,41 @@ test('Cast on WASM shares the buffer for the same type and converts other types'
   tf.dispose([same, ints]);
   assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
 });
+
+type Shape4 = [number, number, number, number];
+const forwardConvCases: Array<[Shape4, Shape4, 1 | 2, 'same' | 'valid' | number]> = [
+  // Stride 1, Ci a multiple of 4 and Co of 8: our direct SIMD sum; the others the backend's kernel.
+  [[2, 7, 7, 4], [3, 3, 4, 8], 1, 'same'],
+  [[2, 9, 6, 8], [3, 3, 8, 16], 1, 'valid'],
+  [[1, 6, 7, 12], [5, 3, 12, 24], 1, 'same'],
+  [[2, 5, 9, 4], [3, 3, 4, 8], 1, 1],
+  [[2, 7, 7, 3], [3, 3, 3, 8], 1, 'same'],
+  [[2, 8, 8, 4], [3, 3, 4, 8], 2, 'same'],
+];
+
+for (const [xShape, wShape, stride, pad] of forwardConvCases) {
+  test(`conv2d forward on WASM matches the pure-JS backend: x ${xShape}, filter ${wShape}, stride ${stride}, pad ${pad}`, async () => {
+    const on = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor(
+          randomValues(
+            xShape.reduce((a, b) => a * b, 1),
+            61,
+          ),
+          xShape,
+        ) as tf.Tensor4D;
+        const w = tf.tensor(
+          randomValues(
+            wShape.reduce((a, b) => a * b, 1),
+            62,
+          ),
+          wShape,
+        ) as tf.Tensor4D;
+        return tf.conv2d(x, w, stride, pad).dataSync() as Float32Array;
+      });
+    };
+    const expected = await on('cpu');
+    assertClose(await on('wasm'), expected, 'conv2d forward');
+  });
+}

@@ -60,7 +60,13 @@ export function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
 }
 
 /** Output indices o in [first, end) whose input index o·stride + k − pad lies in [0, size). */
-function span(k: number, pad: number, stride: number, outSize: number, size: number): [number, number] {
+export function span(
+  k: number,
+  pad: number,
+  stride: number,
+  outSize: number,
+  size: number,
+): [number, number] {
   const first = Math.max(0, Math.ceil((pad - k) / stride));
   const end = Math.min(outSize, Math.floor((size - 1 + pad - k) / stride) + 1);
   return [first, Math.max(first, end)];

@@ -12,6 +12,7 @@ import {
   batchNormTrainingGradConfig,
   installFusedBatchNormLayer,
 } from './batchNorm';
+import { conv2d } from './conv2d';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
 import { installPlainConvLayer } from './convLayer';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
@@ -26,6 +27,7 @@ import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps
 type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 const OUR_KERNELS = {
+  Conv2D: conv2d,
   Conv2DBackpropFilter: conv2dBackpropFilter,
   Conv2DBackpropInput: conv2dBackpropInput,
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
