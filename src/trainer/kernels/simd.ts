@@ -953,7 +953,7 @@ function vector(items: Code[]): Code {
 }
 
 function nameBytes(name: string): Code {
-  const bytes = [...Buffer.from(name, 'utf8')];
+  const bytes = [...name].map((ch) => ch.charCodeAt(0)); // ASCII names
   return [...uleb(bytes.length), ...bytes];
 }
 
