@@ -112,7 +112,8 @@ export function fusedAdamAvailable(): boolean {
  */
 export function installFusedAdam(): void {
   if (libraryApply !== null) return;
-  const prototype = Object.getPrototypeOf(tf.train.adam(0.001)) as { applyGradients: ApplyGradients };
+  // The class itself: creating an optimizer would create tensors before any backend is ready.
+  const prototype = tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
   const original = prototype.applyGradients;
   libraryApply = original;
   prototype.applyGradients = function (this: tf.Optimizer, variableGradients) {
