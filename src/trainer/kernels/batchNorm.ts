@@ -7,6 +7,7 @@
 //   backward  Σdy and Σdy·x per channel → dβ, dγ; dx = a·dy + b·x + c per channel
 // Same maths and epsilon as the layer (biased batch variance, as Keras), in float64 sums.
 import * as tf from '@tensorflow/tfjs';
+import { addressOf, heapBuffer, simdLoops, withScratch } from './simd';
 import { type WasmKernelArgs, heapOf } from './wasmOps';
 
 export const BATCH_NORM_TRAINING = 'ImageTrainerBatchNormTraining';
@@ -31,21 +32,30 @@ export function batchNormTraining(args: WasmKernelArgs): tf.TensorInfo[] {
   const y = backend.makeOutput(x.shape, 'float32');
   const meanOut = backend.makeOutput([channels], 'float32');
   const varianceOut = backend.makeOutput([channels], 'float32');
-  // Views after every makeOutput: growing the heap moves it.
-  const xs = heapOf(backend, x);
-  const ys = heapOf(backend, y);
-  const g = heapOf(backend, gamma);
-  const b = heapOf(backend, beta);
-
+  const loops = channels % 4 === 0 ? simdLoops(backend) : null;
   const sum = new Float64Array(channels);
   const sumSquares = new Float64Array(channels);
-  for (let r = 0, o = 0; r < rows; r++, o += channels) {
-    for (let c = 0; c < channels; c++) {
-      const v = xs[o + c];
-      sum[c] += v;
-      sumSquares[c] += v * v;
+  if (loops) {
+    withScratch(backend, channels * 16, (acc) => {
+      const sums = new Float64Array(heapBuffer(backend), acc, 2 * channels);
+      sums.fill(0);
+      loops.columnStats(addressOf(backend, x), rows, channels, acc, 1);
+      sum.set(sums.subarray(0, channels));
+      sumSquares.set(sums.subarray(channels));
+    });
+  } else {
+    const xs = heapOf(backend, x);
+    for (let r = 0, o = 0; r < rows; r++, o += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = xs[o + c];
+        sum[c] += v;
+        sumSquares[c] += v * v;
+      }
     }
   }
+  // Views after every makeOutput and scratch allocation: growing the heap moves it.
+  const g = heapOf(backend, gamma);
+  const b = heapOf(backend, beta);
   const mean = new Float64Array(channels);
   const variance = new Float64Array(channels);
   const scale = new Float32Array(channels);
@@ -57,8 +67,26 @@ export function batchNormTraining(args: WasmKernelArgs): tf.TensorInfo[] {
     scale[c] = s;
     shift[c] = b[c] - mean[c] * s;
   }
-  for (let r = 0, o = 0; r < rows; r++, o += channels) {
-    for (let c = 0; c < channels; c++) ys[o + c] = xs[o + c] * scale[c] + shift[c];
+  if (loops) {
+    withScratch(backend, channels * 8, (coefficients) => {
+      const heap = new Float32Array(heapBuffer(backend), coefficients, 2 * channels);
+      heap.set(scale);
+      heap.set(shift, channels);
+      loops.affine(
+        addressOf(backend, x),
+        addressOf(backend, y),
+        rows,
+        channels,
+        coefficients,
+        coefficients + channels * 4,
+      );
+    });
+  } else {
+    const xs = heapOf(backend, x);
+    const ys = heapOf(backend, y);
+    for (let r = 0, o = 0; r < rows; r++, o += channels) {
+      for (let c = 0; c < channels; c++) ys[o + c] = xs[o + c] * scale[c] + shift[c];
+    }
   }
   heapOf(backend, meanOut).set(mean);
   heapOf(backend, varianceOut).set(variance);
@@ -74,22 +102,31 @@ export function batchNormTrainingGrad(args: WasmKernelArgs): tf.TensorInfo[] {
   const dx = backend.makeOutput(x.shape, 'float32');
   const dgammaOut = backend.makeOutput([channels], 'float32');
   const dbetaOut = backend.makeOutput([channels], 'float32');
-  const dys = heapOf(backend, dy);
-  const xs = heapOf(backend, x);
-  const dxs = heapOf(backend, dx);
+  const loops = channels % 4 === 0 ? simdLoops(backend) : null;
+  const sumDy = new Float64Array(channels);
+  const sumDyX = new Float64Array(channels);
+  if (loops) {
+    withScratch(backend, channels * 16, (acc) => {
+      const sums = new Float64Array(heapBuffer(backend), acc, 2 * channels);
+      sums.fill(0);
+      loops.gradStats(addressOf(backend, dy), addressOf(backend, x), rows, channels, acc);
+      sumDy.set(sums.subarray(0, channels));
+      sumDyX.set(sums.subarray(channels));
+    });
+  } else {
+    const dys = heapOf(backend, dy);
+    const xs = heapOf(backend, x);
+    for (let r = 0, o = 0; r < rows; r++, o += channels) {
+      for (let c = 0; c < channels; c++) {
+        const d = dys[o + c];
+        sumDy[c] += d;
+        sumDyX[c] += d * xs[o + c];
+      }
+    }
+  }
   const g = heapOf(backend, gamma);
   const mu = heapOf(backend, mean);
   const v = heapOf(backend, variance);
-
-  const sumDy = new Float64Array(channels);
-  const sumDyX = new Float64Array(channels);
-  for (let r = 0, o = 0; r < rows; r++, o += channels) {
-    for (let c = 0; c < channels; c++) {
-      const d = dys[o + c];
-      sumDy[c] += d;
-      sumDyX[c] += d * xs[o + c];
-    }
-  }
   // x̂ = (x − μ)·k; dγ = Σdy·x̂; dβ = Σdy; dx = γk·(dy − dβ/M − x̂·dγ/M) = a·dy + b·x + c.
   const dgamma = new Float64Array(channels);
   const a = new Float32Array(channels);
@@ -104,8 +141,31 @@ export function batchNormTrainingGrad(args: WasmKernelArgs): tf.TensorInfo[] {
     b[c] = bc;
     c0[c] = (rows > 0 ? (-ac * sumDy[c]) / rows : 0) - bc * mu[c];
   }
-  for (let r = 0, o = 0; r < rows; r++, o += channels) {
-    for (let c = 0; c < channels; c++) dxs[o + c] = a[c] * dys[o + c] + b[c] * xs[o + c] + c0[c];
+  if (loops) {
+    withScratch(backend, channels * 12, (coefficients) => {
+      const heap = new Float32Array(heapBuffer(backend), coefficients, 3 * channels);
+      heap.set(a);
+      heap.set(b, channels);
+      heap.set(c0, 2 * channels);
+      const at = (i: number): number => coefficients + i * channels * 4;
+      loops.affine2(
+        addressOf(backend, dy),
+        addressOf(backend, x),
+        addressOf(backend, dx),
+        rows,
+        channels,
+        at(0),
+        at(1),
+        at(2),
+      );
+    });
+  } else {
+    const dys = heapOf(backend, dy);
+    const xs = heapOf(backend, x);
+    const dxs = heapOf(backend, dx);
+    for (let r = 0, o = 0; r < rows; r++, o += channels) {
+      for (let c = 0; c < channels; c++) dxs[o + c] = a[c] * dys[o + c] + b[c] * xs[o + c] + c0[c];
+    }
   }
   heapOf(backend, dgammaOut).set(dgamma);
   heapOf(backend, dbetaOut).set(sumDy);

@@ -14,6 +14,7 @@ import {
   sliceInfo,
   transposeInfo,
 } from './wasmOps';
+import { type SimdLoops, addressOf, heapBuffer, simdLoops, withScratch } from './simd';
 
 type Shape4 = [number, number, number, number];
 
@@ -45,8 +46,75 @@ export function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
   // (simple-cnn's 13² 32→64 valid: 36–41 vs 23; 28² 32→32: 95 vs 84); first layers (fh·fw·Ci ≤ Co,
   // 28² 1→32: 4 vs 22) take im2col, whose column matrix is then no bigger than dy.
   const [fh, fw, inChannels, outChannels] = filterShape;
+  if (
+    inChannels % 4 === 0 &&
+    outChannels % 8 === 0 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1
+  ) {
+    const loops = simdLoops(args.backend);
+    if (loops) return filterGradDirect(call, loops);
+  }
   const im2col = fh * fw * inChannels <= outChannels || info.outHeight * info.outWidth <= 64;
   return im2col ? filterGradIm2col(call) : filterGradSwapped(call);
+}
+
+/** Output indices o in [first, end) whose input index o·stride + k − pad lies in [0, size). */
+export function span(
+  k: number,
+  pad: number,
+  stride: number,
+  outSize: number,
+  size: number,
+): [number, number] {
+  const first = Math.max(0, Math.ceil((pad - k) / stride));
+  const end = Math.min(outSize, Math.floor((size - 1 + pad - k) / stride) + 1);
+  return [first, Math.max(first, end)];
+}
+
+/**
+ * The gradient summed directly, one image and one filter tap at a time (our SIMD loop over the heap:
+ * x and dy of one image stay in cache while all taps read them). For each tap, the output positions
+ * whose input pixel lies inside the image form one rectangle, so padding costs nothing.
+ */
+function filterGradDirect(
+  { backend, x, dy, filterShape, info }: FilterGradCall,
+  loops: SimdLoops,
+): tf.TensorInfo {
+  const [batch, height, width, inChannels] = x.shape;
+  const [fh, fw, , outChannels] = filterShape;
+  const { outHeight, outWidth, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const dW = backend.makeOutput([...filterShape], 'float32');
+  heapOf(backend, dW).fill(0);
+  const [xAt, dyAt, dwAt] = [addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dW)];
+  const xRow = width * inChannels * 4;
+  const dyRow = outWidth * outChannels * 4;
+  for (let b = 0; b < batch; b++) {
+    for (let kh = 0; kh < fh; kh++) {
+      const [ohFirst, ohEnd] = span(kh, top, sh, outHeight, height);
+      if (ohEnd === ohFirst) continue;
+      for (let kw = 0; kw < fw; kw++) {
+        const [owFirst, owEnd] = span(kw, left, sw, outWidth, width);
+        if (owEnd === owFirst) continue;
+        const ih = ohFirst * sh + kh - top;
+        const iw = owFirst * sw + kw - left;
+        loops.filterGradTap(
+          xAt + ((b * height + ih) * width + iw) * inChannels * 4,
+          dyAt + ((b * outHeight + ohFirst) * outWidth + owFirst) * outChannels * 4,
+          dwAt + (kh * fw + kw) * inChannels * outChannels * 4,
+          ohEnd - ohFirst,
+          owEnd - owFirst,
+          inChannels,
+          outChannels,
+          sw * inChannels * 4,
+          sh * xRow,
+          dyRow,
+        );
+      }
+    }
+  }
+  return dW;
 }
 
 /**
@@ -105,6 +173,11 @@ export function conv2dBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
     pad,
     dimRoundingMode,
   );
+  const inChannels = inputShape[3];
+  if (inChannels % 8 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+    const loops = simdLoops(backend);
+    if (loops) return inputGradDirect(backend, dy, filter, info, loops);
+  }
   const { filterHeight, filterWidth, strideHeight, strideWidth, outHeight, outWidth } = info;
   const dilatedHeight = (outHeight - 1) * strideHeight + 1;
   const dilatedWidth = (outWidth - 1) * strideWidth + 1;
@@ -129,6 +202,64 @@ export function conv2dBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   disposeInfos(backend, rotated);
   if (dilated !== dy) disposeInfos(backend, dilated);
   return dx;
+}
+
+/**
+ * dx summed directly, one image and one filter tap at a time: the tap's output rectangle (as in the
+ * filter gradient) adds dy[pos, :] · W[kh, kw]ᵀ into the input pixels it read. Only real products:
+ * no zero padding or dilation of dy, which the convolution form pays for (199 M multiply-adds instead
+ * of 142 M on simple-cnn's second layer).
+ */
+function inputGradDirect(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  loops: SimdLoops,
+): tf.TensorInfo {
+  const { batchSize: batch, inHeight: height, inWidth: width, inChannels, outChannels } = info;
+  const { filterHeight: fh, filterWidth: fw, outHeight, outWidth, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const dx = backend.makeOutput([batch, height, width, inChannels], 'float32');
+  heapOf(backend, dx).fill(0);
+  const tapSize = inChannels * outChannels;
+  return withScratch(backend, fh * fw * tapSize * 4, (transposed) => {
+    // Each tap's [ci, co] slice as [co, ci], so that 8 input channels load as two vectors.
+    const w = heapOf(backend, filter);
+    const wT = new Float32Array(heapBuffer(backend), transposed, fh * fw * tapSize);
+    for (let t = 0; t < fh * fw; t++) {
+      for (let i = 0; i < inChannels; i++) {
+        for (let o = 0; o < outChannels; o++)
+          wT[t * tapSize + o * inChannels + i] = w[t * tapSize + i * outChannels + o];
+      }
+    }
+    const [dyAt, dxAt] = [addressOf(backend, dy), addressOf(backend, dx)];
+    for (let b = 0; b < batch; b++) {
+      for (let kh = 0; kh < fh; kh++) {
+        const [ohFirst, ohEnd] = span(kh, top, sh, outHeight, height);
+        if (ohEnd === ohFirst) continue;
+        for (let kw = 0; kw < fw; kw++) {
+          const [owFirst, owEnd] = span(kw, left, sw, outWidth, width);
+          if (owEnd === owFirst) continue;
+          const ih = ohFirst * sh + kh - top;
+          const iw = owFirst * sw + kw - left;
+          loops.inputGradTap(
+            dyAt + ((b * outHeight + ohFirst) * outWidth + owFirst) * outChannels * 4,
+            transposed + (kh * fw + kw) * tapSize * 4,
+            dxAt + ((b * height + ih) * width + iw) * inChannels * 4,
+            ohEnd - ohFirst,
+            owEnd - owFirst,
+            inChannels,
+            outChannels,
+            sw * inChannels * 4,
+            sh * width * inChannels * 4,
+            outWidth * outChannels * 4,
+          );
+        }
+      }
+    }
+    return dx;
+  });
 }
 
 /** W[kh,kw,ci,co] → R[fh−1−kh, fw−1−kw, co, ci]. */
@@ -226,6 +357,26 @@ function filterGradIm2col({ backend, x, dy, filterShape, info }: FilterGradCall)
   }
   disposeInfos(backend, planes);
   const outChannels = filterShape[3];
+  // First layers (taps ≤ Co, e.g. 3×3×1 → 32): our SIMD product, 3× faster than XNNPACK on fresh dy
+  // (2.7–3.7 vs 8.7–13.8 ms CPU for [64,28,28,1] → 32, 1.7–1.9 vs 4.9–5.5 for → 16). With many taps
+  // (7² 32→64: 9.3–11.3 vs 7.3–8) XNNPACK's blocked product wins.
+  const loops = outChannels % 16 === 0 && taps <= outChannels ? simdLoops(backend) : null;
+  if (loops) {
+    // colsᵀ·dy with k = batch × positions, long, and m·n small: XNNPACK would first repack all of dy.
+    const dW = backend.makeOutput([...filterShape], 'float32');
+    heapOf(backend, dW).fill(0);
+    const gemm = outChannels % 32 === 0 ? loops.gemm32 : loops.gemm16;
+    gemm(
+      addressOf(backend, cols),
+      addressOf(backend, dy),
+      addressOf(backend, dW),
+      taps,
+      positions,
+      outChannels,
+    );
+    disposeInfos(backend, cols);
+    return dW;
+  }
   const product = runWasmKernel(
     'BatchMatMul',
     backend,

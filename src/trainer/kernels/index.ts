@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Importing the package registers the backend and its kernels, which ours replace.
 import '@tensorflow/tfjs-backend-wasm';
+import { ADAM_UPDATE, adamUpdate, installFusedAdam } from './adam';
 import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
@@ -11,10 +12,14 @@ import {
   batchNormTrainingGradConfig,
   installFusedBatchNormLayer,
 } from './batchNorm';
+import { conv2d } from './conv2d';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGrad';
+import { installPlainConvLayer } from './convLayer';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwiseGrad';
 import { batchMatMul, fusedMatMul } from './matMul';
+import { cast, identity } from './identity';
 import { maxPoolGrad } from './maxPoolGrad';
+import { RELU_GRAD, installReluGradient, reluGrad } from './relu';
 import { sum } from './sum';
 import { tile } from './tile';
 import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps';
@@ -22,6 +27,7 @@ import { type WasmKernelArgs, originalKernel, rememberOriginal } from './wasmOps
 type OurKernel = (args: WasmKernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 const OUR_KERNELS = {
+  Conv2D: conv2d,
   Conv2DBackpropFilter: conv2dBackpropFilter,
   Conv2DBackpropInput: conv2dBackpropInput,
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
@@ -31,10 +37,14 @@ const OUR_KERNELS = {
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
   Tile: tile,
+  Identity: identity,
+  Cast: cast,
   // Our own kernels (no WASM original); the gradient comes first so that no prefix of this list
   // registers the forward without it (the benchmark's --sweep adds kernels in this order).
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
   [BATCH_NORM_TRAINING]: batchNormTraining,
+  [ADAM_UPDATE]: adamUpdate,
+  [RELU_GRAD]: reluGrad,
 } satisfies Record<string, OurKernel>;
 
 export type WasmKernelName = keyof typeof OUR_KERNELS;
@@ -51,6 +61,9 @@ export function registerWasmKernels(names: readonly WasmKernelName[] = WASM_KERN
   // Training-mode batch norm layers use the fused kernels whenever the forward one is registered.
   if (tf.getGradient(BATCH_NORM_TRAINING) === undefined) tf.registerGradient(batchNormTrainingGradConfig);
   installFusedBatchNormLayer();
+  installPlainConvLayer();
+  installFusedAdam();
+  installReluGradient();
   for (const name of names) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing !== undefined && registered.has(existing.kernelFunc)) continue;

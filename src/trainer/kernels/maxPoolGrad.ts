@@ -3,6 +3,7 @@
 // (the pure-JS backend's rule for ties) with channels innermost, so memory is read in order, and adds
 // dy there.
 import * as tf from '@tensorflow/tfjs';
+import { addressOf, simdLoops } from './simd';
 import { type WasmKernelArgs, heapOf } from './wasmOps';
 
 type Shape4 = [number, number, number, number];
@@ -24,7 +25,6 @@ export function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const xs = heapOf(backend, input);
   const dys = heapOf(backend, dy);
   const dx = heapOf(backend, out);
-  dx.fill(0);
   const pairs =
     info.effectiveFilterHeight === 2 &&
     info.effectiveFilterWidth === 2 &&
@@ -37,9 +37,29 @@ export function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
     2 * outHeight <= inHeight &&
     2 * outWidth <= inWidth
   ) {
+    const loops = channels % 4 === 0 ? simdLoops(backend) : null;
+    if (loops) {
+      // The loop writes every pixel of every window; only rows and columns past the last window
+      // (odd sizes) need zeros first.
+      if (2 * outHeight !== inHeight || 2 * outWidth !== inWidth) dx.fill(0);
+      loops.maxPoolGrad2x2(
+        addressOf(backend, input),
+        addressOf(backend, dy),
+        addressOf(backend, out),
+        batchSize,
+        inHeight,
+        inWidth,
+        channels,
+        outHeight,
+        outWidth,
+      );
+      return out;
+    }
+    dx.fill(0);
     scatterTwoByTwo(xs, dys, dx, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
     return out;
   }
+  dx.fill(0);
   const best = new Float32Array(channels);
   const bestAt = new Int32Array(channels);
   for (let b = 0; b < batchSize; b++) {

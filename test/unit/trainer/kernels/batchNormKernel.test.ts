@@ -69,7 +69,10 @@ test('fused batch norm on WASM matches the library layer on the pure-JS backend'
   registerWasmKernels();
   assert.ok(fusedBatchNormAvailable(), 'the fused kernel should serve the wasm backend');
   for (const [shape, epsilon] of [
+    // Channels a multiple of 4 take the SIMD loops (kernels/simd.ts); the others the JS loops.
     [[4, 6, 6, 8], 1e-3],
+    [[3, 7, 5, 16], 1e-3],
+    [[40, 12], 1e-5],
     [[2, 3, 5, 3], 1e-5],
     [[16, 10], 1e-3],
   ] as const) {
