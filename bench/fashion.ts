@@ -23,7 +23,10 @@ import { ensureFashionView, parseFlags } from './fashionMnist';
 import { evaluateWithCli, machineDescription, mib, trainWithCli, type EpochPoint } from './trainerProcess';
 
 const TARGET_ACCURACY = 0.92;
-const TARGET_MINUTES = 20;
+/** Issue 14's goal: ≥ 0.92 within 12 minutes on the 2-core machine, both seeds. */
+const TARGET_MINUTES = 12;
+/** The default --minutes: training is stopped after this much wall time (the curve goes on past the goal). */
+const BUDGET_MINUTES = 20;
 const DEFAULT_EPOCHS = '12';
 
 /** The recipe every run starts from (flags after `--` override it): see the header. */
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
   const seed = Number(flags.get('seed') ?? '42');
   const runs = Number(flags.get('runs') ?? '1');
   const epochs = flags.get('epochs') ?? DEFAULT_EPOCHS;
-  const minutesFlag = Number(flags.get('minutes') ?? TARGET_MINUTES);
+  const minutesFlag = Number(flags.get('minutes') ?? BUDGET_MINUTES);
   const minutes = minutesFlag > 0 ? minutesFlag : null;
   const perClass = (name: string) => (flags.has(name) ? Number(flags.get(name)) : undefined);
   const started = Date.now();

@@ -19,7 +19,7 @@ import {
   unregisterWasmKernels,
 } from '../src/trainer/kernels';
 import { buildCnn, buildSimpleCnn } from '../src/trainer/models';
-import { makeTrainStep } from '../src/trainer/train';
+import { makeTrainStep } from '../src/trainer/training/trainStep';
 
 const IMAGE_SIZE = 28;
 const CHANNELS = 1;
