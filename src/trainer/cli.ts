@@ -20,6 +20,7 @@ import { EXPERIMENT_CONFIG_FLAGS, EXPERIMENT_HELP } from './experiments/flags';
 import { photoAdviceLine } from '../core/baseAdvice';
 import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
+import { isRunIdReference } from '../protocol/runSchema';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_HELP, BASES_USAGE, BASES_VALUE_FLAGS, runBasesCommand } from './bases/command';
 
@@ -72,6 +73,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       '--resume',
       '--group',
       '--k-folds',
+      '--parent',
     ],
     switches: ['--json'],
     positionals: { min: 0, max: 1 },
@@ -165,6 +167,7 @@ function helpText(): string {
     '  --validation-split F  --test-split F  --augment none|default|JSON',
     '  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
     '  --resume RUN_DIR         continue a stopped or crashed run from its last checkpoint',
+    '  --parent RUN_ID          the run this one re-runs with changes (recorded in run.json as parentId)',
     ...EXPERIMENT_HELP,
     '  --json                   print events (train) or results as JSON',
     '',
@@ -324,6 +327,7 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     resumeRunDir: resume ? path.resolve(io.cwd, resume) : undefined,
     epochsOverride,
     group: args.values.get('--group'),
+    parentId: parentIdFlag(args.values.get('--parent'), resume),
     emit,
     stop,
   });
@@ -331,6 +335,15 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   if (outcome.status === 'completed') return 0;
   if (outcome.status === 'stopped') return 130;
   return 1;
+}
+
+/** `--parent RUN_ID`: the run a new run re-runs with changes (recorded in its run.json). */
+function parentIdFlag(value: string | undefined, resume: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (resume) throw new UsageError('--parent names the run a new run comes from; a resumed run keeps its own');
+  if (!isRunIdReference(value))
+    throw new UsageError(`--parent must be a run id (a folder name under the runs folder), got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /**

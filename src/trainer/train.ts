@@ -118,6 +118,8 @@ export interface TrainRequest {
   /** With resume: train up to this many epochs instead of the recorded number. */
   epochsOverride?: number;
   group?: string;
+  /** The id of the run this one re-runs with changes; recorded in run.json as `parentId`. */
+  parentId?: string;
   /** A split made by the caller (k-fold) instead of the seeded stratified split. */
   split?: SplitRecord;
   /** Which fold of a k-fold group this run is; recorded in run.json. */
@@ -277,6 +279,7 @@ async function prepareNewRun(request: TrainRequest, held: LockHolder): Promise<P
     backendNotes: notes,
     epochsCompleted: 0,
     ...(request.group ? { group: request.group } : {}),
+    ...(request.parentId ? { parentId: request.parentId } : {}),
     ...(request.fold ? { fold: request.fold } : {}),
     ...(request.base ? { base: request.base } : {}),
   };
