@@ -156,7 +156,8 @@ export function formOverrides(
   return out;
 }
 
-export type FormConfigResult = { ok: true; config: TrainingConfig } | { ok: false; error: string; field?: string };
+export type FormConfigResult =
+  { ok: true; config: TrainingConfig } | { ok: false; error: string; field?: string };
 
 /** The whole config the form asks for (`start` is the config it was filled from), or the first problem. */
 export function formConfig(

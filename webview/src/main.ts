@@ -6,9 +6,11 @@ import { createDashboard } from './app';
 import { isRecord } from '../../src/protocol/guards';
 import { sanitizeUi, type UiState } from './state';
 import { startHandshake } from './handshake';
+import { isHostToForm, type FormToHost } from '../../src/protocol/trainFormMessages';
+import { createTrainForm } from './trainForm/formApp';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
+interface VsCodeApi<Out = WebviewToHost> {
+  postMessage(message: Out): void;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -20,10 +22,28 @@ function savedUi(api: VsCodeApi): Partial<UiState> {
   return isRecord(saved) ? sanitizeUi(saved.ui) : {};
 }
 
+/** The New Training form: its own protocol (trainFormMessages.ts), the same CSP and bundle. */
+function startTrainForm(api: VsCodeApi<FormToHost>, root: HTMLElement): void {
+  const form = createTrainForm(root, { post: (message) => api.postMessage(message) });
+  const handshake = startHandshake(() => api.postMessage({ type: 'ready' }), {
+    setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+    clearTimeout: (handle) => window.clearTimeout(handle as number),
+  }, 'init');
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToForm(event.data)) return;
+    handshake.received(event.data);
+    form.receive(event.data);
+  });
+}
+
 function start(): void {
-  const api = acquireVsCodeApi();
   const root = document.getElementById('app');
   if (!root) return;
+  if (root.dataset.app === 'train-form') {
+    startTrainForm(acquireVsCodeApi() as unknown as VsCodeApi<FormToHost>, root);
+    return;
+  }
+  const api = acquireVsCodeApi();
   const dashboard = createDashboard(
     root,
     { post: (message) => api.postMessage(message), saveUi: (ui) => api.setState({ ui }) },
