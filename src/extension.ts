@@ -20,6 +20,10 @@ import type { HostServices } from './host/hostServices';
 import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
 import { RunsModel } from './host/runs/runsModel';
 import { registerBaseCommands } from './host/commands/baseCommands';
+import { registerFormCommands } from './host/commands/formCommands';
+import { datasetRefusal, trainFormQueueChanged } from './host/dashboard/trainFormPanel';
+import { QueueKeeper, queueViews } from './host/training/queueKeeper';
+import { CONTEXT_TRAINING } from './host/ids';
 import { RunsView } from './host/runs/runsView';
 import { RunsWatcher } from './host/runs/runsWatcher';
 import { readSettings } from './host/settings';
@@ -95,7 +99,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     datasetsModel.setDoctor(root, { state: 'done', ...cached });
   const datasets = new DatasetsView(datasetsModel);
   const runs = new RunsView(
-    new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot),
+    new RunsModel(
+      { listRuns: (root) => listRuns(root) },
+      () => settings().runsRoot,
+      () => (controller ? queueViews(controller.queued) : []),
+    ),
     runsWatcher,
   );
 
@@ -103,6 +111,8 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     // Batch and progress events change nothing the views show that the watcher would not see.
     onEvent: (event) => event.type !== 'batchEnded' && event.type !== 'progress' && runsWatcher.poke(),
   });
+  // The form's queue is kept on disk (set up below, once `services` exists to check data set folders).
+  let queueKeeper: QueueKeeper | undefined;
   controller = new TrainingController(
     (request) =>
       new TrainingSession(
@@ -115,9 +125,21 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
         presenter.observer(),
       ),
     {
-      onStarted: (session) => presenter.attach(session),
-      onEnded: () => runsWatcher.refreshNow(),
-      onQueueChanged: (queued) => presenter.setQueued(queued.length),
+      onStarted: (session) => {
+        presenter.attach(session);
+        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, true);
+      },
+      onEnded: (session) => {
+        runsWatcher.refreshNow();
+        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, false);
+        void queueKeeper?.ended(session.request);
+      },
+      onQueueChanged: (queued) => {
+        presenter.setQueued(queued.length);
+        void queueKeeper?.persist(queued);
+        void runs.refresh();
+        trainFormQueueChanged();
+      },
     },
   );
 
@@ -146,6 +168,17 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     openDashboard: (target) => openDashboard(dashboardContext, target),
   };
 
+  queueKeeper = new QueueKeeper({
+    runsRoot: () => settings().runsRoot,
+    mayTrain: () => vscode.workspace.isTrusted,
+    datasetAllowed: (dir) => datasetRefusal(services, dir),
+    enqueue: (request) => void services.controller.enqueue(request),
+    log: (line) => output.info(line),
+  });
+  const keeper = queueKeeper;
+  // Queued runs from before a window reload start again, in order (only in a trusted workspace).
+  void keeper.restore().then((n) => n > 0 && output.info(`Restored ${n} queued run(s) from queue.json.`));
+
   const trainingController = controller;
   context.subscriptions.push(
     output,
@@ -158,6 +191,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerRunCommands(services),
     ...registerDatasetCommands(services),
     ...registerBaseCommands(services),
+    ...registerFormCommands(services, context.extensionUri),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
       warnAboutRunsRoot();
@@ -175,6 +209,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       warnAboutRunsRoot();
       runsWatcher.watch(settings().runsRoot);
       void runs.refresh();
+      void keeper.restore();
     }),
   );
   return { services };

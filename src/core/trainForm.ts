@@ -9,13 +9,13 @@ import { CONFIG_FIELDS, DEFAULT_CONFIG, fieldLabel, type FieldSpec } from './con
 /** One line per preset, for the form's preset choice and Train Model's picker. */
 export const PRESET_DESCRIPTIONS: Readonly<Record<ModelPreset, string>> = {
   'simple-cnn': 'Two conv blocks, dense 128, dropout: fast, good for small images',
-  cnn: 'Configurable conv blocks with batch norm (its options are under Advanced)',
+  cnn: 'Configurable conv blocks with batch norm (its options are the cnn fields of a config or the form)',
   resnet: 'Small residual net with batch norm, trained from scratch',
   mobilenet: 'Depthwise-separable convolutions with batch norm: few weights',
   rnn: 'Image rows as a sequence through an LSTM or GRU',
   svm: 'Linear classifier, squared hinge loss: a classic baseline',
   knn: 'k nearest neighbours on pixels or on a base model’s features; no training',
-  transfer: 'New head on a pretrained base (choose the base below)',
+  transfer: 'New head on a pretrained base or a local model (transfer.base)',
 };
 
 export type FormControl =

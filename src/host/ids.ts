@@ -26,9 +26,17 @@ export const COMMANDS = {
   deleteRun: 'imageTrainer.deleteRun',
   loadMore: 'imageTrainer.loadMore',
   getPretrainedModel: 'imageTrainer.getPretrainedModel',
+  newTraining: 'imageTrainer.newTraining',
+  rerunWithChanges: 'imageTrainer.rerunWithChanges',
+  cancelQueuedRun: 'imageTrainer.cancelQueuedRun',
+  moveQueuedRunUp: 'imageTrainer.moveQueuedRunUp',
+  moveQueuedRunDown: 'imageTrainer.moveQueuedRunDown',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** Set while a run started from this window is training: Stop Training shows only then. */
+export const CONTEXT_TRAINING = 'imageTrainer.training';
 
 export const SETTINGS_SECTION = 'imageTrainer';
 

@@ -30,6 +30,10 @@ async function train(services: HostServices, arg: unknown): Promise<void> {
   if (!datasetDir) return;
   const choice = await pickModel(services, datasetDir);
   if (!choice) return;
+  if ('form' in choice) {
+    await vscode.commands.executeCommand(COMMANDS.newTraining, datasetDir);
+    return;
+  }
   const settings = services.settings();
   const common = { datasetDir, runsRoot: settings.runsRoot, backend: settings.backend };
   if ('base' in choice) {

@@ -68,6 +68,25 @@ export class TrainingController {
     return count;
   }
 
+  /** Moves a queued request (by its queueId) one place earlier (-1) or later (1); false when it cannot. */
+  moveQueued(queueId: string, delta: -1 | 1): boolean {
+    const index = this.queue.findIndex((r) => r.queueId === queueId);
+    const target = index + delta;
+    if (index < 0 || target < 0 || target >= this.queue.length) return false;
+    [this.queue[index], this.queue[target]] = [this.queue[target], this.queue[index]];
+    this.listener.onQueueChanged?.(this.queued);
+    return true;
+  }
+
+  /** Takes a queued request (by its queueId) out of the queue; the request, or undefined when not queued. */
+  cancelQueued(queueId: string): TrainRequest | undefined {
+    const index = this.queue.findIndex((r) => r.queueId === queueId);
+    if (index < 0) return undefined;
+    const [removed] = this.queue.splice(index, 1);
+    this.listener.onQueueChanged?.(this.queued);
+    return removed;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;
