@@ -112,7 +112,14 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     onEvent: (event) => event.type !== 'batchEnded' && event.type !== 'progress' && runsWatcher.poke(),
   });
   // The form's queue is kept on disk (set up below, once `services` exists to check data set folders).
-  let queueKeeper: QueueKeeper | undefined;
+  const queueKeeper = new QueueKeeper({
+    runsRoot: () => settings().runsRoot,
+    mayTrain: () => vscode.workspace.isTrusted,
+    // Called only after activation has built `services`.
+    datasetAllowed: (dir) => datasetRefusal(services, dir),
+    enqueue: (request) => void controller?.enqueue(request),
+    log: (line) => output.info(line),
+  });
   controller = new TrainingController(
     (request) =>
       new TrainingSession(
@@ -132,11 +139,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       onEnded: (session) => {
         runsWatcher.refreshNow();
         void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, false);
-        void queueKeeper?.ended(session.request);
+        void queueKeeper.ended(session.request);
       },
       onQueueChanged: (queued) => {
         presenter.setQueued(queued.length);
-        void queueKeeper?.persist(queued);
+        void queueKeeper.persist(queued);
         void runs.refresh();
         trainFormQueueChanged();
       },
@@ -168,13 +175,6 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     openDashboard: (target) => openDashboard(dashboardContext, target),
   };
 
-  queueKeeper = new QueueKeeper({
-    runsRoot: () => settings().runsRoot,
-    mayTrain: () => vscode.workspace.isTrusted,
-    datasetAllowed: (dir) => datasetRefusal(services, dir),
-    enqueue: (request) => void services.controller.enqueue(request),
-    log: (line) => output.info(line),
-  });
   const keeper = queueKeeper;
   // Queued runs from before a window reload start again, in order (only in a trusted workspace).
   void keeper.restore().then((n) => n > 0 && output.info(`Restored ${n} queued run(s) from queue.json.`));

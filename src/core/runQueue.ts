@@ -8,7 +8,13 @@ import * as path from 'node:path';
 import type { Checked } from '../protocol/runSchema';
 import { isRunIdReference } from '../protocol/runSchema';
 import { isRecord } from '../protocol/guards';
-import { makeDirectoryInside, readJsonIfPresent, RunFileError, writablePath, writeFileInside } from './runFiles';
+import {
+  makeDirectoryInside,
+  readJsonIfPresent,
+  RunFileError,
+  writablePath,
+  writeFileInside,
+} from './runFiles';
 
 export const QUEUE_FILE = 'queue.json';
 export const QUEUE_CONFIG_DIR = 'queue';
@@ -38,8 +44,16 @@ export function isQueueId(value: unknown): value is string {
 
 /** A fresh id; `now` and `random` are passed in so tests (and Math.random's seeding in training) are safe. */
 export function newQueueId(now: Date, random: string): string {
-  const stamp = now.toISOString().replace(/[-:.TZ]/g, '').toLowerCase();
-  return `q-${stamp}-${random.toLowerCase().replace(/[^0-9a-z]/g, '').slice(0, 8) || '0'}`;
+  const stamp = now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .toLowerCase();
+  return `q-${stamp}-${
+    random
+      .toLowerCase()
+      .replace(/[^0-9a-z]/g, '')
+      .slice(0, 8) || '0'
+  }`;
 }
 
 /** The config file of a queued run, relative to the runs root. */

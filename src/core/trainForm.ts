@@ -164,6 +164,11 @@ export function formConfig(
   values: Readonly<Record<string, string>>,
   start: Readonly<TrainingConfig> = DEFAULT_CONFIG,
 ): FormConfigResult {
+  // Only the form's own fields: a message naming another (transfer.base, say) is refused, not applied.
+  const known = new Set(formFieldPaths());
+  const stray = Object.keys(values).find((key) => !known.has(key));
+  if (stray !== undefined)
+    return { ok: false, error: `unknown option "${stray}" — not a field of the form`, field: stray };
   try {
     const overrides = formOverrides(values, formValues(start));
     return { ok: true, config: resolveConfig(structuredClone(start), overrides) };

@@ -340,9 +340,12 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
 /** `--parent RUN_ID`: the run a new run re-runs with changes (recorded in its run.json). */
 function parentIdFlag(value: string | undefined, resume: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (resume) throw new UsageError('--parent names the run a new run comes from; a resumed run keeps its own');
+  if (resume)
+    throw new UsageError('--parent names the run a new run comes from; a resumed run keeps its own');
   if (!isRunIdReference(value))
-    throw new UsageError(`--parent must be a run id (a folder name under the runs folder), got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--parent must be a run id (a folder name under the runs folder), got ${JSON.stringify(value)}`,
+    );
   return value;
 }
 

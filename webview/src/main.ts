@@ -25,10 +25,14 @@ function savedUi(api: VsCodeApi): Partial<UiState> {
 /** The New Training form: its own protocol (trainFormMessages.ts), the same CSP and bundle. */
 function startTrainForm(api: VsCodeApi<FormToHost>, root: HTMLElement): void {
   const form = createTrainForm(root, { post: (message) => api.postMessage(message) });
-  const handshake = startHandshake(() => api.postMessage({ type: 'ready' }), {
-    setTimeout: (callback, ms) => window.setTimeout(callback, ms),
-    clearTimeout: (handle) => window.clearTimeout(handle as number),
-  }, 'init');
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'init',
+  );
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostToForm(event.data)) return;
     handshake.received(event.data);

@@ -13,7 +13,9 @@ import { datasetDirFromArg, pickRun, runFromArg } from './pickers';
 
 function queuedIdFromArg(arg: unknown): string | undefined {
   const node = arg as RunTreeNode | undefined;
-  return node && typeof node === 'object' && 'kind' in node && node.kind === 'queued' ? node.entry.id : undefined;
+  return node && typeof node === 'object' && 'kind' in node && node.kind === 'queued'
+    ? node.entry.id
+    : undefined;
 }
 
 export function registerFormCommands(services: HostServices, extensionUri: vscode.Uri): vscode.Disposable[] {
@@ -21,7 +23,9 @@ export function registerFormCommands(services: HostServices, extensionUri: vscod
   return [
     vscode.commands.registerCommand(
       COMMANDS.newTraining,
-      gated(COMMANDS.newTraining, (arg?: unknown) => openTrainForm(ctx, { datasetDir: datasetDirFromArg(arg) })),
+      gated(COMMANDS.newTraining, (arg?: unknown) =>
+        openTrainForm(ctx, { datasetDir: datasetDirFromArg(arg) }),
+      ),
     ),
     vscode.commands.registerCommand(
       COMMANDS.rerunWithChanges,
@@ -46,11 +50,17 @@ export function registerFormCommands(services: HostServices, extensionUri: vscod
 }
 
 /** Opens the form filled from a run's run.json; the new run will name it as its parent. */
-async function rerunWithChanges(services: HostServices, extensionUri: vscode.Uri, arg: unknown): Promise<void> {
+async function rerunWithChanges(
+  services: HostServices,
+  extensionUri: vscode.Uri,
+  arg: unknown,
+): Promise<void> {
   const run = runFromArg(services, arg) ?? (await pickRun(services, 'Re-run with Changes…'));
   if (!run) return;
   const fail = (why: string): void =>
-    void vscode.window.showWarningMessage(`Image Trainer: cannot re-run ${visibleText(run.id)}: ${visibleText(why)}.`);
+    void vscode.window.showWarningMessage(
+      `Image Trainer: cannot re-run ${visibleText(run.id)}: ${visibleText(why)}.`,
+    );
   if (run.status === 'damaged') return fail(run.error ?? 'its records cannot be read');
   const details = await readRunDetails(run.runDir).catch(() => null);
   if (!details) return fail('its run.json cannot be read');

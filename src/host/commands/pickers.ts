@@ -80,7 +80,8 @@ export async function pickDataset(services: HostServices, title: string): Promis
   return folder?.[0]?.fsPath;
 }
 
-export type ModelChoice = { model: ModelPreset } | { configFile: string } | { base: BaseRow } | { form: true };
+export type ModelChoice =
+  { model: ModelPreset } | { configFile: string } | { base: BaseRow } | { form: true };
 
 /**
  * Presets, pretrained bases and config files. For a data set of photos the bases come first, the

@@ -214,7 +214,8 @@ export class TrainFormController {
     base: string | null,
   ): Promise<void> {
     const result = formConfig(values, this.start);
-    if (!result.ok) return this.notice('error', `Cannot ${action === 'saveConfig' ? 'save' : 'train'}: ${result.error}`);
+    if (!result.ok)
+      return this.notice('error', `Cannot ${action === 'saveConfig' ? 'save' : 'train'}: ${result.error}`);
     const config = result.config;
     const name = path.basename(datasetDir) || 'config';
     if (action === 'saveConfig') {
@@ -229,7 +230,8 @@ export class TrainFormController {
     if (refused) return this.notice('error', `Cannot train on ${datasetDir}: ${refused}.`);
     if (base !== null) {
       const bases = await this.effects.bases(datasetDir);
-      if (!bases.some((b) => b.name === base)) return this.notice('error', `Unknown pretrained base ${base}.`);
+      if (!bases.some((b) => b.name === base))
+        return this.notice('error', `Unknown pretrained base ${base}.`);
     }
     const parentId = this.target.parent?.id ?? null;
     const what = changeLabel(values, this.start);

@@ -98,7 +98,10 @@ class TrainFormPanel implements vscode.Disposable {
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist'), vscode.Uri.joinPath(ctx.extensionUri, 'media')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(ctx.extensionUri, 'dist'),
+        vscode.Uri.joinPath(ctx.extensionUri, 'media'),
+      ],
     };
     this.controller = new TrainFormController(
       {
@@ -140,7 +143,9 @@ class TrainFormPanel implements vscode.Disposable {
       cspSource: webview.cspSource,
       nonce: createNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'media', 'dashboard.css')).toString(),
+      styleUri: webview
+        .asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'media', 'dashboard.css'))
+        .toString(),
       app: 'train-form',
       title: 'New Training',
     });
@@ -160,7 +165,9 @@ export function openTrainForm(ctx: TrainFormContext, target: TrainFormTarget): v
   if (current) {
     current.panel.title = title;
     current.panel.reveal(undefined, false);
-    void current.controller.retarget(target).catch((error: unknown) => ctx.services.output.warn(messageOf(error)));
+    void current.controller
+      .retarget(target)
+      .catch((error: unknown) => ctx.services.output.warn(messageOf(error)));
     return;
   }
   const panel = vscode.window.createWebviewPanel(TRAIN_FORM_VIEW_TYPE, title, vscode.ViewColumn.Active, {

@@ -81,7 +81,8 @@ export class QueueKeeper {
   }
 
   async ended(request: TrainRequest): Promise<void> {
-    if (request.queueId) await removeQueuedConfig(this.deps.runsRoot(), request.queueId).catch(() => undefined);
+    if (request.queueId)
+      await removeQueuedConfig(this.deps.runsRoot(), request.queueId).catch(() => undefined);
   }
 
   /** Queues again what the file lists; entries whose data set is not allowed are dropped with the reason. */
