@@ -258,3 +258,29 @@ test('in the DOM: labels name the inputs, a message appears beside the field whi
   // Advanced groups are folded.
   assert.ok(doc.querySelector('details.group-training:not([open])'));
 });
+
+test('in the DOM: the base choice shows only for presets that use a base, and Train sends the chosen base', () => {
+  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
+  const doc = dom.window.document;
+  const posted: FormToHost[] = [];
+  const app = createTrainForm(doc.getElementById('app') as HTMLElement, { post: (m) => posted.push(m) });
+  app.receive(init({ bases: [{ name: 'mobilenet-v2', description: 'downloaded', installed: true }] }));
+  const baseRow = doc.getElementById('field-base')?.parentElement as HTMLElement;
+  assert.equal(baseRow.hidden, true, 'hidden for cnn');
+  const model = doc.getElementById('field-model') as HTMLSelectElement;
+  model.value = 'transfer';
+  model.dispatchEvent(new dom.window.Event('change'));
+  assert.equal(baseRow.hidden, false);
+  assert.match(doc.getElementById('preset-description')?.textContent ?? '', /pretrained base/);
+  const base = doc.getElementById('field-base') as HTMLSelectElement;
+  base.value = 'mobilenet-v2';
+  base.dispatchEvent(new dom.window.Event('change'));
+  doc.querySelector<HTMLButtonElement>('[data-key="form-queue"]')?.click();
+  const sent = posted.at(-1);
+  assert.ok(
+    sent?.type === 'submit' &&
+      sent.action === 'queue' &&
+      sent.base === 'mobilenet-v2' &&
+      sent.values.model === 'transfer',
+  );
+});

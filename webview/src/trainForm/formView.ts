@@ -126,10 +126,11 @@ export function buildForm(
         attrs: { id: `${idOf(field.path)}-error`, 'aria-live': 'polite' },
       });
       errors.set(field.path, error);
+      // The model's long table description gives way to the chosen preset's one line.
       const help = el(doc, 'p', {
         class: 'field-help',
         attrs: { id: `${idOf(field.path)}-help` },
-        text: field.description,
+        text: field.path === 'model' ? '' : field.description,
       });
       const label = el(doc, 'label', { attrs: { for: idOf(field.path) }, text: field.label });
       const row = el(doc, 'div', { class: `field field-${field.control.kind}` }, label, control, error, help);
@@ -200,7 +201,8 @@ export function buildForm(
         ),
         baseRow,
       ),
-      ...groupNodes,
+      // Basics, then what they cost and the buttons; the advanced groups stay folded below.
+      groupNodes[0],
       el(
         doc,
         'section',
@@ -217,6 +219,7 @@ export function buildForm(
         notice,
         el(doc, 'div', { class: 'command-line' }, copy, commandText, commandNote),
       ),
+      ...groupNodes.slice(1),
       el(
         doc,
         'section',
