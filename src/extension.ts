@@ -21,6 +21,7 @@ import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
 import { RunsModel } from './host/runs/runsModel';
 import { registerBaseCommands } from './host/commands/baseCommands';
 import { registerFormCommands } from './host/commands/formCommands';
+import { ThumbnailCache } from './host/gallery/thumbnailCache';
 import { datasetRefusal, trainFormQueueChanged } from './host/dashboard/trainFormPanel';
 import { QueueKeeper, queueViews } from './host/training/queueKeeper';
 import { CONTEXT_TRAINING } from './host/ids';
@@ -191,7 +192,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerRunCommands(services),
     ...registerDatasetCommands(services),
     ...registerBaseCommands(services),
-    ...registerFormCommands(services, context.extensionUri),
+    ...registerFormCommands(
+      services,
+      context.extensionUri,
+      new ThumbnailCache(path.join(context.globalStorageUri.fsPath, 'thumbnails')),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
       warnAboutRunsRoot();

@@ -31,6 +31,7 @@ export const COMMANDS = {
   cancelQueuedRun: 'imageTrainer.cancelQueuedRun',
   moveQueuedRunUp: 'imageTrainer.moveQueuedRunUp',
   moveQueuedRunDown: 'imageTrainer.moveQueuedRunDown',
+  openClassGallery: 'imageTrainer.openClassGallery',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -8,6 +8,8 @@ import { sanitizeUi, type UiState } from './state';
 import { startHandshake } from './handshake';
 import { isHostToForm, type FormToHost } from '../../src/protocol/trainFormMessages';
 import { createTrainForm } from './trainForm/formApp';
+import { isHostToGallery, type GalleryToHost } from '../../src/protocol/galleryMessages';
+import { createGallery } from './gallery/galleryView';
 
 interface VsCodeApi<Out = WebviewToHost> {
   postMessage(message: Out): void;
@@ -40,9 +42,35 @@ function startTrainForm(api: VsCodeApi<FormToHost>, root: HTMLElement): void {
   });
 }
 
+/** The class gallery: its own protocol (galleryMessages.ts), the same CSP and bundle. */
+function startGallery(api: VsCodeApi<GalleryToHost>, root: HTMLElement): void {
+  const gallery = createGallery(root, {
+    post: (message) => api.postMessage(message),
+    frame: (callback) => window.requestAnimationFrame(callback),
+  });
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'galleryInit',
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToGallery(event.data)) return;
+    handshake.received(event.data);
+    gallery.receive(event.data);
+  });
+  window.addEventListener('resize', () => gallery.layout());
+}
+
 function start(): void {
   const root = document.getElementById('app');
   if (!root) return;
+  if (root.dataset.app === 'gallery') {
+    startGallery(acquireVsCodeApi() as unknown as VsCodeApi<GalleryToHost>, root);
+    return;
+  }
   if (root.dataset.app === 'train-form') {
     startTrainForm(acquireVsCodeApi() as unknown as VsCodeApi<FormToHost>, root);
     return;

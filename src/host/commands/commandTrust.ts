@@ -26,6 +26,8 @@ export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string
   [COMMANDS.createSampleDataset]: 'writes generated images into a new folder inside the workspace',
   [COMMANDS.cancelQueuedRun]:
     'takes a waiting run out of this window’s queue (nothing is queued or started in Restricted Mode)',
+  [COMMANDS.openClassGallery]:
+    'shows thumbnails of a class folder inside a data set folder the user chose (thumbnails are written to the extension’s global storage); moving an image is refused in Restricted Mode',
   [COMMANDS.moveQueuedRunUp]: 'reorders this window’s queue; starts nothing',
   [COMMANDS.moveQueuedRunDown]: 'reorders this window’s queue; starts nothing',
   [COMMANDS.getPretrainedModel]:

@@ -1,4 +1,5 @@
-// New Training, Re-run with Changes… and the queue's own commands (reorder, cancel) in the Runs view.
+// New Training, Re-run with Changes…, the queue's own commands (reorder, cancel) in the Runs view, and the
+// class gallery a class of the Datasets view opens.
 import * as vscode from 'vscode';
 import { resolveStoredConfig } from '../../core/config';
 import { readRunDetails } from '../../core/runStore';
@@ -8,6 +9,8 @@ import type { HostServices } from '../hostServices';
 import { COMMANDS } from '../ids';
 import type { RunTreeNode } from '../runs/runsModel';
 import { messageOf } from '../util/errors';
+import { galleryTargetFromArgs, openClassGallery } from '../gallery/galleryPanel';
+import type { ThumbnailCache } from '../gallery/thumbnailCache';
 import { gated } from './commandSupport';
 import { datasetDirFromArg, pickRun, runFromArg } from './pickers';
 
@@ -18,9 +21,17 @@ function queuedIdFromArg(arg: unknown): string | undefined {
     : undefined;
 }
 
-export function registerFormCommands(services: HostServices, extensionUri: vscode.Uri): vscode.Disposable[] {
+export function registerFormCommands(
+  services: HostServices,
+  extensionUri: vscode.Uri,
+  thumbnails: ThumbnailCache,
+): vscode.Disposable[] {
   const ctx = { extensionUri, services };
   return [
+    vscode.commands.registerCommand(COMMANDS.openClassGallery, (...args: unknown[]) => {
+      const target = galleryTargetFromArgs(args);
+      if (target) void openClassGallery({ extensionUri, services, thumbnails }, target);
+    }),
     vscode.commands.registerCommand(
       COMMANDS.newTraining,
       gated(COMMANDS.newTraining, (arg?: unknown) =>
