@@ -736,6 +736,47 @@ async function rerunQueued(ctx: E2eContext): Promise<void> {
   await clearNotifications(page);
 }
 
+/** Clicking a class in the Datasets view opens its gallery: thumbnails load, and only the rows in view are drawn. */
+async function classGallery(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const [className, count] = [...ctx.counts][0] ?? [];
+  assert.ok(className, 'the sample data set has classes');
+  await openViewContainer(page, CONTAINER_TITLE);
+  const pane = await expandPane(page, 'Datasets');
+  const row = treeRows(pane)
+    .filter({ hasText: new RegExp(`^\\s*${className}\\s*${count}\\s*$`) })
+    .first();
+  await row.waitFor({ state: 'visible', timeout: LONG });
+  await row.locator('.label-name').first().click();
+  const gallery = await webviewShowing(page, 'main.gallery');
+  const title = gallery.locator('main.gallery h1');
+  await waitUntil(
+    async () => (await title.innerText()).includes(`${count} images`),
+    `the gallery of ${className}`,
+  );
+  const thumbs = gallery.locator('.tile img');
+  await thumbs.first().waitFor({ state: 'visible', timeout: LONG });
+  // Thumbnails arrive in batches as they are made: wait until every drawn tile has one, and each has loaded.
+  await waitUntil(
+    async () => {
+      const tiles = await gallery.locator('.tile').count();
+      const loaded = await thumbs.evaluateAll(
+        (imgs) =>
+          (imgs as unknown as { complete: boolean; naturalWidth: number }[]).filter(
+            (i) => i.complete && i.naturalWidth > 0,
+          ).length,
+      );
+      return tiles > 0 && loaded === tiles;
+    },
+    'every drawn tile to show its loaded thumbnail',
+    LONG,
+  );
+  const tiles = await gallery.locator('.tile').count();
+  say(`  gallery "${(await title.innerText()).trim()}": ${tiles} tiles drawn, all with loaded thumbnails`);
+  assert.ok(tiles > 0 && tiles <= count, `${tiles} tiles for ${count} images`);
+  await page.screenshot({ path: ctx.artifact('class-gallery.png') }).catch(() => undefined);
+}
+
 function requireRun(ctx: E2eContext): string {
   if (!ctx.runDir) throw new Error('needs the run of the train step');
   return ctx.runDir;
@@ -751,5 +792,6 @@ export const steps: Step[] = [
   { name: 'pretrained-base', run: pretrainedBase },
   { name: 'new-training-form', run: newTrainingForm },
   { name: 'rerun-queued', run: rerunQueued },
+  { name: 'class-gallery', run: classGallery },
   { name: 'restricted-mode', run: restricted },
 ];
