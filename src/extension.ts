@@ -174,6 +174,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     runsWatcher,
     controller,
     openDashboard: (target) => openDashboard(dashboardContext, target),
+    extensionUri: context.extensionUri,
   };
 
   const keeper = queueKeeper;

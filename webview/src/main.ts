@@ -10,6 +10,8 @@ import { isHostToForm, type FormToHost } from '../../src/protocol/trainFormMessa
 import { createTrainForm } from './trainForm/formApp';
 import { isHostToGallery, type GalleryToHost } from '../../src/protocol/galleryMessages';
 import { createGallery } from './gallery/galleryView';
+import { isHostToClassify, type ClassifyToHost } from '../../src/protocol/classifyMessages';
+import { createClassifyView } from './classify/classifyView';
 
 interface VsCodeApi<Out = WebviewToHost> {
   postMessage(message: Out): void;
@@ -64,9 +66,21 @@ function startGallery(api: VsCodeApi<GalleryToHost>, root: HTMLElement): void {
   window.addEventListener('resize', () => gallery.layout());
 }
 
+function startClassify(api: VsCodeApi<ClassifyToHost>, root: HTMLElement): void {
+  const view = createClassifyView(root);
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isHostToClassify(event.data)) view.receive(event.data);
+  });
+  api.postMessage({ type: 'ready' });
+}
+
 function start(): void {
   const root = document.getElementById('app');
   if (!root) return;
+  if (root.dataset.app === 'classify') {
+    startClassify(acquireVsCodeApi() as unknown as VsCodeApi<ClassifyToHost>, root);
+    return;
+  }
   if (root.dataset.app === 'gallery') {
     startGallery(acquireVsCodeApi() as unknown as VsCodeApi<GalleryToHost>, root);
     return;

@@ -8,7 +8,7 @@ export interface DashboardHtmlInput {
   styleUri: string;
   nonce: string;
   /** Which app of the bundle the page runs (webview/src/main.ts); the dashboard when absent. */
-  app?: 'train-form' | 'gallery';
+  app?: 'train-form' | 'gallery' | 'classify';
   title?: string;
 }
 
