@@ -86,7 +86,8 @@ export type FormToHost =
       values: Record<string, string>;
       base: string | null;
     }
-  | { type: 'copyCommand'; command: string }
+  /** The host builds the command itself from the values (it never copies text the webview wrote). */
+  | { type: 'copyCommand'; datasetDir: string; values: Record<string, string>; base: string | null }
   | { type: 'moveQueued'; id: string; delta: -1 | 1 }
   | { type: 'cancelQueued'; id: string };
 
@@ -200,7 +201,7 @@ export function isFormToHost(value: unknown): value is FormToHost {
         isAction(v.action) && isPath(v.datasetDir) && isFormValues(v.values) && isNullable(isPath)(v.base)
       );
     case 'copyCommand':
-      return isPath(v.command);
+      return isPath(v.datasetDir) && isFormValues(v.values) && isNullable(isPath)(v.base);
     case 'moveQueued':
       return isPath(v.id) && (v.delta === -1 || v.delta === 1);
     case 'cancelQueued':

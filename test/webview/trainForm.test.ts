@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG } from '../../src/core/configFields';
 import { fieldError } from '../../src/core/trainForm';
 import {
   blockedReason,
+  commandLine,
   estimate,
   type FormEvent,
   type FormState,
@@ -194,8 +195,13 @@ test('the copied command is the CLI’s, with --parent for a re-run', () => {
     { type: 'ui/copyCommand' },
   ]);
   const copy = state.posted.find((m) => m.type === 'copyCommand');
-  assert.ok(copy && copy.type === 'copyCommand');
-  assert.equal(copy.command, 'image-trainer train /data/shapes --epochs 4 --parent run-1');
+  assert.ok(copy && copy.type === 'copyCommand' && isFormToHost(copy));
+  assert.equal(copy.values.epochs, '4');
+  // What the form shows is what the host will copy (both build it with equivalentCommand).
+  assert.equal(
+    commandLine(state.state).command,
+    'image-trainer train /data/shapes --epochs 4 --parent run-1',
+  );
 });
 
 test('guards: hostile messages are refused both ways', () => {

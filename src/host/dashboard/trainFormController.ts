@@ -18,7 +18,7 @@ import {
 } from '../../protocol/trainFormMessages';
 import { DEFAULT_CONFIG } from '../../core/configFields';
 import { budgetBytes } from '../../core/memoryArithmetic';
-import { formConfig, formOverrides, formValues } from '../../core/trainForm';
+import { equivalentCommand, formConfig, formOverrides, formValues } from '../../core/trainForm';
 import { visibleText } from '../../protocol/displayText';
 import { messageOf } from '../util/errors';
 
@@ -135,10 +135,19 @@ export class TrainFormController {
       case 'submit':
         await this.submit(message.action, message.datasetDir, message.values, message.base);
         return;
-      case 'copyCommand':
-        await this.effects.copy(message.command);
-        this.notice('info', 'Copied the equivalent command to the clipboard.');
+      case 'copyCommand': {
+        // Validated like a submission, and built here: the clipboard never gets text the webview wrote.
+        const result = formConfig(message.values, this.start);
+        if (!result.ok) return this.notice('error', `Cannot copy the command: ${result.error}`);
+        const { command } = equivalentCommand(message.datasetDir, message.values, {
+          base: message.base,
+          parentId: this.target.parent?.id ?? null,
+          start: this.start,
+        });
+        await this.effects.copy(command);
+        this.notice('info', `Copied: ${command}`);
         return;
+      }
       case 'moveQueued':
         this.effects.moveQueued(message.id, message.delta);
         this.queueChanged();

@@ -205,3 +205,26 @@ test('the estimate’s basis is the newest completed run on the data set: its me
   assert.equal(basis?.budgetBytes, 8 * GIB, 'half the memory on the CPU backend, as the trainer computes it');
   assert.equal(basis?.images, 100);
 });
+
+test('Copy builds the command on the host from validated values, never from webview text', async () => {
+  const copied: string[] = [];
+  const { controller } = setup(undefined, { copy: async (text) => void copied.push(text) });
+  await controller.handle({
+    type: 'copyCommand',
+    datasetDir: '/ws/shapes',
+    values: values(
+      { epochs: '3' },
+      { ...(structuredClone(DEFAULT_CONFIG) as TrainingConfig), backend: 'wasm' },
+    ),
+    base: null,
+  });
+  await controller.handle({
+    type: 'copyCommand',
+    datasetDir: '/ws/shapes',
+    values: values({ epochs: '0' }),
+    base: null,
+  });
+  await controller.handle({ type: 'copyCommand', command: 'rm -rf ~' });
+  // The backend setting the form started from differs from the defaults, so the command names it.
+  assert.deepEqual(copied, ['image-trainer train /ws/shapes --epochs 3 --backend wasm']);
+});

@@ -182,7 +182,17 @@ export function reduceForm(state: FormState, event: FormEvent): Reduced {
     }
     case 'ui/copyCommand':
       if (!state.datasetDir) return none(state);
-      return { state, post: [{ type: 'copyCommand', command: commandLine(state).command }] };
+      return {
+        state,
+        post: [
+          {
+            type: 'copyCommand',
+            datasetDir: state.datasetDir,
+            values: { ...state.values },
+            base: usesBase(state) ? state.base : null,
+          },
+        ],
+      };
     case 'ui/moveQueued': {
       const index = state.queue.findIndex((q) => q.id === event.id);
       const target = index + event.delta;
