@@ -303,6 +303,7 @@ async function benchGallery(): Promise<void> {
             start,
             items: galleryItems(start, Math.min(pageSize, GALLERY_IMAGES - start), thumbs),
           });
+        const cpuBefore = await gallery.mainThreadCpu();
         const scroll = (await gallery.page.evaluate(`(async () => {
           const scroller = document.querySelector('.gallery-scroll');
           const step = 40;
@@ -322,9 +323,27 @@ async function benchGallery(): Promise<void> {
           const intervals = frames.slice(2);
           return { frames: intervals.length, dropped: intervals.filter((d) => d > 25).length, intervals, tiles: document.querySelectorAll('.tile').length };
         })()`)) as { frames: number; dropped: number; intervals: number[]; tiles: number };
+        const cpuPerFrame =
+          (((await gallery.mainThreadCpu()) - cpuBefore) * 1000) / Math.max(1, scroll.frames);
         console.log(
-          `gallery scroll (40 px a frame through ${scroll.frames} frames): ${scroll.dropped} frames later than 25 ms; frame interval ${stats(scroll.intervals)}; ${scroll.tiles} tiles in the DOM at the end`,
+          `gallery scroll (40 px a frame through ${scroll.frames} frames): ${scroll.dropped} frames later than 25 ms; frame interval ${stats(scroll.intervals)}; main-thread CPU ${cpuPerFrame.toFixed(1)} ms a frame; ${scroll.tiles} tiles in the DOM at the end`,
         );
+        // The machine's own jitter: the same number of frames with nothing to do.
+        const idle = (await gallery.page.evaluate(`(async () => {
+          const frames = [];
+          let last = performance.now();
+          await new Promise((resolve) => {
+            function tick(now) {
+              frames.push(now - last);
+              last = now;
+              if (frames.length > 601) return resolve();
+              requestAnimationFrame(tick);
+            }
+            requestAnimationFrame(tick);
+          });
+          return frames.slice(2).filter((d) => d > 25).length;
+        })()`)) as number;
+        console.log(`baseline, the same page idle for 599 frames: ${idle} frames later than 25 ms`);
         const problems = await gallery.violations();
         if (problems.length > 0) console.log(`gallery problems: ${problems.join('; ')}`);
       } finally {

@@ -754,12 +754,12 @@ async function classGallery(ctx: E2eContext): Promise<void> {
     async () => (await title.innerText()).includes(`${count} images`),
     `the gallery of ${className}`,
   );
-  const thumbs = gallery.locator('.tile img');
+  const thumbs = gallery.locator('.tile:not([hidden]) img');
   await thumbs.first().waitFor({ state: 'visible', timeout: LONG });
   // Thumbnails arrive in batches as they are made: wait until every drawn tile has one, and each has loaded.
   await waitUntil(
     async () => {
-      const tiles = await gallery.locator('.tile').count();
+      const tiles = await gallery.locator('.tile:not([hidden])').count();
       const loaded = await thumbs.evaluateAll(
         (imgs) =>
           (imgs as unknown as { complete: boolean; naturalWidth: number }[]).filter(
@@ -771,7 +771,7 @@ async function classGallery(ctx: E2eContext): Promise<void> {
     'every drawn tile to show its loaded thumbnail',
     LONG,
   );
-  const tiles = await gallery.locator('.tile').count();
+  const tiles = await gallery.locator('.tile:not([hidden])').count();
   say(`  gallery "${(await title.innerText()).trim()}": ${tiles} tiles drawn, all with loaded thumbnails`);
   assert.ok(tiles > 0 && tiles <= count, `${tiles} tiles for ${count} images`);
   await page.screenshot({ path: ctx.artifact('class-gallery.png') }).catch(() => undefined);

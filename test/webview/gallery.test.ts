@@ -64,17 +64,39 @@ test('showing a range asks for each page once; moves only to offered classes and
   for (const m of first.post) assert.ok(isGalleryToHost(m));
 });
 
+test('scrolling reuses tiles: no new elements after the first screen', () => {
+  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
+  const doc = dom.window.document;
+  const app = createGallery(doc.getElementById('app') as HTMLElement, { post: () => undefined });
+  app.receive({ type: 'galleryInit', init: init(10_000) });
+  const scroller = doc.querySelector('.gallery-scroll') as HTMLElement;
+  const count = doc.querySelectorAll('.tile').length;
+  for (let top = 0; top < 200 * TILE_HEIGHT; top += 3 * TILE_HEIGHT) {
+    scroller.scrollTop = top;
+    app.layout();
+  }
+  assert.ok(doc.querySelectorAll('.tile').length <= count + 6 * 3, 'the pool stays the size of a screen');
+  const drawn = [...doc.querySelectorAll('.tile:not([hidden])')].map((t) =>
+    Number(t.getAttribute('data-index')),
+  );
+  assert.ok(Math.min(...drawn) > 100, `tiles follow the scroll (${Math.min(...drawn)})`);
+});
+
 test('in the DOM: 10,000 images draw a few dozen tiles; thumbnails and marks fill in; Open posts the index', () => {
   const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
   const doc = dom.window.document;
   const posted: GalleryToHost[] = [];
   const app = createGallery(doc.getElementById('app') as HTMLElement, { post: (m) => posted.push(m) });
   app.receive({ type: 'galleryInit', init: init(10_000) });
-  const tiles = () => doc.querySelectorAll('.tile');
+  const tiles = () => doc.querySelectorAll('.tile:not([hidden])');
   assert.ok(tiles().length > 0 && tiles().length < 80, `${tiles().length} tiles`);
   assert.deepEqual(posted, [{ type: 'requestPage', start: 0 }]);
   app.receive({ type: 'galleryPage', start: 0, items: items(0, 120) });
-  assert.equal(doc.querySelectorAll('.tile img').length, 0, 'placeholders until thumbnails are made');
+  assert.equal(
+    doc.querySelectorAll('.tile img:not([hidden])').length,
+    0,
+    'placeholders until thumbnails are made',
+  );
   app.receive({ type: 'galleryThumbs', thumbs: [{ index: 0, thumb: 'https://thumbs/0.webp' }] });
   assert.equal(doc.querySelector('.tile[data-index="0"] img')?.getAttribute('src'), 'https://thumbs/0.webp');
   assert.match(doc.querySelector('.tile[data-index="3"] .finding')?.textContent ?? '', /duplicate/);
