@@ -15,6 +15,7 @@ import {
   activeWebview,
   answerTrustDialog,
   clearNotifications,
+  closeQuickInput,
   expandPane,
   expandTree,
   notificationTexts,
@@ -374,6 +375,30 @@ async function classify(ctx: E2eContext): Promise<void> {
   assert.ok(
     answer.includes(expected),
     `the editor's answer "${answer}" should say "${expected}" as the CLI does`,
+  );
+  // The panel shows the image with its top-k bars and the time taken.
+  await closeQuickInput(page);
+  const panel = await webviewShowing(page, 'main.classify');
+  const heading = panel.locator('article.classified h2').first();
+  await heading.waitFor({ state: 'visible', timeout: 30_000 });
+  assert.ok((await heading.innerText()).includes(expected), `the panel says ${expected}`);
+  const bars = await panel.locator('.topk li').count();
+  // Classify Image asks for the top 5 (datasetCommands.ts TOP_K), or every class when there are fewer.
+  assert.equal(bars, Math.min(5, ctx.counts.size), 'one bar per top-k class');
+  await waitUntil(
+    async () =>
+      await panel
+        .locator('article.classified img')
+        .first()
+        .evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+        ),
+    'the classified image to load in the panel',
+  );
+  say(
+    `  panel: "${(await heading.innerText()).trim()}", ${bars} bars, "${(await panel.locator('.latency').innerText()).trim()}"`,
   );
 }
 
