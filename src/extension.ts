@@ -139,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       },
       onEnded: (session) => {
         runsWatcher.refreshNow();
-        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, false);
+        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, controller?.busy ?? false);
         void queueKeeper.ended(session.request);
       },
       onQueueChanged: (queued) => {
@@ -149,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
         trainFormQueueChanged();
       },
     },
+    () => settings().maxConcurrentRuns,
   );
 
   const dashboardContext: DashboardContext = {

@@ -48,6 +48,7 @@ export const SETTINGS = {
   nodePath: 'nodePath',
   datasetRoots: 'datasetRoots',
   datasetExcludes: 'datasetExcludes',
+  maxConcurrentRuns: 'maxConcurrentRuns',
 } as const;
 
 export const OUTPUT_CHANNEL_NAME = 'Image Trainer';

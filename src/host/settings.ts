@@ -14,6 +14,7 @@ export function readSettings(): HostSettings {
       nodePath: config.get(SETTINGS.nodePath),
       datasetRoots: config.get(SETTINGS.datasetRoots),
       datasetExcludes: config.get(SETTINGS.datasetExcludes),
+      maxConcurrentRuns: config.get(SETTINGS.maxConcurrentRuns),
     },
     (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     vscode.workspace.isTrusted,

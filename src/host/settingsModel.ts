@@ -12,6 +12,7 @@ export interface RawSettings {
   nodePath?: unknown;
   datasetRoots?: unknown;
   datasetExcludes?: unknown;
+  maxConcurrentRuns?: unknown;
 }
 
 export interface HostSettings {
@@ -24,7 +25,12 @@ export interface HostSettings {
   nodePath: string;
   datasetRoots: string[];
   datasetExcludes: string[];
+  /** Queued runs that may train at the same time (1 = one after another). */
+  maxConcurrentRuns: number;
 }
+
+/** Beyond this, runs only compete for the same cores and memory. */
+export const MAX_CONCURRENT_RUNS = 4;
 
 /**
  * Relative paths resolve against the first workspace folder (or the home folder with none open).
@@ -63,6 +69,13 @@ export function resolveSettings(
     nodePath: trusted && typeof raw.nodePath === 'string' ? expandHome(raw.nodePath.trim(), home) : '',
     datasetRoots: stringList(raw.datasetRoots).map(resolveIn),
     datasetExcludes: stringList(raw.datasetExcludes),
+    maxConcurrentRuns:
+      typeof raw.maxConcurrentRuns === 'number' &&
+      Number.isInteger(raw.maxConcurrentRuns) &&
+      raw.maxConcurrentRuns >= 1 &&
+      raw.maxConcurrentRuns <= MAX_CONCURRENT_RUNS
+        ? raw.maxConcurrentRuns
+        : 1,
   };
 }
 

@@ -207,3 +207,33 @@ test('the Runs view lists queued runs first, with their position, as "queued"', 
   );
   assert.match(String(shown[1].tooltip), /Re-runs run\\-1 with changes/, 'the id is Markdown-escaped');
 });
+
+test('with maxConcurrentRuns 2, two runs train at once and the queue fills each freed place in order', async () => {
+  const deps = fakeDeps();
+  let max = 2;
+  const started: string[] = [];
+  const controller = new TrainingController(
+    (request) => new TrainingSession(request, deps),
+    { onStarted: (s) => started.push(s.request.queueId ?? '') },
+    () => max,
+  );
+  assert.equal(controller.enqueue(formReq('q-a')), 'started');
+  assert.equal(controller.enqueue(formReq('q-b')), 'started');
+  assert.equal(controller.enqueue(formReq('q-c')), 'queued');
+  assert.equal(controller.enqueue(formReq('q-d')), 'queued');
+  assert.equal(controller.running.length, 2);
+  assert.equal(controller.atCapacity, true);
+  assert.equal(controller.active?.request.queueId, 'q-b', 'Stop follows the newest run');
+  deps.children[0].exit(1);
+  await tick();
+  assert.deepEqual(started, ['q-a', 'q-b', 'q-c']);
+  // Lowering the setting lets the running ones finish and starts nothing until there is room.
+  max = 1;
+  deps.children[1].exit(1);
+  await tick();
+  assert.deepEqual(started, ['q-a', 'q-b', 'q-c'], 'q-c still trains: no room for q-d');
+  deps.children[2].exit(1);
+  await tick();
+  assert.deepEqual(started, ['q-a', 'q-b', 'q-c', 'q-d']);
+  assert.equal(controller.busy, true);
+});

@@ -16,6 +16,7 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
     nodePath: '',
     datasetRoots: [],
     datasetExcludes: [],
+    maxConcurrentRuns: 1,
   });
   const custom = resolveSettings(
     {
