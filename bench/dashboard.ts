@@ -252,7 +252,9 @@ function galleryItems(start: number, count: number, thumbs: string[]): GalleryIt
     path: `cat/img_${String(start + i).padStart(5, '0')}.jpg`,
     finding: (start + i) % 97 === 0 ? 'duplicate of cat/img_00000.jpg (skipped in training)' : null,
     // Distinct URLs, so the browser decodes as many images as the real gallery does.
-    thumb: `${thumbs[(start + i) % thumbs.length]}?i=${start + i}`,
+    thumb: process.env.GALLERY_BENCH_SAME_URLS
+      ? thumbs[(start + i) % thumbs.length]
+      : `${thumbs[(start + i) % thumbs.length]}?i=${start + i}`,
   }));
 }
 

@@ -65,6 +65,29 @@ export function createGallery(root: HTMLElement, host: GalleryHost): GalleryApp 
   const shown = new Map<number, Tile>();
   const pool: Tile[] = [];
   let scheduled = false;
+  /** Thumbnails fetched and decoded ahead of the scroll (URL → its image), oldest first, bounded. */
+  const prefetched = new Map<string, HTMLImageElement>();
+  const PREFETCH_ROWS = 6;
+  const PREFETCH_LIMIT = 400;
+
+  /**
+   * Fetches and decodes the thumbnails of the rows just beyond the view, so a tile scrolled in shows an
+   * image that is ready: loading one at the moment it appears is what costs frames while scrolling.
+   */
+  function prefetch(from: number, to: number): void {
+    const View = doc.defaultView;
+    if (!View || typeof View.Image !== 'function') return;
+    for (let index = from; index <= to; index++) {
+      const thumb = state.items.get(index)?.thumb;
+      if (!thumb || prefetched.has(thumb)) continue;
+      const img = new View.Image();
+      img.decoding = 'async';
+      img.src = thumb;
+      void img.decode?.().catch(() => undefined);
+      prefetched.set(thumb, img);
+      if (prefetched.size > PREFETCH_LIMIT) prefetched.delete(prefetched.keys().next().value as string);
+    }
+  }
 
   function schedule(): void {
     if (scheduled) return;
@@ -208,7 +231,10 @@ export function createGallery(root: HTMLElement, host: GalleryHost): GalleryApp 
       }
     }
     for (const tile of shown.values()) tile.node.hidden = false;
-    apply({ type: 'ui/show', first: win.first, last: win.last }, false);
+    const ahead = PREFETCH_ROWS * win.columns;
+    prefetch(win.last + 1, Math.min(init.total - 1, win.last + ahead));
+    prefetch(Math.max(0, win.first - ahead), win.first - 1);
+    apply({ type: 'ui/show', first: win.first, last: Math.min(init.total - 1, win.last + ahead) }, false);
   }
 
   function apply(event: GalleryEvent, redraw = true): void {
