@@ -3,8 +3,9 @@
 // move renames lives in a folder inside the root too. Only code that passed these checks touches a file.
 import * as path from 'node:path';
 import { relativeSegments } from '../../protocol/runSchema';
+import { isInside } from '../../core/runFiles';
 
-export { relativeSegments };
+export { isInside, relativeSegments };
 
 export interface FileStat {
   isFile(): boolean;
@@ -21,16 +22,6 @@ export interface DashboardFs {
 }
 
 export type PathCheck = { ok: true; absolute: string; realRoot: string } | { ok: false; reason: string };
-
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return (
-    relative !== '' &&
-    relative !== '..' &&
-    !relative.startsWith(`..${path.sep}`) &&
-    !path.isAbsolute(relative)
-  );
-}
 
 /** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
 export async function resolveInsideRoot(
