@@ -22,6 +22,11 @@ import { OUTPUT_CHANNEL_NAME, SETTINGS_SECTION } from './host/ids';
 import { RunsModel } from './host/runs/runsModel';
 import { registerBaseCommands } from './host/commands/baseCommands';
 import { EngineStatusBar, registerEngineCommands } from './host/commands/engineCommands';
+import { registerFormCommands } from './host/commands/formCommands';
+import { ThumbnailCache } from './host/gallery/thumbnailCache';
+import { datasetRefusal, trainFormQueueChanged } from './host/dashboard/trainFormPanel';
+import { QueueKeeper, queueViews } from './host/training/queueKeeper';
+import { CONTEXT_TRAINING } from './host/ids';
 import { RunsView } from './host/runs/runsView';
 import { RunsWatcher } from './host/runs/runsWatcher';
 import { readSettings } from './host/settings';
@@ -101,13 +106,26 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     datasetsModel.setDoctor(root, { state: 'done', ...cached });
   const datasets = new DatasetsView(datasetsModel);
   const runs = new RunsView(
-    new RunsModel({ listRuns: (root) => listRuns(root) }, () => settings().runsRoot),
+    new RunsModel(
+      { listRuns: (root) => listRuns(root) },
+      () => settings().runsRoot,
+      () => (controller ? queueViews(controller.queued) : []),
+    ),
     runsWatcher,
   );
 
   const presenter = new SessionPresenter(output, {
     // Batch and progress events change nothing the views show that the watcher would not see.
     onEvent: (event) => event.type !== 'batchEnded' && event.type !== 'progress' && runsWatcher.poke(),
+  });
+  // The form's queue is kept on disk (set up below, once `services` exists to check data set folders).
+  const queueKeeper = new QueueKeeper({
+    runsRoot: () => settings().runsRoot,
+    mayTrain: () => vscode.workspace.isTrusted,
+    // Called only after activation has built `services`.
+    datasetAllowed: (dir) => datasetRefusal(services, dir),
+    enqueue: (request) => void controller?.enqueue(request),
+    log: (line) => output.info(line),
   });
   controller = new TrainingController(
     (request) =>
@@ -121,10 +139,23 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
         presenter.observer(),
       ),
     {
-      onStarted: (session) => presenter.attach(session),
-      onEnded: () => runsWatcher.refreshNow(),
-      onQueueChanged: (queued) => presenter.setQueued(queued.length),
+      onStarted: (session) => {
+        presenter.attach(session);
+        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, true);
+      },
+      onEnded: (session) => {
+        runsWatcher.refreshNow();
+        void vscode.commands.executeCommand('setContext', CONTEXT_TRAINING, controller?.busy ?? false);
+        void queueKeeper.ended(session.request);
+      },
+      onQueueChanged: (queued) => {
+        presenter.setQueued(queued.length);
+        void queueKeeper.persist(queued);
+        void runs.refresh();
+        trainFormQueueChanged();
+      },
     },
+    () => settings().maxConcurrentRuns,
   );
 
   const dashboardContext: DashboardContext = {
@@ -150,7 +181,12 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     runsWatcher,
     controller,
     openDashboard: (target) => openDashboard(dashboardContext, target),
+    extensionUri: context.extensionUri,
   };
+
+  const keeper = queueKeeper;
+  // Queued runs from before a window reload start again, in order (only in a trusted workspace).
+  void keeper.restore().then((n) => n > 0 && output.info(`Restored ${n} queued run(s) from queue.json.`));
 
   const trainingController = controller;
   const engineStatusBar = new EngineStatusBar(services);
@@ -169,6 +205,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     ...registerExportCommands(services),
     ...registerDatasetCommands(services),
     ...registerBaseCommands(services),
+    ...registerFormCommands(
+      services,
+      context.extensionUri,
+      new ThumbnailCache(path.join(context.globalStorageUri.fsPath, 'thumbnails')),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;
       if (
@@ -191,6 +232,7 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       warnAboutRunsRoot();
       runsWatcher.watch(settings().runsRoot);
       void runs.refresh();
+      void keeper.restore();
     }),
   );
   return { services };

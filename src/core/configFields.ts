@@ -447,3 +447,73 @@ export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
 
 /** Keys a config file may hold besides the fields: editors add `$schema`. */
 export const CONFIG_FILE_META_KEYS = ['$schema', '$comment'] as const;
+
+// ---- human labels ------------------------------------------------------------------------------
+// The names people read beside each field (the New Training form's labels, which are also the inputs'
+// accessible names). Kept beside the table, one per field, so a field added to the table without a
+// label fails to compile.
+
+type LabelsOf<T> = { readonly [K in keyof T]-?: string };
+
+export const CNN_FIELD_LABELS: LabelsOf<CnnOptions> = {
+  blocks: 'Convolution blocks',
+  filters: 'Filters',
+  convsPerBlock: 'Convolutions per block',
+  batchNorm: 'Batch normalisation',
+  dropout: 'Dropout',
+  denseUnits: 'Dense units',
+  activation: 'Activation',
+  kernelInitializer: 'Weight initialiser',
+  l2: 'L2 weight decay',
+  head: 'Head',
+};
+
+export const RNN_FIELD_LABELS: LabelsOf<RnnOptions> = { cell: 'Recurrent cell', units: 'Recurrent units' };
+export const SVM_FIELD_LABELS: LabelsOf<SvmOptions> = { l2: 'SVM L2 penalty' };
+export const KNN_FIELD_LABELS: LabelsOf<KnnOptions> = { k: 'Neighbours (k)', metric: 'Distance' };
+
+export const CONFIG_FIELD_LABELS: LabelsOf<TrainingConfig> = {
+  model: 'Model',
+  cnn: 'CNN',
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  learningRate: 'Learning rate',
+  optimizer: 'Optimizer',
+  momentum: 'Momentum',
+  imageSize: 'Image size',
+  channels: 'Channels',
+  resize: 'Resize',
+  seed: 'Seed',
+  validationSplit: 'Validation split',
+  testSplit: 'Test split',
+  augment: 'Augmentation',
+  schedule: 'Learning-rate schedule',
+  earlyStopping: 'Early stopping',
+  classWeight: 'Class weights',
+  labelSmoothing: 'Label smoothing',
+  backend: 'Backend',
+  threads: 'Threads',
+  rnn: 'RNN',
+  svm: 'SVM',
+  knn: 'KNN',
+  transfer: 'Transfer',
+};
+
+const NESTED_FIELD_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  cnn: CNN_FIELD_LABELS,
+  rnn: RNN_FIELD_LABELS,
+  svm: SVM_FIELD_LABELS,
+  knn: KNN_FIELD_LABELS,
+};
+
+/** The human label of a field named by its dotted path (`learningRate`, `cnn.filters`); undefined if none. */
+export function fieldLabel(path: string): string | undefined {
+  const [head, leaf, ...rest] = path.split('.');
+  if (rest.length > 0) return undefined;
+  if (leaf === undefined)
+    return Object.hasOwn(CONFIG_FIELD_LABELS, head)
+      ? CONFIG_FIELD_LABELS[head as keyof TrainingConfig]
+      : undefined;
+  const group = Object.hasOwn(NESTED_FIELD_LABELS, head) ? NESTED_FIELD_LABELS[head] : undefined;
+  return group && Object.hasOwn(group, leaf) ? group[leaf] : undefined;
+}

@@ -21,4 +21,6 @@ export interface HostServices {
   runsWatcher: RunsWatcher;
   controller: TrainingController;
   openDashboard(target: { runId?: string; compareRunIds?: string[] }): void;
+  /** The extension's folder (webview bundles and media). */
+  extensionUri?: vscode.Uri;
 }

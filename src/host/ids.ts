@@ -29,9 +29,18 @@ export const COMMANDS = {
   setUpNativeEngine: 'imageTrainer.setUpNativeEngine',
   showEngineStatus: 'imageTrainer.showEngineStatus',
   exportModel: 'imageTrainer.exportModel',
+  newTraining: 'imageTrainer.newTraining',
+  rerunWithChanges: 'imageTrainer.rerunWithChanges',
+  cancelQueuedRun: 'imageTrainer.cancelQueuedRun',
+  moveQueuedRunUp: 'imageTrainer.moveQueuedRunUp',
+  moveQueuedRunDown: 'imageTrainer.moveQueuedRunDown',
+  openClassGallery: 'imageTrainer.openClassGallery',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** Set while a run started from this window is training: Stop Training shows only then. */
+export const CONTEXT_TRAINING = 'imageTrainer.training';
 
 export const SETTINGS_SECTION = 'imageTrainer';
 
@@ -43,6 +52,7 @@ export const SETTINGS = {
   engineDirectory: 'engineDirectory',
   datasetRoots: 'datasetRoots',
   datasetExcludes: 'datasetExcludes',
+  maxConcurrentRuns: 'maxConcurrentRuns',
 } as const;
 
 export const OUTPUT_CHANNEL_NAME = 'Image Trainer';

@@ -15,6 +15,7 @@ export function readSettings(): HostSettings {
       engineDirectory: config.get(SETTINGS.engineDirectory),
       datasetRoots: config.get(SETTINGS.datasetRoots),
       datasetExcludes: config.get(SETTINGS.datasetExcludes),
+      maxConcurrentRuns: config.get(SETTINGS.maxConcurrentRuns),
     },
     (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
     vscode.workspace.isTrusted,

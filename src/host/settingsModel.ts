@@ -13,6 +13,7 @@ export interface RawSettings {
   engineDirectory?: unknown;
   datasetRoots?: unknown;
   datasetExcludes?: unknown;
+  maxConcurrentRuns?: unknown;
 }
 
 export interface HostSettings {
@@ -27,7 +28,12 @@ export interface HostSettings {
   engineDirectory: string;
   datasetRoots: string[];
   datasetExcludes: string[];
+  /** Queued runs that may train at the same time (1 = one after another). */
+  maxConcurrentRuns: number;
 }
+
+/** Beyond this, runs only compete for the same cores and memory. */
+export const MAX_CONCURRENT_RUNS = 4;
 
 /**
  * Relative paths resolve against the first workspace folder (or the home folder with none open).
@@ -71,6 +77,13 @@ export function resolveSettings(
         : '',
     datasetRoots: stringList(raw.datasetRoots).map(resolveIn),
     datasetExcludes: stringList(raw.datasetExcludes),
+    maxConcurrentRuns:
+      typeof raw.maxConcurrentRuns === 'number' &&
+      Number.isInteger(raw.maxConcurrentRuns) &&
+      raw.maxConcurrentRuns >= 1 &&
+      raw.maxConcurrentRuns <= MAX_CONCURRENT_RUNS
+        ? raw.maxConcurrentRuns
+        : 1,
   };
 }
 

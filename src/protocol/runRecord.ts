@@ -62,6 +62,9 @@ export interface RunRecord {
   group?: string;
   /** The fold of a k-fold group (`group` names the group). */
   fold?: RunFold;
+  /** The run this one was re-run from with changes (New Training's "Re-run with Changes…"); a claim of
+   * the file: only ever matched against the ids of listed runs. */
+  parentId?: string;
   error?: RunError;
   /** Epochs at which the run was resumed. */
   resumedFrom?: number[];

@@ -87,6 +87,26 @@ function name(value: unknown, field: string): string {
   return value;
 }
 
+/**
+ * Another run's id (a folder name under the same runs root): a name that cannot leave the folder it is
+ * looked up in. Only ever compared with listed ids, never joined to a path unchecked.
+ */
+export function isRunIdReference(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_NAME_CHARS &&
+    value !== '.' &&
+    value !== '..' &&
+    !/[\\/\u0000-\u001f]/.test(value)
+  );
+}
+
+function runIdReference(value: unknown, field: string): string {
+  if (!isRunIdReference(value)) problem(field, 'a run id (a folder name, without / or \\)', value);
+  return value;
+}
+
 function finite(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) problem(field, 'a finite number', value);
   return value;
@@ -275,6 +295,7 @@ export function checkRunRecord(value: unknown): Checked<RunRecord> {
     optional(out, 'bestValAccuracy', v.bestValAccuracy, 'bestValAccuracy', fraction);
     optional(out, 'bestValLoss', v.bestValLoss, 'bestValLoss', finite);
     optional(out, 'group', v.group, 'group', name);
+    optional(out, 'parentId', v.parentId, 'parentId', runIdReference);
     optional(out, 'fold', v.fold, 'fold', readFold);
     optional(out, 'error', v.error, 'error', readRunError);
     optional(out, 'resumedFrom', v.resumedFrom, 'resumedFrom', (x, f) => list(x, f, (e, g) => count(e, g)));

@@ -26,6 +26,7 @@ import { version as VERSION } from '../../package.json';
 import { photoAdviceLine } from '../core/baseAdvice';
 import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
+import { isRunIdReference } from '../protocol/runSchema';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_FLAGS, BASES_HELP, BASES_USAGE, runBasesCommand } from './bases/command';
 import { ENGINE_FLAGS, ENGINE_HELP, ENGINE_USAGE } from './engine/usage';
@@ -90,6 +91,11 @@ const COMMANDS: Record<string, CommandSpec> = {
         flag: '--k-folds',
         value: 'K',
         help: 'K runs on stratified folds, one group; the summary goes to <out>/groups/',
+      },
+      {
+        flag: '--parent',
+        value: 'RUN_ID',
+        help: 'the run this one re-runs with changes (recorded in run.json as parentId)',
       },
       { flag: '--json', help: 'print the trainer events, one JSON object a line' },
     ],
@@ -382,6 +388,7 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     resumeRunDir: resume ? path.resolve(io.cwd, resume) : undefined,
     epochsOverride,
     group: args.values.get('--group'),
+    parentId: parentIdFlag(args.values.get('--parent'), resume),
     emit,
     stop,
   });
@@ -389,6 +396,18 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   if (outcome.status === 'completed') return 0;
   if (outcome.status === 'stopped') return 130;
   return 1;
+}
+
+/** `--parent RUN_ID`: the run a new run re-runs with changes (recorded in its run.json). */
+function parentIdFlag(value: string | undefined, resume: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (resume)
+    throw new UsageError('--parent names the run a new run comes from; a resumed run keeps its own');
+  if (!isRunIdReference(value))
+    throw new UsageError(
+      `--parent must be a run id (a folder name under the runs folder), got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /**

@@ -5,35 +5,25 @@ import * as os from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName, TrainingConfig } from '../protocol/config';
 import { UsageError } from './errors';
-
-const BYTES_PER_FLOAT = 4;
-/** Forward activations kept for backprop, their gradients, and kernel temporaries (im2col). */
-const ACTIVATION_COPIES = 3;
-/** Weights, gradients and two optimizer slots (Adam). */
-const PARAMETER_COPIES = 4;
-/** The WASM backend's heap cannot grow past 4 GiB; leave room for the module and fragmentation. */
-const WASM_HEAP_BYTES = 3 * 1024 ** 3;
+import { BYTES_PER_FLOAT, budgetBytes, trainingBytes, type LayerShape } from '../core/memoryArithmetic';
 
 export function memoryBudgetBytes(backend: BackendName, totalMemory: number = os.totalmem()): number {
-  const half = totalMemory / 2;
-  return backend === 'wasm' ? Math.min(WASM_HEAP_BYTES, half) : half;
+  return budgetBytes(backend, totalMemory);
 }
 
 /**
- * Bytes one training step needs: activations for the whole batch plus the parameters and their copies.
- * Layers below the first trainable one (a frozen transfer base) run forward only: one copy each.
+ * Bytes one training step needs: activations for the whole batch plus the parameters and their copies
+ * (the sum is core/memoryArithmetic.ts's, shared with the New Training form's estimate).
  */
 export function estimateTrainingBytes(model: tf.LayersModel, batchSize: number): number {
   const size = (shape: readonly (number | null)[]): number =>
     shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
-  let activations = model.inputs.reduce((n, input) => n + size(input.shape), 0);
-  let trainablePart = false;
-  for (const layer of model.layers) {
-    trainablePart ||= layer.trainable && layer.trainableWeights.length > 0;
-    const copies = trainablePart ? ACTIVATION_COPIES : 1;
-    for (const shape of outputShapes(layer)) activations += size(shape) * copies;
-  }
-  return (activations * batchSize + model.countParams() * PARAMETER_COPIES) * BYTES_PER_FLOAT;
+  const inputElements = model.inputs.reduce((n, input) => n + size(input.shape), 0);
+  const layers: LayerShape[] = model.layers.map((layer) => ({
+    outputElements: outputShapes(layer).reduce((n, shape) => n + size(shape), 0),
+    trainable: layer.trainable && layer.trainableWeights.length > 0,
+  }));
+  return trainingBytes(inputElements, layers, model.countParams(), batchSize);
 }
 
 function outputShapes(layer: tf.layers.Layer): (number | null)[][] {

@@ -1,6 +1,6 @@
 // The user-facing steps of the e2e run, in order. Each step asserts what a user would see.
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Prediction, RunRecord } from '../../src/protocol';
@@ -10,11 +10,12 @@ import { firstImage } from './sampleData';
 import type { ModelServer } from '../fixtures/modelServer';
 import { shownEpochs } from './extensionLog';
 import { E2E_BASE } from './pretrainedBase';
-import { listRunDirs, readEvaluation, readRunRecord, waitForFinishedRun } from './runFiles';
+import { listRunDirs, readEvaluation, readRunRecord, runsRootOf, waitForFinishedRun } from './runFiles';
 import {
   activeWebview,
   answerTrustDialog,
   clearNotifications,
+  closeQuickInput,
   expandPane,
   expandTree,
   notificationTexts,
@@ -46,6 +47,8 @@ export interface E2eContext {
   page: Page;
   /** Set by the train step for the later steps. */
   runDir?: string;
+  /** Set by the new-training-form step: the run the rerun-queued step changes. */
+  formRunId?: string;
   context: BrowserContext;
   base: string;
   dirs: E2eDirs;
@@ -375,6 +378,30 @@ async function classify(ctx: E2eContext): Promise<void> {
     answer.includes(expected),
     `the editor's answer "${answer}" should say "${expected}" as the CLI does`,
   );
+  // The panel shows the image with its top-k bars and the time taken.
+  await closeQuickInput(page);
+  const panel = await webviewShowing(page, 'main.classify');
+  const heading = panel.locator('article.classified h2').first();
+  await heading.waitFor({ state: 'visible', timeout: 30_000 });
+  assert.ok((await heading.innerText()).includes(expected), `the panel says ${expected}`);
+  const bars = await panel.locator('.topk li').count();
+  // Classify Image asks for the top 5 (datasetCommands.ts TOP_K), or every class when there are fewer.
+  assert.equal(bars, Math.min(5, ctx.counts.size), 'one bar per top-k class');
+  await waitUntil(
+    async () =>
+      await panel
+        .locator('article.classified img')
+        .first()
+        .evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+        ),
+    'the classified image to load in the panel',
+  );
+  say(
+    `  panel: "${(await heading.innerText()).trim()}", ${bars} bars, "${(await panel.locator('.latency').innerText()).trim()}"`,
+  );
 }
 
 /** The first prediction of `predict --json` output (a JSON array; an object with `predictions` is accepted too). */
@@ -616,6 +643,216 @@ async function restricted(ctx: E2eContext): Promise<void> {
   );
 }
 
+// ---- New Training form and the queue (issue 15) ------------------------------------------------
+
+/** The content frame of the webview that shows `selector` (the form and the dashboard may both be open). */
+async function webviewShowing(page: Page, selector: string, timeoutMs = LONG): Promise<FrameLocator> {
+  let found: FrameLocator | undefined;
+  await waitUntil(
+    async () => {
+      const frames = page.frameLocator('iframe.webview.ready');
+      const count = await page.locator('iframe.webview.ready').count();
+      for (let i = count - 1; i >= 0; i--) {
+        const frame = frames.nth(i).frameLocator('#active-frame');
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        ) {
+          found = frame;
+          return true;
+        }
+      }
+      return false;
+    },
+    `a webview showing ${selector}`,
+    timeoutMs,
+  );
+  return found as FrameLocator;
+}
+
+/** Sets form fields by their labels (the inputs' accessible names) and waits until each shows no error. */
+async function fillByLabel(form: FrameLocator, values: Record<string, string>): Promise<void> {
+  for (const [label, value] of Object.entries(values)) {
+    const input = form.getByLabel(label, { exact: true });
+    await input.fill(value);
+    const id = await input.getAttribute('id');
+    await waitUntil(
+      async () => (await form.locator(`#${id}-error`).innerText()).trim() === '',
+      `the ${label} field to accept ${value}`,
+    );
+  }
+}
+
+/** The one run that appears (with a run.json) after `before`, once its record leaves `running`. */
+async function finishedRunAfter(ctx: E2eContext, before: ReadonlySet<string>): Promise<RunRecord> {
+  const { record } = await waitForFinishedRun(ctx.dirs.workspace, before, TRAINING_TIMEOUT, () =>
+    ctx.page.waitForTimeout(250),
+  );
+  return record;
+}
+
+/**
+ * New Training from the Datasets view: the form opens on the data set, Epochs and Learning rate are set
+ * by their labels, Train starts the run, and run.json has exactly those values.
+ */
+async function newTrainingForm(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  await openViewContainer(page, CONTAINER_TITLE);
+  const pane = await expandPane(page, 'Datasets');
+  const row = treeRows(pane).filter({ hasText: DATASET_FOLDER }).first();
+  await row.waitFor({ state: 'visible', timeout: LONG });
+  await row.click({ button: 'right' });
+  const how = await pickContextMenuItem(page, 'New Training');
+  if (how === 'enter') say('  the menu swallowed the click; Enter on the highlighted item chose it');
+  const form = await webviewShowing(page, 'main.train-form');
+  await form.getByRole('button', { name: 'Train', exact: true }).waitFor({ state: 'visible', timeout: LONG });
+  const dataset = await form.getByLabel('Data set', { exact: true }).inputValue();
+  assert.ok(dataset.endsWith(DATASET_FOLDER), `the form opens on the data set (${dataset})`);
+  // A bad value gets the CLI's own message beside the field while typing.
+  await form.getByLabel('Learning rate', { exact: true }).fill('0');
+  const lrError = form.locator('#field-learningRate-error');
+  await waitUntil(
+    async () => /must be a number above 0/.test(await lrError.innerText()),
+    'the learning-rate message',
+  );
+  say(`  typing 0: "${(await lrError.innerText()).trim()}"`);
+  await fillByLabel(form, { Epochs: '3', 'Learning rate': '0.005' });
+  const train = form.getByRole('button', { name: 'Train', exact: true });
+  await waitUntil(async () => await train.isEnabled(), 'the Train button to be enabled');
+  say(`  estimate: "${(await form.locator('.estimate').innerText()).trim()}"`);
+  say(`  command: "${(await form.locator('code.command').innerText()).trim()}"`);
+  await page.screenshot({ path: ctx.artifact('new-training-form.png') }).catch(() => undefined);
+  const before = new Set(listRunDirs(ctx.dirs.workspace));
+  await train.click();
+  const record = await finishedRunAfter(ctx, before);
+  assert.equal(
+    record.status,
+    'completed',
+    `run ${record.id} ended ${record.status}: ${record.error?.message ?? ''}`,
+  );
+  assert.equal(record.config.epochs, 3, 'run.json has the typed epochs');
+  assert.equal(record.config.learningRate, 0.005, 'run.json has the typed learning rate');
+  assert.equal(record.parentId, undefined, 'a new run has no parent');
+  await requireShownProgress(ctx, record.id, [1, 2, 3]);
+  const text = await waitForRunRow(page, record.id, 'completed', '3/3');
+  say(
+    `  run ${record.id}: epochs ${record.config.epochs}, learning rate ${record.config.learningRate}; Runs view "${text}"`,
+  );
+  ctx.formRunId = record.id;
+}
+
+/**
+ * Re-run with Changes on the form's run, Epochs 4, Add to Queue while another run trains: the Runs view
+ * shows it queued; it starts when that run ends, completes after it, and names its parent.
+ */
+async function rerunQueued(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const parentId = ctx.formRunId;
+  if (!parentId) throw new Error('needs the run of the new-training-form step');
+  // A run too long to end by itself keeps the trainer busy, so the re-run is queued whatever the timing.
+  const beforeBlocker = new Set(listRunDirs(ctx.dirs.workspace));
+  await runCommand(page, 'Image Trainer: Train Model');
+  await answerTrainPickers(page, say, LONG_CONFIG_FILE);
+  const blockerDir = await waitForNewRunDir(ctx.dirs.workspace, beforeBlocker, 120_000);
+  const blockerId = basename(blockerDir);
+  await requireShownProgress(ctx, blockerId, [1]);
+  await runCommand(page, 'Image Trainer: Re-run with Changes');
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(parentId);
+  await pickQuickItem(page, parentId);
+  const form = await webviewShowing(page, 'main.train-form');
+  await waitUntil(
+    async () => (await form.locator('.parent-line').innerText()).includes(parentId),
+    `the form to be filled from ${parentId}`,
+  );
+  const epochs = form.getByLabel('Epochs', { exact: true });
+  assert.equal(await epochs.inputValue(), '3', 'the form is filled from the parent’s run.json');
+  await fillByLabel(form, { Epochs: '4' });
+  const beforeQueued = new Set(listRunDirs(ctx.dirs.workspace));
+  await form.getByRole('button', { name: 'Add to Queue', exact: true }).click();
+  await form.locator('.queue-list li').first().waitFor({ state: 'visible', timeout: 30_000 });
+  // The Runs view shows it queued, with its position, while the blocker trains.
+  const runsPane = await expandPane(page, 'Runs');
+  const queuedRow = treeRows(runsPane).filter({ hasText: 'queued' }).first();
+  await queuedRow.waitFor({ state: 'visible', timeout: 30_000 });
+  const queuedText = (await queuedRow.getAttribute('aria-label')) ?? (await queuedRow.innerText());
+  say(`  Runs view: "${queuedText.replace(/\s+/g, ' ')}"`);
+  await page.screenshot({ path: ctx.artifact('queued-run.png') }).catch(() => undefined);
+  assert.equal(
+    listRunDirs(ctx.dirs.workspace).filter((d) => !beforeQueued.has(d)).length,
+    0,
+    'the queued run waits for the running one',
+  );
+  await runCommand(page, 'Image Trainer: Stop Training');
+  const rerun = await finishedRunAfter(ctx, new Set([...beforeQueued]));
+  const blocker = readRunRecord(blockerDir);
+  assert.equal(blocker?.status, 'stopped', `the blocking run was stopped (${blocker?.status})`);
+  assert.equal(
+    rerun.status,
+    'completed',
+    `run ${rerun.id} ended ${rerun.status}: ${rerun.error?.message ?? ''}`,
+  );
+  assert.equal(rerun.parentId, parentId, 'the re-run names its parent');
+  assert.equal(rerun.config.epochs, 4);
+  assert.equal(rerun.config.learningRate, 0.005, 'unchanged fields keep the parent’s values');
+  const parent = readRunRecord(join(runsRootOf(ctx.dirs.workspace), parentId));
+  assert.ok(
+    parent?.endedAt && rerun.endedAt && rerun.endedAt > parent.endedAt,
+    'it completes after its parent',
+  );
+  assert.ok(
+    blocker?.endedAt && rerun.createdAt >= blocker.endedAt,
+    'it started only when the running run ended',
+  );
+  const text = await waitForRunRow(page, rerun.id, 'completed', '4/4');
+  say(`  run ${rerun.id}: parent ${rerun.parentId}, epochs ${rerun.config.epochs}; Runs view "${text}"`);
+  await clearNotifications(page);
+}
+
+/** Clicking a class in the Datasets view opens its gallery: thumbnails load, and only the rows in view are drawn. */
+async function classGallery(ctx: E2eContext): Promise<void> {
+  const { page, say } = ctx;
+  const [className, count] = [...ctx.counts][0] ?? [];
+  assert.ok(className, 'the sample data set has classes');
+  await openViewContainer(page, CONTAINER_TITLE);
+  const pane = await expandPane(page, 'Datasets');
+  const row = treeRows(pane)
+    .filter({ hasText: new RegExp(`^\\s*${className}\\s*${count}\\s*$`) })
+    .first();
+  await row.waitFor({ state: 'visible', timeout: LONG });
+  await row.locator('.label-name').first().click();
+  const gallery = await webviewShowing(page, 'main.gallery');
+  const title = gallery.locator('main.gallery h1');
+  await waitUntil(
+    async () => (await title.innerText()).includes(`${count} images`),
+    `the gallery of ${className}`,
+  );
+  const thumbs = gallery.locator('.tile:not([hidden]) img');
+  await thumbs.first().waitFor({ state: 'visible', timeout: LONG });
+  // Thumbnails arrive in batches as they are made: wait until every drawn tile has one, and each has loaded.
+  await waitUntil(
+    async () => {
+      const tiles = await gallery.locator('.tile:not([hidden])').count();
+      const loaded = await thumbs.evaluateAll(
+        (imgs) =>
+          (imgs as unknown as { complete: boolean; naturalWidth: number }[]).filter(
+            (i) => i.complete && i.naturalWidth > 0,
+          ).length,
+      );
+      return tiles > 0 && loaded === tiles;
+    },
+    'every drawn tile to show its loaded thumbnail',
+    LONG,
+  );
+  const tiles = await gallery.locator('.tile:not([hidden])').count();
+  say(`  gallery "${(await title.innerText()).trim()}": ${tiles} tiles drawn, all with loaded thumbnails`);
+  assert.ok(tiles > 0 && tiles <= count, `${tiles} tiles for ${count} images`);
+  await page.screenshot({ path: ctx.artifact('class-gallery.png') }).catch(() => undefined);
+}
+
 function requireRun(ctx: E2eContext): string {
   if (!ctx.runDir) throw new Error('needs the run of the train step');
   return ctx.runDir;
@@ -630,5 +867,8 @@ export const steps: Step[] = [
   { name: 'stop-training', run: stopTraining },
   { name: 'pretrained-base', run: pretrainedBase },
   { name: 'native-engine', run: nativeEngine },
+  { name: 'new-training-form', run: newTrainingForm },
+  { name: 'rerun-queued', run: rerunQueued },
+  { name: 'class-gallery', run: classGallery },
   { name: 'restricted-mode', run: restricted },
 ];

@@ -8,6 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { contentSecurityPolicy, createNonce } from '../../src/host/dashboard/dashboardHtml';
 import type { HostToWebview } from '../../src/protocol/webviewMessages';
+import type { HostToForm } from '../../src/protocol/trainFormMessages';
+import type { HostToGallery } from '../../src/protocol/galleryMessages';
+
+/** Messages of the bundle's other apps (the New Training form, the class gallery). */
+export type AppMessage = HostToForm | HostToGallery;
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const repo = path.resolve(__dirname, '..', '..');
@@ -21,11 +26,11 @@ export interface PaintTiming {
 export interface DashboardPage {
   page: Page;
   dir: string;
-  send(message: HostToWebview): Promise<void>;
+  send(message: HostToWebview | AppMessage): Promise<void>;
   /** Sends and waits for a painted frame; ms to handled, to laid out, and to painted. */
-  timeToPaint(message: HostToWebview): Promise<PaintTiming>;
+  timeToPaint(message: HostToWebview | AppMessage): Promise<PaintTiming>;
   /** Hands messages to the page ahead of a timed loop; timeQueued(i) then delivers the i-th. */
-  preload(messages: HostToWebview[]): Promise<void>;
+  preload(messages: (HostToWebview | AppMessage)[]): Promise<void>;
   timeQueued(index: number): Promise<PaintTiming>;
   /** CPU seconds used so far by the page's main thread (Chromium's ThreadTime metric). */
   mainThreadCpu(): Promise<number>;
@@ -38,7 +43,8 @@ function fileUrl(relative: string): string {
   return pathToFileURL(path.join(repo, relative)).href;
 }
 
-export function harnessHtml(nonce: string): string {
+/** `app` picks the bundle's app as the panels do (dashboardHtml.ts): the dashboard when absent. */
+export function harnessHtml(nonce: string, app?: 'train-form' | 'gallery'): string {
   const csp = contentSecurityPolicy('file:', nonce);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
@@ -46,19 +52,22 @@ export function harnessHtml(nonce: string): string {
 <link rel="stylesheet" href="${fileUrl('test/webview/harness/darkTheme.css')}">
 <link rel="stylesheet" href="${fileUrl('media/dashboard.css')}">
 <title>Image Trainer Dashboard</title></head>
-<body><div id="app"></div>
+<body><div id="app"${app ? ` data-app="${app}"` : ''}></div>
 <script nonce="${nonce}" src="${fileUrl('test/webview/harness/driver.js')}"></script>
 <script nonce="${nonce}" src="${fileUrl('dist/webview.js')}"></script>
 </body></html>`;
 }
 
-export async function openDashboardPage(viewport = { width: 1400, height: 1000 }): Promise<DashboardPage> {
+export async function openDashboardPage(
+  viewport = { width: 1400, height: 1000 },
+  app?: 'train-form' | 'gallery',
+): Promise<DashboardPage> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
   if (!existsSync(path.join(repo, 'dist', 'webview.js')))
     throw new Error('dist/webview.js is missing; run `node esbuild.js` first');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-harness-'));
   const htmlPath = path.join(dir, 'index.html');
-  writeFileSync(htmlPath, harnessHtml(createNonce()));
+  writeFileSync(htmlPath, harnessHtml(createNonce(), app));
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--allow-file-access-from-files', '--no-sandbox'],

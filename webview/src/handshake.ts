@@ -13,12 +13,17 @@ export const READY_RETRY_MS = [1000, 2000, 4000] as const;
 
 export interface Handshake {
   /** Hand every host message here; the first snapshot ends the retries. */
-  received(message: HostToWebview): void;
+  received(message: { type: string } | HostToWebview): void;
   /** Stops retrying (the page is going away). */
   dispose(): void;
 }
 
-export function startHandshake(sendReady: () => void, timers: HandshakeTimers): Handshake {
+/** `answer` is the message type that ends the retries: the dashboard's snapshot, the form's init. */
+export function startHandshake(
+  sendReady: () => void,
+  timers: HandshakeTimers,
+  answer: string = 'snapshot',
+): Handshake {
   let attempt = 0;
   let handle: unknown = null;
   const schedule = (): void => {
@@ -38,7 +43,7 @@ export function startHandshake(sendReady: () => void, timers: HandshakeTimers): 
   schedule();
   return {
     received(message) {
-      if (message.type === 'snapshot') stop();
+      if (message.type === answer) stop();
     },
     dispose: stop,
   };

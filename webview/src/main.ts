@@ -6,9 +6,15 @@ import { createDashboard } from './app';
 import { isRecord } from '../../src/protocol/guards';
 import { sanitizeUi, type UiState } from './state';
 import { startHandshake } from './handshake';
+import { isHostToForm, type FormToHost } from '../../src/protocol/trainFormMessages';
+import { createTrainForm } from './trainForm/formApp';
+import { isHostToGallery, type GalleryToHost } from '../../src/protocol/galleryMessages';
+import { createGallery } from './gallery/galleryView';
+import { isHostToClassify, type ClassifyToHost } from '../../src/protocol/classifyMessages';
+import { createClassifyView } from './classify/classifyView';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
+interface VsCodeApi<Out = WebviewToHost> {
+  postMessage(message: Out): void;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -20,10 +26,70 @@ function savedUi(api: VsCodeApi): Partial<UiState> {
   return isRecord(saved) ? sanitizeUi(saved.ui) : {};
 }
 
+/** The New Training form: its own protocol (trainFormMessages.ts), the same CSP and bundle. */
+function startTrainForm(api: VsCodeApi<FormToHost>, root: HTMLElement): void {
+  const form = createTrainForm(root, { post: (message) => api.postMessage(message) });
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'init',
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToForm(event.data)) return;
+    handshake.received(event.data);
+    form.receive(event.data);
+  });
+}
+
+/** The class gallery: its own protocol (galleryMessages.ts), the same CSP and bundle. */
+function startGallery(api: VsCodeApi<GalleryToHost>, root: HTMLElement): void {
+  const gallery = createGallery(root, {
+    post: (message) => api.postMessage(message),
+    frame: (callback) => window.requestAnimationFrame(callback),
+  });
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'galleryInit',
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToGallery(event.data)) return;
+    handshake.received(event.data);
+    gallery.receive(event.data);
+  });
+  window.addEventListener('resize', () => gallery.layout());
+}
+
+function startClassify(api: VsCodeApi<ClassifyToHost>, root: HTMLElement): void {
+  const view = createClassifyView(root);
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isHostToClassify(event.data)) view.receive(event.data);
+  });
+  api.postMessage({ type: 'ready' });
+}
+
 function start(): void {
-  const api = acquireVsCodeApi();
   const root = document.getElementById('app');
   if (!root) return;
+  if (root.dataset.app === 'classify') {
+    startClassify(acquireVsCodeApi() as unknown as VsCodeApi<ClassifyToHost>, root);
+    return;
+  }
+  if (root.dataset.app === 'gallery') {
+    startGallery(acquireVsCodeApi() as unknown as VsCodeApi<GalleryToHost>, root);
+    return;
+  }
+  if (root.dataset.app === 'train-form') {
+    startTrainForm(acquireVsCodeApi() as unknown as VsCodeApi<FormToHost>, root);
+    return;
+  }
+  const api = acquireVsCodeApi();
   const dashboard = createDashboard(
     root,
     { post: (message) => api.postMessage(message), saveUi: (ui) => api.setState({ ui }) },

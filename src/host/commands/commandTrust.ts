@@ -7,6 +7,8 @@ import { COMMANDS, type CommandId } from '../ids';
 /** Commands refused in Restricted Mode, with the action named in the refusal. */
 export const TRUSTED_COMMANDS: Readonly<Partial<Record<CommandId, string>>> = {
   [COMMANDS.train]: 'Training',
+  [COMMANDS.newTraining]: 'Training',
+  [COMMANDS.rerunWithChanges]: 'Training',
   [COMMANDS.resume]: 'Resuming a run',
   [COMMANDS.runSweep]: 'Running a sweep',
   [COMMANDS.evaluateRun]: 'Evaluating a run (it loads the run’s model)',
@@ -23,6 +25,12 @@ export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string
     'moves a run folder under the runs folder (inside the workspace in Restricted Mode) to the trash, under its writer lock',
   [COMMANDS.scanDataset]: 'lists and checks image headers of a data set the user picked; writes nothing',
   [COMMANDS.createSampleDataset]: 'writes generated images into a new folder inside the workspace',
+  [COMMANDS.cancelQueuedRun]:
+    'takes a waiting run out of this window’s queue (nothing is queued or started in Restricted Mode)',
+  [COMMANDS.openClassGallery]:
+    'shows thumbnails of a class folder inside a data set folder the user chose (thumbnails are written to the extension’s global storage); moving an image is refused in Restricted Mode',
+  [COMMANDS.moveQueuedRunUp]: 'reorders this window’s queue; starts nothing',
+  [COMMANDS.moveQueuedRunDown]: 'reorders this window’s queue; starts nothing',
   [COMMANDS.getPretrainedModel]:
     'downloads the base the user picks (or a URL or folder the user types) into the extension’s global storage; reads no workspace file',
   [COMMANDS.setUpNativeEngine]:

@@ -8,6 +8,7 @@ import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datas
 import { writeCachedReport } from '../datasets/doctorCache';
 import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
 import type { HostServices } from '../hostServices';
+import { showClassifyResults } from '../classify/classifyPanel';
 import { COMMANDS, VIEWS } from '../ids';
 import { presentRunNode, type RunTreeNode } from '../runs/runsModel';
 import { formatPercent, plural } from '../treePresentation';
@@ -23,7 +24,7 @@ export function registerDatasetCommands(services: HostServices): vscode.Disposab
     vscode.commands.registerCommand(COMMANDS.createSampleDataset, () => createSampleDataset(services)),
     vscode.commands.registerCommand(
       COMMANDS.classifyImage,
-      gated(COMMANDS.classifyImage, (arg?: unknown) => classifyImage(services, arg)),
+      gated(COMMANDS.classifyImage, (arg?: unknown, all?: unknown) => classifyImage(services, arg, all)),
     ),
     vscode.commands.registerCommand(COMMANDS.refreshDatasets, () => services.datasets.refresh()),
     vscode.commands.registerCommand(COMMANDS.loadMore, (listKey: unknown) => {
@@ -138,29 +139,52 @@ async function imageFromArg(arg: unknown): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
-async function classifyImage(services: HostServices, arg: unknown): Promise<void> {
-  const image = await imageFromArg(arg);
-  if (!image) return;
-  const run = await pickRun(services, `Classify ${path.basename(image)} with…`, ['completed']);
+/** The Explorer passes the clicked file and every selected one: several images are classified together. */
+function imagesFromSelection(all: unknown): string[] {
+  if (!Array.isArray(all)) return [];
+  return all.flatMap((u) =>
+    u instanceof vscode.Uri && u.scheme === 'file' && isImageCandidate(u.path) ? [u.fsPath] : [],
+  );
+}
+
+async function classifyImage(services: HostServices, arg: unknown, all?: unknown): Promise<void> {
+  const selected = imagesFromSelection(all);
+  const first = selected.length > 1 ? undefined : await imageFromArg(arg);
+  const images = selected.length > 1 ? selected : first ? [first] : [];
+  if (images.length === 0) return;
+  const image = images[0];
+  const what = images.length === 1 ? path.basename(image) : `${images.length} images`;
+  const run = await pickRun(services, `Classify ${what} with…`, ['completed']);
   if (!run) return;
+  const started = Date.now();
   const predictions = await cliJson(
     services,
-    `Classifying ${path.basename(image)}`,
+    `Classifying ${what}`,
     [
       'predict',
       run.runDir,
-      image,
+      ...images,
       '--top',
       String(Math.min(TOP_K, Math.max(1, run.classNames.length))),
       '--json',
     ],
     isPredictionList,
   );
+  const latencyMs = Date.now() - started;
   const prediction = predictions?.[0];
-  if (!prediction) return;
-  services.output.info(
-    `${image}: ${prediction.top.map((t) => `${t.label} ${formatPercent(t.confidence)}`).join(', ')} (run ${run.id})`,
-  );
+  if (!predictions || !prediction) return;
+  for (const p of predictions)
+    services.output.info(
+      `${p.path}: ${p.top.map((t) => `${t.label} ${formatPercent(t.confidence)}`).join(', ')} (run ${run.id})`,
+    );
+  // The panel shows every image with its bars; the quick pick keeps the keyboard answer for one image.
+  if (services.extensionUri) showClassifyResults(services.extensionUri, run.id, predictions, latencyMs);
+  if (predictions.length > 1) {
+    void vscode.window.showInformationMessage(
+      `Image Trainer: classified ${predictions.length} images with run ${run.id} in ${(latencyMs / 1000).toFixed(1)} s.`,
+    );
+    return;
+  }
   await vscode.window.showQuickPick(
     prediction.top.map((t, i) => ({
       label: `${i === 0 ? '$(star-full)' : '$(tag)'} ${t.label}`,

@@ -12,6 +12,7 @@ import { plural } from '../treePresentation';
 import type { BaseRow } from '../bases/baseChoices';
 import { baseRowsFor } from './baseCommands';
 import { messageOf } from '../util/errors';
+import { PRESET_DESCRIPTIONS } from '../../core/trainForm';
 
 /**
  * These pickers are steps of multi-step commands (data set, then model; image, then run). When one step
@@ -22,17 +23,8 @@ import { messageOf } from '../util/errors';
  */
 const STEP_KEEPS_FOCUS = true;
 
-/** Presets without an entry are offered by name only. */
-const PRESET_DETAILS: Partial<Record<ModelPreset, string>> = {
-  'simple-cnn': 'Two conv blocks, dense 128, dropout: fast, good for small images',
-  cnn: 'Configurable conv blocks with batch norm (set its options in a config file)',
-  resnet: 'Small residual net with batch norm, trained from scratch',
-  mobilenet: 'Depthwise-separable convolutions with batch norm: few weights',
-  rnn: 'Image rows as a sequence through an LSTM or GRU',
-  svm: 'Linear classifier, squared hinge loss: a classic baseline',
-  knn: 'k nearest neighbours on pixels or on a base model’s features; no training',
-  transfer: 'New head on a local base model (set transfer.base in a config file)',
-};
+/** Presets are described once, for this picker and the New Training form. */
+const PRESET_DETAILS: Partial<Record<ModelPreset, string>> = PRESET_DESCRIPTIONS;
 
 /** A data set folder from a command argument: a tree node, an Explorer Uri or a path. */
 export function datasetDirFromArg(arg: unknown): string | undefined {
@@ -88,7 +80,8 @@ export async function pickDataset(services: HostServices, title: string): Promis
   return folder?.[0]?.fsPath;
 }
 
-export type ModelChoice = { model: ModelPreset } | { configFile: string } | { base: BaseRow };
+export type ModelChoice =
+  { model: ModelPreset } | { configFile: string } | { base: BaseRow } | { form: true };
 
 /**
  * Presets, pretrained bases and config files. For a data set of photos the bases come first, the
@@ -141,7 +134,13 @@ export async function pickModel(
     { label: 'Model presets', kind: vscode.QuickPickItemKind.Separator },
     ...presets,
   ];
+  const formItem: Item = {
+    label: '$(edit) New Training…',
+    description: 'set epochs, learning rate and every other field in a form',
+    choice: { form: true },
+  };
   const items: Item[] = [
+    formItem,
     ...(photos ? [...baseItems, ...presetItems] : [...presetItems, ...baseItems]),
     ...(configItems.length > 0
       ? [{ label: 'Experiment configs', kind: vscode.QuickPickItemKind.Separator }, ...configItems]

@@ -30,6 +30,10 @@ async function train(services: HostServices, arg: unknown): Promise<void> {
   if (!datasetDir) return;
   const choice = await pickModel(services, datasetDir);
   if (!choice) return;
+  if ('form' in choice) {
+    await vscode.commands.executeCommand(COMMANDS.newTraining, datasetDir);
+    return;
+  }
   const settings = services.settings();
   const common = { datasetDir, runsRoot: settings.runsRoot, backend: settings.backend };
   if ('base' in choice) {
@@ -74,7 +78,7 @@ async function resume(services: HostServices, arg: unknown): Promise<void> {
 /** Starts now, or asks to queue behind the active run. */
 async function submit(services: HostServices, request: TrainRequest): Promise<void> {
   const active = services.controller.active;
-  if (active) {
+  if (active && services.controller.atCapacity) {
     const queue = 'Queue';
     const choice = await vscode.window.showInformationMessage(
       `Image Trainer: a run is training (${describeRequest(active.request)}). Queue "${describeRequest(request)}" to start when it ends?`,

@@ -7,6 +7,9 @@ export interface DashboardHtmlInput {
   scriptUri: string;
   styleUri: string;
   nonce: string;
+  /** Which app of the bundle the page runs (webview/src/main.ts); the dashboard when absent. */
+  app?: 'train-form' | 'gallery' | 'classify';
+  title?: string;
 }
 
 export function createNonce(): string {
@@ -38,10 +41,10 @@ export function dashboardHtml(input: DashboardHtmlInput): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttribute(input.styleUri)}">
-<title>Image Trainer Dashboard</title>
+<title>${escapeAttribute(input.title ?? 'Image Trainer Dashboard')}</title>
 </head>
 <body>
-<div id="app"></div>
+<div id="app"${input.app ? ` data-app="${escapeAttribute(input.app)}"` : ''}></div>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>

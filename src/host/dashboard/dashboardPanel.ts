@@ -1,5 +1,5 @@
 // The one "Image Trainer Dashboard" panel: creates or reveals it, wires the webview to the
-// DashboardController (messageHandler.ts), and implements the controller's effects with VS Code's API.
+// DashboardController (dashboardController.ts), and implements the controller's effects with VS Code's API.
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import { systemClock } from '../util/clock';
 import { createNonce, dashboardHtml } from './dashboardHtml';
 import { COMMANDS } from '../ids';
 import { listLrFinds } from './lrFindStore';
-import { DashboardController, type DashboardEffects, type DatasetAccess } from './messageHandler';
+import { DashboardController, type DashboardEffects, type DatasetAccess } from './dashboardController';
 import { datasetResourceRoots, datasetRootAccess, type RootPolicy } from './resourceRoots';
 
 export interface DashboardContext {

@@ -257,6 +257,14 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
         collapsible: empty ? 'none' : 'collapsed',
         contextValue: 'datasetClass',
         resourcePath: node.cls.dir,
+        // A click opens the class gallery; the twistie still lists the files.
+        command: empty
+          ? undefined
+          : {
+              command: COMMANDS.openClassGallery,
+              title: 'Open Class Gallery',
+              args: [node.dataset.root, node.cls.dir, node.cls.name, node.dataset.classes.map((c) => c.name)],
+            },
       };
     }
     case 'image':

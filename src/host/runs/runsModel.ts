@@ -1,5 +1,6 @@
 // The Runs view as plain data: every run under the runs root, newest first, with its status icon,
 // epoch progress and best validation accuracy. Reading runs is the run store's job (src/core/runStore.ts).
+import type { QueueEntryView } from '../../protocol/trainFormMessages';
 import type { RunStatus, RunSummary } from '../../protocol';
 import { COMMANDS } from '../ids';
 import { messageOf } from '../util/errors';
@@ -9,7 +10,10 @@ export interface RunReader {
   listRuns(runsRoot: string): Promise<RunSummary[]>;
 }
 
-export type RunTreeNode = { kind: 'run'; run: RunSummary } | { kind: 'error'; message: string };
+export type RunTreeNode =
+  | { kind: 'run'; run: RunSummary }
+  | { kind: 'error'; message: string }
+  | { kind: 'queued'; entry: QueueEntryView };
 
 export const STATUS_ICONS: Record<RunStatus, IconSpec> = {
   running: { id: 'sync~spin', color: 'charts.blue' },
@@ -44,6 +48,8 @@ export class RunsModel {
   constructor(
     private readonly reader: RunReader,
     private readonly runsRoot: () => string,
+    /** Runs waiting in the training queue, shown above the runs in the order they will start. */
+    private readonly queued: () => readonly QueueEntryView[] = () => [],
   ) {}
 
   /**
@@ -80,7 +86,10 @@ export class RunsModel {
   getChildren(): RunTreeNode[] {
     if (this.lastError) return [{ kind: 'error', message: this.lastError }];
     // No runs: an empty list lets the view's welcome content (package.json viewsWelcome) show.
-    return this.runs.map((run) => ({ kind: 'run', run }));
+    return [
+      ...this.queued().map((entry): RunTreeNode => ({ kind: 'queued', entry })),
+      ...this.runs.map((run): RunTreeNode => ({ kind: 'run', run })),
+    ];
   }
 }
 
@@ -98,6 +107,24 @@ export function presentRunNode(node: RunTreeNode): NodePresentation {
         contextValue: `run.${run.status}`,
         resourcePath: run.runDir,
         command: { command: COMMANDS.openDashboard, title: 'Open Dashboard', args: [run.id] },
+      };
+    }
+    case 'queued': {
+      const entry = node.entry;
+      return {
+        id: `queued:${entry.id}`,
+        label: entry.label,
+        description: `queued · ${entry.position === 1 ? 'next' : `position ${entry.position}`}`,
+        tooltip: [
+          `**${escapeMarkdown(entry.label)}** — queued, position ${entry.position}`,
+          entry.parentId ? `Re-runs ${escapeMarkdown(entry.parentId)} with changes` : '',
+          'Starts when the runs before it end; reorder or cancel it from its context menu.',
+        ]
+          .filter(Boolean)
+          .join('\n\n'),
+        icon: { id: 'clock' },
+        collapsible: 'none',
+        contextValue: 'queued',
       };
     }
     case 'error':

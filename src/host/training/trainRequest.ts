@@ -13,6 +13,12 @@ export interface TrainRequest {
   backend?: BackendChoice;
   /** Continue this run from its last checkpoint. */
   resumeRunDir?: string;
+  /** The run this one re-runs with changes (`--parent`), recorded in the new run's run.json. */
+  parentId?: string;
+  /** Set for runs from the New Training form: its entry in the queue on disk (core/runQueue.ts). */
+  queueId?: string;
+  /** A one-line name chosen by whoever built the request (the form says what changed). */
+  label?: string;
 }
 
 /**
@@ -26,12 +32,14 @@ export function trainArgs(request: TrainRequest): string[] {
   if (!request.resumeRunDir && request.configFile) args.push('--config', request.configFile);
   if (!request.resumeRunDir && request.model) args.push('--model', request.model);
   if (!request.resumeRunDir && request.base) args.push('--base', request.base);
+  if (!request.resumeRunDir && request.parentId) args.push('--parent', request.parentId);
   if (request.backend && request.backend !== 'auto') args.push('--backend', request.backend);
   return args;
 }
 
 /** A one-line name for notifications and the queue prompt. */
 export function describeRequest(request: TrainRequest): string {
+  if (request.label) return request.label;
   const name = request.datasetDir.split(/[\\/]/).filter(Boolean).pop() ?? request.datasetDir;
   if (request.resumeRunDir) {
     const run = request.resumeRunDir.split(/[\\/]/).filter(Boolean).pop() ?? request.resumeRunDir;

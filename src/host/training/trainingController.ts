@@ -1,5 +1,5 @@
-// One training run at a time; further requests wait in a queue and start when the current run ends,
-// however it ends.
+// One training run at a time by default (imageTrainer.maxConcurrentRuns allows more); further requests
+// wait in a queue and start, in order, when a running one ends, however it ends.
 import type { SessionOutcome, TrainingSession } from './trainingSession';
 import type { TrainRequest } from './trainRequest';
 
@@ -12,17 +12,31 @@ export interface ControllerListener {
 }
 
 export class TrainingController {
-  private current: TrainingSession | undefined;
+  /** Running sessions, oldest first. */
+  private readonly sessions: TrainingSession[] = [];
   private readonly queue: TrainRequest[] = [];
   private disposed = false;
 
   constructor(
     private readonly createSession: SessionFactory,
     private readonly listener: ControllerListener = {},
+    /** How many runs may train at once (read at every start; at least 1). */
+    private readonly maxConcurrent: () => number = () => 1,
   ) {}
 
+  /** The most recently started run still going (the one Stop and the status bar follow). */
   get active(): TrainingSession | undefined {
-    return this.current;
+    return this.sessions.at(-1);
+  }
+
+  /** Every run going, oldest first. */
+  get running(): readonly TrainingSession[] {
+    return [...this.sessions];
+  }
+
+  /** No further run may start now: a new request waits in the queue. */
+  get atCapacity(): boolean {
+    return this.sessions.length >= Math.max(1, this.maxConcurrent());
   }
 
   get queued(): readonly TrainRequest[] {
@@ -30,15 +44,15 @@ export class TrainingController {
   }
 
   get busy(): boolean {
-    return this.current !== undefined;
+    return this.sessions.length > 0;
   }
 
   /** Starts now; callers ask the user first and use `enqueue` while a run is active. */
   start(request: TrainRequest): TrainingSession {
     if (this.disposed) throw new Error('the training controller is disposed');
-    if (this.current) throw new Error('a training run is already active');
+    if (this.atCapacity) throw new Error('a training run is already active');
     const session = this.createSession(request);
-    this.current = session;
+    this.sessions.push(session);
     this.listener.onStarted?.(session);
     void session.done.then((outcome) => this.onSessionEnded(session, outcome));
     session.start();
@@ -47,7 +61,7 @@ export class TrainingController {
 
   /** Queues behind the active run, or starts at once when there is none. */
   enqueue(request: TrainRequest): 'started' | 'queued' {
-    if (!this.current) {
+    if (!this.atCapacity) {
       this.start(request);
       return 'started';
     }
@@ -57,7 +71,8 @@ export class TrainingController {
   }
 
   stopActive(): 'requested' | 'killed' | 'idle' {
-    return this.current ? this.current.requestStop() : 'idle';
+    const active = this.active;
+    return active ? active.requestStop() : 'idle';
   }
 
   /** Drops waiting requests; returns how many. */
@@ -68,20 +83,44 @@ export class TrainingController {
     return count;
   }
 
+  /** Moves a queued request (by its queueId) one place earlier (-1) or later (1); false when it cannot. */
+  moveQueued(queueId: string, delta: -1 | 1): boolean {
+    const index = this.queue.findIndex((r) => r.queueId === queueId);
+    const target = index + delta;
+    if (index < 0 || target < 0 || target >= this.queue.length) return false;
+    [this.queue[index], this.queue[target]] = [this.queue[target], this.queue[index]];
+    this.listener.onQueueChanged?.(this.queued);
+    return true;
+  }
+
+  /** Takes a queued request (by its queueId) out of the queue; the request, or undefined when not queued. */
+  cancelQueued(queueId: string): TrainRequest | undefined {
+    const index = this.queue.findIndex((r) => r.queueId === queueId);
+    if (index < 0) return undefined;
+    const [removed] = this.queue.splice(index, 1);
+    this.listener.onQueueChanged?.(this.queued);
+    return removed;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;
-    this.current?.dispose();
+    for (const session of this.sessions) session.dispose();
   }
 
   private onSessionEnded(session: TrainingSession, outcome: SessionOutcome): void {
-    if (this.current === session) this.current = undefined;
+    const index = this.sessions.indexOf(session);
+    if (index >= 0) this.sessions.splice(index, 1);
     this.listener.onEnded?.(session, outcome);
     if (this.disposed) return;
-    const next = this.queue.shift();
-    if (next) {
-      this.listener.onQueueChanged?.(this.queued);
-      this.start(next);
-    }
+    const starting: TrainRequest[] = [];
+    while (
+      this.queue.length > 0 &&
+      this.sessions.length + starting.length < Math.max(1, this.maxConcurrent())
+    )
+      starting.push(this.queue.shift() as TrainRequest);
+    if (starting.length === 0) return;
+    this.listener.onQueueChanged?.(this.queued);
+    for (const next of starting) this.start(next);
   }
 }

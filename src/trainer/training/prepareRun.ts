@@ -104,6 +104,7 @@ async function prepareNewRun(request: TrainRunRequest, held: LockHolder): Promis
     backendNotes,
     epochsCompleted: 0,
     ...(request.group ? { group: request.group } : {}),
+    ...(request.parentId ? { parentId: request.parentId } : {}),
     ...(request.fold ? { fold: request.fold } : {}),
     ...(request.base ? { base: request.base } : {}),
   };

@@ -23,6 +23,8 @@ export interface TrainRunRequest {
   resumeRunDir?: string;
   /** With resume: train up to this many epochs instead of the recorded number. */
   epochsOverride?: number;
+  /** The id of the run this one re-runs with changes; recorded in run.json as `parentId`. */
+  parentId?: string;
   group?: string;
   /** A split made by the caller (k-fold) instead of the seeded stratified split. */
   split?: SplitRecord;

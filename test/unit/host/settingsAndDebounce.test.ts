@@ -17,6 +17,7 @@ test('settings: defaults, relative paths against the first workspace folder, ~ e
     engineDirectory: '',
     datasetRoots: [],
     datasetExcludes: [],
+    maxConcurrentRuns: 1,
   });
   const custom = resolveSettings(
     {

@@ -14,7 +14,7 @@ import {
   DashboardController,
   type DashboardFs,
   relativeSegments,
-} from '../../../src/host/dashboard/messageHandler';
+} from '../../../src/host/dashboard/dashboardController';
 import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
 import * as os from 'node:os';
 import type { Clock } from '../../../src/host/util/clock';

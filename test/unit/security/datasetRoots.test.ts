@@ -12,7 +12,7 @@ import type { HostToWebview } from '../../../src/protocol/webviewMessages';
 import { listRuns, readRunDetails } from '../../../src/core/runStore';
 import { COMMANDS } from '../../../src/host/ids';
 import { RESTRICTED_MODE_COMMANDS, TRUSTED_COMMANDS } from '../../../src/host/commands/commandTrust';
-import { DashboardController } from '../../../src/host/dashboard/messageHandler';
+import { DashboardController } from '../../../src/host/dashboard/dashboardController';
 import { datasetRootAccess, forbiddenRootReason } from '../../../src/host/dashboard/resourceRoots';
 import { resolveSettings } from '../../../src/host/settingsModel';
 import {

@@ -13,7 +13,7 @@ import type { RunSummary } from '../../../src/protocol/runRecord';
 import { isHostToWebview, type HostToWebview } from '../../../src/protocol/webviewMessages';
 import { listRuns, readRunDetails } from '../../../src/core/runStore';
 import { READ_LIMITS } from '../../../src/core/runFiles';
-import { DashboardController } from '../../../src/host/dashboard/messageHandler';
+import { DashboardController } from '../../../src/host/dashboard/dashboardController';
 import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
 import { listLrFinds } from '../../../src/host/dashboard/lrFindStore';
 import { presentRunNode } from '../../../src/host/runs/runsModel';

@@ -88,6 +88,10 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
       `${ds.counts.train} train · ${ds.counts.validation} validation · ${ds.counts.test} test${ds.skipped.length > 0 ? ` · ${ds.skipped.length} skipped` : ''}`,
     ),
     ...(summary.group ? definition(doc, 'Group', summary.group) : []),
+    ...definition(doc, 'Saved model', savedModelText(details)),
+    ...(record.parentId
+      ? definition(doc, 'Parent run', parentLine(state, ctx, record.parentId, summary.id))
+      : []),
   ];
   const error = summary.error ?? record.error?.message ?? null;
   const readOnly = datasetNotice(state, summary.id);
@@ -107,6 +111,54 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
     readOnly ? el(doc, 'p', { class: 'warning read-only', attrs: { role: 'note' }, text: readOnly }) : null,
     el(doc, 'dl', { class: 'facts' }, ...items),
+  );
+}
+
+const MONITOR_TEXT = {
+  valLoss: 'lowest validation loss',
+  valAccuracy: 'highest validation accuracy',
+} as const;
+
+/**
+ * Which epoch's weights model/ holds and what chose them: the trainer restores the best epoch (by the
+ * early-stopping metric) only with earlyStopping.restoreBest; otherwise model/ is the last epoch's, so
+ * "best validation accuracy" and the saved model's evaluation may differ, and this line says why.
+ */
+export function savedModelText(details: RunDetails): string {
+  const { record, summary } = details;
+  const last = summary.epochsCompleted;
+  const stopping = record.config.earlyStopping;
+  if (stopping?.restoreBest && summary.bestEpoch !== null && summary.bestEpoch !== last)
+    return `epoch ${summary.bestEpoch} of ${last}, restored as the epoch with the ${MONITOR_TEXT[stopping.monitor] ?? stopping.monitor} (early stopping)`;
+  if (last === 0) return 'none yet';
+  const best =
+    summary.bestEpoch !== null && summary.bestEpoch !== last
+      ? `; the best epoch by ${MONITOR_TEXT[stopping?.monitor ?? 'valLoss']} was ${summary.bestEpoch}, not restored (earlyStopping.restoreBest is off)`
+      : '';
+  return `epoch ${last}, the last one${best}`;
+}
+
+function parentLine(state: DashboardState, ctx: ViewContext, parentId: string, runId: string): Node {
+  const doc = ctx.doc;
+  const known = state.runs.some((r) => r.id === parentId);
+  return el(
+    doc,
+    'span',
+    { class: 'parent-run' },
+    known ? parentId : `${parentId} (not in this runs folder)`,
+    known
+      ? button(
+          doc,
+          'Compare with parent',
+          () => {
+            ctx.dispatch({ type: 'ui/setCompareRuns', runIds: [parentId, runId] });
+            ctx.dispatch({ type: 'ui/setDiffRun', slot: 0, runId: parentId });
+            ctx.dispatch({ type: 'ui/setDiffRun', slot: 1, runId });
+            ctx.dispatch({ type: 'ui/showPage', page: 'compare' });
+          },
+          { attrs: { 'data-key': 'compare-with-parent' } },
+        )
+      : null,
   );
 }
 

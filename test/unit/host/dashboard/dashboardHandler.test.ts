@@ -13,7 +13,7 @@ import {
   type DashboardEffects,
   relativeSegments,
   resolveInsideRoot,
-} from '../../../../src/host/dashboard/messageHandler';
+} from '../../../../src/host/dashboard/dashboardController';
 import { datasetRootAccess } from '../../../../src/host/dashboard/resourceRoots';
 import { makeRunSummary, recordOfSummary } from '../../../fixtures/runRecords';
 

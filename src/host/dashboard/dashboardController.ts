@@ -1,13 +1,12 @@
 // The dashboard's host-side logic without vscode: it answers the webview's messages, keeps it up to date
 // with deltas, and is the only place a webview message can touch the file system. Every path from the
-// webview is checked here: relative, no `..`, real path (symlinks resolved) inside the run's data set
-// root, and listed in the run's evaluation; moves never overwrite and go to a class of the data set.
+// webview is checked by datasetPaths.ts (relative, no `..`, real path inside the run's data set root) and
+// must be listed in the run's evaluation; moves never overwrite and go to a class of the data set.
 // The data set root itself is a claim of run.json: the dashboard acts on it only when DatasetAccess
 // (resourceRoots.ts) finds it inside a folder the user chose; otherwise the run is shown read-only with
 // the reason. Moving files needs a trusted workspace. Everything sent passes the webview's own guards.
 import * as path from 'node:path';
 import type { RunDetails, RunSummary } from '../../protocol/runRecord';
-import { relativeSegments } from '../../protocol/runSchema';
 import {
   type CompareRunData,
   type DashboardPage,
@@ -21,26 +20,19 @@ import {
 } from '../../protocol/webviewMessages';
 import { assertNever } from '../../protocol/guards';
 import { visibleText } from '../../protocol/displayText';
-import { isInside } from '../../core/runFiles';
 import { damagedSummary } from '../../core/runStore';
 import type { RootAccess } from './resourceRoots';
+import {
+  type DashboardFs,
+  exists,
+  isInside,
+  isSafeClassName,
+  type PathCheck,
+  resolveInsideRoot,
+} from './datasetPaths';
 import type { Clock } from '../util/clock';
 import { messageOf } from '../util/errors';
 import { compareSignature, detailsDelta, runsDiffer, Throttle } from './deltas';
-
-export interface FileStat {
-  isFile(): boolean;
-  isDirectory(): boolean;
-}
-
-/** The file-system calls the dashboard makes, so tests can run against a temp dir or a fake. */
-export interface DashboardFs {
-  realpath(p: string): Promise<string>;
-  stat(p: string): Promise<FileStat>;
-  /** Must reject with code ENOENT when nothing is at `p` (a dangling link counts as something). */
-  lstat(p: string): Promise<FileStat>;
-  rename(from: string, to: string): Promise<void>;
-}
 
 export interface RunSource {
   listRuns(): Promise<RunSummary[]>;
@@ -48,6 +40,9 @@ export interface RunSource {
   /** Learning-rate range tests to plot; none when absent. */
   listLrFinds?(): Promise<LrFindCurve[]>;
 }
+
+export type { DashboardFs, FileStat, PathCheck } from './datasetPaths';
+export { relativeSegments, resolveInsideRoot } from './datasetPaths';
 
 export interface DashboardEffects {
   post(message: HostToWebview): void;
@@ -73,70 +68,14 @@ export interface DatasetAccess {
   mayModify(): boolean;
 }
 
-export { relativeSegments };
-
 export interface DashboardSelection {
   selectedRunId: string | null;
   page: DashboardPage;
   compareRunIds: string[];
 }
 
-export type PathCheck = { ok: true; absolute: string; realRoot: string } | { ok: false; reason: string };
-
 /** Throttle interval: at most ~5 refreshes a second reach the webview. */
 export const REFRESH_INTERVAL_MS = 200;
-
-/** Resolves a data set file named by the webview, following symlinks, and checks it stays inside the root. */
-export async function resolveInsideRoot(
-  fs: DashboardFs,
-  datasetRoot: string,
-  relativePath: string,
-): Promise<PathCheck> {
-  const segments = relativeSegments(relativePath);
-  if (typeof segments === 'string') return { ok: false, reason: segments };
-  let realRoot: string;
-  try {
-    realRoot = await fs.realpath(datasetRoot);
-  } catch {
-    return { ok: false, reason: `the data set folder ${datasetRoot} no longer exists` };
-  }
-  const absolute = path.join(realRoot, ...segments);
-  let realFile: string;
-  try {
-    realFile = await fs.realpath(absolute);
-  } catch {
-    return { ok: false, reason: `${relativePath} no longer exists in ${datasetRoot}` };
-  }
-  if (!isInside(realRoot, realFile))
-    return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
-  // The entry itself (which a move renames) must live in a folder inside the root, links resolved too.
-  let realParent: string;
-  try {
-    realParent = await fs.realpath(path.dirname(absolute));
-  } catch {
-    return { ok: false, reason: `${relativePath} no longer exists in ${datasetRoot}` };
-  }
-  if (realParent !== realRoot && !isInside(realRoot, realParent)) {
-    return { ok: false, reason: `${relativePath} resolves outside the data set folder` };
-  }
-  const stat = await fs.stat(realFile).catch(() => null);
-  if (!stat?.isFile()) return { ok: false, reason: `${relativePath} is not a file` };
-  return { ok: true, absolute: path.join(realParent, segments[segments.length - 1]), realRoot };
-}
-
-function isSafeClassName(name: string): boolean {
-  return Array.isArray(relativeSegments(name)) && !/[\\/]/.test(name);
-}
-
-async function exists(fs: DashboardFs, p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
 
 /** Without a policy the dashboard acts on no data set at all. */
 const DENY_ALL: DatasetAccess = {

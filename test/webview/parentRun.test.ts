@@ -1,0 +1,62 @@
+// The run page names the run's parent and compares the two in one click; it says which epoch the saved
+// model is and what chose it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunDetails } from '../../src/protocol/runRecord';
+import { savedModelText } from '../../webview/src/views/runPage';
+import { makeSnapshot } from './fixtures';
+import { mountDashboard } from './domHarness';
+
+function withParent(details: RunDetails, parentId: string): RunDetails {
+  return { ...details, record: { ...details.record, parentId } };
+}
+
+test('Compare with parent selects both runs, puts them side by side and opens the compare page', () => {
+  const h = mountDashboard();
+  const { snapshot, all } = makeSnapshot(3, 4);
+  const parentId = all[2].summary.id;
+  h.send({ type: 'snapshot', snapshot: { ...snapshot, details: withParent(all[0], parentId) } });
+  const facts = h.one('.summary dl').textContent ?? '';
+  assert.match(facts, new RegExp(`Parent run${parentId}`));
+  h.click(h.one('[data-key="compare-with-parent"]'));
+  const state = h.app.getState();
+  assert.equal(state.page, 'compare');
+  assert.deepEqual(state.compareRunIds, [parentId, all[0].summary.id]);
+  assert.deepEqual(state.ui.diffRunIds, [parentId, all[0].summary.id]);
+  assert.ok(
+    h.posted.some(
+      (m) => m.type === 'requestCompare' && m.runIds.join() === [parentId, all[0].summary.id].join(),
+    ),
+  );
+  assert.ok(h.posted.some((m) => m.type === 'showPage' && m.page === 'compare'));
+});
+
+test('a parent that is not listed is named, without a button', () => {
+  const h = mountDashboard();
+  const { snapshot, all } = makeSnapshot(2, 4);
+  h.send({ type: 'snapshot', snapshot: { ...snapshot, details: withParent(all[0], 'gone-run') } });
+  assert.match(h.one('.summary dl').textContent ?? '', /gone-run \(not in this runs folder\)/);
+  assert.equal(h.all('[data-key="compare-with-parent"]').length, 0);
+});
+
+test('the saved model’s epoch and the metric that chose it', () => {
+  const { all } = makeSnapshot(1, 6);
+  const run = all[0];
+  const at = (
+    bestEpoch: number | null,
+    earlyStopping: RunDetails['record']['config']['earlyStopping'],
+  ): RunDetails => ({
+    ...run,
+    summary: { ...run.summary, bestEpoch, epochsCompleted: 6 },
+    record: { ...run.record, config: { ...run.record.config, earlyStopping } },
+  });
+  assert.equal(savedModelText(at(6, null)), 'epoch 6, the last one');
+  assert.equal(
+    savedModelText(at(4, null)),
+    'epoch 6, the last one; the best epoch by lowest validation loss was 4, not restored (earlyStopping.restoreBest is off)',
+  );
+  assert.equal(
+    savedModelText(at(4, { monitor: 'valAccuracy', patience: 2, restoreBest: true })),
+    'epoch 4 of 6, restored as the epoch with the highest validation accuracy (early stopping)',
+  );
+});

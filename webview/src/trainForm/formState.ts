@@ -1,0 +1,273 @@
+// The New Training form's state and its pure reducer. Host messages and the user's edits go through the
+// same reducer, which also says which messages the host must get (`post`), so validation per field, the
+// estimate and the queue actions are tested in node without a browser.
+import type { TrainingConfig } from '../../../src/protocol/config';
+import type {
+  EstimateBasis,
+  FormAction,
+  FormBase,
+  FormDataset,
+  FormToHost,
+  HostToForm,
+  QueueEntryView,
+} from '../../../src/protocol/trainFormMessages';
+import { resolveStoredConfig } from '../../../src/core/config';
+import { DEFAULT_CONFIG } from '../../../src/core/configFields';
+import { equivalentCommand, fieldError, formConfig, formValues } from '../../../src/core/trainForm';
+import { inputBatchBytes, presetShape, trainingBytes } from '../../../src/core/memoryArithmetic';
+
+export interface FormState {
+  loaded: boolean;
+  datasets: FormDataset[];
+  datasetDir: string | null;
+  bases: FormBase[];
+  base: string | null;
+  /** The config the form was filled from; unchanged fields keep its values exactly. */
+  start: TrainingConfig;
+  values: Record<string, string>;
+  /** path → the CLI's message for that field's text. */
+  errors: Record<string, string>;
+  /** A rule between fields (validation + test split below 1), once every field is valid on its own. */
+  formError: string | null;
+  parentId: string | null;
+  trusted: boolean;
+  queue: QueueEntryView[];
+  basis: EstimateBasis | null;
+  notice: { level: 'info' | 'error'; message: string } | null;
+  /** The action sent and not yet answered: its button shows it is busy. */
+  pending: FormAction | null;
+}
+
+export type FormUiAction =
+  | { type: 'ui/setField'; path: string; value: string }
+  | { type: 'ui/chooseDataset'; datasetDir: string }
+  | { type: 'ui/chooseBase'; base: string | null }
+  | { type: 'ui/submit'; action: FormAction }
+  | { type: 'ui/copyCommand' }
+  | { type: 'ui/moveQueued'; id: string; delta: -1 | 1 }
+  | { type: 'ui/cancelQueued'; id: string }
+  | { type: 'ui/dismissNotice' };
+
+export type FormEvent = HostToForm | FormUiAction;
+
+export interface Reduced {
+  state: FormState;
+  post: FormToHost[];
+}
+
+export function initialFormState(): FormState {
+  return {
+    loaded: false,
+    datasets: [],
+    datasetDir: null,
+    bases: [],
+    base: null,
+    start: structuredClone(DEFAULT_CONFIG) as TrainingConfig,
+    values: formValues(),
+    errors: {},
+    formError: null,
+    parentId: null,
+    trusted: true,
+    queue: [],
+    basis: null,
+    notice: null,
+    pending: null,
+  };
+}
+
+/** The start config as the host sent it, checked like any record read from disk; the defaults if it fails. */
+function startConfig(raw: Record<string, unknown>): TrainingConfig {
+  try {
+    return resolveStoredConfig(raw, 'the run to change');
+  } catch {
+    return structuredClone(DEFAULT_CONFIG) as TrainingConfig;
+  }
+}
+
+function validated(state: FormState): FormState {
+  const errors: Record<string, string> = {};
+  for (const [path, text] of Object.entries(state.values)) {
+    const error = fieldError(path, text);
+    if (error) errors[path] = error;
+  }
+  let formError: string | null = null;
+  if (Object.keys(errors).length === 0) {
+    const result = formConfig(state.values, state.start);
+    if (!result.ok) formError = result.error;
+  }
+  return { ...state, errors, formError };
+}
+
+export function canSubmit(state: FormState, action: FormAction): boolean {
+  if (!state.loaded || !state.datasetDir || state.pending) return false;
+  if (Object.keys(state.errors).length > 0 || state.formError) return false;
+  return action === 'saveConfig' || state.trusted;
+}
+
+/** Why a button is disabled, or null when it is not. */
+export function blockedReason(state: FormState, action: FormAction): string | null {
+  if (!state.loaded) return 'loading…';
+  if (!state.datasetDir) return 'choose a data set';
+  const invalid = Object.keys(state.errors).length;
+  if (invalid > 0) return `${invalid} field${invalid === 1 ? '' : 's'} to correct`;
+  if (state.formError) return state.formError;
+  if (action !== 'saveConfig' && !state.trusted)
+    return 'training is disabled in Restricted Mode; trust the workspace to train';
+  if (state.pending) return 'sending…';
+  return null;
+}
+
+export function reduceForm(state: FormState, event: FormEvent): Reduced {
+  const none = (next: FormState): Reduced => ({ state: next, post: [] });
+  switch (event.type) {
+    case 'init': {
+      const init = event.init;
+      const start = startConfig(init.start);
+      return none(
+        validated({
+          ...state,
+          loaded: true,
+          datasets: init.datasets,
+          datasetDir: init.datasetDir,
+          bases: init.bases,
+          base: init.base && init.bases.some((b) => b.name === init.base) ? init.base : null,
+          start,
+          values: formValues(start),
+          parentId: init.parentId,
+          trusted: init.trusted,
+          queue: init.queue,
+          basis: init.basis,
+          notice: null,
+          pending: null,
+        }),
+      );
+    }
+    case 'estimateBasis':
+      return none({ ...state, basis: event.basis });
+    case 'queueChanged':
+      return none({ ...state, queue: event.queue });
+    case 'submitted':
+      return none({ ...state, pending: null, notice: { level: 'info', message: event.message } });
+    case 'notice':
+      return none({ ...state, pending: null, notice: { level: event.level, message: event.message } });
+    case 'ui/setField': {
+      if (!Object.hasOwn(state.values, event.path) || state.values[event.path] === event.value)
+        return none(state);
+      return none(validated({ ...state, values: { ...state.values, [event.path]: event.value } }));
+    }
+    case 'ui/chooseDataset': {
+      if (event.datasetDir === state.datasetDir) return none(state);
+      return {
+        state: { ...state, datasetDir: event.datasetDir, basis: null },
+        post: [{ type: 'chooseDataset', datasetDir: event.datasetDir }],
+      };
+    }
+    case 'ui/chooseBase':
+      if (event.base !== null && !state.bases.some((b) => b.name === event.base)) return none(state);
+      return none({ ...state, base: event.base });
+    case 'ui/submit': {
+      if (!canSubmit(state, event.action) || !state.datasetDir) return none(state);
+      return {
+        state: { ...state, pending: event.action, notice: null },
+        post: [
+          {
+            type: 'submit',
+            action: event.action,
+            datasetDir: state.datasetDir,
+            values: { ...state.values },
+            base: usesBase(state) ? state.base : null,
+          },
+        ],
+      };
+    }
+    case 'ui/copyCommand':
+      if (!state.datasetDir) return none(state);
+      return {
+        state,
+        post: [
+          {
+            type: 'copyCommand',
+            datasetDir: state.datasetDir,
+            values: { ...state.values },
+            base: usesBase(state) ? state.base : null,
+          },
+        ],
+      };
+    case 'ui/moveQueued': {
+      const index = state.queue.findIndex((q) => q.id === event.id);
+      const target = index + event.delta;
+      if (index < 0 || target < 0 || target >= state.queue.length) return none(state);
+      // Moved at once here; the host's queueChanged that follows says what it really did.
+      const queue = [...state.queue];
+      [queue[index], queue[target]] = [queue[target], queue[index]];
+      return {
+        state: { ...state, queue: queue.map((q, i) => ({ ...q, position: i + 1 })) },
+        post: [{ type: 'moveQueued', id: event.id, delta: event.delta }],
+      };
+    }
+    case 'ui/cancelQueued': {
+      if (!state.queue.some((q) => q.id === event.id)) return none(state);
+      const queue = state.queue.filter((q) => q.id !== event.id).map((q, i) => ({ ...q, position: i + 1 }));
+      return { state: { ...state, queue }, post: [{ type: 'cancelQueued', id: event.id }] };
+    }
+    case 'ui/dismissNotice':
+      return none({ ...state, notice: null });
+    default:
+      return none(state);
+  }
+}
+
+/** The base choice applies to the presets that use a base. */
+export function usesBase(state: FormState): boolean {
+  return ['transfer', 'svm', 'knn'].includes(state.values.model ?? '');
+}
+
+export function commandLine(state: FormState): ReturnType<typeof equivalentCommand> {
+  return equivalentCommand(state.datasetDir ?? 'DIR', state.values, {
+    base: usesBase(state) ? state.base : null,
+    parentId: state.parentId,
+    start: state.start,
+  });
+}
+
+export interface Estimate {
+  /** Seconds one epoch should take, from the basis run's pace; null when there is no basis. */
+  secondsPerEpoch: number | null;
+  /** Peak training memory in bytes; `peakIsFloor` when only the input batch could be counted. */
+  peakBytes: number | null;
+  peakIsFloor: boolean;
+  budgetBytes: number | null;
+  /** False when the estimate is over the budget (the trainer would refuse it). */
+  fits: boolean | null;
+}
+
+/** The estimate for the form's current values (nothing while a field is invalid). */
+export function estimate(state: FormState): Estimate {
+  const empty: Estimate = {
+    secondsPerEpoch: null,
+    peakBytes: null,
+    peakIsFloor: false,
+    budgetBytes: state.basis?.budgetBytes ?? null,
+    fits: null,
+  };
+  const result = formConfig(state.values, state.start);
+  if (!result.ok) return empty;
+  const config = result.config;
+  const basis = state.basis?.datasetDir === state.datasetDir ? state.basis : null;
+  const classes = Math.max(2, basis?.classes ?? 2);
+  const shape = usesBase(state) ? undefined : presetShape(config, classes);
+  const peakBytes = shape
+    ? trainingBytes(shape.inputElements, shape.layers, shape.parameters, config.batchSize)
+    : inputBatchBytes(config);
+  const trainShare = Math.max(0, 1 - config.validationSplit - config.testSplit);
+  const secondsPerEpoch =
+    basis && basis.secondsPerImage !== null ? basis.secondsPerImage * basis.images * trainShare : null;
+  const budget = state.basis?.budgetBytes ?? null;
+  return {
+    secondsPerEpoch,
+    peakBytes,
+    peakIsFloor: !shape,
+    budgetBytes: budget,
+    fits: budget === null ? null : peakBytes <= budget,
+  };
+}
