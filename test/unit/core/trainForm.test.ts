@@ -74,13 +74,15 @@ test('the equivalent command uses the CLI’s flags, and the CLI parses them', (
     learningRate: '0.005',
     optimizer: 'sgd',
     labelSmoothing: '0.1',
+    // The preset option objects have no flags (configFlags.ts): a config file says them.
+    'cnn.filters': '8',
   };
   const { command, needsConfigFile } = equivalentCommand('/data/my shapes', values, { parentId: 'run-1' });
   assert.equal(
     command,
-    "image-trainer train '/data/my shapes' --epochs 3 --learning-rate 0.005 --optimizer sgd --parent run-1",
+    "image-trainer train '/data/my shapes' --epochs 3 --learning-rate 0.005 --optimizer sgd --label-smoothing 0.1 --parent run-1",
   );
-  assert.deepEqual(needsConfigFile, ['labelSmoothing']);
+  assert.deepEqual(needsConfigFile, ['cnn.filters']);
   const argv = [
     'train',
     '/data/my shapes',
@@ -90,12 +92,15 @@ test('the equivalent command uses the CLI’s flags, and the CLI parses them', (
     '0.005',
     '--optimizer',
     'sgd',
+    '--label-smoothing',
+    '0.1',
     '--parent',
     'run-1',
   ];
   const parsed = parseArgs(argv);
   assert.equal(parsed.values.get('--parent'), 'run-1');
   assert.equal(parsed.values.get('--learning-rate'), '0.005');
+  assert.equal(parsed.values.get('--label-smoothing'), '0.1');
 });
 
 test('the form’s memory arithmetic equals the trainer’s estimate on the models it builds', () => {
