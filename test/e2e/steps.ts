@@ -719,6 +719,22 @@ async function newTrainingForm(ctx: E2eContext): Promise<void> {
   );
   say(`  typing 0: "${(await lrError.innerText()).trim()}"`);
   await fillByLabel(form, { Epochs: '3', 'Learning rate': '0.005' });
+  // The augmentation preview: the trainer (a child process) draws 8 training images; the CSP lets the
+  // data-URL PNGs load, and every one of them decodes.
+  const previews = form.locator('.group-preview .preview-grid img');
+  await waitUntil(
+    async () =>
+      (await previews.count()) === 8 &&
+      (await previews.evaluateAll((imgs) =>
+        imgs.every(
+          (img) =>
+            (img as unknown as { complete: boolean }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+        ),
+      )),
+    'the augmentation preview’s 8 images to load',
+  );
+  say(`  preview: "${(await form.locator('.preview-caption').innerText()).trim()}"`);
   const train = form.getByRole('button', { name: 'Train', exact: true });
   await waitUntil(async () => await train.isEnabled(), 'the Train button to be enabled');
   say(`  estimate: "${(await form.locator('.estimate').innerText()).trim()}"`);
