@@ -26,6 +26,7 @@ import { registerFormCommands } from './host/commands/formCommands';
 import { ThumbnailCache } from './host/gallery/thumbnailCache';
 import { datasetRefusal, trainFormQueueChanged } from './host/dashboard/trainFormPanel';
 import { QueueKeeper, queueViews } from './host/training/queueKeeper';
+import { visibleText } from './protocol/displayText';
 import { CONTEXT_TRAINING } from './host/ids';
 import { RunsView } from './host/runs/runsView';
 import { RunsWatcher } from './host/runs/runsWatcher';
@@ -126,6 +127,10 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
     datasetAllowed: (dir) => datasetRefusal(services, dir),
     enqueue: (request) => void controller?.enqueue(request),
     log: (line) => output.info(line),
+    warn: (line) => {
+      output.warn(line);
+      void vscode.window.showWarningMessage(`Image Trainer: ${visibleText(line)}`);
+    },
   });
   controller = new TrainingController(
     (request) =>
@@ -154,8 +159,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
         void runs.refresh();
         trainFormQueueChanged();
       },
+      onDropped: (request, reason) => queueKeeper.dropped(request, reason),
     },
     () => settings().maxConcurrentRuns,
+    // A queued run's config may have been removed or damaged while it waited: dropped, never a failed run.
+    (request) => queueKeeper.check(request),
   );
 
   const dashboardContext: DashboardContext = {

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import type { Checked } from '../protocol/runSchema';
 import { isRunIdReference } from '../protocol/runSchema';
 import { isRecord } from '../protocol/guards';
+import { ConfigError, parseConfigFileText, resolveConfig } from './config';
 import {
   makeDirectoryInside,
   readJsonIfPresent,
+  readTextInside,
   RunFileError,
   writablePath,
   writeFileInside,
@@ -140,4 +142,34 @@ export async function removeQueuedConfig(runsRoot: string, id: string): Promise<
   if (!isQueueId(id)) return;
   // writablePath refuses a linked queue folder, so the removal cannot reach outside the runs root.
   await fs.rm(await writablePath(runsRoot, queuedConfigPath(id)), { force: true });
+}
+
+/** A queued run's config is a few hundred bytes; more than this is not one the form wrote. */
+export const MAX_QUEUED_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Why a queued run cannot start from its config file, or null when it can: the file must still be a
+ * regular file of the queue folder (no link out of it), and its JSON must pass the config validator as
+ * the CLI's `train --config FILE [--base NAME]` would apply it. The reason is one line naming the file.
+ */
+export async function queuedConfigProblem(
+  runsRoot: string,
+  entry: { id: string; base?: string },
+): Promise<string | null> {
+  if (!isQueueId(entry.id)) return `${JSON.stringify(entry.id)} is not a queue id`;
+  const relative = queuedConfigPath(entry.id);
+  const file = path.join(runsRoot, relative);
+  try {
+    const text = await readTextInside(runsRoot, relative, MAX_QUEUED_CONFIG_BYTES);
+    const overrides = entry.base ? { 'transfer.base': entry.base } : {};
+    resolveConfig(parseConfigFileText(text, file), overrides, file);
+    return null;
+  } catch (error) {
+    if (error instanceof RunFileError) return error.message;
+    if (error instanceof ConfigError)
+      return error.message.startsWith(file) ? error.message : `${file}: ${error.message}`;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${file}: no such file`;
+    return `${file}: cannot be read (${code ?? String(error)})`;
+  }
 }

@@ -160,6 +160,7 @@ export function summarize(
     classNames: record.dataset.classNames ?? [],
     backend: record.backend,
     group: record.group ?? null,
+    ...(record.parentId !== undefined ? { parentId: record.parentId } : {}),
     config: record.config,
     error: record.error?.message ?? null,
   };

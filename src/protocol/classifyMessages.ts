@@ -18,8 +18,18 @@ export interface ClassifyResults {
   latencyMs: number;
 }
 
-export type HostToClassify = { type: 'classifyResults'; results: ClassifyResults };
-export type ClassifyToHost = { type: 'ready' };
+export type HostToClassify =
+  | { type: 'classifyResults'; results: ClassifyResults }
+  /** A line about a drop: what is being classified, or why nothing was. */
+  | { type: 'classifyNotice'; level: 'info' | 'error'; message: string };
+
+export type ClassifyToHost =
+  | { type: 'ready' }
+  /** Files dropped on the panel: the drop's uri-list entries, checked by the host before anything runs. */
+  | { type: 'classifyDropped'; uris: string[] };
+
+/** More entries than anyone drags at once; the host classifies at most MAX_DROPPED_IMAGES of them. */
+export const MAX_DROPPED_URIS = 1000;
 
 const MAX_TEXT = 4096;
 const isText = (v: unknown): v is string => isString(v) && v.length <= MAX_TEXT;
@@ -43,6 +53,8 @@ function isClassifiedImage(v: unknown): v is ClassifiedImage {
 }
 
 export function isHostToClassify(value: unknown): value is HostToClassify {
+  if (isRecord(value) && value.type === 'classifyNotice')
+    return (value.level === 'info' || value.level === 'error') && isText(value.message);
   return (
     isRecord(value) &&
     value.type === 'classifyResults' &&
@@ -57,5 +69,13 @@ export function isHostToClassify(value: unknown): value is HostToClassify {
 }
 
 export function isClassifyToHost(value: unknown): value is ClassifyToHost {
-  return isRecord(value) && value.type === 'ready';
+  if (!isRecord(value)) return false;
+  if (value.type === 'ready') return true;
+  return (
+    value.type === 'classifyDropped' &&
+    Array.isArray(value.uris) &&
+    value.uris.length > 0 &&
+    value.uris.length <= MAX_DROPPED_URIS &&
+    isArrayOf(value.uris, isText)
+  );
 }

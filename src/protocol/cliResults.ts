@@ -91,3 +91,57 @@ export function isSweepCompleted(value: unknown): value is SweepCompleted {
     isArrayOf(value.trials, isSweepTrialResult)
   );
 }
+
+/** `image-trainer preview-augment DIR --json`: the first training images of epoch 1, augmented, as PNGs. */
+export interface AugmentPreviewResult {
+  root: string;
+  seed: number;
+  epoch: number;
+  imageSize: number;
+  channels: number;
+  augmented: boolean;
+  images: AugmentPreviewImage[];
+}
+
+export interface AugmentPreviewImage {
+  /** Relative to the data set root. */
+  path: string;
+  label: string;
+  /** `data:image/png;base64,…` */
+  png: string;
+}
+
+/** A 1024-pixel RGB preview image fits; anything longer is refused rather than shown. */
+export const MAX_PNG_DATA_URL = 8 * 1024 * 1024;
+const PNG_DATA_URL = /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/;
+const MAX_PREVIEW_TEXT = 4096;
+
+export function isPngDataUrl(value: unknown): value is string {
+  return isString(value) && value.length <= MAX_PNG_DATA_URL && PNG_DATA_URL.test(value);
+}
+
+export function isAugmentPreviewImage(value: unknown): value is AugmentPreviewImage {
+  return (
+    isRecord(value) &&
+    isString(value.path) &&
+    value.path.length <= MAX_PREVIEW_TEXT &&
+    isString(value.label) &&
+    value.label.length <= MAX_PREVIEW_TEXT &&
+    isPngDataUrl(value.png)
+  );
+}
+
+export function isAugmentPreviewResult(value: unknown): value is AugmentPreviewResult {
+  return (
+    isRecord(value) &&
+    isString(value.root) &&
+    isFiniteNumber(value.seed) &&
+    isFiniteNumber(value.epoch) &&
+    isFiniteNumber(value.imageSize) &&
+    (value.channels === 1 || value.channels === 3) &&
+    typeof value.augmented === 'boolean' &&
+    Array.isArray(value.images) &&
+    value.images.length <= 64 &&
+    isArrayOf(value.images, isAugmentPreviewImage)
+  );
+}

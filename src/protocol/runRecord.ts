@@ -243,6 +243,8 @@ export interface RunSummary {
   classNames: string[];
   backend: string;
   group: string | null;
+  /** The run this one re-runs with changes (run.json's parentId), when it has one. */
+  parentId?: string;
   config: TrainingConfig;
   error: string | null;
 }

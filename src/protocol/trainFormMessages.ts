@@ -13,6 +13,7 @@ import {
   isString,
 } from './guards';
 import { isRunIdReference } from './runSchema';
+import { isPngDataUrl } from './cliResults';
 
 export interface FormDataset {
   dir: string;
@@ -66,6 +67,17 @@ export interface FormInit {
   basis: EstimateBasis | null;
 }
 
+/** One image of the augmentation preview: a training image as the trainer's first epoch draws it. */
+export interface PreviewImageView {
+  /** Relative to the data set root. */
+  path: string;
+  label: string;
+  /** A PNG as a data URL (the form's CSP allows data: images, nothing else beyond the bundle). */
+  src: string;
+}
+
+export const MAX_PREVIEW_IMAGES = 64;
+
 export const FORM_ACTIONS = ['train', 'queue', 'saveConfig'] as const;
 export type FormAction = (typeof FORM_ACTIONS)[number];
 
@@ -74,7 +86,9 @@ export type HostToForm =
   | { type: 'estimateBasis'; basis: EstimateBasis }
   | { type: 'queueChanged'; queue: QueueEntryView[] }
   | { type: 'submitted'; action: FormAction; message: string }
-  | { type: 'notice'; level: 'info' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'error'; message: string }
+  /** The answer to `previewAugmentation` number `requestId`: its images, or why there are none. */
+  | { type: 'augmentPreview'; requestId: number; images: PreviewImageView[]; error: string | null };
 
 export type FormToHost =
   | { type: 'ready' }
@@ -89,7 +103,9 @@ export type FormToHost =
   /** The host builds the command itself from the values (it never copies text the webview wrote). */
   | { type: 'copyCommand'; datasetDir: string; values: Record<string, string>; base: string | null }
   | { type: 'moveQueued'; id: string; delta: -1 | 1 }
-  | { type: 'cancelQueued'; id: string };
+  | { type: 'cancelQueued'; id: string }
+  /** Draw the data set's first training images through these values' augmentation (debounced by the form). */
+  | { type: 'previewAugmentation'; requestId: number; datasetDir: string; values: Record<string, string> };
 
 /** Bounds on what a message may carry: the form has a few dozen short fields. */
 export const MAX_FORM_VALUES = 200;
@@ -153,6 +169,10 @@ function isQueueEntryView(v: unknown): v is QueueEntryView {
   );
 }
 
+function isPreviewImageView(v: unknown): v is PreviewImageView {
+  return isRecord(v) && isShortText(v.path) && isShortText(v.label) && isPngDataUrl(v.src);
+}
+
 function isFormInit(v: unknown): v is FormInit {
   return (
     isRecord(v) &&
@@ -183,6 +203,14 @@ export function isHostToForm(value: unknown): value is HostToForm {
       return isAction(v.action) && isShortText(v.message);
     case 'notice':
       return (v.level === 'info' || v.level === 'error') && isShortText(v.message);
+    case 'augmentPreview':
+      return (
+        isNonNegativeInteger(v.requestId) &&
+        Array.isArray(v.images) &&
+        v.images.length <= MAX_PREVIEW_IMAGES &&
+        isArrayOf(v.images, isPreviewImageView) &&
+        isNullable(isShortText)(v.error)
+      );
     default:
       return false;
   }
@@ -206,6 +234,8 @@ export function isFormToHost(value: unknown): value is FormToHost {
       return isPath(v.id) && (v.delta === -1 || v.delta === 1);
     case 'cancelQueued':
       return isPath(v.id);
+    case 'previewAugmentation':
+      return isNonNegativeInteger(v.requestId) && isPath(v.datasetDir) && isFormValues(v.values);
     default:
       return false;
   }

@@ -3,7 +3,13 @@
 // `isHostToWebview` / `isWebviewToHost` accepts it.
 import type { BatchMetrics, EpochMetrics, Evaluation, RunDetails, RunRecord, RunSummary } from './runRecord';
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
-import { checkBatchMetrics, checkEvaluation, checkRunRecord, RUN_STATUSES } from './runSchema';
+import {
+  checkBatchMetrics,
+  checkEvaluation,
+  checkRunRecord,
+  isRunIdReference,
+  RUN_STATUSES,
+} from './runSchema';
 import { isEpochMetrics } from './trainerMessages';
 
 export const DASHBOARD_PAGES = ['run', 'compare'] as const;
@@ -121,6 +127,7 @@ export function isRunSummary(value: unknown): value is RunSummary {
     isArrayOf(v.classNames, isString) &&
     isString(v.backend) &&
     isNullableString(v.group) &&
+    isOptional(v.parentId, isRunIdReference) &&
     // The config is shown generically (flattened keys), so an object is all the webview relies on.
     isRecord(v.config) &&
     isNullableString(v.error)

@@ -31,6 +31,8 @@ import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_FLAGS, BASES_HELP, BASES_USAGE, runBasesCommand } from './bases/command';
 import { ENGINE_FLAGS, ENGINE_HELP, ENGINE_USAGE } from './engine/usage';
 import { compareCodeUnits } from '../protocol/order';
+import type { AugmentPreviewImage } from '../protocol/cliResults';
+import { DEFAULT_PREVIEW_COUNT, MAX_PREVIEW_COUNT, previewAugmentation, previewPng } from './augmentPreview';
 
 /** One command: how help shows it, what it accepts, and what runs it. */
 interface CommandSpec {
@@ -198,6 +200,25 @@ const COMMANDS: Record<string, CommandSpec> = {
       const { runEngineCommand } = await import('./engine/command');
       return runEngineCommand(args, io, stop);
     },
+  },
+  'preview-augment': {
+    usage: 'image-trainer preview-augment DIR [training flags] [--count N] (--out DIR | --json)',
+    summary:
+      'the first training images of epoch 1 drawn through the augmentation, as the trainer will (same seed)',
+    flags: [
+      CONFIG_FILE_FLAG,
+      ...CONFIG_FLAGS,
+      {
+        flag: '--count',
+        value: 'N',
+        help: `images (1 to ${MAX_PREVIEW_COUNT})`,
+        default: String(DEFAULT_PREVIEW_COUNT),
+      },
+      { flag: '--out', value: 'DIR', help: 'write them there as augment-1.png, augment-2.png, …' },
+      { flag: '--json', help: 'print them as JSON, each PNG as a data URL' },
+    ],
+    positionals: { min: 1, max: 1 },
+    run: (args, io) => runPreviewAugment(args, io),
   },
   sample: {
     usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
@@ -588,6 +609,44 @@ async function runRuns(args: ParsedArgs, io: CliIo): Promise<number> {
     io.stdout(
       `${visibleText(run.id)}  ${run.status.padEnd(11)}  epoch ${run.epochsCompleted}/${run.totalEpochs}${accuracy}  ${visibleText(run.runDir)}\n`,
     );
+  }
+  return 0;
+}
+
+async function runPreviewAugment(args: ParsedArgs, io: CliIo): Promise<number> {
+  const json = args.switches.has('--json');
+  const out = args.values.get('--out');
+  if (!json && out === undefined)
+    throw new UsageError('preview-augment needs --out DIR (PNG files) or --json (data URLs)');
+  const count = parsePositiveInt(
+    '--count',
+    args.values.get('--count'),
+    DEFAULT_PREVIEW_COUNT,
+    MAX_PREVIEW_COUNT,
+  );
+  const configFile = args.values.get('--config');
+  const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
+  const config = resolveConfig(fileConfig, configOverrides(args.values), configFile);
+  const preview = await previewAugmentation(path.resolve(io.cwd, args.positionals[0]), config, count);
+  const outDir = out === undefined ? null : path.resolve(io.cwd, out);
+  if (outDir) await fs.mkdir(outDir, { recursive: true });
+  const images: (AugmentPreviewImage & { file?: string })[] = [];
+  for (const [i, image] of preview.images.entries()) {
+    const png = await previewPng(preview, image);
+    const file = outDir ? path.join(outDir, `augment-${i + 1}.png`) : null;
+    if (file) await fs.writeFile(file, png);
+    images.push({
+      path: image.path,
+      label: image.label,
+      png: `data:image/png;base64,${png.toString('base64')}`,
+      ...(file ? { file } : {}),
+    });
+    if (!json)
+      io.stdout(`${visibleText(file ?? '')}\t${visibleText(image.label)}\t${visibleText(image.path)}\n`);
+  }
+  if (json) {
+    const { images: _pixels, ...rest } = preview;
+    io.stdout(JSON.stringify({ ...rest, images }) + '\n');
   }
   return 0;
 }

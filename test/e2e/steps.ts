@@ -719,6 +719,32 @@ async function newTrainingForm(ctx: E2eContext): Promise<void> {
   );
   say(`  typing 0: "${(await lrError.innerText()).trim()}"`);
   await fillByLabel(form, { Epochs: '3', 'Learning rate': '0.005' });
+  // The augmentation preview: the trainer (a child process) draws 8 training images; the CSP lets the
+  // data-URL PNGs load, and every one of them decodes.
+  const previews = form.locator('.group-preview .preview-grid img');
+  const caption = form.locator('.preview-caption');
+  const previewShows = async (what: RegExp): Promise<boolean> =>
+    what.test((await caption.innerText()).trim()) &&
+    (await previews.count()) === 8 &&
+    (await previews.evaluateAll((imgs) =>
+      imgs.every(
+        (img) =>
+          (img as unknown as { complete: boolean }).complete &&
+          (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+      ),
+    ));
+  await waitUntil(
+    () => previewShows(/The first 8 training images/),
+    'the augmentation preview’s 8 images to load',
+  );
+  say(`  preview: "${(await caption.innerText()).trim()}"`);
+  // Turning augmentation on redraws it (with the run's seed); turning it off again redraws it once more.
+  const augmentation = form.getByLabel('Augmentation', { exact: true });
+  await augmentation.selectOption('default');
+  await waitUntil(() => previewShows(/through the augmentation with seed \d+\.$/), 'the augmented preview');
+  say(`  preview: "${(await caption.innerText()).trim()}"`);
+  await augmentation.selectOption('none');
+  await waitUntil(() => previewShows(/it is off\)\.$/), 'the preview without augmentation again');
   const train = form.getByRole('button', { name: 'Train', exact: true });
   await waitUntil(async () => await train.isEnabled(), 'the Train button to be enabled');
   say(`  estimate: "${(await form.locator('.estimate').innerText()).trim()}"`);

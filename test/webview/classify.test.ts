@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JSDOM } from 'jsdom';
-import { isHostToClassify, type HostToClassify } from '../../src/protocol/classifyMessages';
+import {
+  isClassifyToHost,
+  isHostToClassify,
+  type ClassifyToHost,
+  type HostToClassify,
+} from '../../src/protocol/classifyMessages';
 import { createClassifyView } from '../../webview/src/classify/classifyView';
 
 const message: HostToClassify = {
@@ -49,4 +54,61 @@ test('results the panel cannot trust are refused', () => {
     false,
   );
   assert.equal(isHostToClassify({ type: 'other' }), false);
+});
+
+function dropEvent(window: JSDOM['window'], data: Record<string, string>): Event {
+  const event = new window.Event('drop', { bubbles: true, cancelable: true });
+  Object.defineProperty(event, 'dataTransfer', { value: { getData: (type: string) => data[type] ?? '' } });
+  return event;
+}
+
+test('images dropped on the panel go to the host as the drop’s URIs; the host’s notice is shown', () => {
+  const dom = new JSDOM('<!DOCTYPE html><div id="app"></div>');
+  const root = dom.window.document.getElementById('app') as HTMLElement;
+  const posted: ClassifyToHost[] = [];
+  const view = createClassifyView(root, { post: (m) => posted.push(m) });
+  view.receive(message);
+  const over = new dom.window.Event('dragover', { bubbles: true, cancelable: true });
+  root.dispatchEvent(over);
+  assert.equal(over.defaultPrevented, true, 'the panel accepts the drag');
+  const drop = dropEvent(dom.window, {
+    'application/vnd.code.uri-list':
+      '# from the Explorer\r\nfile:///ws/cats/a.png\r\nfile:///ws/dogs/b.png\r\n',
+    'text/uri-list': 'file:///ignored.png',
+  });
+  root.dispatchEvent(drop);
+  assert.equal(drop.defaultPrevented, true);
+  assert.deepEqual(posted, [
+    { type: 'classifyDropped', uris: ['file:///ws/cats/a.png', 'file:///ws/dogs/b.png'] },
+  ]);
+  assert.ok(isClassifyToHost(posted[0]));
+  root.dispatchEvent(dropEvent(dom.window, { 'text/uri-list': 'file:///ws/c.png' }));
+  assert.deepEqual(
+    posted[1],
+    { type: 'classifyDropped', uris: ['file:///ws/c.png'] },
+    'the standard list too',
+  );
+  root.dispatchEvent(dropEvent(dom.window, { 'text/plain': 'hello' }));
+  assert.equal(posted.length, 2, 'a drop without files sends nothing');
+  assert.match(root.querySelector('.notice')?.textContent ?? '', /Nothing to classify/);
+  const notice: HostToClassify = {
+    type: 'classifyNotice',
+    level: 'error',
+    message: 'Nothing to classify. Left out /etc/passwd: not an image file',
+  };
+  assert.ok(isHostToClassify(notice));
+  view.receive(notice);
+  assert.equal(root.querySelector('.notice')?.textContent, notice.message);
+  assert.equal(root.querySelectorAll('article.classified').length, 2, 'the results stay');
+});
+
+test('drop messages the host cannot trust are refused', () => {
+  assert.equal(isClassifyToHost({ type: 'classifyDropped', uris: [] }), false);
+  assert.equal(isClassifyToHost({ type: 'classifyDropped', uris: [42] }), false);
+  assert.equal(isClassifyToHost({ type: 'classifyDropped', uris: ['x'.repeat(5000)] }), false);
+  assert.equal(
+    isClassifyToHost({ type: 'classifyDropped', uris: Array.from({ length: 1001 }, () => 'file:///a.png') }),
+    false,
+  );
+  assert.equal(isHostToClassify({ type: 'classifyNotice', level: 'warn', message: 'x' }), false);
 });

@@ -81,7 +81,7 @@ function layout(
       : [
           panel(doc, 'All runs', 'wide', 'compare-toolbar', 'compare-table'),
           panel(doc, 'Curves of the selected runs', 'half', 'overlay'),
-          panel(doc, 'Two runs side by side', 'half', 'diff'),
+          panel(doc, 'Two runs side by side', 'half', 'compare-parents', 'diff'),
           panel(doc, 'Hyperparameters against a metric', 'wide', 'parallel'),
           panel(doc, 'Learning-rate finder', 'half', 'lr-find'),
         ];

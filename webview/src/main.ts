@@ -67,7 +67,7 @@ function startGallery(api: VsCodeApi<GalleryToHost>, root: HTMLElement): void {
 }
 
 function startClassify(api: VsCodeApi<ClassifyToHost>, root: HTMLElement): void {
-  const view = createClassifyView(root);
+  const view = createClassifyView(root, { post: (message) => api.postMessage(message) });
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (isHostToClassify(event.data)) view.receive(event.data);
   });

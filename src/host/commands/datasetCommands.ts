@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isFiniteNumber, isRecord, isString } from '../../protocol';
 import { isPredictionList, isScanReport } from '../../protocol/cliResults';
+import type { RunSummary } from '../../protocol/runRecord';
 import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datasets/datasetsModel';
 import { writeCachedReport } from '../datasets/doctorCache';
 import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
@@ -152,10 +153,24 @@ async function classifyImage(services: HostServices, arg: unknown, all?: unknown
   const first = selected.length > 1 ? undefined : await imageFromArg(arg);
   const images = selected.length > 1 ? selected : first ? [first] : [];
   if (images.length === 0) return;
-  const image = images[0];
-  const what = images.length === 1 ? path.basename(image) : `${images.length} images`;
+  const what = images.length === 1 ? path.basename(images[0]) : `${images.length} images`;
   const run = await pickRun(services, `Classify ${what} with…`, ['completed']);
   if (!run) return;
+  await classifyWithRun(services, run, images, true);
+}
+
+/**
+ * One predict call for `images` with `run`; the panel shows every image with its bars. From the Explorer
+ * (`ask`), one image also gets the quick pick that answers from the keyboard; a drop on the panel does not.
+ */
+async function classifyWithRun(
+  services: HostServices,
+  run: RunSummary,
+  images: string[],
+  ask: boolean,
+): Promise<void> {
+  const image = images[0];
+  const what = images.length === 1 ? path.basename(image) : `${images.length} images`;
   const started = Date.now();
   const predictions = await cliJson(
     services,
@@ -178,7 +193,14 @@ async function classifyImage(services: HostServices, arg: unknown, all?: unknown
       `${p.path}: ${p.top.map((t) => `${t.label} ${formatPercent(t.confidence)}`).join(', ')} (run ${run.id})`,
     );
   // The panel shows every image with its bars; the quick pick keeps the keyboard answer for one image.
-  if (services.extensionUri) showClassifyResults(services.extensionUri, run.id, predictions, latencyMs);
+  if (services.extensionUri)
+    showClassifyResults(services, services.extensionUri, {
+      runId: run.id,
+      predictions,
+      latencyMs,
+      classifyDropped: (dropped) => classifyWithRun(services, run, dropped, false),
+    });
+  if (!ask) return;
   if (predictions.length > 1) {
     void vscode.window.showInformationMessage(
       `Image Trainer: classified ${predictions.length} images with run ${run.id} in ${(latencyMs / 1000).toFixed(1)} s.`,

@@ -10,6 +10,8 @@ export interface DashboardHtmlInput {
   /** Which app of the bundle the page runs (webview/src/main.ts); the dashboard when absent. */
   app?: 'train-form' | 'gallery' | 'classify';
   title?: string;
+  /** Also allow `data:` images (the New Training form's augmentation preview); no other page needs them. */
+  dataImages?: boolean;
 }
 
 export function createNonce(): string {
@@ -18,10 +20,10 @@ export function createNonce(): string {
     .replace(/[^A-Za-z0-9]/g, '');
 }
 
-export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+export function contentSecurityPolicy(cspSource: string, nonce: string, dataImages = false): string {
   return [
     `default-src 'none'`,
-    `img-src ${cspSource}`,
+    `img-src ${cspSource}${dataImages ? ' data:' : ''}`,
     `style-src ${cspSource}`,
     `script-src 'nonce-${nonce}'`,
     `font-src ${cspSource}`,
@@ -33,7 +35,7 @@ function escapeAttribute(value: string): string {
 }
 
 export function dashboardHtml(input: DashboardHtmlInput): string {
-  const csp = escapeAttribute(contentSecurityPolicy(input.cspSource, input.nonce));
+  const csp = escapeAttribute(contentSecurityPolicy(input.cspSource, input.nonce, input.dataImages === true));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

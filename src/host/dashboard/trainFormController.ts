@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { BackendChoice, BackendName, TrainingConfig } from '../../protocol/config';
 import { assertNever } from '../../protocol/guards';
 import type { RunDetails, RunSummary } from '../../protocol/runRecord';
+import type { AugmentPreviewResult } from '../../protocol/cliResults';
 import {
   type EstimateBasis,
   type FormAction,
@@ -13,6 +14,7 @@ import {
   type FormDataset,
   type FormToHost,
   type HostToForm,
+  type PreviewImageView,
   isFormToHost,
   type QueueEntryView,
 } from '../../protocol/trainFormMessages';
@@ -56,6 +58,12 @@ export interface TrainFormEffects {
   /** Asks where and writes the config file; the path written, or null when cancelled. */
   saveConfig(config: TrainingConfig, suggestedName: string): Promise<string | null>;
   copy(text: string): Promise<void>;
+  /** Runs `image-trainer preview-augment DIR --json` with this config in a child process. */
+  previewAugmentation(
+    datasetDir: string,
+    config: TrainingConfig,
+    signal: AbortSignal,
+  ): Promise<AugmentPreviewResult>;
   moveQueued(id: string, delta: -1 | 1): void;
   cancelQueued(id: string): void;
   log(line: string): void;
@@ -77,6 +85,8 @@ export function changeLabel(values: Record<string, string>, start: TrainingConfi
 export class TrainFormController {
   private target: TrainFormTarget;
   private start: TrainingConfig;
+  /** The preview being drawn: a newer request (or closing the form) stops its process. */
+  private previewAbort: AbortController | null = null;
 
   constructor(
     private readonly effects: TrainFormEffects,
@@ -96,6 +106,11 @@ export class TrainFormController {
     this.target = target;
     this.start = this.startConfig();
     await this.sendInit();
+  }
+
+  dispose(): void {
+    this.previewAbort?.abort();
+    this.previewAbort = null;
   }
 
   queueChanged(): void {
@@ -156,8 +171,51 @@ export class TrainFormController {
         this.effects.cancelQueued(message.id);
         this.queueChanged();
         return;
+      case 'previewAugmentation':
+        await this.preview(message.requestId, message.datasetDir, message.values);
+        return;
       default:
         assertNever(message);
+    }
+  }
+
+  /**
+   * Draws the augmentation preview with the values' config (validated here like a submission) in a child
+   * process; only the newest request is answered, and an older one still drawing is stopped.
+   */
+  private async preview(
+    requestId: number,
+    datasetDir: string,
+    values: Record<string, string>,
+  ): Promise<void> {
+    this.previewAbort?.abort();
+    const abort = new AbortController();
+    this.previewAbort = abort;
+    const answer = (images: PreviewImageView[], error: string | null): void => {
+      if (abort.signal.aborted) return;
+      this.effects.post({
+        type: 'augmentPreview',
+        requestId,
+        images,
+        error: error === null ? null : visibleText(error).slice(0, 4000),
+      });
+    };
+    try {
+      if (!this.effects.trusted())
+        return answer([], 'the preview runs the trainer on the data set: trust the workspace to see it');
+      const result = formConfig(values, this.start);
+      if (!result.ok) return answer([], result.error);
+      const refused = await this.effects.checkDataset(datasetDir);
+      if (refused) return answer([], `cannot use ${datasetDir}: ${refused}`);
+      const preview = await this.effects.previewAugmentation(datasetDir, result.config, abort.signal);
+      answer(
+        preview.images.map((image) => ({ path: image.path, label: image.label, src: image.png })),
+        null,
+      );
+    } catch (error) {
+      answer([], messageOf(error));
+    } finally {
+      if (this.previewAbort === abort) this.previewAbort = null;
     }
   }
 

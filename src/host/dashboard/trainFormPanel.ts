@@ -2,16 +2,19 @@
 // implements the controller's effects with VS Code's API (the queue, the save dialog, the clipboard).
 // Same CSP, bundle and stylesheet as the dashboard (dashboardHtml.ts); the webview loads nothing else.
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainingConfig } from '../../protocol/config';
+import { type AugmentPreviewResult, isAugmentPreviewResult } from '../../protocol/cliResults';
 import { listRuns, readRunDetails } from '../../core/runStore';
 import { newQueueId, writeQueuedConfig } from '../../core/runQueue';
 import { baseRowsFor, confirmAndDownload } from '../commands/baseCommands';
 import type { HostServices } from '../hostServices';
 import { queueViews } from '../training/queueKeeper';
 import type { TrainRequest } from '../training/trainRequest';
+import { runCliJson } from '../training/trainerProcess';
 import { messageOf } from '../util/errors';
 import { createNonce, dashboardHtml } from './dashboardHtml';
 import { datasetRootAccess } from './resourceRoots';
@@ -66,6 +69,28 @@ async function startFormRun(services: HostServices, request: FormRunRequest): Pr
   return request.action === 'train'
     ? `A run is training; this one is queued at position ${position}.`
     : `Queued at position ${position}: ${request.label}.`;
+}
+
+/** `image-trainer preview-augment DIR --config TEMP --json` in a child process; the temp folder is removed after. */
+async function previewAugmentation(
+  services: HostServices,
+  datasetDir: string,
+  config: TrainingConfig,
+  signal: AbortSignal,
+): Promise<AugmentPreviewResult> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'image-trainer-preview-'));
+  try {
+    const file = path.join(dir, 'preview.imagetrainer.json');
+    await fs.writeFile(file, JSON.stringify(config) + '\n', 'utf8');
+    return await runCliJson(
+      services.cli(),
+      ['preview-augment', datasetDir, '--config', file, '--count', '8', '--json'],
+      isAugmentPreviewResult,
+      { signal },
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function saveConfig(config: TrainingConfig, suggestedName: string): Promise<string | null> {
@@ -128,6 +153,7 @@ class TrainFormPanel implements vscode.Disposable {
         queue: () => queueViews(services.controller.queued),
         run: (request) => startFormRun(services, request),
         saveConfig,
+        previewAugmentation: (dir, config, signal) => previewAugmentation(services, dir, config, signal),
         copy: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
         moveQueued: (id, delta) => void services.controller.moveQueued(id, delta),
         cancelQueued: (id) => void services.controller.cancelQueued(id),
@@ -148,10 +174,13 @@ class TrainFormPanel implements vscode.Disposable {
         .toString(),
       app: 'train-form',
       title: 'New Training',
+      // The augmentation preview's PNGs come as data URLs (made by the trainer, checked by the guard).
+      dataImages: true,
     });
   }
 
   dispose(): void {
+    this.controller.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.onDisposed();
   }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { QueueEntryView } from '../../protocol/trainFormMessages';
 import {
   queuedConfigPath,
+  queuedConfigProblem,
   readQueue,
   removeQueuedConfig,
   writeQueue,
@@ -21,6 +22,8 @@ export interface QueueKeeperDeps {
   datasetAllowed(dir: string): Promise<string | null>;
   enqueue(request: TrainRequest): void;
   log(line: string): void;
+  /** One line the user sees: a queued run was dropped, and why. */
+  warn(line: string): void;
 }
 
 export function queueEntryOf(request: TrainRequest, createdAt: string): QueuedRun | null {
@@ -80,6 +83,24 @@ export class QueueKeeper {
     if (!started) await removeQueuedConfig(this.deps.runsRoot(), request.queueId).catch(() => undefined);
   }
 
+  /**
+   * Why a queued request may not start at its turn: its config file (read back as untrusted input) is
+   * gone, a link, or no longer a valid config; null when it may. Requests not from the form have none.
+   */
+  check(request: TrainRequest): Promise<string | null> {
+    if (!request.queueId) return Promise.resolve(null);
+    return queuedConfigProblem(request.runsRoot, {
+      id: request.queueId,
+      ...(request.base ? { base: request.base } : {}),
+    });
+  }
+
+  /** A queued run dropped at its turn: the user is told which file; the file is left for them to look at. */
+  dropped(request: TrainRequest, reason: string): void {
+    if (request.queueId) this.createdAt.delete(request.queueId);
+    this.deps.warn(droppedLine(request.label ?? path.basename(request.datasetDir), reason));
+  }
+
   async ended(request: TrainRequest): Promise<void> {
     if (request.queueId)
       await removeQueuedConfig(this.deps.runsRoot(), request.queueId).catch(() => undefined);
@@ -98,6 +119,11 @@ export class QueueKeeper {
         this.deps.log(`queued run ${entry.id} dropped: ${refused}`);
         continue;
       }
+      const problem = await queuedConfigProblem(root, entry);
+      if (problem) {
+        this.deps.warn(droppedLine(entry.label, problem));
+        continue;
+      }
       this.createdAt.set(entry.id, entry.createdAt);
       this.deps.enqueue({
         datasetDir: entry.datasetDir,
@@ -112,4 +138,9 @@ export class QueueKeeper {
     }
     return restored;
   }
+}
+
+/** The one line a dropped queued run gets: which run, and the file's problem (which names the file). */
+export function droppedLine(label: string, reason: string): string {
+  return `Queued run "${label}" was dropped, not started: ${reason}`;
 }

@@ -9,19 +9,28 @@ export interface ControllerListener {
   onStarted?(session: TrainingSession): void;
   onEnded?(session: TrainingSession, outcome: SessionOutcome): void;
   onQueueChanged?(queued: readonly TrainRequest[]): void;
+  /** A queued request was taken out at its turn instead of starting (`vetQueued` said why). */
+  onDropped?(request: TrainRequest, reason: string): void;
 }
+
+/** Why a queued request cannot start now (its config file went missing or was damaged), or null. */
+export type QueuedRequestCheck = (request: TrainRequest) => Promise<string | null>;
 
 export class TrainingController {
   /** Running sessions, oldest first. */
   private readonly sessions: TrainingSession[] = [];
   private readonly queue: TrainRequest[] = [];
   private disposed = false;
+  /** Queued requests taken out and being checked: their slots are taken. */
+  private checking = 0;
 
   constructor(
     private readonly createSession: SessionFactory,
     private readonly listener: ControllerListener = {},
     /** How many runs may train at once (read at every start; at least 1). */
     private readonly maxConcurrent: () => number = () => 1,
+    /** Checked for each queued request at its turn; a reason drops it (never a failed run). */
+    private readonly vetQueued?: QueuedRequestCheck,
   ) {}
 
   /** The most recently started run still going (the one Stop and the status bar follow). */
@@ -36,7 +45,7 @@ export class TrainingController {
 
   /** No further run may start now: a new request waits in the queue. */
   get atCapacity(): boolean {
-    return this.sessions.length >= Math.max(1, this.maxConcurrent());
+    return this.sessions.length + this.checking >= Math.max(1, this.maxConcurrent());
   }
 
   get queued(): readonly TrainRequest[] {
@@ -113,14 +122,39 @@ export class TrainingController {
     if (index >= 0) this.sessions.splice(index, 1);
     this.listener.onEnded?.(session, outcome);
     if (this.disposed) return;
+    if (this.vetQueued) {
+      void this.startCheckedQueued(this.vetQueued);
+      return;
+    }
     const starting: TrainRequest[] = [];
-    while (
-      this.queue.length > 0 &&
-      this.sessions.length + starting.length < Math.max(1, this.maxConcurrent())
-    )
+    while (this.queue.length > 0 && this.sessions.length + starting.length < this.limit())
       starting.push(this.queue.shift() as TrainRequest);
     if (starting.length === 0) return;
     this.listener.onQueueChanged?.(this.queued);
     for (const next of starting) this.start(next);
+  }
+
+  private limit(): number {
+    return Math.max(1, this.maxConcurrent());
+  }
+
+  /** Starts queued requests while there is room, each checked first; a refused one is dropped, the next tried. */
+  private async startCheckedQueued(check: QueuedRequestCheck): Promise<void> {
+    while (!this.disposed && this.queue.length > 0 && !this.atCapacity) {
+      const next = this.queue.shift() as TrainRequest;
+      this.listener.onQueueChanged?.(this.queued);
+      this.checking++;
+      let problem: string | null;
+      try {
+        problem = await check(next);
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error);
+      } finally {
+        this.checking--;
+      }
+      if (this.disposed) return;
+      if (problem !== null) this.listener.onDropped?.(next, problem);
+      else this.start(next);
+    }
   }
 }

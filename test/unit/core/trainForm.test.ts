@@ -74,15 +74,15 @@ test('the equivalent command uses the CLI’s flags, and the CLI parses them', (
     learningRate: '0.005',
     optimizer: 'sgd',
     labelSmoothing: '0.1',
-    'cnn.dropout': '0.3',
+    // The preset option objects have no flags (configFlags.ts): a config file says them.
+    'cnn.filters': '8',
   };
   const { command, needsConfigFile } = equivalentCommand('/data/my shapes', values, { parentId: 'run-1' });
-  // Every field with a generated flag is a flag (label smoothing has one); preset options need a config file.
   assert.equal(
     command,
     "image-trainer train '/data/my shapes' --epochs 3 --learning-rate 0.005 --optimizer sgd --label-smoothing 0.1 --parent run-1",
   );
-  assert.deepEqual(needsConfigFile, ['cnn.dropout']);
+  assert.deepEqual(needsConfigFile, ['cnn.filters']);
   const argv = [
     'train',
     '/data/my shapes',
@@ -99,8 +99,8 @@ test('the equivalent command uses the CLI’s flags, and the CLI parses them', (
   ];
   const parsed = parseArgs(argv);
   assert.equal(parsed.values.get('--parent'), 'run-1');
-  assert.equal(parsed.values.get('--label-smoothing'), '0.1');
   assert.equal(parsed.values.get('--learning-rate'), '0.005');
+  assert.equal(parsed.values.get('--label-smoothing'), '0.1');
 });
 
 test('the form’s memory arithmetic equals the trainer’s estimate on the models it builds', () => {

@@ -22,6 +22,7 @@ import {
   newQueueId,
   QUEUE_FILE,
   queuedConfigPath,
+  queuedConfigProblem,
   readQueue,
   writeQueuedConfig,
 } from '../../../src/core/runQueue';
@@ -96,6 +97,7 @@ test('the queue survives a reload: written on every change, restored in order, r
     datasetAllowed: async () => null,
     enqueue: () => undefined,
     log: (l) => logs.push(l),
+    warn: (l) => logs.push(l),
   });
   const a = formReq(newQueueId(new Date('2026-01-02T03:04:05Z'), 'aa11'), {
     datasetDir: '/data/a',
@@ -120,6 +122,7 @@ test('the queue survives a reload: written on every change, restored in order, r
     datasetAllowed: async (dir) => (dir === '/data/b' ? 'outside the folders you chose' : null),
     enqueue: (r) => restored.push(r),
     log: (l) => logs.push(l),
+    warn: (l) => logs.push(l),
   });
   assert.equal(await second.restore(), 1);
   assert.deepEqual(restored, [
@@ -139,6 +142,7 @@ test('the queue survives a reload: written on every change, restored in order, r
     datasetAllowed: async () => null,
     enqueue: () => assert.fail('nothing is queued in Restricted Mode'),
     log: () => undefined,
+    warn: () => undefined,
   });
   assert.equal(await untrusted.restore(), 0);
   await second.ended(a);
@@ -236,4 +240,112 @@ test('with maxConcurrentRuns 2, two runs train at once and the queue fills each 
   await tick();
   assert.deepEqual(started, ['q-a', 'q-b', 'q-c', 'q-d']);
   assert.equal(controller.busy, true);
+});
+
+test('a queued run’s config is checked before it starts: missing, damaged, invalid or linked, with the file named', async () => {
+  const runsRoot = path.join(work, 'runs-configs');
+  mkdirSync(runsRoot, { recursive: true });
+  const file = (id: string) => path.join(runsRoot, queuedConfigPath(id));
+  await writeQueuedConfig(runsRoot, 'q-good', { $comment: 'from the form', epochs: 4, model: 'simple-cnn' });
+  assert.equal(await queuedConfigProblem(runsRoot, { id: 'q-good' }), null);
+  assert.equal(await queuedConfigProblem(runsRoot, { id: 'q-gone' }), `${file('q-gone')}: no such file`);
+  await writeQueuedConfig(runsRoot, 'q-cut', {});
+  writeFileSync(file('q-cut'), '{"epochs": 4,');
+  assert.match(
+    (await queuedConfigProblem(runsRoot, { id: 'q-cut' })) ?? '',
+    new RegExp(`^${file('q-cut')}:1:\\d+: invalid JSON`),
+  );
+  await writeQueuedConfig(runsRoot, 'q-bad', { epochs: 0 });
+  const bad = (await queuedConfigProblem(runsRoot, { id: 'q-bad' })) ?? '';
+  assert.ok(bad.startsWith(file('q-bad')), bad);
+  assert.match(bad, /epochs/);
+  assert.equal(bad.split('\n').length, 1, 'one line');
+  const outside = path.join(work, 'outside.imagetrainer.json');
+  writeFileSync(outside, '{}');
+  symlinkSync(outside, file('q-link'));
+  assert.match((await queuedConfigProblem(runsRoot, { id: 'q-link' })) ?? '', /outside .* remove the link/);
+  assert.match((await queuedConfigProblem(runsRoot, { id: '../x' })) ?? '', /not a queue id/);
+});
+
+test('restored entries whose config went missing or is damaged are dropped with a warning naming the file', async () => {
+  const runsRoot = path.join(work, 'runs-restore-check');
+  mkdirSync(runsRoot, { recursive: true });
+  const ok = formReq('q-ok', { runsRoot, datasetDir: '/data/ok' });
+  const gone = formReq('q-gone', { runsRoot, datasetDir: '/data/gone' });
+  const broken = formReq('q-broken', { runsRoot, datasetDir: '/data/broken' });
+  await writeQueuedConfig(runsRoot, 'q-ok', { epochs: 2 });
+  await writeQueuedConfig(runsRoot, 'q-broken', {});
+  writeFileSync(path.join(runsRoot, queuedConfigPath('q-broken')), 'garbage');
+  const keeperDeps = (restored: TrainRequest[], warnings: string[]) => ({
+    runsRoot: () => runsRoot,
+    mayTrain: () => true,
+    datasetAllowed: async () => null,
+    enqueue: (r: TrainRequest) => restored.push(r),
+    log: () => undefined,
+    warn: (l: string) => warnings.push(l),
+  });
+  await new QueueKeeper(keeperDeps([], [])).persist([ok, gone, broken]);
+  const restored: TrainRequest[] = [];
+  const warnings: string[] = [];
+  assert.equal(await new QueueKeeper(keeperDeps(restored, warnings)).restore(), 1);
+  assert.deepEqual(
+    restored.map((r) => r.queueId),
+    ['q-ok'],
+  );
+  assert.equal(warnings.length, 2);
+  assert.equal(
+    warnings[0],
+    `Queued run "run q-gone" was dropped, not started: ${path.join(runsRoot, queuedConfigPath('q-gone'))}: no such file`,
+  );
+  assert.match(
+    warnings[1],
+    new RegExp(
+      `dropped, not started: ${path.join(runsRoot, queuedConfigPath('q-broken'))}:1:\\d+: invalid JSON`,
+    ),
+  );
+  assert.ok(
+    existsSync(path.join(runsRoot, queuedConfigPath('q-broken'))),
+    'the damaged file is left to look at',
+  );
+});
+
+test('at its turn, a queued run whose config is gone is dropped (never started), and the next one starts', async () => {
+  const runsRoot = path.join(work, 'runs-turn');
+  mkdirSync(runsRoot, { recursive: true });
+  const warnings: string[] = [];
+  const keeper = new QueueKeeper({
+    runsRoot: () => runsRoot,
+    mayTrain: () => true,
+    datasetAllowed: async () => null,
+    enqueue: () => undefined,
+    log: () => undefined,
+    warn: (l) => warnings.push(l),
+  });
+  const deps = fakeDeps();
+  const started: string[] = [];
+  const controller = new TrainingController(
+    (request) => new TrainingSession(request, deps),
+    {
+      onStarted: (s) => started.push(s.request.queueId ?? s.request.datasetDir),
+      onDropped: (request, reason) => keeper.dropped(request, reason),
+    },
+    () => 1,
+    (request) => keeper.check(request),
+  );
+  for (const id of ['q-first', 'q-second', 'q-third']) await writeQueuedConfig(runsRoot, id, { epochs: 1 });
+  controller.enqueue(formReq('q-first', { runsRoot }));
+  controller.enqueue(formReq('q-second', { runsRoot }));
+  controller.enqueue(formReq('q-third', { runsRoot }));
+  rmSync(path.join(runsRoot, queuedConfigPath('q-second')));
+  deps.children[0].exit(1);
+  // The checks read files: wait for them (bounded), not for a fixed number of turns.
+  for (let i = 0; i < 2000 && started.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(started, ['q-first', 'q-third']);
+  assert.equal(deps.spawned.length, 2, 'no trainer for the dropped run: no failed run either');
+  assert.deepEqual(controller.queued, []);
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0],
+    /"run q-second" was dropped, not started: .*q-second\.imagetrainer\.json: no such file/,
+  );
 });

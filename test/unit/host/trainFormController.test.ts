@@ -46,6 +46,9 @@ function setup(
       return '/ws/shapes.imagetrainer.json';
     },
     copy: async () => undefined,
+    previewAugmentation: async () => {
+      throw new Error('no preview in this test');
+    },
     moveQueued: () => undefined,
     cancelQueued: () => undefined,
     log: () => undefined,
@@ -227,4 +230,114 @@ test('Copy builds the command on the host from validated values, never from webv
   await controller.handle({ type: 'copyCommand', command: 'rm -rf ~' });
   // The backend setting the form started from differs from the defaults, so the command names it.
   assert.deepEqual(copied, ['image-trainer train /ws/shapes --epochs 3 --backend wasm']);
+});
+
+const PNG = 'data:image/png;base64,iVBORw0KGgo=';
+
+test('the augmentation preview: values validated again, drawn by the trainer, only the newest answered', async () => {
+  const asked: { dir: string; config: TrainingConfig; signal: AbortSignal }[] = [];
+  const release: (() => void)[] = [];
+  const { controller, posted } = setup(undefined, {
+    previewAugmentation: (dir, config, signal) => {
+      asked.push({ dir, config, signal });
+      return new Promise((resolve) =>
+        release.push(() =>
+          resolve({
+            root: dir,
+            seed: config.seed,
+            epoch: 1,
+            imageSize: config.imageSize,
+            channels: config.channels,
+            augmented: config.augment !== null,
+            images: [{ path: 'circle/1.png', label: 'circle', png: PNG }],
+          }),
+        ),
+      );
+    },
+  });
+  const first = controller.handle({
+    type: 'previewAugmentation',
+    requestId: 1,
+    datasetDir: '/ws/shapes',
+    values: values({ augment: 'default', seed: '9' }),
+  });
+  await new Promise((r) => setImmediate(r));
+  const second = controller.handle({
+    type: 'previewAugmentation',
+    requestId: 2,
+    datasetDir: '/ws/shapes',
+    values: values({ augment: 'default', seed: '10' }),
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(asked.length, 2);
+  assert.equal(asked[0].signal.aborted, true, 'the older drawing is stopped');
+  assert.equal(asked[1].config.seed, 10);
+  assert.ok(asked[1].config.augment !== null);
+  release.forEach((go) => go());
+  await Promise.all([first, second]);
+  const answers = posted.filter((m) => m.type === 'augmentPreview');
+  assert.deepEqual(answers, [
+    {
+      type: 'augmentPreview',
+      requestId: 2,
+      images: [{ path: 'circle/1.png', label: 'circle', src: PNG }],
+      error: null,
+    },
+  ]);
+});
+
+test('the preview refuses invalid values, a folder the user did not choose, and Restricted Mode', async () => {
+  let calls = 0;
+  const previewAugmentation = async (): Promise<never> => {
+    calls++;
+    throw new Error('not reached');
+  };
+  const { controller, posted } = setup(undefined, { previewAugmentation });
+  await controller.handle({
+    type: 'previewAugmentation',
+    requestId: 1,
+    datasetDir: '/ws/shapes',
+    values: values({ imageSize: '3' }),
+  });
+  await controller.handle({
+    type: 'previewAugmentation',
+    requestId: 2,
+    datasetDir: '/etc/secrets',
+    values: values({}),
+  });
+  const untrusted = setup(undefined, { previewAugmentation, trusted: () => false });
+  await untrusted.controller.handle({
+    type: 'previewAugmentation',
+    requestId: 3,
+    datasetDir: '/ws/shapes',
+    values: values({}),
+  });
+  assert.equal(calls, 0, 'the trainer is never started');
+  const errors = [...posted, ...untrusted.posted].flatMap((m) =>
+    m.type === 'augmentPreview' ? [m.error ?? ''] : [],
+  );
+  assert.equal(errors.length, 3);
+  assert.match(errors[0], /--image-size must be/);
+  assert.match(errors[1], /cannot use \/etc\/secrets: outside the folders you chose/);
+  assert.match(errors[2], /trust the workspace/);
+});
+
+test('a preview the trainer cannot draw is answered with its one-line reason', async () => {
+  const { controller, posted } = setup(undefined, {
+    previewAugmentation: async () => {
+      throw new Error('/ws/shapes: no training images to preview');
+    },
+  });
+  await controller.handle({
+    type: 'previewAugmentation',
+    requestId: 4,
+    datasetDir: '/ws/shapes',
+    values: values({}),
+  });
+  assert.deepEqual(posted.at(-1), {
+    type: 'augmentPreview',
+    requestId: 4,
+    images: [],
+    error: '/ws/shapes: no training images to preview',
+  });
 });

@@ -9,6 +9,7 @@ import type {
   FormDataset,
   FormToHost,
   HostToForm,
+  PreviewImageView,
   QueueEntryView,
 } from '../../../src/protocol/trainFormMessages';
 import { resolveStoredConfig } from '../../../src/core/config';
@@ -36,6 +37,21 @@ export interface FormState {
   notice: { level: 'info' | 'error'; message: string } | null;
   /** The action sent and not yet answered: its button shows it is busy. */
   pending: FormAction | null;
+  preview: PreviewState;
+}
+
+/** The augmentation preview: the data set's first training images as epoch 1 draws them. */
+export interface PreviewState {
+  /** What was last asked for (data set and the fields the images depend on); null before any. */
+  key: string | null;
+  /** The number of the last request: an answer to an older one is dropped. */
+  requestId: number;
+  loading: boolean;
+  images: PreviewImageView[];
+  error: string | null;
+  /** The seed and whether augmentation was on, for the caption (of the request the images answer). */
+  seed: number | null;
+  augmented: boolean;
 }
 
 export type FormUiAction =
@@ -72,6 +88,61 @@ export function initialFormState(): FormState {
     basis: null,
     notice: null,
     pending: null,
+    preview: {
+      key: null,
+      requestId: 0,
+      loading: false,
+      images: [],
+      error: null,
+      seed: null,
+      augmented: false,
+    },
+  };
+}
+
+/** The config fields the preview's images depend on (the split picks the images, the rest draws them). */
+const PREVIEW_FIELDS = [
+  'augment',
+  'seed',
+  'imageSize',
+  'channels',
+  'resize',
+  'validationSplit',
+  'testSplit',
+] as const;
+
+/** What the preview would be drawn for now; null while there is no data set or a field is invalid. */
+export function previewKey(state: FormState): string | null {
+  if (!state.loaded || !state.datasetDir) return null;
+  const result = formConfig(state.values, state.start);
+  if (!result.ok) return null;
+  return JSON.stringify([state.datasetDir, ...PREVIEW_FIELDS.map((f) => result.config[f])]);
+}
+
+/** After a change: a new preview request when what the images depend on changed (the app debounces it). */
+function withPreview(reduced: Reduced): Reduced {
+  const { state } = reduced;
+  const key = previewKey(state);
+  if (key === null || key === state.preview.key || !state.datasetDir) return reduced;
+  const result = formConfig(state.values, state.start);
+  const requestId = state.preview.requestId + 1;
+  return {
+    state: {
+      ...state,
+      preview: {
+        ...state.preview,
+        key,
+        requestId,
+        loading: true,
+        error: null,
+        seed: result.ok ? result.config.seed : null,
+        augmented: result.ok && result.config.augment !== null,
+      },
+    },
+    post: [
+      ...reduced.post,
+      { type: 'previewAugmentation', requestId, datasetDir: state.datasetDir, values: { ...state.values } },
+    ],
   };
 }
 
@@ -118,6 +189,13 @@ export function blockedReason(state: FormState, action: FormAction): string | nu
 }
 
 export function reduceForm(state: FormState, event: FormEvent): Reduced {
+  const reduced = reduceFormEvent(state, event);
+  return event.type === 'init' || event.type === 'ui/setField' || event.type === 'ui/chooseDataset'
+    ? withPreview(reduced)
+    : reduced;
+}
+
+function reduceFormEvent(state: FormState, event: FormEvent): Reduced {
   const none = (next: FormState): Reduced => ({ state: next, post: [] });
   switch (event.type) {
     case 'init': {
@@ -144,6 +222,12 @@ export function reduceForm(state: FormState, event: FormEvent): Reduced {
     }
     case 'estimateBasis':
       return none({ ...state, basis: event.basis });
+    case 'augmentPreview':
+      if (event.requestId !== state.preview.requestId) return none(state);
+      return none({
+        ...state,
+        preview: { ...state.preview, loading: false, images: event.images, error: event.error },
+      });
     case 'queueChanged':
       return none({ ...state, queue: event.queue });
     case 'submitted':

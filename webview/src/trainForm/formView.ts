@@ -11,6 +11,7 @@ import {
   estimate,
   type FormState,
   type FormUiAction,
+  previewKey,
   usesBase,
 } from './formState';
 import type { FormAction } from '../../../src/protocol/trainFormMessages';
@@ -155,6 +156,14 @@ export function buildForm(
   });
 
   const estimateLine = el(doc, 'p', { class: 'estimate', attrs: { 'aria-live': 'polite' } });
+  const previewCaption = el(doc, 'p', {
+    class: 'preview-caption',
+    attrs: { id: 'augment-preview-caption', 'aria-live': 'polite' },
+  });
+  const previewGrid = el(doc, 'div', {
+    class: 'preview-grid',
+    attrs: { role: 'list', 'aria-describedby': 'augment-preview-caption' },
+  });
   const buttons = new Map<FormAction, HTMLButtonElement>();
   for (const action of ['train', 'queue', 'saveConfig'] as const) {
     buttons.set(
@@ -206,6 +215,14 @@ export function buildForm(
       el(
         doc,
         'section',
+        { class: 'group group-preview', attrs: { 'aria-label': 'Augmentation preview' } },
+        el(doc, 'h2', { text: 'Augmentation preview' }),
+        previewCaption,
+        previewGrid,
+      ),
+      el(
+        doc,
+        'section',
         { class: 'group group-estimate', attrs: { 'aria-label': 'Estimate' } },
         el(doc, 'h2', { text: 'Estimate' }),
         estimateLine,
@@ -234,6 +251,7 @@ export function buildForm(
   let shownDatasets = '';
   let shownBases = '';
   let shownQueue = '';
+  let shownPreview: FormState['preview']['images'] | null = null;
 
   function update(s: FormState): void {
     title.textContent = s.parentId ? `Re-run with Changes` : 'New Training';
@@ -301,6 +319,25 @@ export function buildForm(
       command.needsConfigFile.length > 0
         ? `Also set in a config file (Save as Config…, then --config FILE): ${command.needsConfigFile.join(', ')}`
         : '';
+    previewCaption.textContent = previewText(s);
+    previewCaption.classList.toggle('warn', s.preview.error !== null);
+    previewGrid.setAttribute('aria-busy', s.preview.loading ? 'true' : 'false');
+    if (s.preview.images !== shownPreview) {
+      shownPreview = s.preview.images;
+      previewGrid.replaceChildren(
+        ...s.preview.images.map((image) =>
+          el(
+            doc,
+            'figure',
+            { class: 'preview-image', attrs: { role: 'listitem' } },
+            el(doc, 'img', {
+              attrs: { src: image.src, alt: `${image.label}: ${image.path}`, title: image.path },
+            }),
+            el(doc, 'figcaption', { text: image.label }),
+          ),
+        ),
+      );
+    }
     const queueKey = JSON.stringify(s.queue);
     if (queueKey !== shownQueue) {
       shownQueue = queueKey;
@@ -357,4 +394,18 @@ export function estimateText(state: FormState): string {
   const budget = e.budgetBytes !== null ? ` of ${formatBytes(e.budgetBytes)} available` : '';
   const warn = e.fits === false ? ' — would not fit: use a smaller batch size or image size' : '';
   return `${time}; ${memory}${budget}${warn}.`;
+}
+
+/** The preview's caption: what the images are, or why there are none. */
+export function previewText(state: FormState): string {
+  const p = state.preview;
+  if (!state.datasetDir) return 'Choose a data set to see its images through the augmentation.';
+  // While a field is invalid the images shown are of the last valid settings: say so rather than show them as current.
+  if (previewKey(state) === null) return 'Correct the fields above to see the augmentation preview.';
+  if (p.error !== null) return `No preview: ${p.error}`;
+  if (p.loading && p.images.length === 0) return 'Drawing the preview…';
+  const what = p.augmented
+    ? `through the augmentation with seed ${p.seed ?? '?'}`
+    : 'without augmentation (it is off)';
+  return `The first ${p.images.length} training images of epoch 1 as the trainer will see them, ${what}${p.loading ? ' — updating…' : '.'}`;
 }

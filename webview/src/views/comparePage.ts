@@ -452,6 +452,56 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   return el(doc, 'div', {}, ...parts);
 }
 
+/** The compared runs that name a parent listed here: each pair can be put side by side in one click. */
+export function parentPairs(state: DashboardState): { runId: string; parentId: string }[] {
+  const listed = new Set(state.runs.map((r) => r.id));
+  return state.compareRunIds.flatMap((runId) => {
+    const parentId = state.runs.find((r) => r.id === runId)?.parentId;
+    return parentId && listed.has(parentId) && parentId !== runId ? [{ runId, parentId }] : [];
+  });
+}
+
+/** Selects a run and its parent, and puts them side by side (A the parent, B the run). */
+function compareWithParent(ctx: ViewContext, runId: string, parentId: string): void {
+  ctx.dispatch({ type: 'ui/setCompareRuns', runIds: [parentId, runId] });
+  ctx.dispatch({ type: 'ui/setDiffRun', slot: 0, runId: parentId });
+  ctx.dispatch({ type: 'ui/setDiffRun', slot: 1, runId });
+}
+
+export function renderParentLinks(state: DashboardState, ctx: ViewContext): Node {
+  const { doc } = ctx;
+  const pairs = parentPairs(state);
+  if (pairs.length === 0) return el(doc, 'div', { class: 'parent-links', attrs: { hidden: true } });
+  const [a, b] = state.ui.diffRunIds;
+  const single = pairs.length === 1;
+  return el(
+    doc,
+    'div',
+    { class: 'toolbar parent-links', attrs: { role: 'group', 'aria-label': 'Re-runs and their parents' } },
+    ...pairs.map(({ runId, parentId }) => {
+      const shown =
+        state.compareRunIds.length === 2 &&
+        state.compareRunIds.includes(parentId) &&
+        a === parentId &&
+        b === runId;
+      return button(
+        doc,
+        single ? 'Compare with parent' : `Compare ${runId} with its parent`,
+        () => compareWithParent(ctx, runId, parentId),
+        {
+          attrs: {
+            'data-key': `compare-parent-${runId}`,
+            title: shown
+              ? `${runId} and its parent ${parentId} are side by side below`
+              : `Select ${runId} and its parent ${parentId}, side by side`,
+            disabled: shown,
+          },
+        },
+      );
+    }),
+  );
+}
+
 function parallelKey(state: DashboardState): string {
   const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
   return `${metric.key}\n${tableRows(state)
@@ -461,6 +511,11 @@ function parallelKey(state: DashboardState): string {
 
 export const compareSections: Section<DashboardState>[] = [
   { key: 'compare-toolbar', inputs: () => [], render: renderCompareToolbar },
+  {
+    key: 'compare-parents',
+    inputs: (s) => [s.compareRunIds, s.runs, ...s.ui.diffRunIds],
+    render: renderParentLinks,
+  },
   {
     key: 'compare-table',
     inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds],
