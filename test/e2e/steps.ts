@@ -452,12 +452,22 @@ async function compare(ctx: E2eContext): Promise<void> {
   const { page, say } = ctx;
   const first = basename(requireRun(ctx));
   const second = basename(await trainWith(ctx, SECOND_CONFIG_FILE, 'compare-progress.png'));
-  await treeRows(await expandPane(page, 'Runs'))
-    .filter({ hasText: second })
-    .first()
-    .click();
   const view = activeWebview(page);
-  await view.locator('.summary', { hasText: second }).first().waitFor({ state: 'visible', timeout: LONG });
+  // A row redrawn at the moment of the click (the run's final state arriving) loses that click in VS Code
+  // ("command not found"): a user clicks again, and so does this step, at most three times.
+  const runsPane = await expandPane(page, 'Runs');
+  for (let attempt = 1; ; attempt++) {
+    await treeRows(runsPane).filter({ hasText: second }).first().click();
+    const shown = await view
+      .locator('.summary', { hasText: second })
+      .first()
+      .waitFor({ state: 'visible', timeout: attempt < 3 ? 20_000 : LONG })
+      .then(() => true)
+      .catch(() => false);
+    if (shown) break;
+    if (attempt >= 3) throw new Error(`the dashboard did not show run ${second} after 3 clicks on its row`);
+    say(`  click ${attempt} on the run's row did not reach the dashboard; clicking again`);
+  }
   await view.locator('[role="tab"][data-key="tab-compare"]').click();
   const table = view.locator('table.compare-table');
   await table.waitFor({ state: 'visible', timeout: 30_000 });

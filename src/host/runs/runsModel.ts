@@ -93,6 +93,14 @@ export class RunsModel {
   }
 }
 
+/**
+ * Everything the view shows of these rows. Redrawing an unchanged tree re-registers its rows' commands,
+ * and a click that lands meanwhile is lost ("command not found"), so the view redraws only on a change.
+ */
+export function viewSignature(nodes: readonly RunTreeNode[]): string {
+  return JSON.stringify(nodes.map(presentRunNode));
+}
+
 export function presentRunNode(node: RunTreeNode): NodePresentation {
   switch (node.kind) {
     case 'run': {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { VIEWS } from '../ids';
 import { toTreeItem } from '../treeItems';
-import { presentRunNode, type RunsModel, type RunTreeNode } from './runsModel';
+import { presentRunNode, viewSignature, type RunsModel, type RunTreeNode } from './runsModel';
 import type { RunsWatcher } from './runsWatcher';
 
 export class RunsView implements vscode.TreeDataProvider<RunTreeNode>, vscode.Disposable {
@@ -11,6 +11,8 @@ export class RunsView implements vscode.TreeDataProvider<RunTreeNode>, vscode.Di
   readonly treeView: vscode.TreeView<RunTreeNode>;
   private readonly disposables: vscode.Disposable[] = [];
   private loaded = false;
+  /** viewSignature of the rows last handed to VS Code. */
+  private shown: string | null = null;
 
   constructor(
     readonly model: RunsModel,
@@ -23,6 +25,8 @@ export class RunsView implements vscode.TreeDataProvider<RunTreeNode>, vscode.Di
 
   async refresh(): Promise<void> {
     await this.model.refresh();
+    // The watcher fires on every metrics line; rows that would look the same are not redrawn.
+    if (this.loaded && viewSignature(this.model.getChildren()) === this.shown) return;
     this.loaded = true;
     this.changed.fire(undefined);
   }
@@ -37,7 +41,9 @@ export class RunsView implements vscode.TreeDataProvider<RunTreeNode>, vscode.Di
       await this.model.refresh();
       this.loaded = true;
     }
-    return this.model.getChildren();
+    const children = this.model.getChildren();
+    this.shown = viewSignature(children);
+    return children;
   }
 
   /** The runs selected in the view (for Compare). */

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { resolveConfig } from '../../../src/core/config';
 import { listRuns } from '../../../src/core/runStore';
-import { describeRun, presentRunNode, RunsModel } from '../../../src/host/runs/runsModel';
+import { describeRun, presentRunNode, RunsModel, viewSignature } from '../../../src/host/runs/runsModel';
 import { COMMANDS } from '../../../src/host/ids';
-import { makeRunRecord } from '../../fixtures/runRecords';
+import { makeRunRecord, makeRunSummary } from '../../fixtures/runRecords';
 
 function writeRun(
   root: string,
@@ -163,4 +163,19 @@ test('overlapping refreshes: a slow earlier read never overwrites a newer one (a
   await first;
   assert.equal(model.find('r1')?.status, 'completed');
   assert.equal(model.find('r1')?.epochsCompleted, 6);
+});
+
+test('the view signature changes only when a row would look different', async () => {
+  const listing = { current: [makeRunSummary('r1', { status: 'running' }), makeRunSummary('r2')] };
+  const model = new RunsModel({ listRuns: async () => listing.current }, () => '/runs');
+  await model.refresh();
+  const first = viewSignature(model.getChildren());
+  // The same runs read again (a metrics line was appended): nothing to redraw.
+  listing.current = [makeRunSummary('r1', { status: 'running' }), makeRunSummary('r2')];
+  await model.refresh();
+  assert.equal(viewSignature(model.getChildren()), first);
+  // A status change is a redraw.
+  listing.current = [makeRunSummary('r1', { status: 'completed' }), makeRunSummary('r2')];
+  await model.refresh();
+  assert.notEqual(viewSignature(model.getChildren()), first);
 });
