@@ -50,6 +50,21 @@ const GE_U = 0x4f;
 const simd = (op: number): Code => [0xfd, ...uleb(op)];
 const load = (offset = 0): Code => [0xfd, 0x00, 4, ...uleb(offset)];
 const store = (offset = 0): Code => [0xfd, 0x0b, 4, ...uleb(offset)];
+/** pointer += step (both i32 locals): moves a row pointer on. */
+const advance = (pointer: number, step: number): Code => [
+  ...get(pointer),
+  ...get(step),
+  ADD,
+  ...set(pointer),
+];
+/** into = the v128 at base + offset (i32 locals). */
+const loadInto = (base: number, offset: number, into: number): Code => [
+  ...get(base),
+  ...get(offset),
+  ADD,
+  ...load(),
+  ...set(into),
+];
 const F32X4_GT = simd(0x44);
 const V128_AND = simd(0x4e);
 const V128_ANDNOT = simd(0x4f);
@@ -139,11 +154,7 @@ function columnStats(): FunctionSpec {
     ...set(sqOffset),
     ...loop(r, get(rows), i32(1), [
       ...loop(j, get(rowBytes), i32(16), [
-        ...get(x),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(v),
+        ...loadInto(x, j, v),
         ...get(acc),
         ...get(j),
         ...i32(1),
@@ -154,10 +165,7 @@ function columnStats(): FunctionSpec {
         ...get(squares),
         0x04,
         0x40, // if
-        ...get(a),
-        ...get(sqOffset),
-        ADD,
-        ...set(a),
+        ...advance(a, sqOffset),
         ...accumulate(
           a,
           0,
@@ -166,10 +174,7 @@ function columnStats(): FunctionSpec {
         ),
         0x0b,
       ]),
-      ...get(x),
-      ...get(rowBytes),
-      ADD,
-      ...set(x),
+      ...advance(x, rowBytes),
     ]),
   ];
   return { name: 'columnStats', params: 5, i32Locals: 5, v128Locals: 1, body };
@@ -187,16 +192,8 @@ function gradStats(): FunctionSpec {
     ...set(rowBytes),
     ...loop(r, get(rows), i32(1), [
       ...loop(j, get(rowBytes), i32(16), [
-        ...get(dy),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(d),
-        ...get(x),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(xv),
+        ...loadInto(dy, j, d),
+        ...loadInto(x, j, xv),
         ...get(acc),
         ...get(j),
         ...i32(1),
@@ -217,14 +214,8 @@ function gradStats(): FunctionSpec {
           [...promoteHigh(d), ...promoteHigh(xv), ...F64X2_MUL],
         ),
       ]),
-      ...get(dy),
-      ...get(rowBytes),
-      ADD,
-      ...set(dy),
-      ...get(x),
-      ...get(rowBytes),
-      ADD,
-      ...set(x),
+      ...advance(dy, rowBytes),
+      ...advance(x, rowBytes),
     ]),
   ];
   return { name: 'gradStats', params: 5, i32Locals: 4, v128Locals: 2, body };
@@ -246,21 +237,9 @@ function affine(): FunctionSpec {
     ...set(rowBytes),
     ...loop(r, get(rows), i32(1), [
       ...loop(j, get(rowBytes), i32(16), [
-        ...get(x),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(xv),
-        ...get(scale),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(s),
-        ...get(shift),
-        ...get(j),
-        ADD,
-        ...load(),
-        ...set(t),
+        ...loadInto(x, j, xv),
+        ...loadInto(scale, j, s),
+        ...loadInto(shift, j, t),
         ...get(y),
         ...get(j),
         ADD,
@@ -271,14 +250,8 @@ function affine(): FunctionSpec {
         ...JOIN_LOW_HALVES,
         ...store(),
       ]),
-      ...get(x),
-      ...get(rowBytes),
-      ADD,
-      ...set(x),
-      ...get(y),
-      ...get(rowBytes),
-      ADD,
-      ...set(y),
+      ...advance(x, rowBytes),
+      ...advance(y, rowBytes),
     ]),
   ];
   return { name: 'affine', params: 6, i32Locals: 3, v128Locals: 3, body };
@@ -303,13 +276,7 @@ function affine2(): FunctionSpec {
     ...p(kc),
     ...F64X2_ADD,
   ];
-  const loadInto = (base: number, local: number): Code => [
-    ...get(base),
-    ...get(j),
-    ADD,
-    ...load(),
-    ...set(local),
-  ];
+  const loadAtJ = (base: number, local: number): Code => loadInto(base, j, local);
   const body: Code = [
     ...get(channels),
     ...i32(2),
@@ -317,11 +284,11 @@ function affine2(): FunctionSpec {
     ...set(rowBytes),
     ...loop(r, get(rows), i32(1), [
       ...loop(j, get(rowBytes), i32(16), [
-        ...loadInto(dy, d),
-        ...loadInto(x, xv),
-        ...loadInto(av, ka),
-        ...loadInto(bv, kb),
-        ...loadInto(cv, kc),
+        ...loadAtJ(dy, d),
+        ...loadAtJ(x, xv),
+        ...loadAtJ(av, ka),
+        ...loadAtJ(bv, kb),
+        ...loadAtJ(cv, kc),
         ...get(out),
         ...get(j),
         ADD,
@@ -542,10 +509,7 @@ function gemm(vectors: number): FunctionSpec {
             ...i32(4),
             ADD,
             ...set(aPtr),
-            ...get(bPtr),
-            ...get(bRowBytes),
-            ADD,
-            ...set(bPtr),
+            ...advance(bPtr, bRowBytes),
           ]),
           ...acc.flatMap((local, v) => [...get(cPtr), ...get(local), ...store(16 * v)]),
         ]),
@@ -722,14 +686,8 @@ function filterGradTap(): FunctionSpec {
               ...ADD_,
               ...set(a[2 * lane + 1]),
             ]),
-            ...get(xp),
-            ...get(xColBytes),
-            ADD,
-            ...set(xp),
-            ...get(dp),
-            ...get(coBytes),
-            ADD,
-            ...set(dp),
+            ...advance(xp, xColBytes),
+            ...advance(dp, coBytes),
           ]),
         ]),
         ...[0, 1, 2, 3].flatMap((lane) => [
@@ -813,10 +771,7 @@ function inputGradTap(): FunctionSpec {
         ...ADD_,
         ...set(a[2 * q + 1]),
       ]).flat(),
-      ...get(wp),
-      ...get(ciBytes),
-      ADD,
-      ...set(wp),
+      ...advance(wp, ciBytes),
     ]),
     ...Array.from({ length: columns }, (_, q) => [
       ...columnAt(dxp, dxColBytes, q),

@@ -3,9 +3,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/trainer/backend';
-import { type SimdLoops, heapBuffer, simdLoops, withScratch } from '../../src/trainer/kernels/simd';
-import type { BackendWasm } from '../../src/trainer/kernels/wasmOps';
+import { selectBackend } from '../../../../src/trainer/backend';
+import { type SimdLoops, heapBuffer, simdLoops, withScratch } from '../../../../src/trainer/kernels/simd';
+import type { BackendWasm } from '../../../../src/trainer/kernels/wasmOps';
 
 function randomValues(size: number, seed: number): Float32Array {
   let state = seed >>> 0;

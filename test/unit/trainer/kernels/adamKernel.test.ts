@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/trainer/backend';
-import { registerWasmKernels, unregisterWasmKernels } from '../../src/trainer/kernels';
-import { ADAM_UPDATE, fusedAdamAvailable } from '../../src/trainer/kernels/adam';
+import { selectBackend } from '../../../../src/trainer/backend';
+import { registerWasmKernels, unregisterWasmKernels } from '../../../../src/trainer/kernels';
+import { ADAM_UPDATE, fusedAdamAvailable } from '../../../../src/trainer/kernels/adam';
 
 /** Sizes with and without a tail of < 4 values (the JS remainder of the SIMD loop). */
 const SHAPES = [[3, 3, 2, 8], [10], [7, 5], [1]];
