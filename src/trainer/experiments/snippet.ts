@@ -11,6 +11,19 @@ const RESIZE_WORDS: { readonly [M in ResizeMode]: string } = {
   pad: 'long side scaled to fit, black bands added',
 };
 
+/** In the generated .mjs snippets: an image file as the model's input, decoded as the trainer decodes it. */
+export const PIXELS_FUNCTION = `/** The model's input for one image file: imageSize × imageSize × channels floats, row-major. */
+export async function pixels(file) {
+  const { imageSize, channels, scale, offset } = PREPROCESSING;
+  // As the trainer decodes: EXIF orientation (before the resize, so a crop keeps the upright centre), alpha
+  // flattened onto black, the resize mode, then luminance or sRGB. Large JPEGs decode with shrink-on-load.
+  let image = sharp(file).rotate().flatten({ background: { r: 0, g: 0, b: 0 } }).resize(imageSize, imageSize, RESIZE);
+  image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
+  const raw = await image.raw({ depth: 'uchar' }).toBuffer();
+  return Float32Array.from(raw, (v) => v * scale + offset);
+}
+`;
+
 /** In the generated .mjs snippets: true when the file runs as a script rather than being imported. */
 export const RUN_AS_SCRIPT = `function runAsScript() {
   try {
@@ -54,17 +67,7 @@ export async function loadModel() {
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
 }
 
-/** The model's input for one image file: imageSize × imageSize × channels floats, row-major. */
-export async function pixels(file) {
-  const { imageSize, channels, scale, offset } = PREPROCESSING;
-  // As the trainer decodes: EXIF orientation (before the resize, so a crop keeps the upright centre), alpha
-  // flattened onto black, the resize mode, then luminance or sRGB. Large JPEGs decode with shrink-on-load.
-  let image = sharp(file).rotate().flatten({ background: { r: 0, g: 0, b: 0 } }).resize(imageSize, imageSize, RESIZE);
-  image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
-  const raw = await image.raw({ depth: 'uchar' }).toBuffer();
-  return Float32Array.from(raw, (v) => v * scale + offset);
-}
-
+${PIXELS_FUNCTION}
 /** Probabilities per label for each file, in order. */
 export async function classify(model, files) {
   const { imageSize, channels } = PREPROCESSING;

@@ -6,7 +6,7 @@ import type { ResizeMode } from '../../protocol/config';
 import type { ModelMetadata } from '../../protocol/runRecord';
 import { sharpResizeOptions } from '../resizeMode';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnxGraph';
-import { RUN_AS_SCRIPT } from '../experiments/snippet';
+import { PIXELS_FUNCTION, RUN_AS_SCRIPT } from '../experiments/snippet';
 
 /** What both snippets (and metadata_props) say about the model's input. */
 export interface SnippetPreprocessing {
@@ -65,15 +65,7 @@ export function loadModel() {
   return ort.InferenceSession.create(join(here, 'model.onnx'));
 }
 
-/** The model's input for one image file: imageSize × imageSize × channels floats, row-major (NHWC). */
-export async function pixels(file) {
-  const { imageSize, channels, scale, offset } = PREPROCESSING;
-  let image = sharp(file).rotate().flatten({ background: { r: 0, g: 0, b: 0 } }).resize(imageSize, imageSize, RESIZE);
-  image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
-  const raw = await image.raw({ depth: 'uchar' }).toBuffer();
-  return Float32Array.from(raw, (v) => v * scale + offset);
-}
-
+${PIXELS_FUNCTION}
 /** Probabilities per label for each file, in order. */
 export async function classify(session, files) {
   const { imageSize, channels, input, output } = PREPROCESSING;

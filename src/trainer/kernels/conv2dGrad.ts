@@ -72,6 +72,61 @@ export function span(
   return [first, Math.max(first, end)];
 }
 
+/** One filter tap's rectangle of output positions whose input pixel lies inside the image. */
+interface TapRectangle {
+  b: number;
+  kh: number;
+  kw: number;
+  /** First output position of the rectangle and its first input pixel. */
+  oh: number;
+  ow: number;
+  ih: number;
+  iw: number;
+  rows: number;
+  cols: number;
+}
+
+/** Visits every image × filter tap with a non-empty rectangle (both direct gradients walk the same way). */
+function forEachTap(
+  geometry: {
+    batch: number;
+    height: number;
+    width: number;
+    fh: number;
+    fw: number;
+    outHeight: number;
+    outWidth: number;
+    sh: number;
+    sw: number;
+    top: number;
+    left: number;
+  },
+  visit: (tap: TapRectangle) => void,
+): void {
+  const { batch, height, width, fh, fw, outHeight, outWidth, sh, sw, top, left } = geometry;
+  for (let b = 0; b < batch; b++) {
+    for (let kh = 0; kh < fh; kh++) {
+      const [ohFirst, ohEnd] = span(kh, top, sh, outHeight, height);
+      if (ohEnd === ohFirst) continue;
+      for (let kw = 0; kw < fw; kw++) {
+        const [owFirst, owEnd] = span(kw, left, sw, outWidth, width);
+        if (owEnd === owFirst) continue;
+        visit({
+          b,
+          kh,
+          kw,
+          oh: ohFirst,
+          ow: owFirst,
+          ih: ohFirst * sh + kh - top,
+          iw: owFirst * sw + kw - left,
+          rows: ohEnd - ohFirst,
+          cols: owEnd - owFirst,
+        });
+      }
+    }
+  }
+}
+
 /**
  * The gradient summed directly, one image and one filter tap at a time (our SIMD loop over the heap:
  * x and dy of one image stay in cache while all taps read them). For each tap, the output positions
@@ -90,30 +145,20 @@ function filterGradDirect(
   const [xAt, dyAt, dwAt] = [addressOf(backend, x), addressOf(backend, dy), addressOf(backend, dW)];
   const xRow = width * inChannels * 4;
   const dyRow = outWidth * outChannels * 4;
-  for (let b = 0; b < batch; b++) {
-    for (let kh = 0; kh < fh; kh++) {
-      const [ohFirst, ohEnd] = span(kh, top, sh, outHeight, height);
-      if (ohEnd === ohFirst) continue;
-      for (let kw = 0; kw < fw; kw++) {
-        const [owFirst, owEnd] = span(kw, left, sw, outWidth, width);
-        if (owEnd === owFirst) continue;
-        const ih = ohFirst * sh + kh - top;
-        const iw = owFirst * sw + kw - left;
-        loops.filterGradTap(
-          xAt + ((b * height + ih) * width + iw) * inChannels * 4,
-          dyAt + ((b * outHeight + ohFirst) * outWidth + owFirst) * outChannels * 4,
-          dwAt + (kh * fw + kw) * inChannels * outChannels * 4,
-          ohEnd - ohFirst,
-          owEnd - owFirst,
-          inChannels,
-          outChannels,
-          sw * inChannels * 4,
-          sh * xRow,
-          dyRow,
-        );
-      }
-    }
-  }
+  forEachTap({ batch, height, width, fh, fw, outHeight, outWidth, sh, sw, top, left }, (t) =>
+    loops.filterGradTap(
+      xAt + ((t.b * height + t.ih) * width + t.iw) * inChannels * 4,
+      dyAt + ((t.b * outHeight + t.oh) * outWidth + t.ow) * outChannels * 4,
+      dwAt + (t.kh * fw + t.kw) * inChannels * outChannels * 4,
+      t.rows,
+      t.cols,
+      inChannels,
+      outChannels,
+      sw * inChannels * 4,
+      sh * xRow,
+      dyRow,
+    ),
+  );
   return dW;
 }
 
@@ -234,30 +279,20 @@ function inputGradDirect(
       }
     }
     const [dyAt, dxAt] = [addressOf(backend, dy), addressOf(backend, dx)];
-    for (let b = 0; b < batch; b++) {
-      for (let kh = 0; kh < fh; kh++) {
-        const [ohFirst, ohEnd] = span(kh, top, sh, outHeight, height);
-        if (ohEnd === ohFirst) continue;
-        for (let kw = 0; kw < fw; kw++) {
-          const [owFirst, owEnd] = span(kw, left, sw, outWidth, width);
-          if (owEnd === owFirst) continue;
-          const ih = ohFirst * sh + kh - top;
-          const iw = owFirst * sw + kw - left;
-          loops.inputGradTap(
-            dyAt + ((b * outHeight + ohFirst) * outWidth + owFirst) * outChannels * 4,
-            transposed + (kh * fw + kw) * tapSize * 4,
-            dxAt + ((b * height + ih) * width + iw) * inChannels * 4,
-            ohEnd - ohFirst,
-            owEnd - owFirst,
-            inChannels,
-            outChannels,
-            sw * inChannels * 4,
-            sh * width * inChannels * 4,
-            outWidth * outChannels * 4,
-          );
-        }
-      }
-    }
+    forEachTap({ batch, height, width, fh, fw, outHeight, outWidth, sh, sw, top, left }, (t) =>
+      loops.inputGradTap(
+        dyAt + ((t.b * outHeight + t.oh) * outWidth + t.ow) * outChannels * 4,
+        transposed + (t.kh * fw + t.kw) * tapSize * 4,
+        dxAt + ((t.b * height + t.ih) * width + t.iw) * inChannels * 4,
+        t.rows,
+        t.cols,
+        inChannels,
+        outChannels,
+        sw * inChannels * 4,
+        sh * width * inChannels * 4,
+        outWidth * outChannels * 4,
+      ),
+    );
     return dx;
   });
 }
