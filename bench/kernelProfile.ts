@@ -20,6 +20,7 @@ import {
 } from '../src/trainer/kernels';
 import { buildCnn, buildSimpleCnn } from '../src/trainer/models';
 import { makeTrainStep } from '../src/trainer/training/trainStep';
+import { createRng } from '../src/core/random';
 
 const IMAGE_SIZE = 28;
 const CHANNELS = 1;
@@ -104,15 +105,10 @@ function count(flag: string, text: string, min: number): number {
   return n;
 }
 
+/** The trainer's own seeded generator (mulberry32), as a function. */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.nextFloat();
 }
 
 function makeBatches(count: number): Array<{ pixels: Float32Array; labels: Int32Array }> {

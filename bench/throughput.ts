@@ -214,18 +214,23 @@ interface Stepper {
   decision?: () => RunThreads | null;
 }
 
+/** The trainer's own single-thread step for the bench's model. */
+function trainerStep(model: tf.LayersModel, optimizer: tf.Optimizer): ReturnType<typeof makeTrainStep> {
+  return makeTrainStep(
+    model,
+    optimizer,
+    { imageSize: IMAGE_SIZE, channels: CHANNELS },
+    { numClasses: CLASSES, classWeights: null },
+  );
+}
+
 /** Returns a function running one training step on batch i (mod the batches). */
 async function makeStepper(mode: Mode, options: Options, batches: Batches): Promise<Stepper> {
   const model = buildSimpleCnn({ imageSize: IMAGE_SIZE, channels: CHANNELS, numClasses: CLASSES });
   const optimizer = tf.train.adam(1e-3);
   if (mode === 'auto') {
     // The trainer's default: its own probe decides how many threads share each batch.
-    const single = makeTrainStep(
-      model,
-      optimizer,
-      { imageSize: IMAGE_SIZE, channels: CHANNELS },
-      { numClasses: CLASSES, classWeights: null },
-    );
+    const single = trainerStep(model, optimizer);
     const backend = tf.getBackend();
     const threads = Math.min(options.workers + 1, Math.floor(BATCH / 8));
     let decision: RunThreads | null = null;
@@ -301,12 +306,7 @@ async function makeStepper(mode: Mode, options: Options, batches: Batches): Prom
     };
   }
   if (mode === 'trainer') {
-    const trainStep = makeTrainStep(
-      model,
-      optimizer,
-      { imageSize: IMAGE_SIZE, channels: CHANNELS },
-      { numClasses: CLASSES, classWeights: null },
-    );
+    const trainStep = trainerStep(model, optimizer);
     return {
       step: async (i) => {
         const { pixels, labels } = batches[i % batches.length];

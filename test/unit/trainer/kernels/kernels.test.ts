@@ -5,21 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../../src/trainer/backend';
 import { WASM_KERNEL_NAMES } from '../../../../src/trainer/kernels';
 import { conv2dBackpropFilter } from '../../../../src/trainer/kernels/conv2dGrad';
+import { mulberry32 } from '../../../fixtures/prng';
 
 type Shape = number[];
 
 /** Seeded uniform values in [-1, 1), so a failure reproduces. */
 function randomValues(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return values;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: size }, () => next() * 2 - 1);
 }
 
 interface Case {

@@ -6,18 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../../src/trainer/backend';
 import { type SimdLoops, heapBuffer, simdLoops, withScratch } from '../../../../src/trainer/kernels/simd';
 import type { BackendWasm } from '../../../../src/trainer/kernels/wasmOps';
+import { mulberry32 } from '../../../fixtures/prng';
 
 function randomValues(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 6 - 2;
-  }
-  return values;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: size }, () => next() * 6 - 2);
 }
 
 let backend: BackendWasm;
