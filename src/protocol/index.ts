@@ -5,3 +5,4 @@ export * from './scan';
 export * from './trainerMessages';
 export * from './runSchema';
 export * from './displayText';
+export * from './detection';
