@@ -183,3 +183,13 @@ export interface DetectionResultsFile {
 
 /** The file in a detection run directory that holds DetectionResultsFile. */
 export const DETECTION_RESULTS_FILE = 'detections.json';
+
+/** A detection data set as the trainer reads it (`readDetectionSet`): images sorted by path; an image with
+ * a box-level error keeps only its valid boxes, and the error is in `findings`. */
+export interface DetectionSet {
+  root: string;
+  format: DetectionFormat;
+  classNames: string[];
+  images: DetectionImage[];
+  findings: AnnotationFinding[];
+}
