@@ -9,7 +9,16 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { shardGradients, trainableVariables } from './loss';
-import { type FromParallelWorker, type ParallelWorkerInit, isFromParallelWorker, sizeOf } from './protocol';
+import {
+  type FromParallelWorker,
+  type ParallelWorkerInit,
+  isFromParallelWorker,
+  sharedClock,
+  sizeOf,
+} from './protocol';
+import { type ShardPlan, ShardPlanner } from './shards';
+
+export { splitByTime, splitEvenly } from './shards';
 
 export interface ParallelTrainOptions {
   /** The model to train; its weights stay the truth, replicas copy them every step. */
@@ -29,6 +38,8 @@ export interface ParallelTrainOptions {
   backend: 'wasm' | 'cpu';
   /** Seeds each worker's Math.random (its dropout masks), worker i with seed + i + 1. */
   seed?: number;
+  /** How each batch is cut into shards; default: measured over the first steps (ShardPlanner). */
+  shards?: ShardPlan;
 }
 
 export interface StepResult {
@@ -42,6 +53,8 @@ export interface ParallelTrainStep {
   (pixels: Float32Array, labels: Int32Array): Promise<StepResult>;
   /** Threads that share each batch, the main thread included. */
   readonly threads: number;
+  /** The split of a full batch once measured (main thread first), else null. */
+  readonly shardSplit: () => readonly number[] | null;
   dispose(): Promise<void>;
 }
 
@@ -116,11 +129,14 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
     }
   };
 
+  const planner = options.shards ?? new ShardPlanner(handles.length + 1, options.maxBatchSize);
   const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
     const n = labels.length;
     if (n > options.maxBatchSize)
       throw new Error(`batch of ${n} exceeds maxBatchSize ${options.maxBatchSize}`);
-    const shards = splitEvenly(n, handles.length + 1);
+    const shards = planner.plan(n);
+    const started = sharedClock();
+    const finished = new Array<number>(handles.length + 1).fill(0);
     if (handles.length > 0) publishWeights();
     // Workers take shards 1..k; the main thread keeps shard 0 and computes it meanwhile.
     const replies: Array<Promise<FromParallelWorker>> = [];
@@ -143,6 +159,7 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
       classWeights: options.classWeights,
       labelSmoothing: options.labelSmoothing ?? 0,
     });
+    finished[0] = sharedClock() - started;
     const results = await Promise.all(replies);
     const failed = results.find((r) => r.type !== 'done');
     if (failed !== undefined) {
@@ -165,12 +182,17 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
       tf.dispose(own.grads);
       applyGradients(optimizer, variables, averaged);
       averageNonTrainable(model, handles, shards, n, trainableSize);
+      results.forEach((r, i) => {
+        if (r.type === 'done') finished[i + 1] = r.doneAt - started;
+      });
+      planner.record(n, shards, finished);
     }
     return { loss, correct };
   };
 
   return Object.assign(step, {
     threads: handles.length + 1,
+    shardSplit: () => planner.fixedSplit,
     dispose: async () => {
       await Promise.all(handles.map((h) => h.worker.terminate()));
     },
@@ -186,7 +208,8 @@ function applyGradients(optimizer: tf.Optimizer, variables: tf.Variable[], grads
   tf.dispose(grads);
 }
 
-/** Σ shard size × shard gradient / batch size, in JS over the shared buffers, then one tensor each. */
+/** Σ shard size × shard gradient / batch size, as WASM ops: the workers' gradients are copied in once
+ * from shared memory, and the main thread's never leave the backend. */
 function averageGradients(
   own: tf.Tensor[],
   handles: WorkerHandle[],
@@ -195,9 +218,9 @@ function averageGradients(
 ): tf.Tensor[] {
   let offset = 0;
   return own.map((g) => {
-    const sum = weightedSum(g.dataSync() as Float32Array, handles, shards, n, offset);
-    offset += sum.length;
-    return tf.tensor(sum, g.shape);
+    const sum = weightedSum(g, handles, shards, n, offset);
+    offset += g.size;
+    return sum;
   });
 }
 
@@ -212,37 +235,29 @@ function averageNonTrainable(
   let offset = trainableSize;
   for (const w of model.nonTrainableWeights) {
     const mine = w.read();
-    const sum = weightedSum(mine.dataSync() as Float32Array, handles, shards, n, offset);
-    offset += sum.length;
-    const value = tf.tensor(sum, mine.shape);
+    const value = weightedSum(mine, handles, shards, n, offset);
+    offset += mine.size;
     w.write(value);
     value.dispose();
   }
 }
 
-/** mine·shards[0]/n + Σ worker values at offset·shards[i+1]/n. Plain loops: Float32Array.from with a
- * mapping function iterates generically and cost ~100 ms a step here. */
+/** mine·shards[0]/n + Σ the workers' values at offset·shards[i+1]/n. */
 function weightedSum(
-  mine: Float32Array,
+  mine: tf.Tensor,
   handles: WorkerHandle[],
   shards: number[],
   n: number,
   offset: number,
-): Float32Array {
-  const sum = new Float32Array(mine.length);
-  const own = shards[0] / n;
-  for (let j = 0; j < sum.length; j++) sum[j] = mine[j] * own;
-  handles.forEach((h, i) => {
-    const scale = shards[i + 1] / n;
-    const theirs = h.gradients;
-    for (let j = 0; j < sum.length; j++) sum[j] += theirs[offset + j] * scale;
+): tf.Tensor {
+  return tf.tidy(() => {
+    let sum = tf.mul(mine, shards[0] / n);
+    handles.forEach((h, i) => {
+      const theirs = tf.tensor(h.gradients.subarray(offset, offset + mine.size), mine.shape);
+      sum = tf.add(sum, tf.mul(theirs, shards[i + 1] / n));
+    });
+    return sum;
   });
-  return sum;
-}
-
-/** n split into k near-equal parts, larger first (shard 0, the main thread's, is never smaller). */
-export function splitEvenly(n: number, k: number): number[] {
-  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
 }
 
 function startWorker(init: ParallelWorkerInit): WorkerHandle {

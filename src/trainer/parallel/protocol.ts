@@ -34,7 +34,22 @@ export interface ParallelWorkerStep {
 export type ToParallelWorker = ParallelWorkerInit | ParallelWorkerStep;
 
 export type FromParallelWorker =
-  { type: 'ready' } | { type: 'done'; loss: number; correct: number } | { type: 'error'; message: string };
+  | { type: 'ready' }
+  | {
+      type: 'done';
+      loss: number;
+      correct: number;
+      /** When the shard's gradients were in shared memory: performance.timeOrigin + performance.now(),
+       * which both threads read on the same clock (the main thread cannot see it any sooner while it
+       * computes its own shard). */
+      doneAt: number;
+    }
+  | { type: 'error'; message: string };
+
+/** Wall-clock milliseconds on the clock every thread of this process shares. */
+export function sharedClock(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

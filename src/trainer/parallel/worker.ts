@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend';
 import { seedMathRandom } from '../seededMathRandom';
 import { shardGradients } from './loss';
-import { type FromParallelWorker, type ParallelWorkerInit, type ToParallelWorker, sizeOf } from './protocol';
+import {
+  type FromParallelWorker,
+  type ParallelWorkerInit,
+  type ToParallelWorker,
+  sharedClock,
+  sizeOf,
+} from './protocol';
 
 interface Replica {
   init: ParallelWorkerInit;
@@ -62,7 +68,7 @@ function step(replica: Replica, count: number): FromParallelWorker {
     offset += values.length;
   }
   tf.dispose(grads);
-  return { type: 'done', loss, correct };
+  return { type: 'done', loss, correct, doneAt: sharedClock() };
 }
 
 let replica: Promise<Replica> | null = null;

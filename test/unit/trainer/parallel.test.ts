@@ -40,6 +40,13 @@ test('splitEvenly gives near-equal shards that add up, the first never smaller',
   assert.deepEqual(splitEvenly(1, 2), [1, 0]);
 });
 
+/** The main thread takes about a third more than the worker, whatever the batch. */
+const unequalShards = {
+  plan: (n: number) => [Math.ceil((n * 4) / 7), n - Math.ceil((n * 4) / 7)],
+  record: () => undefined,
+  fixedSplit: null,
+};
+
 test('a step shared with a worker thread updates the weights as a single-thread step does', async () => {
   await selectBackend('wasm');
   const single = buildModel();
@@ -59,6 +66,8 @@ test('a step shared with a worker thread updates the weights as a single-thread 
       maxBatchSize: 16,
       workers,
       backend: 'wasm',
+      // Unequal shards, as a measured split gives: the weighting by shard size must keep the step equal.
+      shards: workers === 1 ? unequalShards : undefined,
     });
   const alone = await make(single, 0);
   const split = await make(shared, 1);
