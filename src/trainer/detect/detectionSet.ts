@@ -27,7 +27,7 @@ import {
   type TextFile,
 } from '../../core/detection/listing';
 import { buildVocSet } from '../../core/detection/voc';
-import { buildYoloSet } from '../../core/detection/yolo';
+import { buildYoloSet, yoloSplitListPaths } from '../../core/detection/yolo';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from '../imageDecode';
 import { DatasetInputError, walkDataset } from '../scan';
 
@@ -98,12 +98,19 @@ export async function readDetectionSet(
       readTexts(yamlPath ? [yamlPath] : []),
       readTexts(classesPath ? [classesPath] : []),
     ]);
+    const yamlText = yamlFiles[0]?.text;
+    const listed = new Set(files);
+    const splitLists =
+      yamlPath && yamlText
+        ? await readTexts(yoloSplitListPaths(yamlText, yamlPath).filter((p) => listed.has(p)))
+        : [];
     assembled = buildYoloSet({
       images,
       imagePaths,
       labels,
       ...(yamlFiles[0] ? { yaml: yamlFiles[0] } : {}),
       ...(classesFiles[0] ? { classesFile: classesFiles[0] } : {}),
+      splitLists,
     });
   }
   return { root: absRoot, ...assembled, ...(skipped.length > 0 ? { skipped } : {}) };

@@ -6,6 +6,7 @@ import {
   formatYoloLine,
   parseYoloLabels,
   yoloLabelPath,
+  yoloSplitListPaths,
 } from '../../../src/core/detection/yolo';
 import { detectFormatFromListing, normaliseInside, splitFromName } from '../../../src/core/detection/listing';
 
@@ -149,4 +150,28 @@ test('format detection from a listing, and paths that try to leave the root', ()
   assert.equal(splitFromName('instances_val.json'), 'val');
   assert.equal(splitFromName('instances_test-dev2017.json'), 'test');
   assert.equal(splitFromName('instances_default.json'), undefined);
+});
+
+test('split lists: data.yaml may name .txt files of image paths instead of folders', () => {
+  const images = ['images/a.jpg', 'images/b.jpg', 'images/c.jpg'].map((path) => ({
+    path,
+    width: 10,
+    height: 10,
+  }));
+  const yamlText = 'path: .\ntrain: train.txt\nval: lists/val.txt\nnames: [x]\n';
+  assert.deepEqual(yoloSplitListPaths(yamlText, 'data.yaml'), ['train.txt', 'lists/val.txt']);
+  const set = buildYoloSet({
+    images,
+    imagePaths: images.map((i) => i.path),
+    labels: [],
+    yaml: { path: 'data.yaml', text: yamlText },
+    splitLists: [
+      { path: 'train.txt', text: './images/a.jpg\n/home/someone/data/images/b.jpg\n' },
+      { path: 'lists/val.txt', text: '../images/c.jpg\n' },
+    ],
+  });
+  assert.deepEqual(
+    set.images.map((i) => i.split),
+    ['train', 'train', 'val'],
+  );
 });
