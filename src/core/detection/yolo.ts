@@ -20,6 +20,7 @@ import {
 import {
   baseName,
   dirName,
+  groupBy,
   joinRel,
   normaliseInside,
   segments,
@@ -169,8 +170,7 @@ function splitsFromLists(
   imagePaths: readonly string[],
 ): Map<string, DetectionSplitName> {
   const known = new Set(imagePaths);
-  const byBaseName = new Map<string, string[]>();
-  for (const p of imagePaths) byBaseName.set(baseName(p), [...(byBaseName.get(baseName(p)) ?? []), p]);
+  const byBaseName = groupBy(imagePaths, baseName);
   const result = new Map<string, DetectionSplitName>();
   for (const entry of entries) {
     const list = lists.find((l) => l.path === entry.folder);
