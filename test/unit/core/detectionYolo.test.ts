@@ -136,7 +136,8 @@ test('an empty label file is a background image without a finding; a missing one
 
 test('format detection from a listing, and paths that try to leave the root', () => {
   assert.equal(detectFormatFromListing(['images/a.png', 'labels/a.txt']), 'yolo');
-  assert.equal(detectFormatFromListing(['data.yaml', 'x/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'train/images/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'cat/a.png', 'dog/b.png']), null);
   assert.equal(detectFormatFromListing(['annotations/instances_val2017.json', 'val2017/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['train/_annotations.coco.json', 'train/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['Annotations/a.xml', 'JPEGImages/a.jpg']), 'voc');
