@@ -176,3 +176,18 @@ test('split lists: data.yaml may name .txt files of image paths instead of folde
     ['train', 'train', 'val'],
   );
 });
+
+test('pixel coordinates in a YOLO file: the outside-image error says YOLO wants fractions', () => {
+  const set = buildYoloSet({
+    images: [{ path: 'images/a.png', width: 640, height: 480 }],
+    imagePaths: ['images/a.png'],
+    labels: [{ path: 'labels/a.txt', text: '0 320 240 100 80\n' }],
+    yaml: { path: 'data.yaml', text: 'names: [x]' },
+  });
+  assert.equal(set.findings[0].kind, 'box-outside-image');
+  assert.equal(set.findings[0].line, 1);
+  assert.match(
+    set.findings[0].message,
+    /^values above 1 \(YOLO coordinates are fractions of the image, 0 to 1\): box/,
+  );
+});
