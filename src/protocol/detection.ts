@@ -19,7 +19,8 @@ export interface GroundTruthBox {
   classIndex: number;
   box: BoxCorners;
   /** Where the box was written: the label file (relative to the root) and its 1-based line (YOLO: the
-   * line; COCO: the annotation's index in `annotations`, as `annotation N`; VOC: the `<object>` line). */
+   * line; COCO: the line on which the annotation's object starts in the JSON text, and findings name its
+   * id as `annotation id N`; VOC: the `<object>` line). */
   source: AnnotationSource;
 }
 
@@ -93,6 +94,14 @@ export interface DetectionScanReport {
   backgroundImages: number;
   boxes: number;
   findings: AnnotationFinding[];
+  /** Files the reader could not use whatever their labels (unreadable or corrupt images, links out of the
+   * root), with the reason; absent when there are none. Added by the reader (ddata). */
+  skipped?: SkippedDetectionFile[];
+}
+
+export interface SkippedDetectionFile {
+  path: string;
+  reason: string;
 }
 
 /** One predicted box, as `predict RUN IMAGE --json` prints it (pixels of the original image). */
@@ -192,4 +201,6 @@ export interface DetectionSet {
   classNames: string[];
   images: DetectionImage[];
   findings: AnnotationFinding[];
+  /** As in DetectionScanReport: files that could not be used, with the reason. */
+  skipped?: SkippedDetectionFile[];
 }
