@@ -1,26 +1,13 @@
 // Which predictions of one image are right, which are false positives, and which ground-truth boxes were
 // missed: the inspector's filters. The rule is the evaluation's (COCO-style, at one IoU threshold): going
 // through predictions at or above the confidence threshold from the most confident down, each takes the
-// unmatched ground-truth box of the same class with the highest IoU, when that IoU is at least the
-// threshold; otherwise it is a false positive. Truth boxes left unmatched are misses. Pure.
+// unmatched ground-truth box of the same class with the highest IoU (the evaluation's boxIou), when that
+// IoU is at least the threshold; otherwise it is a false positive. Truth boxes left unmatched are misses. Pure.
 import type { BoxCorners } from '../../protocol/detection';
+import { boxIou } from './nms';
 
 export const DEFAULT_MATCH_IOU = 0.5;
 export const DEFAULT_CONFIDENCE = 0.25;
-
-/**
- * Intersection over union of two boxes (0 when either has no area). A local copy of the evaluation's
- * `boxIou` (core/detection/metrics.ts), so the inspector does not wait for it; they must agree.
- */
-export function intersectionOverUnion(a: BoxCorners, b: BoxCorners): number {
-  const areaA = Math.max(0, a[2] - a[0]) * Math.max(0, a[3] - a[1]);
-  const areaB = Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
-  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  const inter = w > 0 && h > 0 ? w * h : 0;
-  const union = areaA + areaB - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 export interface MatchTruth {
   label: string;
@@ -60,7 +47,7 @@ export function matchPredictions(
     let bestIou = iouThreshold;
     truth.forEach((t, j) => {
       if (taken.has(j) || t.label !== p.label) return;
-      const iou = intersectionOverUnion(p.box, t.box);
+      const iou = boxIou(p.box, t.box);
       if (iou >= bestIou && (best === -1 || iou > bestIou)) {
         best = j;
         bestIou = iou;

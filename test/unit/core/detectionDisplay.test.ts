@@ -6,7 +6,7 @@ import {
   pictureTransform,
   CLASS_COLOUR_SLOTS,
 } from '../../../src/core/detection/boxDisplay';
-import { intersectionOverUnion, matchPredictions } from '../../../src/core/detection/predictionMatching';
+import { matchPredictions } from '../../../src/core/detection/predictionMatching';
 
 test('pad (contain): a 400×200 image in a 128 square is scaled by 0.32 and centred vertically', () => {
   const t = pictureTransform(400, 200, 128, 128, 'pad');
@@ -64,14 +64,6 @@ test('class colour slots cycle and never index outside the palette', () => {
   assert.equal(classColourSlot(CLASS_COLOUR_SLOTS + 3), 3);
   assert.equal(classColourSlot(-1), 0);
   assert.equal(classColourSlot(1.5), 0);
-});
-
-test('IoU: identical, disjoint, half-overlapping and degenerate boxes', () => {
-  assert.equal(intersectionOverUnion([0, 0, 10, 10], [0, 0, 10, 10]), 1);
-  assert.equal(intersectionOverUnion([0, 0, 10, 10], [20, 20, 30, 30]), 0);
-  // 10×10 and 10×10 shifted by 5: intersection 50, union 150.
-  assert.equal(intersectionOverUnion([0, 0, 10, 10], [5, 0, 15, 10]), 50 / 150);
-  assert.equal(intersectionOverUnion([0, 0, 0, 10], [0, 0, 0, 10]), 0);
 });
 
 test('matching: the most confident prediction takes the truth box; the duplicate is a false positive', () => {
