@@ -85,7 +85,10 @@ const isSize = (v: unknown): v is number => isNonNegativeInteger(v) && v >= 1 &&
 
 function isBox(v: unknown): v is DetGalleryBox {
   return (
-    isRecord(v) && isNonNegativeInteger(v.classIndex) && isBoxCorners(v.box) && (v.line === null || isLine(v.line))
+    isRecord(v) &&
+    isNonNegativeInteger(v.classIndex) &&
+    isBoxCorners(v.box) &&
+    (v.line === null || isLine(v.line))
   );
 }
 
@@ -180,7 +183,9 @@ export function isDetGalleryToHost(value: unknown): value is DetGalleryToHost {
       return true;
     case 'requestThumbs':
       return (
-        Array.isArray(v.indices) && v.indices.length <= MAX_BATCH && isArrayOf(v.indices, isNonNegativeInteger)
+        Array.isArray(v.indices) &&
+        v.indices.length <= MAX_BATCH &&
+        isArrayOf(v.indices, isNonNegativeInteger)
       );
     case 'requestPreview':
     case 'openImage':

@@ -86,7 +86,13 @@ export function isDetectionScanReport(value: unknown): value is DetectionScanRep
     isCount(v.images) &&
     isCount(v.backgroundImages) &&
     isCount(v.boxes) &&
-    isArrayOf(v.findings, isAnnotationFinding)
+    isArrayOf(v.findings, isAnnotationFinding) &&
+    (v.skipped === undefined ||
+      isArrayOf(
+        v.skipped,
+        (f: unknown): f is { path: string; reason: string } =>
+          isRecord(f) && isText(f.path) && isText(f.reason),
+      ))
   );
 }
 
@@ -165,7 +171,10 @@ export function checkDetectionResults(value: unknown): Checked<DetectionResultsF
     const images = readList(value.images, 'images', MAX_RESULT_IMAGES).map((image, i) =>
       readImage(image, `images[${i}]`),
     );
-    return { ok: true, value: { task: 'detect', root, source: value.source, confidenceFloor: floor, images } };
+    return {
+      ok: true,
+      value: { task: 'detect', root, source: value.source, confidenceFloor: floor, images },
+    };
   } catch (error) {
     if (error instanceof ResultsProblem) return { ok: false, problem: error.message };
     if (error instanceof RangeError) return { ok: false, problem: 'nested too deeply' };

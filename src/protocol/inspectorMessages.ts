@@ -44,9 +44,7 @@ export type HostToInspector =
   | { type: 'inspectorNotice'; level: 'info' | 'error'; message: string };
 
 export type InspectorToHost =
-  | { type: 'ready' }
-  | { type: 'requestPictures'; indices: number[] }
-  | { type: 'openImage'; index: number };
+  { type: 'ready' } | { type: 'requestPictures'; indices: number[] } | { type: 'openImage'; index: number };
 
 const MAX_TEXT = 4096;
 const MAX_BATCH = 500;
@@ -135,7 +133,9 @@ export function isInspectorToHost(value: unknown): value is InspectorToHost {
       return true;
     case 'requestPictures':
       return (
-        Array.isArray(v.indices) && v.indices.length <= MAX_BATCH && isArrayOf(v.indices, isNonNegativeInteger)
+        Array.isArray(v.indices) &&
+        v.indices.length <= MAX_BATCH &&
+        isArrayOf(v.indices, isNonNegativeInteger)
       );
     case 'openImage':
       return isNonNegativeInteger(v.index);

@@ -73,7 +73,9 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
       `Scan of ${root} (${report.format}): ${plural(report.images, 'image')}, ${plural(report.boxes, 'box', 'boxes')} in ${plural(report.classNames.length, 'class', 'classes')}, ${plural(problems, 'finding')}`,
     );
     for (const finding of report.findings.slice(0, 200))
-      services.output.warn(`  ${finding.kind}: ${finding.file}${finding.line ? `:${finding.line}` : ''}: ${finding.message}`);
+      services.output.warn(
+        `  ${finding.kind}: ${finding.file}${finding.line ? `:${finding.line}` : ''}: ${finding.message}`,
+      );
     void vscode.window.showInformationMessage(
       `Image Trainer: ${path.basename(root)}: ${plural(report.boxes, 'box', 'boxes')} in ${plural(report.images, 'image')}, ${problems === 0 ? 'no problems found' : `${plural(problems, 'finding')} (see the Doctor item in the Datasets view)`}.`,
     );

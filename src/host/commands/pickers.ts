@@ -35,7 +35,10 @@ export function datasetDirFromArg(arg: unknown): string | undefined {
     node &&
     typeof node === 'object' &&
     'kind' in node &&
-    (node.kind === 'dataset' || node.kind === 'doctor')
+    (node.kind === 'dataset' ||
+      node.kind === 'doctor' ||
+      node.kind === 'detectionClass' ||
+      node.kind === 'detectionScanHint')
   )
     return node.dataset.root;
   return undefined;

@@ -210,8 +210,8 @@ const SPLIT_NAMES = ['train', 'val', 'valid', 'validation', 'test'];
  * Whether `dir` looks like an object-detection set, from names alone (no file is read): YOLO (`data.yaml`,
  * or `images/` beside `labels/`, also one level down in split folders), COCO (`instances_*.json` or
  * Roboflow's `_annotations.coco.json`, at the top, in `annotations/` or in split folders), Pascal VOC
- * (`Annotations/` with XML files, or images beside XML files of the same name). The scan reads the files
- * and has the last word; this only decides what the Datasets view lists.
+ * (`Annotations/` with XML files), as the reader's detectFormatFromListing decides from a full listing.
+ * The scan reads the files and has the last word; this only decides what the Datasets view lists.
  */
 export async function detectionFormatAt(
   lister: DirectoryLister,
@@ -222,9 +222,7 @@ export async function detectionFormatAt(
   const top = await formatOfFolder(lister, dir, listed);
   if (top) return top;
   // Split folders (Roboflow exports: train/images + train/labels, train/_annotations.coco.json, …).
-  const splits = listed.filter(
-    (e) => e.kind === 'directory' && SPLIT_NAMES.includes(e.name.toLowerCase()),
-  );
+  const splits = listed.filter((e) => e.kind === 'directory' && SPLIT_NAMES.includes(e.name.toLowerCase()));
   if (!splits.some((s) => s.name.toLowerCase() === 'train')) return null;
   for (const split of splits) {
     const splitDir = path.join(dir, split.name);
@@ -240,29 +238,28 @@ async function formatOfFolder(
   entries: DirEntry[],
 ): Promise<DetectionFormat | null> {
   const files = entries.filter((e) => e.kind === 'file').map((e) => e.name);
-  const folders = new Set(entries.filter((e) => e.kind === 'directory').map((e) => e.name));
-  if (files.some((f) => YOLO_FILES.has(f.toLowerCase()))) return 'yolo';
-  if (folders.has('images') && folders.has('labels')) return 'yolo';
+  const folders = entries.filter((e) => e.kind === 'directory').map((e) => e.name);
+  // The reader's order (core/detection/listing.ts): COCO over VOC over YOLO when a folder has several.
   if (files.some(isCocoFile)) return 'coco';
-  if (folders.has('annotations')) {
-    const inside = await lister.list(path.join(dir, 'annotations'));
+  const annotationFolders = folders.filter((f) => f === 'annotations' || f === 'Annotations');
+  for (const folder of annotationFolders) {
+    const inside = await lister.list(path.join(dir, folder));
     if (inside.some((e) => e.kind === 'file' && isCocoFile(e.name))) return 'coco';
   }
-  if (folders.has('Annotations')) {
-    const inside = await lister.list(path.join(dir, 'Annotations'));
+  for (const folder of annotationFolders) {
+    const inside = await lister.list(path.join(dir, folder));
     if (inside.some((e) => e.kind === 'file' && e.name.toLowerCase().endsWith('.xml'))) return 'voc';
   }
-  const xmlStems = new Set(
-    files.filter((f) => f.toLowerCase().endsWith('.xml')).map((f) => f.slice(0, -'.xml'.length)),
-  );
-  if (xmlStems.size > 0 && files.some((f) => isImageFile(f) && xmlStems.has(f.replace(/\.[^.]+$/, ''))))
-    return 'voc';
+  if (files.some((f) => YOLO_FILES.has(f.toLowerCase()))) return 'yolo';
+  if (folders.includes('images') && folders.includes('labels')) return 'yolo';
   return null;
 }
 
 function isCocoFile(name: string): boolean {
   const lower = name.toLowerCase();
-  return lower.endsWith('.json') && (lower.startsWith('instances_') || lower === '_annotations.coco.json');
+  return (
+    lower.endsWith('.json') && (lower.startsWith('instances_') || lower.endsWith('_annotations.coco.json'))
+  );
 }
 
 /**

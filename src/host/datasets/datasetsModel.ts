@@ -291,7 +291,10 @@ export const ANNOTATION_KIND_TITLES: Record<AnnotationFindingKind, string> = {
 };
 
 /** A detection report's findings as one group per kind, the most severe kinds first. */
-export function annotationGroupNodes(dataset: DetectedDataset, report: DetectionScanReport): DatasetTreeNode[] {
+export function annotationGroupNodes(
+  dataset: DetectedDataset,
+  report: DetectionScanReport,
+): DatasetTreeNode[] {
   const byKind = new Map<AnnotationFindingKind, number[]>();
   report.findings.forEach((finding, index) => {
     const list = byKind.get(finding.kind) ?? [];
@@ -300,9 +303,7 @@ export function annotationGroupNodes(dataset: DetectedDataset, report: Detection
   });
   const worst = (indices: number[]): number =>
     Math.min(...indices.map((i) => SEVERITY_RANK[report.findings[i].severity]));
-  const groups = [...byKind.entries()].sort(
-    (a, b) => worst(a[1]) - worst(b[1]) || compareKinds(a[0], b[0]),
-  );
+  const groups = [...byKind.entries()].sort((a, b) => worst(a[1]) - worst(b[1]) || compareKinds(a[0], b[0]));
   if (groups.length === 0)
     return [
       {
@@ -441,7 +442,8 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
         label: c.name,
         description: `${plural(c.boxes, 'box', 'boxes')} · ${plural(c.images, 'image')}`,
         tooltip: `**${escapeMarkdown(c.name)}**: ${plural(c.boxes, 'box', 'boxes')} in ${plural(c.images, 'image')}. Click to see them in the gallery.`,
-        icon: c.boxes === 0 ? { id: 'warning', color: 'problemsWarningIcon.foreground' } : { id: 'symbol-class' },
+        icon:
+          c.boxes === 0 ? { id: 'warning', color: 'problemsWarningIcon.foreground' } : { id: 'symbol-class' },
         collapsible: 'none',
         contextValue: 'detectionClass',
         command: {

@@ -23,8 +23,7 @@ export const INSPECTOR_PICTURE_SIZE = 384;
 const PICTURE_BATCH = 8;
 
 export type LoadedResults =
-  | { ok: true; results: DetectionResultsFile; realRoot: string }
-  | { ok: false; problem: string };
+  { ok: true; results: DetectionResultsFile; realRoot: string } | { ok: false; problem: string };
 
 /**
  * Reads `detections.json` of `runDir`. Its `root` is a claim: it must be the run's data set root or a
@@ -53,7 +52,10 @@ export async function loadDetectionResults(runDir: string, datasetRoot: string):
   try {
     realClaim = await fsp.realpath(results.root);
   } catch {
-    return { ok: false, problem: `${DETECTION_RESULTS_FILE} names the folder ${results.root}, which does not exist.` };
+    return {
+      ok: false,
+      problem: `${DETECTION_RESULTS_FILE} names the folder ${results.root}, which does not exist.`,
+    };
   }
   if (realClaim !== realDataset && !isInside(realDataset, realClaim))
     return {
@@ -64,7 +66,11 @@ export async function loadDetectionResults(runDir: string, datasetRoot: string):
 }
 
 /** The webview's view of the results: labels as indices (truth's and predictions' together). */
-export function inspectorInit(runId: string, results: DetectionResultsFile, pictureSize: number): InspectorInit {
+export function inspectorInit(
+  runId: string,
+  results: DetectionResultsFile,
+  pictureSize: number,
+): InspectorInit {
   const labels: string[] = [];
   const indexOf = new Map<string, number>();
   const classIndex = (label: string): number => {
@@ -82,7 +88,11 @@ export function inspectorInit(runId: string, results: DetectionResultsFile, pict
     width: image.width,
     height: image.height,
     truth: image.truth.map((t) => ({ classIndex: classIndex(t.label), box: t.box })),
-    predicted: image.predicted.map((p) => ({ classIndex: classIndex(p.label), confidence: p.confidence, box: p.box })),
+    predicted: image.predicted.map((p) => ({
+      classIndex: classIndex(p.label),
+      confidence: p.confidence,
+      box: p.box,
+    })),
   }));
   return {
     runId,
@@ -218,7 +228,8 @@ export class InspectorController {
           batch = [];
         }
       }
-      if (batch.length > 0 && !this.disposed) this.effects.post({ type: 'inspectorPictures', pictures: batch });
+      if (batch.length > 0 && !this.disposed)
+        this.effects.post({ type: 'inspectorPictures', pictures: batch });
     } finally {
       this.making = false;
     }

@@ -56,7 +56,12 @@ test('stretch maps each axis on its own; a box outside the image is clipped, a z
   assert.equal(zero?.width, 1);
   // Reversed corners (x2 < x1, a malformed box a finding points at) are drawn where they are.
   assert.deepEqual(boxOnPicture([60, 50, 20, 10], t, 100, 100), boxOnPicture([20, 10, 60, 50], t, 100, 100));
-  assert.deepEqual(pictureTransform(0, 100, 100, 100, 'pad'), { scaleX: 0, scaleY: 0, offsetX: 0, offsetY: 0 });
+  assert.deepEqual(pictureTransform(0, 100, 100, 100, 'pad'), {
+    scaleX: 0,
+    scaleY: 0,
+    offsetX: 0,
+    offsetY: 0,
+  });
 });
 
 test('class colour slots cycle and never index outside the palette', () => {

@@ -26,11 +26,19 @@ test('YOLO, COCO and VOC layouts are recognised; a class-folder set and a plain 
   const cases: [string[], string | null][] = [
     [yoloSplit, 'yolo'],
     [[...images(`${ws}/det/images`, 2), `${ws}/det/labels/000.txt`], 'yolo'],
-    [[...images(`${ws}/det/train/images`, 2), `${ws}/det/train/labels/000.txt`, `${ws}/det/valid/labels/x.txt`], 'yolo'],
+    [
+      [
+        ...images(`${ws}/det/train/images`, 2),
+        `${ws}/det/train/labels/000.txt`,
+        `${ws}/det/valid/labels/x.txt`,
+      ],
+      'yolo',
+    ],
     [[...images(`${ws}/det/images`, 2), `${ws}/det/annotations/instances_train.json`], 'coco'],
     [[...images(`${ws}/det/train`, 2), `${ws}/det/train/_annotations.coco.json`], 'coco'],
     [[...images(`${ws}/det/JPEGImages`, 2, '.jpg'), `${ws}/det/Annotations/000.xml`], 'voc'],
-    [[`${ws}/det/a.jpg`, `${ws}/det/a.xml`, `${ws}/det/b.jpg`], 'voc'],
+    // COCO wins over YOLO, as in the reader.
+    [[...images(`${ws}/det/images`, 2), `${ws}/det/labels/000.txt`, `${ws}/det/instances_val.json`], 'coco'],
     [[...images(`${ws}/det/cat`, 2), ...images(`${ws}/det/dog`, 2)], null],
     [[`${ws}/det/notes.xml`, `${ws}/det/readme.md`], null],
   ];
@@ -41,7 +49,11 @@ test('YOLO, COCO and VOC layouts are recognised; a class-folder set and a plain 
 });
 
 test('a YOLO set is one detection data set, not a class-folder set named after its splits', async () => {
-  const lister = new MemoryLister([...yoloSplit, ...images(`${ws}/animals/cat`, 2), ...images(`${ws}/animals/dog`, 1)]);
+  const lister = new MemoryLister([
+    ...yoloSplit,
+    ...images(`${ws}/animals/cat`, 2),
+    ...images(`${ws}/animals/dog`, 1),
+  ]);
   const found = await detectDatasets(lister, { roots: [ws] });
   assert.deepEqual(
     found.map((d) => [d.name, d.detection?.format ?? 'classify', d.total]),

@@ -16,6 +16,8 @@ test('a detection scan report is accepted; a classification report is not one, n
   assert.equal(isDetectionScanReport({ ...report, task: 'classify' }), false);
   assert.equal(isDetectionScanReport({ ...report, format: 'csv' }), false);
   assert.equal(isDetectionScanReport({ ...report, classes: [{ name: 'x', boxes: -1, images: 0 }] }), false);
+  assert.equal(isDetectionScanReport({ ...report, skipped: [{ path: 'a.png', reason: 'corrupt' }] }), true);
+  assert.equal(isDetectionScanReport({ ...report, skipped: [{ path: 'a.png' }] }), false);
 });
 
 test('findings: kind, severity, a 1-based line and a four-number box', () => {

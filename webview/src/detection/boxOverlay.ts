@@ -47,7 +47,13 @@ export function pictureWithBoxes(doc: Document, input: PictureInput): HTMLElemen
     if (!at) continue;
     const marks = b.marks ?? [];
     const node = el(doc, 'div', {
-      class: ['det-box', `det-${b.kind}`, `c${classColourSlot(b.classIndex)}`, ...marks, at.clipped ? 'clipped' : '']
+      class: [
+        'det-box',
+        `det-${b.kind}`,
+        `c${classColourSlot(b.classIndex)}`,
+        ...marks,
+        at.clipped ? 'clipped' : '',
+      ]
         .filter(Boolean)
         .join(' '),
       attrs: {

@@ -2,10 +2,7 @@
 // the filter (every image, images with false positives, images with misses), overlaid or side-by-side
 // pictures, the page of images drawn, and the pictures asked of the host. Which prediction is a false
 // positive and which truth box is missed is core/detection/predictionMatching.ts (IoU 0.5, same class).
-import {
-  matchPredictions,
-  type ImageMatch,
-} from '../../../src/core/detection/predictionMatching';
+import { matchPredictions, type ImageMatch } from '../../../src/core/detection/predictionMatching';
 import type {
   HostToInspector,
   InspectorImage,
@@ -76,7 +73,13 @@ export interface InspectorSummary {
 /** Matches every image at the current threshold, totals them, and applies the filter. */
 export function summarize(state: InspectorState): InspectorSummary {
   const init = state.init;
-  const out: InspectorSummary = { images: [], matches: new Map(), falsePositives: 0, misses: 0, truePositives: 0 };
+  const out: InspectorSummary = {
+    images: [],
+    matches: new Map(),
+    falsePositives: 0,
+    misses: 0,
+    truePositives: 0,
+  };
   if (!init) return out;
   for (const image of init.images) {
     const match = matchImage(init, image, state.confidence);
@@ -126,7 +129,9 @@ export function reduceInspector(
       return none(confidence === state.confidence ? state : { ...state, confidence });
     }
     case 'ui/filter':
-      return none(event.filter === state.filter ? state : { ...state, filter: event.filter, limit: INSPECTOR_PAGE });
+      return none(
+        event.filter === state.filter ? state : { ...state, filter: event.filter, limit: INSPECTOR_PAGE },
+      );
     case 'ui/layout':
       return none(event.layout === state.layout ? state : { ...state, layout: event.layout });
     case 'ui/showMore':
@@ -138,10 +143,16 @@ export function reduceInspector(
       if (wanted.length === 0) return none(state);
       const requested = new Set(state.requested);
       for (const i of wanted) requested.add(i);
-      return { state: { ...state, requested }, post: [{ type: 'requestPictures', indices: wanted.slice(0, 500) }] };
+      return {
+        state: { ...state, requested },
+        post: [{ type: 'requestPictures', indices: wanted.slice(0, 500) }],
+      };
     }
     case 'ui/openImage':
-      return { state, post: state.init?.images[event.image] ? [{ type: 'openImage', index: event.image }] : [] };
+      return {
+        state,
+        post: state.init?.images[event.image] ? [{ type: 'openImage', index: event.image }] : [],
+      };
     default:
       return none(state);
   }

@@ -4,7 +4,11 @@
 // have some at IoU 0.5, same class. Keyboard: the slider and filter buttons are in Tab order, each image
 // card is focusable, and the arrow keys move between cards. The run page links here ("Inspect predictions").
 import { visibleText } from '../../../src/protocol/displayText';
-import type { HostToInspector, InspectorImage, InspectorToHost } from '../../../src/protocol/inspectorMessages';
+import type {
+  HostToInspector,
+  InspectorImage,
+  InspectorToHost,
+} from '../../../src/protocol/inspectorMessages';
 import type { ImageMatch } from '../../../src/core/detection/predictionMatching';
 import { el } from '../dom';
 import { pictureWithBoxes, type OverlayBox } from './boxOverlay';
@@ -37,7 +41,10 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
   const doc = root.ownerDocument;
   let state = initialInspectorState();
   const title = el(doc, 'h1', { text: 'Inspect predictions' });
-  const status = el(doc, 'p', { class: 'gallery-status', attrs: { role: 'status', 'data-testid': 'insp-status' } });
+  const status = el(doc, 'p', {
+    class: 'gallery-status',
+    attrs: { role: 'status', 'data-testid': 'insp-status' },
+  });
   const slider = el(doc, 'input', {
     attrs: {
       id: 'insp-confidence',
@@ -51,7 +58,9 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
     },
     on: { input: () => dispatch({ type: 'ui/confidence', value: Number(slider.value) }) },
   });
-  const sliderValue = el(doc, 'output', { attrs: { for: 'insp-confidence', 'data-testid': 'insp-confidence-value' } });
+  const sliderValue = el(doc, 'output', {
+    attrs: { for: 'insp-confidence', 'data-testid': 'insp-confidence-value' },
+  });
   const filterButtons = FILTERS.map((f) =>
     el(doc, 'button', {
       attrs: { type: 'button', 'data-testid': f.testId, 'aria-pressed': 'false' },
@@ -93,7 +102,12 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
     el(doc, 'label', { attrs: { for: 'insp-confidence' }, text: 'Confidence ≥ ' }),
     slider,
     sliderValue,
-    el(doc, 'div', { class: 'insp-filters', attrs: { role: 'group', 'aria-label': 'Show' } }, ...filterButtons),
+    el(
+      doc,
+      'div',
+      { class: 'insp-filters', attrs: { role: 'group', 'aria-label': 'Show' } },
+      ...filterButtons,
+    ),
     layoutButton,
   );
   root.replaceChildren(
@@ -105,7 +119,12 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
   }
 
   function listKey(event: KeyboardEvent): void {
-    const delta = event.key === 'ArrowDown' || event.key === 'ArrowRight' ? 1 : event.key === 'ArrowUp' || event.key === 'ArrowLeft' ? -1 : 0;
+    const delta =
+      event.key === 'ArrowDown' || event.key === 'ArrowRight'
+        ? 1
+        : event.key === 'ArrowUp' || event.key === 'ArrowLeft'
+          ? -1
+          : 0;
     if (delta === 0) return;
     const all = cards();
     const at = all.findIndex((c) => c === doc.activeElement || c.contains(doc.activeElement));
@@ -122,7 +141,11 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
     if (button && Number.isInteger(index)) dispatch({ type: 'ui/openImage', image: index });
   }
 
-  function boxes(image: InspectorImage, match: ImageMatch, show: 'truth' | 'predicted' | 'both'): OverlayBox[] {
+  function boxes(
+    image: InspectorImage,
+    match: ImageMatch,
+    show: 'truth' | 'predicted' | 'both',
+  ): OverlayBox[] {
     const init = state.init;
     const name = (i: number): string => init?.labels[i] ?? `class ${i}`;
     const out: OverlayBox[] = [];
@@ -172,7 +195,9 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
     slider.min = String(init.confidenceFloor);
     slider.value = String(state.confidence);
     sliderValue.textContent = state.confidence.toFixed(2);
-    filterButtons.forEach((b, i) => b.setAttribute('aria-pressed', String(FILTERS[i].filter === state.filter)));
+    filterButtons.forEach((b, i) =>
+      b.setAttribute('aria-pressed', String(FILTERS[i].filter === state.filter)),
+    );
     layoutButton.textContent = state.layout === 'overlay' ? 'Side by side' : 'Overlay';
     const summary = summarize(state);
     summaryLine.textContent =
@@ -180,7 +205,9 @@ export function createInspector(root: HTMLElement, host: InspectorHost): Inspect
       `${summary.truePositives} correct · ${summary.falsePositives} false positives · ${summary.misses} misses ` +
       `at confidence ≥ ${state.confidence.toFixed(2)}, IoU ${init.iouThreshold}`;
     const drawn = summary.images.slice(0, state.limit);
-    const focusedIndex = Number((doc.activeElement as Element | null)?.closest?.('[data-image]')?.getAttribute('data-image'));
+    const focusedIndex = Number(
+      (doc.activeElement as Element | null)?.closest?.('[data-image]')?.getAttribute('data-image'),
+    );
     list.replaceChildren(
       ...drawn.map((index) => {
         const image = init.images[index];

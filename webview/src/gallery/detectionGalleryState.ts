@@ -69,7 +69,8 @@ export function imagePasses(state: DetGalleryState, image: number): boolean {
   const findings = (state.imageFindings.get(image) ?? []).map((i) => init.findings[i]);
   if (state.classFilter !== null) {
     const cls = state.classFilter;
-    if (!item.boxes.some((b) => b.classIndex === cls) && !findings.some((f) => f.classIndex === cls)) return false;
+    if (!item.boxes.some((b) => b.classIndex === cls) && !findings.some((f) => f.classIndex === cls))
+      return false;
   }
   if (state.findingFilter === 'any') return findings.length > 0;
   if (state.findingFilter !== null) return findings.some((f) => f.kind === state.findingFilter);

@@ -66,7 +66,11 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
     },
   });
   const findingSelect = el(doc, 'select', {
-    attrs: { id: 'det-finding-filter', 'data-testid': 'det-finding-filter', 'aria-label': 'Filter by finding' },
+    attrs: {
+      id: 'det-finding-filter',
+      'data-testid': 'det-finding-filter',
+      'aria-label': 'Filter by finding',
+    },
     on: {
       change: () =>
         dispatch({
@@ -197,7 +201,9 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
     findingSelect.replaceChildren(
       el(doc, 'option', { attrs: { value: '' }, text: 'All images' }),
       el(doc, 'option', { attrs: { value: 'any' }, text: 'Any finding' }),
-      ...findingKinds(init).map((kind) => el(doc, 'option', { attrs: { value: kind }, text: KIND_TITLES[kind] })),
+      ...findingKinds(init).map((kind) =>
+        el(doc, 'option', { attrs: { value: kind }, text: KIND_TITLES[kind] }),
+      ),
     );
   }
 
@@ -295,16 +301,28 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
         'header',
         { class: 'det-preview-head' },
         el(doc, 'h2', { text: image.path }),
-        el(doc, 'button', { attrs: { type: 'button', 'data-action': 'prev', 'aria-label': 'Previous image' }, text: '←' }),
-        el(doc, 'button', { attrs: { type: 'button', 'data-action': 'next', 'aria-label': 'Next image' }, text: '→' }),
+        el(doc, 'button', {
+          attrs: { type: 'button', 'data-action': 'prev', 'aria-label': 'Previous image' },
+          text: '←',
+        }),
+        el(doc, 'button', {
+          attrs: { type: 'button', 'data-action': 'next', 'aria-label': 'Next image' },
+          text: '→',
+        }),
         el(doc, 'button', { attrs: { type: 'button', 'data-action': 'open-image' }, text: 'Open image' }),
-        el(doc, 'button', { attrs: { type: 'button', 'data-action': 'close', 'data-testid': 'det-preview-close' }, text: 'Close' }),
+        el(doc, 'button', {
+          attrs: { type: 'button', 'data-action': 'close', 'data-testid': 'det-preview-close' },
+          text: 'Close',
+        }),
       ),
       finding
         ? el(
             doc,
             'p',
-            { class: `det-preview-finding severity-${finding.severity}`, attrs: { 'data-testid': 'det-preview-finding' } },
+            {
+              class: `det-preview-finding severity-${finding.severity}`,
+              attrs: { 'data-testid': 'det-preview-finding' },
+            },
             `${finding.message} `,
             el(
               doc,
@@ -363,7 +381,12 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
     }
     status.textContent = visibleText(state.notice?.message ?? '');
     status.className = `gallery-status${state.notice ? ` notice-${state.notice.level}` : ''}`;
-    if (event.type !== 'detGalleryPreview' && event.type !== 'ui/close' && event.type !== 'ui/select' && event.type !== 'ui/step')
+    if (
+      event.type !== 'detGalleryPreview' &&
+      event.type !== 'ui/close' &&
+      event.type !== 'ui/select' &&
+      event.type !== 'ui/step'
+    )
       renderGrid();
     renderPreview();
   }
