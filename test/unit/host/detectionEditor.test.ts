@@ -217,7 +217,7 @@ test('a letterboxed picture puts each box where boxOnPicture says: the drawn box
   assert.equal(t.offsetY, 16);
 });
 
-async function runWith(results: unknown, datasetRoot: string): Promise<string> {
+async function runWith(results: unknown): Promise<string> {
   const runDir = mkdtempSync(path.join(work, 'run-'));
   if (results !== undefined) writeFileSync(path.join(runDir, 'detections.json'), JSON.stringify(results));
   return runDir;
@@ -225,24 +225,21 @@ async function runWith(results: unknown, datasetRoot: string): Promise<string> {
 
 test('detections.json: read through its schema, its root checked against the run’s data set', async () => {
   const root = makeDataset('inspect');
-  const good = await loadDetectionResults(await runWith(detectionResults(root), root), root);
+  const good = await loadDetectionResults(await runWith(detectionResults(root)), root);
   assert.ok(good.ok);
   // A split folder inside the data set is fine too.
-  const split = await loadDetectionResults(
-    await runWith(detectionResults(path.join(root, 'images')), root),
-    root,
-  );
+  const split = await loadDetectionResults(await runWith(detectionResults(path.join(root, 'images'))), root);
   assert.ok(split.ok);
-  const elsewhere = await loadDetectionResults(await runWith(detectionResults(work), root), root);
+  const elsewhere = await loadDetectionResults(await runWith(detectionResults(work)), root);
   assert.equal(elsewhere.ok, false);
   if (!elsewhere.ok) assert.match(elsewhere.problem, /not the run's data set/);
   const damaged = await loadDetectionResults(
-    await runWith({ ...detectionResults(root), images: [{ path: '../x.png' }] }, root),
+    await runWith({ ...detectionResults(root), images: [{ path: '../x.png' }] }),
     root,
   );
   assert.equal(damaged.ok, false);
   if (!damaged.ok) assert.match(damaged.problem, /detections\.json: images\[0\]\.path/);
-  const missing = await loadDetectionResults(await runWith(undefined, root), root);
+  const missing = await loadDetectionResults(await runWith(undefined), root);
   assert.equal(missing.ok, false);
   if (!missing.ok) assert.match(missing.problem, /no detections\.json: evaluate it/);
 });
@@ -277,7 +274,7 @@ test('inspector host: init with labels as indices; pictures only for images insi
     assert.equal(posted[0].init, null);
     assert.match(posted[0].problem ?? '', /no detections\.json/);
   }
-  const runDir = await runWith(results, root);
+  const runDir = await runWith(results);
   const ok = new InspectorController('run-1', {
     post: (m) => posted.push(m),
     load: () => loadDetectionResults(runDir, root),
