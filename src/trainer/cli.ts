@@ -18,7 +18,7 @@ import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from
 import { RunLockedError, withRunLock } from '../core/runLock';
 import { createProgressReporter } from './progress';
 import { requireDatasetFolder, scanDataset } from './scan';
-import { formatScanReport } from './scanFormat';
+import { formatDetectionScanReport, formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
 import type { DetectionFormat } from '../protocol/detection';
 import { DEFAULT_DETECTION_SAMPLE } from '../core/detection/sample';
@@ -72,7 +72,8 @@ const SAMPLE_DEFAULTS = { perClass: 120, size: 48, seed: 7 };
 const COMMANDS: Record<string, CommandSpec> = {
   scan: {
     usage: 'image-trainer scan DIR [--json]',
-    summary: 'find the classes of a data set and report every file it would skip, with the reason',
+    summary:
+      'find the classes of a data set and report every file it would skip, with the reason; for a detection set (YOLO, COCO, VOC): boxes per class, splits and annotation findings',
     flags: [JSON_SWITCH],
     positionals: { min: 1, max: 1 },
     run: (args, io) => runScan(args, io),
@@ -376,6 +377,15 @@ async function loadConfigFile(file: string): Promise<unknown> {
 
 async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
   const root = await requireDatasetFolder(path.resolve(io.cwd, args.positionals[0]));
+  // A detection set (YOLO, COCO, VOC) gets the detection report; anything else scans as before.
+  const { detectDetectionFormat, scanDetectionSet } = await import('./detect/detectionSet');
+  if ((await detectDetectionFormat(root)) !== null) {
+    const report = await scanDetectionSet(root);
+    io.stdout(
+      args.switches.has('--json') ? JSON.stringify(report) + '\n' : formatDetectionScanReport(report),
+    );
+    return 0;
+  }
   const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
   const { report } = await scanDataset(root, {
     onProgress: (done, total) => progress?.progress('Scanning', done, total),

@@ -44,6 +44,18 @@ export function stem(path: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/** Groups values by a key, keeping their order. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 export function joinRel(...parts: string[]): string {
   return parts.filter((p) => p !== '' && p !== '.').join('/');
 }

@@ -82,12 +82,11 @@ export async function writeDetectionSample(
       const text = scene.boxes.map((b) => formatYoloLine(b.classIndex, b.box, size, size)).join('\n');
       pending.push(write(`labels/${scene.split}/${scene.name}.txt`, text === '' ? '' : text + '\n'));
     } else if (options.format === 'coco') {
-      coco.set(scene.split, [
-        ...(coco.get(scene.split) ?? []),
-        { fileName, width: size, height: size, boxes: scene.boxes },
-      ]);
+      if (!coco.has(scene.split)) coco.set(scene.split, []);
+      coco.get(scene.split)?.push({ fileName, width: size, height: size, boxes: scene.boxes });
     } else {
-      vocLists.set(scene.split, [...(vocLists.get(scene.split) ?? []), scene.name]);
+      if (!vocLists.has(scene.split)) vocLists.set(scene.split, []);
+      vocLists.get(scene.split)?.push(scene.name);
       const xml = formatVocXml(
         { folder: `images/${scene.split}`, filename: fileName, width: size, height: size },
         scene.boxes.map((b) => ({ className: classes[b.classIndex], box: b.box })),
