@@ -22,6 +22,8 @@ import {
   summarize,
 } from '../../webview/src/detection/inspectorState';
 import { createInspector } from '../../webview/src/detection/inspectorView';
+import { makeDetectionRun, makeRun, makeSnapshot } from './fixtures';
+import { mountDashboard } from './domHarness';
 
 function galleryInit(focus: DetGalleryInit['focus'] = { className: null, finding: null }): DetGalleryInit {
   return {
@@ -301,4 +303,26 @@ test('inspector DOM: a damaged detections.json shows its reason and no controls'
   assert.match(doc.querySelector('[data-testid="insp-status"]')?.textContent ?? '', /images\[0\]\.path/);
   assert.equal((doc.querySelector('.insp-controls') as HTMLElement).hidden, true);
   assert.equal(doc.querySelectorAll('[data-testid="insp-image"]').length, 0);
+});
+
+test('the run page of an evaluated detection run links to the inspector; a classification run does not', () => {
+  for (const [details, offered] of [
+    [makeDetectionRun(0, 3), true],
+    [makeDetectionRun(1, 3, false), false],
+    [makeRun({ index: 2, epochs: 3 }), false],
+  ] as const) {
+    const h = mountDashboard();
+    const { snapshot } = makeSnapshot(0, 0, {
+      runs: [details.summary],
+      selectedRunId: details.summary.id,
+      details,
+      thumbnailBases: {},
+    });
+    h.send({ type: 'snapshot', snapshot });
+    const button = h.all('[data-testid="inspect-predictions"]')[0];
+    assert.equal(Boolean(button), offered, details.summary.id);
+    if (!button) continue;
+    h.click(button);
+    assert.deepEqual(h.posted.at(-1), { type: 'inspectPredictions', runId: details.summary.id });
+  }
 });
