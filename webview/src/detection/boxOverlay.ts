@@ -31,6 +31,9 @@ export interface PictureInput {
   labels?: boolean;
 }
 
+/** Pixels above a box that its label needs (the stylesheet's .det-label line height). */
+const LABEL_ROOM = 14;
+
 export function pictureWithBoxes(doc: Document, input: PictureInput): HTMLElement {
   const frame = el(doc, 'div', { class: 'det-picture' });
   setStyle(frame, 'width', `${input.size}px`);
@@ -45,7 +48,8 @@ export function pictureWithBoxes(doc: Document, input: PictureInput): HTMLElemen
   for (const b of input.boxes) {
     const at = boxOnPicture(b.box, t, input.size, input.size);
     if (!at) continue;
-    const marks = b.marks ?? [];
+    // A box at the top edge has no room above it for its label: the label goes inside.
+    const marks = [...(b.marks ?? []), ...(at.top < LABEL_ROOM ? ['label-inside'] : [])];
     const node = el(doc, 'div', {
       class: [
         'det-box',
