@@ -158,6 +158,24 @@ test('gallery DOM: boxes scaled onto letterboxed thumbnails, class colour slots,
   assert.match(doc.querySelector('[data-testid="det-count"]')?.textContent ?? '', /1 of 3 images/);
 });
 
+test('gallery DOM: arrow keys move between tiles, and a tile keeps the focus when thumbnails arrive', () => {
+  const { doc, window } = dom();
+  const app = createDetectionGallery(doc.getElementById('app') as HTMLElement, { post: () => undefined });
+  app.receive({ type: 'detGalleryInit', init: galleryInit() });
+  const tile = (i: number) => doc.querySelector(`[data-testid="det-tile"][data-image="${i}"]`) as HTMLElement;
+  tile(0).focus();
+  tile(0).dispatchEvent(new window.KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+  assert.equal(doc.activeElement, tile(1));
+  tile(1).dispatchEvent(new window.KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+  assert.equal(doc.activeElement, tile(2));
+  app.receive({ type: 'detGalleryThumbs', thumbs: [{ index: 2, thumb: 'https://t/2.webp' }] });
+  assert.equal(doc.activeElement?.getAttribute('data-image'), '2', 'focus survives the redraw');
+  (doc.activeElement as HTMLElement).dispatchEvent(
+    new window.KeyboardEvent('keydown', { key: 'Home', bubbles: true }),
+  );
+  assert.equal(doc.activeElement, tile(0));
+});
+
 test('gallery DOM: clicking a finding shows the image large with the offending box highlighted and a link to the line', () => {
   const { doc, window } = dom();
   const posted: DetGalleryToHost[] = [];
@@ -264,6 +282,9 @@ test('inspector DOM: truth solid, predictions dashed with confidence; the slider
   assert.equal(fp.textContent, 'square 0.30');
   assert.ok(fp.classList.contains('false-positive'));
   assert.equal(doc.querySelectorAll('[data-testid="insp-miss"]').length, 1, 'd.png’s square is missed');
+  first.focus();
+  first.dispatchEvent(new window.KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+  assert.equal(doc.activeElement?.getAttribute('data-image'), '1', 'arrow keys move between images');
   const slider = doc.querySelector('[data-testid="insp-confidence"]') as HTMLInputElement;
   assert.equal(slider.value, '0.25');
   slider.value = '0.05';

@@ -92,7 +92,7 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
   const grid = el(doc, 'div', {
     class: 'det-grid',
     attrs: { 'data-testid': 'det-grid', role: 'list', 'aria-label': 'Images' },
-    on: { click: (e) => gridClicked(e) },
+    on: { click: (e) => gridClicked(e), keydown: (e) => gridKey(e) },
   });
   const more = el(doc, 'button', {
     attrs: { type: 'button', 'data-testid': 'det-show-more' },
@@ -135,6 +135,26 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
     const tile = (event.target as Element | null)?.closest?.('[data-image]');
     const index = Number(tile?.getAttribute('data-image'));
     if (tile && Number.isInteger(index)) dispatch({ type: 'ui/select', image: index });
+  }
+
+  /** ← → step one tile, ↑ ↓ one row (tiles in the same column above or below), Home and End. */
+  function gridKey(event: KeyboardEvent): void {
+    const tiles = [...grid.querySelectorAll<HTMLElement>('[data-testid="det-tile"]')];
+    const at = tiles.findIndex((t) => t === doc.activeElement);
+    if (at === -1) return;
+    const top = (t: HTMLElement | undefined) => t?.getBoundingClientRect().top ?? 0;
+    const perRow = Math.max(1, tiles.filter((t) => top(t) === top(tiles[0])).length);
+    const delta: Record<string, number> = {
+      ArrowLeft: -1,
+      ArrowRight: 1,
+      ArrowUp: -perRow,
+      ArrowDown: perRow,
+      Home: -at,
+      End: tiles.length - 1 - at,
+    };
+    if (!(event.key in delta)) return;
+    tiles[Math.max(0, Math.min(tiles.length - 1, at + delta[event.key]))]?.focus();
+    event.preventDefault();
   }
 
   function findingClicked(event: Event): void {
@@ -214,6 +234,8 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
     findingSelect.value = state.findingFilter ?? '';
     const visible = visibleImages(state);
     const drawn = visible.slice(0, state.limit);
+    // Redrawing replaces the tiles: the one with the keyboard focus gets it back.
+    const focused = (doc.activeElement as Element | null)?.getAttribute?.('data-image') ?? null;
     count.textContent = `${visible.length.toLocaleString('en-US')} of ${init.images.length.toLocaleString('en-US')} images`;
     grid.replaceChildren(
       ...drawn.map((index) => {
@@ -253,6 +275,8 @@ export function createDetectionGallery(root: HTMLElement, host: DetGalleryHost):
         );
       }),
     );
+    if (focused !== null)
+      grid.querySelector<HTMLElement>(`[data-testid="det-tile"][data-image="${focused}"]`)?.focus();
     more.hidden = visible.length <= state.limit;
     const list = visibleFindings(state);
     findingsTitle.textContent = `Findings (${list.length.toLocaleString('en-US')})`;
