@@ -129,10 +129,12 @@ export const YOLO_YAML_NAMES: readonly string[] = ['data.yaml', 'data.yml', 'dat
 export function detectFormatFromListing(files: readonly string[]): DetectionFormat | null {
   if (files.some(isCocoAnnotationFile)) return 'coco';
   if (files.some(isVocAnnotationFile)) return 'voc';
-  if (files.some((f) => YOLO_YAML_NAMES.includes(f.toLowerCase()))) return 'yolo';
+  // YOLO needs images under an `images` folder and either label files or a data.yaml: a stray data.yaml
+  // beside class folders leaves a classification set a classification set.
   const hasImagesFolder = files.some(
     (f) => isImageCandidate(f) && segments(f).slice(0, -1).includes('images'),
   );
-  if (hasImagesFolder && files.some(isYoloLabelFile)) return 'yolo';
+  const hasYaml = files.some((f) => YOLO_YAML_NAMES.includes(f.toLowerCase()));
+  if (hasImagesFolder && (hasYaml || files.some(isYoloLabelFile))) return 'yolo';
   return null;
 }

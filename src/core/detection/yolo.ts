@@ -110,11 +110,16 @@ export function parseYoloLabels(
       const [, cx, cy, w, h] = numbers;
       box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height];
     }
+    // Pixel coordinates written where YOLO wants fractions: say so, since the box lands far outside.
+    const inPixels = numbers.slice(1).some((v) => v > 1.5);
     candidates.push({
       classIndex,
       classLabel: `class id ${classIndex}`,
       box: roundBox(box),
       source: { file, line },
+      ...(inPixels
+        ? { context: 'values above 1 (YOLO coordinates are fractions of the image, 0 to 1)' }
+        : {}),
     });
   });
   return { candidates, findings };

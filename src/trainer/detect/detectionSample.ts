@@ -48,7 +48,10 @@ export async function writeDetectionSample(
   if (!Number.isInteger(size) || size < 16 || size > 4096)
     throw new UsageError(`size must be from 16 to 4096 pixels, got ${size}`);
   // Never mixes with (or overwrites) what a folder holds already: a second format would confuse the reader.
-  const existing = await fs.readdir(root).catch(() => [] as string[]);
+  const info = await fs.lstat(root).catch(() => null);
+  if (info && !info.isDirectory())
+    throw new UsageError(`${root} exists and is not a folder; choose a new folder`);
+  const existing = info ? await fs.readdir(root) : [];
   if (existing.length > 0) throw new UsageError(`${root} is not empty; write the sample into a new folder`);
   const classes = [...DETECTION_SAMPLE_CLASSES];
   const splits: Partial<Record<DetectionSplitName, number>> = {};

@@ -136,7 +136,8 @@ test('an empty label file is a background image without a finding; a missing one
 
 test('format detection from a listing, and paths that try to leave the root', () => {
   assert.equal(detectFormatFromListing(['images/a.png', 'labels/a.txt']), 'yolo');
-  assert.equal(detectFormatFromListing(['data.yaml', 'x/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'train/images/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'cat/a.png', 'dog/b.png']), null);
   assert.equal(detectFormatFromListing(['annotations/instances_val2017.json', 'val2017/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['train/_annotations.coco.json', 'train/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['Annotations/a.xml', 'JPEGImages/a.jpg']), 'voc');
@@ -173,5 +174,20 @@ test('split lists: data.yaml may name .txt files of image paths instead of folde
   assert.deepEqual(
     set.images.map((i) => i.split),
     ['train', 'train', 'val'],
+  );
+});
+
+test('pixel coordinates in a YOLO file: the outside-image error says YOLO wants fractions', () => {
+  const set = buildYoloSet({
+    images: [{ path: 'images/a.png', width: 640, height: 480 }],
+    imagePaths: ['images/a.png'],
+    labels: [{ path: 'labels/a.txt', text: '0 320 240 100 80\n' }],
+    yaml: { path: 'data.yaml', text: 'names: [x]' },
+  });
+  assert.equal(set.findings[0].kind, 'box-outside-image');
+  assert.equal(set.findings[0].line, 1);
+  assert.match(
+    set.findings[0].message,
+    /^values above 1 \(YOLO coordinates are fractions of the image, 0 to 1\): box/,
   );
 });
