@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { DatasetLayout, DatasetSplitName, DetectionFormat } from '../../protocol';
 import { isHiddenName as isHidden, isImageCandidate as isImageFile, splitNameOf } from '../../core/dataset';
+import { YOLO_YAML_NAMES } from '../../core/detection/listing';
 import { compareNames, memoizedLister, type DirEntry, type DirectoryLister } from '../util/fsListing';
 
 export interface DetectedClass {
@@ -203,12 +204,12 @@ class Detector {
 /** Depth bound when counting a detection set's images (root/images/train/…/image). */
 const DETECTION_COUNT_DEPTH = 5;
 
-const YOLO_FILES = new Set(['data.yaml', 'data.yml']);
+const YOLO_FILES = new Set(YOLO_YAML_NAMES);
 const SPLIT_NAMES = ['train', 'val', 'valid', 'validation', 'test'];
 
 /**
- * Whether `dir` looks like an object-detection set, from names alone (no file is read): YOLO (`data.yaml`,
- * or `images/` beside `labels/`, also one level down in split folders), COCO (`instances_*.json` or
+ * Whether `dir` looks like an object-detection set, from names alone (no file is read): YOLO (`images/`
+ * beside `labels/` or a `data.yaml`, also one level down in split folders), COCO (`instances_*.json` or
  * Roboflow's `_annotations.coco.json`, at the top, in `annotations/` or in split folders), Pascal VOC
  * (`Annotations/` with XML files), as the reader's detectFormatFromListing decides from a full listing.
  * The scan reads the files and has the last word; this only decides what the Datasets view lists.
@@ -250,8 +251,12 @@ async function formatOfFolder(
     const inside = await lister.list(path.join(dir, folder));
     if (inside.some((e) => e.kind === 'file' && e.name.toLowerCase().endsWith('.xml'))) return 'voc';
   }
-  if (files.some((f) => YOLO_FILES.has(f.toLowerCase()))) return 'yolo';
-  if (folders.includes('images') && folders.includes('labels')) return 'yolo';
+  // YOLO needs its `images` folder: a stray data.yaml beside class folders is not a detection set.
+  if (
+    folders.includes('images') &&
+    (folders.includes('labels') || files.some((f) => YOLO_FILES.has(f.toLowerCase())))
+  )
+    return 'yolo';
   return null;
 }
 

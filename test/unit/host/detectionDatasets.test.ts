@@ -41,6 +41,9 @@ test('YOLO, COCO and VOC layouts are recognised; a class-folder set and a plain 
     [[...images(`${ws}/det/images`, 2), `${ws}/det/labels/000.txt`, `${ws}/det/instances_val.json`], 'coco'],
     [[...images(`${ws}/det/cat`, 2), ...images(`${ws}/det/dog`, 2)], null],
     [[`${ws}/det/notes.xml`, `${ws}/det/readme.md`], null],
+    // A stray data.yaml beside class folders leaves a classification set one (as the reader decides).
+    [[`${ws}/det/data.yaml`, ...images(`${ws}/det/cat`, 2), ...images(`${ws}/det/dog`, 2)], null],
+    [[`${ws}/det/data.yaml`, ...images(`${ws}/det/images`, 2)], 'yolo'],
   ];
   for (const [files, expected] of cases) {
     const lister = new MemoryLister(files);
