@@ -83,7 +83,9 @@ function startDetectionGallery(api: VsCodeApi<DetGalleryToHost>, root: HTMLEleme
   );
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostToDetGallery(event.data)) return;
-    handshake.received(event.data);
+    // A notice before the set means the host answered and could not read it: asking again would only
+    // repeat the error, so it ends the retries too.
+    handshake.received(event.data.type === 'detGalleryNotice' ? { type: 'detGalleryInit' } : event.data);
     gallery.receive(event.data);
   });
 }

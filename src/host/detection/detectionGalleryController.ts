@@ -131,7 +131,13 @@ export class DetectionGalleryController {
   private async readSet(): Promise<DetectionSet> {
     if (this.set) return this.set;
     this.reading ??= this.effects.readSet();
-    this.set = await this.reading;
+    try {
+      this.set = await this.reading;
+    } catch (error) {
+      // Read again on the next request: the user may fix the folder and reopen the page.
+      this.reading = null;
+      throw error;
+    }
     return this.set;
   }
 

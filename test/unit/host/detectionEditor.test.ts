@@ -126,6 +126,40 @@ test('gallery host: ready sends the set; a box or a finding opens its label file
   });
 });
 
+test('gallery host: a set that cannot be read is one notice, and the next ready reads again', async () => {
+  const root = makeDataset('gallery-unreadable');
+  const posted: HostToDetGallery[] = [];
+  let reads = 0;
+  const controller = new DetectionGalleryController(
+    root,
+    { className: null, finding: null },
+    {
+      post: (m) => posted.push(m),
+      readSet: async () => {
+        reads++;
+        if (reads === 1) throw new Error(`${root}: not a detection data set — expected YOLO, COCO or VOC`);
+        return detectionSet(root);
+      },
+      picture: async () => '',
+      openTextAt: async () => undefined,
+      openFile: async () => undefined,
+      fs: fsp,
+      log: () => undefined,
+    },
+  );
+  await controller.handle({ type: 'ready' });
+  assert.deepEqual(posted, [
+    {
+      type: 'detGalleryNotice',
+      level: 'error',
+      message: `Detection gallery: ${root}: not a detection data set — expected YOLO, COCO or VOC`,
+    },
+  ]);
+  await controller.handle({ type: 'ready' });
+  assert.equal(posted.at(-1)?.type, 'detGalleryInit');
+  assert.equal(reads, 2);
+});
+
 test('gallery host: files named by the set are still checked to stay inside the root', async () => {
   const root = makeDataset('gallery-escape');
   writeFileSync(path.join(work, 'secret.txt'), 'secret');
