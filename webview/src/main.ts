@@ -103,7 +103,7 @@ function startInspector(api: VsCodeApi<InspectorToHost>, root: HTMLElement): voi
   );
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (!isHostToInspector(event.data)) return;
-    handshake.received(event.data);
+    handshake.received(event.data.type === 'inspectorNotice' ? { type: 'inspectorInit' } : event.data);
     inspector.receive(event.data);
   });
 }
