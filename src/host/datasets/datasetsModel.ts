@@ -38,7 +38,12 @@ export type DoctorState =
   | { state: 'failed'; message: string };
 
 export type DatasetTreeNode =
-  | { kind: 'dataset'; dataset: DetectedDataset }
+  | {
+      kind: 'dataset';
+      dataset: DetectedDataset;
+      /** A detection set's counts from its last scan, shown beside the image count. */
+      scanned?: { boxes: number; classes: number };
+    }
   | { kind: 'split'; dataset: DetectedDataset; split: DetectedSplit }
   | { kind: 'class'; dataset: DetectedDataset; cls: DetectedClass; split?: DetectedSplit }
   | { kind: 'image'; path: string }
@@ -136,7 +141,13 @@ export class DatasetsModel {
     if (!node) {
       const datasets = await this.all();
       // None: the view's welcome content (package.json viewsWelcome) offers to create the sample.
-      return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
+      return datasets.map((dataset) => {
+        const doctor = this.doctorOf(dataset.root);
+        const report = doctor?.state === 'done' && isDetectionReport(doctor.report) ? doctor.report : null;
+        return dataset.detection && report
+          ? { kind: 'dataset', dataset, scanned: { boxes: report.boxes, classes: report.classNames.length } }
+          : { kind: 'dataset', dataset };
+      });
     }
     switch (node.kind) {
       case 'dataset': {
@@ -337,7 +348,7 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
   switch (node.kind) {
     case 'dataset': {
       const d = node.dataset;
-      if (d.detection) return presentDetectionDataset(d);
+      if (d.detection) return presentDetectionDataset(d, node.scanned);
       const layout = d.layout === 'split-folders' ? ` · ${d.splits.map((s) => s.folder).join('/')}` : '';
       return {
         id: `dataset:${d.root}`,
@@ -516,12 +527,18 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
 
 const FORMAT_NAMES = { yolo: 'YOLO', coco: 'COCO', voc: 'Pascal VOC' } as const;
 
-function presentDetectionDataset(d: DetectedDataset): NodePresentation {
+function presentDetectionDataset(
+  d: DetectedDataset,
+  scanned: { boxes: number; classes: number } | undefined,
+): NodePresentation {
   const format = d.detection ? FORMAT_NAMES[d.detection.format] : '';
+  const counts = scanned
+    ? ` · ${plural(scanned.boxes, 'box', 'boxes')} · ${plural(scanned.classes, 'class', 'classes')}`
+    : '';
   return {
     id: `dataset:${d.root}`,
     label: d.name,
-    description: `detection · ${format} · ${plural(d.total, 'image')}`,
+    description: `detection · ${format} · ${plural(d.total, 'image')}${counts}`,
     tooltip: `**${escapeMarkdown(d.name)}**\n\n${escapeMarkdown(d.root)}\n\nObject detection set (${format}). Scan it to count boxes per class and check the annotations.`,
     icon: { id: 'symbol-field' },
     collapsible: 'collapsed',

@@ -94,6 +94,11 @@ test('after a scan: box counts per class, findings grouped by kind (errors first
   const report = detectionScanReport(`${ws}/det`);
   model.setDoctor(`${ws}/det`, { state: 'done', report, scannedAt: new Date(2026, 0, 1, 9, 30) });
   const [doctor, ...classes] = await model.getChildren(dataset);
+  const [rescanned] = await model.getChildren();
+  assert.equal(
+    presentDatasetNode(rescanned).description,
+    'detection · YOLO · 6 images · 9 boxes · 2 classes',
+  );
   assert.deepEqual(
     classes.map((c) => [presentDatasetNode(c).label, presentDatasetNode(c).description]),
     [
