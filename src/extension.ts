@@ -24,6 +24,7 @@ import { registerBaseCommands } from './host/commands/baseCommands';
 import { EngineStatusBar, registerEngineCommands } from './host/commands/engineCommands';
 import { registerFormCommands } from './host/commands/formCommands';
 import { ThumbnailCache } from './host/gallery/thumbnailCache';
+import { registerDetectionCommands } from './host/commands/detectionCommands';
 import { datasetRefusal, trainFormQueueChanged } from './host/dashboard/trainFormPanel';
 import { QueueKeeper, queueViews } from './host/training/queueKeeper';
 import { visibleText } from './protocol/displayText';
@@ -217,6 +218,11 @@ export function activate(context: vscode.ExtensionContext): ImageTrainerApi {
       services,
       context.extensionUri,
       new ThumbnailCache(path.join(context.globalStorageUri.fsPath, 'thumbnails')),
+    ),
+    ...registerDetectionCommands(
+      services,
+      context.extensionUri,
+      path.join(context.globalStorageUri.fsPath, 'thumbnails'),
     ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION)) return;

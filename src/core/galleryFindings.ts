@@ -28,9 +28,18 @@ export function findingsByPath(report: ScanReport | undefined): Map<string, stri
 export const THUMBNAIL_VERSION = 1;
 
 /** The cache name of an image's thumbnail: changes when the file, its size, its time or the size asked does. */
-export function thumbnailKey(realPath: string, bytes: number, mtimeMs: number, size: number): string {
+export function thumbnailKey(
+  realPath: string,
+  bytes: number,
+  mtimeMs: number,
+  size: number,
+  /** How the picture is fitted when it is not the class gallery's centre crop (`pad` for detection). */
+  variant = '',
+): string {
   return createHash('sha256')
-    .update(`${THUMBNAIL_VERSION}\0${realPath}\0${bytes}\0${Math.round(mtimeMs)}\0${size}`)
+    .update(
+      `${THUMBNAIL_VERSION}\0${realPath}\0${bytes}\0${Math.round(mtimeMs)}\0${size}${variant ? `\0${variant}` : ''}`,
+    )
     .digest('hex')
     .slice(0, 40);
 }

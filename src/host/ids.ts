@@ -35,6 +35,10 @@ export const COMMANDS = {
   moveQueuedRunUp: 'imageTrainer.moveQueuedRunUp',
   moveQueuedRunDown: 'imageTrainer.moveQueuedRunDown',
   openClassGallery: 'imageTrainer.openClassGallery',
+  openDetectionGallery: 'imageTrainer.openDetectionGallery',
+  openAnnotation: 'imageTrainer.openAnnotation',
+  showFindingInGallery: 'imageTrainer.showFindingInGallery',
+  inspectDetections: 'imageTrainer.inspectDetections',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

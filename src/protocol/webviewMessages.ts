@@ -87,7 +87,9 @@ export type WebviewToHost =
   | { type: 'moveImage'; runId: string; path: string; toClass: string }
   | { type: 'exportCsv'; csv: string; suggestedName: string }
   /** Export Model… for a run: the host runs its (trust-gated) command. */
-  | { type: 'exportModel'; runId: string };
+  | { type: 'exportModel'; runId: string }
+  /** Inspect Predictions for a detection run: the host opens the inspector of its detections.json. */
+  | { type: 'inspectPredictions'; runId: string };
 
 export type HostToWebviewType = HostToWebview['type'];
 export type WebviewToHostType = WebviewToHost['type'];
@@ -272,6 +274,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     case 'exportCsv':
       return isString(v.csv) && v.csv.length <= MAX_CSV_CHARS && isNonEmptyString(v.suggestedName);
     case 'exportModel':
+    case 'inspectPredictions':
       return isNonEmptyString(v.runId);
     default:
       return false;

@@ -10,9 +10,14 @@ import { contentSecurityPolicy, createNonce } from '../../src/host/dashboard/das
 import type { HostToWebview } from '../../src/protocol/webviewMessages';
 import type { HostToForm } from '../../src/protocol/trainFormMessages';
 import type { HostToGallery } from '../../src/protocol/galleryMessages';
+import type { HostToDetGallery } from '../../src/protocol/detectionGalleryMessages';
+import type { HostToInspector } from '../../src/protocol/inspectorMessages';
 
-/** Messages of the bundle's other apps (the New Training form, the class gallery). */
-export type AppMessage = HostToForm | HostToGallery;
+/** Messages of the bundle's other apps (the New Training form, the class gallery, detection's two). */
+export type AppMessage = HostToForm | HostToGallery | HostToDetGallery | HostToInspector;
+
+/** The bundle's apps besides the dashboard (dashboardHtml.ts `app`). */
+export type HarnessApp = 'train-form' | 'gallery' | 'detection-gallery' | 'detection-inspector';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const repo = path.resolve(__dirname, '..', '..');
@@ -44,7 +49,7 @@ function fileUrl(relative: string): string {
 }
 
 /** `app` picks the bundle's app as the panels do (dashboardHtml.ts): the dashboard when absent. */
-export function harnessHtml(nonce: string, app?: 'train-form' | 'gallery'): string {
+export function harnessHtml(nonce: string, app?: HarnessApp): string {
   const csp = contentSecurityPolicy('file:', nonce);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
@@ -60,7 +65,7 @@ export function harnessHtml(nonce: string, app?: 'train-form' | 'gallery'): stri
 
 export async function openDashboardPage(
   viewport = { width: 1400, height: 1000 },
-  app?: 'train-form' | 'gallery',
+  app?: HarnessApp,
 ): Promise<DashboardPage> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
   if (!existsSync(path.join(repo, 'dist', 'webview.js')))

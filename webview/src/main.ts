@@ -12,6 +12,10 @@ import { isHostToGallery, type GalleryToHost } from '../../src/protocol/galleryM
 import { createGallery } from './gallery/galleryView';
 import { isHostToClassify, type ClassifyToHost } from '../../src/protocol/classifyMessages';
 import { createClassifyView } from './classify/classifyView';
+import { isHostToDetGallery, type DetGalleryToHost } from '../../src/protocol/detectionGalleryMessages';
+import { createDetectionGallery } from './gallery/detectionGalleryView';
+import { isHostToInspector, type InspectorToHost } from '../../src/protocol/inspectorMessages';
+import { createInspector } from './detection/inspectorView';
 
 interface VsCodeApi<Out = WebviewToHost> {
   postMessage(message: Out): void;
@@ -66,6 +70,44 @@ function startGallery(api: VsCodeApi<GalleryToHost>, root: HTMLElement): void {
   window.addEventListener('resize', () => gallery.layout());
 }
 
+/** The detection gallery (issue 18): its own protocol (detectionGalleryMessages.ts), the same CSP and bundle. */
+function startDetectionGallery(api: VsCodeApi<DetGalleryToHost>, root: HTMLElement): void {
+  const gallery = createDetectionGallery(root, { post: (message) => api.postMessage(message) });
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'detGalleryInit',
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToDetGallery(event.data)) return;
+    // A notice before the set means the host answered and could not read it: asking again would only
+    // repeat the error, so it ends the retries too.
+    handshake.received(event.data.type === 'detGalleryNotice' ? { type: 'detGalleryInit' } : event.data);
+    gallery.receive(event.data);
+  });
+}
+
+/** The inspector of a detection run's predictions (issue 18): its own protocol (inspectorMessages.ts). */
+function startInspector(api: VsCodeApi<InspectorToHost>, root: HTMLElement): void {
+  const inspector = createInspector(root, { post: (message) => api.postMessage(message) });
+  const handshake = startHandshake(
+    () => api.postMessage({ type: 'ready' }),
+    {
+      setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    'inspectorInit',
+  );
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!isHostToInspector(event.data)) return;
+    handshake.received(event.data.type === 'inspectorNotice' ? { type: 'inspectorInit' } : event.data);
+    inspector.receive(event.data);
+  });
+}
+
 function startClassify(api: VsCodeApi<ClassifyToHost>, root: HTMLElement): void {
   const view = createClassifyView(root, { post: (message) => api.postMessage(message) });
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -79,6 +121,14 @@ function start(): void {
   if (!root) return;
   if (root.dataset.app === 'classify') {
     startClassify(acquireVsCodeApi() as unknown as VsCodeApi<ClassifyToHost>, root);
+    return;
+  }
+  if (root.dataset.app === 'detection-gallery') {
+    startDetectionGallery(acquireVsCodeApi() as unknown as VsCodeApi<DetGalleryToHost>, root);
+    return;
+  }
+  if (root.dataset.app === 'detection-inspector') {
+    startInspector(acquireVsCodeApi() as unknown as VsCodeApi<InspectorToHost>, root);
     return;
   }
   if (root.dataset.app === 'gallery') {

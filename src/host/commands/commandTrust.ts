@@ -29,6 +29,13 @@ export const RESTRICTED_MODE_COMMANDS: Readonly<Partial<Record<CommandId, string
     'takes a waiting run out of this window’s queue (nothing is queued or started in Restricted Mode)',
   [COMMANDS.openClassGallery]:
     'shows thumbnails of a class folder inside a data set folder the user chose (thumbnails are written to the extension’s global storage); moving an image is refused in Restricted Mode',
+  [COMMANDS.openDetectionGallery]:
+    'reads the label files and image headers of a detection set the user chose and shows letterboxed pictures (written to the extension’s global storage); changes no file',
+  [COMMANDS.openAnnotation]:
+    'opens a label file, resolved inside a data set folder the user chose, in a text editor at a line',
+  [COMMANDS.showFindingInGallery]: 'opens the detection gallery on a finding of a data set the user chose',
+  [COMMANDS.inspectDetections]:
+    'reads a run’s detections.json through its schema and shows pictures of images inside the run’s data set folder; loads no model',
   [COMMANDS.moveQueuedRunUp]: 'reorders this window’s queue; starts nothing',
   [COMMANDS.moveQueuedRunDown]: 'reorders this window’s queue; starts nothing',
   [COMMANDS.getPretrainedModel]:

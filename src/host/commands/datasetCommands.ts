@@ -3,10 +3,15 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isFiniteNumber, isRecord, isString } from '../../protocol';
-import { isPredictionList, isScanReport } from '../../protocol/cliResults';
+import { isPredictionList } from '../../protocol/cliResults';
 import type { RunSummary } from '../../protocol/runRecord';
-import { presentDatasetNode, problemCount, type DatasetTreeNode } from '../datasets/datasetsModel';
-import { writeCachedReport } from '../datasets/doctorCache';
+import {
+  isDetectionReport,
+  presentDatasetNode,
+  problemCount,
+  type DatasetTreeNode,
+} from '../datasets/datasetsModel';
+import { isAnyScanReport, writeCachedReport } from '../datasets/doctorCache';
 import { freeFolderName, SAMPLE_FOLDER_NAME } from '../datasets/folderNames';
 import type { HostServices } from '../hostServices';
 import { showClassifyResults } from '../classify/classifyPanel';
@@ -48,7 +53,7 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
     services,
     `Scanning ${path.basename(root)}`,
     ['scan', root, '--json'],
-    isScanReport,
+    isAnyScanReport,
   );
   if (!report) {
     model.setDoctor(root, {
@@ -63,6 +68,19 @@ async function scanDataset(services: HostServices, arg: unknown): Promise<void> 
   void writeCachedReport(services.state, root, { report, scannedAt });
   services.datasets.rerender();
   const problems = problemCount(report);
+  if (isDetectionReport(report)) {
+    services.output.info(
+      `Scan of ${root} (${report.format}): ${plural(report.images, 'image')}, ${plural(report.boxes, 'box', 'boxes')} in ${plural(report.classNames.length, 'class', 'classes')}, ${plural(problems, 'finding')}`,
+    );
+    for (const finding of report.findings.slice(0, 200))
+      services.output.warn(
+        `  ${finding.kind}: ${finding.file}${finding.line ? `:${finding.line}` : ''}: ${finding.message}`,
+      );
+    void vscode.window.showInformationMessage(
+      `Image Trainer: ${path.basename(root)}: ${plural(report.boxes, 'box', 'boxes')} in ${plural(report.images, 'image')}, ${problems === 0 ? 'no problems found' : `${plural(problems, 'finding')} (see the Doctor item in the Datasets view)`}.`,
+    );
+    return;
+  }
   services.output.info(
     `Scan of ${root}: ${plural(report.total, 'image')} accepted in ${plural(report.classes.length, 'class', 'classes')}, ` +
       `${report.skipped.length} skipped, ${report.duplicates.length} duplicate groups, ${report.warnings.length} warnings`,

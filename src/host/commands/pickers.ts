@@ -35,7 +35,10 @@ export function datasetDirFromArg(arg: unknown): string | undefined {
     node &&
     typeof node === 'object' &&
     'kind' in node &&
-    (node.kind === 'dataset' || node.kind === 'doctor')
+    (node.kind === 'dataset' ||
+      node.kind === 'doctor' ||
+      node.kind === 'detectionClass' ||
+      node.kind === 'detectionScanHint')
   )
     return node.dataset.root;
   return undefined;
@@ -54,7 +57,9 @@ export async function pickDataset(services: HostServices, title: string): Promis
   type Item = vscode.QuickPickItem & { dir?: string; browse?: boolean };
   const items: Item[] = datasets.map((d: DetectedDataset) => ({
     label: `$(folder-library) ${d.name}`,
-    description: `${plural(d.total, 'image')} · ${plural(d.classes.length, 'class', 'classes')}`,
+    description: d.detection
+      ? `${plural(d.total, 'image')} · detection (${d.detection.format})`
+      : `${plural(d.total, 'image')} · ${plural(d.classes.length, 'class', 'classes')}`,
     detail: d.root,
     dir: d.root,
   }));

@@ -58,6 +58,8 @@ export interface DashboardEffects {
   datasetRootsChanged?(roots: string[]): void;
   /** Runs Export Model… for a run id (the command checks workspace trust itself). */
   exportModel?(runId: string): Promise<void>;
+  /** Opens the detection inspector of a run (imageTrainer.inspectDetections). */
+  inspectPredictions?(runId: string): Promise<void>;
 }
 
 /** Which data set roots the dashboard may act on, and whether it may change files at all. */
@@ -187,6 +189,10 @@ export class DashboardController {
       case 'exportModel':
         // Only a run the dashboard lists: the id is a claim from the webview.
         if (this.runs.some((r) => r.id === message.runId)) await this.effects.exportModel?.(message.runId);
+        return;
+      case 'inspectPredictions':
+        if (this.runs.some((r) => r.id === message.runId))
+          await this.effects.inspectPredictions?.(message.runId);
         return;
       default:
         assertNever(message);

@@ -8,7 +8,7 @@ export interface DashboardHtmlInput {
   styleUri: string;
   nonce: string;
   /** Which app of the bundle the page runs (webview/src/main.ts); the dashboard when absent. */
-  app?: 'train-form' | 'gallery' | 'classify';
+  app?: 'train-form' | 'gallery' | 'classify' | 'detection-gallery' | 'detection-inspector';
   title?: string;
   /** Also allow `data:` images (the New Training form's augmentation preview); no other page needs them. */
   dataImages?: boolean;

@@ -61,6 +61,9 @@ class DashboardPanel implements vscode.Disposable {
       thumbnailBase: (root) =>
         this.allowedDatasetRoots.includes(root) ? webview.asWebviewUri(vscode.Uri.file(root)).toString() : '',
       datasetRootsChanged: (roots) => this.allowDatasetRoots(roots),
+      inspectPredictions: async (runId) => {
+        await vscode.commands.executeCommand(COMMANDS.inspectDetections, runId);
+      },
       exportModel: async (runId) => {
         await vscode.commands.executeCommand(COMMANDS.exportModel, runId);
       },

@@ -1,9 +1,10 @@
 // Finds image data sets in the workspace from a cheap directory listing (no decoding): folders whose
 // subfolders hold images (class folders) or whose train/val/test folders do (split folders).
 import * as path from 'node:path';
-import type { DatasetLayout, DatasetSplitName } from '../../protocol';
+import type { DatasetLayout, DatasetSplitName, DetectionFormat } from '../../protocol';
 import { isHiddenName as isHidden, isImageCandidate as isImageFile, splitNameOf } from '../../core/dataset';
-import { compareNames, memoizedLister, type DirectoryLister } from '../util/fsListing';
+import { YOLO_YAML_NAMES } from '../../core/detection/listing';
+import { compareNames, memoizedLister, type DirEntry, type DirectoryLister } from '../util/fsListing';
 
 export interface DetectedClass {
   name: string;
@@ -32,6 +33,11 @@ export interface DetectedDataset {
   /** Empty for the class-folder layout. */
   splits: DetectedSplit[];
   total: number;
+  /**
+   * Set for an object-detection set (issue 18): the format its files look like (the scan reads them and
+   * decides), with `classes` and `splits` empty and `total` the images found. `layout` means nothing then.
+   */
+  detection?: { format: DetectionFormat };
 }
 
 export interface DetectionOptions {
@@ -138,6 +144,18 @@ class Detector {
 
   private async datasetAt(dir: string): Promise<DetectedDataset | undefined> {
     const entries = await this.lister.list(dir);
+    const format = await detectionFormatAt(this.lister, dir, entries);
+    if (format) {
+      return {
+        root: dir,
+        name: path.basename(dir),
+        layout: 'class-folders',
+        classes: [],
+        splits: [],
+        total: await countImages(this.lister, dir, DETECTION_COUNT_DEPTH),
+        detection: { format },
+      };
+    }
     const folders = entries.filter((e) => e.kind === 'directory' && !isHidden(e.name)).map((e) => e.name);
     // The trainer's rule (core/dataset.ts detectLayout): split folders when the top level holds `train`
     // and nothing but split folders.
@@ -181,6 +199,72 @@ class Detector {
       total: sum(classes),
     };
   }
+}
+
+/** Depth bound when counting a detection set's images (root/images/train/…/image). */
+const DETECTION_COUNT_DEPTH = 5;
+
+const YOLO_FILES = new Set(YOLO_YAML_NAMES);
+const SPLIT_NAMES = ['train', 'val', 'valid', 'validation', 'test'];
+
+/**
+ * Whether `dir` looks like an object-detection set, from names alone (no file is read): YOLO (`images/`
+ * beside `labels/` or a `data.yaml`, also one level down in split folders), COCO (`instances_*.json` or
+ * Roboflow's `_annotations.coco.json`, at the top, in `annotations/` or in split folders), Pascal VOC
+ * (`Annotations/` with XML files), as the reader's detectFormatFromListing decides from a full listing.
+ * The scan reads the files and has the last word; this only decides what the Datasets view lists.
+ */
+export async function detectionFormatAt(
+  lister: DirectoryLister,
+  dir: string,
+  entries?: DirEntry[],
+): Promise<DetectionFormat | null> {
+  const listed = entries ?? (await lister.list(dir));
+  const top = await formatOfFolder(lister, dir, listed);
+  if (top) return top;
+  // Split folders (Roboflow exports: train/images + train/labels, train/_annotations.coco.json, …).
+  const splits = listed.filter((e) => e.kind === 'directory' && SPLIT_NAMES.includes(e.name.toLowerCase()));
+  if (!splits.some((s) => s.name.toLowerCase() === 'train')) return null;
+  for (const split of splits) {
+    const splitDir = path.join(dir, split.name);
+    const found = await formatOfFolder(lister, splitDir, await lister.list(splitDir));
+    if (found) return found;
+  }
+  return null;
+}
+
+async function formatOfFolder(
+  lister: DirectoryLister,
+  dir: string,
+  entries: DirEntry[],
+): Promise<DetectionFormat | null> {
+  const files = entries.filter((e) => e.kind === 'file').map((e) => e.name);
+  const folders = entries.filter((e) => e.kind === 'directory').map((e) => e.name);
+  // The reader's order (core/detection/listing.ts): COCO over VOC over YOLO when a folder has several.
+  if (files.some(isCocoFile)) return 'coco';
+  const annotationFolders = folders.filter((f) => f === 'annotations' || f === 'Annotations');
+  for (const folder of annotationFolders) {
+    const inside = await lister.list(path.join(dir, folder));
+    if (inside.some((e) => e.kind === 'file' && isCocoFile(e.name))) return 'coco';
+  }
+  for (const folder of annotationFolders) {
+    const inside = await lister.list(path.join(dir, folder));
+    if (inside.some((e) => e.kind === 'file' && e.name.toLowerCase().endsWith('.xml'))) return 'voc';
+  }
+  // YOLO needs its `images` folder: a stray data.yaml beside class folders is not a detection set.
+  if (
+    folders.includes('images') &&
+    (folders.includes('labels') || files.some((f) => YOLO_FILES.has(f.toLowerCase())))
+  )
+    return 'yolo';
+  return null;
+}
+
+function isCocoFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    lower.endsWith('.json') && (lower.startsWith('instances_') || lower.endsWith('_annotations.coco.json'))
+  );
 }
 
 /**

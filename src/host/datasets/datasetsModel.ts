@@ -1,7 +1,17 @@
 // The Datasets view as plain data: data set → split → class (count) → images, paged; the doctor's
 // findings from a cached scan report. The vscode adapter (datasetsView.ts) only translates nodes.
 import * as path from 'node:path';
-import type { DuplicateGroup, ScanReport, ScanWarningKind, SkippedFile } from '../../protocol';
+import type {
+  AnnotationFinding,
+  AnnotationFindingKind,
+  DetectionClassCount,
+  DetectionScanReport,
+  DuplicateGroup,
+  FindingSeverity,
+  ScanReport,
+  ScanWarningKind,
+  SkippedFile,
+} from '../../protocol';
 import { COMMANDS } from '../ids';
 import { escapeMarkdown, plural, type IconSpec, type NodePresentation } from '../treePresentation';
 import type { DirectoryLister } from '../util/fsListing';
@@ -13,14 +23,27 @@ import {
   type DetectedSplit,
   type DetectionOptions,
 } from './datasetDetection';
+import { findingLocation } from '../detection/detectionGalleryController';
+
+/** What `scan --json` printed: a classification report, or a detection set's (`task: "detect"`). */
+export type AnyScanReport = ScanReport | DetectionScanReport;
+
+export function isDetectionReport(report: AnyScanReport): report is DetectionScanReport {
+  return 'task' in report && report.task === 'detect';
+}
 
 export type DoctorState =
   | { state: 'scanning' }
-  | { state: 'done'; report: ScanReport; scannedAt: Date }
+  | { state: 'done'; report: AnyScanReport; scannedAt: Date }
   | { state: 'failed'; message: string };
 
 export type DatasetTreeNode =
-  | { kind: 'dataset'; dataset: DetectedDataset }
+  | {
+      kind: 'dataset';
+      dataset: DetectedDataset;
+      /** A detection set's counts from its last scan, shown beside the image count. */
+      scanned?: { boxes: number; classes: number };
+    }
   | { kind: 'split'; dataset: DetectedDataset; split: DetectedSplit }
   | { kind: 'class'; dataset: DetectedDataset; cls: DetectedClass; split?: DetectedSplit }
   | { kind: 'image'; path: string }
@@ -36,7 +59,20 @@ export type DatasetTreeNode =
       icon: IconSpec;
       path?: string;
     }
-  | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup };
+  | { kind: 'duplicate'; dataset: DetectedDataset; group: DuplicateGroup }
+  // Object-detection sets (issue 18): classes with box counts, and the annotation doctor's findings
+  // grouped by kind, each pointing at its file and line.
+  | { kind: 'detectionClass'; dataset: DetectedDataset; cls: DetectionClassCount; scanned: boolean }
+  | { kind: 'detectionScanHint'; dataset: DetectedDataset }
+  | {
+      kind: 'annotationGroup';
+      dataset: DetectedDataset;
+      findingKind: AnnotationFindingKind;
+      /** Indices into the report's findings. */
+      findings: number[];
+      report: DetectionScanReport;
+    }
+  | { kind: 'annotationFinding'; dataset: DetectedDataset; finding: AnnotationFinding; index: number };
 
 export interface DatasetsModelDeps {
   lister: DirectoryLister;
@@ -105,7 +141,13 @@ export class DatasetsModel {
     if (!node) {
       const datasets = await this.all();
       // None: the view's welcome content (package.json viewsWelcome) offers to create the sample.
-      return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
+      return datasets.map((dataset) => {
+        const doctor = this.doctorOf(dataset.root);
+        const report = doctor?.state === 'done' && isDetectionReport(doctor.report) ? doctor.report : null;
+        return dataset.detection && report
+          ? { kind: 'dataset', dataset, scanned: { boxes: report.boxes, classes: report.classNames.length } }
+          : { kind: 'dataset', dataset };
+      });
     }
     switch (node.kind) {
       case 'dataset': {
@@ -114,6 +156,7 @@ export class DatasetsModel {
           dataset: node.dataset,
           doctor: this.doctorOf(node.dataset.root),
         };
+        if (node.dataset.detection) return [doctor, ...this.detectionClassNodes(node.dataset)];
         const children: DatasetTreeNode[] =
           node.dataset.layout === 'split-folders'
             ? node.dataset.splits.map((split) => ({ kind: 'split', dataset: node.dataset, split }))
@@ -131,8 +174,20 @@ export class DatasetsModel {
         }
         return this.page(key, images, (p) => ({ kind: 'image', path: p }));
       }
-      case 'doctor':
-        return node.doctor?.state === 'done' ? findingNodes(node.dataset, node.doctor.report) : [];
+      case 'doctor': {
+        if (node.doctor?.state !== 'done') return [];
+        const report = node.doctor.report;
+        return isDetectionReport(report)
+          ? annotationGroupNodes(node.dataset, report)
+          : findingNodes(node.dataset, report);
+      }
+      case 'annotationGroup':
+        return this.page(`findings:${node.dataset.root}:${node.findingKind}`, node.findings, (index) => ({
+          kind: 'annotationFinding',
+          dataset: node.dataset,
+          finding: node.report.findings[index],
+          index,
+        }));
       case 'findingGroup':
         return node.group === 'skipped'
           ? this.page(`skipped:${node.dataset.root}`, node.report.skipped, (s) =>
@@ -152,8 +207,19 @@ export class DatasetsModel {
       case 'image':
       case 'loadMore':
       case 'finding':
+      case 'detectionClass':
+      case 'detectionScanHint':
+      case 'annotationFinding':
         return [];
     }
+  }
+
+  /** A detection set's classes with their box counts, once a scan has counted them. */
+  private detectionClassNodes(dataset: DetectedDataset): DatasetTreeNode[] {
+    const doctor = this.doctorOf(dataset.root);
+    if (doctor?.state !== 'done' || !isDetectionReport(doctor.report))
+      return [{ kind: 'detectionScanHint', dataset }];
+    return doctor.report.classes.map((cls) => ({ kind: 'detectionClass', dataset, cls, scanned: true }));
   }
 
   private classNodes(dataset: DetectedDataset, split: DetectedSplit | undefined): DatasetTreeNode[] {
@@ -213,7 +279,68 @@ export function findingNodes(dataset: DetectedDataset, report: ScanReport): Data
   return nodes;
 }
 
-export function problemCount(report: ScanReport): number {
+const SEVERITY_ICONS: Record<FindingSeverity, IconSpec> = {
+  error: { id: 'error', color: 'problemsErrorIcon.foreground' },
+  warning: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+  info: { id: 'info', color: 'problemsInfoIcon.foreground' },
+};
+
+const SEVERITY_RANK: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
+
+/** What each kind of annotation finding is called in the tree (plural, as a group heading). */
+export const ANNOTATION_KIND_TITLES: Record<AnnotationFindingKind, string> = {
+  'box-outside-image': 'Boxes outside the image',
+  'zero-area-box': 'Boxes of zero area',
+  'unknown-class': 'Unknown class ids',
+  'malformed-line': 'Malformed lines',
+  'label-without-image': 'Label files without an image',
+  'image-without-label': 'Images without a label file',
+  'duplicate-box': 'Duplicate boxes',
+  'tiny-box': 'Tiny boxes',
+  'extreme-aspect-ratio': 'Extreme aspect ratios',
+  'class-imbalance': 'Class imbalance',
+};
+
+/** A detection report's findings as one group per kind, the most severe kinds first. */
+export function annotationGroupNodes(
+  dataset: DetectedDataset,
+  report: DetectionScanReport,
+): DatasetTreeNode[] {
+  const byKind = new Map<AnnotationFindingKind, number[]>();
+  report.findings.forEach((finding, index) => {
+    const list = byKind.get(finding.kind) ?? [];
+    list.push(index);
+    byKind.set(finding.kind, list);
+  });
+  const worst = (indices: number[]): number =>
+    Math.min(...indices.map((i) => SEVERITY_RANK[report.findings[i].severity]));
+  const groups = [...byKind.entries()].sort((a, b) => worst(a[1]) - worst(b[1]) || compareKinds(a[0], b[0]));
+  if (groups.length === 0)
+    return [
+      {
+        kind: 'finding',
+        id: `clean:${dataset.root}`,
+        label: 'No problems found',
+        tooltip: `${plural(report.images, 'image')} and ${plural(report.boxes, 'box', 'boxes')} checked.`,
+        icon: { id: 'pass', color: 'testing.iconPassed' },
+      },
+    ];
+  return groups.map(([findingKind, findings]) => ({
+    kind: 'annotationGroup',
+    dataset,
+    findingKind,
+    findings,
+    report,
+  }));
+}
+
+function compareKinds(a: AnnotationFindingKind, b: AnnotationFindingKind): number {
+  const order = Object.keys(ANNOTATION_KIND_TITLES);
+  return order.indexOf(a) - order.indexOf(b);
+}
+
+export function problemCount(report: AnyScanReport): number {
+  if (isDetectionReport(report)) return report.findings.length;
   return report.warnings.length + report.skipped.length + report.duplicates.length;
 }
 
@@ -221,6 +348,7 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
   switch (node.kind) {
     case 'dataset': {
       const d = node.dataset;
+      if (d.detection) return presentDetectionDataset(d, node.scanned);
       const layout = d.layout === 'split-folders' ? ` · ${d.splits.map((s) => s.folder).join('/')}` : '';
       return {
         id: `dataset:${d.root}`,
@@ -318,6 +446,70 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
         collapsible: 'collapsed',
       };
     }
+    case 'detectionClass': {
+      const c = node.cls;
+      return {
+        id: `detectionClass:${node.dataset.root}:${c.name}`,
+        label: c.name,
+        description: `${plural(c.boxes, 'box', 'boxes')} · ${plural(c.images, 'image')}`,
+        tooltip: `**${escapeMarkdown(c.name)}**: ${plural(c.boxes, 'box', 'boxes')} in ${plural(c.images, 'image')}. Click to see them in the gallery.`,
+        icon:
+          c.boxes === 0 ? { id: 'warning', color: 'problemsWarningIcon.foreground' } : { id: 'symbol-class' },
+        collapsible: 'none',
+        contextValue: 'detectionClass',
+        command: {
+          command: COMMANDS.openDetectionGallery,
+          title: 'Open Detection Gallery',
+          args: [node.dataset.root, { className: c.name }],
+        },
+      };
+    }
+    case 'detectionScanHint':
+      return {
+        id: `detectionHint:${node.dataset.root}`,
+        label: 'Boxes per class',
+        description: 'scan to count — click',
+        tooltip: 'Read every label file: box counts per class and the annotation doctor’s findings.',
+        icon: { id: 'symbol-class' },
+        collapsible: 'none',
+        command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [node.dataset.root] },
+      };
+    case 'annotationGroup': {
+      const first = node.report.findings[node.findings[0]];
+      const worst = node.findings
+        .map((i) => node.report.findings[i].severity)
+        .sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b])[0];
+      return {
+        id: `findings:${node.dataset.root}:${node.findingKind}`,
+        label: ANNOTATION_KIND_TITLES[node.findingKind],
+        description: String(node.findings.length),
+        tooltip: `**${node.findingKind}**: ${plural(node.findings.length, 'finding')}. ${escapeMarkdown(first?.message ?? '')}`,
+        icon: SEVERITY_ICONS[worst ?? 'warning'],
+        collapsible: 'collapsed',
+        contextValue: 'annotationGroup',
+      };
+    }
+    case 'annotationFinding': {
+      const f = node.finding;
+      const where = findingLocation(f);
+      const file = resolveIn(node.dataset.root, f.file);
+      return {
+        id: `annotation:${node.dataset.root}:${node.index}`,
+        label: f.message,
+        description: where,
+        tooltip: `**${f.severity}** · ${f.kind}\n\n${escapeMarkdown(f.message)}\n\n${escapeMarkdown(where)}${f.image ? `\n\nImage: ${escapeMarkdown(f.image)}` : ''}`,
+        icon: SEVERITY_ICONS[f.severity],
+        collapsible: 'none',
+        // The inline action (Show in Gallery) is offered only where there is an image to show.
+        contextValue: f.image ? 'annotationFinding.image' : 'annotationFinding',
+        resourcePath: file,
+        command: {
+          command: COMMANDS.openAnnotation,
+          title: 'Open Label File at the Line',
+          args: [node.dataset.root, f.file, f.line ?? 1],
+        },
+      };
+    }
     case 'finding':
       return {
         id: node.id,
@@ -333,14 +525,37 @@ export function presentDatasetNode(node: DatasetTreeNode): NodePresentation {
   }
 }
 
+const FORMAT_NAMES = { yolo: 'YOLO', coco: 'COCO', voc: 'Pascal VOC' } as const;
+
+function presentDetectionDataset(
+  d: DetectedDataset,
+  scanned: { boxes: number; classes: number } | undefined,
+): NodePresentation {
+  const format = d.detection ? FORMAT_NAMES[d.detection.format] : '';
+  const counts = scanned
+    ? ` · ${plural(scanned.boxes, 'box', 'boxes')} · ${plural(scanned.classes, 'class', 'classes')}`
+    : '';
+  return {
+    id: `dataset:${d.root}`,
+    label: d.name,
+    description: `detection · ${format} · ${plural(d.total, 'image')}${counts}`,
+    tooltip: `**${escapeMarkdown(d.name)}**\n\n${escapeMarkdown(d.root)}\n\nObject detection set (${format}). Scan it to count boxes per class and check the annotations.`,
+    icon: { id: 'symbol-field' },
+    collapsible: 'collapsed',
+    contextValue: 'dataset.detect',
+    resourcePath: d.root,
+  };
+}
+
 function presentDoctor(dataset: DetectedDataset, doctor: DoctorState | undefined): NodePresentation {
   const base = { id: `doctor:${dataset.root}`, label: 'Doctor' };
   if (!doctor) {
     return {
       ...base,
       description: 'not scanned — click to scan',
-      tooltip:
-        'Decode every image and look for corrupt files, duplicates, label conflicts, empty classes and imbalance.',
+      tooltip: dataset.detection
+        ? 'Read every label file and look for boxes outside the image or of zero area, unknown classes, malformed lines, missing files, duplicate and tiny boxes, extreme aspect ratios and imbalance.'
+        : 'Decode every image and look for corrupt files, duplicates, label conflicts, empty classes and imbalance.',
       icon: { id: 'search' },
       collapsible: 'none',
       command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [dataset.root] },
@@ -359,12 +574,16 @@ function presentDoctor(dataset: DetectedDataset, doctor: DoctorState | undefined
         command: { command: COMMANDS.scanDataset, title: 'Scan Data Set', args: [dataset.root] },
       };
     case 'done': {
-      const problems = problemCount(doctor.report);
+      const report = doctor.report;
+      const problems = problemCount(report);
       const time = doctor.scannedAt.toTimeString().slice(0, 5);
+      const accepted = isDetectionReport(report)
+        ? `${plural(report.images, 'image')} (${report.backgroundImages} background), ${plural(report.boxes, 'box', 'boxes')}`
+        : `${plural(report.total, 'image')} accepted`;
       return {
         ...base,
         description: `${problems === 0 ? 'no problems' : plural(problems, 'finding')} · scanned ${time}`,
-        tooltip: `Scanned at ${time}: ${plural(doctor.report.total, 'image')} accepted. Run Scan again after changing files.`,
+        tooltip: `Scanned at ${time}: ${accepted}. Run Scan again after changing files.`,
         icon:
           problems === 0
             ? { id: 'pass', color: 'testing.iconPassed' }

@@ -1,7 +1,8 @@
 // Scan reports survive a window reload: kept in the workspace state, checked again when read back.
 import { isRecord, isString } from '../../protocol';
 import { isScanReport } from '../../protocol/cliResults';
-import type { ScanReport } from '../../protocol';
+import { isDetectionScanReport } from '../../protocol/detectionGuards';
+import type { AnyScanReport } from './datasetsModel';
 
 /** The part of vscode.Memento used here, so that tests need no editor. */
 export interface StateStore {
@@ -12,7 +13,7 @@ export interface StateStore {
 const KEY = 'imageTrainer.doctorReports';
 
 export interface CachedReport {
-  report: ScanReport;
+  report: AnyScanReport;
   scannedAt: Date;
 }
 
@@ -21,7 +22,7 @@ export function readCachedReports(store: StateStore): Map<string, CachedReport> 
   const raw = store.get(KEY);
   if (!isRecord(raw)) return result;
   for (const [root, entry] of Object.entries(raw)) {
-    if (!isRecord(entry) || !isScanReport(entry.report) || !isString(entry.scannedAt)) continue;
+    if (!isRecord(entry) || !isAnyScanReport(entry.report) || !isString(entry.scannedAt)) continue;
     const scannedAt = new Date(entry.scannedAt);
     if (!Number.isNaN(scannedAt.getTime())) result.set(root, { report: entry.report, scannedAt });
   }
@@ -37,4 +38,9 @@ export async function writeCachedReport(
   const all: Record<string, unknown> = isRecord(raw) ? { ...raw } : {};
   all[root] = { report: cached.report, scannedAt: cached.scannedAt.toISOString() };
   await store.update(KEY, all);
+}
+
+/** What `scan --json` may print: a classification report or a detection set's. */
+export function isAnyScanReport(value: unknown): value is AnyScanReport {
+  return isDetectionScanReport(value) || isScanReport(value);
 }

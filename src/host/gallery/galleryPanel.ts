@@ -8,6 +8,7 @@ import { findingsByPath } from '../../core/galleryFindings';
 import { createNonce, dashboardHtml } from '../dashboard/dashboardHtml';
 import { datasetRefusal } from '../dashboard/trainFormPanel';
 import { listImages } from '../datasets/datasetDetection';
+import { isDetectionReport } from '../datasets/datasetsModel';
 import type { HostServices } from '../hostServices';
 import { nodeDirectoryLister } from '../util/fsListing';
 import { GalleryController, type GalleryTarget } from './galleryController';
@@ -58,7 +59,8 @@ export async function openClassGallery(ctx: GalleryContext, target: GalleryTarge
     listImages: () => listImages(nodeDirectoryLister, target.classDir),
     findings: () => {
       const doctor = services.datasets.model.doctorOf(target.datasetRoot);
-      return findingsByPath(doctor?.state === 'done' ? doctor.report : undefined);
+      const report = doctor?.state === 'done' ? doctor.report : undefined;
+      return findingsByPath(report && !isDetectionReport(report) ? report : undefined);
     },
     thumbnail: async (file) =>
       webview.asWebviewUri(vscode.Uri.file(await ctx.thumbnails.thumbnailFile(file))).toString(),

@@ -16,13 +16,15 @@ export class ThumbnailCache {
   constructor(
     readonly dir: string,
     private readonly size = THUMBNAIL_SIZE,
+    /** `crop` (the class gallery's square) or `pad` (detection: the whole image, so every box shows). */
+    private readonly fit: 'crop' | 'pad' = 'crop',
   ) {}
 
   /** The cached thumbnail file of `file`, made now if there is none. */
   async thumbnailFile(file: string): Promise<string> {
     const real = await fs.realpath(file);
     const stat = await fs.stat(real);
-    const key = thumbnailKey(real, stat.size, stat.mtimeMs, this.size);
+    const key = thumbnailKey(real, stat.size, stat.mtimeMs, this.size, this.fit === 'crop' ? '' : this.fit);
     const out = path.join(this.dir, key.slice(0, 2), `${key}.webp`);
     const cached = await fs.stat(out).then(
       (s) => s.isFile() && s.size > 0,
@@ -37,7 +39,7 @@ export class ThumbnailCache {
   }
 
   private async make(file: string, out: string): Promise<string> {
-    const pixels = await decodeImage(file, this.size, 3, { resize: 'crop', timeoutMs: 10_000 });
+    const pixels = await decodeImage(file, this.size, 3, { resize: this.fit, timeoutMs: 10_000 });
     await fs.mkdir(path.dirname(out), { recursive: true });
     const temp = `${out}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {

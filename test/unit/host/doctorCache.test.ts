@@ -6,6 +6,7 @@ import {
   type StateStore,
 } from '../../../src/host/datasets/doctorCache';
 import type { ScanReport } from '../../../src/protocol';
+import { detectionScanReport } from '../../fixtures/detectionReports';
 
 class MemoryStore implements StateStore {
   readonly values = new Map<string, unknown>();
@@ -36,7 +37,7 @@ test('scan reports round-trip through the workspace state, per data set', async 
   const read = readCachedReports(store);
   assert.deepEqual([...read.keys()], ['/d', '/e']);
   assert.deepEqual(read.get('/d'), { report, scannedAt: at });
-  assert.equal(read.get('/e')?.report.total, 7);
+  assert.deepEqual(read.get('/e')?.report, { ...report, root: '/e', total: 7 });
 });
 
 test('a corrupt or foreign state entry is ignored, not trusted', async () => {
@@ -49,4 +50,17 @@ test('a corrupt or foreign state entry is ignored, not trusted', async () => {
   assert.deepEqual([...readCachedReports(store).keys()], ['/ok']);
   await store.update('imageTrainer.doctorReports', 'garbage');
   assert.equal(readCachedReports(store).size, 0);
+});
+
+test('a detection set’s report is kept as well, and a damaged one is dropped', async () => {
+  const store = new MemoryStore();
+  const at = new Date('2026-01-01T10:00:00.000Z');
+  const detection = detectionScanReport('/det');
+  await writeCachedReport(store, '/det', { report: detection, scannedAt: at });
+  assert.deepEqual(readCachedReports(store).get('/det'), { report: detection, scannedAt: at });
+  await writeCachedReport(store, '/det', {
+    report: { ...detection, findings: [{ ...detection.findings[0], line: -3 }] },
+    scannedAt: at,
+  });
+  assert.equal(readCachedReports(store).has('/det'), false);
 });

@@ -106,12 +106,24 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
         attrs: { 'data-key': 'export-model', title: 'ONNX or TF.js, with a parity check and a model card' },
       })
     : null;
+  // A detection run with an evaluation has detections.json beside it: its predictions can be inspected.
+  const inspectButton = details.detectionEvaluation
+    ? button(doc, 'Inspect predictions', () => ctx.post({ type: 'inspectPredictions', runId: summary.id }), {
+        attrs: {
+          'data-key': 'inspect-predictions',
+          'data-testid': 'inspect-predictions',
+          title:
+            'Each image with ground truth and predictions, a confidence slider, false positives and misses',
+        },
+      })
+    : null;
   return el(
     doc,
     'div',
     { class: 'summary' },
     el(doc, 'h3', { text: summary.id }),
     exportButton,
+    inspectButton,
     error ? el(doc, 'p', { class: 'error', attrs: { role: 'alert' }, text: error }) : null,
     readOnly ? el(doc, 'p', { class: 'warning read-only', attrs: { role: 'note' }, text: readOnly }) : null,
     el(doc, 'dl', { class: 'facts' }, ...items),

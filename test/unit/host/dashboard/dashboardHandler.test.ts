@@ -114,6 +114,9 @@ async function world(listed: string[] = ['cat/a.png']): Promise<World> {
     exportModel: async (runId) => {
       exported.push(runId);
     },
+    inspectPredictions: async (runId) => {
+      exported.push(`inspect:${runId}`);
+    },
   };
   const controller = new DashboardController(
     fsp,
@@ -321,6 +324,15 @@ test('exportModel runs the export command for a listed run only', async () => {
   assert.deepEqual(w.exported, []);
   await w.controller.handle({ type: 'exportModel', runId: 'run-1' });
   assert.deepEqual(w.exported, ['run-1']);
+});
+
+test('inspectPredictions opens the inspector for a listed run only', async () => {
+  const w = await world();
+  await w.controller.handle({ type: 'inspectPredictions', runId: 'not-listed' });
+  await w.controller.handle({ type: 'inspectPredictions', runId: '' });
+  assert.deepEqual(w.exported, []);
+  await w.controller.handle({ type: 'inspectPredictions', runId: 'run-1' });
+  assert.deepEqual(w.exported, ['inspect:run-1']);
 });
 
 test('refresh sends epochsAppended for new epochs and nothing when nothing changed', async () => {
