@@ -346,7 +346,7 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
   const images: DetectionImage[] = [];
   for (const [path, entry] of entries) {
     const checked = checkImageBoxes(entry.image, entry.candidates, classNames);
-    findings.push(...checked.findings);
+    for (const f of checked.findings) findings.push(f);
     images.push({
       path,
       width: entry.image.width,

@@ -212,7 +212,7 @@ export function buildVocSet(input: VocInput): AssembledSet {
         source: { file: voc.path, line: o.line },
       }));
     const checked = checkImageBoxes(listed, candidates, classNames);
-    findings.push(...checked.findings);
+    for (const f of checked.findings) findings.push(f);
     const imageSplit = split ?? splitFromSegments(resolved);
     images.set(resolved, {
       path: resolved,

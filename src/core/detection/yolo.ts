@@ -73,6 +73,7 @@ export function parseYoloLabels(
   const candidates: CandidateBox[] = [];
   const findings: AnnotationFinding[] = [];
   const lines = text.split(/\r?\n|\r/);
+  let malformedLines = 0;
   lines.forEach((raw, index) => {
     const line = index + 1;
     const trimmed = raw.trim();
@@ -85,6 +86,8 @@ export function parseYoloLabels(
       numbers.some((n) => !Number.isFinite(n)) ||
       !/^\d+(\.0*)?$/.test(fields[0])
     ) {
+      // A file of millions of bad lines is one problem: name the first ones and count the rest.
+      if (++malformedLines > MAX_MALFORMED_LINES_PER_FILE) return;
       findings.push(
         malformed(
           file,
@@ -98,14 +101,15 @@ export function parseYoloLabels(
     const classIndex = numbers[0];
     let box: BoxCorners;
     if (polygon) {
-      const xs = numbers.slice(1).filter((_, i) => i % 2 === 0);
-      const ys = numbers.slice(1).filter((_, i) => i % 2 === 1);
-      box = [
-        Math.min(...xs) * width,
-        Math.min(...ys) * height,
-        Math.max(...xs) * width,
-        Math.max(...ys) * height,
-      ];
+      // A loop, not Math.min(...xs): a polygon line of a million points would overflow the stack.
+      let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (let k = 1; k + 1 < numbers.length; k += 2) {
+        minX = Math.min(minX, numbers[k]);
+        maxX = Math.max(maxX, numbers[k]);
+        minY = Math.min(minY, numbers[k + 1]);
+        maxY = Math.max(maxY, numbers[k + 1]);
+      }
+      box = [minX * width, minY * height, maxX * width, maxY * height];
     } else {
       const [, cx, cy, w, h] = numbers;
       box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height];
@@ -122,8 +126,26 @@ export function parseYoloLabels(
         : {}),
     });
   });
+  if (malformedLines > MAX_MALFORMED_LINES_PER_FILE)
+    findings.push(
+      malformed(
+        file,
+        undefined,
+        `${malformedLines - MAX_MALFORMED_LINES_PER_FILE} more malformed lines after the ${MAX_MALFORMED_LINES_PER_FILE} listed; check this is a YOLO label file`,
+        image,
+      ),
+    );
   return { candidates, findings };
 }
+
+/** Malformed lines reported one by one per label file; the rest are counted in one finding. */
+export const MAX_MALFORMED_LINES_PER_FILE = 100;
+
+/**
+ * Classes named after their ids when a set has no class list (no data.yaml names, no classes.txt): ids
+ * 0 … 999. A higher id is an unknown class, never a list of a billion names.
+ */
+export const MAX_IMPLICIT_CLASSES = 1000;
 
 function clip(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
@@ -260,18 +282,22 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
       continue;
     }
     const parsed = parseYoloLabels(label.text, labelPath, image.width, image.height, image.path);
-    findings.push(...parsed.findings);
+    for (const f of parsed.findings) findings.push(f);
     parsedImages.push({ image, split, candidates: parsed.candidates });
   }
   if (classNames === null) {
     // No class list anywhere: name the ids that occur, so the set still trains.
-    const maxId = Math.max(-1, ...parsedImages.flatMap((p) => p.candidates.map((c) => c.classIndex)));
+    // A loop, not Math.max(...ids): a large set has more boxes than a call has arguments.
+    let maxId = -1;
+    for (const p of parsedImages)
+      for (const c of p.candidates)
+        if (c.classIndex < MAX_IMPLICIT_CLASSES && c.classIndex > maxId) maxId = c.classIndex;
     classNames = Array.from({ length: maxId + 1 }, (_, i) => String(i));
   }
   const images: DetectionImage[] = [];
   for (const { image, split, candidates } of parsedImages) {
     const checked = checkImageBoxes(image, candidates, classNames);
-    findings.push(...checked.findings);
+    for (const f of checked.findings) findings.push(f);
     images.push({
       path: image.path,
       width: image.width,
