@@ -30,8 +30,10 @@ export const ANNOTATION_FINDING_KINDS: readonly AnnotationFindingKind[] = [
 ];
 
 const SEVERITIES: readonly FindingSeverity[] = ['error', 'warning', 'info'];
-const MAX_TEXT = 4096;
-const MAX_NAME = 1024;
+/** Longest message, file or path in a scan report or results file (the readers clip to it). */
+export const MAX_TEXT = 4096;
+/** Longest class name (the readers rename longer ones). */
+export const MAX_NAME = 1024;
 /** Images in one results file: far beyond any evaluation split, small enough for a webview. */
 export const MAX_RESULT_IMAGES = 100_000;
 /** Boxes per image, truth or predicted. */

@@ -9,7 +9,7 @@ import type {
   DetectionSplitCount,
 } from '../../protocol/detection';
 import { compareCodeUnits } from '../../protocol/order';
-import { classImbalanceFindings } from './doctor';
+import { classImbalanceFindings, fitFinding } from './doctor';
 
 /** A detection set as a reader builds it, before the caller adds the root (and the files it skipped). */
 export type AssembledSet = Omit<DetectionSet, 'root'>;
@@ -27,7 +27,12 @@ export function finishDetectionSet(input: {
     ...input.findings,
     ...classImbalanceFindings(input.classNames, images, input.classFile || '.'),
   ];
-  return { format: input.format, classNames: input.classNames, images, findings: sortFindings(findings) };
+  return {
+    format: input.format,
+    classNames: input.classNames,
+    images,
+    findings: sortFindings(findings.map(fitFinding)),
+  };
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

@@ -11,6 +11,7 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
@@ -234,7 +235,12 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
     }
   }
   const categoryIds = [...categoryNames.keys()].sort((a, b) => a - b);
-  const classNames = categoryIds.map((id) => categoryNames.get(id) as string);
+  const checkedNames = checkClassNames(
+    categoryIds.map((id) => categoryNames.get(id) as string),
+    files[0]?.path ?? '.',
+  );
+  const classNames = checkedNames.classNames;
+  for (const f of checkedNames.findings) findings.push(f);
   const classOfCategory = new Map(categoryIds.map((id, index) => [String(id), index]));
 
   const readable = new Map(input.images.map((i) => [i.path, i]));

@@ -8,6 +8,7 @@ import type {
   DetectionImage,
   GroundTruthBox,
 } from '../../protocol/detection';
+import { MAX_NAME, MAX_TEXT } from '../../protocol/detectionGuards';
 import { boxArea, boxHeight, boxWidth, clipBox, formatBox, intersectionOverUnion, roundBox } from './boxes';
 
 /**
@@ -105,6 +106,18 @@ export function checkImageBoxes(
   }
   for (const candidate of candidates.slice(0, MAX_BOXES_PER_IMAGE)) {
     const { box } = candidate;
+    if (!box.every(Number.isFinite)) {
+      // Coordinates that overflowed (1e308 × the width): no box to show, and JSON would write null.
+      findings.push(
+        malformed(
+          candidate.source.file,
+          candidate.source.line,
+          `${candidate.context ? `${candidate.context}: ` : ''}box coordinates are too large to be pixels; fix them (box ignored)`,
+          image.path,
+        ),
+      );
+      continue;
+    }
     if (
       !Number.isInteger(candidate.classIndex) ||
       candidate.classIndex < 0 ||
@@ -186,6 +199,71 @@ export function checkImageBoxes(
     boxes.push({ classIndex: candidate.classIndex, box: kept, source: candidate.source });
   }
   return { boxes, findings };
+}
+
+/** Classes a detection set may have: LVIS has 1,203; a class list longer than this is not one. */
+export const MAX_DETECTION_CLASSES = 10_000;
+
+/**
+ * A class list read from a file, made usable: an empty name becomes `class N`, a name longer than
+ * MAX_NAME is cut, a name used twice gets its index, and names past MAX_DETECTION_CLASSES are dropped
+ * (their boxes are then unknown classes). Indices never move, so boxes keep their class. Each change is
+ * an error finding on `file`.
+ */
+export function checkClassNames(
+  names: readonly string[],
+  file: string,
+  line?: number,
+): { classNames: string[]; findings: AnnotationFinding[] } {
+  const findings: AnnotationFinding[] = [];
+  const problem = (message: string): void => {
+    findings.push(malformed(file, line, message));
+  };
+  if (names.length > MAX_DETECTION_CLASSES)
+    problem(
+      `${names.length} classes; only the first ${MAX_DETECTION_CLASSES} are used (boxes of the others are unknown classes) — check this is the class list`,
+    );
+  const seen = new Set<string>();
+  const classNames = names.slice(0, MAX_DETECTION_CLASSES).map((raw, i) => {
+    let name = raw.trim() === '' ? `class ${i}` : raw;
+    if (name !== raw) problem(`class ${i} has no name; name it (called "${name}" until then)`);
+    if (name.length > MAX_NAME) {
+      name = `${name.slice(0, MAX_NAME - 1)}…`;
+      problem(`class ${i}'s name is longer than ${MAX_NAME} characters; shorten it (cut until then)`);
+    }
+    if (seen.has(name)) {
+      const first = name;
+      name = `${first} (class ${i})`;
+      while (seen.has(name)) name += "'";
+      problem(
+        `class ${i} is named "${clipText(first, 80)}" like an earlier class; give each class its own name (called "${clipText(name, 100)}" until then)`,
+      );
+    }
+    seen.add(name);
+    return name;
+  });
+  return { classNames, findings };
+}
+
+function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A finding whose texts fit the scan report's guard (isAnnotationFinding): a message quoting a
+ * 100,000-character file_name or class name is cut, so one such entry cannot make the whole report
+ * unreadable to the editor.
+ */
+export function fitFinding(finding: AnnotationFinding): AnnotationFinding {
+  const fits =
+    finding.message.length <= MAX_TEXT &&
+    (finding.className === undefined || finding.className.length <= MAX_NAME);
+  if (fits) return finding;
+  return {
+    ...finding,
+    message: clipText(finding.message, MAX_TEXT),
+    ...(finding.className === undefined ? {} : { className: clipText(finding.className, MAX_NAME) }),
+  };
 }
 
 function round1(value: number): number {

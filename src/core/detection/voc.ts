@@ -11,6 +11,7 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
@@ -141,8 +142,12 @@ export function buildVocSet(input: VocInput): AssembledSet {
     .sort((a, b) => compareCodeUnits(a.path, b.path))
     .map((f) => parseVocFile(f, findings))
     .filter((p): p is ParsedVoc => p !== null);
-  const classNames = [...new Set(parsed.flatMap((p) => p.objects.map((o) => o.name)))].sort(compareCodeUnits);
-  const classIndex = new Map(classNames.map((name, i) => [name, i]));
+  const rawNames = [...new Set(parsed.flatMap((p) => p.objects.map((o) => o.name)))].sort(compareCodeUnits);
+  // Boxes find their class by the name as written; the list shown and trained may shorten it.
+  const classIndex = new Map(rawNames.map((name, i) => [name, i]));
+  const checkedNames = checkClassNames(rawNames, 'Annotations');
+  const classNames = checkedNames.classNames;
+  for (const f of checkedNames.findings) findings.push(f);
   const splitOfId = splitLists(input.imageSets);
   const readable = new Map(input.images.map((i) => [i.path, i]));
   const all = new Set(input.imagePaths);

@@ -11,6 +11,7 @@ import type {
 import { roundBox } from './boxes';
 import { parseDataYaml, type DataYaml } from './dataYaml';
 import {
+  checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
@@ -237,7 +238,11 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
       const parsed = parseDataYaml(input.yaml.text);
       for (const p of parsed.problems)
         findings.push(malformed(input.yaml.path, p.line, `${p.message}; fix data.yaml`));
-      if (parsed.yaml.names) classNames = parsed.yaml.names;
+      if (parsed.yaml.names) {
+        const checked = checkClassNames(parsed.yaml.names, input.yaml.path, parsed.namesLine);
+        classNames = checked.classNames;
+        for (const f of checked.findings) findings.push(f);
+      }
       const entries = yamlSplitEntries(parsed.yaml, dirName(input.yaml.path));
       splitFolders = entries.filter((e) => !e.folder.toLowerCase().endsWith('.txt'));
       listed = splitsFromLists(
@@ -249,10 +254,15 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
   }
   if (classNames === null && input.classesFile?.text) {
     classFile = input.classesFile.path;
-    classNames = input.classesFile.text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
+    const checked = checkClassNames(
+      input.classesFile.text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+      classFile,
+    );
+    classNames = checked.classNames;
+    for (const f of checked.findings) findings.push(f);
   }
   const labelsByPath = new Map(input.labels.map((l) => [l.path, l]));
   const used = new Set<string>();

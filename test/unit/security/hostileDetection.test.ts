@@ -3,6 +3,11 @@
 // bounded time with findings, never a thrown error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
+import { buildCocoSet } from '../../../src/core/detection/coco';
+import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
+import { buildVocSet } from '../../../src/core/detection/voc';
+import { isDetectionScanReport } from '../../../src/protocol/detectionGuards';
 import {
   buildYoloSet,
   MAX_IMPLICIT_CLASSES,
@@ -61,4 +66,94 @@ test('YOLO without a class list: 150,000 boxes over many images name their class
     set.images.reduce((n, i) => n + i.boxes.length, 0),
     150_000,
   );
+});
+
+/** The report as the editor reads it back from `scan --json`. */
+function reportPassesGuard(set: ReturnType<typeof buildYoloSet>): boolean {
+  const report = buildDetectionScanReport({ root: '/data/set', ...set });
+  return isDetectionScanReport(JSON.parse(JSON.stringify(report)));
+}
+
+test('a box whose coordinates overflow to Infinity is a malformed line, not a null in the report', () => {
+  for (const line of ['0 1e308 1e308 1e308 1e308', '0 0 0.5 1e308 0.5']) {
+    const set = yolo(line);
+    assert.equal(set.images[0].boxes.length, 0, line);
+    const finding = set.findings.find((f) => f.file === 'labels/a.txt');
+    assert.equal(finding?.kind, 'malformed-line', line);
+    assert.equal(finding?.box, undefined);
+    assert.ok(reportPassesGuard(set), line);
+  }
+  const coco = buildCocoSet({
+    images: [image],
+    imagePaths: [image.path],
+    files: [
+      {
+        path: 'annotations/instances_train.json',
+        text: JSON.stringify({
+          images: [{ id: 1, file_name: 'a.png', width: 100, height: 100 }],
+          annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1e308, 0, 1.7e308, 10] }],
+          categories: [{ id: 1, name: 'a' }],
+        }),
+      },
+    ],
+  });
+  assert.ok(reportPassesGuard(coco));
+  assert.ok(coco.findings.some((f) => f.kind === 'malformed-line' && /too large/.test(f.message)));
+});
+
+test('class names that are empty, 5,000 characters long or used twice are renamed with a finding; the report stays readable', () => {
+  const long = 'x'.repeat(5000);
+  const set = yolo('0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.3 0.3\n2 0.2 0.2 0.1 0.1\n3 0.7 0.7 0.1 0.1\n', {
+    yaml: { path: 'data.yaml', text: `names: ["", "${long}", dog, dog]\n` },
+  });
+  assert.equal(set.classNames[0], 'class 0');
+  assert.ok(set.classNames[1].length <= 1024);
+  assert.deepEqual(set.classNames.slice(2), ['dog', 'dog (class 3)']);
+  assert.equal(set.findings.filter((f) => f.file === 'data.yaml' && f.severity === 'error').length, 3);
+  assert.ok(reportPassesGuard(set));
+  // COCO: a category named twice, and a file_name of 100,000 characters quoted in a message.
+  const coco = buildCocoSet({
+    images: [image],
+    imagePaths: [image.path],
+    files: [
+      {
+        path: 'annotations/instances_train.json',
+        text: JSON.stringify({
+          images: [
+            { id: 1, file_name: 'a.png' },
+            { id: 2, file_name: 'n'.repeat(100_000) },
+          ],
+          annotations: [{ id: 1, image_id: 1, category_id: 7, bbox: [10, 10, 20, 20] }],
+          categories: [
+            { id: 1, name: 'cat' },
+            { id: 7, name: 'cat' },
+          ],
+        }),
+      },
+    ],
+  });
+  assert.deepEqual(coco.classNames, ['cat', 'cat (class 1)']);
+  assert.equal(coco.images[0].boxes[0].classIndex, 1);
+  assert.ok(reportPassesGuard(coco));
+  // VOC: an object name of 5,000 characters keeps its box and its class.
+  const xml = `<annotation><filename>a.png</filename><object><name>${long}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax><ymax>50</ymax></bndbox></object></annotation>`;
+  const voc = buildVocSet({
+    images: [image],
+    imagePaths: [image.path],
+    xmlFiles: [{ path: 'Annotations/a.xml', text: xml }],
+    imageSets: [],
+  });
+  assert.equal(voc.images[0].boxes.length, 1);
+  assert.ok(voc.classNames[0].length <= 1024);
+  assert.ok(reportPassesGuard(voc));
+});
+
+test('a class list of 50,000 names keeps the first 10,000 and says so', () => {
+  const names = Array.from({ length: 50_000 }, (_, i) => `c${i}`);
+  const set = yolo('0 0.5 0.5 0.2 0.2\n20000 0.5 0.5 0.2 0.2\n', {
+    classesFile: { path: 'classes.txt', text: names.join('\n') },
+  });
+  assert.equal(set.classNames.length, MAX_DETECTION_CLASSES);
+  assert.ok(set.findings.some((f) => f.file === 'classes.txt' && /50000 classes/.test(f.message)));
+  assert.ok(set.findings.some((f) => f.kind === 'unknown-class' && f.line === 2));
 });
