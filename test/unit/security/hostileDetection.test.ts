@@ -7,6 +7,7 @@ import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 import { buildCocoSet } from '../../../src/core/detection/coco';
 import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
 import { buildVocSet } from '../../../src/core/detection/voc';
+import { annotationGroupNodes } from '../../../src/host/datasets/datasetsModel';
 import { isDetectionScanReport } from '../../../src/protocol/detectionGuards';
 import {
   buildYoloSet,
@@ -156,4 +157,43 @@ test('a class list of 50,000 names keeps the first 10,000 and says so', () => {
   assert.equal(set.classNames.length, MAX_DETECTION_CLASSES);
   assert.ok(set.findings.some((f) => f.file === 'classes.txt' && /50000 classes/.test(f.message)));
   assert.ok(set.findings.some((f) => f.kind === 'unknown-class' && f.line === 2));
+});
+
+test('Datasets view: a report with 200,000 findings of one kind groups them without overflowing the stack', () => {
+  const findings = Array.from({ length: 200_000 }, (_, i) => ({
+    kind: 'image-without-label' as const,
+    severity: 'info' as const,
+    message: 'no labels for this image',
+    file: `images/${i}.png`,
+    image: `images/${i}.png`,
+  }));
+  const report = {
+    task: 'detect' as const,
+    root: '/data/set',
+    format: 'yolo' as const,
+    classNames: [],
+    classes: [],
+    splits: [],
+    images: findings.length,
+    backgroundImages: findings.length,
+    boxes: 0,
+    findings: [...findings, { ...findings[0], kind: 'malformed-line' as const, severity: 'error' as const }],
+  };
+  const dataset = {
+    root: '/data/set',
+    name: 'set',
+    layout: 'class-folders' as const,
+    classes: [],
+    splits: [],
+    total: findings.length,
+    detection: { format: 'yolo' as const },
+  };
+  const groups = annotationGroupNodes(dataset, report);
+  assert.deepEqual(
+    groups.map((g) => (g.kind === 'annotationGroup' ? [g.findingKind, g.findings.length] : null)),
+    [
+      ['malformed-line', 1],
+      ['image-without-label', 200_000],
+    ],
+  );
 });
