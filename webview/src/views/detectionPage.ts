@@ -8,7 +8,14 @@ import { el } from '../dom';
 import { formatPercent, smoothDebiased } from '../format';
 import type { DashboardState, DetectionSortKey } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
-import { type ChartOptions, type Point, type Series, renderLineChart, updateLineChart } from './lineChart';
+import {
+  type ChartOptions,
+  type Point,
+  type Series,
+  renderLineChart,
+  spansMoreThanDecade,
+  updateLineChart,
+} from './lineChart';
 
 /** Ids (and data-testid values) the e2e suite and people's scripts can find. */
 export const DETECTION_IDS = {
@@ -278,7 +285,6 @@ export function detectionCharts(state: DashboardState): ChartOptions[] {
   const weight = state.ui.smoothing;
   const map95 = points(details.epochs, (e) => e.map50_95);
   const lr = points(details.epochs, (e) => e.learningRate);
-  const lrValues = lr.map((p) => p.y).filter((v) => v > 0);
   return [
     { title: 'Loss', xLabel: 'Epoch', series: lossSeries(details, 'loss', 'loss', 'valLoss', weight) },
     {
@@ -312,7 +318,7 @@ export function detectionCharts(state: DashboardState): ChartOptions[] {
       title: 'Learning rate',
       xLabel: 'Epoch',
       series: [{ id: 'lr', label: 'learning rate', points: lr, className: 'lr', dots: true }],
-      logY: lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10,
+      logY: spansMoreThanDecade(lr.map((p) => p.y)),
     },
   ];
 }

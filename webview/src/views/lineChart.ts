@@ -35,6 +35,21 @@ export interface ChartOptions {
 /** A line never needs more points than the plot has pixels across; longer series are thinned. */
 export const MAX_LINE_POINTS = 500;
 
+/**
+ * Whether positive values span more than a factor of 10 (a learning-rate schedule worth a log axis).
+ * A loop, not Math.max(...values): a run's metrics.jsonl may hold 200,000 epochs.
+ */
+export function spansMoreThanDecade(values: readonly number[]): boolean {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (!(v > 0)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return max / min > 10;
+}
+
 /** Every k-th point (always keeping the first and last) so that at most `max` remain. */
 export function thin<T>(points: readonly T[], max: number): T[] {
   if (points.length <= max) return [...points];

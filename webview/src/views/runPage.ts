@@ -6,7 +6,14 @@ import { button, el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
 import { type ClassSortKey, type DashboardState, datasetNotice, isDetectionRun } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
-import { type ChartOptions, type Point, type Series, renderLineChart, updateLineChart } from './lineChart';
+import {
+  type ChartOptions,
+  type Point,
+  type Series,
+  renderLineChart,
+  spansMoreThanDecade,
+  updateLineChart,
+} from './lineChart';
 
 function definition(doc: Document, term: string, value: string | Node): HTMLElement[] {
   return [el(doc, 'dt', { text: term }), el(doc, 'dd', {}, value)];
@@ -331,8 +338,7 @@ function curveCharts(state: DashboardState): ChartOptions[] {
   if (!details) return [];
   const { smoothing, showBatches } = state.ui;
   const lr = epochPoints(details.epochs, 'learningRate');
-  const lrValues = lr.map((p) => p.y).filter((v) => v > 0);
-  const logLr = lrValues.length > 1 && Math.max(...lrValues) / Math.min(...lrValues) > 10;
+  const logLr = spansMoreThanDecade(lr.map((p) => p.y));
   return [
     { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) },
     {
