@@ -8,6 +8,8 @@ import { assertNever } from '../../protocol/guards';
 import { visibleText } from '../../protocol/displayText';
 import {
   isDetGalleryToHost,
+  MAX_GALLERY_FINDINGS,
+  MAX_GALLERY_IMAGES,
   type DetGalleryFinding,
   type DetGalleryFocus,
   type DetGalleryImage,
@@ -47,7 +49,9 @@ export function galleryInit(
   datasetName = path.basename(set.root),
 ): DetGalleryInit {
   const byPath = new Map<string, number>();
-  const images: DetGalleryImage[] = set.images.map((image, index) => {
+  // The webview's guard refuses a larger init outright (and the page would wait forever): the first
+  // images and findings are shown, and the controller says how many were left out.
+  const images: DetGalleryImage[] = set.images.slice(0, MAX_GALLERY_IMAGES).map((image, index) => {
     byPath.set(image.path, index);
     return {
       index,
@@ -62,7 +66,7 @@ export function galleryInit(
     const i = name === undefined ? -1 : set.classNames.indexOf(name);
     return i >= 0 ? i : null;
   };
-  const findings: DetGalleryFinding[] = set.findings.map((f, index) => ({
+  const findings: DetGalleryFinding[] = set.findings.slice(0, MAX_GALLERY_FINDINGS).map((f, index) => ({
     index,
     kind: f.kind,
     severity: f.severity,
@@ -82,6 +86,22 @@ export function galleryInit(
     previewSize: DET_PREVIEW_SIZE,
     focus,
   };
+}
+
+/** What galleryInit leaves out of a very large set, as a sentence, or null. */
+export function leftOut(set: DetectionSet): string | null {
+  const parts: string[] = [];
+  if (set.images.length > MAX_GALLERY_IMAGES)
+    parts.push(
+      `the first ${MAX_GALLERY_IMAGES.toLocaleString('en-US')} of ${set.images.length.toLocaleString('en-US')} images`,
+    );
+  if (set.findings.length > MAX_GALLERY_FINDINGS)
+    parts.push(
+      `the first ${MAX_GALLERY_FINDINGS.toLocaleString('en-US')} of ${set.findings.length.toLocaleString('en-US')} findings`,
+    );
+  return parts.length > 0
+    ? `Showing ${parts.join(' and ')}; image-trainer scan --json lists them all.`
+    : null;
 }
 
 export class DetectionGalleryController {
@@ -147,6 +167,8 @@ export class DetectionGalleryController {
         const set = await this.readSet();
         this.readyOnce = true;
         this.effects.post({ type: 'detGalleryInit', init: galleryInit(set, this.focusOnOpen) });
+        const left = leftOut(set);
+        if (left) this.notice('info', left);
         return;
       }
       case 'requestThumbs': {

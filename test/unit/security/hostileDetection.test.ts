@@ -7,6 +7,13 @@ import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 import { buildCocoSet } from '../../../src/core/detection/coco';
 import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
 import { buildVocSet } from '../../../src/core/detection/voc';
+import {
+  DetectionGalleryController,
+  galleryInit,
+} from '../../../src/host/detection/detectionGalleryController';
+import { isHostToDetGallery, MAX_GALLERY_IMAGES } from '../../../src/protocol/detectionGalleryMessages';
+import type { DetectionSet } from '../../../src/protocol/detection';
+import { isRecord } from '../../../src/protocol/guards';
 import { annotationGroupNodes } from '../../../src/host/datasets/datasetsModel';
 import { isDetectionScanReport } from '../../../src/protocol/detectionGuards';
 import {
@@ -195,5 +202,58 @@ test('Datasets view: a report with 200,000 findings of one kind groups them with
       ['malformed-line', 1],
       ['image-without-label', 200_000],
     ],
+  );
+});
+
+test('detection gallery: a set of 200,001 images and findings still opens (the first 200,000 of each, and a notice)', async () => {
+  const count = MAX_GALLERY_IMAGES + 1;
+  const set: DetectionSet = {
+    root: '/data/set',
+    format: 'yolo',
+    classNames: ['a'],
+    images: Array.from({ length: count }, (_, i) => ({
+      path: `images/${i}.png`,
+      width: 8,
+      height: 8,
+      boxes: [],
+    })),
+    findings: Array.from({ length: count }, (_, i) => ({
+      kind: 'image-without-label' as const,
+      severity: 'info' as const,
+      message: 'no labels',
+      file: `images/${i}.png`,
+      image: `images/${i}.png`,
+    })),
+  };
+  const init = galleryInit(set, { className: null, finding: null });
+  assert.equal(init.images.length, MAX_GALLERY_IMAGES);
+  assert.equal(init.findings.at(-1)?.image, MAX_GALLERY_IMAGES - 1);
+  assert.ok(isHostToDetGallery({ type: 'detGalleryInit', init }), 'the webview accepts the init');
+  const posted: unknown[] = [];
+  const controller = new DetectionGalleryController(
+    '/data/set',
+    { className: null, finding: null },
+    {
+      post: (m) => posted.push(m),
+      readSet: async () => set,
+      picture: async () => '',
+      openTextAt: async () => {},
+      openFile: async () => {},
+      fs: {
+        realpath: async (p) => p,
+        stat: async () => ({ isFile: () => true, isDirectory: () => false }),
+        lstat: async () => ({ isFile: () => true, isDirectory: () => false }),
+        rename: async () => {},
+      },
+      log: () => {},
+    },
+  );
+  await controller.handle({ type: 'ready' });
+  assert.ok(posted.every((m) => isHostToDetGallery(m)));
+  assert.ok(
+    posted.some(
+      (m) =>
+        isRecord(m) && m.type === 'detGalleryNotice' && /200,000 of 200,001 images/.test(String(m.message)),
+    ),
   );
 });
