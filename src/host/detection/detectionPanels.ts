@@ -161,7 +161,7 @@ export function openDetectionInspector(ctx: DetectionPanelContext, run: RunSumma
   const pictures = new PictureCaches(ctx.thumbnailDir);
   const controller = new InspectorController(run.id, {
     post: (message) => void webview.postMessage(message),
-    load: () => loadDetectionResults(run.runDir, run.datasetRoot),
+    load: () => loadDetectionResults(run.runDir, run.datasetRoot, (root) => datasetRefusal(services, root)),
     picture: async (file, size) =>
       webview.asWebviewUri(vscode.Uri.file(await pictures.file(file, size))).toString(),
     openFile: async (file) => {

@@ -27,9 +27,17 @@ export type LoadedResults =
 
 /**
  * Reads `detections.json` of `runDir`. Its `root` is a claim: it must be the run's data set root or a
- * folder inside it (an evaluated split), real paths compared, or nothing in it is opened.
+ * folder inside it (an evaluated split), real paths compared, or nothing in it is opened. The run's data
+ * set root is read from run.json, so it is a claim too: `refuseRoot` (the dashboard's rule, a folder the
+ * user chose and not the home folder, a disk root or a system folder) says why not, or null.
  */
-export async function loadDetectionResults(runDir: string, datasetRoot: string): Promise<LoadedResults> {
+export async function loadDetectionResults(
+  runDir: string,
+  datasetRoot: string,
+  refuseRoot: (root: string) => Promise<string | null>,
+): Promise<LoadedResults> {
+  const refused = await refuseRoot(datasetRoot);
+  if (refused !== null) return { ok: false, problem: `The run's data set folder is not opened: ${refused}.` };
   let results: DetectionResultsFile | null;
   try {
     results = await readJsonIfPresent(runDir, DETECTION_RESULTS_FILE, checkDetectionResults);

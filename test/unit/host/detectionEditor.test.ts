@@ -83,6 +83,9 @@ function galleryController(root: string, set = detectionSet(root)) {
   return { controller, calls };
 }
 
+/** The data set root check passes (its own tests are in security/hostileDetection.test.ts). */
+const allowAll = async (): Promise<string | null> => null;
+
 test('gallery init: images and findings by index, findings tied to their image and class', () => {
   const set = detectionSet('/d');
   const init = galleryInit(set, { className: 'square', finding: null });
@@ -259,21 +262,26 @@ async function runWith(results: unknown): Promise<string> {
 
 test('detections.json: read through its schema, its root checked against the run’s data set', async () => {
   const root = makeDataset('inspect');
-  const good = await loadDetectionResults(await runWith(detectionResults(root)), root);
+  const good = await loadDetectionResults(await runWith(detectionResults(root)), root, allowAll);
   assert.ok(good.ok);
   // A split folder inside the data set is fine too.
-  const split = await loadDetectionResults(await runWith(detectionResults(path.join(root, 'images'))), root);
+  const split = await loadDetectionResults(
+    await runWith(detectionResults(path.join(root, 'images'))),
+    root,
+    allowAll,
+  );
   assert.ok(split.ok);
-  const elsewhere = await loadDetectionResults(await runWith(detectionResults(work)), root);
+  const elsewhere = await loadDetectionResults(await runWith(detectionResults(work)), root, allowAll);
   assert.equal(elsewhere.ok, false);
   if (!elsewhere.ok) assert.match(elsewhere.problem, /not the run's data set/);
   const damaged = await loadDetectionResults(
     await runWith({ ...detectionResults(root), images: [{ path: '../x.png' }] }),
     root,
+    allowAll,
   );
   assert.equal(damaged.ok, false);
   if (!damaged.ok) assert.match(damaged.problem, /detections\.json: images\[0\]\.path/);
-  const missing = await loadDetectionResults(await runWith(undefined), root);
+  const missing = await loadDetectionResults(await runWith(undefined), root, allowAll);
   assert.equal(missing.ok, false);
   if (!missing.ok) assert.match(missing.problem, /no detections\.json: evaluate it/);
 });
@@ -292,7 +300,7 @@ test('inspector host: init with labels as indices; pictures only for images insi
   const pictures: string[] = [];
   const controller = new InspectorController('run-1', {
     post: (m) => posted.push(m),
-    load: () => loadDetectionResults(path.join(work, 'no-run'), root),
+    load: () => loadDetectionResults(path.join(work, 'no-run'), root, allowAll),
     picture: async (file) => {
       pictures.push(path.basename(file));
       return `webview://${path.basename(file)}`;
@@ -311,7 +319,7 @@ test('inspector host: init with labels as indices; pictures only for images insi
   const runDir = await runWith(results);
   const ok = new InspectorController('run-1', {
     post: (m) => posted.push(m),
-    load: () => loadDetectionResults(runDir, root),
+    load: () => loadDetectionResults(runDir, root, allowAll),
     picture: async (file) => {
       pictures.push(path.basename(file));
       return `webview://${path.basename(file)}`;

@@ -3,6 +3,9 @@
 // bounded time with findings, never a thrown error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 import { buildCocoSet } from '../../../src/core/detection/coco';
 import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
@@ -14,6 +17,8 @@ import {
 import { isHostToDetGallery, MAX_GALLERY_IMAGES } from '../../../src/protocol/detectionGalleryMessages';
 import type { DetectionSet } from '../../../src/protocol/detection';
 import { isRecord } from '../../../src/protocol/guards';
+import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
+import { loadDetectionResults } from '../../../src/host/detection/inspectorController';
 import { annotationGroupNodes } from '../../../src/host/datasets/datasetsModel';
 import { isDetectionScanReport } from '../../../src/protocol/detectionGuards';
 import {
@@ -256,4 +261,46 @@ test('detection gallery: a set of 200,001 images and findings still opens (the f
         isRecord(m) && m.type === 'detGalleryNotice' && /200,000 of 200,001 images/.test(String(m.message)),
     ),
   );
+});
+
+test('inspector: a run.json that names / or the home folder as its data set opens none of detections.json', async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'hostile-inspector-'));
+  try {
+    const home = path.join(work, 'home');
+    const workspace = path.join(home, 'project');
+    const runDir = path.join(workspace, 'runs', 'r1');
+    mkdirSync(runDir, { recursive: true });
+    const policy = { workspaceFolders: [workspace], configuredRoots: [], homeDir: home };
+    const refuse = async (root: string): Promise<string | null> => {
+      const access = await datasetRootAccess(root, policy);
+      return access.ok ? null : access.reason;
+    };
+    // The crafted run claims the home folder (holding the user's files) as its data set root.
+    writeFileSync(
+      path.join(runDir, 'detections.json'),
+      JSON.stringify({
+        task: 'detect',
+        root: home,
+        source: 'val',
+        confidenceFloor: 0.05,
+        images: [{ path: 'secret.png', width: 8, height: 8, truth: [], predicted: [] }],
+      }),
+    );
+    for (const claimed of [home, '/', path.join(work, 'elsewhere')]) {
+      mkdirSync(path.join(work, 'elsewhere'), { recursive: true });
+      const loaded = await loadDetectionResults(runDir, claimed, refuse);
+      assert.equal(loaded.ok, false, claimed);
+      if (!loaded.ok) assert.match(loaded.problem, /data set folder is not opened/);
+    }
+    // A data set inside the workspace is opened as before.
+    const dataset = path.join(workspace, 'data');
+    mkdirSync(dataset);
+    writeFileSync(
+      path.join(runDir, 'detections.json'),
+      JSON.stringify({ task: 'detect', root: dataset, source: 'val', confidenceFloor: 0.05, images: [] }),
+    );
+    assert.equal((await loadDetectionResults(runDir, dataset, refuse)).ok, true);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
