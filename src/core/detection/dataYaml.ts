@@ -105,6 +105,9 @@ function parseInline(text: string): YamlValue {
 
 const KEYS = new Set(['path', 'train', 'val', 'test', 'names', 'nc']);
 
+/** Folders (or list files) one split of data.yaml may name; real sets name one or a few. */
+export const MAX_SPLIT_FOLDERS = 100;
+
 export function parseDataYaml(text: string): ParsedDataYaml {
   const lines = text.split(/\r?\n/);
   const problems: YamlProblem[] = [];
@@ -161,8 +164,16 @@ export function parseDataYaml(text: string): ParsedDataYaml {
       if (names) yaml.names = names;
     } else if (key === 'train' || key === 'val' || key === 'test') {
       if (typeof value === 'string') yaml[key] = value === '' ? [] : [value];
-      else if (Array.isArray(value)) yaml[key] = value;
-      else problems.push({ line, message: `${key} must be a folder or a list of folders` });
+      else if (Array.isArray(value)) {
+        // Every image is matched against every folder: a list of 400,000 folders would take hours.
+        const folders = [...new Set(value)];
+        if (folders.length > MAX_SPLIT_FOLDERS)
+          problems.push({
+            line,
+            message: `${key} lists ${folders.length} folders; only the first ${MAX_SPLIT_FOLDERS} are used`,
+          });
+        yaml[key] = folders.slice(0, MAX_SPLIT_FOLDERS);
+      } else problems.push({ line, message: `${key} must be a folder or a list of folders` });
     }
   }
   if (yaml.names && yaml.nc !== undefined && yaml.nc !== yaml.names.length) {

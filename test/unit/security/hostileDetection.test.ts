@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
+import { MAX_SPLIT_FOLDERS, parseDataYaml } from '../../../src/core/detection/dataYaml';
 import { buildCocoSet } from '../../../src/core/detection/coco';
 import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
 import { buildVocSet } from '../../../src/core/detection/voc';
@@ -303,4 +304,20 @@ test('inspector: a run.json that names / or the home folder as its data set open
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test('data.yaml: a train list of 200,000 folders is cut to the first 100 (matching images to folders stays linear)', () => {
+  const folders = Array.from({ length: 200_000 }, (_, i) => `f${i}`);
+  const parsed = parseDataYaml(`train: [${folders.join(', ')}, f0]\nnames: [a]\n`);
+  assert.equal(parsed.yaml.train?.length, MAX_SPLIT_FOLDERS);
+  assert.match(parsed.problems[0].message, /train lists 200000 folders; only the first 100/);
+  const images = Array.from({ length: 20 }, (_, i) => ({ path: `f1/images/${i}.png`, width: 8, height: 8 }));
+  const set = buildYoloSet({
+    images,
+    imagePaths: images.map((i) => i.path),
+    labels: [],
+    yaml: { path: 'data.yaml', text: `train: [${folders.join(', ')}]\nnames: [a]\n` },
+  });
+  assert.ok(set.images.every((i) => i.split === 'train'));
+  assert.ok(set.findings.some((f) => f.file === 'data.yaml' && /only the first 100/.test(f.message)));
 });
