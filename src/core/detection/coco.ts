@@ -11,12 +11,14 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  CappedFindings,
   checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
   malformed,
   type CandidateBox,
+  type FindingSink,
 } from './doctor';
 import { jsonErrorLine, topLevelArrayElementLines } from './jsonLines';
 import {
@@ -76,7 +78,7 @@ function idText(value: unknown): string | null {
 }
 
 /** Reads one annotations file; problems become findings naming the file and line. */
-export function parseCocoFile(file: TextFile, findings: AnnotationFinding[]): ParsedCocoFile | null {
+export function parseCocoFile(file: TextFile, findings: FindingSink): ParsedCocoFile | null {
   if (file.text === null) {
     findings.push(
       malformed(
@@ -212,7 +214,8 @@ function resolveImage(
 }
 
 export function buildCocoSet(input: CocoInput): AssembledSet {
-  const findings: AnnotationFinding[] = [];
+  // One JSON holds every entry of a split: its bad entries are listed up to a bound and then counted.
+  const findings = new CappedFindings(new Set(['malformed-line', 'label-without-image']));
   const files = input.files
     .slice()
     .sort((a, b) => compareCodeUnits(a.path, b.path))
@@ -377,7 +380,7 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
     format: 'coco',
     classNames,
     images,
-    findings,
+    findings: findings.list(),
     classFile: files[0]?.path ?? '',
   });
 }

@@ -201,6 +201,52 @@ export function checkImageBoxes(
   return { boxes, findings };
 }
 
+/** Problems of one kind listed one by one per annotation file; the rest are counted in one finding. */
+export const MAX_PROBLEMS_LISTED_PER_FILE = 100;
+
+/** Where findings are collected: a plain list, or CappedFindings. */
+export interface FindingSink {
+  push(finding: AnnotationFinding): void;
+}
+
+/**
+ * Findings with at most MAX_PROBLEMS_LISTED_PER_FILE of each capped kind per file: a 128 MiB COCO JSON
+ * whose `annotations` are 60 million bare numbers is one problem, not 60 million findings held in memory.
+ * `list()` adds one finding per file and kind that went over, saying how many more there were.
+ */
+export class CappedFindings implements FindingSink {
+  private readonly items: AnnotationFinding[] = [];
+  private readonly counts = new Map<string, { first: AnnotationFinding; count: number }>();
+
+  constructor(private readonly capped: ReadonlySet<AnnotationFinding['kind']>) {}
+
+  push(finding: AnnotationFinding): void {
+    if (!this.capped.has(finding.kind)) {
+      this.items.push(finding);
+      return;
+    }
+    const key = `${finding.kind}\0${finding.file}`;
+    const seen = this.counts.get(key);
+    const count = (seen?.count ?? 0) + 1;
+    this.counts.set(key, { first: seen?.first ?? finding, count });
+    if (count <= MAX_PROBLEMS_LISTED_PER_FILE) this.items.push(finding);
+  }
+
+  list(): AnnotationFinding[] {
+    const out = this.items.slice();
+    for (const { first, count } of this.counts.values()) {
+      if (count <= MAX_PROBLEMS_LISTED_PER_FILE) continue;
+      out.push({
+        kind: first.kind,
+        severity: first.severity,
+        message: `${count - MAX_PROBLEMS_LISTED_PER_FILE} more problems like the ${MAX_PROBLEMS_LISTED_PER_FILE} listed (${first.kind}) in this file; fix those and scan again`,
+        file: first.file,
+      });
+    }
+    return out;
+  }
+}
+
 /** Classes a detection set may have: LVIS has 1,203; a class list longer than this is not one. */
 export const MAX_DETECTION_CLASSES = 10_000;
 

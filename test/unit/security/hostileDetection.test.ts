@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 import { MAX_SPLIT_FOLDERS, parseDataYaml } from '../../../src/core/detection/dataYaml';
 import { buildCocoSet } from '../../../src/core/detection/coco';
-import { MAX_DETECTION_CLASSES } from '../../../src/core/detection/doctor';
+import { MAX_DETECTION_CLASSES, MAX_PROBLEMS_LISTED_PER_FILE } from '../../../src/core/detection/doctor';
 import { buildVocSet } from '../../../src/core/detection/voc';
 import {
   DetectionGalleryController,
@@ -320,4 +320,26 @@ test('data.yaml: a train list of 200,000 folders is cut to the first 100 (matchi
   });
   assert.ok(set.images.every((i) => i.split === 'train'));
   assert.ok(set.findings.some((f) => f.file === 'data.yaml' && /only the first 100/.test(f.message)));
+});
+
+test('COCO: 300,000 bad annotations and image entries are 100 findings each and a count, not 600,000 findings', () => {
+  const text = JSON.stringify({
+    images: [
+      { id: 1, file_name: 'a.png' },
+      ...Array.from({ length: 300_000 }, (_, i) => ({ id: i + 2, file_name: `missing/${i}.png` })),
+    ],
+    annotations: new Array<number>(300_000).fill(0),
+    categories: [{ id: 1, name: 'a' }],
+  });
+  const set = buildCocoSet({
+    images: [image],
+    imagePaths: [image.path],
+    files: [{ path: 'annotations/instances_train.json', text }],
+  });
+  const ofKind = (kind: string) =>
+    set.findings.filter((f) => f.kind === kind && f.file === 'annotations/instances_train.json');
+  assert.equal(ofKind('malformed-line').length, MAX_PROBLEMS_LISTED_PER_FILE + 1);
+  assert.equal(ofKind('label-without-image').length, MAX_PROBLEMS_LISTED_PER_FILE + 1);
+  assert.ok(ofKind('malformed-line').some((f) => /299900 more problems/.test(f.message)));
+  assert.ok(reportPassesGuard(set));
 });
