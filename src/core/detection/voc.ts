@@ -11,12 +11,14 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  CappedFindings,
   checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
   malformed,
   type CandidateBox,
+  type FindingSink,
 } from './doctor';
 import {
   baseName,
@@ -55,7 +57,7 @@ interface ParsedVoc {
   objects: VocObject[];
 }
 
-function parseVocFile(file: TextFile, findings: AnnotationFinding[]): ParsedVoc | null {
+function parseVocFile(file: TextFile, findings: FindingSink): ParsedVoc | null {
   if (file.text === null) {
     findings.push(
       malformed(
@@ -136,7 +138,8 @@ function splitLists(imageSets: readonly TextFile[]): Map<string, DetectionSplitN
 }
 
 export function buildVocSet(input: VocInput): AssembledSet {
-  const findings: AnnotationFinding[] = [];
+  // An XML of 400,000 empty <object/> elements is one problem: listed up to a bound, then counted.
+  const findings = new CappedFindings(new Set(['malformed-line']));
   const parsed = input.xmlFiles
     .slice()
     .sort((a, b) => compareCodeUnits(a.path, b.path))
@@ -243,7 +246,7 @@ export function buildVocSet(input: VocInput): AssembledSet {
     format: 'voc',
     classNames,
     images: [...images.values()],
-    findings,
+    findings: findings.list(),
     classFile: 'Annotations',
   });
 }

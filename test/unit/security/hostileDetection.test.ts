@@ -343,3 +343,16 @@ test('COCO: 300,000 bad annotations and image entries are 100 findings each and 
   assert.ok(ofKind('malformed-line').some((f) => /299900 more problems/.test(f.message)));
   assert.ok(reportPassesGuard(set));
 });
+
+test('VOC: an annotation of 200,000 empty objects is 100 findings and a count', () => {
+  const xml = `<annotation><filename>a.png</filename>${'<object/>'.repeat(200_000)}</annotation>`;
+  const voc = buildVocSet({
+    images: [image],
+    imagePaths: [image.path],
+    xmlFiles: [{ path: 'Annotations/a.xml', text: xml }],
+    imageSets: [],
+  });
+  const malformed = voc.findings.filter((f) => f.kind === 'malformed-line' && f.file === 'Annotations/a.xml');
+  assert.equal(malformed.length, MAX_PROBLEMS_LISTED_PER_FILE + 1);
+  assert.ok(malformed.some((f) => /199900 more problems/.test(f.message)));
+});
