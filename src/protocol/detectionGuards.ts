@@ -38,6 +38,8 @@ export const MAX_NAME = 1024;
 export const MAX_RESULT_IMAGES = 100_000;
 /** Boxes per image, truth or predicted. */
 export const MAX_BOXES_PER_IMAGE = 10_000;
+/** Distinct labels in one results file (the inspector's init holds at most this many). */
+export const MAX_RESULT_LABELS = 10_000;
 
 const isText = (v: unknown): v is string => isString(v) && v.length <= MAX_TEXT;
 const isName = (v: unknown): v is string => isString(v) && v.length > 0 && v.length <= MAX_NAME;
@@ -173,6 +175,14 @@ export function checkDetectionResults(value: unknown): Checked<DetectionResultsF
     const images = readList(value.images, 'images', MAX_RESULT_IMAGES).map((image, i) =>
       readImage(image, `images[${i}]`),
     );
+    // Each image may be small and still name new labels: the inspector would refuse the whole page.
+    const labels = new Set<string>();
+    for (const image of images)
+      for (const b of [...image.truth, ...image.predicted]) {
+        labels.add(b.label);
+        if (labels.size > MAX_RESULT_LABELS)
+          fail('images', `boxes of at most ${MAX_RESULT_LABELS} distinct labels`);
+      }
     return {
       ok: true,
       value: { task: 'detect', root, source: value.source, confidenceFloor: floor, images },

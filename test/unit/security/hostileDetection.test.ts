@@ -19,9 +19,14 @@ import { isHostToDetGallery, MAX_GALLERY_IMAGES } from '../../../src/protocol/de
 import type { DetectionSet } from '../../../src/protocol/detection';
 import { isRecord } from '../../../src/protocol/guards';
 import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
-import { loadDetectionResults } from '../../../src/host/detection/inspectorController';
+import { inspectorInit, loadDetectionResults } from '../../../src/host/detection/inspectorController';
 import { annotationGroupNodes } from '../../../src/host/datasets/datasetsModel';
-import { isDetectionScanReport } from '../../../src/protocol/detectionGuards';
+import {
+  checkDetectionResults,
+  isDetectionScanReport,
+  MAX_RESULT_LABELS,
+} from '../../../src/protocol/detectionGuards';
+import { isHostToInspector } from '../../../src/protocol/inspectorMessages';
 import {
   buildYoloSet,
   MAX_IMPLICIT_CLASSES,
@@ -355,4 +360,29 @@ test('VOC: an annotation of 200,000 empty objects is 100 findings and a count', 
   const malformed = voc.findings.filter((f) => f.kind === 'malformed-line' && f.file === 'Annotations/a.xml');
   assert.equal(malformed.length, MAX_PROBLEMS_LISTED_PER_FILE + 1);
   assert.ok(malformed.some((f) => /199900 more problems/.test(f.message)));
+});
+
+test('detections.json with 10,001 distinct labels is damaged (the inspector page would refuse its init)', () => {
+  const file = (labels: number) => ({
+    task: 'detect',
+    root: '/data/set',
+    source: 'val',
+    confidenceFloor: 0.05,
+    images: Array.from({ length: labels }, (_, i) => ({
+      path: `images/${i}.png`,
+      width: 8,
+      height: 8,
+      truth: [{ label: `l${i}`, box: [0, 0, 4, 4] }],
+      predicted: [],
+    })),
+  });
+  const tooMany = checkDetectionResults(file(MAX_RESULT_LABELS + 1));
+  assert.equal(tooMany.ok, false);
+  if (!tooMany.ok) assert.match(tooMany.problem, /at most 10000 distinct labels/);
+  const fits = checkDetectionResults(file(MAX_RESULT_LABELS));
+  assert.ok(fits.ok);
+  if (fits.ok)
+    assert.ok(
+      isHostToInspector({ type: 'inspectorInit', init: inspectorInit('r1', fits.value, 384), problem: null }),
+    );
 });
