@@ -389,12 +389,24 @@ export function detectionCellDescription(
   return `True ${name(row)}, predicted ${name(col)}: ${count}`;
 }
 
+/**
+ * Classes up to which the confusion matrix is drawn: (n + 1)² cells, 40,401 at 200. An evaluation.json of
+ * 4,000 labels fits the 64 MiB read limit and would be 16 million cells, which freezes the page.
+ */
+export const MAX_MATRIX_CLASSES = 200;
+
 export function renderDetectionMatrix(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
   const evaluation = state.details?.detectionEvaluation;
   if (!evaluation) return el(doc, 'div');
   const { labels, confusion } = evaluation;
   const n = labels.length;
+  if (n > MAX_MATRIX_CLASSES)
+    return el(doc, 'p', {
+      class: 'matrix-section detection-matrix note',
+      attrs: testId(DETECTION_IDS.confusion),
+      text: `The confusion matrix of ${n} classes is too large to draw here (at most ${MAX_MATRIX_CLASSES}); it is in the run's evaluation.json.`,
+    });
   const names = [...labels, BACKGROUND_LABEL];
   const normalize = state.ui.normalizeMatrix;
   const rowTotals = confusion.map((row) => row.reduce((a, b) => a + b, 0));
