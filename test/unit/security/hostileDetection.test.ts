@@ -9,14 +9,20 @@ import * as path from 'node:path';
 import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 import { MAX_SPLIT_FOLDERS, parseDataYaml } from '../../../src/core/detection/dataYaml';
 import { buildCocoSet } from '../../../src/core/detection/coco';
-import { MAX_DETECTION_CLASSES, MAX_PROBLEMS_LISTED_PER_FILE } from '../../../src/core/detection/doctor';
+import { intersectionOverUnion } from '../../../src/core/detection/boxes';
+import {
+  checkImageBoxes,
+  DuplicateIndex,
+  MAX_DETECTION_CLASSES,
+  MAX_PROBLEMS_LISTED_PER_FILE,
+} from '../../../src/core/detection/doctor';
 import { buildVocSet } from '../../../src/core/detection/voc';
 import {
   DetectionGalleryController,
   galleryInit,
 } from '../../../src/host/detection/detectionGalleryController';
 import { isHostToDetGallery, MAX_GALLERY_IMAGES } from '../../../src/protocol/detectionGalleryMessages';
-import type { DetectionSet } from '../../../src/protocol/detection';
+import type { BoxCorners, DetectionSet } from '../../../src/protocol/detection';
 import { isRecord } from '../../../src/protocol/guards';
 import { datasetRootAccess } from '../../../src/host/dashboard/resourceRoots';
 import { inspectorInit, loadDetectionResults } from '../../../src/host/detection/inspectorController';
@@ -385,4 +391,72 @@ test('detections.json with 10,001 distinct labels is damaged (the inspector page
     assert.ok(
       isHostToInspector({ type: 'inspectorInit', init: inspectorInit('r1', fits.value, 384), problem: null }),
     );
+});
+
+test('duplicate check: the indexed search names the same earlier box as comparing every pair', () => {
+  let seed = 12345;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let round = 0; round < 20; round++) {
+    // Clusters of near-copies at many sizes (jitter up to 6% of a side), so that many pairs sit on either
+    // side of the 0.9 threshold.
+    const bases = Array.from({ length: 30 }, () => {
+      const w = 2 + random() * (round % 2 === 0 ? 30 : 300);
+      return [random() * 600, random() * 600, w, w * (0.5 + random())];
+    });
+    const candidates = Array.from({ length: 400 }, (_, i) => {
+      const [x, y, w, h] = bases[Math.floor(random() * bases.length)];
+      const jitter = (side: number): number => (random() - 0.5) * 0.12 * side;
+      const box: [number, number, number, number] = [
+        x + jitter(w),
+        y + jitter(h),
+        x + w + jitter(w),
+        y + h + jitter(h),
+      ];
+      return { classIndex: i % 2, classLabel: '', box, source: { file: 'l.txt', line: i + 1 } };
+    });
+    const { findings, boxes } = checkImageBoxes({ path: 'a.png', width: 1000, height: 1000 }, candidates, [
+      'a',
+      'b',
+    ]);
+    const expected = new Map<number, number>();
+    boxes.forEach((b, i) => {
+      const first = boxes.findIndex(
+        (p, j) => j < i && p.classIndex === b.classIndex && intersectionOverUnion(p.box, b.box) >= 0.9,
+      );
+      if (first >= 0) expected.set(b.source.line as number, boxes[first].source.line as number);
+    });
+    const found = new Map<number, number>();
+    for (const f of findings.filter((f) => f.kind === 'duplicate-box'))
+      found.set(f.line as number, Number(/l\.txt:(\d+)/.exec(f.message)?.[1]));
+    assert.ok(expected.size > 10, `round ${round} has duplicates to find (${expected.size})`);
+    assert.deepEqual(found, expected, `round ${round}`);
+  }
+});
+
+test('duplicate check: 5,000 boxes of one class in a grid compare each box with its neighbours only', () => {
+  let comparisons = 0;
+  const index = new DuplicateIndex(0.9, (a, b) => {
+    comparisons++;
+    return intersectionOverUnion(a, b);
+  });
+  const boxes: { box: BoxCorners }[] = [];
+  let duplicates = 0;
+  for (let i = 0; i < 5000; i++) {
+    const x = (i % 100) * 10;
+    const y = Math.floor(i / 100) * 10;
+    const box: BoxCorners = [x, y, x + 8, y + 8];
+    if (index.firstMatch(0, box, boxes) >= 0) duplicates++;
+    index.add(boxes.length, 0, box);
+    boxes.push({ box });
+  }
+  assert.equal(duplicates, 0);
+  // Pairwise: 12.5 million IoUs; the index looks at a few neighbours per box.
+  assert.ok(comparisons < 20 * boxes.length, `${comparisons} IoUs`);
+  // A copy of box 1234 is found, and it is that box.
+  const copy: BoxCorners = [...boxes[1234].box];
+  assert.equal(index.firstMatch(0, copy, boxes), 1234);
+  assert.equal(index.firstMatch(1, copy, boxes), -1);
 });
