@@ -11,6 +11,7 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  BoxBudget,
   CappedFindings,
   checkClassNames,
   checkImageBoxes,
@@ -40,6 +41,8 @@ export interface CocoInput {
   imagePaths: readonly string[];
   /** The annotation JSON files, root-relative. */
   files: readonly TextFile[];
+  /** Boxes read from the set at most (default MAX_BOXES_PER_SET). */
+  maxBoxes?: number;
 }
 
 interface CocoImageEntry {
@@ -256,6 +259,7 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
     candidates: CandidateBox[];
   }
   const entries = new Map<string, Entry>();
+  const budget = new BoxBudget(input.maxBoxes);
   for (const file of files) {
     const imageOfId = new Map<string, Entry>();
     const missingIds = new Set<string>();
@@ -341,6 +345,7 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
         );
         continue;
       }
+      if (!budget.take(1, file.path)) continue;
       const [x, y, w, h] = bbox as number[];
       const box: BoxCorners = roundBox([x, y, x + w, y + h]);
       entry.candidates.push({
@@ -352,6 +357,8 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
       });
     }
   }
+  const overBudget = budget.finding();
+  if (overBudget) findings.push(overBudget);
   const images: DetectionImage[] = [];
   for (const [path, entry] of entries) {
     const checked = checkImageBoxes(entry.image, entry.candidates, classNames);

@@ -278,6 +278,47 @@ export class DuplicateIndex {
   }
 }
 
+/**
+ * Boxes read from one data set: COCO train2017 has 860,000, Objects365 about 10 million. It bounds the
+ * memory a set takes (a checkout of 10,000 copies of one 150 KB label file is 50 million boxes) in the
+ * CLI and in the editor, which reads a set for its gallery in its own process.
+ */
+export const MAX_BOXES_PER_SET = 2_000_000;
+
+/** Counts the boxes a reader keeps; past the limit it says no, and one finding names the first file left. */
+export class BoxBudget {
+  private used = 0;
+  private firstLeft: string | null = null;
+  private filesLeft = 0;
+
+  constructor(private readonly max = MAX_BOXES_PER_SET) {}
+
+  get exhausted(): boolean {
+    return this.used >= this.max;
+  }
+
+  /** Takes `count` boxes of `file`; false (and the file noted) when the set has used its budget. */
+  take(count: number, file: string): boolean {
+    if (this.exhausted) {
+      if (count === 0) return true;
+      this.firstLeft ??= file;
+      this.filesLeft++;
+      return false;
+    }
+    this.used += count;
+    return true;
+  }
+
+  finding(): AnnotationFinding | null {
+    if (this.firstLeft === null) return null;
+    return malformed(
+      this.firstLeft,
+      undefined,
+      `the data set has more than ${this.max.toLocaleString('en-US')} boxes; the boxes of this file${this.filesLeft > 1 ? ` and of ${this.filesLeft - 1} more files or entries after it` : ''} are not read — split the set, or check the labels were not copied many times`,
+    );
+  }
+}
+
 /** Problems of one kind listed one by one per annotation file; the rest are counted in one finding. */
 export const MAX_PROBLEMS_LISTED_PER_FILE = 100;
 

@@ -11,6 +11,7 @@ import type {
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
+  BoxBudget,
   CappedFindings,
   checkClassNames,
   checkImageBoxes,
@@ -41,6 +42,8 @@ export interface VocInput {
   xmlFiles: readonly TextFile[];
   /** `ImageSets/Main/train.txt`, `val.txt`, `test.txt`, when present. */
   imageSets: readonly TextFile[];
+  /** Boxes read from the set at most (default MAX_BOXES_PER_SET). */
+  maxBoxes?: number;
 }
 
 interface VocObject {
@@ -157,6 +160,7 @@ export function buildVocSet(input: VocInput): AssembledSet {
   const byBaseName = groupBy(input.imagePaths, baseName);
   const byStem = groupBy(input.imagePaths, stem);
   const images = new Map<string, DetectionImage>();
+  const budget = new BoxBudget(input.maxBoxes);
   for (const voc of parsed) {
     const id = stem(voc.path);
     const split = splitOfId.get(id);
@@ -211,7 +215,7 @@ export function buildVocSet(input: VocInput): AssembledSet {
         severity: 'warning',
       });
     }
-    const candidates: CandidateBox[] = voc.objects
+    const candidates: CandidateBox[] = (budget.take(voc.objects.length, voc.path) ? voc.objects : [])
       .filter((o): o is VocObject & { box: BoxCorners } => o.box !== null)
       .map((o) => ({
         classIndex: classIndex.get(o.name) ?? -1,
@@ -230,6 +234,8 @@ export function buildVocSet(input: VocInput): AssembledSet {
       boxes: checked.boxes,
     });
   }
+  const overBudget = budget.finding();
+  if (overBudget) findings.push(overBudget);
   for (const image of input.images) {
     if (images.has(image.path)) continue;
     findings.push(imageWithoutLabel(image.path, `no Annotations/${stem(image.path)}.xml`));

@@ -11,6 +11,7 @@ import type {
 import { roundBox } from './boxes';
 import { parseDataYaml, type DataYaml } from './dataYaml';
 import {
+  BoxBudget,
   checkClassNames,
   checkImageBoxes,
   imageWithoutLabel,
@@ -42,6 +43,8 @@ export interface YoloInput {
   classesFile?: TextFile;
   /** The split-list files data.yaml names (`yoloSplitListPaths`), read. */
   splitLists?: readonly TextFile[];
+  /** Boxes read from the set at most (default MAX_BOXES_PER_SET). */
+  maxBoxes?: number;
 }
 
 /** The label file of an image under an `images` folder: the last `images` segment becomes `labels`. */
@@ -265,6 +268,7 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
     for (const f of checked.findings) findings.push(f);
   }
   const labelsByPath = new Map(input.labels.map((l) => [l.path, l]));
+  const budget = new BoxBudget(input.maxBoxes);
   const used = new Set<string>();
   const parsedImages: { image: ListedImage; split?: DetectionSplitName; candidates: CandidateBox[] }[] = [];
   for (const image of input.images) {
@@ -291,10 +295,18 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
       parsedImages.push({ image, split, candidates: [] });
       continue;
     }
+    if (budget.exhausted) {
+      budget.take(1, labelPath);
+      parsedImages.push({ image, split, candidates: [] });
+      continue;
+    }
     const parsed = parseYoloLabels(label.text, labelPath, image.width, image.height, image.path);
+    budget.take(parsed.candidates.length, labelPath);
     for (const f of parsed.findings) findings.push(f);
     parsedImages.push({ image, split, candidates: parsed.candidates });
   }
+  const overBudget = budget.finding();
+  if (overBudget) findings.push(overBudget);
   if (classNames === null) {
     // No class list anywhere: name the ids that occur, so the set still trains.
     // A loop, not Math.max(...ids): a large set has more boxes than a call has arguments.

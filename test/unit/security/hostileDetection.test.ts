@@ -460,3 +460,69 @@ test('duplicate check: 5,000 boxes of one class in a grid compare each box with 
   assert.equal(index.firstMatch(0, copy, boxes), 1234);
   assert.equal(index.firstMatch(1, copy, boxes), -1);
 });
+
+test('a set over its box budget stops reading boxes, with one finding naming the first file left out', () => {
+  const images = Array.from({ length: 30 }, (_, i) => ({
+    path: `images/${String(i).padStart(2, '0')}.png`,
+    width: 100,
+    height: 100,
+  }));
+  const text = Array.from({ length: 10 }, (_, k) => `0 ${0.05 + k * 0.09} 0.5 0.05 0.05`).join('\n');
+  const set = buildYoloSet({
+    images,
+    imagePaths: images.map((i) => i.path),
+    labels: images.map((i) => ({ path: i.path.replace('images/', 'labels/').replace('.png', '.txt'), text })),
+    maxBoxes: 95,
+  });
+  assert.equal(
+    set.images.reduce((n, i) => n + i.boxes.length, 0),
+    100,
+  );
+  const over = set.findings.filter((f) => /more than 95 boxes/.test(f.message));
+  assert.equal(over.length, 1);
+  assert.equal(over[0].file, 'labels/10.txt');
+  assert.match(over[0].message, /and of 19 more files or entries/);
+  // COCO: annotations past the budget are not read.
+  const coco = buildCocoSet({
+    images: [image],
+    imagePaths: [image.path],
+    files: [
+      {
+        path: 'annotations/instances_train.json',
+        text: JSON.stringify({
+          images: [{ id: 1, file_name: 'a.png' }],
+          annotations: Array.from({ length: 8 }, (_, k) => ({
+            id: k + 1,
+            image_id: 1,
+            category_id: 1,
+            bbox: [k * 10, 0, 8, 8],
+          })),
+          categories: [{ id: 1, name: 'a' }],
+        }),
+      },
+    ],
+    maxBoxes: 5,
+  });
+  assert.equal(coco.images[0].boxes.length, 5);
+  assert.ok(coco.findings.some((f) => /more than 5 boxes.*and of 2 more/.test(f.message)));
+  // VOC: the objects of the XML files past the budget are not read.
+  const xml = (name: string) =>
+    `<annotation><filename>${name}</filename>${'<object><name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>'.repeat(3)}</annotation>`;
+  const vocImages = ['a.png', 'b.png', 'c.png'].map((p) => ({
+    path: `JPEGImages/${p}`,
+    width: 20,
+    height: 20,
+  }));
+  const voc = buildVocSet({
+    images: vocImages,
+    imagePaths: vocImages.map((i) => i.path),
+    xmlFiles: ['a', 'b', 'c'].map((n) => ({ path: `Annotations/${n}.xml`, text: xml(`${n}.png`) })),
+    imageSets: [],
+    maxBoxes: 3,
+  });
+  assert.deepEqual(
+    voc.images.map((i) => i.boxes.length),
+    [3, 0, 0],
+  );
+  assert.ok(voc.findings.some((f) => f.file === 'Annotations/b.xml' && /more than 3 boxes/.test(f.message)));
+});
