@@ -3,7 +3,6 @@
 // pixels) and `categories` (id, name). Category ids need not be contiguous: classes are the categories
 // ordered by id. The split comes from the file's name (`instances_val2017.json`) or folder. Pure.
 import type {
-  AnnotationFinding,
   BoxCorners,
   DetectionImage,
   DetectionSplitName,

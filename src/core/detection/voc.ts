@@ -3,7 +3,6 @@
 // splits from `ImageSets/Main/{train,val,test}.txt` when present. Classes: the sorted union of object
 // names. Pure.
 import type {
-  AnnotationFinding,
   BoxCorners,
   DetectionImage,
   DetectionSplitName,
