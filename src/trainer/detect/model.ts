@@ -1,7 +1,7 @@
 // The detector: a small anchor-free single-stage network after CenterNet ("Objects as Points"). A conv
 // backbone (conv + batch norm + ReLU, as the cnn/resnet presets build them) down to stride 16, a small
-// feature pyramid back up to stride 4 (nearest upsampling, concatenation with the stride-8 and stride-4
-// maps), and two heads on the stride-4 map: per-class centre logits, and box size + centre offset. One
+// feature pyramid back up to stride 4 (1×1 projection, nearest upsampling, addition of the stride-8 and
+// stride-4 maps, as FPN does), and two heads on the stride-4 map: per-class centre logits, and box size + centre offset. One
 // output tensor (N × S/4 × S/4 × (classes + 4)) keeps saving, loading and checkpoints those of any layers
 // model; the loss and the decoder split its channels.
 import * as tf from '@tensorflow/tfjs';
@@ -62,22 +62,37 @@ function head(
     .apply(h) as tf.SymbolicTensor;
 }
 
+function conv1x1(x: tf.SymbolicTensor, filters: number, name: string): tf.SymbolicTensor {
+  return tf.layers
+    .conv2d({ filters, kernelSize: 1, useBias: false, kernelInitializer: 'heNormal', name })
+    .apply(x) as tf.SymbolicTensor;
+}
+
+/** A coarser map brought up to a finer one: projected (1×1) to its filters, upsampled 2×, added. */
+function mergeUp(
+  coarse: tf.SymbolicTensor,
+  fine: tf.SymbolicTensor,
+  filters: number,
+  name: string,
+): tf.SymbolicTensor {
+  const up = tf.layers
+    .upSampling2d({ size: [2, 2], name: `${name}_up` })
+    .apply(conv1x1(coarse, filters, `${name}_proj`)) as tf.SymbolicTensor;
+  return tf.layers.add({ name: `${name}_add` }).apply([up, fine]) as tf.SymbolicTensor;
+}
+
 export function buildDetector({ inputSize, channels, numClasses, width }: DetectorShape): tf.LayersModel {
   if (inputSize % 16 !== 0)
     throw new RangeError(`the detector's input size must be a multiple of 16, got ${inputSize}`);
   const input = tf.input({ shape: [inputSize, inputSize, channels], name: 'image' });
-  let x = convBnRelu(input, width, 2, 'stem'); // stride 2
-  const c4 = convBnRelu(convBnRelu(x, 2 * width, 2, 's4a'), 2 * width, 1, 's4b'); // stride 4
+  const stem = convBnRelu(input, width, 2, 'stem'); // stride 2
+  const c4 = convBnRelu(convBnRelu(stem, 2 * width, 2, 's4a'), 2 * width, 1, 's4b'); // stride 4
   const c8 = convBnRelu(convBnRelu(c4, 4 * width, 2, 's8a'), 4 * width, 1, 's8b'); // stride 8
-  const c16 = convBnRelu(convBnRelu(c8, 4 * width, 2, 's16a'), 4 * width, 1, 's16b'); // stride 16
-  x = tf.layers.upSampling2d({ size: [2, 2], name: 'up8' }).apply(c16) as tf.SymbolicTensor;
-  x = tf.layers.concatenate({ name: 'cat8' }).apply([x, c8]) as tf.SymbolicTensor;
-  x = convBnRelu(x, 4 * width, 1, 'p8');
-  x = tf.layers.upSampling2d({ size: [2, 2], name: 'up4' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.concatenate({ name: 'cat4' }).apply([x, c4]) as tf.SymbolicTensor;
-  x = convBnRelu(x, 2 * width, 1, 'p4');
-  const heat = head(x, 2 * width, numClasses, 'heatmap', HEATMAP_PRIOR_BIAS);
-  const box = head(x, 2 * width, 4, 'box', 0);
+  const c16 = convBnRelu(convBnRelu(c8, 8 * width, 2, 's16a'), 8 * width, 1, 's16b'); // stride 16
+  const p8 = convBnRelu(mergeUp(c16, c8, 4 * width, 'm8'), 4 * width, 1, 'p8');
+  const p4 = convBnRelu(mergeUp(p8, c4, 2 * width, 'm4'), 2 * width, 1, 'p4');
+  const heat = head(p4, width, numClasses, 'heatmap', HEATMAP_PRIOR_BIAS);
+  const box = head(p4, width, 4, 'box', 0);
   const output = tf.layers.concatenate({ name: 'detections' }).apply([heat, box]) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: DETECTOR_MODEL_NAME });
 }
