@@ -248,9 +248,12 @@ async function readOtherRecords(
   record: RunRecord,
 ): Promise<Omit<CachedRead, 'stamp' | 'record'>> {
   const classes = record.dataset.classNames.length;
+  // A detection run's evaluation.json is a DetectionEvaluation (protocol/detection.ts), which the
+  // classification reader would call damaged; its readers are the detection views.
+  const detection = record.config.task === 'detect';
   const [metrics, evaluation] = await Promise.all([
     readMetrics(runDir, classes),
-    readEvaluationChecked(runDir).then(
+    (detection ? Promise.resolve(null) : readEvaluationChecked(runDir)).then(
       (value) => {
         if (value && value.labels.length !== classes)
           return {

@@ -50,8 +50,9 @@ function epochLines(text: string): (EpochMetrics & Record<string, unknown>)[] {
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EpochMetrics & Record<string, unknown>)
-    .filter((line) => line.kind !== 'batch' && epochs.has(line.epoch));
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.kind !== 'batch' && epochs.has(line.epoch as number)) as (EpochMetrics &
+    Record<string, unknown>)[];
 }
 
 test('a tiny detection run lowers its loss and writes a complete run directory; resume continues it', async () => {
