@@ -93,6 +93,14 @@ export interface DetectionScanReport {
   backgroundImages: number;
   boxes: number;
   findings: AnnotationFinding[];
+  /** Files the reader could not use whatever their labels (unreadable or corrupt images, links out of the
+   * root), with the reason; absent when there are none. Added by the reader (ddata). */
+  skipped?: SkippedDetectionFile[];
+}
+
+export interface SkippedDetectionFile {
+  path: string;
+  reason: string;
 }
 
 /** One predicted box, as `predict RUN IMAGE --json` prints it (pixels of the original image). */
@@ -192,4 +200,6 @@ export interface DetectionSet {
   classNames: string[];
   images: DetectionImage[];
   findings: AnnotationFinding[];
+  /** As in DetectionScanReport: files that could not be used, with the reason. */
+  skipped?: SkippedDetectionFile[];
 }

@@ -18,8 +18,11 @@ import { makeDirectoryInside, RunFileError, writablePath, writeFileInside } from
 import { RunLockedError, withRunLock } from '../core/runLock';
 import { createProgressReporter } from './progress';
 import { requireDatasetFolder, scanDataset } from './scan';
-import { formatScanReport } from './scanFormat';
+import { formatDetectionScanReport, formatScanReport } from './scanFormat';
 import { writeSampleDataset } from './sampleWriter';
+import type { DetectionFormat } from '../protocol/detection';
+import { DEFAULT_DETECTION_SAMPLE } from '../core/detection/sample';
+import { DETECTION_FORMATS } from '../core/detection/listing';
 import { EXPORT_FORMAT_LIST, runExperimentCommand } from './experiments/commands';
 import { DEFAULT_LR_FIND } from './experiments/lrFindOptions';
 import { version as VERSION } from '../../package.json';
@@ -73,7 +76,8 @@ const SAMPLE_DEFAULTS = { perClass: 120, size: 48, seed: 7 };
 const COMMANDS: Record<string, CommandSpec> = {
   scan: {
     usage: 'image-trainer scan DIR [--json]',
-    summary: 'find the classes of a data set and report every file it would skip, with the reason',
+    summary:
+      'find the classes of a data set and report every file it would skip, with the reason; for a detection set (YOLO, COCO, VOC): boxes per class, splits and annotation findings',
     flags: [JSON_SWITCH],
     positionals: { min: 1, max: 1 },
     run: (args, io) => runScan(args, io),
@@ -238,20 +242,39 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: (args, io) => runPreviewAugment(args, io),
   },
   sample: {
-    usage: 'image-trainer sample DIR [--per-class N] [--size N] [--seed N]',
+    usage:
+      'image-trainer sample DIR [--per-class N] [--size N] [--seed N] | image-trainer sample DIR --task detect [--format yolo|coco|voc] [--images N] [--size N] [--seed N]',
     summary: 'write the procedural sample data set (shapes drawn in code) into DIR',
     flags: [
       {
+        flag: '--task',
+        value: 'classify|detect',
+        help: 'classify: one folder per shape; detect: several shapes per image with boxes',
+        default: 'classify',
+      },
+      {
         flag: '--per-class',
         value: 'N',
-        help: 'images per class',
+        help: 'images per class (classify)',
         default: String(SAMPLE_DEFAULTS.perClass),
+      },
+      {
+        flag: '--format',
+        value: DETECTION_FORMATS.join('|'),
+        help: 'label format (detect): images/<split>/*.png with YOLO labels, COCO JSON or VOC XML',
+        default: 'yolo',
+      },
+      {
+        flag: '--images',
+        value: 'N',
+        help: 'images (detect), split 80/20 into train and val',
+        default: String(DEFAULT_DETECTION_SAMPLE.images),
       },
       {
         flag: '--size',
         value: 'N',
         help: 'image width and height in pixels',
-        default: String(SAMPLE_DEFAULTS.size),
+        default: `${SAMPLE_DEFAULTS.size} (detect: ${DEFAULT_DETECTION_SAMPLE.size})`,
       },
       { flag: '--seed', value: 'N', help: 'seed of the drawing', default: String(SAMPLE_DEFAULTS.seed) },
       JSON_SWITCH,
@@ -371,6 +394,15 @@ async function loadConfigFile(file: string): Promise<unknown> {
 
 async function runScan(args: ParsedArgs, io: CliIo): Promise<number> {
   const root = await requireDatasetFolder(path.resolve(io.cwd, args.positionals[0]));
+  // A detection set (YOLO, COCO, VOC) gets the detection report; anything else scans as before.
+  const { detectDetectionFormat, scanDetectionSet } = await import('./detect/detectionSet');
+  if ((await detectDetectionFormat(root)) !== null) {
+    const report = await scanDetectionSet(root);
+    io.stdout(
+      args.switches.has('--json') ? JSON.stringify(report) + '\n' : formatDetectionScanReport(report),
+    );
+    return 0;
+  }
   const progress = args.switches.has('--json') ? null : createProgressReporter(io.stderr, io.isTTY);
   const { report } = await scanDataset(root, {
     onProgress: (done, total) => progress?.progress('Scanning', done, total),
@@ -788,6 +820,13 @@ async function runPreviewAugment(args: ParsedArgs, io: CliIo): Promise<number> {
 
 async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
   const dir = path.resolve(io.cwd, args.positionals[0]);
+  const task = args.values.get('--task') ?? 'classify';
+  if (task !== 'classify' && task !== 'detect')
+    throw new UsageError(`--task must be classify or detect, got "${task}"`);
+  if (task === 'detect') return runDetectionSample(dir, args, io);
+  for (const flag of ['--format', '--images'])
+    if (args.values.has(flag))
+      throw new UsageError(`${flag} is for --task detect (classify takes --per-class)`);
   const perClass = parsePositiveInt(
     '--per-class',
     args.values.get('--per-class'),
@@ -802,6 +841,35 @@ async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
     io.stdout(
       `Wrote ${written.images} images in ${written.classes.length} classes (${written.classes.join(', ')}) to ${dir}\n`,
     );
+  return 0;
+}
+
+async function runDetectionSample(dir: string, args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.values.has('--per-class'))
+    throw new UsageError('--per-class is for the classification sample; --task detect takes --images N');
+  const format = args.values.get('--format') ?? 'yolo';
+  if (!(DETECTION_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${DETECTION_FORMATS.join(', ')}, got "${format}"`);
+  const images = parsePositiveInt(
+    '--images',
+    args.values.get('--images'),
+    DEFAULT_DETECTION_SAMPLE.images,
+    100_000,
+  );
+  const size = parsePositiveInt('--size', args.values.get('--size'), DEFAULT_DETECTION_SAMPLE.size, 1024);
+  if (size < 32) throw new UsageError(`--size must be at least 32 for --task detect, got ${size}`);
+  const seed = parsePositiveInt('--seed', args.values.get('--seed'), DEFAULT_DETECTION_SAMPLE.seed, 2 ** 31);
+  const { writeDetectionSample } = await import('./detect/detectionSample');
+  const written = await writeDetectionSample(dir, { format: format as DetectionFormat, images, size, seed });
+  if (args.switches.has('--json')) io.stdout(JSON.stringify(written) + '\n');
+  else {
+    const splits = Object.entries(written.splits)
+      .map(([name, n]) => `${n} ${name}`)
+      .join(', ');
+    io.stdout(
+      `Wrote ${written.images} images (${splits}) with ${written.boxes} boxes of ${written.classes.length} classes (${written.classes.join(', ')}) in ${format.toUpperCase()} form to ${dir}\n`,
+    );
+  }
   return 0;
 }
 

@@ -1,0 +1,256 @@
+// YOLO labels: `images/…/x.png` with `labels/…/x.txt` (the last `images` folder of the path replaced by
+// `labels`), one `class cx cy w h` line per box, normalised to the image's width and height; class names
+// from data.yaml (`names`), else `classes.txt`. Also reads polygon lines (YOLO segmentation: class x1 y1
+// x2 y2 …) as their bounding box, and label files beside their images (labelImg's YOLO mode). Pure.
+import type {
+  AnnotationFinding,
+  BoxCorners,
+  DetectionImage,
+  DetectionSplitName,
+} from '../../protocol/detection';
+import { roundBox } from './boxes';
+import { parseDataYaml, type DataYaml } from './dataYaml';
+import {
+  checkImageBoxes,
+  imageWithoutLabel,
+  labelWithoutImage,
+  malformed,
+  type CandidateBox,
+} from './doctor';
+import {
+  dirName,
+  joinRel,
+  normaliseInside,
+  segments,
+  splitFromSegments,
+  type ListedImage,
+  type TextFile,
+} from './listing';
+import { finishDetectionSet, type AssembledSet } from './assemble';
+
+export interface YoloInput {
+  /** Images that could be read. */
+  images: readonly ListedImage[];
+  /** Every image path in the listing, readable or not (a label of an unreadable image is no orphan). */
+  imagePaths: readonly string[];
+  /** Every `.txt` file that may be a label file: under a `labels` folder, or beside an image. */
+  labels: readonly TextFile[];
+  yaml?: TextFile;
+  classesFile?: TextFile;
+}
+
+/** The label file of an image under an `images` folder: the last `images` segment becomes `labels`. */
+export function yoloLabelPath(imagePath: string): string | null {
+  const parts = segments(imagePath);
+  for (let i = parts.length - 2; i >= 0; i--) {
+    if (parts[i] === 'images') {
+      const out = parts.slice();
+      out[i] = 'labels';
+      return replaceExtension(out.join('/'), '.txt');
+    }
+  }
+  return null;
+}
+
+function replaceExtension(path: string, ext: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  return (dot > slash + 1 ? path.slice(0, dot) : path) + ext;
+}
+
+/** Parses one label file into candidate boxes in pixels (not yet checked against the image). */
+export function parseYoloLabels(
+  text: string,
+  file: string,
+  width: number,
+  height: number,
+  image?: string,
+): { candidates: CandidateBox[]; findings: AnnotationFinding[] } {
+  const candidates: CandidateBox[] = [];
+  const findings: AnnotationFinding[] = [];
+  const lines = text.split(/\r?\n|\r/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const fields = trimmed.split(/\s+/);
+    const numbers = fields.map(Number);
+    const polygon = fields.length >= 7 && fields.length % 2 === 1;
+    if (
+      (fields.length !== 5 && !polygon) ||
+      numbers.some((n) => !Number.isFinite(n)) ||
+      !/^\d+(\.0*)?$/.test(fields[0])
+    ) {
+      findings.push(
+        malformed(
+          file,
+          line,
+          `expected "class cx cy w h" (a class id and four numbers from 0 to 1), got "${clip(trimmed)}"; fix or delete the line`,
+          image,
+        ),
+      );
+      return;
+    }
+    const classIndex = numbers[0];
+    let box: BoxCorners;
+    if (polygon) {
+      const xs = numbers.slice(1).filter((_, i) => i % 2 === 0);
+      const ys = numbers.slice(1).filter((_, i) => i % 2 === 1);
+      box = [
+        Math.min(...xs) * width,
+        Math.min(...ys) * height,
+        Math.max(...xs) * width,
+        Math.max(...ys) * height,
+      ];
+    } else {
+      const [, cx, cy, w, h] = numbers;
+      box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height];
+    }
+    candidates.push({
+      classIndex,
+      classLabel: `class id ${classIndex}`,
+      box: roundBox(box),
+      source: { file, line },
+    });
+  });
+  return { candidates, findings };
+}
+
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** One label line for a box (pixel corners) in a width × height image; 8 decimals keep it exact to 1e-3 px. */
+export function formatYoloLine(classIndex: number, box: BoxCorners, width: number, height: number): string {
+  const f = (v: number): string => String(Number(v.toFixed(8)));
+  const [x1, y1, x2, y2] = box;
+  return `${classIndex} ${f((x1 + x2) / 2 / width)} ${f((y1 + y2) / 2 / height)} ${f((x2 - x1) / width)} ${f((y2 - y1) / height)}`;
+}
+
+interface SplitFolder {
+  folder: string;
+  split: DetectionSplitName;
+}
+
+/** data.yaml's `train`/`val`/`test` folders, root-relative; entries that leave the root are dropped. */
+function yamlSplitFolders(yaml: DataYaml, yamlDir: string): SplitFolder[] {
+  const base = yaml.path !== undefined ? normaliseInside(joinRel(yamlDir, yaml.path)) : null;
+  const folders: SplitFolder[] = [];
+  for (const split of ['train', 'val', 'test'] as const) {
+    for (const entry of yaml[split] ?? []) {
+      // Ultralytics resolves against `path`, exporters (Roboflow) write `../train/images`: try both.
+      const options = [
+        normaliseInside(joinRel(base ?? yamlDir, entry)),
+        normaliseInside(entry.replace(/^(\.\.\/)+/, '')),
+      ];
+      for (const folder of options) if (folder !== null) folders.push({ folder, split });
+    }
+  }
+  return folders;
+}
+
+export function buildYoloSet(input: YoloInput): AssembledSet {
+  const findings: AnnotationFinding[] = [];
+  let classNames: string[] | null = null;
+  let classFile = '';
+  let splitFolders: SplitFolder[] = [];
+  if (input.yaml) {
+    classFile = input.yaml.path;
+    if (input.yaml.text === null) {
+      findings.push(
+        malformed(
+          input.yaml.path,
+          undefined,
+          `cannot read the class list (${input.yaml.error ?? 'unreadable'}); fix the file`,
+        ),
+      );
+    } else {
+      const parsed = parseDataYaml(input.yaml.text);
+      for (const p of parsed.problems)
+        findings.push(malformed(input.yaml.path, p.line, `${p.message}; fix data.yaml`));
+      if (parsed.yaml.names) classNames = parsed.yaml.names;
+      splitFolders = yamlSplitFolders(parsed.yaml, dirName(input.yaml.path));
+    }
+  }
+  if (classNames === null && input.classesFile?.text) {
+    classFile = input.classesFile.path;
+    classNames = input.classesFile.text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+  }
+  const labelsByPath = new Map(input.labels.map((l) => [l.path, l]));
+  const used = new Set<string>();
+  const parsedImages: { image: ListedImage; split?: DetectionSplitName; candidates: CandidateBox[] }[] = [];
+  for (const image of input.images) {
+    const underImages = yoloLabelPath(image.path);
+    const beside = replaceExtension(image.path, '.txt');
+    const labelPath = [underImages, beside].find((p) => p !== null && labelsByPath.has(p)) ?? null;
+    const split = splitOf(image.path, splitFolders);
+    if (labelPath === null) {
+      findings.push(imageWithoutLabel(image.path, `no ${underImages ?? beside}`));
+      parsedImages.push({ image, split, candidates: [] });
+      continue;
+    }
+    used.add(labelPath);
+    const label = labelsByPath.get(labelPath) as TextFile;
+    if (label.text === null) {
+      findings.push(
+        malformed(
+          labelPath,
+          undefined,
+          `cannot read the label file (${label.error ?? 'unreadable'}); fix or delete it`,
+          image.path,
+        ),
+      );
+      parsedImages.push({ image, split, candidates: [] });
+      continue;
+    }
+    const parsed = parseYoloLabels(label.text, labelPath, image.width, image.height, image.path);
+    findings.push(...parsed.findings);
+    parsedImages.push({ image, split, candidates: parsed.candidates });
+  }
+  if (classNames === null) {
+    // No class list anywhere: name the ids that occur, so the set still trains.
+    const maxId = Math.max(-1, ...parsedImages.flatMap((p) => p.candidates.map((c) => c.classIndex)));
+    classNames = Array.from({ length: maxId + 1 }, (_, i) => String(i));
+  }
+  const images: DetectionImage[] = [];
+  for (const { image, split, candidates } of parsedImages) {
+    const checked = checkImageBoxes(image, candidates, classNames);
+    findings.push(...checked.findings);
+    images.push({
+      path: image.path,
+      width: image.width,
+      height: image.height,
+      ...(split ? { split } : {}),
+      boxes: checked.boxes,
+    });
+  }
+  // Label files of no image: under a labels folder only (a .txt elsewhere may be anything).
+  const labelsOfImages = new Set(input.imagePaths.map((p) => yoloLabelPath(p)));
+  for (const label of input.labels) {
+    if (used.has(label.path) || !segments(label.path).slice(0, -1).includes('labels')) continue;
+    if (!labelsOfImages.has(label.path))
+      findings.push(
+        labelWithoutImage(
+          label.path,
+          undefined,
+          `no image for this label file (looked for it under images/ with the same name)`,
+        ),
+      );
+  }
+  return finishDetectionSet({ format: 'yolo', classNames, images, findings, classFile });
+}
+
+function splitOf(path: string, folders: readonly SplitFolder[]): DetectionSplitName | undefined {
+  let best: SplitFolder | undefined;
+  for (const f of folders) {
+    if (
+      (f.folder === '' || path.startsWith(f.folder + '/')) &&
+      (!best || f.folder.length > best.folder.length)
+    )
+      best = f;
+  }
+  return best?.split ?? splitFromSegments(path);
+}
