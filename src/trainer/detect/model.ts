@@ -10,12 +10,14 @@ export interface DetectorShape {
   inputSize: number;
   channels: number;
   numClasses: number;
-  /** Filters of the first stage; later stages have 2× and 4×. */
+  /** Filters of the first stage; later stages have 2×, 4× and 8×. */
   width: number;
+  /** Input pixels per output cell: 4 (CenterNet's) or 8 (cheaper; for objects of 12 pixels and more). */
+  stride?: 4 | 8;
 }
 
-/** Input pixels per output cell. */
-export const DETECTOR_STRIDE = 4;
+/** Input pixels per output cell of the detector the trainer builds. */
+export const DETECTOR_STRIDE: 4 | 8 = 4;
 /** The centre logits start at sigmoid⁻¹(0.1): CenterNet's prior, which keeps the focal loss stable early. */
 const HEATMAP_PRIOR_BIAS = -Math.log((1 - 0.1) / 0.1);
 export const DETECTOR_MODEL_NAME = 'centernet';
@@ -81,7 +83,7 @@ function mergeUp(
   return tf.layers.add({ name: `${name}_add` }).apply([up, fine]) as tf.SymbolicTensor;
 }
 
-export function buildDetector({ inputSize, channels, numClasses, width }: DetectorShape): tf.LayersModel {
+export function buildDetector({ inputSize, channels, numClasses, width, stride = 4 }: DetectorShape): tf.LayersModel {
   if (inputSize % 16 !== 0)
     throw new RangeError(`the detector's input size must be a multiple of 16, got ${inputSize}`);
   const input = tf.input({ shape: [inputSize, inputSize, channels], name: 'image' });
@@ -90,9 +92,10 @@ export function buildDetector({ inputSize, channels, numClasses, width }: Detect
   const c8 = convBnRelu(convBnRelu(c4, 4 * width, 2, 's8a'), 4 * width, 1, 's8b'); // stride 8
   const c16 = convBnRelu(convBnRelu(c8, 8 * width, 2, 's16a'), 8 * width, 1, 's16b'); // stride 16
   const p8 = convBnRelu(mergeUp(c16, c8, 4 * width, 'm8'), 4 * width, 1, 'p8');
-  const p4 = convBnRelu(mergeUp(p8, c4, 2 * width, 'm4'), 2 * width, 1, 'p4');
-  const heat = head(p4, width, numClasses, 'heatmap', HEATMAP_PRIOR_BIAS);
-  const box = head(p4, width, 4, 'box', 0);
+  const top = stride === 8 ? p8 : convBnRelu(mergeUp(p8, c4, 2 * width, 'm4'), 2 * width, 1, 'p4');
+  const hidden = stride === 8 ? 2 * width : width;
+  const heat = head(top, hidden, numClasses, 'heatmap', HEATMAP_PRIOR_BIAS);
+  const box = head(top, hidden, 4, 'box', 0);
   const output = tf.layers.concatenate({ name: 'detections' }).apply([heat, box]) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: DETECTOR_MODEL_NAME });
 }

@@ -216,6 +216,7 @@ async function fitDetector(
         channels: config.channels,
         numClasses: classNames.length,
         width: DETECTOR_WIDTH,
+        stride: DETECTOR_STRIDE,
       });
   const trainee: Trainee = { model, optimizer: createOptimizer(config) };
   if (prepared.resume && !(await loadOptimizerState(trainee.optimizer, prepared.resume.dir)))

@@ -26,6 +26,7 @@ import { makeDetectionStep, detectorSpecOf } from '../../../src/trainer/detect/t
 import { assembleDetectionBatch, sampleOf } from '../../../src/trainer/detect/detectData';
 import { detectSamples, gridOf } from '../../../src/trainer/detect/detector';
 import { saveModelFiles } from '../../../src/trainer/modelIO';
+import { encodePhoto } from '../../fixtures/photoFactory';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'it-detect-'));
 const data = path.join(work, 'data');
@@ -242,6 +243,20 @@ test('predict --json maps boxes back to pixels of a letterboxed non-square image
   assert.ok(box.confidence > 0.8 && box.confidence < 0.95, `confidence ${box.confidence}`);
   const expected = [30 / 0.32, 14 / 0.32, 38 / 0.32, 22 / 0.32];
   box.box.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 0.01, `${box.box} vs ${expected}`));
+
+  // The same picture stored sideways with EXIF orientation 6: the box is in pixels of the upright image.
+  const sideways = path.join(work, 'wide-exif6.jpg');
+  await fs.writeFile(
+    sideways,
+    await encodePhoto({ width, height, data: pixels }, { orientation: 6, quality: 95 }),
+  );
+  out.length = 0;
+  assert.equal(await main(['predict', runDir, sideways, '--json'], io), 0);
+  const [turned] = JSON.parse(out.join('')) as DetectionPrediction[];
+  assert.equal(turned.boxes.length, 1, JSON.stringify(turned.boxes));
+  turned.boxes[0].box.forEach((v, i) =>
+    assert.ok(Math.abs(v - expected[i]) < 0.01, `${turned.boxes[0].box} vs ${expected}`),
+  );
 
   // --confidence above the box's confidence leaves it out; a bad value is a usage error.
   out.length = 0;
