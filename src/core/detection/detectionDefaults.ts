@@ -17,9 +17,9 @@ export const DETECTION_SCHEDULE: Readonly<ScheduleConfig> = { type: 'cosine', mi
 
 export const DETECTION_DEFAULTS = {
   imageSize: 128,
-  epochs: 30,
-  batchSize: 16,
-  learningRate: 0.002,
+  epochs: 20,
+  batchSize: 8,
+  learningRate: 0.003,
   augment: DETECTION_AUGMENT,
   schedule: DETECTION_SCHEDULE,
 } as const satisfies Partial<TrainingConfig>;

@@ -16,6 +16,7 @@ import { prepareRun, type LockHolder } from '../training/prepareRun';
 import { selectEngine } from '../training/openDataset';
 import type { PreparedRun, TrainRunRequest } from '../training/runContext';
 import { readDetectionSet } from './detectionSet';
+import { DETECTOR_INPUT_MULTIPLE } from './model';
 
 /** The label split.json gives an image without boxes (a detection split is not checked against classes). */
 export const BACKGROUND_LABEL = '(background)';
@@ -60,6 +61,10 @@ async function prepareNewDetectionRun(
   } catch {
     throw new UsageError(`${request.dataDir}: not a readable folder — pass a detection data set folder`);
   }
+  if (config.imageSize % DETECTOR_INPUT_MULTIPLE !== 0)
+    throw new UsageError(
+      `--image-size must be a multiple of ${DETECTOR_INPUT_MULTIPLE} for a detection run, got ${config.imageSize} (try ${Math.max(DETECTOR_INPUT_MULTIPLE, Math.round(config.imageSize / DETECTOR_INPUT_MULTIPLE) * DETECTOR_INPUT_MULTIPLE)})`,
+    );
   const { backend, notes } = await selectEngine(config);
   emit({ type: 'phaseChanged', phase: 'scanning', message: `Reading the detection data set ${root}` });
   const set = await readSet(root);

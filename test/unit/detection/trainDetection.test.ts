@@ -21,7 +21,7 @@ import { selectBackend } from '../../../src/trainer/backend';
 import { main } from '../../../src/trainer/cli';
 import { trainRun } from '../../../src/trainer/train';
 import { writeDetectionSample } from '../../../src/trainer/detect/detectionSample';
-import { buildDetector } from '../../../src/trainer/detect/model';
+import { buildDetector, DETECTOR_STRIDE } from '../../../src/trainer/detect/model';
 import { makeDetectionStep, detectorSpecOf } from '../../../src/trainer/detect/trainDetection';
 import { assembleDetectionBatch, sampleOf } from '../../../src/trainer/detect/detectData';
 import { detectSamples, gridOf } from '../../../src/trainer/detect/detector';
@@ -112,7 +112,7 @@ test('a tiny detection run lowers its loss and writes a complete run directory; 
   assert.ok(results.images.every((i) => i.width === 64 && i.height === 64 && i.truth.length > 0));
   const metadata = JSON.parse(await fs.readFile(path.join(runDir, 'model', 'metadata.json'), 'utf8'));
   assert.equal(metadata.detection.task, 'detect');
-  assert.equal(metadata.detection.stride, 4);
+  assert.equal(metadata.detection.stride, DETECTOR_STRIDE);
   assert.deepEqual(metadata.labels, ['circle', 'square', 'triangle']);
 
   // Resume for two more epochs: epochs 5 and 6 once each after the first four, from the checkpoint.
@@ -272,7 +272,13 @@ test('the training step and detection leak no tensors', async () => {
   await selectBackend('wasm');
   const config = tinyConfig(1);
   const spec = detectorSpecOf(config, 2);
-  const model = buildDetector({ inputSize: 64, channels: 3, numClasses: 2, width: 4 });
+  const model = buildDetector({
+    inputSize: 64,
+    channels: 3,
+    numClasses: 2,
+    width: 4,
+    stride: DETECTOR_STRIDE,
+  });
   const optimizer = tf.train.adam(0.001);
   const step = makeDetectionStep({ model, optimizer }, spec);
   const samples = [0, 1, 2].map((k) =>
