@@ -19,7 +19,8 @@ export interface GroundTruthBox {
   classIndex: number;
   box: BoxCorners;
   /** Where the box was written: the label file (relative to the root) and its 1-based line (YOLO: the
-   * line; COCO: the annotation's index in `annotations`, as `annotation N`; VOC: the `<object>` line). */
+   * line; COCO: the line on which the annotation's object starts in the JSON text, and findings name its
+   * id as `annotation id N`; VOC: the `<object>` line). */
   source: AnnotationSource;
 }
 

@@ -21,6 +21,7 @@ import { jsonErrorLine, topLevelArrayElementLines } from './jsonLines';
 import {
   baseName,
   dirName,
+  groupBy,
   joinRel,
   normaliseInside,
   splitFromName,
@@ -238,8 +239,7 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
 
   const readable = new Map(input.images.map((i) => [i.path, i]));
   const allImages = new Set(input.imagePaths);
-  const byBaseName = new Map<string, string[]>();
-  for (const p of input.imagePaths) byBaseName.set(baseName(p), [...(byBaseName.get(baseName(p)) ?? []), p]);
+  const byBaseName = groupBy(input.imagePaths, baseName);
 
   interface Entry {
     image: ListedImage;

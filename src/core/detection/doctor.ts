@@ -29,6 +29,12 @@ export const DOCTOR_THRESHOLDS = {
   outsideTolerancePx: 0.5,
 } as const;
 
+/**
+ * Boxes used per image. Dense real sets stay far below it (COCO ≤ 100, SKU-110K ≈ 700); it bounds the
+ * duplicate check (quadratic in the boxes of an image) against a label file of a million lines.
+ */
+export const MAX_BOXES_PER_IMAGE = 5000;
+
 export interface CandidateBox {
   /** Index into the class list; -1 (or any index out of range) is an unknown class. */
   classIndex: number;
@@ -84,7 +90,20 @@ export function checkImageBoxes(
   };
   const t = DOCTOR_THRESHOLDS;
   const imageArea = image.width * image.height;
-  for (const candidate of candidates) {
+  if (candidates.length > MAX_BOXES_PER_IMAGE) {
+    const first = candidates[MAX_BOXES_PER_IMAGE];
+    findings.push({
+      ...malformed(
+        first.source.file,
+        first.source.line,
+        `${candidates.length} boxes for one image; only the first ${MAX_BOXES_PER_IMAGE} are used — check the labels were not written twice or concatenated`,
+        image.path,
+      ),
+      kind: 'malformed-line',
+      severity: 'warning',
+    });
+  }
+  for (const candidate of candidates.slice(0, MAX_BOXES_PER_IMAGE)) {
     const { box } = candidate;
     if (
       !Number.isInteger(candidate.classIndex) ||

@@ -44,6 +44,18 @@ export function stem(path: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/** Groups values by a key, keeping their order. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 export function joinRel(...parts: string[]): string {
   return parts.filter((p) => p !== '' && p !== '.').join('/');
 }
@@ -117,10 +129,12 @@ export const YOLO_YAML_NAMES: readonly string[] = ['data.yaml', 'data.yml', 'dat
 export function detectFormatFromListing(files: readonly string[]): DetectionFormat | null {
   if (files.some(isCocoAnnotationFile)) return 'coco';
   if (files.some(isVocAnnotationFile)) return 'voc';
-  if (files.some((f) => YOLO_YAML_NAMES.includes(f.toLowerCase()))) return 'yolo';
+  // YOLO needs images under an `images` folder and either label files or a data.yaml: a stray data.yaml
+  // beside class folders leaves a classification set a classification set.
   const hasImagesFolder = files.some(
     (f) => isImageCandidate(f) && segments(f).slice(0, -1).includes('images'),
   );
-  if (hasImagesFolder && files.some(isYoloLabelFile)) return 'yolo';
+  const hasYaml = files.some((f) => YOLO_YAML_NAMES.includes(f.toLowerCase()));
+  if (hasImagesFolder && (hasYaml || files.some(isYoloLabelFile))) return 'yolo';
   return null;
 }

@@ -20,6 +20,7 @@ import {
 import {
   baseName,
   dirName,
+  groupBy,
   joinRel,
   normaliseInside,
   splitFromSegments,
@@ -145,12 +146,8 @@ export function buildVocSet(input: VocInput): AssembledSet {
   const splitOfId = splitLists(input.imageSets);
   const readable = new Map(input.images.map((i) => [i.path, i]));
   const all = new Set(input.imagePaths);
-  const byBaseName = new Map<string, string[]>();
-  const byStem = new Map<string, string[]>();
-  for (const p of input.imagePaths) {
-    byBaseName.set(baseName(p), [...(byBaseName.get(baseName(p)) ?? []), p]);
-    byStem.set(stem(p), [...(byStem.get(stem(p)) ?? []), p]);
-  }
+  const byBaseName = groupBy(input.imagePaths, baseName);
+  const byStem = groupBy(input.imagePaths, stem);
   const images = new Map<string, DetectionImage>();
   for (const voc of parsed) {
     const id = stem(voc.path);

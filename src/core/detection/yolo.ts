@@ -18,7 +18,9 @@ import {
   type CandidateBox,
 } from './doctor';
 import {
+  baseName,
   dirName,
+  groupBy,
   joinRel,
   normaliseInside,
   segments,
@@ -37,6 +39,8 @@ export interface YoloInput {
   labels: readonly TextFile[];
   yaml?: TextFile;
   classesFile?: TextFile;
+  /** The split-list files data.yaml names (`yoloSplitListPaths`), read. */
+  splitLists?: readonly TextFile[];
 }
 
 /** The label file of an image under an `images` folder: the last `images` segment becomes `labels`. */
@@ -106,11 +110,16 @@ export function parseYoloLabels(
       const [, cx, cy, w, h] = numbers;
       box = [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height];
     }
+    // Pixel coordinates written where YOLO wants fractions: say so, since the box lands far outside.
+    const inPixels = numbers.slice(1).some((v) => v > 1.5);
     candidates.push({
       classIndex,
       classLabel: `class id ${classIndex}`,
       box: roundBox(box),
       source: { file, line },
+      ...(inPixels
+        ? { context: 'values above 1 (YOLO coordinates are fractions of the image, 0 to 1)' }
+        : {}),
     });
   });
   return { candidates, findings };
@@ -132,8 +141,8 @@ interface SplitFolder {
   split: DetectionSplitName;
 }
 
-/** data.yaml's `train`/`val`/`test` folders, root-relative; entries that leave the root are dropped. */
-function yamlSplitFolders(yaml: DataYaml, yamlDir: string): SplitFolder[] {
+/** data.yaml's `train`/`val`/`test` entries, root-relative; entries that leave the root are dropped. */
+function yamlSplitEntries(yaml: DataYaml, yamlDir: string): SplitFolder[] {
   const base = yaml.path !== undefined ? normaliseInside(joinRel(yamlDir, yaml.path)) : null;
   const folders: SplitFolder[] = [];
   for (const split of ['train', 'val', 'test'] as const) {
@@ -149,11 +158,49 @@ function yamlSplitFolders(yaml: DataYaml, yamlDir: string): SplitFolder[] {
   return folders;
 }
 
+/**
+ * The split-list files (`train: train.txt`, one image path a line) a data.yaml names, root-relative:
+ * the caller reads them and passes them back as `splitLists`.
+ */
+export function yoloSplitListPaths(yamlText: string, yamlPath: string): string[] {
+  const { yaml } = parseDataYaml(yamlText);
+  const paths = yamlSplitEntries(yaml, dirName(yamlPath)).map((e) => e.folder);
+  return [...new Set(paths)].filter((p) => p.toLowerCase().endsWith('.txt'));
+}
+
+/** Image → split from list files: each line an image path relative to the list's folder (or `./…`). */
+function splitsFromLists(
+  entries: readonly SplitFolder[],
+  lists: readonly TextFile[],
+  imagePaths: readonly string[],
+): Map<string, DetectionSplitName> {
+  const known = new Set(imagePaths);
+  const byBaseName = groupBy(imagePaths, baseName);
+  const result = new Map<string, DetectionSplitName>();
+  for (const entry of entries) {
+    const list = lists.find((l) => l.path === entry.folder);
+    for (const raw of list?.text?.split(/\r?\n/) ?? []) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const relative = normaliseInside(joinRel(dirName(entry.folder), line));
+      const path =
+        relative !== null && known.has(relative)
+          ? relative
+          : (byBaseName.get(baseName(line.replace(/\\/g, '/'))) ?? []).length === 1
+            ? (byBaseName.get(baseName(line.replace(/\\/g, '/'))) as string[])[0]
+            : null;
+      if (path !== null && !result.has(path)) result.set(path, entry.split);
+    }
+  }
+  return result;
+}
+
 export function buildYoloSet(input: YoloInput): AssembledSet {
   const findings: AnnotationFinding[] = [];
   let classNames: string[] | null = null;
   let classFile = '';
   let splitFolders: SplitFolder[] = [];
+  let listed = new Map<string, DetectionSplitName>();
   if (input.yaml) {
     classFile = input.yaml.path;
     if (input.yaml.text === null) {
@@ -169,7 +216,13 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
       for (const p of parsed.problems)
         findings.push(malformed(input.yaml.path, p.line, `${p.message}; fix data.yaml`));
       if (parsed.yaml.names) classNames = parsed.yaml.names;
-      splitFolders = yamlSplitFolders(parsed.yaml, dirName(input.yaml.path));
+      const entries = yamlSplitEntries(parsed.yaml, dirName(input.yaml.path));
+      splitFolders = entries.filter((e) => !e.folder.toLowerCase().endsWith('.txt'));
+      listed = splitsFromLists(
+        entries.filter((e) => e.folder.toLowerCase().endsWith('.txt')),
+        input.splitLists ?? [],
+        input.imagePaths,
+      );
     }
   }
   if (classNames === null && input.classesFile?.text) {
@@ -186,7 +239,7 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
     const underImages = yoloLabelPath(image.path);
     const beside = replaceExtension(image.path, '.txt');
     const labelPath = [underImages, beside].find((p) => p !== null && labelsByPath.has(p)) ?? null;
-    const split = splitOf(image.path, splitFolders);
+    const split = listed.get(image.path) ?? splitOf(image.path, splitFolders);
     if (labelPath === null) {
       findings.push(imageWithoutLabel(image.path, `no ${underImages ?? beside}`));
       parsedImages.push({ image, split, candidates: [] });

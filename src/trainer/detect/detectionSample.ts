@@ -48,7 +48,10 @@ export async function writeDetectionSample(
   if (!Number.isInteger(size) || size < 16 || size > 4096)
     throw new UsageError(`size must be from 16 to 4096 pixels, got ${size}`);
   // Never mixes with (or overwrites) what a folder holds already: a second format would confuse the reader.
-  const existing = await fs.readdir(root).catch(() => [] as string[]);
+  const info = await fs.lstat(root).catch(() => null);
+  if (info && !info.isDirectory())
+    throw new UsageError(`${root} exists and is not a folder; choose a new folder`);
+  const existing = info ? await fs.readdir(root) : [];
   if (existing.length > 0) throw new UsageError(`${root} is not empty; write the sample into a new folder`);
   const classes = [...DETECTION_SAMPLE_CLASSES];
   const splits: Partial<Record<DetectionSplitName, number>> = {};
@@ -82,12 +85,11 @@ export async function writeDetectionSample(
       const text = scene.boxes.map((b) => formatYoloLine(b.classIndex, b.box, size, size)).join('\n');
       pending.push(write(`labels/${scene.split}/${scene.name}.txt`, text === '' ? '' : text + '\n'));
     } else if (options.format === 'coco') {
-      coco.set(scene.split, [
-        ...(coco.get(scene.split) ?? []),
-        { fileName, width: size, height: size, boxes: scene.boxes },
-      ]);
+      if (!coco.has(scene.split)) coco.set(scene.split, []);
+      coco.get(scene.split)?.push({ fileName, width: size, height: size, boxes: scene.boxes });
     } else {
-      vocLists.set(scene.split, [...(vocLists.get(scene.split) ?? []), scene.name]);
+      if (!vocLists.has(scene.split)) vocLists.set(scene.split, []);
+      vocLists.get(scene.split)?.push(scene.name);
       const xml = formatVocXml(
         { folder: `images/${scene.split}`, filename: fileName, width: size, height: size },
         scene.boxes.map((b) => ({ className: classes[b.classIndex], box: b.box })),

@@ -27,7 +27,7 @@ import {
   type TextFile,
 } from '../../core/detection/listing';
 import { buildVocSet } from '../../core/detection/voc';
-import { buildYoloSet } from '../../core/detection/yolo';
+import { buildYoloSet, yoloSplitListPaths } from '../../core/detection/yolo';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from '../imageDecode';
 import { DatasetInputError, walkDataset } from '../scan';
 
@@ -69,8 +69,9 @@ export async function readDetectionSet(
   const imagePaths = files.filter(isImageCandidate);
   const images = await readImageSizes(absRoot, imagePaths, options, skipped);
   const textLimit = options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+  const width = options.concurrency ?? Math.max(2, availableParallelism());
   const readTexts = (paths: string[], limit = textLimit): Promise<TextFile[]> =>
-    Promise.all(paths.map((p) => readTextFile(absRoot, p, limit)));
+    mapPool(paths, width * 4, (p) => readTextFile(absRoot, p, limit));
   let assembled: AssembledSet;
   if (format === 'coco') {
     const jsonFiles = await readTexts(
@@ -98,12 +99,19 @@ export async function readDetectionSet(
       readTexts(yamlPath ? [yamlPath] : []),
       readTexts(classesPath ? [classesPath] : []),
     ]);
+    const yamlText = yamlFiles[0]?.text;
+    const listed = new Set(files);
+    const splitLists =
+      yamlPath && yamlText
+        ? await readTexts(yoloSplitListPaths(yamlText, yamlPath).filter((p) => listed.has(p)))
+        : [];
     assembled = buildYoloSet({
       images,
       imagePaths,
       labels,
       ...(yamlFiles[0] ? { yaml: yamlFiles[0] } : {}),
       ...(classesFiles[0] ? { classesFile: classesFiles[0] } : {}),
+      splitLists,
     });
   }
   return { root: absRoot, ...assembled, ...(skipped.length > 0 ? { skipped } : {}) };
@@ -135,6 +143,24 @@ async function readTextFile(absRoot: string, path: string, maxBytes: number): Pr
   }
 }
 
+/** `work` over every item, at most `width` at once (a set may hold 100,000 label files), in order. */
+async function mapPool<T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
+  return results;
+}
+
 /** Each image's displayed size (EXIF orientation 5–8 swaps width and height); failures go to `skipped`. */
 async function readImageSizes(
   absRoot: string,
@@ -142,28 +168,16 @@ async function readImageSizes(
   options: DetectionReadOptions,
   skipped: SkippedDetectionFile[],
 ): Promise<ListedImage[]> {
-  const results: (ListedImage | null)[] = new Array<ListedImage | null>(paths.length).fill(null);
   const maxBytes = options.maxImageBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const problems: (string | null)[] = new Array<string | null>(paths.length).fill(null);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < paths.length) {
-      const i = next++;
-      const outcome = await readImageSize(join(absRoot, paths[i]), maxBytes, maxPixels);
-      if (typeof outcome === 'string') problems[i] = outcome;
-      else results[i] = { path: paths[i], ...outcome };
-    }
-  };
-  const width = Math.max(
-    1,
-    Math.min(options.concurrency ?? Math.max(2, availableParallelism()), paths.length),
-  );
-  await Promise.all(Array.from({ length: width }, worker));
-  problems.forEach((reason, i) => {
-    if (reason !== null) skipped.push({ path: paths[i], reason });
+  const width = options.concurrency ?? Math.max(2, availableParallelism());
+  const outcomes = await mapPool(paths, width, (p) => readImageSize(join(absRoot, p), maxBytes, maxPixels));
+  const images: ListedImage[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (typeof outcome === 'string') skipped.push({ path: paths[i], reason: outcome });
+    else images.push({ path: paths[i], ...outcome });
   });
-  return results.filter((r): r is ListedImage => r !== null);
+  return images;
 }
 
 async function readImageSize(

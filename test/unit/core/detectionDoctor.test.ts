@@ -6,6 +6,7 @@ import {
   checkImageBoxes,
   classImbalanceFindings,
   DOCTOR_THRESHOLDS,
+  MAX_BOXES_PER_IMAGE,
 } from '../../../src/core/detection/doctor';
 import { buildDetectionScanReport } from '../../../src/core/detection/assemble';
 
@@ -157,4 +158,20 @@ test('class imbalance: 10:1 or more between the most and least labelled class, a
   const empty = classImbalanceFindings(['a', 'b', 'c'], [image([0, 1])], 'data.yaml');
   assert.equal(empty.length, 1);
   assert.match(empty[0].message, /class "c" has no boxes/);
+});
+
+test('more boxes for one image than the cap: the first 5000 are used, with a warning (the duplicate check stays bounded)', () => {
+  const count = MAX_BOXES_PER_IMAGE + 20;
+  const candidates = Array.from({ length: count }, (_, i) => ({
+    classIndex: 0,
+    classLabel: 'class id 0',
+    box: [i % 90, 0, (i % 90) + 10, 10] as [number, number, number, number],
+    source: { file: 'labels/a.txt', line: i + 1 },
+  }));
+  const checked = checkImageBoxes({ path: 'images/a.png', width: 100, height: 100 }, candidates, ['x']);
+  assert.equal(checked.boxes.length, MAX_BOXES_PER_IMAGE);
+  const cap = checked.findings.find((f) => f.kind === 'malformed-line');
+  assert.equal(cap?.line, MAX_BOXES_PER_IMAGE + 1);
+  assert.equal(cap?.severity, 'warning');
+  assert.match(cap?.message ?? '', /only the first 5000 are used/);
 });

@@ -6,6 +6,7 @@ import {
   formatYoloLine,
   parseYoloLabels,
   yoloLabelPath,
+  yoloSplitListPaths,
 } from '../../../src/core/detection/yolo';
 import { detectFormatFromListing, normaliseInside, splitFromName } from '../../../src/core/detection/listing';
 
@@ -135,7 +136,8 @@ test('an empty label file is a background image without a finding; a missing one
 
 test('format detection from a listing, and paths that try to leave the root', () => {
   assert.equal(detectFormatFromListing(['images/a.png', 'labels/a.txt']), 'yolo');
-  assert.equal(detectFormatFromListing(['data.yaml', 'x/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'train/images/a.png']), 'yolo');
+  assert.equal(detectFormatFromListing(['data.yaml', 'cat/a.png', 'dog/b.png']), null);
   assert.equal(detectFormatFromListing(['annotations/instances_val2017.json', 'val2017/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['train/_annotations.coco.json', 'train/a.jpg']), 'coco');
   assert.equal(detectFormatFromListing(['Annotations/a.xml', 'JPEGImages/a.jpg']), 'voc');
@@ -149,4 +151,43 @@ test('format detection from a listing, and paths that try to leave the root', ()
   assert.equal(splitFromName('instances_val.json'), 'val');
   assert.equal(splitFromName('instances_test-dev2017.json'), 'test');
   assert.equal(splitFromName('instances_default.json'), undefined);
+});
+
+test('split lists: data.yaml may name .txt files of image paths instead of folders', () => {
+  const images = ['images/a.jpg', 'images/b.jpg', 'images/c.jpg'].map((path) => ({
+    path,
+    width: 10,
+    height: 10,
+  }));
+  const yamlText = 'path: .\ntrain: train.txt\nval: lists/val.txt\nnames: [x]\n';
+  assert.deepEqual(yoloSplitListPaths(yamlText, 'data.yaml'), ['train.txt', 'lists/val.txt']);
+  const set = buildYoloSet({
+    images,
+    imagePaths: images.map((i) => i.path),
+    labels: [],
+    yaml: { path: 'data.yaml', text: yamlText },
+    splitLists: [
+      { path: 'train.txt', text: './images/a.jpg\n/home/someone/data/images/b.jpg\n' },
+      { path: 'lists/val.txt', text: '../images/c.jpg\n' },
+    ],
+  });
+  assert.deepEqual(
+    set.images.map((i) => i.split),
+    ['train', 'train', 'val'],
+  );
+});
+
+test('pixel coordinates in a YOLO file: the outside-image error says YOLO wants fractions', () => {
+  const set = buildYoloSet({
+    images: [{ path: 'images/a.png', width: 640, height: 480 }],
+    imagePaths: ['images/a.png'],
+    labels: [{ path: 'labels/a.txt', text: '0 320 240 100 80\n' }],
+    yaml: { path: 'data.yaml', text: 'names: [x]' },
+  });
+  assert.equal(set.findings[0].kind, 'box-outside-image');
+  assert.equal(set.findings[0].line, 1);
+  assert.match(
+    set.findings[0].message,
+    /^values above 1 \(YOLO coordinates are fractions of the image, 0 to 1\): box/,
+  );
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DetectionImage, DetectionScanReport } from '../../../../src/protocol/detection';
@@ -165,6 +165,9 @@ test('image-trainer sample --task detect writes each format; usage errors exit 2
     assert.equal(await main(['sample', 'w', '--task', 'detect', '--per-class', '3'], io), 2);
     assert.equal(await main(['sample', 'w', '--images', '3'], io), 2);
     assert.equal(await main(['sample', 'w', '--task', 'segment'], io), 2);
+    await writeFile(join(dir, 'a-file'), 'x');
+    assert.equal(await main(['sample', 'a-file', '--task', 'detect'], io), 2, 'refuses a file');
+    assert.equal(await readFile(join(dir, 'a-file'), 'utf8'), 'x');
     assert.match(err.join(''), /--format must be one of yolo, coco, voc/);
   } finally {
     await removeDir(dir);
