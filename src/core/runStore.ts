@@ -17,7 +17,14 @@ import type {
   RunSummary,
 } from '../protocol/runRecord';
 import { RUN_FILES } from '../protocol/runRecord';
-import { checkEvaluation, checkMetricsLine, checkRunRecord } from '../protocol/runSchema';
+import type { DetectionEvaluation } from '../protocol/detection';
+import {
+  checkEvaluation,
+  checkMetricsLine,
+  checkRunEvaluation,
+  checkRunRecord,
+  isDetectionEvaluationShape,
+} from '../protocol/runSchema';
 import { ConfigError, resolveStoredConfig } from './config';
 import { probeProcess, type ProcessProbe } from './processProbe';
 import { isInside, READ_LIMITS, readJsonIfPresent, readTextInside, RunFileError } from './runFiles';
@@ -117,6 +124,16 @@ export async function readEvaluationChecked(runDir: string): Promise<Evaluation 
   return readJsonIfPresent(runDir, RUN_FILES.evaluation, checkEvaluation);
 }
 
+/**
+ * evaluation.json of a classification or a detection run (told apart by `task: "detect"`), or null when
+ * there is none; a RunFileError naming the file and the first problem when it fits neither schema.
+ */
+export async function readRunEvaluationChecked(
+  runDir: string,
+): Promise<Evaluation | DetectionEvaluation | null> {
+  return readJsonIfPresent(runDir, RUN_FILES.evaluation, checkRunEvaluation);
+}
+
 export async function readEvaluation(runDir: string): Promise<Evaluation | null> {
   try {
     return await readEvaluationChecked(runDir);
@@ -207,6 +224,7 @@ interface CachedRead {
   epochs: EpochMetrics[];
   batches: BatchMetrics[];
   evaluation: Evaluation | null;
+  detectionEvaluation: DetectionEvaluation | null;
   /** Why a record other than run.json failed its schema; the run then reads as damaged. */
   damage: string | null;
 }
@@ -248,12 +266,9 @@ async function readOtherRecords(
   record: RunRecord,
 ): Promise<Omit<CachedRead, 'stamp' | 'record'>> {
   const classes = record.dataset.classNames.length;
-  // A detection run's evaluation.json is a DetectionEvaluation (protocol/detection.ts), which the
-  // classification reader would call damaged; its readers are the detection views.
-  const detection = record.config.task === 'detect';
   const [metrics, evaluation] = await Promise.all([
     readMetrics(runDir, classes),
-    (detection ? Promise.resolve(null) : readEvaluationChecked(runDir)).then(
+    readRunEvaluationChecked(runDir).then(
       (value) => {
         if (value && value.labels.length !== classes)
           return {
@@ -265,9 +280,12 @@ async function readOtherRecords(
       (error: unknown) => ({ value: null, damage: messageOf(error) }),
     ),
   ]);
+  const value = evaluation.value;
+  const detection = value !== null && isDetectionEvaluationShape(value) ? value : null;
   return {
     ...splitMetrics(metrics.lines),
-    evaluation: evaluation.value,
+    evaluation: value !== null && !isDetectionEvaluationShape(value) ? value : null,
+    detectionEvaluation: detection,
     damage: metrics.damage ?? evaluation.damage,
   };
 }
@@ -298,7 +316,7 @@ async function readRunDirectory(runDir: string, options: ReadOptions): Promise<D
     read = { stamp, record: recordRead.record, ...(await readOtherRecords(runDir, recordRead.record)) };
     readCache.set(runDir, read);
   }
-  const { record, epochs, batches, evaluation, damage } = read;
+  const { record, epochs, batches, evaluation, detectionEvaluation, damage } = read;
   // Derived on every read: a trainer can vanish without touching its files.
   const status = damage
     ? 'damaged'
@@ -313,6 +331,7 @@ async function readRunDirectory(runDir: string, options: ReadOptions): Promise<D
       epochs,
       batches,
       evaluation,
+      ...(detectionEvaluation ? { detectionEvaluation } : {}),
     },
   };
 }

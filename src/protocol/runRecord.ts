@@ -1,5 +1,6 @@
 // The on-disk run format, version 1 (ARCHITECTURE.md). Readers accept unknown fields.
 import type { BackendName, ResizeMode, TrainingConfig } from './config';
+import type { DetectionEvaluation } from './detection';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -117,6 +118,14 @@ export interface EpochMetrics {
   valConfusion?: number[][];
   /** The epoch was cut short by a stop request. */
   partial?: boolean;
+  /** A detection run's extra fields (DetectionEpochFields, issue 18); absent on classification runs. */
+  task?: 'detect';
+  classLoss?: number;
+  boxLoss?: number;
+  valClassLoss?: number | null;
+  valBoxLoss?: number | null;
+  map50?: number | null;
+  map50_95?: number | null;
 }
 
 export interface BatchMetrics {
@@ -255,7 +264,10 @@ export interface RunDetails {
   record: RunRecord;
   epochs: EpochMetrics[];
   batches: BatchMetrics[];
+  /** A classification run's evaluation.json; null for a detection run (see detectionEvaluation). */
   evaluation: Evaluation | null;
+  /** A detection run's evaluation.json (`task: "detect"`); absent or null otherwise. */
+  detectionEvaluation?: DetectionEvaluation | null;
 }
 
 /** A metric over several runs (k-fold folds): mean and population standard deviation. */

@@ -23,6 +23,7 @@ import type {
   SplitEntry,
   SplitRecord,
 } from './runRecord';
+import type { DetectionClassAp, DetectionEvaluation, PrecisionRecallCurve } from './detection';
 import { THREAD_DECIDERS } from './runRecord';
 import { isRecord } from './guards';
 
@@ -338,6 +339,13 @@ export function checkEpochMetrics(value: unknown, classes?: number): Checked<Epo
       if (typeof b !== 'boolean') problem(f, 'true or false', b);
       return b;
     });
+    // A detection run's epoch line (DetectionEpochFields): its losses and mAP, kept for the run page.
+    optional(out, 'task', v.task, 'task', (t, f) => oneOf(t, f, ['detect'] as const));
+    optional(out, 'classLoss', v.classLoss, 'classLoss', finite);
+    optional(out, 'boxLoss', v.boxLoss, 'boxLoss', finite);
+    for (const key of ['valClassLoss', 'valBoxLoss', 'map50', 'map50_95'] as const) {
+      optional(out, key, v[key], key, (x, f) => nullable(x, f, finite));
+    }
     return out as unknown as EpochMetrics;
   });
 }
@@ -454,6 +462,100 @@ export function checkEvaluation(value: unknown): Checked<Evaluation> {
     );
     return out as unknown as Evaluation;
   });
+}
+
+/**
+ * An average precision: a number from 0 to 1, or -1 for a class without ground truth (pycocotools' value
+ * for "absent", which the means leave out).
+ */
+function averagePrecision(value: unknown, field: string): number {
+  if (value === -1) return -1;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    problem(field, 'a number from 0 to 1, or -1 for a class without ground truth', value);
+  return value;
+}
+
+/** Longest PR curve accepted (the evaluator writes 101 points). */
+export const MAX_CURVE_POINTS = 10_001;
+
+function readDetectionClassAp(value: unknown, field: string, known: ReadonlySet<string>): DetectionClassAp {
+  const v = object(value, field);
+  const label = name(v.label, `${field}.label`);
+  if (!known.has(label))
+    throw new SchemaProblem(`${field}.label ${JSON.stringify(label)} is not one of labels`);
+  return {
+    label,
+    ap50: averagePrecision(v.ap50, `${field}.ap50`),
+    ap50_95: averagePrecision(v.ap50_95, `${field}.ap50_95`),
+    support: count(v.support, `${field}.support`),
+  };
+}
+
+function readCurve(value: unknown, field: string, known: ReadonlySet<string>): PrecisionRecallCurve {
+  const v = object(value, field);
+  const label = name(v.label, `${field}.label`);
+  if (!known.has(label))
+    throw new SchemaProblem(`${field}.label ${JSON.stringify(label)} is not one of labels`);
+  const recall = list(v.recall, `${field}.recall`, fraction);
+  const precision = list(v.precision, `${field}.precision`, fraction);
+  if (recall.length !== precision.length || recall.length > MAX_CURVE_POINTS)
+    throw new SchemaProblem(
+      `${field} must have as many recall as precision values (at most ${MAX_CURVE_POINTS}), got ${recall.length} and ${precision.length}`,
+    );
+  return { label, recall, precision };
+}
+
+/**
+ * A detection run's evaluation.json (`task: "detect"`): per-class AP and PR curves name only known labels,
+ * each label at most once in perClass, and the confusion matrix is (labels + 1)² (the last row and column
+ * are background).
+ */
+export function checkDetectionEvaluation(value: unknown): Checked<DetectionEvaluation> {
+  return checked(() => {
+    const v = object(value, 'evaluation');
+    if (v.task !== 'detect') problem('task', '"detect"', v.task);
+    const labels = names(v.labels, 'labels');
+    const known = new Set(labels);
+    const perClass = list(v.perClass, 'perClass', (c, f) => readDetectionClassAp(c, f, known));
+    const seen = new Set<string>();
+    for (const c of perClass) {
+      if (seen.has(c.label)) throw new SchemaProblem(`perClass names ${JSON.stringify(c.label)} twice`);
+      seen.add(c.label);
+    }
+    const out: Record<string, unknown> = {
+      task: 'detect',
+      labels,
+      map50: averagePrecision(v.map50, 'map50'),
+      map50_95: averagePrecision(v.map50_95, 'map50_95'),
+      perClass,
+      curves: list(v.curves, 'curves', (c, f) => readCurve(c, f, known)),
+      confusion: countMatrix(v.confusion, 'confusion', labels.length + 1),
+      confidenceThreshold: fraction(v.confidenceThreshold, 'confidenceThreshold'),
+      iouThreshold: fraction(v.iouThreshold, 'iouThreshold'),
+      images: count(v.images, 'images'),
+    };
+    optional(out, 'source', v.source, 'source', (x, f) => text(x, f, MAX_PATH_CHARS));
+    optional(out, 'root', v.root, 'root', (x, f) => text(x, f, MAX_PATH_CHARS));
+    return out as unknown as DetectionEvaluation;
+  });
+}
+
+/**
+ * evaluation.json of any run: a detection evaluation when it says `task: "detect"`, a classification one
+ * when it has no task (or `task: "classify"`); anything else is refused with the first problem found.
+ */
+export function checkRunEvaluation(value: unknown): Checked<Evaluation | DetectionEvaluation> {
+  if (isRecord(value) && value.task === 'detect') return checkDetectionEvaluation(value);
+  if (isRecord(value) && value.task !== undefined && value.task !== 'classify')
+    return { ok: false, problem: `task must be "detect", "classify" or absent, got ${describe(value.task)}` };
+  return checkEvaluation(value);
+}
+
+/** Is this evaluation a detection run's? */
+export function isDetectionEvaluationShape(
+  value: Evaluation | DetectionEvaluation,
+): value is DetectionEvaluation {
+  return (value as DetectionEvaluation).task === 'detect';
 }
 
 // ---- model/metadata.json -------------------------------------------------------------------------

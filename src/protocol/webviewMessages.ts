@@ -1,10 +1,12 @@
 // Host ↔ dashboard webview channel. The webview says `ready`; the host answers with one `snapshot`, then
 // small deltas (throttled to about 5 a second). Everything that arrives on either side is `unknown` until
 // `isHostToWebview` / `isWebviewToHost` accepts it.
+import type { DetectionEvaluation } from './detection';
 import type { BatchMetrics, EpochMetrics, Evaluation, RunDetails, RunRecord, RunSummary } from './runRecord';
 import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
 import {
   checkBatchMetrics,
+  checkDetectionEvaluation,
   checkEvaluation,
   checkRunRecord,
   isRunIdReference,
@@ -149,6 +151,11 @@ export function isEvaluation(value: unknown): value is Evaluation {
 
 const isNullableEvaluation = (v: unknown): v is Evaluation | null => v === null || isEvaluation(v);
 
+/** The shared detection evaluation.json schema (runSchema.ts checkDetectionEvaluation). */
+export function isDetectionEvaluation(value: unknown): value is DetectionEvaluation {
+  return checkDetectionEvaluation(value).ok;
+}
+
 export function isRunDetails(value: unknown): value is RunDetails {
   return (
     isRecord(value) &&
@@ -156,7 +163,10 @@ export function isRunDetails(value: unknown): value is RunDetails {
     isRunRecord(value.record) &&
     isArrayOf(value.epochs, isEpochMetrics) &&
     isArrayOf(value.batches, isBatchMetrics) &&
-    isNullableEvaluation(value.evaluation)
+    isNullableEvaluation(value.evaluation) &&
+    (value.detectionEvaluation === undefined ||
+      value.detectionEvaluation === null ||
+      isDetectionEvaluation(value.detectionEvaluation))
   );
 }
 

@@ -2,6 +2,7 @@
 // shapes the run store produces, with curves that look like training and an evaluation whose
 // misclassified list agrees with its confusion matrix.
 import { DEFAULT_CONFIG } from '../../src/core/configFields';
+import { evaluateDetections } from '../../src/core/detection/metrics';
 import type { TrainingConfig } from '../../src/protocol/config';
 import type {
   BatchMetrics,
@@ -254,4 +255,51 @@ export function makeSnapshot(
     ...overrides,
   };
   return { snapshot, all };
+}
+
+/**
+ * A detection run (issue 18): epoch lines with the detector's class and box losses and validation mAP, and
+ * (unless `withEvaluation` is false) an evaluation.json computed by the real evaluator on a small made-up
+ * set: `shapes` has no ground truth (AP -1), `circle` is found, `square` half found with one box predicted
+ * as `circle`, and one false positive.
+ */
+export function makeDetectionRun(index: number, epochs: number, withEvaluation = true): RunDetails {
+  const labels = ['circle', 'square', 'shapes'];
+  const base = makeRun({ index, epochs, classes: labels, withEvaluation: false });
+  const detectEpochs: EpochMetrics[] = base.epochs.map((e) => ({
+    ...e,
+    task: 'detect',
+    classLoss: e.loss * 0.7,
+    boxLoss: e.loss * 0.3,
+    valClassLoss: e.valLoss === null ? null : e.valLoss * 0.7,
+    valBoxLoss: e.valLoss === null ? null : e.valLoss * 0.3,
+    map50: e.valAccuracy,
+    map50_95: e.valAccuracy === null ? null : e.valAccuracy * 0.6,
+  }));
+  const detectionEvaluation = withEvaluation
+    ? evaluateDetections({
+        labels,
+        source: 'val',
+        images: [
+          {
+            path: 'images/val/0.png',
+            truth: [
+              { classIndex: 0, box: [10, 10, 50, 50] },
+              { classIndex: 1, box: [60, 60, 100, 100] },
+            ],
+            predicted: [
+              { classIndex: 0, confidence: 0.95, box: [15, 10, 50, 50] },
+              { classIndex: 1, confidence: 0.8, box: [60, 61, 99, 100] },
+              { classIndex: 0, confidence: 0.6, box: [150, 150, 170, 170] },
+            ],
+          },
+          {
+            path: 'images/val/1.png',
+            truth: [{ classIndex: 1, box: [0, 0, 30, 30] }],
+            predicted: [{ classIndex: 0, confidence: 0.7, box: [0, 0, 30, 31] }],
+          },
+        ],
+      })
+    : null;
+  return { ...base, epochs: detectEpochs, evaluation: null, detectionEvaluation };
 }

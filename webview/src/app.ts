@@ -3,10 +3,18 @@
 // outside, so tests and the benchmark drive it in jsdom or Chromium exactly as the webview does.
 import type { HostToWebview, WebviewToHost } from '../../src/protocol/webviewMessages';
 import { el } from './dom';
-import { type Action, type DashboardState, initialState, reduce, type UiState } from './state';
+import {
+  type Action,
+  type DashboardState,
+  initialState,
+  isDetectionRun,
+  reduce,
+  type UiState,
+} from './state';
 import { compareSections } from './views/comparePage';
 import { matrixSections } from './views/confusionMatrix';
 import { patchOf, type Section, type ViewContext } from './views/context';
+import { detectionSections } from './views/detectionPage';
 import { renderHeader } from './views/header';
 import { runSections } from './views/runPage';
 import { tableRows } from './views/tableModel';
@@ -65,26 +73,52 @@ function panel(
   return { node, slots };
 }
 
+/** Which layout the page uses: a detection run's page has its own panels. */
+type LayoutKey = 'run' | 'run-detect' | 'compare';
+
+function layoutKey(state: DashboardState): LayoutKey {
+  if (state.page !== 'run') return 'compare';
+  return isDetectionRun(state.details) ? 'run-detect' : 'run';
+}
+
+/** Run-page sections a detection run shares with a classification run. */
+const SHARED_RUN_SECTIONS = new Set(['summary', 'config', 'curve-controls']);
+
+function sectionsOf(key: LayoutKey): Section<DashboardState>[] {
+  if (key === 'run') return [...runSections, ...matrixSections];
+  if (key === 'run-detect')
+    return [...runSections.filter((s) => SHARED_RUN_SECTIONS.has(s.key)), ...detectionSections];
+  return compareSections;
+}
+
 /** The page layout: headed panels, each holding the containers of its sections. */
 function layout(
   doc: Document,
-  page: DashboardState['page'],
+  page: LayoutKey,
 ): { nodes: HTMLElement[]; slots: Record<string, HTMLElement> } {
   const parts =
-    page === 'run'
+    page === 'run-detect'
       ? [
           panel(doc, 'Run', 'half', 'summary', 'config'),
-          panel(doc, 'Per-class metrics', 'half', 'class-table'),
-          panel(doc, 'Curves', 'wide', 'curve-controls', 'curves'),
-          panel(doc, 'Confusion matrix', 'wide panel-confusion', 'matrix', 'examples'),
+          panel(doc, 'Average precision', 'half', 'detection-headline', 'detection-class-table'),
+          panel(doc, 'Curves', 'wide', 'curve-controls', 'detection-curves'),
+          panel(doc, 'Precision–recall curves', 'wide', 'detection-pr'),
+          panel(doc, 'Detection confusion matrix', 'wide panel-confusion', 'detection-matrix'),
         ]
-      : [
-          panel(doc, 'All runs', 'wide', 'compare-toolbar', 'compare-table'),
-          panel(doc, 'Curves of the selected runs', 'half', 'overlay'),
-          panel(doc, 'Two runs side by side', 'half', 'compare-parents', 'diff'),
-          panel(doc, 'Hyperparameters against a metric', 'wide', 'parallel'),
-          panel(doc, 'Learning-rate finder', 'half', 'lr-find'),
-        ];
+      : page === 'run'
+        ? [
+            panel(doc, 'Run', 'half', 'summary', 'config'),
+            panel(doc, 'Per-class metrics', 'half', 'class-table'),
+            panel(doc, 'Curves', 'wide', 'curve-controls', 'curves'),
+            panel(doc, 'Confusion matrix', 'wide panel-confusion', 'matrix', 'examples'),
+          ]
+        : [
+            panel(doc, 'All runs', 'wide', 'compare-toolbar', 'compare-table'),
+            panel(doc, 'Curves of the selected runs', 'half', 'overlay'),
+            panel(doc, 'Two runs side by side', 'half', 'compare-parents', 'diff'),
+            panel(doc, 'Hyperparameters against a metric', 'wide', 'parallel'),
+            panel(doc, 'Learning-rate finder', 'half', 'lr-find'),
+          ];
   return { nodes: parts.map((p) => p.node), slots: Object.assign({}, ...parts.map((p) => p.slots)) };
 }
 
@@ -150,7 +184,7 @@ export function createDashboard(
 ): Dashboard {
   const doc = root.ownerDocument;
   let state = initialState(savedUi);
-  let mountedPage: DashboardState['page'] | null = null;
+  let mountedPage: LayoutKey | null = null;
   let mounted: Mounted[] = [];
   const headerSlot = el(doc, 'header', { class: 'topbar' });
   const main = el(doc, 'main', { class: 'page' });
@@ -165,12 +199,12 @@ export function createDashboard(
   };
 
   function render(): void {
-    if (mountedPage !== state.page) {
-      const { nodes, slots } = layout(doc, state.page);
+    const key = layoutKey(state);
+    if (mountedPage !== key) {
+      const { nodes, slots } = layout(doc, key);
       main.replaceChildren(...nodes);
-      const sections = state.page === 'run' ? [...runSections, ...matrixSections] : compareSections;
-      mounted = sections.map((section) => ({ section, container: slots[section.key], inputs: null }));
-      mountedPage = state.page;
+      mounted = sectionsOf(key).map((section) => ({ section, container: slots[section.key], inputs: null }));
+      mountedPage = key;
     }
     for (const m of [headerMount, ...mounted]) {
       const inputs = m.section.inputs(state);

@@ -12,6 +12,8 @@ import type {
 import { METRIC_COLUMNS, type SortSpec } from './compare';
 
 export type ClassSortKey = 'label' | 'precision' | 'recall' | 'f1' | 'support';
+/** Columns of a detection run's per-class AP table. */
+export type DetectionSortKey = 'label' | 'ap50' | 'ap50_95' | 'support';
 
 export interface CellRef {
   row: number;
@@ -30,6 +32,7 @@ export interface UiState {
   /** Epoch of the per-epoch matrix shown; null = the final evaluation. */
   matrixEpoch: number | null;
   classSort: { key: ClassSortKey; direction: 'asc' | 'desc' };
+  detectionSort: { key: DetectionSortKey; direction: 'asc' | 'desc' };
   compareSort: SortSpec | null;
   compareFilter: string;
   /** Metric on the parallel-coordinates plot's last axis and the overlay curves. */
@@ -69,6 +72,7 @@ export type UiAction =
   | { type: 'ui/moveFocus'; dRow: number; dCol: number }
   | { type: 'ui/setMatrixEpoch'; epoch: number | null }
   | { type: 'ui/sortClasses'; key: ClassSortKey }
+  | { type: 'ui/sortDetectionClasses'; key: DetectionSortKey }
   | { type: 'ui/sortCompare'; key: string }
   | { type: 'ui/filterCompare'; query: string }
   | { type: 'ui/setCompareMetric'; metric: UiState['compareMetric'] }
@@ -88,6 +92,7 @@ export const DEFAULT_UI: UiState = {
   focusedCell: { row: 0, col: 0 },
   matrixEpoch: null,
   classSort: { key: 'label', direction: 'asc' },
+  detectionSort: { key: 'label', direction: 'asc' },
   compareSort: { key: 'createdAt', direction: 'desc' },
   compareFilter: '',
   compareMetric: 'valAccuracy',
@@ -115,6 +120,7 @@ export function initialState(ui: Partial<UiState> = {}): DashboardState {
 
 const isDirection = (v: unknown): v is 'asc' | 'desc' => v === 'asc' || v === 'desc';
 const CLASS_SORT_KEYS: readonly ClassSortKey[] = ['label', 'precision', 'recall', 'f1', 'support'];
+const DETECTION_SORT_KEYS: readonly DetectionSortKey[] = ['label', 'ap50', 'ap50_95', 'support'];
 const COMPARE_METRICS: readonly UiState['compareMetric'][] = ['valAccuracy', 'valLoss', 'accuracy', 'loss'];
 
 /**
@@ -131,6 +137,10 @@ export function sanitizeUi(saved: unknown): Partial<UiState> {
   const cs = s.classSort as Record<string, unknown> | null | undefined;
   if (cs && CLASS_SORT_KEYS.includes(cs.key as ClassSortKey) && isDirection(cs.direction)) {
     out.classSort = { key: cs.key as ClassSortKey, direction: cs.direction };
+  }
+  const ds = s.detectionSort as Record<string, unknown> | null | undefined;
+  if (ds && DETECTION_SORT_KEYS.includes(ds.key as DetectionSortKey) && isDirection(ds.direction)) {
+    out.detectionSort = { key: ds.key as DetectionSortKey, direction: ds.direction };
   }
   const ps = s.compareSort as Record<string, unknown> | null | undefined;
   if (ps && typeof ps.key === 'string' && isDirection(ps.direction))
@@ -157,6 +167,19 @@ export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T
 /** Why the run's data set is read-only in the dashboard, or null when its images can be opened and moved. */
 export function datasetNotice(state: DashboardState, runId: string): string | null {
   return ownValue(state.datasetNotices, runId) ?? null;
+}
+
+/**
+ * Is this an object-detection run? Its evaluation.json says `task: "detect"`, its epoch lines carry
+ * `task: "detect"`, or its config chose the detect task (any one is enough: a running detector has no
+ * evaluation yet, and an old epoch line may lack the field).
+ */
+export function isDetectionRun(details: RunDetails | null): boolean {
+  if (!details) return false;
+  if (details.detectionEvaluation) return true;
+  if (details.epochs.some((e) => e.task === 'detect')) return true;
+  // `task` is a config field of detection-aware trainers; older configs have none.
+  return (details.record.config as unknown as Record<string, unknown>).task === 'detect';
 }
 
 /** The number of classes of the matrix on screen (0 when there is none). */
@@ -388,6 +411,8 @@ function reduceUi(state: DashboardState, action: UiAction): DashboardState {
     }
     case 'ui/sortClasses':
       return { ...state, ui: { ...ui, classSort: toggleSort(ui.classSort, action.key) } };
+    case 'ui/sortDetectionClasses':
+      return { ...state, ui: { ...ui, detectionSort: toggleSort(ui.detectionSort, action.key) } };
     case 'ui/sortCompare':
       return { ...state, ui: { ...ui, compareSort: toggleSort(ui.compareSort, action.key) } };
     case 'ui/filterCompare':

@@ -35,7 +35,9 @@ export function detailsDelta(sent: RunDetails | null, next: RunDetails | null): 
     return { type: 'runDetailsChanged', details: next };
   }
   const sameRecord = stableRecord(sent.record) === stableRecord(next.record);
-  const sameEvaluation = JSON.stringify(sent.evaluation) === JSON.stringify(next.evaluation);
+  const sameEvaluation =
+    JSON.stringify(sent.evaluation) === JSON.stringify(next.evaluation) &&
+    JSON.stringify(sent.detectionEvaluation ?? null) === JSON.stringify(next.detectionEvaluation ?? null);
   if (
     !sameRecord ||
     !sameEvaluation ||

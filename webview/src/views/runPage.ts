@@ -4,7 +4,7 @@ import type { BatchMetrics, EpochMetrics, RunDetails } from '../../../src/protoc
 import { flattenConfig } from '../compare';
 import { button, el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
-import { type ClassSortKey, type DashboardState, datasetNotice } from '../state';
+import { type ClassSortKey, type DashboardState, datasetNotice, isDetectionRun } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
 import { type ChartOptions, type Point, type Series, renderLineChart, updateLineChart } from './lineChart';
 
@@ -52,6 +52,10 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
   const durations = details.epochs.map((e) => e.durationMs);
   const running = summary.status === 'running';
   const ds = record.dataset;
+  // A detector writes its validation mAP@0.5 as valAccuracy: the summary names it so.
+  const detect = isDetectionRun(details);
+  const bestText = (value: number | null) =>
+    detect ? (value === null ? '—' : value.toFixed(3)) : formatPercent(value);
   const items = [
     ...definition(doc, 'Status', statusBadge(doc, summary.status)),
     ...definition(doc, 'Epochs', `${summary.epochsCompleted} / ${summary.totalEpochs}`),
@@ -59,12 +63,12 @@ export function renderSummary(state: DashboardState, ctx: ViewContext): Node {
     ...definition(doc, 'Training time', formatDuration(durations.reduce((a, b) => a + b, 0))),
     ...definition(
       doc,
-      'Best validation accuracy',
+      detect ? 'Best validation mAP@0.5' : 'Best validation accuracy',
       summary.bestEpoch === null
-        ? formatPercent(summary.bestValAccuracy)
-        : `${formatPercent(summary.bestValAccuracy)} (epoch ${summary.bestEpoch})`,
+        ? bestText(summary.bestValAccuracy)
+        : `${bestText(summary.bestValAccuracy)} (epoch ${summary.bestEpoch})`,
     ),
-    ...definition(doc, 'Test accuracy', formatPercent(summary.testAccuracy)),
+    ...(detect ? [] : definition(doc, 'Test accuracy', formatPercent(summary.testAccuracy))),
     ...definition(doc, 'Model', summary.model),
     ...(record.base
       ? definition(
@@ -453,6 +457,7 @@ export const runSections: Section<DashboardState>[] = [
       s.details?.summary,
       s.details?.record,
       s.details?.epochs,
+      s.details?.detectionEvaluation,
       s.runs.length,
       s.runs.find((r) => r.id === s.selectedRunId),
       s.datasetNotices,
