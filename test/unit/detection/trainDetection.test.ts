@@ -312,3 +312,31 @@ test('the training step and detection leak no tensors', async () => {
   model.dispose();
   optimizer.dispose();
 });
+
+test('the same set in YOLO, COCO and VOC form trains identically', async () => {
+  await selectBackend('wasm');
+  const results: { format: string; split: SplitRecord; lines: Record<string, unknown>[] }[] = [];
+  for (const format of ['yolo', 'coco', 'voc'] as const) {
+    const dir = path.join(work, `same-${format}`);
+    await writeDetectionSample(dir, { format, images: 8, size: 64, seed: 11 });
+    const outcome = await trainRun({
+      dataDir: dir,
+      runsRoot: path.join(work, `runs-${format}`),
+      config: tinyConfig(2),
+      emit: () => undefined,
+      stop: { requested: false },
+    });
+    assert.equal(outcome.status, 'completed', outcome.message);
+    const runDir = outcome.runDir!;
+    const split = JSON.parse(await fs.readFile(path.join(runDir, 'split.json'), 'utf8')) as SplitRecord;
+    // Timing fields differ from run to run; everything learnt must not.
+    const lines = epochLines(await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')).map(
+      ({ durationMs: _d, samplesPerSecond: _s, ...rest }) => rest,
+    );
+    results.push({ format, split, lines });
+  }
+  for (const other of results.slice(1)) {
+    assert.deepEqual(other.split, results[0].split, `${other.format} split`);
+    assert.deepEqual(other.lines, results[0].lines, `${other.format} metrics`);
+  }
+});
