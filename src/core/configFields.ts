@@ -11,6 +11,7 @@ import {
   OPTIMIZERS,
   RESIZE_MODES,
   RNN_CELLS,
+  TASKS,
   TRANSFER_NORMALISATIONS,
   TRANSFER_POOLINGS,
   type AugmentConfig,
@@ -191,6 +192,7 @@ export const DEFAULT_SCHEDULES: {
 };
 
 export const DEFAULT_CONFIG: Readonly<TrainingConfig> = {
+  task: 'classify',
   model: 'cnn',
   cnn: DEFAULT_CNN,
   epochs: 10,
@@ -346,6 +348,10 @@ const SCHEDULE_VARIANTS: Record<string, UnionVariant> = Object.fromEntries(
 );
 
 export const CONFIG_FIELDS: FieldsOf<TrainingConfig> = {
+  task: oneOf(
+    'What the model learns: "classify" gives each image one label (class folders); "detect" finds boxes with labels (a YOLO, COCO or Pascal VOC data set, chosen automatically for one) with a small CenterNet-style detector, and takes its own defaults for imageSize, epochs, batchSize and learningRate unless they are set.',
+    TASKS,
+  ),
   model: oneOf(
     'Model preset: simple-cnn is the classic two-convolution net; cnn is shaped by the cnn field; resnet (residual blocks) and mobilenet (depthwise-separable) are small nets trained from scratch; rnn reads image rows as a sequence; svm is a linear classifier with the squared hinge loss; knn votes among the nearest training images; transfer trains a new head on the transfer.base model. svm and knn work on the transfer.base model’s features when one is set, else on pixels.',
     MODEL_PRESETS,
@@ -473,6 +479,7 @@ export const SVM_FIELD_LABELS: LabelsOf<SvmOptions> = { l2: 'SVM L2 penalty' };
 export const KNN_FIELD_LABELS: LabelsOf<KnnOptions> = { k: 'Neighbours (k)', metric: 'Distance' };
 
 export const CONFIG_FIELD_LABELS: LabelsOf<TrainingConfig> = {
+  task: 'Task',
   model: 'Model',
   cnn: 'CNN',
   epochs: 'Epochs',

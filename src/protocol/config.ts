@@ -13,6 +13,10 @@ export const MODEL_PRESETS = [
 ] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
 
+/** What a run learns: `classify` (one label an image) or `detect` (boxes with labels, issue 18). */
+export const TASKS = ['classify', 'detect'] as const;
+export type Task = (typeof TASKS)[number];
+
 export const RNN_CELLS = ['lstm', 'gru'] as const;
 export type RnnCell = (typeof RNN_CELLS)[number];
 
@@ -143,6 +147,8 @@ export interface EarlyStoppingConfig {
 }
 
 export interface TrainingConfig {
+  /** Absent in runs recorded before detection existed (= classify). */
+  task: Task;
   model: ModelPreset;
   cnn: CnnOptions;
   epochs: number;

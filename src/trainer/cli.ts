@@ -29,6 +29,7 @@ import { version as VERSION } from '../../package.json';
 import { photoAdviceLine } from '../core/baseAdvice';
 import { samplePhotoProfile } from '../core/photoSample';
 import { isRecord } from '../protocol/guards';
+import { withDetectionDefaults } from '../core/detection/detectionDefaults';
 import { isRunIdReference } from '../protocol/runSchema';
 import { defaultCacheDir, listBases, loadCatalogue } from './bases/cache';
 import { BASES_FLAGS, BASES_HELP, BASES_USAGE, runBasesCommand } from './bases/command';
@@ -64,6 +65,9 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [OUT_FLAG, CONFIG_FILE_FLAG, ...CONF
 /** sweep, lr-find and export: experiments/commands.ts (which loads TF.js only when one runs). */
 const runExperiment: CommandSpec['run'] = (args, io, stop) =>
   runExperimentCommand(args, io, stop, { loadConfigFile });
+
+/** `predict --confidence` of detection runs: Ultralytics' default. */
+const PREDICT_CONFIDENCE = 0.25;
 
 /** `sample`'s defaults: a set that trains to high accuracy in about a minute. */
 const SAMPLE_DEFAULTS = { perClass: 120, size: 48, seed: 7 };
@@ -114,9 +118,16 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: (args, io, stop) => runTrain(args, io, stop),
   },
   evaluate: {
-    usage: 'image-trainer evaluate RUN_DIR DATA_DIR [--json]',
-    summary: "evaluate a run's model on a labelled folder",
-    flags: [JSON_SWITCH],
+    usage: 'image-trainer evaluate RUN_DIR DATA_DIR [--split train|val|test] [--json]',
+    summary: "evaluate a run's model on a labelled folder (a detection run: on a detection data set)",
+    flags: [
+      {
+        flag: '--split',
+        value: 'train|val|test',
+        help: 'detection runs: which split of a split data set (default test, else val, else every image)',
+      },
+      JSON_SWITCH,
+    ],
     positionals: { min: 2, max: 2 },
     run: (args, io) => runEvaluate(args, io),
   },
@@ -125,6 +136,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     summary: 'classify images with the preprocessing recorded at training time (ONNX Runtime when it can)',
     flags: [
       { flag: '--top', value: 'K', help: 'classes listed per image', default: '3' },
+      {
+        flag: '--confidence',
+        value: 'X',
+        help: 'detection runs: boxes below this confidence are left out',
+        default: String(PREDICT_CONFIDENCE),
+      },
       {
         flag: '--engine',
         value: 'auto|tfjs',
@@ -411,6 +428,14 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   const fileConfig = configFile ? await loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
   const modelChosen =
     args.values.has('--model') || (isRecord(fileConfig) && Object.hasOwn(fileConfig, 'model'));
+  const fileFields = isRecord(fileConfig) ? Object.keys(fileConfig) : [];
+  const taskChosen = overrides.task !== undefined || fileFields.includes('task');
+  // A detection data set (YOLO, COCO, VOC) trains a detector unless a task is named.
+  if (!resume && !taskChosen && (await isDetectionFolder(path.resolve(io.cwd, args.positionals[0]))))
+    overrides.task = 'detect';
+  const detect = overrides.task === 'detect' || (isRecord(fileConfig) && fileConfig.task === 'detect');
+  if (detect && !resume) Object.assign(overrides, withDetectionDefaults(overrides, fileFields));
+  if (detect && kFolds !== undefined) throw new UsageError('--k-folds is not available for detection runs');
   // `train DIR --base NAME_OR_PATH` trains a transfer head on that base unless a model is named.
   if (args.values.has('--base') && !modelChosen) overrides.model = 'transfer';
   const config = resolveConfig(fileConfig, overrides, configFile);
@@ -423,7 +448,7 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
     if (json) io.stdout(JSON.stringify(event) + '\n');
     else progress!.event(event, io.stdout);
   };
-  if (!resume && !modelChosen && !args.values.has('--base')) {
+  if (!resume && !detect && !modelChosen && !args.values.has('--base')) {
     const advice = await photoAdvice(args.positionals[0], io.cwd, cacheDir, io.env ?? process.env);
     if (advice) {
       if (json) emit({ type: 'log', level: 'info', message: advice });
@@ -449,6 +474,12 @@ async function runTrain(args: ParsedArgs, io: CliIo, stop: { requested: boolean 
   if (outcome.status === 'completed') return 0;
   if (outcome.status === 'stopped') return 130;
   return 1;
+}
+
+/** Whether DIR is a detection data set (its format detected); false for anything unreadable. */
+async function isDetectionFolder(dir: string): Promise<boolean> {
+  const { detectDetectionFormat } = await import('./detect/detectionSet');
+  return (await detectDetectionFormat(dir).catch(() => null)) !== null;
 }
 
 /** `--parent RUN_ID`: the run a new run re-runs with changes (recorded in its run.json). */
@@ -507,6 +538,12 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   const { selectBackend } = await import('./backend');
   await selectBackend('auto');
   const [runDir, dataDir] = args.positionals.map((p) => path.resolve(io.cwd, p));
+  const { isDetectionModel } = await import('./detect/detectionModel');
+  if (await isDetectionModel(runDir)) return runEvaluateDetection(args, io, runDir, dataDir);
+  if (args.values.has('--split'))
+    throw new UsageError(
+      '--split applies to detection runs; a classification run evaluates the whole folder',
+    );
   const savedName = savedEvaluationName(dataDir);
   const runModel = await loadRunModel(runDir);
   // Before the work: a result that could only be saved through a link (out of the run) is refused.
@@ -549,6 +586,96 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
+/** `evaluate` of a detection run: DetectionEvaluation printed, and saved under evaluations/. */
+async function runEvaluateDetection(
+  args: ParsedArgs,
+  io: CliIo,
+  runDir: string,
+  dataDir: string,
+): Promise<number> {
+  const { loadDetectionRunModel } = await import('./detect/detectionModel');
+  const { evaluateDetectionFolder } = await import('./detect/detectionCommands');
+  const savedName = savedEvaluationName(dataDir);
+  const runModel = await loadDetectionRunModel(runDir);
+  try {
+    await writablePath(runDir, savedName);
+    const evaluation = await evaluateDetectionFolder(
+      runModel,
+      dataDir,
+      args.values.get('--split'),
+      (message) => io.stderr(`image-trainer: warning: ${visibleText(message)}\n`),
+    );
+    const saved = path.join(runDir, savedName);
+    try {
+      await withRunLock(runDir, { purpose: 'evaluate' }, async () => {
+        await makeDirectoryInside(runDir, path.dirname(savedName));
+        await writeFileInside(runDir, savedName, JSON.stringify(evaluation, null, 2) + '\n');
+      });
+    } catch (err) {
+      const reason =
+        err instanceof RunFileError || err instanceof RunLockedError ? err.message : (err as Error).message;
+      io.stderr(`image-trainer: warning: the evaluation was not saved: ${visibleText(reason)}\n`);
+    }
+    if (args.switches.has('--json')) {
+      io.stdout(JSON.stringify(evaluation) + '\n');
+      return 0;
+    }
+    const lines = [
+      `mAP@0.5 ${evaluation.map50.toFixed(3)}   mAP@0.5:0.95 ${evaluation.map50_95.toFixed(3)} on ${evaluation.images} ${visibleText(evaluation.source ?? '')} images`,
+      '',
+      `${'class'.padEnd(20)}   AP50  AP50:95  boxes`,
+      ...evaluation.perClass.map(
+        (c) =>
+          `${visibleText(c.label).padEnd(20)} ${c.ap50.toFixed(3).padStart(6)} ${c.ap50_95.toFixed(3).padStart(8)} ${String(c.support).padStart(6)}`,
+      ),
+      '',
+      `Saved to ${visibleText(saved)}`,
+    ];
+    io.stdout(lines.join('\n') + '\n');
+    return 0;
+  } finally {
+    runModel.model.dispose();
+  }
+}
+
+/** `predict` of a detection run: `[{path, boxes: [{label, confidence, box}]}]`, boxes in original pixels. */
+async function runPredictDetection(
+  args: ParsedArgs,
+  io: CliIo,
+  runDir: string,
+  files: string[],
+): Promise<number> {
+  const { loadDetectionRunModel } = await import('./detect/detectionModel');
+  const { predictDetectionFiles, parseConfidence } = await import('./detect/detectionCommands');
+  const confidence = parseConfidence(args.values.get('--confidence'), PREDICT_CONFIDENCE);
+  const runModel = await loadDetectionRunModel(runDir);
+  let failures = 0;
+  try {
+    const predictions = await predictDetectionFiles(runModel, files, confidence, (file, message) => {
+      failures++;
+      io.stderr(`image-trainer: skipped ${visibleText(file)}: ${visibleText(message)}\n`);
+    });
+    if (predictions.length === 0)
+      throw new UsageError(`none of the ${files.length} image(s) could be read (${failures} failed)`);
+    if (args.switches.has('--json')) {
+      io.stdout('[' + predictions.map((p) => '\n' + JSON.stringify(p)).join(',') + '\n]\n');
+      return 0;
+    }
+    for (const p of predictions) {
+      const boxes = p.boxes
+        .map(
+          (b) =>
+            `${visibleText(b.label)} ${(b.confidence * 100).toFixed(1)}% [${b.box.map((v) => v.toFixed(1)).join(', ')}]`,
+        )
+        .join('; ');
+      io.stdout(`${visibleText(p.path)}\t${p.boxes.length} box(es)\t${boxes}\n`);
+    }
+    return 0;
+  } finally {
+    runModel.model.dispose();
+  }
+}
+
 /** Expands folders into their image files (recursively, hidden entries skipped), sorted. */
 async function expandImageArguments(items: string[], cwd: string): Promise<string[]> {
   const files: string[] = [];
@@ -577,6 +704,14 @@ async function runPredict(args: ParsedArgs, io: CliIo): Promise<number> {
   const [runDirArg, ...imageArgs] = args.positionals;
   const files = await expandImageArguments(imageArgs, io.cwd);
   if (files.length === 0) throw new UsageError('no image files found in the given paths');
+  const { isDetectionModel } = await import('./detect/detectionModel');
+  if (await isDetectionModel(path.resolve(io.cwd, runDirArg))) {
+    const { selectBackend } = await import('./backend');
+    await selectBackend('auto');
+    return runPredictDetection(args, io, path.resolve(io.cwd, runDirArg), files);
+  }
+  if (args.values.has('--confidence'))
+    throw new UsageError('--confidence applies to detection runs; a classifier lists its --top K classes');
   const { loadRunModel } = await import('./runModel');
   const { predictWithEngine, PREDICT_ENGINES } = await import('./export/onnxPredict');
   const engine = args.values.get('--engine') ?? 'auto';

@@ -16,6 +16,7 @@ import { inspectImage, type ImageHeader, type ImageProblem } from '../core/image
 import { describeImageProblem } from '../core/dataset';
 import { checkPng, decodePngExact, PNG_CHECK_MAX_PIXELS, pngCheckAvailable } from './pngCheck';
 import { sharpResizeOptions } from './resizeMode';
+import { letterboxGeometry } from '../core/detection/letterbox';
 
 /** 100 megapixels: far above any training image, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -125,6 +126,81 @@ function decodeWithSharp(
       );
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  });
+}
+
+/** A letterboxed image for the detector: the upright original's size and the square input's pixels. */
+export interface LetterboxedImage {
+  /** inputSize × inputSize × channels uint8, HWC: the image scaled to `scaledWidth` × `scaledHeight` at
+   * the top-left corner, black elsewhere. */
+  pixels: Uint8Array;
+  /** The upright original (EXIF orientation applied), in pixels. */
+  width: number;
+  height: number;
+  scaledWidth: number;
+  scaledHeight: number;
+}
+
+/**
+ * The detector's decode: the same checks and pipeline as decodeImage (sniffing, pixel limit, EXIF
+ * orientation, alpha onto black), then one scale for both axes so that the long side fills `inputSize`,
+ * placed top-left with black padding right or below (core/detection/letterbox.ts maps boxes).
+ */
+export async function decodeImageLetterboxed(
+  absPath: string,
+  inputSize: number,
+  channels: 1 | 3,
+  options: DecodeOptions = {},
+): Promise<LetterboxedImage> {
+  const buf = await readImageFile(absPath, DEFAULT_MAX_FILE_BYTES);
+  try {
+    return await decodeBufferLetterboxed(buf, inputSize, channels, options);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw new ImageDecodeError(error.problem, absPath);
+    throw error;
+  }
+}
+
+export async function decodeBufferLetterboxed(
+  buf: Uint8Array,
+  inputSize: number,
+  channels: 1 | 3,
+  options: DecodeOptions = {},
+): Promise<LetterboxedImage> {
+  if (!Number.isInteger(inputSize) || inputSize < 1)
+    throw new RangeError(`image size must be a positive integer, got ${inputSize}`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const header = checkHeader(buf, maxPixels);
+  return withTimeout(timeoutMs, async () => {
+    let width = header.width;
+    let height = header.height;
+    if (header.format !== 'bmp') {
+      const meta = await runSharp(() => openImage(buf, header, maxPixels, timeoutMs).metadata());
+      width = meta.autoOrient?.width ?? meta.width ?? width;
+      height = meta.autoOrient?.height ?? meta.height ?? height;
+    }
+    const geometry = letterboxGeometry(width, height, inputSize);
+    let image = openImage(buf, header, maxPixels, timeoutMs)
+      .flatten({ background: ALPHA_BACKGROUND })
+      .resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
+    image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
+    const { data, info } = await runSharp(() =>
+      image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    );
+    if (
+      info.width !== geometry.scaledWidth ||
+      info.height !== geometry.scaledHeight ||
+      info.channels !== channels
+    )
+      throw new Error(
+        `decoder returned ${info.width}×${info.height}×${info.channels}, expected ${geometry.scaledWidth}×${geometry.scaledHeight}×${channels}`,
+      );
+    const pixels = new Uint8Array(inputSize * inputSize * channels);
+    const row = geometry.scaledWidth * channels;
+    for (let y = 0; y < geometry.scaledHeight; y++)
+      pixels.set(data.subarray(y * row, (y + 1) * row), y * inputSize * channels);
+    return { pixels, width, height, scaledWidth: geometry.scaledWidth, scaledHeight: geometry.scaledHeight };
   });
 }
 

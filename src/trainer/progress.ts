@@ -50,7 +50,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
           totalEpochs = event.totalEpochs;
           say(
             stdout,
-            `Run ${event.runId} — ${event.config.model} on ${event.dataset.classNames.length} classes ` +
+            `Run ${event.runId} — ${event.config.task === 'detect' ? 'detector' : event.config.model} on ${event.dataset.classNames.length} classes ` +
               `(${event.dataset.counts.train} train / ${event.dataset.counts.validation} val / ${event.dataset.counts.test} test), backend ${event.backend}` +
               event.backendNotes.map((note) => `\n  note: ${note}`).join(''),
           );

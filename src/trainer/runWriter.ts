@@ -153,9 +153,14 @@ export class RunWriter {
     );
   }
 
-  async writeJson(name: string, value: unknown): Promise<void> {
+  /** `schema` replaces the record's own (a detection run's evaluation.json is not a classification one). */
+  async writeJson(
+    name: string,
+    value: unknown,
+    schemaOverride?: (value: unknown) => Checked<unknown>,
+  ): Promise<void> {
     const text = JSON.stringify(value, null, 2) + '\n';
-    const schema = Object.hasOwn(RECORD_SCHEMAS, name) ? RECORD_SCHEMAS[name] : undefined;
+    const schema = schemaOverride ?? (Object.hasOwn(RECORD_SCHEMAS, name) ? RECORD_SCHEMAS[name] : undefined);
     // Checked as readers will see it: after JSON (NaN becomes null, undefined fields vanish).
     if (schema) assertWritable(this.path(name), schema(JSON.parse(text)));
     await guardWrite(this.path(name), () => writeFileInside(this.runDir, name, text));
@@ -179,9 +184,15 @@ export async function truncateMetricsAfter(runDir: string, lastCompleteEpoch: nu
     if (err instanceof RunFileError && err.problem === 'missing') return;
     throw err;
   }
-  const kept = parseMetricsLines(text).filter((line) => line.epoch <= lastCompleteEpoch);
+  // Kept as written: fields the shared reader does not know (a detection run's losses and mAP) stay.
+  const lines = text.split('\n');
+  lines.pop();
+  const kept = lines.filter((line) => {
+    const [checked] = parseMetricsLines(line + '\n');
+    return checked !== undefined && checked.epoch <= lastCompleteEpoch;
+  });
   await guardWrite(path.join(runDir, RUN_FILES.metrics), () =>
-    writeFileInside(runDir, RUN_FILES.metrics, kept.map((line) => JSON.stringify(line) + '\n').join('')),
+    writeFileInside(runDir, RUN_FILES.metrics, kept.map((line) => line + '\n').join('')),
   );
 }
 

@@ -11,6 +11,8 @@
 //   trainStep.ts    the optimizer and one training step (also used by lr-find and the benches)
 //   checkpoints.ts  checkpoints/{best,last}, and restoring the best weights
 //   artefacts.ts    model/ with its metadata, evaluation.json, test-evaluation.json
+import * as path from 'node:path';
+import { readRunRecord } from '../core/runStore';
 import { RunWriteError } from './runWriter';
 import { UsageError } from './errors';
 import { withSeededMathRandom } from './seededMathRandom';
@@ -23,6 +25,11 @@ export type { Emit, StopSignal, TrainRunRequest } from './training/runContext';
 export type { TrainOutcome } from './training/fit';
 
 export async function trainRun(request: TrainRunRequest): Promise<TrainOutcome> {
+  if (await isDetectionRequest(request)) {
+    // Loaded only for detection runs; it imports this module's `fail`.
+    const { trainDetectionRun } = await import('./detect/trainDetection');
+    return trainDetectionRun(request);
+  }
   const { emit } = request;
   let prepared: PreparedRun | null = null;
   let samples: DecodedSplit | null = null;
@@ -61,8 +68,15 @@ export async function trainRun(request: TrainRunRequest): Promise<TrainOutcome> 
   }
 }
 
+/** A new run with task detect, or the resume of a run that recorded it. */
+async function isDetectionRequest(request: TrainRunRequest): Promise<boolean> {
+  if (!request.resumeRunDir) return request.config.task === 'detect';
+  const record = await readRunRecord(path.resolve(request.resumeRunDir));
+  return record?.config.task === 'detect';
+}
+
 /** A run that fails after its directory exists is recorded `failed` with the error; before, usage errors go up. */
-async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Promise<TrainOutcome> {
+export async function fail(err: unknown, prepared: PreparedRun | null, emit: Emit): Promise<TrainOutcome> {
   if (err instanceof UsageError && !prepared) throw err;
   // Bounded: run.json's schema takes error texts of up to 64 KiB, and a stack-sized message helps nobody.
   const message = ((err as Error).message ?? String(err)).slice(0, 4000);

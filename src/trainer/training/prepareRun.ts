@@ -6,6 +6,7 @@ import type { TrainingConfig } from '../../protocol/config';
 import type { RunDataset, RunRecord, SplitRecord } from '../../protocol/runRecord';
 import { RUN_FILES, RUN_FORMAT_VERSION } from '../../protocol/runRecord';
 import { checkSplitRecord } from '../../protocol/runSchema';
+import { DETECTION_RESULTS_FILE } from '../../protocol/detection';
 import { ConfigError } from '../../core/config';
 import { assertEntriesInside, findLinks, readJsonInside, realRoot, RunFileError } from '../../core/runFiles';
 import { acquireRunLock, RunLockedError, type RunLock } from '../../core/runLock';
@@ -39,6 +40,7 @@ const TRAINER_ENTRIES = new Set<string>([
   RUN_FILES.split,
   RUN_FILES.evaluation,
   'test-evaluation.json',
+  DETECTION_RESULTS_FILE,
   RUN_FILES.model,
   `${RUN_FILES.model}.old`,
   RUN_FILES.checkpoints,
@@ -167,7 +169,9 @@ async function prepareResume(
   const classNames = record.dataset.classNames;
   let split: SplitRecord;
   try {
-    split = await readJsonInside(runDir, RUN_FILES.split, (value) => checkSplitRecord(value, classNames));
+    // A detection split labels each image with its most frequent class, or none for a background image.
+    const labels = config.task === 'detect' ? undefined : classNames;
+    split = await readJsonInside(runDir, RUN_FILES.split, (value) => checkSplitRecord(value, labels));
   } catch (err) {
     if (err instanceof RunFileError && err.problem === 'missing')
       throw new UsageError(
