@@ -178,6 +178,8 @@ export function summarize(
     backend: record.backend,
     group: record.group ?? null,
     ...(record.parentId !== undefined ? { parentId: record.parentId } : {}),
+    // Only `detect` is said: a config without the field (older runs) is a classification run.
+    ...(record.config.task === 'detect' ? { task: 'detect' as const } : {}),
     config: record.config,
     error: record.error?.message ?? null,
   };

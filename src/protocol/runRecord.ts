@@ -254,6 +254,9 @@ export interface RunSummary {
   group: string | null;
   /** The run this one re-runs with changes (run.json's parentId), when it has one. */
   parentId?: string;
+  /** What the run learns (run.json's config.task); absent on classification runs and damaged ones. A
+   * detection run's accuracy fields hold its validation (test) mAP@0.5. */
+  task?: 'classify' | 'detect';
   config: TrainingConfig;
   error: string | null;
 }
