@@ -12,6 +12,7 @@ import {
   type DetectionResultsFile,
 } from '../../protocol/detection';
 import { RUN_FILES, RUN_FORMAT_VERSION, type EpochMetrics } from '../../protocol/runRecord';
+import { checkDetectionEvaluation } from '../../protocol/runSchema';
 import { evaluateDetections } from '../../core/detection/metrics';
 import { gridSizeOf, REGRESSION_CHANNELS } from '../../core/detection/centerTargets';
 import { afterEpoch, initialScheduleState, learningRateForEpoch, NO_BEST } from '../../core/trainingControl';
@@ -447,7 +448,7 @@ async function writeDetectionArtefacts(
   const [source, samples] = parts.validation.length > 0 ? ['val', parts.validation] : ['train', parts.train];
   const result = detectSamples(model, samples, spec, evalBatch);
   const evaluation = evaluationOf(classNames, samples, result.detections, datasetRoot, source);
-  await writer.writeJson(RUN_FILES.evaluation, evaluation, checkDetectionEvaluationShape);
+  await writer.writeJson(RUN_FILES.evaluation, evaluation, checkDetectionEvaluation);
   await writer.writeJson(
     DETECTION_RESULTS_FILE,
     resultsFileOf(classNames, samples, result.detections, datasetRoot, source, spec.decode.confidenceFloor),
@@ -465,7 +466,7 @@ async function writeDetectionArtefacts(
   if (parts.test.length > 0) {
     const tested = detectSamples(model, parts.test, spec, evalBatch);
     const test = evaluationOf(classNames, parts.test, tested.detections, datasetRoot, 'test');
-    await writer.writeJson('test-evaluation.json', test, checkDetectionEvaluationShape);
+    await writer.writeJson('test-evaluation.json', test, checkDetectionEvaluation);
     await writer.update({ testAccuracy: Math.max(0, test.map50) });
     emit({
       type: 'log',
@@ -473,20 +474,4 @@ async function writeDetectionArtefacts(
       message: `Test mAP@0.5 ${test.map50.toFixed(3)} on ${parts.test.length} held-out images`,
     });
   }
-}
-
-/** What a detection evaluation must be for readers to use it: the task, labels and finite mAPs. */
-export function checkDetectionEvaluationShape(
-  value: unknown,
-): { ok: true; value: unknown } | { ok: false; problem: string } {
-  const v = value as Partial<DetectionEvaluation> | null;
-  if (
-    !v ||
-    v.task !== 'detect' ||
-    !Array.isArray(v.labels) ||
-    !Number.isFinite(v.map50) ||
-    !Number.isFinite(v.map50_95)
-  )
-    return { ok: false, problem: 'not a detection evaluation with finite map50 and map50_95' };
-  return { ok: true, value };
 }

@@ -138,6 +138,10 @@ async function lrFindCommand(
   const configFile = args.values.get('--config');
   const fileConfig = configFile ? await helpers.loadConfigFile(path.resolve(io.cwd, configFile)) : undefined;
   const config = resolveConfig(fileConfig, overrides, configFile);
+  if (config.task === 'detect')
+    throw new UsageError(
+      'lr-find trains classifiers; a detection run takes --learning-rate (its default is tuned: bench/RESULTS.md)',
+    );
   const { lrFind } = await import('./lrFind');
   const steps = parseNumberFlag(args, '--steps', DEFAULT_LR_FIND.steps);
   if (!Number.isInteger(steps) || steps < 3 || steps > 100000)

@@ -189,7 +189,7 @@ test('unknown fields are errors with a suggestion', () => {
   );
   assert.match(
     errorOf(() => resolveConfig({ zzzzzzzz: 1 }, {}, 'exp.json')),
-    /unknown field "zzzzzzzz" — known fields: model, cnn, epochs/,
+    /unknown field "zzzzzzzz" — known fields: task, model, cnn, epochs/,
   );
   assert.match(
     errorOf(() => resolveConfig(undefined, { epoch: '3' })),

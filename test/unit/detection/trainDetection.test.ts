@@ -16,7 +16,7 @@ import type {
 import type { EpochMetrics, RunRecord, SplitRecord } from '../../../src/protocol/runRecord';
 import { isTrainerToHost, type TrainerToHost } from '../../../src/protocol/trainerMessages';
 import { resolveConfig } from '../../../src/core/config';
-import { parseMetricsLines, splitMetrics } from '../../../src/core/runStore';
+import { listRuns, parseMetricsLines, readRunDetails, splitMetrics } from '../../../src/core/runStore';
 import { selectBackend } from '../../../src/trainer/backend';
 import { main } from '../../../src/trainer/cli';
 import { trainRun } from '../../../src/trainer/train';
@@ -114,6 +114,14 @@ test('a tiny detection run lowers its loss and writes a complete run directory; 
   assert.equal(metadata.detection.task, 'detect');
   assert.equal(metadata.detection.stride, DETECTOR_STRIDE);
   assert.deepEqual(metadata.labels, ['circle', 'square', 'triangle']);
+
+  // The shared readers (Runs view, dashboard) take the detection records as they are: not damaged.
+  const [listed] = await listRuns(runsRoot);
+  assert.equal(listed.status, 'completed', listed.error ?? '');
+  const details = await readRunDetails(runDir);
+  assert.equal(details?.detectionEvaluation?.task, 'detect');
+  assert.equal(details?.detectionEvaluation?.map50, evaluation.map50);
+  assert.equal(details?.epochs.at(-1)?.classLoss, lines[3].classLoss);
 
   // Resume for two more epochs: epochs 5 and 6 once each after the first four, from the checkpoint.
   const resumed = await trainRun({
