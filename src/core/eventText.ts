@@ -2,7 +2,7 @@
 import type { EpochMetrics } from '../protocol/runRecord';
 import type { DetectionEpochFields } from '../protocol/detection';
 import type { TrainerPhase } from '../protocol/trainerMessages';
-import { formatDuration, formatPercent } from '../protocol/format';
+import { formatDuration, formatMap, formatPercent } from '../protocol/format';
 
 /** `Epoch 3/10: loss 0.4123 · acc 87.3% · val loss 0.5012 · val acc 84.0% · 12s · 410 img/s · best so far`. */
 export function epochLine(m: EpochMetrics, totalEpochs: number, improved: boolean): string {
@@ -44,7 +44,15 @@ export function phaseLabel(phase: TrainerPhase): string {
   return phase.charAt(0).toUpperCase() + phase.slice(1);
 }
 
-/** `best validation accuracy 91.2%` (`—` for a run without validation images). */
-export function bestAccuracyText(bestValAccuracy: number | null): string {
-  return `best validation accuracy ${formatPercent(bestValAccuracy)}`;
+/**
+ * `best validation accuracy 91.2%` (`—` for a run without validation images); for a detection run, whose
+ * best validation figure is mAP@0.5, `best validation mAP@0.5 0.612`.
+ */
+export function bestAccuracyText(
+  bestValAccuracy: number | null,
+  task: 'classify' | 'detect' = 'classify',
+): string {
+  return task === 'detect'
+    ? `best validation mAP@0.5 ${formatMap(bestValAccuracy)}`
+    : `best validation accuracy ${formatPercent(bestValAccuracy)}`;
 }

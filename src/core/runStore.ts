@@ -152,6 +152,7 @@ export function summarize(
   epochs: EpochMetrics[],
   evaluation: Evaluation | null,
   status: RunStatus,
+  detectionEvaluation: DetectionEvaluation | null = null,
 ): RunSummary {
   const last = epochs.at(-1);
   const bestFromMetrics = epochs.reduce<EpochMetrics | null>(
@@ -178,9 +179,37 @@ export function summarize(
     backend: record.backend,
     group: record.group ?? null,
     ...(record.parentId !== undefined ? { parentId: record.parentId } : {}),
+    // Only `detect` is said: a config without the field (older runs) is a classification run.
+    ...(record.config.task === 'detect'
+      ? { task: 'detect' as const, ...detectionFigures(record, epochs, bestFromMetrics, detectionEvaluation) }
+      : {}),
     config: record.config,
     error: record.error?.message ?? null,
   };
+}
+
+/**
+ * A detection run's mAP@0.5 and mAP@0.5:0.95: its evaluation.json's when it has one, else those of its best
+ * epoch (a running or stopped detector), else null.
+ */
+function detectionFigures(
+  record: RunRecord,
+  epochs: EpochMetrics[],
+  bestFromMetrics: EpochMetrics | null,
+  evaluation: DetectionEvaluation | null,
+): Pick<RunSummary, 'map50' | 'map50_95'> {
+  if (evaluation) return { map50: evaluation.map50, map50_95: evaluation.map50_95 };
+  const best =
+    (record.bestEpoch !== undefined ? epochs.find((e) => e.epoch === record.bestEpoch) : undefined) ??
+    bestFromMetrics;
+  return {
+    map50: finiteOrNull(best?.map50 ?? best?.valAccuracy),
+    map50_95: finiteOrNull(best?.map50_95),
+  };
+}
+
+function finiteOrNull(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /**
@@ -323,7 +352,7 @@ async function readRunDirectory(runDir: string, options: ReadOptions): Promise<D
     : effectiveStatus(record, options.probe ?? probeProcess, options.hostname ?? currentHostname());
   // The folder is the run's identity: a run.json naming another id cannot pass for that run.
   const id = path.basename(runDir);
-  const summary = summarize(runDir, { ...record, id }, epochs, evaluation, status);
+  const summary = summarize(runDir, { ...record, id }, epochs, evaluation, status, detectionEvaluation);
   return {
     details: {
       summary: damage ? { ...summary, error: damage } : summary,

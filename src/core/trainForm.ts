@@ -2,10 +2,12 @@
 // types) and the host (which validates again before anything runs): which fields it shows, in which
 // groups, with which labels, and how its text values become the same overrides the CLI's flags give.
 // Validation is resolveConfig's own, so a message beside a field is the CLI's message, word for word.
-import type { ModelPreset, TrainingConfig } from '../protocol/config';
+import type { ModelPreset, Task, TrainingConfig } from '../protocol/config';
+import type { FormDataset } from '../protocol/trainFormMessages';
 import { ConfigError, resolveConfig } from './config';
 import { CONFIG_FIELDS, DEFAULT_CONFIG, fieldLabel, type FieldSpec } from './configFields';
 import { CONFIG_FLAGS } from './configFlags';
+import { withDetectionDefaults } from './detection/detectionDefaults';
 
 /** One line per preset, for the form's preset choice and Train Model's picker. */
 export const PRESET_DESCRIPTIONS: Readonly<Record<ModelPreset, string>> = {
@@ -157,6 +159,65 @@ export function formOverrides(
   return out;
 }
 
+let detectionDefaults: TrainingConfig | undefined;
+
+/**
+ * The config a new run of `task` starts from: the defaults, or for a detector the defaults with the
+ * detector's own (image size, epochs, batch size, learning rate, box-aware augmentation, cosine schedule),
+ * as `train DIR --task detect` takes them.
+ */
+export function taskDefaults(task: Task): Readonly<TrainingConfig> {
+  if (task !== 'detect') return DEFAULT_CONFIG;
+  detectionDefaults ??= resolveConfig(undefined, withDetectionDefaults({ task: 'detect' }, []));
+  return detectionDefaults;
+}
+
+/** The task the values ask for; values without the field keep `fallback` (the config they came from). */
+function taskOf(values: Readonly<Record<string, string>>, fallback: Task = 'classify'): Task {
+  if (!Object.hasOwn(values, 'task')) return fallback;
+  return values.task === 'detect' ? 'detect' : 'classify';
+}
+
+/**
+ * The form's values for `task`: the task field set, and every field still at the other task's default
+ * moved to this task's (a detection set chosen on an untouched form gets the detector's image size,
+ * epochs, batch size, learning rate, augmentation and schedule); fields the user changed are kept.
+ */
+export function valuesForTask(values: Readonly<Record<string, string>>, task: Task): Record<string, string> {
+  const from = taskOf(values);
+  if (from === task) return { ...values };
+  const fromDefaults = formValues(taskDefaults(from));
+  const toDefaults = formValues(taskDefaults(task));
+  const out: Record<string, string> = { ...values, task };
+  for (const path of formFieldPaths()) {
+    if (path === 'task' || !Object.hasOwn(values, path)) continue;
+    if (values[path] === fromDefaults[path]) out[path] = toDefaults[path];
+  }
+  return out;
+}
+
+/** The task a data set of the form trains: `detect` for an object-detection set. */
+export function datasetTask(dataset: Pick<FormDataset, 'detection'> | undefined): Task {
+  return dataset?.detection ? 'detect' : 'classify';
+}
+
+/**
+ * How the form lists a data set: `pets — 1,200 images, 3 classes`, or for a detection set
+ * `boxes — detection set · YOLO · 120 images · 3 classes · 410 boxes` (classes and boxes once a scan has
+ * counted them, else `classes after a scan`): never "0 classes".
+ */
+export function describeFormDataset(dataset: FormDataset): string {
+  const images = `${dataset.images.toLocaleString('en-US')} image${dataset.images === 1 ? '' : 's'}`;
+  const detection = dataset.detection;
+  if (!detection)
+    return `${dataset.name} — ${images}, ${dataset.classes} class${dataset.classes === 1 ? '' : 'es'}`;
+  const scanned = detection.scanned;
+  const counts = scanned
+    ? `${scanned.classes} class${scanned.classes === 1 ? '' : 'es'} · ${scanned.boxes.toLocaleString('en-US')} box${scanned.boxes === 1 ? '' : 'es'}`
+    : 'classes after a scan';
+  return `${dataset.name} — detection set · ${detection.format.toUpperCase()} · ${images} · ${counts}`;
+}
+
 export type FormConfigResult =
   { ok: true; config: TrainingConfig } | { ok: false; error: string; field?: string };
 
@@ -170,9 +231,13 @@ export function formConfig(
   const stray = Object.keys(values).find((key) => !known.has(key));
   if (stray !== undefined)
     return { ok: false, error: `unknown option "${stray}" — not a field of the form`, field: stray };
+  // Values name the task; what the form cannot show (the detector's augmentation numbers, a schedule's
+  // parameters) comes from that task's defaults when the form was filled for the other task.
+  const task = taskOf(values, start.task);
+  const base = task === start.task ? start : taskDefaults(task);
   try {
-    const overrides = formOverrides(values, formValues(start));
-    return { ok: true, config: resolveConfig(structuredClone(start), overrides) };
+    const overrides = formOverrides(values, formValues(base));
+    return { ok: true, config: resolveConfig(structuredClone(base), overrides) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error: error.message, field: error.field };
     throw error;
@@ -204,10 +269,16 @@ export function equivalentCommand(
 ): CommandLine {
   const parts = ['image-trainer', 'train', shellQuote(datasetDir)];
   const needsConfigFile: string[] = [];
-  const overrides = formOverrides(values, formValues(options.start ?? DEFAULT_CONFIG));
-  // A re-run's config differs from the defaults in ways the form did not touch: name those too.
-  const fromDefaults = formOverrides(values, formValues(DEFAULT_CONFIG));
+  const start = options.start ?? DEFAULT_CONFIG;
+  const task = taskOf(values, start.task);
+  const overrides = formOverrides(values, formValues(task === start.task ? start : taskDefaults(task)));
+  // A re-run's config differs from the defaults in ways the form did not touch: name those too. A
+  // detector's defaults are what `--task detect` gives, so only the fields changed from them are named.
+  const fromDefaults = formOverrides(values, formValues(taskDefaults(task)));
+  // The task first: it decides what the other flags' defaults are.
+  if (task === 'detect') parts.push(flagOf('task') ?? '--task', 'detect');
   for (const path of formFieldPaths()) {
+    if (path === 'task' && task === 'detect') continue;
     if (!Object.hasOwn(fromDefaults, path) && !Object.hasOwn(overrides, path)) continue;
     const flag = flagOf(path);
     if (flag) parts.push(flag, shellQuote(values[path]));

@@ -11,6 +11,22 @@ export function formatPercent(value: number | null | undefined, digits = 1): str
     : `${(value * 100).toFixed(digits)}%`;
 }
 
+/** A mean average precision 0.6124 → `0.612` (how detection figures read everywhere); null or non-finite → `—`. */
+export function formatMap(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? NO_VALUE : value.toFixed(3);
+}
+
+/**
+ * A run's headline figure by its task: a detector writes its validation mAP@0.5 where a classifier writes
+ * accuracy (valAccuracy, bestValAccuracy), so the same number reads `mAP@0.5 0.612` or `accuracy 87.3%`.
+ */
+export function formatRunScore(
+  task: 'classify' | 'detect' | undefined,
+  value: number | null | undefined,
+): string {
+  return task === 'detect' ? `mAP@0.5 ${formatMap(value)}` : `accuracy ${formatPercent(value)}`;
+}
+
 /** `850ms`, `45s`, `3m 05s`, `2h 10m`: short enough for the status bar. */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return NO_VALUE;

@@ -254,6 +254,13 @@ export interface RunSummary {
   group: string | null;
   /** The run this one re-runs with changes (run.json's parentId), when it has one. */
   parentId?: string;
+  /** What the run learns (run.json's config.task); absent on classification runs and damaged ones. A
+   * detection run's accuracy fields hold its validation (test) mAP@0.5. */
+  task?: 'classify' | 'detect';
+  /** A detection run's mAP@0.5 and mAP@0.5:0.95: of its evaluation.json, or of its best epoch before it has
+   * one; null when neither is known. Absent on classification runs. */
+  map50?: number | null;
+  map50_95?: number | null;
   config: TrainingConfig;
   error: string | null;
 }

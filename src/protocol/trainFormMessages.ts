@@ -14,12 +14,17 @@ import {
 } from './guards';
 import { isRunIdReference } from './runSchema';
 import { isPngDataUrl } from './cliResults';
+import type { DetectionFormat } from './detection';
 
 export interface FormDataset {
   dir: string;
   name: string;
   images: number;
+  /** Classes of a classification set; of a detection set, its scan's count (0 before a scan). */
   classes: number;
+  /** An object-detection set (issue 18): its format, and its counts once a scan has made them. Choosing
+   * it sets the form's task to `detect`. Absent for a classification set. */
+  detection?: { format: DetectionFormat; scanned: { classes: number; boxes: number } | null };
 }
 
 export interface FormBase {
@@ -131,13 +136,27 @@ export function isFormValues(value: unknown): value is Record<string, string> {
   );
 }
 
+const isDetectionFormat = isOneOf(['yolo', 'coco', 'voc'] as const);
+
+function isFormDetection(v: unknown): v is NonNullable<FormDataset['detection']> {
+  return (
+    isRecord(v) &&
+    isDetectionFormat(v.format) &&
+    (v.scanned === null ||
+      (isRecord(v.scanned) &&
+        isNonNegativeInteger(v.scanned.classes) &&
+        isNonNegativeInteger(v.scanned.boxes)))
+  );
+}
+
 function isFormDataset(v: unknown): v is FormDataset {
   return (
     isRecord(v) &&
     isPath(v.dir) &&
     isShortText(v.name) &&
     isNonNegativeInteger(v.images) &&
-    isNonNegativeInteger(v.classes)
+    isNonNegativeInteger(v.classes) &&
+    (v.detection === undefined || isFormDetection(v.detection))
   );
 }
 

@@ -22,6 +22,8 @@ export interface CompareRunData {
   runId: string;
   epochs: EpochMetrics[];
   evaluation: Evaluation | null;
+  /** A detection run's evaluation.json (per-class AP for the A/B comparison); absent otherwise. */
+  detectionEvaluation?: DetectionEvaluation | null;
 }
 
 /** One learning-rate range test (`image-trainer lr-find`, <runsRoot>/lr-find/<id>.json), as plotted. */
@@ -132,6 +134,9 @@ export function isRunSummary(value: unknown): value is RunSummary {
     isString(v.backend) &&
     isNullableString(v.group) &&
     isOptional(v.parentId, isRunIdReference) &&
+    (v.task === undefined || v.task === 'classify' || v.task === 'detect') &&
+    isOptional(v.map50, isNullableNumber) &&
+    isOptional(v.map50_95, isNullableNumber) &&
     // The config is shown generically (flattened keys), so an object is all the webview relies on.
     isRecord(v.config) &&
     isNullableString(v.error)
@@ -179,7 +184,10 @@ export function isCompareRunData(value: unknown): value is CompareRunData {
     isRecord(value) &&
     isNonEmptyString(value.runId) &&
     isArrayOf(value.epochs, isEpochMetrics) &&
-    isNullableEvaluation(value.evaluation)
+    isNullableEvaluation(value.evaluation) &&
+    (value.detectionEvaluation === undefined ||
+      value.detectionEvaluation === null ||
+      isDetectionEvaluation(value.detectionEvaluation))
   );
 }
 

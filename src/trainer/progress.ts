@@ -20,6 +20,8 @@ export interface ProgressReporter {
 export function createProgressReporter(stderr: (text: string) => void, isTTY: boolean): ProgressReporter {
   let drawn = false;
   let totalEpochs = 0;
+  // A detector reports mAP@0.5 where a classifier reports accuracy, and no training accuracy per batch.
+  let task: 'classify' | 'detect' = 'classify';
   const draw = (line: string): void => {
     if (!isTTY) return;
     stderr(`\r\x1b[2K${line}`);
@@ -48,6 +50,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
       switch (event.type) {
         case 'runStarted':
           totalEpochs = event.totalEpochs;
+          task = event.config.task === 'detect' ? 'detect' : 'classify';
           say(
             stdout,
             `Run ${event.runId} — ${event.config.task === 'detect' ? 'detector' : event.config.model} on ${event.dataset.classNames.length} classes ` +
@@ -70,7 +73,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
         case 'batchEnded':
           draw(
             `Epoch ${event.epoch}/${totalEpochs} ${bar(event.batch / event.totalBatches)} ${event.batch}/${event.totalBatches} ` +
-              `loss ${event.loss.toFixed(4)} acc ${percent(event.accuracy)} ETA ${formatDuration(event.etaMs)}`,
+              `loss ${event.loss.toFixed(4)}${task === 'detect' ? '' : ` acc ${percent(event.accuracy)}`} ETA ${formatDuration(event.etaMs)}`,
           );
           break;
         case 'epochEnded':
@@ -84,7 +87,7 @@ export function createProgressReporter(stderr: (text: string) => void, isTTY: bo
             stdout,
             `Done: ${event.epochsCompleted} epochs` +
               (event.bestEpoch
-                ? `; best epoch ${event.bestEpoch}, ${bestAccuracyText(event.bestValAccuracy)}`
+                ? `; best epoch ${event.bestEpoch}, ${bestAccuracyText(event.bestValAccuracy, task)}`
                 : '') +
               `\nRun directory: ${event.runDir}`,
           );

@@ -291,3 +291,89 @@ test('in the DOM: the base choice shows only for presets that use a base, and Tr
       sent.values.model === 'transfer',
   );
 });
+
+test('a detection set: listed as one, it sets task detect and the detector defaults; a classification set sets them back', () => {
+  const detection = {
+    dir: '/data/boxes',
+    name: 'boxes',
+    images: 120,
+    classes: 3,
+    detection: { format: 'coco' as const, scanned: { classes: 3, boxes: 410 } },
+  };
+  const datasets = [{ dir: '/data/shapes', name: 'shapes', images: 200, classes: 4 }, detection];
+  // Opened on the classification set, then the detection set chosen.
+  let { state, posted } = run([init({ datasets }), { type: 'ui/chooseDataset', datasetDir: '/data/boxes' }]);
+  assert.equal(state.values.task, 'detect');
+  assert.equal(state.values.imageSize, '128');
+  assert.deepEqual(state.errors, {});
+  assert.equal(blockedReason(state, 'train'), null);
+  assert.match(commandLine(state).command, /^image-trainer train \/data\/boxes --task detect$/);
+  assert.deepEqual(
+    posted.filter((m) => m.type === 'chooseDataset'),
+    [{ type: 'chooseDataset', datasetDir: '/data/boxes' }],
+  );
+  // Class weight and label smoothing do not apply to a detector; they still validate and do not block it.
+  ({ state } = run(
+    [
+      { type: 'ui/setField', path: 'classWeight', value: 'balanced' },
+      { type: 'ui/setField', path: 'labelSmoothing', value: '0.1' },
+    ],
+    state,
+  ));
+  assert.equal(blockedReason(state, 'train'), null);
+  ({ state, posted } = run([{ type: 'ui/submit', action: 'train' }], state));
+  const submitted = posted.find((m) => m.type === 'submit');
+  assert.equal(submitted?.type === 'submit' ? submitted.values.task : null, 'detect');
+  // Back to the classification set: the classifier's defaults return.
+  ({ state } = run(
+    [
+      { type: 'notice', level: 'info', message: 'ok' },
+      { type: 'ui/chooseDataset', datasetDir: '/data/shapes' },
+    ],
+    state,
+  ));
+  assert.equal(state.values.task, 'classify');
+  assert.equal(state.values.imageSize, '64');
+  // Opened directly on a detection set: detect from the start.
+  ({ state } = run([init({ datasets, datasetDir: '/data/boxes' })]));
+  assert.equal(state.values.task, 'detect');
+  assert.equal(state.values.epochs, '20');
+});
+
+test('in the DOM: a detection set is not "0 classes", and a note says what it trains', () => {
+  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
+  const doc = dom.window.document;
+  const root = doc.getElementById('app') as HTMLElement;
+  const app = createTrainForm(root, { post: () => undefined });
+  const unscanned = {
+    dir: '/data/boxes',
+    name: 'boxes',
+    images: 120,
+    classes: 0,
+    detection: { format: 'yolo' as const, scanned: null },
+  };
+  const message = init({
+    datasets: [{ dir: '/data/shapes', name: 'shapes', images: 200, classes: 4 }, unscanned],
+    datasetDir: '/data/boxes',
+  });
+  assert.ok(isHostToForm(message), 'the guard accepts a detection set');
+  app.receive(message);
+  const options = [...doc.querySelectorAll('#field-dataset option')].map((o) => o.textContent);
+  assert.deepEqual(options, [
+    'shapes — 200 images, 4 classes',
+    'boxes — detection set · YOLO · 120 images · classes after a scan',
+  ]);
+  const note = doc.querySelector<HTMLElement>('[data-key="task-note"]');
+  assert.equal(note?.hidden, false);
+  assert.match(note?.textContent ?? '', /object detector \(task detect\)/);
+  const select = doc.getElementById('field-dataset') as HTMLSelectElement;
+  select.value = '/data/shapes';
+  select.dispatchEvent(new dom.window.Event('change'));
+  assert.equal(note?.hidden, true);
+  assert.ok(
+    !isHostToForm(
+      init({ datasets: [{ ...unscanned, detection: { format: 'darknet', scanned: null } as never }] }),
+    ),
+    'an unknown format is refused',
+  );
+});

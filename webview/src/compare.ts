@@ -1,5 +1,6 @@
 // The compare page's model: flattened configs, the columns worth showing, sorting, filtering, CSV,
 // per-run colours, per-class recall differences and config differences. Pure; unit-tested in node.
+import type { DetectionEvaluation } from '../../src/protocol/detection';
 import type { Evaluation, RunSummary } from '../../src/protocol/runRecord';
 import { formatValue } from './format';
 
@@ -8,7 +9,8 @@ export type CellValue = string | number | null;
 export interface Column {
   key: string;
   label: string;
-  kind: 'text' | 'number' | 'percent';
+  /** `map`: a mean average precision, shown as 0.612. */
+  kind: 'text' | 'number' | 'percent' | 'map';
   value(run: RunSummary): CellValue;
 }
 
@@ -69,12 +71,94 @@ function configCell(value: unknown): CellValue {
   return formatValue(value);
 }
 
-export const METRIC_COLUMNS: readonly Column[] = [
-  { key: 'bestValAccuracy', label: 'Best val acc', kind: 'percent', value: (r) => r.bestValAccuracy },
-  { key: 'lastValAccuracy', label: 'Last val acc', kind: 'percent', value: (r) => r.lastValAccuracy },
-  { key: 'lastValLoss', label: 'Last val loss', kind: 'number', value: (r) => r.lastValLoss },
-  { key: 'testAccuracy', label: 'Test acc', kind: 'percent', value: (r) => r.testAccuracy },
+/**
+ * Is this a detection run? Its summary says so, or its config does (the summary's `task` is derived from
+ * it). A detector writes its validation mAP@0.5 in the accuracy fields, so these are read by task.
+ */
+export function isDetectionSummary(run: RunSummary): boolean {
+  return run.task === 'detect' || (run.config as unknown as Record<string, unknown>).task === 'detect';
+}
+
+/** A classification figure: null on a detection run, whose accuracy fields hold mAP. */
+const classifying =
+  (figure: (run: RunSummary) => number | null) =>
+  (run: RunSummary): number | null =>
+    isDetectionSummary(run) ? null : figure(run);
+
+/** A detection figure: null on a classification run. */
+const detecting =
+  (figure: (run: RunSummary) => number | null | undefined) =>
+  (run: RunSummary): number | null =>
+    isDetectionSummary(run) ? (figure(run) ?? null) : null;
+
+/** Columns of classification runs (a detection run's cells are empty). */
+export const CLASSIFICATION_METRIC_COLUMNS: readonly Column[] = [
+  {
+    key: 'bestValAccuracy',
+    label: 'Best val acc',
+    kind: 'percent',
+    value: classifying((r) => r.bestValAccuracy),
+  },
+  {
+    key: 'lastValAccuracy',
+    label: 'Last val acc',
+    kind: 'percent',
+    value: classifying((r) => r.lastValAccuracy),
+  },
 ];
+
+/** Columns of detection runs (a classification run's cells are empty). */
+export const DETECTION_METRIC_COLUMNS: readonly Column[] = [
+  { key: 'map50', label: 'mAP@0.5', kind: 'map', value: detecting((r) => r.map50 ?? r.bestValAccuracy) },
+  { key: 'map50_95', label: 'mAP@0.5:0.95', kind: 'map', value: detecting((r) => r.map50_95) },
+];
+
+const LOSS_COLUMN: Column = {
+  key: 'lastValLoss',
+  label: 'Last val loss',
+  kind: 'number',
+  value: (r) => r.lastValLoss,
+};
+
+const TEST_ACCURACY_COLUMN: Column = {
+  key: 'testAccuracy',
+  label: 'Test acc',
+  kind: 'percent',
+  value: classifying((r) => r.testAccuracy),
+};
+
+const TEST_MAP_COLUMN: Column = {
+  key: 'testMap50',
+  label: 'Test mAP@0.5',
+  kind: 'map',
+  value: detecting((r) => r.testAccuracy),
+};
+
+/** Every summary metric column, whatever the runs (the parallel plot's choices are checked against it). */
+export const METRIC_COLUMNS: readonly Column[] = [
+  ...CLASSIFICATION_METRIC_COLUMNS,
+  LOSS_COLUMN,
+  TEST_ACCURACY_COLUMN,
+  ...DETECTION_METRIC_COLUMNS,
+  TEST_MAP_COLUMN,
+];
+
+/**
+ * The metric columns for these runs: accuracy columns when a classification run is among them (or none
+ * is listed), mAP columns when a detection run is; mixed runs get both, each empty (—) where it does not
+ * apply, so no detection figure is ever labelled accuracy.
+ */
+export function metricColumns(runs: readonly RunSummary[]): Column[] {
+  const detection = runs.some(isDetectionSummary);
+  const classification = runs.length === 0 || runs.some((r) => !isDetectionSummary(r));
+  return [
+    ...(classification ? CLASSIFICATION_METRIC_COLUMNS : []),
+    ...(detection ? DETECTION_METRIC_COLUMNS : []),
+    LOSS_COLUMN,
+    ...(classification ? [TEST_ACCURACY_COLUMN] : []),
+    ...(detection ? [TEST_MAP_COLUMN] : []),
+  ];
+}
 
 const BASE_COLUMNS: readonly Column[] = [
   { key: 'id', label: 'Run', kind: 'text', value: (r) => r.id },
@@ -100,7 +184,7 @@ export function compareColumns(runs: readonly RunSummary[]): Column[] {
         : 'text',
       value: (r) => configCell(flatConfigOf(r)[key]),
     }));
-  return [...BASE_COLUMNS, ...METRIC_COLUMNS, ...configColumns];
+  return [...BASE_COLUMNS, ...metricColumns(runs), ...configColumns];
 }
 
 // One collator for every comparison: String.localeCompare with options builds one per call.
@@ -224,6 +308,29 @@ export function recallDifference(a: Evaluation, b: Evaluation): RecallDelta[] {
       recallB,
       delta: recallA === null || recallB === null ? null : recallB - recallA,
     };
+  });
+}
+
+export interface ApDelta {
+  label: string;
+  apA: number | null;
+  apB: number | null;
+  delta: number | null;
+}
+
+/** AP@0.5 of a class with ground truth in the evaluated images; null when it has none or is unknown. */
+function ap50Of(evaluation: DetectionEvaluation, label: string): number | null {
+  const entry = evaluation.perClass.find((c) => c.label === label);
+  return entry && entry.support > 0 ? entry.ap50 : null;
+}
+
+/** Per-class AP@0.5 of B minus A over the union of both label sets (detection runs). */
+export function apDifference(a: DetectionEvaluation, b: DetectionEvaluation): ApDelta[] {
+  const labels = [...a.labels, ...b.labels.filter((l) => !a.labels.includes(l))];
+  return labels.map((label) => {
+    const apA = ap50Of(a, label);
+    const apB = ap50Of(b, label);
+    return { label, apA, apB, delta: apA === null || apB === null ? null : apB - apA };
   });
 }
 

@@ -2,7 +2,7 @@
 
 import { formatDuration, NO_VALUE as DASH } from '../../src/protocol/format';
 
-export { formatDuration, formatPercent } from '../../src/protocol/format';
+export { formatDuration, formatMap, formatPercent } from '../../src/protocol/format';
 
 /** A metric such as a loss: 4 significant digits, scientific notation when very small or large. */
 export function formatNumber(value: number | null | undefined): string {

@@ -36,7 +36,7 @@ export interface UiState {
   compareSort: SortSpec | null;
   compareFilter: string;
   /** Metric on the parallel-coordinates plot's last axis and the overlay curves. */
-  compareMetric: 'valAccuracy' | 'valLoss' | 'accuracy' | 'loss';
+  compareMetric: 'valAccuracy' | 'valLoss' | 'accuracy' | 'loss' | 'map50' | 'map50_95';
   /** Key of a summary metric column (compare.ts METRIC_COLUMNS) on the parallel-coordinates plot. */
   parallelMetric: string;
   diffRunIds: [string | null, string | null];
@@ -121,7 +121,14 @@ export function initialState(ui: Partial<UiState> = {}): DashboardState {
 const isDirection = (v: unknown): v is 'asc' | 'desc' => v === 'asc' || v === 'desc';
 const CLASS_SORT_KEYS: readonly ClassSortKey[] = ['label', 'precision', 'recall', 'f1', 'support'];
 const DETECTION_SORT_KEYS: readonly DetectionSortKey[] = ['label', 'ap50', 'ap50_95', 'support'];
-const COMPARE_METRICS: readonly UiState['compareMetric'][] = ['valAccuracy', 'valLoss', 'accuracy', 'loss'];
+const COMPARE_METRICS: readonly UiState['compareMetric'][] = [
+  'valAccuracy',
+  'valLoss',
+  'accuracy',
+  'loss',
+  'map50',
+  'map50_95',
+];
 
 /**
  * The user's saved choices (vscode.getState) as far as they are still valid: a state saved by another

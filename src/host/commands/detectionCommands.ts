@@ -57,7 +57,12 @@ export function registerDetectionCommands(
     vscode.commands.registerCommand(COMMANDS.inspectDetections, async (arg?: unknown) => {
       const run =
         runFromArg(services, arg) ??
-        (await pickRun(services, 'Inspect Predictions of…', ['completed', 'stopped', 'interrupted']));
+        (await pickRun(
+          services,
+          'Inspect Predictions of…',
+          ['completed', 'stopped', 'interrupted'],
+          'detect',
+        ));
       if (run) openDetectionInspector(ctx, run);
     }),
   ];

@@ -163,12 +163,16 @@ export async function pickRun(
   services: HostServices,
   title: string,
   statuses?: readonly RunStatus[],
+  /** `detect`: offer detection runs only (the inspector of predictions has nothing to show otherwise). */
+  task?: 'detect',
 ): Promise<RunSummary | undefined> {
   await services.runs.model.refresh();
-  const runs = services.runs.model.all.filter((r) => !statuses || statuses.includes(r.status));
+  const runs = services.runs.model.all.filter(
+    (r) => (!statuses || statuses.includes(r.status)) && (task === undefined || r.task === task),
+  );
   if (runs.length === 0) {
     void vscode.window.showInformationMessage(
-      `Image Trainer: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs in ${services.settings().runsRoot}.`,
+      `Image Trainer: no ${statuses ? statuses.join(' or ') + ' ' : ''}${task === 'detect' ? 'detection ' : ''}runs in ${services.settings().runsRoot}.`,
     );
     return undefined;
   }

@@ -279,7 +279,12 @@ export class DashboardController {
       if (run.status === 'damaged') continue;
       const details = await this.source.readRunDetails(run.runDir);
       if (!details) continue;
-      const data: CompareRunData = { runId: id, epochs: details.epochs, evaluation: details.evaluation };
+      const data: CompareRunData = {
+        runId: id,
+        epochs: details.epochs,
+        evaluation: details.evaluation,
+        ...(details.detectionEvaluation ? { detectionEvaluation: details.detectionEvaluation } : {}),
+      };
       if (!isCompareRunData(data)) continue;
       out.push(data);
       this.sentCompare.set(id, compareSignature(details.summary));

@@ -65,7 +65,7 @@ export function runsDiffer(a: readonly RunSummary[], b: readonly RunSummary[]): 
 
 /** A run's compare data is stale when any of these moved since it was sent. */
 export function compareSignature(summary: RunSummary): string {
-  return `${summary.updatedAt}|${summary.status}|${summary.epochsCompleted}|${summary.testAccuracy ?? ''}`;
+  return `${summary.updatedAt}|${summary.status}|${summary.epochsCompleted}|${summary.testAccuracy ?? ''}|${summary.map50 ?? ''}|${summary.map50_95 ?? ''}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { type AugmentPreviewResult, isAugmentPreviewResult } from '../../protoco
 import { listRuns, readRunDetails } from '../../core/runStore';
 import { newQueueId, writeQueuedConfig } from '../../core/runQueue';
 import { baseRowsFor, confirmAndDownload } from '../commands/baseCommands';
+import { formDatasetOf } from '../datasets/datasetsModel';
 import type { HostServices } from '../hostServices';
 import { queueViews } from '../training/queueKeeper';
 import type { TrainRequest } from '../training/trainRequest';
@@ -132,12 +133,9 @@ class TrainFormPanel implements vscode.Disposable {
       {
         post: (message) => void webview.postMessage(message),
         datasets: async () =>
-          (await services.datasets.model.all()).map((d) => ({
-            dir: d.root,
-            name: d.name,
-            images: d.total,
-            classes: d.classes.length,
-          })),
+          (await services.datasets.model.all()).map((d) =>
+            formDatasetOf(d, services.datasets.model.doctorOf(d.root)),
+          ),
         bases: async (dir) =>
           (await baseRowsFor(services, dir ?? undefined).catch(() => [])).map((row) => ({
             name: row.name,

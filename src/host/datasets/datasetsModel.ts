@@ -12,6 +12,7 @@ import type {
   ScanWarningKind,
   SkippedFile,
 } from '../../protocol';
+import type { FormDataset } from '../../protocol/trainFormMessages';
 import { COMMANDS } from '../ids';
 import { escapeMarkdown, plural, type IconSpec, type NodePresentation } from '../treePresentation';
 import type { DirectoryLister } from '../util/fsListing';
@@ -73,6 +74,24 @@ export type DatasetTreeNode =
       report: DetectionScanReport;
     }
   | { kind: 'annotationFinding'; dataset: DetectedDataset; finding: AnnotationFinding; index: number };
+
+/**
+ * A data set as the New Training form lists it: a detection set with its format and, once its scan is done,
+ * its classes and boxes (never a classification set's "0 classes").
+ */
+export function formDatasetOf(dataset: DetectedDataset, doctor: DoctorState | undefined): FormDataset {
+  const base = { dir: dataset.root, name: dataset.name, images: dataset.total };
+  if (!dataset.detection) return { ...base, classes: dataset.classes.length };
+  const report = doctor?.state === 'done' && isDetectionReport(doctor.report) ? doctor.report : null;
+  const scanned = report ? { classes: report.classNames.length, boxes: report.boxes } : null;
+  return {
+    ...base,
+    // The scan read every image: its count wins over the listing's.
+    ...(report ? { images: report.images } : {}),
+    classes: scanned?.classes ?? 0,
+    detection: { format: dataset.detection.format, scanned },
+  };
+}
 
 export interface DatasetsModelDeps {
   lister: DirectoryLister;

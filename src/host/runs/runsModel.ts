@@ -4,6 +4,7 @@ import type { QueueEntryView } from '../../protocol/trainFormMessages';
 import type { RunStatus, RunSummary } from '../../protocol';
 import { COMMANDS } from '../ids';
 import { messageOf } from '../util/errors';
+import { formatMap } from '../../protocol/format';
 import { escapeMarkdown, formatPercent, type IconSpec, type NodePresentation } from '../treePresentation';
 
 export interface RunReader {
@@ -31,10 +32,25 @@ export function epochProgress(run: RunSummary): string {
   return `${run.epochsCompleted}/${run.totalEpochs}`;
 }
 
+/**
+ * The row's context value, which package.json's menus match: `run.<status>`, and `run.<status>.detect`
+ * for a detection run (Inspect Predictions is offered on those only; the other items accept both).
+ */
+export function runContextValue(run: RunSummary): string {
+  return `run.${run.status}${run.task === 'detect' ? '.detect' : ''}`;
+}
+
+/** The best validation figure of a row: `best 87.3%`, or `best mAP@0.5 0.612` for a detection run. */
+function bestFigure(run: RunSummary): string {
+  return run.task === 'detect'
+    ? `best mAP@0.5 ${formatMap(run.bestValAccuracy)}`
+    : `best ${formatPercent(run.bestValAccuracy)}`;
+}
+
 export function describeRun(run: RunSummary): string {
   if (run.status === 'damaged') return 'damaged: cannot be read';
   const parts = [run.status === 'running' ? `epoch ${epochProgress(run)}` : epochProgress(run)];
-  if (run.bestValAccuracy !== null) parts.push(`best ${formatPercent(run.bestValAccuracy)}`);
+  if (run.bestValAccuracy !== null) parts.push(bestFigure(run));
   if (run.status !== 'completed' && run.status !== 'running') parts.push(run.status);
   if (run.group) parts.push(run.group);
   return parts.join(' · ');
@@ -112,7 +128,7 @@ export function presentRunNode(node: RunTreeNode): NodePresentation {
         tooltip: runTooltip(run),
         icon: STATUS_ICONS[run.status],
         collapsible: 'none',
-        contextValue: `run.${run.status}`,
+        contextValue: runContextValue(run),
         resourcePath: run.runDir,
         command: { command: COMMANDS.openDashboard, title: 'Open Dashboard', args: [run.id] },
       };
@@ -156,10 +172,19 @@ function runTooltip(run: RunSummary): string {
     `**${escapeMarkdown(run.id)}** — ${escapeMarkdown(run.status)}`,
     `Model: ${escapeMarkdown(run.model)} · backend: ${escapeMarkdown(run.backend)}`,
     `Epochs: ${epochProgress(run)}${run.bestEpoch !== null ? ` · best epoch ${run.bestEpoch}` : ''}`,
-    `Validation accuracy: best ${formatPercent(run.bestValAccuracy)}, last ${formatPercent(run.lastValAccuracy)}`,
+    run.task === 'detect'
+      ? `Validation mAP@0.5: best ${formatMap(run.bestValAccuracy)}, last ${formatMap(run.lastValAccuracy)}`
+      : `Validation accuracy: best ${formatPercent(run.bestValAccuracy)}, last ${formatPercent(run.lastValAccuracy)}`,
   ];
-  if (run.testAccuracy !== null) lines.push(`Test accuracy: ${formatPercent(run.testAccuracy)}`);
-  lines.push(`Data set: ${escapeMarkdown(run.datasetRoot)} (${run.classNames.length} classes)`);
+  if (run.testAccuracy !== null)
+    lines.push(
+      run.task === 'detect'
+        ? `Test mAP@0.5: ${formatMap(run.testAccuracy)}`
+        : `Test accuracy: ${formatPercent(run.testAccuracy)}`,
+    );
+  lines.push(
+    `${run.task === 'detect' ? 'Detection data set' : 'Data set'}: ${escapeMarkdown(run.datasetRoot)} (${run.classNames.length} classes)`,
+  );
   if (run.group) lines.push(`Group: ${escapeMarkdown(run.group)}`);
   lines.push(`Started ${escapeMarkdown(run.createdAt)}`);
   if (run.error) lines.push(`**Error**: ${escapeMarkdown(run.error)}`);

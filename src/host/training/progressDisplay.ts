@@ -1,13 +1,19 @@
 // What the status bar and the progress notification say about a training session, decided by plain
 // code, and the journal of what was shown: one Output line each time the shown epoch or phase changes,
 // so that a user (and the e2e test) can see afterwards what the editor displayed, however fast the run.
-import { formatDuration, formatPercent } from '../../protocol/format';
+import { formatDuration, formatMap, formatPercent } from '../../protocol/format';
 import type { SessionSnapshot } from './trainingSession';
 
-/** The status-bar item's text: `$(sync~spin) 3/10 · val 91.2% · ETA 42 s · +1 queued`. */
+/**
+ * The status-bar item's text: `$(sync~spin) 3/10 · val 91.2% · ETA 42 s · +1 queued`; a detector shows its
+ * validation mAP@0.5 (`· mAP 0.612`), which it reports where a classifier reports accuracy.
+ */
 export function statusBarText(s: SessionSnapshot, queued: number): string {
   const parts = s.epoch > 0 ? [`${s.epoch}/${s.totalEpochs}`] : [s.phase ?? 'starting'];
-  if (s.lastValAccuracy !== null) parts.push(`val ${formatPercent(s.lastValAccuracy)}`);
+  if (s.lastValAccuracy !== null)
+    parts.push(
+      s.task === 'detect' ? `mAP ${formatMap(s.lastValAccuracy)}` : `val ${formatPercent(s.lastValAccuracy)}`,
+    );
   if (s.etaMs !== null) parts.push(`ETA ${formatDuration(s.etaMs)}`);
   if (queued > 0) parts.push(`+${queued} queued`);
   return `$(${s.stopping ? 'debug-stop' : 'sync~spin'}) ${parts.join(' · ')}`;

@@ -125,7 +125,7 @@ export class SessionPresenter implements vscode.Disposable {
       case 'completed':
         void vscode.window
           .showInformationMessage(
-            `Image Trainer: run ${outcome.runId} completed (${outcome.epochsCompleted} epochs, ${bestAccuracyText(outcome.bestValAccuracy)}).`,
+            `Image Trainer: run ${outcome.runId} completed (${outcome.epochsCompleted} epochs, ${bestAccuracyText(outcome.bestValAccuracy, outcome.task)}).`,
             dashboard,
           )
           .then(openDashboard(outcome.runId));

@@ -12,6 +12,7 @@ import {
 } from '../../protocol';
 import { bestAccuracyText, epochLine, phaseLabel } from '../../core/eventText';
 import { isInside } from '../../core/runFiles';
+import { formatMap } from '../../protocol/format';
 import { formatDuration, formatPercent } from '../treePresentation';
 import { systemClock, type Clock } from '../util/clock';
 import { lastLine, messageOf } from '../util/errors';
@@ -62,6 +63,8 @@ export interface SessionSnapshot {
   batch: number;
   totalBatches: number;
   etaMs: number | null;
+  /** What the run learns (runStarted's config.task); a detector's val accuracy figures are mAP@0.5. */
+  task: 'classify' | 'detect';
   lastValAccuracy: number | null;
   bestValAccuracy: number | null;
   /** Progress of the whole run, 0..1. */
@@ -76,6 +79,8 @@ export type SessionOutcome =
       runDir: string;
       epochsCompleted: number;
       bestValAccuracy: number | null;
+      /** Present on a detection run, whose bestValAccuracy is mAP@0.5. */
+      task?: 'detect';
     }
   | {
       kind: 'stopped';
@@ -125,6 +130,7 @@ export class TrainingSession {
     batch: 0,
     totalBatches: 0,
     etaMs: null,
+    task: 'classify',
     lastValAccuracy: null,
     bestValAccuracy: null,
     fraction: 0,
@@ -239,6 +245,9 @@ export class TrainingSession {
         s.startEpoch = event.startEpoch;
         s.totalEpochs = event.totalEpochs;
         s.epoch = Math.max(0, event.startEpoch - 1);
+        // The config inside runStarted is checked for being an object only: compare, never trust its type.
+        s.task =
+          (event.config as unknown as Record<string, unknown>).task === 'detect' ? 'detect' : 'classify';
         const counts = event.dataset.counts;
         this.log(
           'info',
@@ -280,6 +289,7 @@ export class TrainingSession {
         s.epoch = m.epoch;
         s.batch = s.totalBatches;
         s.etaMs = event.etaMs;
+        if (m.task === 'detect') s.task = 'detect';
         s.lastValAccuracy = m.valAccuracy;
         if (
           m.valAccuracy !== null &&
@@ -295,7 +305,12 @@ export class TrainingSession {
         this.log('info', `  saved ${event.kind} checkpoint (epoch ${event.epoch})`);
         break;
       case 'evaluationWritten':
-        this.log('info', `Evaluation: accuracy ${formatPercent(event.accuracy)} (${event.path})`);
+        this.log(
+          'info',
+          s.task === 'detect'
+            ? `Evaluation: mAP@0.5 ${formatMap(event.accuracy)} (${event.path})`
+            : `Evaluation: accuracy ${formatPercent(event.accuracy)} (${event.path})`,
+        );
         break;
       case 'runCompleted':
         this.terminal = {
@@ -304,12 +319,13 @@ export class TrainingSession {
           runDir: event.runDir,
           epochsCompleted: event.epochsCompleted,
           bestValAccuracy: event.bestValAccuracy,
+          ...(s.task === 'detect' ? { task: 'detect' as const } : {}),
         };
         s.fraction = 1;
         s.message = 'Completed';
         this.log(
           'info',
-          `Run ${event.runId} completed: ${event.epochsCompleted} epochs, ${bestAccuracyText(event.bestValAccuracy)}`,
+          `Run ${event.runId} completed: ${event.epochsCompleted} epochs, ${bestAccuracyText(event.bestValAccuracy, s.task)}`,
         );
         break;
       case 'runStopped':
@@ -350,7 +366,12 @@ export class TrainingSession {
     const s = this.state;
     const parts = [`Epoch ${s.epoch}/${s.totalEpochs}`];
     if (s.totalBatches > 0 && s.batch < s.totalBatches) parts.push(`batch ${s.batch}/${s.totalBatches}`);
-    if (s.lastValAccuracy !== null) parts.push(`val acc ${formatPercent(s.lastValAccuracy)}`);
+    if (s.lastValAccuracy !== null)
+      parts.push(
+        s.task === 'detect'
+          ? `val mAP@0.5 ${formatMap(s.lastValAccuracy)}`
+          : `val acc ${formatPercent(s.lastValAccuracy)}`,
+      );
     if (s.etaMs !== null) parts.push(`ETA ${formatDuration(s.etaMs)}`);
     return parts.join(' · ');
   }

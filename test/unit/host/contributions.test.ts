@@ -5,6 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS, SETTINGS, SETTINGS_SECTION, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/ids';
 import { BACKEND_CHOICES, MODEL_PRESETS } from '../../../src/protocol';
+import { runContextValue } from '../../../src/host/runs/runsModel';
+import { makeRunSummary } from '../../fixtures/runRecords';
 
 const root = path.resolve(__dirname, '../../..');
 interface Contributes {
@@ -69,7 +71,47 @@ test('view/item/context menus name our views and the context values the tree mod
     .join('\n');
   for (const value of ['dataset', 'datasetImage'])
     assert.ok(models.includes(`contextValue: '${value}'`), value);
-  assert.ok(models.includes('contextValue: `run.${run.status}`'));
+  assert.ok(models.includes('contextValue: runContextValue(run)'));
+});
+
+/** Whether a view/item/context `when` clause holds for a row of the Runs view (its `viewItem`). */
+function offeredOnRunRow(when: string, viewItem: string): boolean {
+  return when.split('&&').every((term) => {
+    const clause = term.trim();
+    if (clause === `view == ${VIEWS.runs}` || clause === 'listMultiSelection') return true;
+    const equal = /^viewItem == (\S+)$/.exec(clause);
+    if (equal) return equal[1] === viewItem;
+    const match = /^viewItem =~ \/(.+)\/$/.exec(clause);
+    if (match) return new RegExp(match[1]).test(viewItem);
+    return false;
+  });
+}
+
+test('Runs view menus: Inspect Predictions on detection runs only; every other item as on a classification run', () => {
+  const runItems = contributes.menus['view/item/context'].filter((item) =>
+    (item.when ?? '').includes(`view == ${VIEWS.runs}`),
+  );
+  const statuses = ['running', 'completed', 'failed', 'stopped', 'interrupted', 'damaged'] as const;
+  const offered = (contextValue: string) =>
+    runItems.filter((item) => offeredOnRunRow(item.when ?? '', contextValue)).map((item) => item.command);
+  for (const status of statuses) {
+    const classify = offered(runContextValue(makeRunSummary('c', { status })));
+    const detect = offered(runContextValue(makeRunSummary('d', { status, task: 'detect' })));
+    assert.ok(!classify.includes(COMMANDS.inspectDetections), `classification run, ${status}`);
+    assert.deepEqual(
+      detect.filter((command) => command !== COMMANDS.inspectDetections),
+      classify,
+      `detection run, ${status}`,
+    );
+    assert.equal(
+      detect.includes(COMMANDS.inspectDetections),
+      status === 'completed' || status === 'stopped' || status === 'interrupted',
+      `Inspect Predictions on a ${status} detection run`,
+    );
+  }
+  // The rows' context values are what the menus see (a stale clause must not silently match nothing).
+  assert.ok(offered('run.completed').includes(COMMANDS.exportModel));
+  assert.ok(offered('run.running.detect').includes(COMMANDS.stop));
 });
 
 test('both views have welcome content for their empty state', () => {

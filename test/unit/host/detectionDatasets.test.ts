@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { detectDatasets, detectionFormatAt } from '../../../src/host/datasets/datasetDetection';
 import {
   DatasetsModel,
+  formDatasetOf,
   presentDatasetNode,
   problemCount,
   type DatasetTreeNode,
@@ -168,4 +169,35 @@ test('a clean detection scan says so; thousands of findings of one kind are page
   assert.equal(page.length, 51);
   assert.equal(presentDatasetNode(page[50]).description, '70 more');
   assert.equal(presentDatasetNode(page[49]).description, 'labels/train/a.txt:50');
+});
+
+test('New Training lists a detection set as one: its format, and its classes and boxes once scanned', async () => {
+  const { model } = await detectionModel();
+  const [detected] = await model.all();
+  const before = formDatasetOf(detected, model.doctorOf(detected.root));
+  assert.deepEqual(before, {
+    dir: `${ws}/det`,
+    name: 'det',
+    images: 6,
+    classes: 0,
+    detection: { format: 'yolo', scanned: null },
+  });
+  const report = detectionScanReport(`${ws}/det`);
+  model.setDoctor(`${ws}/det`, { state: 'done', report, scannedAt: new Date(2026, 0, 1) });
+  const after = formDatasetOf(detected, model.doctorOf(detected.root));
+  assert.equal(after.classes, 2);
+  assert.deepEqual(after.detection, { format: 'yolo', scanned: { classes: 2, boxes: report.boxes } });
+  assert.equal(after.images, report.images);
+  // A classification set has no detection field and counts its class folders.
+  const classFolders = new DatasetsModel({
+    lister: new MemoryLister([...images(`${ws}/pets/cat`, 2), ...images(`${ws}/pets/dog`, 3)]),
+    options: () => ({ roots: [ws] }),
+  });
+  const [pets] = await classFolders.all();
+  assert.deepEqual(formDatasetOf(pets, undefined), {
+    dir: `${ws}/pets`,
+    name: 'pets',
+    images: 5,
+    classes: 2,
+  });
 });

@@ -20,6 +20,7 @@ function snapshot(fields: Partial<SessionSnapshot>): SessionSnapshot {
     batch: 0,
     totalBatches: 10,
     etaMs: null,
+    task: 'classify',
     lastValAccuracy: null,
     bestValAccuracy: null,
     fraction: 0,
@@ -35,6 +36,14 @@ test('status bar: epoch, validation accuracy, ETA and queue; the phase before tr
   );
   assert.equal(statusBarText(snapshot({ epoch: 0, phase: 'decoding' }), 0), '$(sync~spin) decoding');
   assert.match(statusBarText(snapshot({ stopping: true }), 0), /^\$\(debug-stop\) 1\/3/);
+});
+
+test('status bar of a detection run: its validation mAP@0.5, never a percentage', () => {
+  assert.equal(
+    statusBarText(snapshot({ epoch: 2, task: 'detect', lastValAccuracy: 0.6124, etaMs: 4000 }), 0),
+    '$(sync~spin) 2/3 · mAP 0.612 · ETA 4s',
+  );
+  assert.doesNotMatch(statusBarText(snapshot({ task: 'detect', lastValAccuracy: 0.5 }), 0), /%/);
 });
 
 test('journal: one line per run and epoch, however many batch updates show it', () => {

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { resolveConfig } from '../../../src/core/config';
 import { listRuns } from '../../../src/core/runStore';
-import { describeRun, presentRunNode, RunsModel, viewSignature } from '../../../src/host/runs/runsModel';
+import {
+  describeRun,
+  presentRunNode,
+  runContextValue,
+  RunsModel,
+  viewSignature,
+} from '../../../src/host/runs/runsModel';
 import { COMMANDS } from '../../../src/host/ids';
 import { makeRunRecord, makeRunSummary } from '../../fixtures/runRecords';
 
@@ -178,4 +184,54 @@ test('the view signature changes only when a row would look different', async ()
   listing.current = [makeRunSummary('r1', { status: 'completed' }), makeRunSummary('r2')];
   await model.refresh();
   assert.notEqual(viewSignature(model.getChildren()), first);
+});
+
+test('a detection run is marked as one: its row says mAP@0.5, its context value ends in .detect', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'it-runs-detect-'));
+  try {
+    writeRun(
+      root,
+      'classifier',
+      { createdAt: '2026-01-01T10:00:00.000Z' },
+      epochs(2, (e) => e / 4),
+    );
+    writeRun(
+      root,
+      'detector',
+      {
+        createdAt: '2026-01-02T10:00:00.000Z',
+        config: resolveConfig(undefined, { epochs: 10, task: 'detect' }),
+        testAccuracy: 0.5,
+      },
+      // A detector writes its validation mAP@0.5 as valAccuracy.
+      epochs(2, (e) => [0.4123, 0.6124][e - 1]),
+    );
+    const model = new RunsModel({ listRuns: (r) => listRuns(r) }, () => root);
+    await model.refresh();
+    assert.equal(model.find('detector')?.task, 'detect');
+    assert.equal(model.find('classifier')?.task, undefined);
+    const shown = model.getChildren().map(presentRunNode);
+    assert.deepEqual(
+      shown.map((n) => [n.label, n.contextValue, n.description]),
+      [
+        ['detector', 'run.completed.detect', '2/10 · best mAP@0.5 0.612'],
+        ['classifier', 'run.completed', '2/10 · best 50.0%'],
+      ],
+    );
+    assert.match(shown[0].tooltip ?? '', /Validation mAP@0\.5: best 0\.612, last 0\.612/);
+    assert.match(shown[0].tooltip ?? '', /Test mAP@0\.5: 0\.500/);
+    assert.doesNotMatch(shown[0].tooltip ?? '', /accuracy/i);
+    assert.match(shown[1].tooltip ?? '', /Validation accuracy: best 50\.0%/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('runContextValue: the status, then .detect for a detection run only', () => {
+  assert.equal(runContextValue(makeRunSummary('a', { status: 'stopped' })), 'run.stopped');
+  assert.equal(
+    runContextValue(makeRunSummary('b', { status: 'running', task: 'detect' })),
+    'run.running.detect',
+  );
+  assert.equal(runContextValue(makeRunSummary('c', { status: 'failed', task: 'classify' })), 'run.failed');
 });

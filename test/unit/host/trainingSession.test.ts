@@ -9,6 +9,7 @@ import {
   type LogLevel,
   type SessionSnapshot,
 } from '../../../src/host/training/trainingSession';
+import { statusBarText } from '../../../src/host/training/progressDisplay';
 import { trainArgs, type TrainRequest } from '../../../src/host/training/trainRequest';
 import { isTrainerToHost, type TrainerToHost, type TrainerToHostType } from '../../../src/protocol';
 import { FakeChild, fakeDeps, ManualClock } from './fakes';
@@ -367,6 +368,47 @@ test('resume requests pass --resume and no data set or model', () => {
   );
 });
 
+test('a detection run: the progress text, the evaluation and the end say mAP@0.5, never accuracy', async () => {
+  const { session, child, logs } = startSession();
+  child.emitEvent({ ...SAMPLES.runStarted, config: resolveConfig(undefined, { epochs: 3, task: 'detect' }) });
+  assert.equal(session.snapshot.task, 'detect');
+  child.emitEvent(SAMPLES.epochStarted);
+  child.emitEvent({
+    type: 'epochEnded',
+    metrics: { ...metrics(1, 0.6124), task: 'detect', map50: 0.6124, map50_95: 0.3 } as never,
+    etaMs: 16_000,
+    bestEpoch: 1,
+    improved: true,
+  });
+  const s = session.snapshot;
+  assert.match(s.message, /^Epoch 1\/3 · val mAP@0\.5 0\.612 · ETA 16s$/);
+  assert.equal(statusBarText(s, 0), '$(sync~spin) 1/3 · mAP 0.612 · ETA 16s');
+  child.emitEvent({ ...SAMPLES.evaluationWritten, accuracy: 0.7 });
+  child.emitEvent({ ...SAMPLES.runCompleted, bestValAccuracy: 0.6124 });
+  const texts = logs.map((l) => l.message);
+  assert.ok(texts.includes(`Evaluation: mAP@0.5 0.700 (${runDir}/evaluation.json)`), texts.join('\n'));
+  assert.ok(texts.includes('Run r1 completed: 3 epochs, best validation mAP@0.5 0.612'), texts.join('\n'));
+  assert.ok(!texts.some((t) => /accuracy|val acc/.test(t)), texts.join('\n'));
+  child.exit(0);
+  const outcome = await session.done;
+  assert.equal(outcome.kind === 'completed' ? outcome.task : null, 'detect');
+});
+
+test('a detection run whose runStarted config lacks the task is known by its epoch lines', () => {
+  const { session, child } = startSession();
+  child.emitEvent(SAMPLES.runStarted);
+  assert.equal(session.snapshot.task, 'classify');
+  child.emitEvent({
+    type: 'epochEnded',
+    metrics: { ...metrics(1, 0.5), task: 'detect', map50: 0.5 } as never,
+    etaMs: 0,
+    bestEpoch: 1,
+    improved: true,
+  });
+  assert.equal(session.snapshot.task, 'detect');
+  assert.match(session.snapshot.message, /val mAP@0\.5 0\.500/);
+});
+
 test('progress of a resumed run counts only the epochs left', () => {
   const base: SessionSnapshot = {
     runId: 'r',
@@ -379,6 +421,7 @@ test('progress of a resumed run counts only the epochs left', () => {
     batch: 5,
     totalBatches: 10,
     etaMs: null,
+    task: 'classify',
     lastValAccuracy: null,
     bestValAccuracy: null,
     fraction: 0,

@@ -14,7 +14,14 @@ import type {
 } from '../../../src/protocol/trainFormMessages';
 import { resolveStoredConfig } from '../../../src/core/config';
 import { DEFAULT_CONFIG } from '../../../src/core/configFields';
-import { equivalentCommand, fieldError, formConfig, formValues } from '../../../src/core/trainForm';
+import {
+  datasetTask,
+  equivalentCommand,
+  fieldError,
+  formConfig,
+  formValues,
+  valuesForTask,
+} from '../../../src/core/trainForm';
 import { inputBatchBytes, presetShape, trainingBytes } from '../../../src/core/memoryArithmetic';
 
 export interface FormState {
@@ -201,6 +208,7 @@ function reduceFormEvent(state: FormState, event: FormEvent): Reduced {
     case 'init': {
       const init = event.init;
       const start = startConfig(init.start);
+      const chosen = init.datasets.find((d) => d.dir === init.datasetDir);
       return none(
         validated({
           ...state,
@@ -210,7 +218,8 @@ function reduceFormEvent(state: FormState, event: FormEvent): Reduced {
           bases: init.bases,
           base: init.base && init.bases.some((b) => b.name === init.base) ? init.base : null,
           start,
-          values: formValues(start),
+          // A detection set trains a detector: its task and defaults, unless the config already says so.
+          values: chosen ? valuesForTask(formValues(start), datasetTask(chosen)) : formValues(start),
           parentId: init.parentId,
           trusted: init.trusted,
           queue: init.queue,
@@ -237,12 +246,20 @@ function reduceFormEvent(state: FormState, event: FormEvent): Reduced {
     case 'ui/setField': {
       if (!Object.hasOwn(state.values, event.path) || state.values[event.path] === event.value)
         return none(state);
-      return none(validated({ ...state, values: { ...state.values, [event.path]: event.value } }));
+      // Another task: the fields still at the old task's defaults take the new task's.
+      const values =
+        event.path === 'task' && (event.value === 'detect' || event.value === 'classify')
+          ? valuesForTask(state.values, event.value)
+          : { ...state.values, [event.path]: event.value };
+      return none(validated({ ...state, values }));
     }
     case 'ui/chooseDataset': {
       if (event.datasetDir === state.datasetDir) return none(state);
+      const dataset = state.datasets.find((d) => d.dir === event.datasetDir);
+      // A detection set trains a detector, a classification set a classifier (when the host knows it).
+      const values = dataset ? valuesForTask(state.values, datasetTask(dataset)) : state.values;
       return {
-        state: { ...state, datasetDir: event.datasetDir, basis: null },
+        state: validated({ ...state, datasetDir: event.datasetDir, basis: null, values }),
         post: [{ type: 'chooseDataset', datasetDir: event.datasetDir }],
       };
     }

@@ -3,7 +3,12 @@
 // description, the estimate, the buttons and the queue. Labels are the inputs' accessible names.
 import type { TrainingConfig } from '../../../src/protocol/config';
 import { formatBytes, formatDuration } from '../../../src/protocol/format';
-import { formGroups, PRESET_DESCRIPTIONS, type FormField } from '../../../src/core/trainForm';
+import {
+  describeFormDataset,
+  formGroups,
+  PRESET_DESCRIPTIONS,
+  type FormField,
+} from '../../../src/core/trainForm';
 import { el } from '../dom';
 import {
   blockedReason,
@@ -95,6 +100,11 @@ export function buildForm(
       change: (e) =>
         dispatch({ type: 'ui/chooseDataset', datasetDir: (e.target as HTMLSelectElement).value }),
     },
+  });
+  // Under the data set: what a detection set trains, and which fields a detector does not use.
+  const taskNote = el(doc, 'p', {
+    class: 'note task-note',
+    attrs: { 'data-key': 'task-note', hidden: true },
   });
   const baseSelect = el(doc, 'select', {
     attrs: { id: 'field-base' },
@@ -208,6 +218,7 @@ export function buildForm(
           el(doc, 'label', { attrs: { for: 'field-dataset' }, text: 'Data set' }),
           datasetSelect,
         ),
+        taskNote,
         baseRow,
       ),
       // Basics, then what they cost and the buttons; the advanced groups stay folded below.
@@ -265,7 +276,7 @@ export function buildForm(
       const options = s.datasets.map((d) =>
         el(doc, 'option', {
           attrs: { value: d.dir },
-          text: `${d.name} — ${d.images} images, ${d.classes} classes`,
+          text: describeFormDataset(d),
         }),
       );
       if (s.datasetDir && !known)
@@ -275,6 +286,16 @@ export function buildForm(
       datasetSelect.replaceChildren(...options);
       datasetSelect.value = s.datasetDir ?? '';
     }
+    const chosen = s.datasets.find((d) => d.dir === s.datasetDir);
+    const detecting = s.values.task === 'detect';
+    taskNote.hidden = !chosen?.detection && !detecting;
+    taskNote.textContent = chosen?.detection
+      ? detecting
+        ? 'A detection set: this trains an object detector (task detect) and scores it by mAP. Model, class weight, label smoothing and the preset options do not apply to it.'
+        : 'A detection set: choose task detect (Training options) to train a detector; a classifier cannot learn from boxes.'
+      : detecting
+        ? 'Task detect needs a detection set (YOLO, COCO or Pascal VOC).'
+        : '';
     const basesKey = JSON.stringify([s.bases, s.base]);
     if (basesKey !== shownBases) {
       shownBases = basesKey;

@@ -1,14 +1,23 @@
 // The compare page: every run in one sortable, filterable, virtualised table; overlay curves of the
 // selected runs; parallel coordinates; per-class Δrecall and config diff of two runs; CSV export.
 import type { RunSummary } from '../../../src/protocol/runRecord';
-import { type Column, configDifference, METRIC_COLUMNS, recallDifference, runColor, toCsv } from '../compare';
+import type { CompareRunData } from '../../../src/protocol/webviewMessages';
+import {
+  apDifference,
+  type Column,
+  configDifference,
+  isDetectionSummary,
+  recallDifference,
+  runColor,
+  toCsv,
+} from '../compare';
 import { button, el, headerRow } from '../dom';
-import { formatNumber, formatPercent } from '../format';
+import { formatMap, formatNumber, formatPercent } from '../format';
 import { type DashboardState, ownValue, type UiState } from '../state';
 import { registerPatch, type Section, type ViewContext } from './context';
 import { renderLineChart, type Series } from './lineChart';
 import { renderLrFind } from './lrFind';
-import { renderParallelCoordinates } from './parallelCoordinates';
+import { parallelMetricColumn, renderParallelCoordinates } from './parallelCoordinates';
 import { columnsOf, tableRows } from './tableModel';
 
 export const ROW_HEIGHT = 28;
@@ -19,6 +28,7 @@ function formatCell(column: Column, run: RunSummary): string {
   const value = column.value(run);
   if (value === null) return '—';
   if (column.kind === 'percent' && typeof value === 'number') return formatPercent(value);
+  if (column.kind === 'map' && typeof value === 'number') return formatMap(value);
   if (typeof value === 'number') return formatNumber(value);
   return value;
 }
@@ -262,12 +272,73 @@ export function renderCompareTable(state: DashboardState, ctx: ViewContext): Nod
   return root;
 }
 
-const METRICS: { key: UiState['compareMetric']; label: string; percent: boolean }[] = [
-  { key: 'valAccuracy', label: 'Validation accuracy', percent: true },
-  { key: 'valLoss', label: 'Validation loss', percent: false },
-  { key: 'accuracy', label: 'Training accuracy', percent: true },
-  { key: 'loss', label: 'Training loss', percent: false },
+type EpochLine = CompareRunData['epochs'][number];
+
+interface OverlayMetric {
+  key: UiState['compareMetric'];
+  label: string;
+  format: 'percent' | 'map' | 'number';
+  /** Which runs the metric exists for: accuracy is a classifier's, mAP a detector's, loss both's. */
+  task: 'classify' | 'detect' | 'any';
+  value(epoch: EpochLine): number | null | undefined;
+}
+
+const METRICS: OverlayMetric[] = [
+  {
+    key: 'valAccuracy',
+    label: 'Validation accuracy',
+    format: 'percent',
+    task: 'classify',
+    value: (e) => e.valAccuracy,
+  },
+  { key: 'valLoss', label: 'Validation loss', format: 'number', task: 'any', value: (e) => e.valLoss },
+  {
+    key: 'accuracy',
+    label: 'Training accuracy',
+    format: 'percent',
+    task: 'classify',
+    value: (e) => e.accuracy,
+  },
+  { key: 'loss', label: 'Training loss', format: 'number', task: 'any', value: (e) => e.loss },
+  {
+    key: 'map50',
+    label: 'Validation mAP@0.5',
+    format: 'map',
+    task: 'detect',
+    // A detector writes its validation mAP@0.5 as valAccuracy too (older lines lack map50).
+    value: (e) => e.map50 ?? e.valAccuracy,
+  },
+  {
+    key: 'map50_95',
+    label: 'Validation mAP@0.5:0.95',
+    format: 'map',
+    task: 'detect',
+    value: (e) => e.map50_95,
+  },
 ];
+
+/** The counterpart of a metric for runs of the other task (Validation accuracy ↔ Validation mAP@0.5). */
+const COUNTERPART: Record<UiState['compareMetric'], UiState['compareMetric']> = {
+  valAccuracy: 'map50',
+  accuracy: 'map50',
+  map50: 'valAccuracy',
+  map50_95: 'valAccuracy',
+  valLoss: 'valLoss',
+  loss: 'loss',
+};
+
+/**
+ * The overlay's metric: the chosen one, unless it applies to none of the ticked runs (accuracy chosen and
+ * only detection runs ticked, or the reverse), when its counterpart is shown instead.
+ */
+export function overlayMetric(state: DashboardState): OverlayMetric {
+  const chosen = METRICS.find((m) => m.key === state.ui.compareMetric) ?? METRICS[0];
+  if (chosen.task === 'any') return chosen;
+  const ticked = state.compareRunIds.flatMap((id) => state.runs.filter((r) => r.id === id));
+  if (ticked.length === 0 || ticked.some((r) => isDetectionSummary(r) === (chosen.task === 'detect')))
+    return chosen;
+  return METRICS.find((m) => m.key === COUNTERPART[chosen.key]) ?? chosen;
+}
 
 export function metricLabel(metric: UiState['compareMetric']): string {
   return METRICS.find((m) => m.key === metric)?.label ?? metric;
@@ -287,7 +358,7 @@ function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
   });
   for (const m of METRICS) {
     const option = el(doc, 'option', { attrs: { value: m.key }, text: m.label });
-    option.selected = m.key === state.ui.compareMetric;
+    option.selected = m.key === overlayMetric(state).key;
     select.appendChild(option);
   }
   return el(
@@ -301,7 +372,7 @@ function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
 
 export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
   const { doc } = ctx;
-  const metric = METRICS.find((m) => m.key === state.ui.compareMetric) ?? METRICS[0];
+  const metric = overlayMetric(state);
   if (state.compareRunIds.length === 0) {
     return el(
       doc,
@@ -313,15 +384,21 @@ export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
   }
   const series: Series[] = [];
   const waiting: string[] = [];
+  const notApplicable: string[] = [];
   for (const id of state.compareRunIds) {
+    const run = state.runs.find((r) => r.id === id);
+    if (run && metric.task !== 'any' && isDetectionSummary(run) !== (metric.task === 'detect')) {
+      notApplicable.push(id);
+      continue;
+    }
     const data = ownValue(state.compare, id);
     if (!data) {
       waiting.push(id);
       continue;
     }
     const points = data.epochs.flatMap((e) => {
-      const y = e[metric.key];
-      return y === null || !Number.isFinite(y) ? [] : [{ x: e.epoch, y }];
+      const y = metric.value(e);
+      return y === null || y === undefined || !Number.isFinite(y) ? [] : [{ x: e.epoch, y }];
     });
     series.push({ id, label: id, points, color: runColor(id) });
   }
@@ -334,8 +411,24 @@ export function renderOverlay(state: DashboardState, ctx: ViewContext): Node {
       title: `${metric.label} of ${series.length} run${series.length === 1 ? '' : 's'}`,
       xLabel: 'Epoch',
       series,
-      yFormat: metric.percent ? (v) => formatPercent(v, 0) : undefined,
+      yFormat:
+        metric.format === 'percent'
+          ? (v) => formatPercent(v, 0)
+          : metric.format === 'map'
+            ? (v) => v.toFixed(2)
+            : undefined,
     }),
+    notApplicable.length > 0
+      ? el(doc, 'p', {
+          class: 'empty',
+          attrs: { 'data-key': 'overlay-not-applicable' },
+          text: `${metric.label} does not apply to ${notApplicable.join(', ')} (${
+            metric.task === 'detect' ? 'classification' : 'detection'
+          } run${notApplicable.length === 1 ? '' : 's'}): choose ${
+            metric.task === 'detect' ? 'Validation accuracy' : 'Validation mAP@0.5'
+          } or a loss.`,
+        })
+      : null,
     waiting.length > 0
       ? el(doc, 'p', {
           class: 'empty',
@@ -384,8 +477,23 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   const runB = state.runs.find((r) => r.id === b);
   const evalA = ownValue(state.compare, a)?.evaluation ?? null;
   const evalB = ownValue(state.compare, b)?.evaluation ?? null;
+  const detA = ownValue(state.compare, a)?.detectionEvaluation ?? null;
+  const detB = ownValue(state.compare, b)?.detectionEvaluation ?? null;
   const parts: Node[] = [pickers];
-  if (evalA && evalB) {
+  const mixed = runA && runB && isDetectionSummary(runA) !== isDetectionSummary(runB);
+  if (mixed) {
+    parts.push(
+      el(doc, 'p', {
+        class: 'empty',
+        attrs: { 'data-key': 'diff-mixed-tasks' },
+        text: `${isDetectionSummary(runA) ? 'A' : 'B'} is a detection run and ${
+          isDetectionSummary(runA) ? 'B' : 'A'
+        } a classification run: their per-class figures (AP, recall) cannot be compared.`,
+      }),
+    );
+  } else if (detA && detB) {
+    parts.push(renderApDifference(doc, detA, detB));
+  } else if (evalA && evalB) {
     const rows = recallDifference(evalA, evalB).map((d) => {
       const delta = el(doc, 'td', {
         class: `num ${d.delta === null ? '' : d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}`,
@@ -452,6 +560,37 @@ export function renderDiff(state: DashboardState, ctx: ViewContext): Node {
   return el(doc, 'div', {}, ...parts);
 }
 
+function renderApDifference(
+  doc: Document,
+  a: NonNullable<CompareRunData['detectionEvaluation']>,
+  b: NonNullable<CompareRunData['detectionEvaluation']>,
+): HTMLElement {
+  const rows = apDifference(a, b).map((d) =>
+    el(
+      doc,
+      'tr',
+      {},
+      el(doc, 'th', { attrs: { scope: 'row' }, text: d.label }),
+      el(doc, 'td', { class: 'num', text: formatMap(d.apA) }),
+      el(doc, 'td', { class: 'num', text: formatMap(d.apB) }),
+      el(doc, 'td', {
+        class: `num ${d.delta === null ? '' : d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}`,
+        text: d.delta === null ? '—' : `${d.delta > 0 ? '+' : ''}${d.delta.toFixed(3)}`,
+      }),
+    ),
+  );
+  return el(
+    doc,
+    'table',
+    { class: 'data ap-diff', attrs: { 'aria-label': 'Per-class AP@0.5, B minus A' } },
+    el(doc, 'caption', {
+      text: `Per-class AP@0.5 (B − A) · mAP@0.5 ${formatMap(a.map50)} → ${formatMap(b.map50)} · mAP@0.5:0.95 ${formatMap(a.map50_95)} → ${formatMap(b.map50_95)}`,
+    }),
+    headerRow(doc, ['Class', 'AP@0.5 A', 'AP@0.5 B', 'Δ AP@0.5']),
+    el(doc, 'tbody', {}, ...rows),
+  );
+}
+
 /** The compared runs that name a parent listed here: each pair can be put side by side in one click. */
 export function parentPairs(state: DashboardState): { runId: string; parentId: string }[] {
   const listed = new Set(state.runs.map((r) => r.id));
@@ -503,7 +642,7 @@ export function renderParentLinks(state: DashboardState, ctx: ViewContext): Node
 }
 
 function parallelKey(state: DashboardState): string {
-  const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
+  const metric = parallelMetricColumn(state);
   return `${metric.key}\n${tableRows(state)
     .map((r) => `${r.id}:${metric.value(r) ?? ''}`)
     .join('\n')}`;
@@ -521,7 +660,11 @@ export const compareSections: Section<DashboardState>[] = [
     inputs: (s) => [s.runs, s.ui.compareFilter, s.ui.compareSort, s.compareRunIds],
     render: renderCompareTable,
   },
-  { key: 'overlay', inputs: (s) => [s.compareRunIds, s.compare, s.ui.compareMetric], render: renderOverlay },
+  {
+    key: 'overlay',
+    inputs: (s) => [s.compareRunIds, s.compare, s.ui.compareMetric, s.runs],
+    render: renderOverlay,
+  },
   {
     key: 'parallel',
     // What the plot shows: the rows, their metric values and the columns (not every summary change).

@@ -1,9 +1,9 @@
 // Parallel coordinates (SVG): one axis per varying hyperparameter, the chosen metric last; one line per
 // run shown in the table, the selected runs in their own colours on top.
 import type { RunSummary } from '../../../src/protocol/runRecord';
-import { type Column, METRIC_COLUMNS, runColor } from '../compare';
+import { type Column, metricColumns, runColor } from '../compare';
 import { el, svg } from '../dom';
-import { formatNumber, formatPercent } from '../format';
+import { formatMap, formatNumber, formatPercent } from '../format';
 import type { DashboardState } from '../state';
 import { columnsOf, tableRows } from './tableModel';
 import type { ViewContext } from './context';
@@ -23,7 +23,12 @@ export interface Axis {
 export function buildAxis(column: Column, runs: readonly RunSummary[]): Axis {
   const values = runs.map((r) => column.value(r));
   const numbers = values.filter((v): v is number => typeof v === 'number');
-  const format = column.kind === 'percent' ? (v: number) => formatPercent(v) : formatNumber;
+  const format =
+    column.kind === 'percent'
+      ? (v: number) => formatPercent(v)
+      : column.kind === 'map'
+        ? formatMap
+        : formatNumber;
   if (numbers.length > 0 && numbers.length === values.filter((v) => v !== null).length) {
     let min = Math.min(...numbers);
     let max = Math.max(...numbers);
@@ -60,6 +65,15 @@ export function buildAxis(column: Column, runs: readonly RunSummary[]): Axis {
   };
 }
 
+/**
+ * The metric axis: the chosen summary metric when it is a column for these runs, else their first metric
+ * column (a list of detection runs has no accuracy axis, a list of classifiers no mAP).
+ */
+export function parallelMetricColumn(state: DashboardState): Column {
+  const columns = metricColumns(state.runs);
+  return columns.find((c) => c.key === state.ui.parallelMetric) ?? columns[0];
+}
+
 function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
   const { doc } = ctx;
   const select = el(doc, 'select', {
@@ -69,9 +83,10 @@ function metricPicker(state: DashboardState, ctx: ViewContext): HTMLElement {
         ctx.dispatch({ type: 'ui/setParallelMetric', key: (e.target as HTMLSelectElement).value }),
     },
   });
-  for (const c of METRIC_COLUMNS) {
+  const shown = parallelMetricColumn(state);
+  for (const c of metricColumns(state.runs)) {
     const option = el(doc, 'option', { attrs: { value: c.key }, text: c.label });
-    option.selected = c.key === state.ui.parallelMetric;
+    option.selected = c.key === shown.key;
     select.appendChild(option);
   }
   return el(
@@ -88,7 +103,7 @@ export function renderParallelCoordinates(state: DashboardState, ctx: ViewContex
   const runs = tableRows(state);
   const columns = columnsOf(state.runs);
   const hyper = columns.filter((c) => c.key.startsWith('config.'));
-  const metric = METRIC_COLUMNS.find((c) => c.key === state.ui.parallelMetric) ?? METRIC_COLUMNS[0];
+  const metric = parallelMetricColumn(state);
   if (hyper.length === 0 || runs.length === 0) {
     return el(
       doc,
