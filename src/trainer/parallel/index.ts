@@ -82,7 +82,11 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
   const trainableSize = trainableShapes.reduce((s, shape) => s + sizeOf(shape), 0);
   const nonTrainableSize = nonTrainableShapes.reduce((s, shape) => s + sizeOf(shape), 0);
   const pixelsPerImage = options.imageSize * options.imageSize * options.channels;
-  const maxShard = Math.ceil(options.maxBatchSize / (workerCount + 1));
+  // Room for a quarter more than an even share, so a measured split can give a faster worker more.
+  const workerCapacity = Math.min(
+    options.maxBatchSize,
+    Math.ceil((1.25 * options.maxBatchSize) / (workerCount + 1)),
+  );
   const weights = new SharedArrayBuffer(4 * (trainableSize + nonTrainableSize));
   const topology = model.toJSON(null, false);
 
@@ -103,8 +107,8 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
         nonTrainableShapes,
         weights,
         gradients: new SharedArrayBuffer(4 * (trainableSize + nonTrainableSize)),
-        pixels: new SharedArrayBuffer(4 * maxShard * pixelsPerImage),
-        labels: new SharedArrayBuffer(4 * maxShard),
+        pixels: new SharedArrayBuffer(4 * workerCapacity * pixelsPerImage),
+        labels: new SharedArrayBuffer(4 * workerCapacity),
       };
       const handle = startWorker(init);
       handles.push(handle);
@@ -129,12 +133,19 @@ export async function createParallelTrainStep(options: ParallelTrainOptions): Pr
     }
   };
 
-  const planner = options.shards ?? new ShardPlanner(handles.length + 1, options.maxBatchSize);
+  const planner =
+    options.shards ?? new ShardPlanner(handles.length + 1, options.maxBatchSize, workerCapacity);
   const step = async (pixels: Float32Array, labels: Int32Array): Promise<StepResult> => {
     const n = labels.length;
     if (n > options.maxBatchSize)
       throw new Error(`batch of ${n} exceeds maxBatchSize ${options.maxBatchSize}`);
     const shards = planner.plan(n);
+    if (shards.length !== handles.length + 1 || shards.reduce((a, b) => a + b, 0) !== n)
+      throw new Error(
+        `shards ${shards.join('/')} do not cut a batch of ${n} over ${handles.length + 1} threads`,
+      );
+    if (shards.slice(1).some((count) => count > workerCapacity))
+      throw new Error(`shards ${shards.join('/')} give a worker more than its ${workerCapacity} images`);
     const started = sharedClock();
     const finished = new Array<number>(handles.length + 1).fill(0);
     if (handles.length > 0) publishWeights();

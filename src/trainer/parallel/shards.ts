@@ -59,9 +59,14 @@ export class ShardPlanner implements ShardPlan {
   private steps = 0;
   private fixed: number[] | null = null;
 
+  /**
+   * `workerCapacity`: the most images a worker's shared buffers hold; a measured split never gives a
+   * worker more (the rest goes to the main thread, which has no such buffer).
+   */
   constructor(
     private readonly threads: number,
     private readonly fullBatch: number,
+    private readonly workerCapacity: number = Number.POSITIVE_INFINITY,
   ) {
     this.totals = new Array<number>(threads).fill(0);
     this.images = new Array<number>(threads).fill(0);
@@ -83,9 +88,12 @@ export class ShardPlanner implements ShardPlan {
       this.images[i] += count;
     });
     if (this.steps > MEASURED_STEPS) {
-      this.fixed = splitByTime(
-        n,
-        this.totals.map((t, i) => (this.images[i] > 0 ? t / this.images[i] : 0)),
+      this.fixed = capWorkers(
+        splitByTime(
+          n,
+          this.totals.map((t, i) => (this.images[i] > 0 ? t / this.images[i] : 0)),
+        ),
+        this.workerCapacity,
       );
     }
   }
@@ -94,4 +102,17 @@ export class ShardPlanner implements ShardPlan {
   get fixedSplit(): readonly number[] | null {
     return this.fixed;
   }
+}
+
+/** Shards 1.. held to `capacity` images each; what they give up goes to shard 0 (the main thread). */
+export function capWorkers(shards: readonly number[], capacity: number): number[] {
+  const capped = [...shards];
+  for (let i = 1; i < capped.length; i++) {
+    const excess = capped[i] - capacity;
+    if (excess > 0) {
+      capped[i] -= excess;
+      capped[0] += excess;
+    }
+  }
+  return capped;
 }

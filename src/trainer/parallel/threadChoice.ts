@@ -1,12 +1,16 @@
 // How many threads share each batch, decided by measuring rather than by data-set size. With `threads: 0`
 // (auto) the first steps of a run train on one thread and are timed; if the rest of the run would take
-// long enough for worker threads to pay, workers start in the background while training goes on, their
-// first steps are timed too, and the faster way is kept for the rest of the run. Every step is a real
+// long enough for worker threads to pay, workers start in the background while training goes on; once
+// they have warmed up (and measured how to cut a batch), single-thread and data-parallel steps are taken in
+// turn and timed, and the faster way is kept for the rest of the run. Every step is a real
 // training step (the data-parallel step is the same update as the single-thread one on the same batch),
 // so the probe costs no extra work. The choice and both timings go into run.json (`threads`); a resumed
 // run keeps the choice it recorded, so it goes on exactly as it began.
 import type { RunThreads } from '../../protocol/runRecord';
 import type { ParallelTrainStep, StepResult } from './index';
+
+/** Parallel steps before the timing, while the data-parallel step measures its shard split. */
+const MAX_PARALLEL_WARMUP = 10;
 
 export type StepFunction = (pixels: Float32Array, labels: Int32Array) => StepResult | Promise<StepResult>;
 
@@ -45,7 +49,7 @@ type Phase =
   | { kind: 'single-timing' }
   | { kind: 'waiting-for-workers' }
   | { kind: 'parallel-warmup'; left: number }
-  | { kind: 'parallel-timing' }
+  | { kind: 'interleaved-timing'; next: 'parallel' | 'single' }
   | { kind: 'decided' };
 
 /** Median of ms per image, times the batch size: ms per full step. */
@@ -67,6 +71,9 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
   let stepsLeft = options.stepsLeft;
   const singleSamples: { ms: number; images: number }[] = [];
   const parallelSamples: { ms: number; images: number }[] = [];
+  // The comparison itself: single and parallel steps taken in turn, so that a swing in the machine's
+  // speed (2× from minute to minute on shared machines) falls on both sides alike.
+  const pairedSingleSamples: { ms: number; images: number }[] = [];
   let parallel: ParallelTrainStep | null = null;
   let parallelStarting: Promise<ParallelTrainStep | null> | null = null;
   let parallelFailed = false;
@@ -111,7 +118,7 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
   };
 
   const afterParallelTiming = async (): Promise<void> => {
-    const single = singleTiming();
+    const single = { threads: 1, msPerStep: msPerStep(pairedSingleSamples, options.batchSize) };
     const threaded = { threads: parallel!.threads, msPerStep: msPerStep(parallelSamples, options.batchSize) };
     const keepParallel = threaded.msPerStep < single.msPerStep * (1 - margin);
     if (!keepParallel) {
@@ -144,7 +151,7 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
         });
       } else if (parallel !== null) {
         active = parallel;
-        phase = { kind: 'parallel-warmup', left: 1 };
+        phase = { kind: 'parallel-warmup', left: MAX_PARALLEL_WARMUP };
       }
     }
     const started = now();
@@ -158,13 +165,30 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
         singleSamples.push(sample);
         if (singleSamples.length >= timedSteps) await afterSingleTiming();
         break;
-      case 'parallel-warmup':
-        phase =
-          phase.left > 1 ? { kind: 'parallel-warmup', left: phase.left - 1 } : { kind: 'parallel-timing' };
+      case 'parallel-warmup': {
+        // Warm until the step has measured how to cut its batches (parallel/shards.ts), at most a few steps.
+        const settled = typeof parallel?.shardSplit !== 'function' || parallel.shardSplit() !== null;
+        if (phase.left > 1 && !settled) phase = { kind: 'parallel-warmup', left: phase.left - 1 };
+        else {
+          phase = { kind: 'interleaved-timing', next: 'single' };
+          active = options.single;
+        }
         break;
-      case 'parallel-timing':
-        parallelSamples.push(sample);
-        if (parallelSamples.length >= timedSteps) await afterParallelTiming();
+      }
+      case 'interleaved-timing':
+        if (phase.next === 'single') {
+          pairedSingleSamples.push(sample);
+          phase = { kind: 'interleaved-timing', next: 'parallel' };
+          active = parallel ?? options.single;
+        } else {
+          parallelSamples.push(sample);
+          phase = { kind: 'interleaved-timing', next: 'single' };
+          active = options.single;
+          if (parallelSamples.length >= timedSteps) {
+            active = parallel ?? options.single;
+            await afterParallelTiming();
+          }
+        }
         break;
       default:
         break;

@@ -131,3 +131,46 @@ test('a step after the workers are gone fails with a message instead of hanging'
   assert.equal(tf.memory().numTensors, tensors, 'the failed steps leave no tensors behind');
   model.dispose();
 });
+
+test('a worker may take more than an even share, up to its buffers; a plan beyond them is refused by name', async () => {
+  await selectBackend('wasm');
+  const single = buildModel();
+  const shared = buildModel();
+  shared.setWeights(single.getWeights());
+  // maxBatchSize 16 over 2 threads: each worker's buffers hold 1.25 × 8 = 10 images.
+  let plan = (n: number): number[] => [
+    n - Math.min(10, Math.ceil((n * 5) / 8)),
+    Math.min(10, Math.ceil((n * 5) / 8)),
+  ];
+  const make = (model: tf.LayersModel, workers: number) =>
+    createParallelTrainStep({
+      model,
+      optimizer: tf.train.sgd(0.1),
+      imageSize: SIZE,
+      channels: 1,
+      numClasses: CLASSES,
+      classWeights: null,
+      maxBatchSize: 16,
+      workers,
+      backend: 'wasm',
+      shards: workers === 1 ? { plan: (n) => plan(n), record: () => undefined, fixedSplit: null } : undefined,
+    });
+  const alone = await make(single, 0);
+  const split = await make(shared, 1);
+  try {
+    const { pixels, labels } = batch(16);
+    const a = await alone(pixels, labels);
+    const b = await split(pixels, labels);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `loss ${a.loss} vs ${b.loss}`);
+    const after = shared.getWeights()[0].dataSync();
+    single
+      .getWeights()[0]
+      .dataSync()
+      .forEach((v, j) => assert.ok(Math.abs(v - after[j]) < 1e-5, `weight [${j}]`));
+    plan = (n) => [n - 11, 11];
+    await assert.rejects(split(pixels, labels), /give a worker more than its 10 images/);
+  } finally {
+    await alone.dispose();
+    await split.dispose();
+  }
+});

@@ -1,7 +1,7 @@
 // The shard split of the data-parallel step (src/trainer/parallel/shards.ts): pure arithmetic.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MEASURED_STEPS, ShardPlanner, splitByTime, splitEvenly } from '../../../../src/trainer/parallel/shards';
+import { MEASURED_STEPS, ShardPlanner, capWorkers, splitByTime, splitEvenly } from '../../../../src/trainer/parallel/shards';
 
 const sum = (parts: number[]): number => parts.reduce((a, b) => a + b, 0);
 
@@ -47,4 +47,14 @@ test('ShardPlanner ignores the first (warm-up) step and smaller batches while me
   planner.record(20, [10, 10], [1, 1000]); // not a full batch: not counted
   for (let step = 0; step < MEASURED_STEPS; step++) planner.record(64, [32, 32], [40, 40]);
   assert.deepEqual(planner.plan(64), [32, 32]);
+});
+
+test('a measured split never gives a worker more than its buffers hold; the main thread takes the rest', () => {
+  assert.deepEqual(capWorkers([20, 44], 40), [24, 40]);
+  assert.deepEqual(capWorkers([10, 30, 24], 25), [15, 25, 24]);
+  assert.deepEqual(capWorkers([32, 32], 40), [32, 32]);
+  // The worker is twice as fast: unbounded it would get 43 of 64; its buffers hold 40.
+  const planner = new ShardPlanner(2, 64, 40);
+  for (let step = 0; step <= MEASURED_STEPS; step++) planner.record(64, [32, 32], [64, 32]);
+  assert.deepEqual(planner.plan(64), [24, 40]);
 });

@@ -22,18 +22,21 @@ function harness(options: {
   stepsLeft: number;
   workersFail?: boolean;
   readyAfterSteps?: number;
+  /** From this call on, every step takes twice as long (the machine got busy). */
+  slowFromCall?: number;
 }): Harness {
   let clock = 0;
   const calls: string[] = [];
   const decisions: RunThreads[] = [];
   const state = { disposed: 0, started: 0 };
   let stepsTaken = 0;
+  const slowdown = (): number => (calls.length > (options.slowFromCall ?? Infinity) ? 2 : 1);
   let release: (() => void) | null = null;
   const result: StepResult = { loss: 1, correct: 0 };
   const parallelStep = Object.assign(
     async (_pixels: Float32Array, labels: Int32Array) => {
       calls.push('parallel');
-      clock += (options.parallelMs * labels.length) / 32;
+      clock += (options.parallelMs * labels.length * slowdown()) / 32;
       return result;
     },
     {
@@ -46,7 +49,7 @@ function harness(options: {
   const threaded = probeThreads({
     single: (_pixels, labels) => {
       calls.push('single');
-      clock += (options.singleMs * labels.length) / 32;
+      clock += (options.singleMs * labels.length * slowdown()) / 32;
       return result;
     },
     startParallel: async () => {
@@ -91,9 +94,12 @@ function harness(options: {
 test('two threads that are faster are kept; every step before the choice trained on one thread', async () => {
   const h = harness({ singleMs: 150, parallelMs: 100, stepsLeft: 1000 });
   await h.run(20);
-  // 2 warm-up + 5 timed single steps, then the workers (ready at once): 1 warm-up + 5 timed, then kept.
+  // 2 warm-up + 5 timed single steps, then the workers (ready at once): 1 warm-up, then single and
+  // parallel steps in turn, 5 of each, so that both are timed in the same minutes; then kept.
   assert.deepEqual(h.calls.slice(0, 7), Array(7).fill('single'));
-  assert.deepEqual(h.calls.slice(7), Array(13).fill('parallel'));
+  assert.equal(h.calls[7], 'parallel');
+  assert.deepEqual(h.calls.slice(8, 18), Array(5).fill(['single', 'parallel']).flat());
+  assert.deepEqual(h.calls.slice(18), Array(2).fill('parallel'));
   assert.equal(h.decisions.length, 1);
   assert.deepEqual(h.decisions[0], {
     chosen: 2,
@@ -115,7 +121,7 @@ test('two threads that are not faster (within 5 %) are stopped and one thread go
   assert.equal(h.decisions[0].chosen, 1);
   assert.match(h.decisions[0].reason, /^one thread: 100 ms a step against 97 ms on 2$/);
   assert.equal(h.disposed, 1, 'the workers are stopped at the decision');
-  assert.deepEqual(h.calls.slice(13), Array(7).fill('single'));
+  assert.deepEqual(h.calls.slice(18), Array(2).fill('single'));
   await h.dispose();
   assert.equal(h.disposed, 1, 'and not twice');
 });
@@ -162,4 +168,17 @@ test('a run that ends while workers are still starting waits for them and stops 
   await h.run(100); // releases the workers' start
   await ending;
   assert.equal(h.disposed, 1);
+});
+
+test('a machine that gets busy during the probe slows both sides alike: the faster way is still kept', async () => {
+  // One thread is timed at 150 ms; then the machine halves its speed just as the workers are ready. Timed
+  // one after the other, 2 threads (200 ms now) would lose to the stale 150 ms; taken in turn they win.
+  const h = harness({ singleMs: 150, parallelMs: 100, stepsLeft: 1000, slowFromCall: 7 });
+  await h.run(20);
+  assert.equal(h.decisions[0].chosen, 2);
+  assert.deepEqual(h.decisions[0].timings, [
+    { threads: 1, msPerStep: 300 },
+    { threads: 2, msPerStep: 200 },
+  ]);
+  await h.dispose();
 });
