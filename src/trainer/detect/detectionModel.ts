@@ -9,7 +9,7 @@ import { RUN_FILES } from '../../protocol/runRecord';
 import { checkModelMetadata } from '../../protocol/runSchema';
 import { isRecord } from '../../protocol/guards';
 import { checkStoredField, ConfigError } from '../../core/config';
-import { readJsonInside, RunFileError } from '../../core/runFiles';
+import { READ_LIMITS, readJsonInside, readTextInside, RunFileError } from '../../core/runFiles';
 import { UsageError } from '../errors';
 import { loadLayersModelFromFolder, resolveDirectory } from '../modelIO';
 import { REGRESSION_CHANNELS } from '../../core/detection/centerTargets';
@@ -42,7 +42,9 @@ export async function isDetectionModel(runDir: string): Promise<boolean> {
   try {
     const modelDir = await resolveDirectory(path.join(runDir, RUN_FILES.model), runDir);
     if (!modelDir) return false;
-    const text = await fs.readFile(path.join(modelDir, RUN_FILES.modelMetadata), 'utf8');
+    // Through the bounded, link-checked reader: a crafted run's metadata.json may be a FIFO, /dev/zero or a
+    // link out of the run; the answer is then "not a detector", and the real reader says why.
+    const text = await readTextInside(modelDir, RUN_FILES.modelMetadata, READ_LIMITS.json);
     const value: unknown = JSON.parse(text);
     return isRecord(value) && isRecord(value.detection) && value.detection.task === 'detect';
   } catch {
