@@ -1,7 +1,6 @@
 // A detection run's model folder: the layers model and metadata.json, whose `detection` block records the
 // task and how outputs become boxes (letterbox placement, stride, top-K, confidence floor, NMS). Read back
 // as untrusted input: every number is checked before it is used.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelMetadata } from '../../protocol/runRecord';
