@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { systemClock } from '../util/clock';
 import { Debouncer } from '../util/debounce';
+import { RunsListingPoll } from './runsListingPoll';
 
 export const RUNS_DEBOUNCE_MS = 300;
 /** While a run writes every batch, views still refresh about once a second. */
@@ -19,6 +20,7 @@ export class RunsWatcher implements vscode.Disposable {
     RUNS_MAX_WAIT_MS,
   );
   private watcher: vscode.FileSystemWatcher | undefined;
+  private poll: RunsListingPoll | undefined;
   private listeners: vscode.Disposable[] = [];
 
   constructor(runsRoot: string) {
@@ -35,6 +37,8 @@ export class RunsWatcher implements vscode.Disposable {
       this.watcher.onDidChange(poke),
       this.watcher.onDidDelete(poke),
     ];
+    // Watchers miss events; a slow look at the folder catches what they missed.
+    this.poll = new RunsListingPoll(runsRoot, poke);
     this.poke();
   }
 
@@ -60,6 +64,8 @@ export class RunsWatcher implements vscode.Disposable {
     this.listeners = [];
     this.watcher?.dispose();
     this.watcher = undefined;
+    this.poll?.dispose();
+    this.poll = undefined;
   }
 }
 
