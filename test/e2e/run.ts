@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, killAllSync, runToEnd, startTracked, stopAll, trackPid } from './processes';
 import { countClasses, writeSampleDataset, type ClassCounts } from './sampleData';
+import { type DetectionFixture, writeDetectionSet } from './detectionStep';
 import { steps, type E2eContext } from './steps';
 import { answerTrustDialog, describeWorkbench, waitForWorkbench } from './workbench';
 import { waitForLog } from './extensionLog';
@@ -352,9 +353,11 @@ async function main(): Promise<number> {
       ? resolve(process.env.E2E_VSIX)
       : await timed('build-and-package', buildAndPackage);
     await timed('install-vsix', () => installVsix(entry, tmp, dirs.extensionsDir, dirs.userDataDir, vsix));
+    let detection: DetectionFixture | undefined;
     const counts = await timed('workspaces', async () => {
       writeUserSettings(dirs.userDataDir);
       const trusted = prepareWorkspace(dirs.workspace);
+      detection = writeDetectionSet(REPO, dirs.workspace);
       prepareWorkspace(dirs.restrictedWorkspace);
       say(`  sample classes: ${[...trusted].map(([c, n]) => `${c}=${n}`).join(', ')}`);
       return trusted;
@@ -387,6 +390,7 @@ async function main(): Promise<number> {
       base,
       dirs,
       counts,
+      detection,
       say,
       logLines: (what, done, timeoutMs) => waitForLog(dirs.userDataDir, what, done, timeoutMs),
       modelHost: served.server,

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Prediction, RunRecord } from '../../src/protocol';
 import { runToEnd } from './processes';
+import { type DetectionFixture, detectionStep } from './detectionStep';
 import type { ClassCounts } from './sampleData';
 import { firstImage } from './sampleData';
 import type { ModelServer } from '../fixtures/modelServer';
@@ -32,6 +33,7 @@ import {
   waitForNotification,
   waitForWorkbench,
   waitUntil,
+  webviewShowing,
   LONG,
 } from './workbench';
 
@@ -60,6 +62,8 @@ export interface E2eContext {
   logLines: (what: string, done: (lines: string[]) => boolean, timeoutMs?: number) => Promise<string[]>;
   /** Path of an extra artifact file (mid-step screenshots). */
   artifact: (name: string) => string;
+  /** The workspace's detection set (detectionStep.ts), when written. */
+  detection?: DetectionFixture;
   /** Every URL the browser requested so far (pages, webviews, workers). */
   browserRequests: readonly string[];
 }
@@ -655,33 +659,6 @@ async function restricted(ctx: E2eContext): Promise<void> {
 
 // ---- New Training form and the queue (issue 15) ------------------------------------------------
 
-/** The content frame of the webview that shows `selector` (the form and the dashboard may both be open). */
-async function webviewShowing(page: Page, selector: string, timeoutMs = LONG): Promise<FrameLocator> {
-  let found: FrameLocator | undefined;
-  await waitUntil(
-    async () => {
-      const frames = page.frameLocator('iframe.webview.ready');
-      const count = await page.locator('iframe.webview.ready').count();
-      for (let i = count - 1; i >= 0; i--) {
-        const frame = frames.nth(i).frameLocator('#active-frame');
-        if (
-          (await frame
-            .locator(selector)
-            .count()
-            .catch(() => 0)) > 0
-        ) {
-          found = frame;
-          return true;
-        }
-      }
-      return false;
-    },
-    `a webview showing ${selector}`,
-    timeoutMs,
-  );
-  return found as FrameLocator;
-}
-
 /** Sets form fields by their labels (the inputs' accessible names) and waits until each shows no error. */
 async function fillByLabel(form: FrameLocator, values: Record<string, string>): Promise<void> {
   for (const [label, value] of Object.entries(values)) {
@@ -889,6 +866,19 @@ async function classGallery(ctx: E2eContext): Promise<void> {
   await page.screenshot({ path: ctx.artifact('class-gallery.png') }).catch(() => undefined);
 }
 
+/** Object detection (issue 18): the set's findings, its gallery with boxes, a run's mAP and predictions. */
+async function objectDetection(ctx: E2eContext): Promise<void> {
+  if (!ctx.detection) throw new Error('the workspace has no detection set');
+  await detectionStep({
+    repo: ctx.repo,
+    page: ctx.page,
+    workspace: ctx.dirs.workspace,
+    fixture: ctx.detection,
+    say: ctx.say,
+    artifact: ctx.artifact,
+  });
+}
+
 function requireRun(ctx: E2eContext): string {
   if (!ctx.runDir) throw new Error('needs the run of the train step');
   return ctx.runDir;
@@ -906,5 +896,6 @@ export const steps: Step[] = [
   { name: 'new-training-form', run: newTrainingForm },
   { name: 'rerun-queued', run: rerunQueued },
   { name: 'class-gallery', run: classGallery },
+  { name: 'object-detection', run: objectDetection },
   { name: 'restricted-mode', run: restricted },
 ];

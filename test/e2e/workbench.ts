@@ -258,3 +258,30 @@ export async function describeWorkbench(page: Page): Promise<string[]> {
   if (count === 0) lines.push('webviews: none');
   return lines;
 }
+
+/** The content frame of the webview that shows `selector` (the form and the dashboard may both be open). */
+export async function webviewShowing(page: Page, selector: string, timeoutMs = LONG): Promise<FrameLocator> {
+  let found: FrameLocator | undefined;
+  await waitUntil(
+    async () => {
+      const frames = page.frameLocator('iframe.webview.ready');
+      const count = await page.locator('iframe.webview.ready').count();
+      for (let i = count - 1; i >= 0; i--) {
+        const frame = frames.nth(i).frameLocator('#active-frame');
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        ) {
+          found = frame;
+          return true;
+        }
+      }
+      return false;
+    },
+    `a webview showing ${selector}`,
+    timeoutMs,
+  );
+  return found as FrameLocator;
+}
