@@ -35,6 +35,7 @@ import {
 } from '../training/observers';
 import type { LockHolder } from '../training/prepareRun';
 import type { TrainRunRequest } from '../training/runContext';
+import { finishRun } from '../training/runEnd';
 import { createOptimizer, setLearningRate } from '../training/trainStep';
 import type { DetectAugmentOptions } from './augment';
 import {
@@ -334,26 +335,7 @@ async function fitDetector(
   trainee.model.dispose();
   trainee.optimizer.dispose();
 
-  const stopped = stop.requested && !earlyStopping.stopped && lastEpoch < config.epochs;
-  await writer.update({
-    status: stopped ? 'stopped' : 'completed',
-    endedAt: new Date().toISOString(),
-    pid: undefined,
-  });
-  const { id: runId } = writer.current;
-  if (stopped) {
-    emit({ type: 'runStopped', runId, runDir: writer.runDir, epochsCompleted: lastEpoch });
-    return { status: 'stopped', runId, runDir: writer.runDir };
-  }
-  emit({
-    type: 'runCompleted',
-    runId,
-    runDir: writer.runDir,
-    epochsCompleted: lastEpoch,
-    bestEpoch,
-    bestValAccuracy: writer.current.bestValAccuracy ?? null,
-  });
-  return { status: 'completed', runId, runDir: writer.runDir };
+  return finishRun(prepared, request, { lastEpoch, bestEpoch, endedEarly: earlyStopping.stopped });
 }
 
 export function evaluationOf(

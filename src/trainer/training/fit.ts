@@ -25,15 +25,11 @@ import {
   type LoopControl,
   type Trainee,
 } from './observers';
-import type { PreparedRun, TrainRunRequest } from './runContext';
+import type { PreparedRun, TrainOutcome, TrainRunRequest } from './runContext';
+import { finishRun } from './runEnd';
 import { createOptimizer, makeTrainStep } from './trainStep';
 
-export interface TrainOutcome {
-  status: 'completed' | 'stopped' | 'failed';
-  runId: string | null;
-  runDir: string | null;
-  message?: string;
-}
+export type { TrainOutcome } from './runContext';
 
 export async function fit(
   prepared: PreparedRun,
@@ -145,26 +141,7 @@ export async function fit(
   model.dispose();
   trainee.optimizer.dispose();
 
-  const stopped = stop.requested && !earlyStopping.stopped && lastEpoch < config.epochs;
-  await writer.update({
-    status: stopped ? 'stopped' : 'completed',
-    endedAt: new Date().toISOString(),
-    pid: undefined,
-  });
-  const { id: runId } = writer.current;
-  if (stopped) {
-    emit({ type: 'runStopped', runId, runDir: writer.runDir, epochsCompleted: lastEpoch });
-    return { status: 'stopped', runId, runDir: writer.runDir };
-  }
-  emit({
-    type: 'runCompleted',
-    runId,
-    runDir: writer.runDir,
-    epochsCompleted: lastEpoch,
-    bestEpoch,
-    bestValAccuracy: writer.current.bestValAccuracy ?? null,
-  });
-  return { status: 'completed', runId, runDir: writer.runDir };
+  return finishRun(prepared, request, { lastEpoch, bestEpoch, endedEarly: earlyStopping.stopped });
 }
 
 /** Cross-entropy options of the run: class weights from the training counts when balanced. */
