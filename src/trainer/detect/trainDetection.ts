@@ -36,6 +36,7 @@ import {
 import type { LockHolder } from '../training/prepareRun';
 import type { TrainRunRequest } from '../training/runContext';
 import { finishRun } from '../training/runEnd';
+import { runStartedEvent } from '../training/runStart';
 import { createOptimizer, setLearningRate } from '../training/trainStep';
 import type { DetectAugmentOptions } from './augment';
 import {
@@ -67,23 +68,8 @@ export async function trainDetectionRun(request: TrainRunRequest): Promise<Train
   const held: LockHolder = { lock: null };
   try {
     prepared = await prepareDetectionRun(request, held);
-    const { writer, config } = prepared;
-    emit({
-      type: 'runStarted',
-      runId: writer.current.id,
-      runDir: writer.runDir,
-      backend: prepared.backend,
-      backendNotes: writer.current.backendNotes,
-      config,
-      dataset: {
-        root: prepared.datasetRoot,
-        classNames: prepared.classNames,
-        counts: writer.current.dataset.counts,
-        skipped: writer.current.dataset.skipped.length,
-      },
-      startEpoch: (prepared.resume?.state.epoch ?? 0) + 1,
-      totalEpochs: config.epochs,
-    });
+    const { config } = prepared;
+    emit(runStartedEvent(prepared));
     const parts = await loadParts(prepared, request);
     const run = prepared;
     return await withSeededMathRandom(config.seed, () => fitDetector(run, parts, request));
