@@ -7,6 +7,7 @@ import type { EpochMetrics, RunDetails } from '../../../src/protocol/runRecord';
 import { el } from '../dom';
 import { formatPercent, smoothDebiased } from '../format';
 import type { DashboardState, DetectionSortKey } from '../state';
+import { sortableHeaderRow, sortedByColumn } from './classTable';
 import { registerPatch, type Section, type ViewContext } from './context';
 import {
   type ChartOptions,
@@ -124,14 +125,7 @@ export function sortedDetectionClasses(
   perClass: readonly DetectionClassAp[],
   sort: { key: DetectionSortKey; direction: 'asc' | 'desc' },
 ): DetectionClassAp[] {
-  const sign = sort.direction === 'asc' ? 1 : -1;
-  return [...perClass].sort((a, b) => {
-    const va = a[sort.key];
-    const vb = b[sort.key];
-    const order =
-      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
-    return sign * order || a.label.localeCompare(b.label);
-  });
+  return sortedByColumn(perClass, sort);
 }
 
 export function renderDetectionClassTable(state: DashboardState, ctx: ViewContext): Node {
@@ -143,30 +137,8 @@ export function renderDetectionClassTable(state: DashboardState, ctx: ViewContex
       text: state.details ? 'No evaluation yet: it is written when training ends.' : '',
     });
   }
-  const { key, direction } = state.ui.detectionSort;
-  const head = el(
-    doc,
-    'tr',
-    {},
-    ...DETECTION_COLUMNS.map((c) =>
-      el(
-        doc,
-        'th',
-        {
-          class: c.key === 'label' ? '' : 'num',
-          attrs: {
-            scope: 'col',
-            'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none',
-          },
-        },
-        el(doc, 'button', {
-          class: 'sort',
-          attrs: { type: 'button', 'data-key': `detection-sort-${c.key}` },
-          text: c.key === key ? `${c.label} ${direction === 'asc' ? '▲' : '▼'}` : c.label,
-          on: { click: () => ctx.dispatch({ type: 'ui/sortDetectionClasses', key: c.key }) },
-        }),
-      ),
-    ),
+  const head = sortableHeaderRow(doc, DETECTION_COLUMNS, state.ui.detectionSort, 'detection-sort', (key) =>
+    ctx.dispatch({ type: 'ui/sortDetectionClasses', key }),
   );
   const noTruth = 'No ground-truth box of this class in the evaluated images: left out of the means';
   const apCell = (value: number) =>

@@ -5,6 +5,7 @@ import { flattenConfig } from '../compare';
 import { button, el } from '../dom';
 import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
 import { type ClassSortKey, type DashboardState, datasetNotice, isDetectionRun } from '../state';
+import { sortableHeaderRow, sortedByColumn } from './classTable';
 import { registerPatch, type Section, type ViewContext } from './context';
 import {
   type ChartOptions,
@@ -392,38 +393,9 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
       text: state.details ? 'No evaluation yet: it is written when training ends.' : '',
     });
   }
-  const { key, direction } = state.ui.classSort;
-  const sign = direction === 'asc' ? 1 : -1;
-  const rows = [...evaluation.perClass].sort((a, b) => {
-    const va = a[key];
-    const vb = b[key];
-    const order =
-      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
-    return sign * order || a.label.localeCompare(b.label);
-  });
-  const head = el(
-    doc,
-    'tr',
-    {},
-    ...CLASS_COLUMNS.map((c) =>
-      el(
-        doc,
-        'th',
-        {
-          class: c.key === 'label' ? '' : 'num',
-          attrs: {
-            scope: 'col',
-            'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none',
-          },
-        },
-        el(doc, 'button', {
-          class: 'sort',
-          attrs: { type: 'button', 'data-key': `class-sort-${c.key}` },
-          text: c.key === key ? `${c.label} ${direction === 'asc' ? '▲' : '▼'}` : c.label,
-          on: { click: () => ctx.dispatch({ type: 'ui/sortClasses', key: c.key }) },
-        }),
-      ),
-    ),
+  const rows = sortedByColumn(evaluation.perClass, state.ui.classSort);
+  const head = sortableHeaderRow(doc, CLASS_COLUMNS, state.ui.classSort, 'class-sort', (key) =>
+    ctx.dispatch({ type: 'ui/sortClasses', key }),
   );
   const body = rows.map((r) =>
     el(
