@@ -22,17 +22,7 @@ import { guardWrite } from '../runWriter';
 import { withSeededMathRandom } from '../seededMathRandom';
 import { fail, type TrainOutcome } from '../train';
 import { restoreBestWeights } from '../training/checkpoints';
-import {
-  BestEpochTracker,
-  CheckpointWriter,
-  EarlyStopping,
-  EventReporter,
-  MetricsWriter,
-  StopRequest,
-  type EpochObserver,
-  type LoopControl,
-  type Trainee,
-} from '../training/observers';
+import { BestEpochTracker, epochObservers, type LoopControl, type Trainee } from '../training/observers';
 import type { LockHolder } from '../training/prepareRun';
 import type { TrainRunRequest } from '../training/runContext';
 import { finishRun } from '../training/runEnd';
@@ -221,15 +211,7 @@ async function fitDetector(
     prepared.resume?.state.tracker ?? NO_BEST,
     config.earlyStopping?.monitor ?? 'valAccuracy',
   );
-  const earlyStopping = new EarlyStopping(config.earlyStopping, best, control, emit);
-  const observers: EpochObserver[] = [
-    best,
-    new MetricsWriter(writer),
-    new CheckpointWriter(writer, trainee, best, emit),
-    new EventReporter(emit, config.epochs, best),
-    new StopRequest(stop, control),
-    earlyStopping,
-  ];
+  const { observers, earlyStopping } = epochObservers({ writer, trainee, best, control, config, emit, stop });
   const evalSamples = parts.validation.length > 0 ? parts.validation : parts.train.slice(0, TRAIN_EVAL_LIMIT);
   const evalBatch = Math.max(1, Math.min(32, config.batchSize * 2));
   emit({

@@ -16,12 +16,8 @@ import { runEpochs } from './epochLoop';
 import type { DecodedSplit } from './loadSamples';
 import {
   BestEpochTracker,
-  CheckpointWriter,
-  EarlyStopping,
-  EventReporter,
-  MetricsWriter,
+  epochObservers,
   monitoredMetric,
-  StopRequest,
   type LoopControl,
   type Trainee,
 } from './observers';
@@ -87,17 +83,7 @@ export async function fit(
 
   const control: LoopControl = { stopTraining: false };
   const best = new BestEpochTracker(prepared.resume?.state.tracker ?? NO_BEST, monitoredMetric(config));
-  const earlyStopping = new EarlyStopping(config.earlyStopping, best, control, emit);
-  // In this order: the tracker decides the best epoch; metrics go to disk before the checkpoints that a
-  // resume trusts; events report what is saved; then stop requests and early stopping end the loop.
-  const observers = [
-    best,
-    new MetricsWriter(writer),
-    new CheckpointWriter(writer, trainee, best, emit),
-    new EventReporter(emit, config.epochs, best),
-    new StopRequest(stop, control),
-    earlyStopping,
-  ];
+  const { observers, earlyStopping } = epochObservers({ writer, trainee, best, control, config, emit, stop });
 
   if (parts.validation.length === 0 && (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')) {
     emit({
