@@ -17,11 +17,11 @@ import { evaluateDetections } from '../../core/detection/metrics';
 import { gridSizeOf, REGRESSION_CHANNELS } from '../../core/detection/centerTargets';
 import { afterEpoch, initialScheduleState, learningRateForEpoch, NO_BEST } from '../../core/trainingControl';
 import { chunk, epochOrder } from '../dataPipeline';
-import { loadModelFromDir, loadOptimizerState, replaceDirectory, saveModelFiles } from '../modelIO';
+import { loadModelFromDir, replaceDirectory, saveModelFiles } from '../modelIO';
 import { guardWrite } from '../runWriter';
 import { withSeededMathRandom } from '../seededMathRandom';
 import { fail, type TrainOutcome } from '../train';
-import { restoreBestWeights } from '../training/checkpoints';
+import { restoreBestWeights, restoreOptimizerState } from '../training/checkpoints';
 import { BestEpochTracker, epochObservers, type LoopControl, type Trainee } from '../training/observers';
 import type { LockHolder } from '../training/prepareRun';
 import type { TrainRunRequest } from '../training/runContext';
@@ -197,12 +197,7 @@ async function fitDetector(
         stride: DETECTOR_STRIDE,
       });
   const trainee: Trainee = { model, optimizer: createOptimizer(config) };
-  if (prepared.resume && !(await loadOptimizerState(trainee.optimizer, prepared.resume.dir)))
-    emit({
-      type: 'log',
-      level: 'warn',
-      message: 'optimizer state not found in the checkpoint; it starts afresh',
-    });
+  await restoreOptimizerState(trainee.optimizer, prepared.resume, emit);
   const step = makeDetectionStep(trainee, spec);
   const augment = detectAugmentOf(config);
   const control: LoopControl = { stopTraining: false };

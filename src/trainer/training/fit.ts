@@ -6,12 +6,12 @@ import { initialScheduleState, NO_BEST } from '../../core/trainingControl';
 import { isFeatureShape, type BatchPlan } from '../dataPipeline';
 import { UsageError } from '../errors';
 import type { ObjectiveOptions } from '../loss';
-import { loadModelFromDir, loadOptimizerState } from '../modelIO';
+import { loadModelFromDir } from '../modelIO';
 import { chooseTrainStep } from '../parallel/plan';
 import { createModel, trainingForward } from '../presets/presetIndex';
 import { headModel, normalisationOf } from '../presets/transfer';
 import { writeFinalArtefacts } from './artefacts';
-import { restoreBestWeights } from './checkpoints';
+import { restoreBestWeights, restoreOptimizerState } from './checkpoints';
 import { runEpochs } from './epochLoop';
 import type { DecodedSplit } from './loadSamples';
 import {
@@ -48,15 +48,7 @@ export async function fit(
     model: await modelToTrain(prepared, parts, numClasses),
     optimizer: createOptimizer(config),
   };
-  if (prepared.resume) {
-    const restored = await loadOptimizerState(trainee.optimizer, prepared.resume.dir);
-    if (!restored)
-      emit({
-        type: 'log',
-        level: 'warn',
-        message: 'optimizer state not found in the checkpoint; it starts afresh',
-      });
-  }
+  await restoreOptimizerState(trainee.optimizer, prepared.resume, emit);
   const objective = trainingObjective(
     config.classWeight === 'balanced',
     parts,
