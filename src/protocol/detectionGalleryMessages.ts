@@ -5,7 +5,7 @@
 // files up itself, so no path from the webview is ever used. Everything is `unknown` until a guard accepts it.
 import type { AnnotationFindingKind, BoxCorners, DetectionFormat, FindingSeverity } from './detection';
 import { ANNOTATION_FINDING_KINDS, isBoxCorners } from './detectionGuards';
-import { isArrayOf, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
+import { isBoundedArrayOf, isIndexedText, isNonNegativeInteger, isOneOf, isRecord, isString } from './guards';
 
 export interface DetGalleryBox {
   classIndex: number;
@@ -100,9 +100,7 @@ function isImage(v: unknown): v is DetGalleryImage {
     isNonNegativeInteger(v.width) &&
     isNonNegativeInteger(v.height) &&
     (v.split === null || isText(v.split)) &&
-    Array.isArray(v.boxes) &&
-    v.boxes.length <= MAX_BOXES &&
-    isArrayOf(v.boxes, isBox)
+    isBoundedArrayOf(v.boxes, MAX_BOXES, isBox)
   );
 }
 
@@ -133,15 +131,9 @@ function isInit(v: unknown): v is DetGalleryInit {
     isRecord(v) &&
     isText(v.datasetName) &&
     isOneOf(['yolo', 'coco', 'voc'] as const)(v.format) &&
-    Array.isArray(v.classNames) &&
-    v.classNames.length <= MAX_CLASSES &&
-    isArrayOf(v.classNames, isName) &&
-    Array.isArray(v.images) &&
-    v.images.length <= MAX_GALLERY_IMAGES &&
-    isArrayOf(v.images, isImage) &&
-    Array.isArray(v.findings) &&
-    v.findings.length <= MAX_GALLERY_FINDINGS &&
-    isArrayOf(v.findings, isFinding) &&
+    isBoundedArrayOf(v.classNames, MAX_CLASSES, isName) &&
+    isBoundedArrayOf(v.images, MAX_GALLERY_IMAGES, isImage) &&
+    isBoundedArrayOf(v.findings, MAX_GALLERY_FINDINGS, isFinding) &&
     isSize(v.thumbSize) &&
     isSize(v.previewSize) &&
     isFocus(v.focus)
@@ -155,15 +147,7 @@ export function isHostToDetGallery(value: unknown): value is HostToDetGallery {
     case 'detGalleryInit':
       return isInit(v.init);
     case 'detGalleryThumbs':
-      return (
-        Array.isArray(v.thumbs) &&
-        v.thumbs.length <= MAX_BATCH &&
-        isArrayOf(
-          v.thumbs,
-          (t: unknown): t is { index: number; thumb: string } =>
-            isRecord(t) && isNonNegativeInteger(t.index) && isText(t.thumb),
-        )
-      );
+      return isBoundedArrayOf(v.thumbs, MAX_BATCH, isIndexedText('thumb', isText));
     case 'detGalleryPreview':
       return isNonNegativeInteger(v.index) && isText(v.uri);
     case 'detGalleryFocus':
@@ -182,11 +166,7 @@ export function isDetGalleryToHost(value: unknown): value is DetGalleryToHost {
     case 'ready':
       return true;
     case 'requestThumbs':
-      return (
-        Array.isArray(v.indices) &&
-        v.indices.length <= MAX_BATCH &&
-        isArrayOf(v.indices, isNonNegativeInteger)
-      );
+      return isBoundedArrayOf(v.indices, MAX_BATCH, isNonNegativeInteger);
     case 'requestPreview':
     case 'openImage':
       return isNonNegativeInteger(v.index);

@@ -2,7 +2,7 @@
 // images, the classes to move to), then pages of items as the grid asks for them and thumbnails as they
 // are made. Images are named by their index in the class's sorted list: the host looks the file up
 // itself, so no path from the webview is ever used. Everything is `unknown` until a guard accepts it.
-import { isArrayOf, isNonNegativeInteger, isRecord, isString } from './guards';
+import { isBoundedArrayOf, isIndexedText, isNonNegativeInteger, isRecord, isString } from './guards';
 
 export interface GalleryItem {
   index: number;
@@ -61,9 +61,7 @@ function isGalleryInit(v: unknown): v is GalleryInit {
     isRecord(v) &&
     isName(v.datasetRoot) &&
     isName(v.className) &&
-    Array.isArray(v.moveTargets) &&
-    v.moveTargets.length <= MAX_PAGE &&
-    isArrayOf(v.moveTargets, isName) &&
+    isBoundedArrayOf(v.moveTargets, MAX_PAGE, isName) &&
     isNonNegativeInteger(v.total) &&
     isNonNegativeInteger(v.pageSize) &&
     v.pageSize > 0 &&
@@ -79,22 +77,9 @@ export function isHostToGallery(value: unknown): value is HostToGallery {
     case 'galleryInit':
       return isGalleryInit(v.init);
     case 'galleryPage':
-      return (
-        isNonNegativeInteger(v.start) &&
-        Array.isArray(v.items) &&
-        v.items.length <= MAX_PAGE &&
-        isArrayOf(v.items, isGalleryItem)
-      );
+      return isNonNegativeInteger(v.start) && isBoundedArrayOf(v.items, MAX_PAGE, isGalleryItem);
     case 'galleryThumbs':
-      return (
-        Array.isArray(v.thumbs) &&
-        v.thumbs.length <= MAX_PAGE &&
-        isArrayOf(
-          v.thumbs,
-          (t: unknown): t is { index: number; thumb: string } =>
-            isRecord(t) && isNonNegativeInteger(t.index) && isText(t.thumb),
-        )
-      );
+      return isBoundedArrayOf(v.thumbs, MAX_PAGE, isIndexedText('thumb', isText));
     case 'galleryMoved':
       return isNonNegativeInteger(v.index) && isName(v.toClass);
     case 'galleryNotice':

@@ -26,6 +26,20 @@ export function isArrayOf<T>(value: unknown, guard: Guard<T>): value is T[] {
   return Array.isArray(value) && value.every((item) => guard(item));
 }
 
+/** An array of at most `max` items, each accepted by `guard`; the length is checked before any item. */
+export function isBoundedArrayOf<T>(value: unknown, max: number, guard: Guard<T>): value is T[] {
+  return Array.isArray(value) && value.length <= max && isArrayOf(value, guard);
+}
+
+/** `{ index, [key]: text }`: what the host made for the item at `index` (a picture's URI, say). */
+export function isIndexedText<K extends string>(
+  key: K,
+  isText: Guard<string>,
+): Guard<{ index: number } & Record<K, string>> {
+  return (value: unknown): value is { index: number } & Record<K, string> =>
+    isRecord(value) && isNonNegativeInteger(value.index) && isText(value[key]);
+}
+
 export function isOneOf<T extends string>(values: readonly T[]): Guard<T> {
   return (value: unknown): value is T =>
     typeof value === 'string' && (values as readonly string[]).includes(value);

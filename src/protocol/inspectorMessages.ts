@@ -4,7 +4,14 @@
 // named by index; no path from the webview is ever used. Everything is `unknown` until a guard accepts it.
 import type { BoxCorners } from './detection';
 import { isBoxCorners } from './detectionGuards';
-import { isArrayOf, isFiniteNumber, isNonNegativeInteger, isRecord, isString } from './guards';
+import {
+  isBoundedArrayOf,
+  isFiniteNumber,
+  isIndexedText,
+  isNonNegativeInteger,
+  isRecord,
+  isString,
+} from './guards';
 
 export interface InspectorTruth {
   classIndex: number;
@@ -69,12 +76,8 @@ function isImage(v: unknown): v is InspectorImage {
     isText(v.path) &&
     isNonNegativeInteger(v.width) &&
     isNonNegativeInteger(v.height) &&
-    Array.isArray(v.truth) &&
-    v.truth.length <= MAX_BOXES &&
-    isArrayOf(v.truth, isTruth) &&
-    Array.isArray(v.predicted) &&
-    v.predicted.length <= MAX_BOXES &&
-    isArrayOf(v.predicted, isPrediction)
+    isBoundedArrayOf(v.truth, MAX_BOXES, isTruth) &&
+    isBoundedArrayOf(v.predicted, MAX_BOXES, isPrediction)
   );
 }
 
@@ -83,18 +86,14 @@ function isInit(v: unknown): v is InspectorInit {
     isRecord(v) &&
     isText(v.runId) &&
     isText(v.source) &&
-    Array.isArray(v.labels) &&
-    v.labels.length <= MAX_BOXES &&
-    isArrayOf(v.labels, isName) &&
+    isBoundedArrayOf(v.labels, MAX_BOXES, isName) &&
     isUnit(v.confidenceFloor) &&
     isUnit(v.confidence) &&
     isUnit(v.iouThreshold) &&
     isNonNegativeInteger(v.pictureSize) &&
     v.pictureSize >= 1 &&
     v.pictureSize <= 4096 &&
-    Array.isArray(v.images) &&
-    v.images.length <= MAX_IMAGES &&
-    isArrayOf(v.images, isImage)
+    isBoundedArrayOf(v.images, MAX_IMAGES, isImage)
   );
 }
 
@@ -109,15 +108,7 @@ export function isHostToInspector(value: unknown): value is HostToInspector {
         (v.init === null) !== (v.problem === null)
       );
     case 'inspectorPictures':
-      return (
-        Array.isArray(v.pictures) &&
-        v.pictures.length <= MAX_BATCH &&
-        isArrayOf(
-          v.pictures,
-          (p: unknown): p is { index: number; uri: string } =>
-            isRecord(p) && isNonNegativeInteger(p.index) && isText(p.uri),
-        )
-      );
+      return isBoundedArrayOf(v.pictures, MAX_BATCH, isIndexedText('uri', isText));
     case 'inspectorNotice':
       return (v.level === 'info' || v.level === 'error') && isText(v.message);
     default:
@@ -132,11 +123,7 @@ export function isInspectorToHost(value: unknown): value is InspectorToHost {
     case 'ready':
       return true;
     case 'requestPictures':
-      return (
-        Array.isArray(v.indices) &&
-        v.indices.length <= MAX_BATCH &&
-        isArrayOf(v.indices, isNonNegativeInteger)
-      );
+      return isBoundedArrayOf(v.indices, MAX_BATCH, isNonNegativeInteger);
     case 'openImage':
       return isNonNegativeInteger(v.index);
     default:

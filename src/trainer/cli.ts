@@ -533,6 +533,29 @@ function savedEvaluationName(dataDir: string): string {
   );
 }
 
+/**
+ * Saves an evaluation (classification or detection) under the run directory, holding the run's lock; a
+ * failure to save is a warning, not an error (the result is printed anyway). Returns the saved path.
+ */
+async function saveEvaluation(
+  runDir: string,
+  savedName: string,
+  evaluation: unknown,
+  io: CliIo,
+): Promise<string> {
+  try {
+    await withRunLock(runDir, { purpose: 'evaluate' }, async () => {
+      await makeDirectoryInside(runDir, path.dirname(savedName));
+      await writeFileInside(runDir, savedName, JSON.stringify(evaluation, null, 2) + '\n');
+    });
+  } catch (err) {
+    const reason =
+      err instanceof RunFileError || err instanceof RunLockedError ? err.message : (err as Error).message;
+    io.stderr(`image-trainer: warning: the evaluation was not saved: ${visibleText(reason)}\n`);
+  }
+  return path.join(runDir, savedName);
+}
+
 async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   const { loadRunModel, evaluateFolder } = await import('./runModel');
   const { selectBackend } = await import('./backend');
@@ -554,17 +577,7 @@ async function runEvaluate(args: ParsedArgs, io: CliIo): Promise<number> {
   const evaluation = await evaluateFolder(runModel, dataDir, (message) =>
     io.stderr(`image-trainer: warning: ${visibleText(message)}\n`),
   );
-  const saved = path.join(runDir, savedName);
-  try {
-    await withRunLock(runDir, { purpose: 'evaluate' }, async () => {
-      await makeDirectoryInside(runDir, path.dirname(savedName));
-      await writeFileInside(runDir, savedName, JSON.stringify(evaluation, null, 2) + '\n');
-    });
-  } catch (err) {
-    const reason =
-      err instanceof RunFileError || err instanceof RunLockedError ? err.message : (err as Error).message;
-    io.stderr(`image-trainer: warning: the evaluation was not saved: ${visibleText(reason)}\n`);
-  }
+  const saved = await saveEvaluation(runDir, savedName, evaluation, io);
   if (args.switches.has('--json')) {
     io.stdout(JSON.stringify(evaluation) + '\n');
   } else {
@@ -605,17 +618,7 @@ async function runEvaluateDetection(
       args.values.get('--split'),
       (message) => io.stderr(`image-trainer: warning: ${visibleText(message)}\n`),
     );
-    const saved = path.join(runDir, savedName);
-    try {
-      await withRunLock(runDir, { purpose: 'evaluate' }, async () => {
-        await makeDirectoryInside(runDir, path.dirname(savedName));
-        await writeFileInside(runDir, savedName, JSON.stringify(evaluation, null, 2) + '\n');
-      });
-    } catch (err) {
-      const reason =
-        err instanceof RunFileError || err instanceof RunLockedError ? err.message : (err as Error).message;
-      io.stderr(`image-trainer: warning: the evaluation was not saved: ${visibleText(reason)}\n`);
-    }
+    const saved = await saveEvaluation(runDir, savedName, evaluation, io);
     if (args.switches.has('--json')) {
       io.stdout(JSON.stringify(evaluation) + '\n');
       return 0;

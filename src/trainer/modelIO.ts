@@ -16,6 +16,7 @@ import {
   RunFileError,
   writablePath,
 } from '../core/runFiles';
+import { UsageError } from './errors';
 import { guardWrite, writeFileAtomic } from './runWriter';
 
 const MODEL_JSON = 'model.json';
@@ -146,6 +147,16 @@ export async function loadLayersModelFromFolder(dir: string): Promise<tf.LayersM
       'invalid',
       `not a loadable TF.js layers model (${(error as Error).message.split('\n')[0]})`,
     );
+  }
+}
+
+/** A run's trained model for `evaluate` and `predict`; a model folder it cannot load is a UsageError. */
+export async function loadTrainedModel(modelDir: string): Promise<tf.LayersModel> {
+  try {
+    return await loadLayersModelFromFolder(modelDir);
+  } catch (err) {
+    if (err instanceof RunFileError) throw new UsageError(err.message);
+    throw err;
   }
 }
 

@@ -11,7 +11,7 @@ import { chunk, decodeEntries, type BatchPlan } from './dataPipeline';
 import { decodeImage } from './imageDecode';
 import { UsageError } from './errors';
 import { summarise, topK } from './inference';
-import { loadLayersModelFromFolder, resolveDirectory } from './modelIO';
+import { loadTrainedModel, resolveDirectory } from './modelIO';
 import { requireDatasetFolder, scanDataset } from './scan';
 import { evaluateIndices } from './training/artefacts';
 
@@ -101,13 +101,7 @@ export async function loadRunModel(runDirArg: string): Promise<RunModel> {
     if (err instanceof RunFileError || err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  let model: tf.LayersModel;
-  try {
-    model = await loadLayersModelFromFolder(modelDir);
-  } catch (err) {
-    if (err instanceof RunFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  const model = await loadTrainedModel(modelDir);
   try {
     checkModelAgainstMetadata(model, metadata, modelDir);
   } catch (err) {

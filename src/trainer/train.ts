@@ -5,7 +5,9 @@
 //   openDataset.ts  folder check, engine choice, scan, at least two classes (shared with lr-find)
 //   prepareRun.ts   a new run directory, or a resumed one checked before its first write
 //   loadSamples.ts  decoded pixels, or cached features of a frozen base
-//   fit.ts          model, optimizer and step; the epoch loop and its observers; the run's end
+//   runStart.ts     the runStarted event (shared with detection)
+//   fit.ts          model, optimizer and step; the epoch loop and its observers
+//   runEnd.ts       the run's end: status, runStopped/runCompleted, outcome (shared with detection)
 //   epochLoop.ts    per epoch: learning rate, batches, validation, then the observers
 //   observers.ts    metrics writer, checkpoint writer, events, best epoch, early stopping, stop request
 //   trainStep.ts    the optimizer and one training step (also used by lr-find and the benches)
@@ -19,6 +21,7 @@ import { withSeededMathRandom } from './seededMathRandom';
 import { fit, type TrainOutcome } from './training/fit';
 import { loadSamples, type DecodedSplit } from './training/loadSamples';
 import { prepareRun, type LockHolder } from './training/prepareRun';
+import { runStartedEvent } from './training/runStart';
 import type { Emit, PreparedRun, TrainRunRequest } from './training/runContext';
 
 export type { Emit, StopSignal, TrainRunRequest } from './training/runContext';
@@ -37,23 +40,8 @@ export async function trainRun(request: TrainRunRequest): Promise<TrainOutcome> 
   const held: LockHolder = { lock: null };
   try {
     prepared = await prepareRun(request, held);
-    const { writer, config } = prepared;
-    emit({
-      type: 'runStarted',
-      runId: writer.current.id,
-      runDir: writer.runDir,
-      backend: prepared.backend,
-      backendNotes: writer.current.backendNotes,
-      config,
-      dataset: {
-        root: prepared.datasetRoot,
-        classNames: prepared.classNames,
-        counts: writer.current.dataset.counts,
-        skipped: writer.current.dataset.skipped.length,
-      },
-      startEpoch: (prepared.resume?.state.epoch ?? 0) + 1,
-      totalEpochs: config.epochs,
-    });
+    const { config } = prepared;
+    emit(runStartedEvent(prepared));
     samples = await loadSamples(prepared, request);
     const run = prepared;
     const parts = samples;

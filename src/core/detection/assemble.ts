@@ -7,12 +7,45 @@ import type {
   DetectionScanReport,
   DetectionSet,
   DetectionSplitCount,
+  DetectionSplitName,
+  GroundTruthBox,
 } from '../../protocol/detection';
 import { compareCodeUnits } from '../../protocol/order';
-import { classImbalanceFindings, fitFinding } from './doctor';
+import {
+  checkImageBoxes,
+  classImbalanceFindings,
+  fitFinding,
+  type CandidateBox,
+  type FindingSink,
+  type ImageSize,
+} from './doctor';
 
 /** A detection set as a reader builds it, before the caller adds the root (and the files it skipped). */
 export type AssembledSet = Omit<DetectionSet, 'root'>;
+
+/** One image of a set: its path, its size, its split when known, its boxes. */
+export function detectionImage(
+  path: string,
+  size: ImageSize,
+  split: DetectionSplitName | undefined,
+  boxes: GroundTruthBox[],
+): DetectionImage {
+  return { path, width: size.width, height: size.height, ...(split ? { split } : {}), boxes };
+}
+
+/** A labelled image: its candidate boxes checked against its size and the classes, findings to `findings`. */
+export function checkedDetectionImage(
+  path: string,
+  size: ImageSize,
+  split: DetectionSplitName | undefined,
+  candidates: readonly CandidateBox[],
+  classNames: readonly string[],
+  findings: FindingSink,
+): DetectionImage {
+  const checked = checkImageBoxes(size, candidates, classNames);
+  for (const f of checked.findings) findings.push(f);
+  return detectionImage(path, size, split, checked.boxes);
+}
 
 export function finishDetectionSet(input: {
   format: DetectionFormat;

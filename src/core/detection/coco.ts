@@ -2,18 +2,13 @@
 // `images` (id, file_name, width, height), `annotations` (image_id, category_id, bbox [x, y, w, h] in
 // pixels) and `categories` (id, name). Category ids need not be contiguous: classes are the categories
 // ordered by id. The split comes from the file's name (`instances_val2017.json`) or folder. Pure.
-import type {
-  BoxCorners,
-  DetectionImage,
-  DetectionSplitName,
-} from '../../protocol/detection';
+import type { BoxCorners, DetectionImage, DetectionSplitName } from '../../protocol/detection';
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
   BoxBudget,
   CappedFindings,
   checkClassNames,
-  checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
   malformed,
@@ -33,7 +28,7 @@ import {
   type ListedImage,
   type TextFile,
 } from './listing';
-import { finishDetectionSet, type AssembledSet } from './assemble';
+import { checkedDetectionImage, detectionImage, finishDetectionSet, type AssembledSet } from './assemble';
 
 export interface CocoInput {
   images: readonly ListedImage[];
@@ -360,27 +355,14 @@ export function buildCocoSet(input: CocoInput): AssembledSet {
   if (overBudget) findings.push(overBudget);
   const images: DetectionImage[] = [];
   for (const [path, entry] of entries) {
-    const checked = checkImageBoxes(entry.image, entry.candidates, classNames);
-    for (const f of checked.findings) findings.push(f);
-    images.push({
-      path,
-      width: entry.image.width,
-      height: entry.image.height,
-      ...(entry.split ? { split: entry.split } : {}),
-      boxes: checked.boxes,
-    });
+    images.push(
+      checkedDetectionImage(path, entry.image, entry.split, entry.candidates, classNames, findings),
+    );
   }
   for (const image of input.images) {
     if (entries.has(image.path)) continue;
     findings.push(imageWithoutLabel(image.path, 'not in any annotations file'));
-    const split = splitFromSegments(image.path);
-    images.push({
-      path: image.path,
-      width: image.width,
-      height: image.height,
-      ...(split ? { split } : {}),
-      boxes: [],
-    });
+    images.push(detectionImage(image.path, image, splitFromSegments(image.path), []));
   }
   return finishDetectionSet({
     format: 'coco',

@@ -2,18 +2,13 @@
 // `<bndbox>` xmin ymin xmax ymax, 1-based pixel corners), images in `JPEGImages/` (or found by name),
 // splits from `ImageSets/Main/{train,val,test}.txt` when present. Classes: the sorted union of object
 // names. Pure.
-import type {
-  BoxCorners,
-  DetectionImage,
-  DetectionSplitName,
-} from '../../protocol/detection';
+import type { BoxCorners, DetectionImage, DetectionSplitName } from '../../protocol/detection';
 import { compareCodeUnits } from '../../protocol/order';
 import { roundBox } from './boxes';
 import {
   BoxBudget,
   CappedFindings,
   checkClassNames,
-  checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
   malformed,
@@ -32,7 +27,7 @@ import {
   type TextFile,
 } from './listing';
 import { child, childText, escapeXml, parseXml, XmlError, type XmlElement } from './xml';
-import { finishDetectionSet, type AssembledSet } from './assemble';
+import { checkedDetectionImage, detectionImage, finishDetectionSet, type AssembledSet } from './assemble';
 
 export interface VocInput {
   images: readonly ListedImage[];
@@ -222,16 +217,11 @@ export function buildVocSet(input: VocInput): AssembledSet {
         box: o.box,
         source: { file: voc.path, line: o.line },
       }));
-    const checked = checkImageBoxes(listed, candidates, classNames);
-    for (const f of checked.findings) findings.push(f);
     const imageSplit = split ?? splitFromSegments(resolved);
-    images.set(resolved, {
-      path: resolved,
-      width: listed.width,
-      height: listed.height,
-      ...(imageSplit ? { split: imageSplit } : {}),
-      boxes: checked.boxes,
-    });
+    images.set(
+      resolved,
+      checkedDetectionImage(resolved, listed, imageSplit, candidates, classNames, findings),
+    );
   }
   const overBudget = budget.finding();
   if (overBudget) findings.push(overBudget);
@@ -239,13 +229,7 @@ export function buildVocSet(input: VocInput): AssembledSet {
     if (images.has(image.path)) continue;
     findings.push(imageWithoutLabel(image.path, `no Annotations/${stem(image.path)}.xml`));
     const split = splitOfId.get(stem(image.path)) ?? splitFromSegments(image.path);
-    images.set(image.path, {
-      path: image.path,
-      width: image.width,
-      height: image.height,
-      ...(split ? { split } : {}),
-      boxes: [],
-    });
+    images.set(image.path, detectionImage(image.path, image, split, []));
   }
   return finishDetectionSet({
     format: 'voc',

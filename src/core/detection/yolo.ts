@@ -13,7 +13,6 @@ import { parseDataYaml, type DataYaml } from './dataYaml';
 import {
   BoxBudget,
   checkClassNames,
-  checkImageBoxes,
   imageWithoutLabel,
   labelWithoutImage,
   malformed,
@@ -30,7 +29,7 @@ import {
   type ListedImage,
   type TextFile,
 } from './listing';
-import { finishDetectionSet, type AssembledSet } from './assemble';
+import { checkedDetectionImage, finishDetectionSet, type AssembledSet } from './assemble';
 
 export interface YoloInput {
   /** Images that could be read. */
@@ -318,15 +317,7 @@ export function buildYoloSet(input: YoloInput): AssembledSet {
   }
   const images: DetectionImage[] = [];
   for (const { image, split, candidates } of parsedImages) {
-    const checked = checkImageBoxes(image, candidates, classNames);
-    for (const f of checked.findings) findings.push(f);
-    images.push({
-      path: image.path,
-      width: image.width,
-      height: image.height,
-      ...(split ? { split } : {}),
-      boxes: checked.boxes,
-    });
+    images.push(checkedDetectionImage(image.path, image, split, candidates, classNames, findings));
   }
   // Label files of no image: under a labels folder only (a .txt elsewhere may be anything).
   const labelsOfImages = new Set(input.imagePaths.map((p) => yoloLabelPath(p)));

@@ -18,6 +18,7 @@ import {
   type HostToDetGallery,
 } from '../../protocol/detectionGalleryMessages';
 import { type DashboardFs, resolveInsideRoot } from '../dashboard/datasetPaths';
+import { PictureQueue } from '../gallery/pictureQueue';
 import { messageOf } from '../util/errors';
 
 export const DET_THUMB_SIZE = 160;
@@ -107,21 +108,27 @@ export function leftOut(set: DetectionSet): string | null {
 export class DetectionGalleryController {
   private set: DetectionSet | null = null;
   private reading: Promise<DetectionSet> | null = null;
-  private readonly thumbs = new Map<number, string>();
-  private pending: number[] = [];
-  private making = false;
-  private disposed = false;
+  private readonly thumbs: PictureQueue;
   private readyOnce = false;
 
   constructor(
     private readonly root: string,
     private focusOnOpen: DetGalleryFocus,
     private readonly effects: DetectionGalleryEffects,
-  ) {}
+  ) {
+    this.thumbs = new PictureQueue({
+      batchSize: THUMB_BATCH,
+      make: (index) => this.thumbnail(index),
+      post: (batch) =>
+        this.effects.post({
+          type: 'detGalleryThumbs',
+          thumbs: batch.map(({ index, uri }) => ({ index, thumb: uri })),
+        }),
+    });
+  }
 
   dispose(): void {
-    this.disposed = true;
-    this.pending = [];
+    this.thumbs.dispose();
   }
 
   async handle(raw: unknown): Promise<void> {
@@ -172,15 +179,14 @@ export class DetectionGalleryController {
         return;
       }
       case 'requestThumbs': {
-        const wanted = message.indices.filter((i) => !this.thumbs.has(i));
-        this.pending = [...wanted, ...this.pending.filter((i) => !wanted.includes(i))];
+        this.thumbs.putFirst(message.indices);
         const known = message.indices.filter((i) => this.thumbs.has(i));
         if (known.length > 0)
           this.effects.post({
             type: 'detGalleryThumbs',
             thumbs: known.map((index) => ({ index, thumb: this.thumbs.get(index) ?? '' })),
           });
-        await this.makeThumbnails();
+        await this.thumbs.run();
         return;
       }
       case 'requestPreview': {
@@ -227,32 +233,16 @@ export class DetectionGalleryController {
     return check.ok ? check : check.reason;
   }
 
-  private async makeThumbnails(): Promise<void> {
-    if (this.making) return;
-    this.making = true;
-    try {
-      let batch: { index: number; thumb: string }[] = [];
-      while (this.pending.length > 0 && !this.disposed) {
-        const index = this.pending.shift() as number;
-        if (this.thumbs.has(index)) continue;
-        const file = await this.imageFile(index);
-        let thumb = '';
-        if (typeof file === 'string') this.effects.log(`[detection gallery] no thumbnail: ${file}`);
-        else
-          thumb = await this.effects.picture(file.absolute, DET_THUMB_SIZE).catch((error: unknown) => {
-            this.effects.log(`[detection gallery] no thumbnail for ${file.absolute}: ${messageOf(error)}`);
-            return '';
-          });
-        this.thumbs.set(index, thumb);
-        batch.push({ index, thumb });
-        if (batch.length >= THUMB_BATCH || this.pending.length === 0) {
-          this.effects.post({ type: 'detGalleryThumbs', thumbs: batch });
-          batch = [];
-        }
-      }
-      if (batch.length > 0 && !this.disposed) this.effects.post({ type: 'detGalleryThumbs', thumbs: batch });
-    } finally {
-      this.making = false;
+  /** The thumbnail of the image at `index`, '' when it cannot be made. */
+  private async thumbnail(index: number): Promise<string> {
+    const file = await this.imageFile(index);
+    if (typeof file === 'string') {
+      this.effects.log(`[detection gallery] no thumbnail: ${file}`);
+      return '';
     }
+    return this.effects.picture(file.absolute, DET_THUMB_SIZE).catch((error: unknown) => {
+      this.effects.log(`[detection gallery] no thumbnail for ${file.absolute}: ${messageOf(error)}`);
+      return '';
+    });
   }
 }

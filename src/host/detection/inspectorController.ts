@@ -17,6 +17,7 @@ import {
   type InspectorToHost,
 } from '../../protocol/inspectorMessages';
 import { type DashboardFs, resolveInsideRoot } from '../dashboard/datasetPaths';
+import { PictureQueue } from '../gallery/pictureQueue';
 import { messageOf } from '../util/errors';
 
 export const INSPECTOR_PICTURE_SIZE = 384;
@@ -126,19 +127,21 @@ export interface InspectorEffects {
 
 export class InspectorController {
   private loaded: Promise<LoadedResults> | null = null;
-  private readonly made = new Map<number, string>();
-  private pending: number[] = [];
-  private making = false;
-  private disposed = false;
+  private readonly made: PictureQueue;
 
   constructor(
     private readonly runId: string,
     private readonly effects: InspectorEffects,
-  ) {}
+  ) {
+    this.made = new PictureQueue({
+      batchSize: PICTURE_BATCH,
+      make: (index) => this.picture(index),
+      post: (pictures) => this.effects.post({ type: 'inspectorPictures', pictures }),
+    });
+  }
 
   dispose(): void {
-    this.disposed = true;
-    this.pending = [];
+    this.made.dispose();
   }
 
   async handle(raw: unknown): Promise<void> {
@@ -187,9 +190,8 @@ export class InspectorController {
             type: 'inspectorPictures',
             pictures: known.map((index) => ({ index, uri: this.made.get(index) ?? '' })),
           });
-        const wanted = message.indices.filter((i) => !this.made.has(i));
-        this.pending = [...wanted, ...this.pending.filter((i) => !wanted.includes(i))];
-        await this.makePictures();
+        this.made.putFirst(message.indices);
+        await this.made.run();
         return;
       }
       case 'openImage': {
@@ -213,33 +215,16 @@ export class InspectorController {
     return check.ok ? { absolute: check.absolute } : { problem: check.reason };
   }
 
-  private async makePictures(): Promise<void> {
-    if (this.making) return;
-    this.making = true;
-    try {
-      let batch: { index: number; uri: string }[] = [];
-      while (this.pending.length > 0 && !this.disposed) {
-        const index = this.pending.shift() as number;
-        if (this.made.has(index)) continue;
-        const file = await this.imageFile(index);
-        let uri = '';
-        if ('problem' in file) this.effects.log(`[inspector] no picture: ${file.problem}`);
-        else
-          uri = await this.effects.picture(file.absolute, INSPECTOR_PICTURE_SIZE).catch((error: unknown) => {
-            this.effects.log(`[inspector] no picture for ${file.absolute}: ${messageOf(error)}`);
-            return '';
-          });
-        this.made.set(index, uri);
-        batch.push({ index, uri });
-        if (batch.length >= PICTURE_BATCH || this.pending.length === 0) {
-          this.effects.post({ type: 'inspectorPictures', pictures: batch });
-          batch = [];
-        }
-      }
-      if (batch.length > 0 && !this.disposed)
-        this.effects.post({ type: 'inspectorPictures', pictures: batch });
-    } finally {
-      this.making = false;
+  /** The picture of the image at `index`, '' when it cannot be made. */
+  private async picture(index: number): Promise<string> {
+    const file = await this.imageFile(index);
+    if ('problem' in file) {
+      this.effects.log(`[inspector] no picture: ${file.problem}`);
+      return '';
     }
+    return this.effects.picture(file.absolute, INSPECTOR_PICTURE_SIZE).catch((error: unknown) => {
+      this.effects.log(`[inspector] no picture for ${file.absolute}: ${messageOf(error)}`);
+      return '';
+    });
   }
 }

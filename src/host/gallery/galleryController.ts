@@ -19,6 +19,7 @@ import {
   resolveInsideRoot,
 } from '../dashboard/datasetPaths';
 import { messageOf } from '../util/errors';
+import { PictureQueue } from './pictureQueue';
 
 export const GALLERY_PAGE_SIZE = 120;
 /** Thumbnails sent together: fewer messages, and the grid still fills in steadily. */
@@ -50,21 +51,26 @@ export interface GalleryEffects {
 
 export class GalleryController {
   private files: string[] | null = null;
-  private readonly thumbs = new Map<number, string>();
   private readonly moved = new Map<number, string>();
-  /** Indices waiting for a thumbnail, newest page first. */
-  private pending: number[] = [];
-  private making = false;
-  private disposed = false;
+  private readonly thumbs: PictureQueue;
 
   constructor(
     private readonly target: GalleryTarget,
     private readonly effects: GalleryEffects,
-  ) {}
+  ) {
+    this.thumbs = new PictureQueue({
+      batchSize: THUMB_BATCH,
+      make: (index) => this.thumbnail(index),
+      post: (batch) =>
+        this.effects.post({
+          type: 'galleryThumbs',
+          thumbs: batch.map(({ index, uri }) => ({ index, thumb: uri })),
+        }),
+    });
+  }
 
   dispose(): void {
-    this.disposed = true;
-    this.pending = [];
+    this.thumbs.dispose();
   }
 
   async handle(raw: unknown): Promise<void> {
@@ -144,35 +150,17 @@ export class GalleryController {
     });
     this.effects.post({ type: 'galleryPage', start: first, items });
     // The page just asked for is what the user looks at: its thumbnails go first.
-    const wanted = items.filter((item) => !this.thumbs.has(item.index)).map((item) => item.index);
-    const rest = this.pending.filter((i) => !wanted.includes(i));
-    this.pending = [...wanted, ...rest];
-    void this.makeThumbnails();
+    this.thumbs.putFirst(items.map((item) => item.index));
+    void this.thumbs.run();
   }
 
-  private async makeThumbnails(): Promise<void> {
-    if (this.making) return;
-    this.making = true;
-    try {
-      let batch: { index: number; thumb: string }[] = [];
-      while (this.pending.length > 0 && !this.disposed) {
-        const index = this.pending.shift() as number;
-        if (this.thumbs.has(index) || !this.files || index >= this.files.length) continue;
-        const thumb = await this.effects.thumbnail(this.files[index]).catch((error: unknown) => {
-          this.effects.log(`[gallery] no thumbnail for ${this.files?.[index]}: ${messageOf(error)}`);
-          return '';
-        });
-        this.thumbs.set(index, thumb);
-        batch.push({ index, thumb });
-        if (batch.length >= THUMB_BATCH || this.pending.length === 0) {
-          this.effects.post({ type: 'galleryThumbs', thumbs: batch });
-          batch = [];
-        }
-      }
-      if (batch.length > 0 && !this.disposed) this.effects.post({ type: 'galleryThumbs', thumbs: batch });
-    } finally {
-      this.making = false;
-    }
+  /** The thumbnail of the image at `index` ('' when it cannot be made), or null past the end of the list. */
+  private async thumbnail(index: number): Promise<string | null> {
+    if (!this.files || index >= this.files.length) return null;
+    return this.effects.thumbnail(this.files[index]).catch((error: unknown) => {
+      this.effects.log(`[gallery] no thumbnail for ${this.files?.[index]}: ${messageOf(error)}`);
+      return '';
+    });
   }
 
   /** The image at `index`, checked to be a file inside the data set root; or the reason it is refused. */

@@ -10,7 +10,7 @@ import { isRecord } from '../../protocol/guards';
 import { checkStoredField, ConfigError } from '../../core/config';
 import { READ_LIMITS, readJsonInside, readTextInside, RunFileError } from '../../core/runFiles';
 import { UsageError } from '../errors';
-import { loadLayersModelFromFolder, resolveDirectory } from '../modelIO';
+import { loadTrainedModel, resolveDirectory } from '../modelIO';
 import { REGRESSION_CHANNELS } from '../../core/detection/centerTargets';
 import type { DecodeParameters, DetectorSpec } from './detector';
 
@@ -126,13 +126,7 @@ export async function loadDetectionRunModel(runDirArg: string): Promise<Detectio
     throw new UsageError(
       `${file}: preprocessing.imageSize ${imageSize} is not a multiple of detection.stride ${decode.stride}`,
     );
-  let model: tf.LayersModel;
-  try {
-    model = await loadLayersModelFromFolder(modelDir);
-  } catch (err) {
-    if (err instanceof RunFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  const model = await loadTrainedModel(modelDir);
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];
   const cells = imageSize / decode.stride;

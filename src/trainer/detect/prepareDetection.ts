@@ -4,15 +4,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionImage, DetectionSet } from '../../protocol/detection';
-import type { RunDataset, RunRecord, SplitEntry, SplitRecord } from '../../protocol/runRecord';
-import { RUN_FORMAT_VERSION, RUN_FILES } from '../../protocol/runRecord';
+import type { RunDataset, SplitEntry, SplitRecord } from '../../protocol/runRecord';
 import type { TrainingConfig } from '../../protocol/config';
 import { compareCodeUnits } from '../../protocol/order';
 import { createRng, deriveSeed } from '../../core/random';
-import { acquireRunLock, RunLockedError } from '../../core/runLock';
 import { UsageError } from '../errors';
-import { createRunDirectory, RunWriter, runningRecordFields } from '../runWriter';
-import { prepareRun, type LockHolder } from '../training/prepareRun';
+import { createNewRun, prepareRun, type LockHolder } from '../training/prepareRun';
 import { selectEngine } from '../training/openDataset';
 import type { PreparedRun, TrainRunRequest } from '../training/runContext';
 import { readDetectionSet } from './detectionSet';
@@ -83,32 +80,13 @@ async function prepareNewDetectionRun(
   emit({ type: 'phaseChanged', phase: 'splitting', message: 'Splitting into train, validation and test' });
   const split = request.split ?? detectionSplit(set, config);
   if (split.train.length === 0) throw new UsageError(`${root}: no training images after the split`);
-  const { runId, runDir } = await createRunDirectory(request.runsRoot);
-  try {
-    held.lock = await acquireRunLock(runDir, { purpose: 'training' });
-  } catch (err) {
-    if (err instanceof RunLockedError) throw new UsageError(err.message);
-    throw err;
-  }
-  const now = new Date().toISOString();
-  const record: RunRecord = {
-    formatVersion: RUN_FORMAT_VERSION,
-    id: runId,
-    status: 'running',
-    createdAt: now,
-    updatedAt: now,
-    ...runningRecordFields(),
-    config,
-    dataset: detectionRunDataset(root, set, split),
-    backend,
-    backendNotes: notes,
-    epochsCompleted: 0,
-    ...(request.group ? { group: request.group } : {}),
-    ...(request.parentId ? { parentId: request.parentId } : {}),
-  };
-  const writer = new RunWriter(runDir, record);
-  await writer.writeJson(RUN_FILES.split, split);
-  await writer.update({});
+  // A detection run records its group and parent; k-fold and pretrained bases are classification's.
+  const writer = await createNewRun(
+    request.runsRoot,
+    held,
+    { config, dataset: detectionRunDataset(root, set, split), backend, backendNotes: notes, split },
+    { group: request.group, parentId: request.parentId },
+  );
   return { writer, config, split, classNames: set.classNames, datasetRoot: root, backend, resume: null, set };
 }
 

@@ -17,24 +17,16 @@ import { evaluateDetections } from '../../core/detection/metrics';
 import { gridSizeOf, REGRESSION_CHANNELS } from '../../core/detection/centerTargets';
 import { afterEpoch, initialScheduleState, learningRateForEpoch, NO_BEST } from '../../core/trainingControl';
 import { chunk, epochOrder } from '../dataPipeline';
-import { loadModelFromDir, loadOptimizerState, replaceDirectory, saveModelFiles } from '../modelIO';
+import { loadModelFromDir, replaceDirectory, saveModelFiles } from '../modelIO';
 import { guardWrite } from '../runWriter';
 import { withSeededMathRandom } from '../seededMathRandom';
 import { fail, type TrainOutcome } from '../train';
-import { restoreBestWeights } from '../training/checkpoints';
-import {
-  BestEpochTracker,
-  CheckpointWriter,
-  EarlyStopping,
-  EventReporter,
-  MetricsWriter,
-  StopRequest,
-  type EpochObserver,
-  type LoopControl,
-  type Trainee,
-} from '../training/observers';
+import { restoreBestWeights, restoreOptimizerState } from '../training/checkpoints';
+import { BestEpochTracker, epochObservers, type LoopControl, type Trainee } from '../training/observers';
 import type { LockHolder } from '../training/prepareRun';
 import type { TrainRunRequest } from '../training/runContext';
+import { finishRun } from '../training/runEnd';
+import { runStartedEvent } from '../training/runStart';
 import { createOptimizer, setLearningRate } from '../training/trainStep';
 import type { DetectAugmentOptions } from './augment';
 import {
@@ -66,23 +58,8 @@ export async function trainDetectionRun(request: TrainRunRequest): Promise<Train
   const held: LockHolder = { lock: null };
   try {
     prepared = await prepareDetectionRun(request, held);
-    const { writer, config } = prepared;
-    emit({
-      type: 'runStarted',
-      runId: writer.current.id,
-      runDir: writer.runDir,
-      backend: prepared.backend,
-      backendNotes: writer.current.backendNotes,
-      config,
-      dataset: {
-        root: prepared.datasetRoot,
-        classNames: prepared.classNames,
-        counts: writer.current.dataset.counts,
-        skipped: writer.current.dataset.skipped.length,
-      },
-      startEpoch: (prepared.resume?.state.epoch ?? 0) + 1,
-      totalEpochs: config.epochs,
-    });
+    const { config } = prepared;
+    emit(runStartedEvent(prepared));
     const parts = await loadParts(prepared, request);
     const run = prepared;
     return await withSeededMathRandom(config.seed, () => fitDetector(run, parts, request));
@@ -220,12 +197,7 @@ async function fitDetector(
         stride: DETECTOR_STRIDE,
       });
   const trainee: Trainee = { model, optimizer: createOptimizer(config) };
-  if (prepared.resume && !(await loadOptimizerState(trainee.optimizer, prepared.resume.dir)))
-    emit({
-      type: 'log',
-      level: 'warn',
-      message: 'optimizer state not found in the checkpoint; it starts afresh',
-    });
+  await restoreOptimizerState(trainee.optimizer, prepared.resume, emit);
   const step = makeDetectionStep(trainee, spec);
   const augment = detectAugmentOf(config);
   const control: LoopControl = { stopTraining: false };
@@ -234,15 +206,7 @@ async function fitDetector(
     prepared.resume?.state.tracker ?? NO_BEST,
     config.earlyStopping?.monitor ?? 'valAccuracy',
   );
-  const earlyStopping = new EarlyStopping(config.earlyStopping, best, control, emit);
-  const observers: EpochObserver[] = [
-    best,
-    new MetricsWriter(writer),
-    new CheckpointWriter(writer, trainee, best, emit),
-    new EventReporter(emit, config.epochs, best),
-    new StopRequest(stop, control),
-    earlyStopping,
-  ];
+  const { observers, earlyStopping } = epochObservers({ writer, trainee, best, control, config, emit, stop });
   const evalSamples = parts.validation.length > 0 ? parts.validation : parts.train.slice(0, TRAIN_EVAL_LIMIT);
   const evalBatch = Math.max(1, Math.min(32, config.batchSize * 2));
   emit({
@@ -334,26 +298,7 @@ async function fitDetector(
   trainee.model.dispose();
   trainee.optimizer.dispose();
 
-  const stopped = stop.requested && !earlyStopping.stopped && lastEpoch < config.epochs;
-  await writer.update({
-    status: stopped ? 'stopped' : 'completed',
-    endedAt: new Date().toISOString(),
-    pid: undefined,
-  });
-  const { id: runId } = writer.current;
-  if (stopped) {
-    emit({ type: 'runStopped', runId, runDir: writer.runDir, epochsCompleted: lastEpoch });
-    return { status: 'stopped', runId, runDir: writer.runDir };
-  }
-  emit({
-    type: 'runCompleted',
-    runId,
-    runDir: writer.runDir,
-    epochsCompleted: lastEpoch,
-    bestEpoch,
-    bestValAccuracy: writer.current.bestValAccuracy ?? null,
-  });
-  return { status: 'completed', runId, runDir: writer.runDir };
+  return finishRun(prepared, request, { lastEpoch, bestEpoch, endedEarly: earlyStopping.stopped });
 }
 
 export function evaluationOf(

@@ -8,6 +8,7 @@ import { checkCheckpointState, type CheckpointState } from '../../core/trainingC
 import { makeDirectoryInside, READ_LIMITS, readTextInside, RunFileError } from '../../core/runFiles';
 import {
   loadModelFromDir,
+  loadOptimizerState,
   replaceDirectory,
   resolveDirectory,
   saveModelFiles,
@@ -90,4 +91,18 @@ export async function restoreBestWeights(
     level: 'info',
     message: `Restored the weights of epoch ${bestEpoch} (best ${monitor})`,
   });
+}
+
+/** Restores a resumed run's optimizer state from its checkpoint; a warning when there is none. */
+export async function restoreOptimizerState(
+  optimizer: tf.Optimizer,
+  resume: { dir: string } | null,
+  emit: Emit,
+): Promise<void> {
+  if (resume && !(await loadOptimizerState(optimizer, resume.dir)))
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: 'optimizer state not found in the checkpoint; it starts afresh',
+    });
 }

@@ -6,34 +6,26 @@ import { initialScheduleState, NO_BEST } from '../../core/trainingControl';
 import { isFeatureShape, type BatchPlan } from '../dataPipeline';
 import { UsageError } from '../errors';
 import type { ObjectiveOptions } from '../loss';
-import { loadModelFromDir, loadOptimizerState } from '../modelIO';
+import { loadModelFromDir } from '../modelIO';
 import { chooseTrainStep } from '../parallel/plan';
 import { createModel, trainingForward } from '../presets/presetIndex';
 import { headModel, normalisationOf } from '../presets/transfer';
 import { writeFinalArtefacts } from './artefacts';
-import { restoreBestWeights } from './checkpoints';
+import { restoreBestWeights, restoreOptimizerState } from './checkpoints';
 import { runEpochs } from './epochLoop';
 import type { DecodedSplit } from './loadSamples';
 import {
   BestEpochTracker,
-  CheckpointWriter,
-  EarlyStopping,
-  EventReporter,
-  MetricsWriter,
+  epochObservers,
   monitoredMetric,
-  StopRequest,
   type LoopControl,
   type Trainee,
 } from './observers';
-import type { PreparedRun, TrainRunRequest } from './runContext';
+import type { PreparedRun, TrainOutcome, TrainRunRequest } from './runContext';
+import { finishRun } from './runEnd';
 import { createOptimizer, makeTrainStep } from './trainStep';
 
-export interface TrainOutcome {
-  status: 'completed' | 'stopped' | 'failed';
-  runId: string | null;
-  runDir: string | null;
-  message?: string;
-}
+export type { TrainOutcome } from './runContext';
 
 export async function fit(
   prepared: PreparedRun,
@@ -56,15 +48,7 @@ export async function fit(
     model: await modelToTrain(prepared, parts, numClasses),
     optimizer: createOptimizer(config),
   };
-  if (prepared.resume) {
-    const restored = await loadOptimizerState(trainee.optimizer, prepared.resume.dir);
-    if (!restored)
-      emit({
-        type: 'log',
-        level: 'warn',
-        message: 'optimizer state not found in the checkpoint; it starts afresh',
-      });
-  }
+  await restoreOptimizerState(trainee.optimizer, prepared.resume, emit);
   const objective = trainingObjective(
     config.classWeight === 'balanced',
     parts,
@@ -91,17 +75,7 @@ export async function fit(
 
   const control: LoopControl = { stopTraining: false };
   const best = new BestEpochTracker(prepared.resume?.state.tracker ?? NO_BEST, monitoredMetric(config));
-  const earlyStopping = new EarlyStopping(config.earlyStopping, best, control, emit);
-  // In this order: the tracker decides the best epoch; metrics go to disk before the checkpoints that a
-  // resume trusts; events report what is saved; then stop requests and early stopping end the loop.
-  const observers = [
-    best,
-    new MetricsWriter(writer),
-    new CheckpointWriter(writer, trainee, best, emit),
-    new EventReporter(emit, config.epochs, best),
-    new StopRequest(stop, control),
-    earlyStopping,
-  ];
+  const { observers, earlyStopping } = epochObservers({ writer, trainee, best, control, config, emit, stop });
 
   if (parts.validation.length === 0 && (config.earlyStopping || config.schedule.type === 'reduceOnPlateau')) {
     emit({
@@ -145,26 +119,7 @@ export async function fit(
   model.dispose();
   trainee.optimizer.dispose();
 
-  const stopped = stop.requested && !earlyStopping.stopped && lastEpoch < config.epochs;
-  await writer.update({
-    status: stopped ? 'stopped' : 'completed',
-    endedAt: new Date().toISOString(),
-    pid: undefined,
-  });
-  const { id: runId } = writer.current;
-  if (stopped) {
-    emit({ type: 'runStopped', runId, runDir: writer.runDir, epochsCompleted: lastEpoch });
-    return { status: 'stopped', runId, runDir: writer.runDir };
-  }
-  emit({
-    type: 'runCompleted',
-    runId,
-    runDir: writer.runDir,
-    epochsCompleted: lastEpoch,
-    bestEpoch,
-    bestValAccuracy: writer.current.bestValAccuracy ?? null,
-  });
-  return { status: 'completed', runId, runDir: writer.runDir };
+  return finishRun(prepared, request, { lastEpoch, bestEpoch, endedEarly: earlyStopping.stopped });
 }
 
 /** Cross-entropy options of the run: class weights from the training counts when balanced. */

@@ -209,6 +209,33 @@ export class EarlyStopping implements EpochObserver {
 }
 
 /** The metric early stopping and the best checkpoint watch. */
+/**
+ * The observers of a run's epochs, in this order: the tracker decides the best epoch; metrics go to disk
+ * before the checkpoints that a resume trusts; events report what is saved; then stop requests and early
+ * stopping end the loop. `earlyStopping.stopped` later tells a run that ended early from a stopped one.
+ */
+export function epochObservers(run: {
+  writer: RunWriter;
+  trainee: Trainee;
+  best: BestEpochTracker;
+  control: LoopControl;
+  config: TrainingConfig;
+  emit: Emit;
+  stop: StopSignal;
+}): { observers: EpochObserver[]; earlyStopping: EarlyStopping } {
+  const { writer, trainee, best, control, config, emit, stop } = run;
+  const earlyStopping = new EarlyStopping(config.earlyStopping, best, control, emit);
+  const observers: EpochObserver[] = [
+    best,
+    new MetricsWriter(writer),
+    new CheckpointWriter(writer, trainee, best, emit),
+    new EventReporter(emit, config.epochs, best),
+    new StopRequest(stop, control),
+    earlyStopping,
+  ];
+  return { observers, earlyStopping };
+}
+
 export function monitoredMetric(config: TrainingConfig): MonitoredMetric {
   return config.earlyStopping?.monitor ?? 'valLoss';
 }

@@ -2,7 +2,7 @@
 // checked before the first write). Either way the run's writer lock is held from before the first write.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TrainingConfig } from '../../protocol/config';
+import type { BackendName, TrainingConfig } from '../../protocol/config';
 import type { RunDataset, RunRecord, SplitRecord } from '../../protocol/runRecord';
 import { RUN_FILES, RUN_FORMAT_VERSION } from '../../protocol/runRecord';
 import { checkSplitRecord } from '../../protocol/runSchema';
@@ -81,10 +81,7 @@ async function prepareNewRun(request: TrainRunRequest, held: LockHolder): Promis
   const split = request.split ?? stratifiedSplit(scan.entries, config);
   // Before the run directory exists: a batch that cannot fit is a usage error (exit 2), not a failed run.
   await assertTrainingFits(config, backend, () => createModel(config, classNames.length, split.train.length));
-  const { runId, runDir } = await createRunDirectory(request.runsRoot);
-  await lockRun(runDir, 'training', held);
   const counts = classCounts(split, classNames);
-  const now = new Date().toISOString();
   const dataset: RunDataset = {
     root,
     layout: scan.report.layout,
@@ -93,6 +90,37 @@ async function prepareNewRun(request: TrainRunRequest, held: LockHolder): Promis
     classCounts: counts.classCounts,
     skipped: scan.report.skipped,
   };
+  const writer = await createNewRun(
+    request.runsRoot,
+    held,
+    { config, dataset, backend, backendNotes, split },
+    request,
+  );
+  return { writer, config, split, classNames, datasetRoot: root, backend, resume: null };
+}
+
+/** What a new run's run.json and split.json record (besides its id, status and times). */
+export interface NewRunFields {
+  config: TrainingConfig;
+  dataset: RunDataset;
+  backend: BackendName;
+  backendNotes: string[];
+  split: SplitRecord;
+}
+
+/**
+ * A new run directory under `runsRoot`, its lock held, with run.json (running, no epoch yet) and split.json
+ * written. `links` are the request's group, parent, fold and base, each recorded when set.
+ */
+export async function createNewRun(
+  runsRoot: string,
+  held: LockHolder,
+  fields: NewRunFields,
+  links: Pick<TrainRunRequest, 'group' | 'parentId' | 'fold' | 'base'>,
+): Promise<RunWriter> {
+  const { runId, runDir } = await createRunDirectory(runsRoot);
+  await lockRun(runDir, 'training', held);
+  const now = new Date().toISOString();
   const record: RunRecord = {
     formatVersion: RUN_FORMAT_VERSION,
     id: runId,
@@ -100,20 +128,20 @@ async function prepareNewRun(request: TrainRunRequest, held: LockHolder): Promis
     createdAt: now,
     updatedAt: now,
     ...runningRecordFields(),
-    config,
-    dataset,
-    backend,
-    backendNotes,
+    config: fields.config,
+    dataset: fields.dataset,
+    backend: fields.backend,
+    backendNotes: fields.backendNotes,
     epochsCompleted: 0,
-    ...(request.group ? { group: request.group } : {}),
-    ...(request.parentId ? { parentId: request.parentId } : {}),
-    ...(request.fold ? { fold: request.fold } : {}),
-    ...(request.base ? { base: request.base } : {}),
+    ...(links.group ? { group: links.group } : {}),
+    ...(links.parentId ? { parentId: links.parentId } : {}),
+    ...(links.fold ? { fold: links.fold } : {}),
+    ...(links.base ? { base: links.base } : {}),
   };
   const writer = new RunWriter(runDir, record);
-  await writer.writeJson(RUN_FILES.split, split);
+  await writer.writeJson(RUN_FILES.split, fields.split);
   await writer.update({});
-  return { writer, config, split, classNames, datasetRoot: root, backend, resume: null };
+  return writer;
 }
 
 async function prepareResume(

@@ -40,6 +40,14 @@ export interface TrainRunRequest {
   base?: RunBase;
 }
 
+/** How a training run ended, as trainRun returns it. */
+export interface TrainOutcome {
+  status: 'completed' | 'stopped' | 'failed';
+  runId: string | null;
+  runDir: string | null;
+  message?: string;
+}
+
 /** A run directory ready to train into: its record written, its lock held, its split fixed. */
 export interface PreparedRun {
   writer: RunWriter;

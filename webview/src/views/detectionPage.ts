@@ -5,17 +5,12 @@
 import type { DetectionClassAp, DetectionEvaluation } from '../../../src/protocol/detection';
 import type { EpochMetrics, RunDetails } from '../../../src/protocol/runRecord';
 import { el } from '../dom';
-import { formatPercent, smoothDebiased } from '../format';
+import { formatPercent } from '../format';
 import type { DashboardState, DetectionSortKey } from '../state';
-import { registerPatch, type Section, type ViewContext } from './context';
-import {
-  type ChartOptions,
-  type Point,
-  type Series,
-  renderLineChart,
-  spansMoreThanDecade,
-  updateLineChart,
-} from './lineChart';
+import { sortableHeaderRow, sortedByColumn } from './classTable';
+import type { Section, ViewContext } from './context';
+import { epochPoints, renderChartPanel, trainValSeries } from './epochCurves';
+import { type ChartOptions, type Series, renderLineChart, spansMoreThanDecade } from './lineChart';
 
 /** Ids (and data-testid values) the e2e suite and people's scripts can find. */
 export const DETECTION_IDS = {
@@ -124,14 +119,7 @@ export function sortedDetectionClasses(
   perClass: readonly DetectionClassAp[],
   sort: { key: DetectionSortKey; direction: 'asc' | 'desc' },
 ): DetectionClassAp[] {
-  const sign = sort.direction === 'asc' ? 1 : -1;
-  return [...perClass].sort((a, b) => {
-    const va = a[sort.key];
-    const vb = b[sort.key];
-    const order =
-      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
-    return sign * order || a.label.localeCompare(b.label);
-  });
+  return sortedByColumn(perClass, sort);
 }
 
 export function renderDetectionClassTable(state: DashboardState, ctx: ViewContext): Node {
@@ -143,30 +131,8 @@ export function renderDetectionClassTable(state: DashboardState, ctx: ViewContex
       text: state.details ? 'No evaluation yet: it is written when training ends.' : '',
     });
   }
-  const { key, direction } = state.ui.detectionSort;
-  const head = el(
-    doc,
-    'tr',
-    {},
-    ...DETECTION_COLUMNS.map((c) =>
-      el(
-        doc,
-        'th',
-        {
-          class: c.key === 'label' ? '' : 'num',
-          attrs: {
-            scope: 'col',
-            'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none',
-          },
-        },
-        el(doc, 'button', {
-          class: 'sort',
-          attrs: { type: 'button', 'data-key': `detection-sort-${c.key}` },
-          text: c.key === key ? `${c.label} ${direction === 'asc' ? '▲' : '▼'}` : c.label,
-          on: { click: () => ctx.dispatch({ type: 'ui/sortDetectionClasses', key: c.key }) },
-        }),
-      ),
-    ),
+  const head = sortableHeaderRow(doc, DETECTION_COLUMNS, state.ui.detectionSort, 'detection-sort', (key) =>
+    ctx.dispatch({ type: 'ui/sortDetectionClasses', key }),
   );
   const noTruth = 'No ground-truth box of this class in the evaluated images: left out of the means';
   const apCell = (value: number) =>
@@ -214,26 +180,6 @@ export function renderDetectionClassTable(state: DashboardState, ctx: ViewContex
 
 type EpochKey = 'loss' | 'valLoss' | 'classLoss' | 'valClassLoss' | 'boxLoss' | 'valBoxLoss' | 'learningRate';
 
-function points(
-  epochs: readonly EpochMetrics[],
-  read: (e: EpochMetrics) => number | null | undefined,
-): Point[] {
-  const out: Point[] = [];
-  for (const e of epochs) {
-    const y = read(e);
-    if (y !== null && y !== undefined && Number.isFinite(y)) out.push({ x: e.epoch, y });
-  }
-  return out;
-}
-
-function smoothed(line: Point[], weight: number): Point[] {
-  const ys = smoothDebiased(
-    line.map((p) => p.y),
-    weight,
-  );
-  return line.map((p, i) => ({ x: p.x, y: ys[i] }));
-}
-
 /** Train and validation series of one loss, smoothed like the classification curves (raw points faint). */
 function lossSeries(
   details: RunDetails,
@@ -242,40 +188,12 @@ function lossSeries(
   val: EpochKey,
   weight: number,
 ): Series[] {
-  const trainPoints = points(details.epochs, (e) => e[train]);
-  const valPoints = points(details.epochs, (e) => e[val]);
-  const series: Series[] = [];
-  if (weight > 0) {
-    series.push({
-      id: `raw-train-${name}`,
-      label: 'train (raw)',
-      points: trainPoints,
-      className: 'train',
-      faint: true,
-    });
-    series.push({
-      id: `raw-val-${name}`,
-      label: 'validation (raw)',
-      points: valPoints,
-      className: 'val',
-      faint: true,
-    });
-  }
-  series.push({
-    id: `train-${name}`,
-    label: 'train',
-    points: smoothed(trainPoints, weight),
-    className: 'train',
-    dots: true,
-  });
-  series.push({
-    id: `val-${name}`,
-    label: 'validation',
-    points: smoothed(valPoints, weight),
-    className: 'val',
-    dots: true,
-  });
-  return series;
+  return trainValSeries(
+    name,
+    epochPoints(details.epochs, (e) => e[train]),
+    epochPoints(details.epochs, (e) => e[val]),
+    weight,
+  );
 }
 
 /** The run page's detection curves: total, class and box loss, validation mAP, learning rate. */
@@ -283,8 +201,8 @@ export function detectionCharts(state: DashboardState): ChartOptions[] {
   const details = state.details;
   if (!details) return [];
   const weight = state.ui.smoothing;
-  const map95 = points(details.epochs, (e) => e.map50_95);
-  const lr = points(details.epochs, (e) => e.learningRate);
+  const map95 = epochPoints(details.epochs, (e) => e.map50_95);
+  const lr = epochPoints(details.epochs, (e) => e.learningRate);
   return [
     { title: 'Loss', xLabel: 'Epoch', series: lossSeries(details, 'loss', 'loss', 'valLoss', weight) },
     {
@@ -304,7 +222,7 @@ export function detectionCharts(state: DashboardState): ChartOptions[] {
         {
           id: 'val-map50',
           label: 'mAP@0.5',
-          points: points(details.epochs, epochMap50),
+          points: epochPoints(details.epochs, epochMap50),
           className: 'val',
           dots: true,
         },
@@ -329,15 +247,7 @@ export function renderDetectionCurves(state: DashboardState, ctx: ViewContext): 
   if (!details) return el(doc, 'div');
   if (details.epochs.length === 0)
     return el(doc, 'p', { class: 'empty', text: 'No epoch has finished yet.' });
-  const figures = detectionCharts(state).map((options) => renderLineChart(doc, options));
-  const root = el(doc, 'div', { class: 'charts', attrs: testId(DETECTION_IDS.curves) }, ...figures);
-  registerPatch(root, (next) => {
-    const charts = detectionCharts(next);
-    if (next.details === null || next.details.epochs.length === 0 || charts.length !== figures.length)
-      return false;
-    return charts.every((options, i) => updateLineChart(figures[i], options));
-  });
-  return root;
+  return renderChartPanel(doc, state, detectionCharts, testId(DETECTION_IDS.curves));
 }
 
 /** One PR series per class with ground truth, coloured by the class's slot in the label list. */

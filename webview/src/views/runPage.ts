@@ -1,19 +1,14 @@
 // The run page: header and summary, live curves, per-class table. The confusion matrix lives in
 // confusionMatrix.ts.
-import type { BatchMetrics, EpochMetrics, RunDetails } from '../../../src/protocol/runRecord';
+import type { BatchMetrics, RunDetails } from '../../../src/protocol/runRecord';
 import { flattenConfig } from '../compare';
 import { button, el } from '../dom';
-import { formatDuration, formatEta, formatPercent, formatValue, smoothDebiased } from '../format';
+import { formatDuration, formatEta, formatPercent, formatValue } from '../format';
 import { type ClassSortKey, type DashboardState, datasetNotice, isDetectionRun } from '../state';
-import { registerPatch, type Section, type ViewContext } from './context';
-import {
-  type ChartOptions,
-  type Point,
-  type Series,
-  renderLineChart,
-  spansMoreThanDecade,
-  updateLineChart,
-} from './lineChart';
+import { sortableHeaderRow, sortedByColumn } from './classTable';
+import type { Section, ViewContext } from './context';
+import { epochPoints, renderChartPanel, smoothed, trainValSeries } from './epochCurves';
+import { type ChartOptions, type Point, type Series, spansMoreThanDecade } from './lineChart';
 
 function definition(doc: Document, term: string, value: string | Node): HTMLElement[] {
   return [el(doc, 'dt', { text: term }), el(doc, 'dd', {}, value)];
@@ -221,26 +216,6 @@ export function batchPoints(batches: readonly BatchMetrics[], metric: 'loss' | '
   }));
 }
 
-function smoothed(points: Point[], weight: number): Point[] {
-  const ys = smoothDebiased(
-    points.map((p) => p.y),
-    weight,
-  );
-  return points.map((p, i) => ({ x: p.x, y: ys[i] }));
-}
-
-function epochPoints(
-  epochs: readonly EpochMetrics[],
-  key: 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'learningRate',
-): Point[] {
-  const out: Point[] = [];
-  for (const e of epochs) {
-    const y = e[key];
-    if (y !== null && Number.isFinite(y)) out.push({ x: e.epoch, y });
-  }
-  return out;
-}
-
 function metricSeries(
   details: RunDetails,
   metric: 'loss' | 'accuracy',
@@ -258,38 +233,9 @@ function metricSeries(
       faint: true,
     });
   }
-  const train = epochPoints(details.epochs, metric);
-  const validation = epochPoints(details.epochs, val);
-  if (weight > 0) {
-    series.push({
-      id: `raw-train-${metric}`,
-      label: 'train (raw)',
-      points: train,
-      className: 'train',
-      faint: true,
-    });
-    series.push({
-      id: `raw-val-${metric}`,
-      label: 'validation (raw)',
-      points: validation,
-      className: 'val',
-      faint: true,
-    });
-  }
-  series.push({
-    id: `train-${metric}`,
-    label: 'train',
-    points: smoothed(train, weight),
-    className: 'train',
-    dots: true,
-  });
-  series.push({
-    id: `val-${metric}`,
-    label: 'validation',
-    points: smoothed(validation, weight),
-    className: 'val',
-    dots: true,
-  });
+  const train = epochPoints(details.epochs, (e) => e[metric]);
+  const validation = epochPoints(details.epochs, (e) => e[val]);
+  series.push(...trainValSeries(metric, train, validation, weight));
   return series;
 }
 
@@ -337,7 +283,7 @@ function curveCharts(state: DashboardState): ChartOptions[] {
   const details = state.details;
   if (!details) return [];
   const { smoothing, showBatches } = state.ui;
-  const lr = epochPoints(details.epochs, 'learningRate');
+  const lr = epochPoints(details.epochs, (e) => e.learningRate);
   const logLr = spansMoreThanDecade(lr.map((p) => p.y));
   return [
     { title: 'Loss', xLabel: 'Epoch', series: metricSeries(details, 'loss', smoothing, showBatches) },
@@ -363,16 +309,8 @@ export function renderCurves(state: DashboardState, ctx: ViewContext): Node {
   if (details.epochs.length === 0 && details.batches.length === 0) {
     return el(doc, 'p', { class: 'empty', text: 'No epoch has finished yet.' });
   }
-  const figures = curveCharts(state).map((options) => renderLineChart(doc, options));
-  const root = el(doc, 'div', { class: 'charts' }, ...figures);
   // A new epoch redraws the three plots in place instead of rebuilding the panel.
-  registerPatch(root, (next) => {
-    const charts = curveCharts(next);
-    if (next.details === null || next.details.epochs.length === 0 || charts.length !== figures.length)
-      return false;
-    return charts.every((options, i) => updateLineChart(figures[i], options));
-  });
-  return root;
+  return renderChartPanel(doc, state, curveCharts);
 }
 
 const CLASS_COLUMNS: { key: ClassSortKey; label: string }[] = [
@@ -392,38 +330,9 @@ export function renderClassTable(state: DashboardState, ctx: ViewContext): Node 
       text: state.details ? 'No evaluation yet: it is written when training ends.' : '',
     });
   }
-  const { key, direction } = state.ui.classSort;
-  const sign = direction === 'asc' ? 1 : -1;
-  const rows = [...evaluation.perClass].sort((a, b) => {
-    const va = a[key];
-    const vb = b[key];
-    const order =
-      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
-    return sign * order || a.label.localeCompare(b.label);
-  });
-  const head = el(
-    doc,
-    'tr',
-    {},
-    ...CLASS_COLUMNS.map((c) =>
-      el(
-        doc,
-        'th',
-        {
-          class: c.key === 'label' ? '' : 'num',
-          attrs: {
-            scope: 'col',
-            'aria-sort': c.key === key ? (direction === 'asc' ? 'ascending' : 'descending') : 'none',
-          },
-        },
-        el(doc, 'button', {
-          class: 'sort',
-          attrs: { type: 'button', 'data-key': `class-sort-${c.key}` },
-          text: c.key === key ? `${c.label} ${direction === 'asc' ? '▲' : '▼'}` : c.label,
-          on: { click: () => ctx.dispatch({ type: 'ui/sortClasses', key: c.key }) },
-        }),
-      ),
-    ),
+  const rows = sortedByColumn(evaluation.perClass, state.ui.classSort);
+  const head = sortableHeaderRow(doc, CLASS_COLUMNS, state.ui.classSort, 'class-sort', (key) =>
+    ctx.dispatch({ type: 'ui/sortClasses', key }),
   );
   const body = rows.map((r) =>
     el(
