@@ -50,13 +50,9 @@ export function writeDetectionSet(repo: string, workspace: string): DetectionFix
     .sort()[0];
   assert.ok(first, `no label file in ${labelsDir}`);
   const file = join(labelsDir, first);
-  const lines = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '').length;
-  appendFileSync(
-    file,
-    `${readFileSync(file, 'utf8').endsWith('\n') ? '' : '\n'}9 0.5 0.5 0.2 0.2\n0 0.5 0.5\n`,
-  );
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim() !== '').length;
+  appendFileSync(file, `${text.endsWith('\n') ? '' : '\n'}9 0.5 0.5 0.2 0.2\n0 0.5 0.5\n`);
   return {
     root,
     brokenLabel: `labels/train/${first}`,

@@ -167,7 +167,7 @@ export function probeThreads(options: ThreadProbeOptions): ThreadedStep {
         break;
       case 'parallel-warmup': {
         // Warm until the step has measured how to cut its batches (parallel/shards.ts), at most a few steps.
-        const settled = typeof parallel?.shardSplit !== 'function' || parallel.shardSplit() !== null;
+        const settled = parallel?.shardSplit() !== null;
         if (phase.left > 1 && !settled) phase = { kind: 'parallel-warmup', left: phase.left - 1 };
         else {
           phase = { kind: 'interleaved-timing', next: 'single' };
